@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "EnterCRM",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "entercrm", targets: ["entercrm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries: a module map and a shim each, no Swift code.
+        .systemLibrary(name: "CFastCGI", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        // Layers.
+        .target(name: "FastCGI", dependencies: ["CFastCGI"]),
+        .target(name: "MariaDB", dependencies: ["CMariaDB"]),
+        .target(name: "Cryptography", dependencies: ["COpenSSL"]),
+        .target(name: "Web", dependencies: ["FastCGI", "MariaDB"]),
+        .target(name: "EnterCRM", dependencies: ["Web", "MariaDB", "Cryptography"]),
+        .executableTarget(name: "entercrm", dependencies: [
+            "EnterCRM", "FastCGI", "Web", "MariaDB",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
+        .testTarget(name: "MariaDBTests", dependencies: ["MariaDB"]),
+        .testTarget(name: "WebTests", dependencies: ["Web"]),
+        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Web", "MariaDB"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,43 @@
+import FastCGI
+import MariaDB
+import Web
+
+/// The EnterCRM HTTP application: its routes, and how a request reaches one.
+public struct Application: HTTPApplication {
+    public let configuration: Configuration
+    let routes: Routes
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        var routes = Routes()
+        SystemRoutes.register(&routes)
+        self.routes = routes
+    }
+
+    public func makeThreadState() -> Connection {
+        Connection.initializeThread()
+        return Connection(configuration: configuration.database)
+    }
+
+    public func finishThreadState(_ db: Connection) {
+        db.disconnect()
+        Connection.finishThread()
+    }
+
+    public func handle(_ request: Request, state db: Connection) throws -> Response {
+        switch routes.router.match(method: request.method, path: request.path) {
+        case .notFound:
+            throw HTTPError.notFound("The route \(request.path) could not be found.")
+        case .methodNotAllowed(let allowed):
+            throw HTTPError(405, "The \(request.method) method is not supported for this route.",
+                            headers: [("Allow", allowed.joined(separator: ", "))])
+        case .found(let endpoint, let parameters):
+            var request = request
+            request.pathParameters = parameters
+            // A connection the server closed while idle (restart, timeout) is dropped here,
+            // so this request reconnects instead of failing on it.
+            db.dropIfClosedByServer()
+            return try endpoint.handler(Context(request: request, db: db, configuration: configuration))
+        }
+    }
+}

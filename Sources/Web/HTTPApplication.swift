@@ -1,0 +1,113 @@
+import FastCGI
+import Foundation
+import MariaDB
+
+/// An application served over FastCGI. Each pool thread makes one `ThreadState` (its
+/// database connection and caches) and passes it to every request it handles.
+public protocol HTTPApplication: Sendable {
+    associatedtype ThreadState
+    func makeThreadState() -> ThreadState
+    func finishThreadState(_ state: ThreadState)
+    /// Answers a request; a thrown `HTTPError` becomes its response, a database error its
+    /// status (see `ErrorResponses`), anything else a logged 500.
+    func handle(_ request: Request, state: ThreadState) throws -> Response
+}
+
+/// Limits applied to every request before the application sees it.
+public struct ServerLimits: Sendable {
+    public var maxBodyBytes: Int
+    public init(maxBodyBytes: Int = 10 << 20) { self.maxBodyBytes = maxBodyBytes }
+}
+
+/// Adapts an `HTTPApplication` to the FastCGI worker: builds the `Request`, enforces the
+/// body limit, maps errors, adds the request id, writes the response and one access-log line.
+public struct HTTPServer<App: HTTPApplication>: FastCGIResponder {
+    public let app: App
+    public let limits: ServerLimits
+
+    public init(app: App, limits: ServerLimits = ServerLimits()) {
+        self.app = app
+        self.limits = limits
+    }
+
+    public func makeThreadState() -> App.ThreadState { app.makeThreadState() }
+    public func finishThreadState(_ state: App.ThreadState) { app.finishThreadState(state) }
+
+    public func respond(to connection: FastCGIConnection, state: App.ThreadState) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let parameters = connection.parameters()
+        let declared = Int(parameters["CONTENT_LENGTH"] ?? "") ?? 0
+        var response: Response
+        var request: Request
+        if declared > limits.maxBodyBytes {
+            request = Request(parameters: parameters, body: [])
+            response = HTTPError.payloadTooLarge().response
+        } else if let body = connection.readBody(expected: declared, limit: limits.maxBodyBytes) {
+            request = Request(parameters: parameters, body: body)
+            response = ErrorResponses.run(request) { try app.handle(request, state: state) }
+        } else {
+            request = Request(parameters: parameters, body: [])
+            response = HTTPError.payloadTooLarge().response
+        }
+        var bytes = response.serialized(requestID: request.requestID)
+        if request.method == "HEAD" { bytes = Array(bytes.prefix(bytes.count - response.body.count)) }
+        connection.write(bytes)
+        let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
+        Log.raw("\(Log.timestamp()) access \(request.remoteAddress) \"\(request.method) \(request.path)\" \(response.status) \(response.body.count) \(micros)us \(request.requestID)\n")
+    }
+}
+
+/// How errors become responses.
+public enum ErrorResponses {
+    /// Runs `body`, turning anything it throws into the right response.
+    public static func run(_ request: Request, _ body: () throws -> Response) -> Response {
+        do {
+            return try body()
+        } catch {
+            return response(for: error, request: request)
+        }
+    }
+
+    public static func response(for error: Error, request: Request) -> Response {
+        switch error {
+        case let error as HTTPError:
+            return error.response
+        case let error as MariaDBError:
+            return response(for: error, request: request)
+        default:
+            Log.error("request \(request.requestID) \(request.method) \(request.path) failed: \(error)")
+            return internalError(request)
+        }
+    }
+
+    static func response(for error: MariaDBError, request: Request) -> Response {
+        if error.isDuplicateKey {
+            let field = fieldName(forKey: error.duplicateKeyName)
+            return HTTPError.invalid(field, "The \(field.replacingOccurrences(of: "_", with: " ")) has already been taken.").response
+        }
+        if error.isConnectionLost {
+            Log.warning("request \(request.requestID): database unavailable: \(error.code) \(error.message)")
+            return HTTPError.unavailable("The database is unavailable. Try again shortly.", retryAfter: 5).response
+        }
+        if error.isTimeout || error.isDeadlock {
+            Log.warning("request \(request.requestID): database busy: \(error.code) \(error.message)")
+            return HTTPError.unavailable("The database is busy. Try again shortly.", retryAfter: 2).response
+        }
+        if error.isDataError {
+            return HTTPError(422, "A value is too long or out of range.").response
+        }
+        Log.error("request \(request.requestID) \(request.method) \(request.path) failed: \(error)")
+        return internalError(request)
+    }
+
+    /// Unique keys are named `uq_<field>`: the part after the prefix names the field.
+    static func fieldName(forKey key: String?) -> String {
+        guard let key else { return "value" }
+        return key.hasPrefix("uq_") ? String(key.dropFirst(3)) : key
+    }
+
+    /// A 500 tells only the request id; the log has the rest.
+    static func internalError(_ request: Request) -> Response {
+        .json(["message": "Internal server error.", "request_id": .string(request.requestID)], status: 500)
+    }
+}
