@@ -8,7 +8,7 @@
 set -euo pipefail
 
 DEBIAN_PACKAGES=(
-  libfcgi-dev libmariadb-dev mariadb-server mariadb-client nginx-light wrk openssl curl
+  libfcgi-dev libmariadb-dev libssl-dev pkg-config mariadb-server mariadb-client nginx-light wrk openssl curl
   procps gcc libc6-dev python3-pip chromium chromium-driver
 )
 # module name:pip name

@@ -165,6 +165,12 @@ stop_pid() { # name pid-file seconds: SIGTERM, wait, then SIGKILL
   rm -f "$file"
 }
 
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+need_free_port() { # port what
+  if port_in_use "$1"; then die "port $1 ($2) is taken by another program; choose another (see README)"; fi
+}
+
 need_bin() {
   [[ -x $BIN ]] || die "no binary at $BIN (build it first: make build)"
 }
@@ -219,6 +225,7 @@ db_start() {
       { cat "$LOG_DIR/mariadb-install.log" >&2; die "mariadb-install-db failed"; }
   fi
   rm -f "$ENTERCRM_DB_SOCKET"
+  need_free_port "$ENTERCRM_DB_PORT" ENTERCRM_DB_PORT
   log "starting MariaDB on 127.0.0.1:$ENTERCRM_DB_PORT"
   setsid mariadbd --defaults-file="$DB_DIR/my.cnf" --user="$(id -un)" \
     </dev/null >>"$LOG_DIR/mariadb.log" 2>&1 &
@@ -275,10 +282,10 @@ nginx_version_at_least() { # major minor patch
 
 nginx_render() { # sets NGINX_CHANGED=1 when the rendered files differ from the last ones
   local before
-  before=$(cat "$NGINX_DIR"/*.conf 2>/dev/null | md5sum)
+  before=$(shopt -s nullglob && cat /dev/null "$NGINX_DIR"/*.conf | md5sum)
   ensure_cert
   mkdir -p "$NGINX_DIR/logs" "$NGINX_DIR/extra" "$NGINX_DIR/temp"
-  cp "$ROOT/nginx/security-headers.conf" "$ROOT/nginx/fastcgi.conf" "$NGINX_DIR/"
+  cp "$ROOT"/nginx/*.conf "$NGINX_DIR/"
 
   local user_directive="" http2_listen="" http2_directive="" upstream keepalive limit_req
   [[ $(id -u) -ne 0 ]] || user_directive="user root;"
@@ -334,6 +341,8 @@ nginx_start() {
     log "nginx reloaded"
     return 0
   fi
+  need_free_port "$ENTERCRM_HTTPS_PORT" ENTERCRM_HTTPS_PORT
+  need_free_port "$ENTERCRM_HTTP_PORT" ENTERCRM_HTTP_PORT
   log "starting nginx on https://localhost:$ENTERCRM_HTTPS_PORT/ (http $ENTERCRM_HTTP_PORT)"
   nginx_cmd -t -q
   nginx_cmd </dev/null
@@ -478,6 +487,9 @@ case $cmd in
     run_bin migrate
     run_bin seed
     services_start
+    printf '\nEnterCRM is up: https://localhost:%s/\n' "$ENTERCRM_HTTPS_PORT"
+    printf 'Demo login:     demo@entercrm.io / password\n'
+    printf 'Logs:           %s (make logs); make down stops it.\n' "$LOG_DIR"
     ;;
   down)
     services_stop
