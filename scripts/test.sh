@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# make test: debug build, a throwaway MariaDB in .run/test, `swift test` against it, then
+# the whole stack (nginx, pool, jobs) on the test ports for the end-to-end tests. The test
+# stack is always torn down; its logs stay in .run/test/log until the next run.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+STACK="$ROOT/scripts/stack.sh"
+PYTHON=${PYTHON:-python3}
+
+# The test stack takes nothing from a developer's own configuration.
+for v in $(compgen -v ENTERCRM_); do unset "$v"; done
+export RUN_DIR="$ROOT/.run/test"
+export ENTERCRM_BIN="$ROOT/.build/debug/entercrm"
+export ENTERCRM_HTTP_PORT=18080 ENTERCRM_HTTPS_PORT=18443 ENTERCRM_DB_PORT=3317
+export ENTERCRM_BIND_ADDRESS=127.0.0.1
+export ENTERCRM_DB_TIMEOUT=5
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [[ -f $RUN_DIR/entercrm.env ]]; then
+  step "stopping a test stack left from an earlier run"
+  "$STACK" down || true
+fi
+rm -rf "$RUN_DIR"
+
+teardown() {
+  local rc=$?
+  step "tearing down the test stack"
+  "$STACK" down || true
+  exit "$rc"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+step "swift build"
+swift build
+
+step "starting a throwaway MariaDB in $RUN_DIR"
+"$STACK" db-start
+set -a
+# shellcheck disable=SC1091
+. "$RUN_DIR/entercrm.env"
+set +a
+
+step "migrating ${ENTERCRM_DB_NAME} and ${ENTERCRM_DB_NAME}_test"
+"$STACK" migrate
+ENTERCRM_DATABASE_URL=$ENTERCRM_TEST_DATABASE_URL "$ENTERCRM_BIN" migrate
+
+results=()
+failed=0
+
+step "swift test"
+if swift test; then
+  results+=("swift test: passed")
+else
+  results+=("swift test: FAILED")
+  failed=1
+fi
+
+step "starting nginx, the pool and the job runner on https://localhost:$ENTERCRM_HTTPS_PORT/"
+"$STACK" seed
+"$STACK" services-start
+
+suites=(Tests/e2e)
+[[ ! -d Tests/browser ]] || suites+=(Tests/browser)
+step "pytest ${suites[*]}"
+export ENTERCRM_E2E_BASE="https://localhost:$ENTERCRM_HTTPS_PORT"
+export ENTERCRM_E2E_HTTP_BASE="http://localhost:$ENTERCRM_HTTP_PORT"
+export ENTERCRM_RUN_DIR=$RUN_DIR ENTERCRM_STACK=$STACK
+set +e
+"$PYTHON" -m pytest -ra -p no:cacheprovider "${suites[@]}"
+rc=$?
+set -e
+if ((rc == 0)); then
+  results+=("pytest: passed")
+else
+  results+=("pytest: FAILED (exit $rc)")
+  failed=1
+fi
+
+step "summary"
+printf '  %s\n' "${results[@]}"
+exit "$failed"
