@@ -1,0 +1,127 @@
+"""nginx rate limits: 1,000 requests a minute per credential (X-API-Key, EF-Access-Key,
+bearer token, else the client address), 10 a minute per address on login/registration.
+
+A request that is let through may still be refused by the API (an unknown key answers
+401), so "let through" here means "not 429". Each test uses credentials of its own, and
+the address-keyed tests send from their own loopback addresses (127.0.0.x), so that the
+limits they exhaust touch no other test.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from .support import new_session
+
+RATE_PER_SECOND = 1000 / 60
+BURST = 50
+SLACK = 10
+
+
+def assert_rate_limited(response, retry_after_max: int) -> None:
+    assert response.status_code == 429
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json() == {"message": "Too many requests. Slow down."}
+    retry_after = int(response.headers["Retry-After"])
+    assert 1 <= retry_after <= retry_after_max
+
+
+def test_one_key_is_limited_and_another_is_not(base, unique):
+    key_a, key_b = f"test-key-a-{unique}", f"test-key-b-{unique}"
+    url = f"{base}/v1/echo"
+    window = 10.0
+    stop = threading.Event()
+    lock = threading.Lock()
+    statuses_a: list[int] = []
+    limited: list = []
+
+    def send_as_a() -> None:
+        session = new_session()
+        for _ in range(50_000):
+            if stop.is_set():
+                break
+            response = session.post(url, json={"name": "rate"}, headers={"X-API-Key": key_a},
+                                    timeout=10)
+            with lock:
+                statuses_a.append(response.status_code)
+                if response.status_code == 429 and len(limited) < 3:
+                    limited.append(response)
+        session.close()
+
+    senders = [threading.Thread(target=send_as_a, daemon=True) for _ in range(2)]
+    started = time.monotonic()
+    for sender in senders:
+        sender.start()
+
+    # Key b asks now and then while key a is being limited: it is never refused.
+    session_b = new_session()
+    statuses_b = []
+    while time.monotonic() - started < window:
+        time.sleep(0.5)
+        response = session_b.post(url, json={"name": "rate"}, headers={"X-API-Key": key_b},
+                                  timeout=10)
+        statuses_b.append(response.status_code)
+    stop.set()
+    for sender in senders:
+        sender.join(15)
+    elapsed = time.monotonic() - started
+
+    assert limited, f"key a was never limited in {len(statuses_a)} requests"
+    assert_rate_limited(limited[0], retry_after_max=60)
+    assert all(status < 500 for status in statuses_a), sorted(set(statuses_a))
+
+    let_through = sum(1 for status in statuses_a if status != 429)
+    budget = BURST + 1 + RATE_PER_SECOND * elapsed
+    assert let_through <= budget + SLACK, (let_through, budget)
+    # ... and it is the advertised budget, not a stricter one.
+    assert let_through >= 0.8 * budget, (let_through, budget)
+
+    assert statuses_b and 429 not in statuses_b, statuses_b
+    assert all(status < 500 for status in statuses_b), statuses_b
+
+
+def test_bearer_token_and_ef_access_key_are_credentials_too(base, unique):
+    url = f"{base}/v1/echo"
+    session = new_session("127.0.0.2")
+    token = {"Authorization": f"Bearer token-{unique}"}
+    statuses = [session.post(url, json={"name": "x"}, headers=token, timeout=10).status_code
+                for _ in range(BURST + 20)]
+    assert 429 in statuses
+    # Same address, another credential: its own budget.
+    other = session.post(url, json={"name": "x"}, headers={"EF-Access-Key": f"ef-{unique}"},
+                         timeout=10)
+    assert other.status_code != 429
+    other = session.post(url, json={"name": "x"}, headers={"Authorization": f"Bearer other-{unique}"},
+                         timeout=10)
+    assert other.status_code != 429
+
+
+def test_requests_without_credentials_are_limited_per_address(base):
+    url = f"{base}/v1/echo"
+    session = new_session("127.0.0.3")
+    statuses = [session.post(url, json={"name": "x"}, timeout=10).status_code
+                for _ in range(BURST + 20)]
+    assert 429 in statuses
+    assert statuses.count(429) >= 15
+    neighbour = new_session("127.0.0.4").post(url, json={"name": "x"}, timeout=10)
+    assert neighbour.status_code != 429
+
+
+def test_login_is_limited_per_address(base):
+    session = new_session("127.0.0.5")
+    statuses = []
+    last = None
+    for _ in range(16):
+        last = session.post(f"{base}/v1/auth/login",
+                            json={"email": "nobody@example.com", "password": "wrong"}, timeout=30)
+        statuses.append(last.status_code)
+    assert statuses.count(429) >= 4, statuses
+    assert sum(1 for status in statuses if status != 429) <= 12, statuses
+    assert_rate_limited(last, retry_after_max=60)
+    # Registration shares the per-address budget; another address is unaffected.
+    assert session.post(f"{base}/v1/auth/register", json={}, timeout=30).status_code == 429
+    other = new_session("127.0.0.6").post(f"{base}/v1/auth/login",
+                                          json={"email": "nobody@example.com", "password": "x"},
+                                          timeout=30)
+    assert other.status_code != 429
