@@ -27,10 +27,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Shared by the test targets: the test database, migrated once per run.
+        .target(name: "TestSupport", dependencies: ["MariaDB"], path: "Tests/TestSupport"),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
-        .testTarget(name: "MariaDBTests", dependencies: ["MariaDB"]),
+        .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
         .testTarget(name: "WebTests", dependencies: ["Web"]),
-        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Web", "MariaDB"]),
+        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Web", "MariaDB", "FastCGI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

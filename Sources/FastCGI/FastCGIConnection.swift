@@ -49,6 +49,10 @@ public final class FastCGIConnection {
                 setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
                 setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
                 request.pointee.ipcFd = fd
+                // FCGX_Accept_r first finishes the previous request, closing the connection
+                // unless it is marked kept; mark it so, and libfcgi then reads the real
+                // keep-alive flag from nginx's FCGI_BEGIN_REQUEST.
+                request.pointee.keepConnection = 1
             } else {
                 var fds = [pollfd(fd: request.pointee.ipcFd, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]

@@ -59,7 +59,7 @@ public final class Connection {
             throw error
         }
         handle = db
-        let session = "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO', max_statement_time = \(c.statementTimeout), innodb_lock_wait_timeout = \(max(1, c.statementTimeout / 2))"
+        let session = "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO', max_statement_time = \(c.statementTimeout), innodb_lock_wait_timeout = \(max(1, c.statementTimeout / 2)), tx_isolation = 'READ-COMMITTED'"
         do {
             try runText(session)
         } catch {
@@ -135,6 +135,12 @@ public final class Connection {
         }
     }
 
+    /// Runs text that is not a literal. Internal, for tests that name generated tables.
+    func runUnsafe(text: String, binds: [DBValue]) throws -> (rows: [Row], result: ExecuteResult) {
+        try connect()
+        return try prepared(text).run(binds)
+    }
+
     private func runOnce(_ sql: SQL) throws -> (rows: [Row], result: ExecuteResult) {
         try connect()
         let statement = try prepared(sql.text)
@@ -194,6 +200,7 @@ public final class Connection {
     /// Runs `body` in a transaction that commits when it returns and rolls back when it
     /// throws. A deadlock reruns the whole body, up to `retries` times. Inside a
     /// transaction already, `body` simply joins it.
+    @discardableResult
     public func transaction<T>(retries: Int = 3, _ body: () throws -> T) throws -> T {
         if inTransaction { return try body() }
         var attempt = 0

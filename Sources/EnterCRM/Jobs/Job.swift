@@ -28,6 +28,9 @@ public struct JobContext {
     public let db: Connection
     let runnerID: String
 
+    /// The runner (and its thread) running this job.
+    public var runnerName: String { String(runnerID.split(separator: "/").first ?? "") }
+
     /// Extends the lease of a long job so that no other runner takes it over.
     public func heartbeat(seconds: Int = 300) throws {
         try db.execute("""

@@ -13,9 +13,13 @@ public final class JobRunner: Sendable {
     public let runnerID: String
     /// Base of the exponential retry back-off, in seconds.
     public let backoffBase: Double
+    /// When set, only jobs of these kinds are claimed (a runner dedicated to some kinds).
+    public let kinds: [String]?
 
-    public init(registry: JobRegistry, database: DatabaseConfiguration, runnerID: String? = nil, backoffBase: Double = 5) {
+    public init(registry: JobRegistry, database: DatabaseConfiguration, runnerID: String? = nil, backoffBase: Double = 5,
+                kinds: [String]? = nil) {
         self.registry = registry
+        self.kinds = kinds
         self.database = database
         self.runnerID = runnerID ?? "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
         self.backoffBase = backoffBase
@@ -50,14 +54,16 @@ public final class JobRunner: Sendable {
     }
 
     private func claim(_ db: Connection, owner: String) throws -> Job? {
-        try db.transaction {
+        let kindFilter: SQL = kinds.map { " AND kind IN (\(list: $0))" } ?? ""
+        return try db.transaction {
             var row = try db.queryOne("""
-                SELECT id FROM jobs WHERE status = 'queued' AND run_at <= UTC_TIMESTAMP(6)
+                SELECT id FROM jobs WHERE status = 'queued' AND run_at <= UTC_TIMESTAMP(6)\(kindFilter)
                 ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
                 """)
             if row == nil {
+                // A job whose runner died: its lease has run out.
                 row = try db.queryOne("""
-                    SELECT id FROM jobs WHERE status = 'running' AND locked_until < UTC_TIMESTAMP(6)
+                    SELECT id FROM jobs WHERE status = 'running' AND locked_until < UTC_TIMESTAMP(6)\(kindFilter)
                     ORDER BY locked_until, id LIMIT 1 FOR UPDATE SKIP LOCKED
                     """)
             }

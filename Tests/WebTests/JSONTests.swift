@@ -1,0 +1,46 @@
+import Testing
+import Web
+
+@Suite struct JSONTests {
+    @Test func roundTripKeepsOrderAndUnicode() throws {
+        let text = #"{"name":"Ana Kovač 😀","n":42,"x":-1.5,"ok":true,"none":null,"list":[1,"two",{"a":[]}]}"#
+        let value = try JSONParser.parse(text)
+        #expect(JSONWriter.string(value) == text)
+        #expect(value["name"]?.stringValue == "Ana Kovač 😀")
+        #expect(value.objectValue?.keys == ["name", "n", "x", "ok", "none", "list"])
+    }
+
+    @Test func escapesAndUnicodeEscapes() throws {
+        let value = try JSONParser.parse(#""a\"b\\c\n\u00e9\ud83d\ude00\/""#)
+        #expect(value == .string("a\"b\\c\né😀/"))
+        #expect(JSONWriter.string(.string("<script>&\u{1}")) == #""\u003cscript\u003e\u0026\u0001""#)
+    }
+
+    @Test func numbersKeepTheirKind() throws {
+        #expect(try JSONParser.parse("149.99") == .double(149.99))
+        #expect(try JSONParser.parse("9007199254740993") == .int(9007199254740993))
+        #expect(try JSONParser.parse("1e3") == .double(1000))
+        #expect(JSONWriter.string(.number("4850.00")) == "4850.00")
+        #expect(JSONWriter.string(.double(55.0)) == "55.0")
+        #expect(JSONWriter.string(.double(.nan)) == "null")
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", "+1", "tru", "\"abc", "{'a':1}", "[1] x",
+        "\"\\ud800\"", "\"\\x\"", "// c\n1", "\"a\u{1}\"", "NaN", "1e999",
+    ])
+    func refusesMalformed(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test func refusesInvalidUTF8() {
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([34, 0xC3, 0x28, 34]) }
+    }
+
+    @Test func capsNesting() {
+        let deep = String(repeating: "[", count: 1000) + String(repeating: "]", count: 1000)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(deep) }
+        let fine = String(repeating: "[", count: 50) + String(repeating: "]", count: 50)
+        #expect(throws: Never.self) { try JSONParser.parse(fine) }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import Web
+
+@Suite struct RouterTests {
+    var router: Router<String> = {
+        var r = Router<String>()
+        r.add("GET", "/v1/customers", "list")
+        r.add("GET", "/v1/customers/{id}", "show")
+        r.add("PUT", "/v1/customers/{id}", "update")
+        r.add("POST", "/v1/customers/import", "import")
+        r.add("GET", "/api/brands/{brand}/crm/entities/{entity}", "entity")
+        return r
+    }()
+
+    func found(_ method: String, _ path: String) -> (String, [String: String])? {
+        if case .found(let h, let p) = router.match(method: method, path: path) { return (h, p) }
+        return nil
+    }
+
+    @Test func matchesWithParameters() {
+        #expect(found("GET", "/v1/customers")?.0 == "list")
+        #expect(found("GET", "/v1/customers/42")?.1 == ["id": "42"])
+        #expect(found("GET", "/api/brands/demo/crm/entities/leads")?.1 == ["brand": "demo", "entity": "leads"])
+        #expect(found("GET", "/v1/customers/42/")?.0 == "show")
+        #expect(found("HEAD", "/v1/customers")?.0 == "list")
+    }
+
+    @Test func literalsWinOverParameters() {
+        #expect(found("POST", "/v1/customers/import")?.0 == "import")
+    }
+
+    @Test func methodNotAllowedListsTheAllowed() {
+        guard case .methodNotAllowed(let allowed) = router.match(method: "DELETE", path: "/v1/customers/1") else {
+            Issue.record("expected 405")
+            return
+        }
+        #expect(Set(allowed) == ["GET", "PUT"])
+    }
+
+    @Test func unknownPathsAreNotFound() {
+        guard case .notFound = router.match(method: "GET", path: "/v1/nothing") else {
+            Issue.record("expected 404")
+            return
+        }
+    }
+}
+
+@Suite struct RFC3339Tests {
+    @Test func formatsUTCWithZ() {
+        let date = Date(timeIntervalSince1970: 1_773_657_720)
+        #expect(RFC3339.format(date) == "2026-03-16T10:42:00Z")
+        #expect(RFC3339.format(date, fractionDigits: 6) == "2026-03-16T10:42:00.000000Z")
+    }
+
+    @Test func parsesZAndOffsets() {
+        #expect(RFC3339.parse("2026-03-20T09:00:00Z")?.timeIntervalSince1970 == 1_773_997_200)
+        #expect(RFC3339.parse("2026-03-20T11:00:00+02:00")?.timeIntervalSince1970 == 1_773_997_200)
+        #expect(RFC3339.parse("2026-03-20T09:00:00.5Z")?.timeIntervalSince1970 == 1_773_997_200.5)
+    }
+
+    @Test(arguments: ["2026-02-30T00:00:00Z", "2026-03-20", "2026-03-20T25:00:00Z", "2026-03-20T09:00:00", "yesterday"])
+    func refusesInvalid(_ text: String) {
+        #expect(RFC3339.parse(text) == nil)
+    }
+}
+
+@Suite struct PaginationTests {
+    func request(_ query: String) -> Request { Request(method: "GET", path: "/v1/customers", queryString: query) }
+
+    @Test func defaultsAndCap() throws {
+        let p = try Pagination(request(""), sortable: ["created_at", "name"], defaultSort: "created_at")
+        #expect(p.page == 1 && p.perPage == 25 && p.sort == "created_at" && p.descending)
+        let capped = try Pagination(request("per_page=500&page=3&sort=name&order=asc"), sortable: ["created_at", "name"], defaultSort: "created_at")
+        #expect(capped.perPage == 100 && capped.offset == 200 && capped.sort == "name" && !capped.descending)
+    }
+
+    @Test func refusesBadValuesNamingThem() {
+        do {
+            _ = try Pagination(request("page=0&per_page=x&sort=password&order=up"), sortable: ["name"], defaultSort: "name")
+            Issue.record("bad pagination accepted")
+        } catch let error as HTTPError {
+            #expect(error.status == 422)
+            #expect(error.errors?.fields.map(\.field) == ["page", "per_page", "sort", "order"])
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func envelopeHasMeta() {
+        let p = Pagination(page: 2, perPage: 25, sort: "id", descending: true)
+        let json = p.envelope([], total: 342)
+        #expect(JSONWriter.string(json) == #"{"data":[],"meta":{"current_page":2,"per_page":25,"total":342,"last_page":14}}"#)
+    }
+}
