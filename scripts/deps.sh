@@ -9,7 +9,7 @@ set -euo pipefail
 
 DEBIAN_PACKAGES=(
   libfcgi-dev libmariadb-dev libssl-dev pkg-config mariadb-server mariadb-client nginx-light wrk openssl curl
-  procps gcc libc6-dev python3-pip chromium chromium-driver
+  procps gcc libc6-dev python3-pip chromium chromium-driver fonts-dejavu-core
 )
 # module name:pip name
 PYTHON_PACKAGES=(pytest:pytest requests:requests selenium:selenium)
@@ -43,7 +43,7 @@ if ((${#missing[@]})); then
   cleanup() { if ((own_policy)); then rm -f "$policy"; fi; }
   trap cleanup EXIT
   apt-get update -q
-  apt-get install -y -q "${missing[@]}"
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 python=${PYTHON:-python3}
@@ -57,7 +57,7 @@ done
 
 if ((${#pip_missing[@]})); then
   log "installing Python packages: ${pip_missing[*]}"
-  pip_args=(install --quiet --disable-pip-version-check)
+  pip_args=(install --quiet --disable-pip-version-check --root-user-action=ignore)
   # Debian's own python3 is "externally managed" (PEP 668); the test tools go next to it.
   if "$python" -c 'import sys, sysconfig, os; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)'; then
     pip_args+=(--break-system-packages)

@@ -25,10 +25,15 @@ if [[ -f $RUN_DIR/entercrm.env ]]; then
 fi
 rm -rf "$RUN_DIR"
 
+results=()
 teardown() {
   local rc=$?
-  step "tearing down the test stack"
+  step "tearing down the test stack (logs stay in $RUN_DIR/log)"
   "$STACK" down || true
+  if ((${#results[@]})); then
+    step "summary"
+    printf '  %s\n' "${results[@]}"
+  fi
   exit "$rc"
 }
 trap teardown EXIT
@@ -48,14 +53,18 @@ step "migrating ${ENTERCRM_DB_NAME} and ${ENTERCRM_DB_NAME}_test"
 "$STACK" migrate
 ENTERCRM_DATABASE_URL=$ENTERCRM_TEST_DATABASE_URL "$ENTERCRM_BIN" migrate
 
-results=()
 failed=0
 
 step "swift test"
-if swift test; then
-  results+=("swift test: passed")
+set +e
+swift test 2>&1 | tee "$RUN_DIR/log/swift-test.log"
+rc=${PIPESTATUS[0]}
+set -e
+summary=$(grep -E 'Test run with [0-9]+ tests?|Executed [0-9]+ tests?' "$RUN_DIR/log/swift-test.log" | tail -n 1 | sed 's/^[^A-Za-z]*//' || true)
+if ((rc == 0)); then
+  results+=("swift test: $summary")
 else
-  results+=("swift test: FAILED")
+  results+=("swift test: FAILED (exit $rc): $summary")
   failed=1
 fi
 
@@ -70,16 +79,15 @@ export ENTERCRM_E2E_BASE="https://localhost:$ENTERCRM_HTTPS_PORT"
 export ENTERCRM_E2E_HTTP_BASE="http://localhost:$ENTERCRM_HTTP_PORT"
 export ENTERCRM_RUN_DIR=$RUN_DIR ENTERCRM_STACK=$STACK
 set +e
-"$PYTHON" -m pytest -ra -p no:cacheprovider "${suites[@]}"
-rc=$?
+"$PYTHON" -m pytest -ra -p no:cacheprovider "${suites[@]}" | tee "$RUN_DIR/log/pytest.log"
+rc=${PIPESTATUS[0]}
 set -e
+summary=$(grep -E '^=+ .* in [0-9.]+s' "$RUN_DIR/log/pytest.log" | tail -n 1 | tr -d '=' | xargs || true)
 if ((rc == 0)); then
-  results+=("pytest: passed")
+  results+=("pytest: $summary")
 else
-  results+=("pytest: FAILED (exit $rc)")
+  results+=("pytest: FAILED (exit $rc): $summary")
   failed=1
 fi
 
-step "summary"
-printf '  %s\n' "${results[@]}"
 exit "$failed"
