@@ -42,6 +42,9 @@ public enum JSON: Sendable, Equatable {
         }
     }
 
+    /// An `Int` as a JSON integer.
+    public static func int(_ value: Int) -> JSON { .int(Int64(value)) }
+
     /// A value from any `Encodable`-free Swift value is built with these helpers.
     public static func from(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
     public static func from(_ value: Int?) -> JSON { value.map { .int(Int64($0)) } ?? .null }

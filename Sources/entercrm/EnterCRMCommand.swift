@@ -31,6 +31,9 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let config = try loadConfiguration()
+        guard config.jwtSecret.count >= 32 else {
+            throw ValidationError("ENTERCRM_JWT_SECRET must be set (at least 32 characters) to serve")
+        }
         if worker {
             Connection.initializeLibrary()
             let server = HTTPServer(app: Application(configuration: config), limits: ServerLimits(maxBodyBytes: config.maxBodyBytes))

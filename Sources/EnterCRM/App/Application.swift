@@ -5,12 +5,20 @@ import Web
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {
     public let configuration: Configuration
+    public let services: Services
     let routes: Routes
 
     public init(configuration: Configuration) {
         self.configuration = configuration
+        self.services = Services(configuration: configuration)
         var routes = Routes()
         SystemRoutes.register(&routes)
+        AuthRoutes.register(&routes)
+        WorkspaceRoutes.register(&routes)
+        MemberRoutes.register(&routes)
+        TeamRoutes.register(&routes)
+        APIKeyRoutes.register(&routes)
+        PresetRoutes.register(&routes)
         self.routes = routes
     }
 
@@ -37,7 +45,9 @@ public struct Application: HTTPApplication {
             // A connection the server closed while idle (restart, timeout) is dropped here,
             // so this request reconnects instead of failing on it.
             db.dropIfClosedByServer()
-            return try endpoint.handler(Context(request: request, db: db, configuration: configuration))
+            let context = Context(request: request, db: db, configuration: configuration, services: services)
+            context.principal = try Authenticator.authenticate(context, access: endpoint.access)
+            return try endpoint.handler(context)
         }
     }
 }

@@ -16,6 +16,8 @@ public struct Configuration: Sendable {
     /// Lifetime of a session token, seconds.
     public var tokenLifetime: Int
     public var jobConcurrency: Int
+    /// scrypt cost as log2(N); 17 (128 MiB per hash) is OWASP's recommendation.
+    public var scryptLogN: Int
     public static let version = "0.1.0"
 
     public struct Missing: Error, CustomStringConvertible {
@@ -36,6 +38,7 @@ public struct Configuration: Sendable {
         maxBodyBytes = 10 << 20
         tokenLifetime = 7 * 24 * 3600
         jobConcurrency = 2
+        scryptLogN = 17
     }
 
     /// Reads `ENTERCRM_*` variables. Only the database URL is required; without a JWT
@@ -61,6 +64,7 @@ public struct Configuration: Sendable {
         if let v = env["ENTERCRM_MAX_BODY_BYTES"].flatMap(Int.init), v > 0 { c.maxBodyBytes = v }
         if let v = env["ENTERCRM_TOKEN_TTL"].flatMap(Int.init), v > 0 { c.tokenLifetime = v }
         if let v = env["ENTERCRM_JOB_CONCURRENCY"].flatMap(Int.init), v > 0 { c.jobConcurrency = v }
+        if let v = env["ENTERCRM_SCRYPT_LOG_N"].flatMap(Int.init), (14...20).contains(v) { c.scryptLogN = v }
         return c
     }
 }

@@ -1,28 +1,76 @@
+import Cryptography
 import Foundation
 import MariaDB
 import Web
 
-/// What a handler works with: the request, this thread's database connection, and the
-/// configuration. Made per request on the thread that handles it; never shared.
+/// Long-lived helpers built once from the configuration and shared by every thread.
+public struct Services: Sendable {
+    public let jwt: JWT?
+    public let hasher: PasswordHasher
+    private let dummy: DummyHash
+
+    public init(configuration: Configuration) {
+        jwt = configuration.jwtSecret.count >= 32 ? JWT(secret: configuration.jwtSecret) : nil
+        hasher = PasswordHasher(logN: configuration.scryptLogN)
+        dummy = DummyHash()
+    }
+
+    /// A hash of nothing in particular, made with the current parameters, to verify against
+    /// when the email is unknown: the answer then takes as long as for a real account.
+    var dummyHash: String { dummy.value(hasher) }
+}
+
+/// Computed on first use, not at start-up: each hash costs what a login costs.
+final class DummyHash: @unchecked Sendable {
+    // @unchecked: `cached` is only read and written while holding `lock`.
+    private let lock = NSLock()
+    private var cached: String?
+
+    func value(_ hasher: PasswordHasher) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached { return cached }
+        let made = hasher.hash(Random.hex(bytes: 16))
+        cached = made
+        return made
+    }
+}
+
+/// What a handler works with: the request, this thread's database connection, the
+/// configuration, and the authenticated caller. Made per request on the thread that
+/// handles it; never shared.
 public final class Context {
     public let request: Request
     public let db: Connection
     public let configuration: Configuration
+    public let services: Services
+    /// Set before the handler runs, for every route whose access is not `.anyone`.
+    public internal(set) var principal: Principal?
 
-    init(request: Request, db: Connection, configuration: Configuration) {
+    init(request: Request, db: Connection, configuration: Configuration, services: Services) {
         self.request = request
         self.db = db
         self.configuration = configuration
+        self.services = services
+    }
+
+    /// The caller's workspace. Every tenant query is scoped by it.
+    public var tenant: Tenant {
+        guard let principal else { preconditionFailure("tenant read on a route with access .anyone") }
+        return principal.tenant
+    }
+
+    /// The signed-in user (routes with access `.user` or `.manager`).
+    public var userID: Int {
+        guard let user = principal?.userID else { preconditionFailure("userID read without a user session") }
+        return user
     }
 }
 
-/// A route's handler.
+/// A route's access rule and handler.
 public struct Endpoint: Sendable {
+    public let access: Access
     public let handler: @Sendable (Context) throws -> Response
-
-    public init(_ handler: @escaping @Sendable (Context) throws -> Response) {
-        self.handler = handler
-    }
 }
 
 /// The routing table that every feature adds its routes to.
@@ -31,19 +79,21 @@ public struct Routes: Sendable {
 
     public init() {}
 
-    public mutating func get(_ path: String, _ handler: @escaping @Sendable (Context) throws -> Response) {
-        router.add("GET", path, Endpoint(handler))
+    public typealias Handler = @Sendable (Context) throws -> Response
+
+    public mutating func get(_ path: String, _ access: Access, _ handler: @escaping Handler) {
+        router.add("GET", path, Endpoint(access: access, handler: handler))
     }
-    public mutating func post(_ path: String, _ handler: @escaping @Sendable (Context) throws -> Response) {
-        router.add("POST", path, Endpoint(handler))
+    public mutating func post(_ path: String, _ access: Access, _ handler: @escaping Handler) {
+        router.add("POST", path, Endpoint(access: access, handler: handler))
     }
-    public mutating func put(_ path: String, _ handler: @escaping @Sendable (Context) throws -> Response) {
-        router.add("PUT", path, Endpoint(handler))
+    public mutating func put(_ path: String, _ access: Access, _ handler: @escaping Handler) {
+        router.add("PUT", path, Endpoint(access: access, handler: handler))
     }
-    public mutating func patch(_ path: String, _ handler: @escaping @Sendable (Context) throws -> Response) {
-        router.add("PATCH", path, Endpoint(handler))
+    public mutating func patch(_ path: String, _ access: Access, _ handler: @escaping Handler) {
+        router.add("PATCH", path, Endpoint(access: access, handler: handler))
     }
-    public mutating func delete(_ path: String, _ handler: @escaping @Sendable (Context) throws -> Response) {
-        router.add("DELETE", path, Endpoint(handler))
+    public mutating func delete(_ path: String, _ access: Access, _ handler: @escaping Handler) {
+        router.add("DELETE", path, Endpoint(access: access, handler: handler))
     }
 }

@@ -1,0 +1,49 @@
+import MariaDB
+import Web
+
+/// The user's workspaces: list, create, and the current one's settings.
+enum WorkspaceRoutes {
+    static func register(_ routes: inout Routes) {
+        routes.get("/v1/workspaces", .user, list)
+        routes.post("/v1/workspaces", .user, create)
+        routes.get("/v1/workspace", .server, current)
+        routes.put("/v1/workspace", .manager, rename)
+    }
+
+    @Sendable static func list(_ c: Context) throws -> Response {
+        .json(["data": .array(try AccountStore.workspaces(c.db, userID: c.userID))])
+    }
+
+    /// A new workspace, with the caller as its owner.
+    @Sendable static func create(_ c: Context) throws -> Response {
+        var input = try Input(c.request)
+        let name = input.string("name", max: 120)
+        try input.check()
+        let tenant = try c.db.transaction {
+            let tenant = try AccountStore.createTenant(c.db, name: name!)
+            try AccountStore.addMember(c.db, tenantID: tenant.id, userID: c.userID, role: .owner)
+            return tenant
+        }
+        return .json(["id": .int(tenant.id), "name": .string(tenant.name), "slug": .string(tenant.slug), "role": "owner"], status: 201)
+    }
+
+    @Sendable static func current(_ c: Context) throws -> Response {
+        guard let row = try c.db.queryOne("""
+            SELECT t.id, t.name, t.slug, t.created_at,
+                   (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = t.id) AS members_count
+            FROM tenants t WHERE t.id = \(c.tenant)
+            """) else { throw HTTPError.notFound() }
+        var object = row.json(["id", "name", "slug", "created_at", "members_count"]).objectValue!
+        // A secret key acts for the workspace, not as a member: no role.
+        object["role"] = c.principal?.role.map { .string($0.rawValue) } ?? .null
+        return .json(.object(object))
+    }
+
+    @Sendable static func rename(_ c: Context) throws -> Response {
+        var input = try Input(c.request)
+        let name = input.string("name", max: 120)
+        try input.check()
+        try c.db.execute("UPDATE tenants SET name = \(name!), updated_at = UTC_TIMESTAMP(6) WHERE id = \(c.tenant)")
+        return try current(c)
+    }
+}
