@@ -12,6 +12,7 @@
 #   scripts/stack.sh jobs-start | jobs-stop
 #   scripts/stack.sh services-start | services-stop     (nginx + pool + jobs)
 #   scripts/stack.sh wait-health
+#   scripts/stack.sh free-ports PORT...   (the first free set of PORT+0, +100, +200 ...)
 #
 # Parameters (environment):
 #   RUN_DIR                    run directory (default .run, relative to the repository)
@@ -482,8 +483,23 @@ status() {
   echo "  health       $(health_url) -> ${code:-no answer}"
 }
 
+free_ports() { # port... -> the first set of these ports, shifted by a multiple of 100, all free
+  local offset port found
+  for offset in 0 100 200 300 400 500 600 700 800 900; do
+    found=()
+    for port in "$@"; do
+      port_in_use $((port + offset)) && continue 2
+      found+=($((port + offset)))
+    done
+    echo "${found[*]}"
+    return 0
+  done
+  die "no free ports near $*"
+}
+
 cmd=${1:-}
 [[ -n $cmd ]] || { sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2; }
+if [[ $cmd = free-ports ]]; then shift; free_ports "$@"; exit; fi
 load_env
 case $cmd in
   env) echo "$ENV_FILE" ;;

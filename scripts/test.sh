@@ -13,7 +13,6 @@ PYTHON=${PYTHON:-python3}
 for v in $(compgen -v ENTERCRM_); do unset "$v"; done
 export RUN_DIR="$ROOT/.run/test"
 export ENTERCRM_BIN="$ROOT/.build/debug/entercrm"
-export ENTERCRM_HTTP_PORT=18080 ENTERCRM_HTTPS_PORT=18443 ENTERCRM_DB_PORT=3317
 export ENTERCRM_BIND_ADDRESS=127.0.0.1
 export ENTERCRM_DB_TIMEOUT=5
 
@@ -24,6 +23,11 @@ if [[ -f $RUN_DIR/entercrm.env ]]; then
   "$STACK" down || true
 fi
 rm -rf "$RUN_DIR"
+
+# Ports 18080, 18443, 3317, or the next free set (+100, +200 ...) when another stack has them.
+ports=$("$STACK" free-ports 18080 18443 3317)
+read -r ENTERCRM_HTTP_PORT ENTERCRM_HTTPS_PORT ENTERCRM_DB_PORT <<<"$ports"
+export ENTERCRM_HTTP_PORT ENTERCRM_HTTPS_PORT ENTERCRM_DB_PORT
 
 results=()
 teardown() {

@@ -26,11 +26,8 @@ threads=${ENTERCRM_THREADS:-8}
 for v in $(compgen -v ENTERCRM_); do unset "$v"; done
 export RUN_DIR="$ROOT/.run/bench"
 export ENTERCRM_BIN=${BENCH_BIN:-$ROOT/.build/release/entercrm}
-export ENTERCRM_HTTP_PORT=38080 ENTERCRM_HTTPS_PORT=38443 ENTERCRM_DB_PORT=3337
 export ENTERCRM_BIND_ADDRESS=127.0.0.1 ENTERCRM_RATE_LIMIT=off
 export ENTERCRM_WORKERS=$workers ENTERCRM_THREADS=$threads
-PLAIN_PORT=38081
-BASE="http://127.0.0.1:$PLAIN_PORT"
 HELLO_SOCKET="$RUN_DIR/c-hello.sock"
 HELLO_PID=""
 
@@ -41,6 +38,12 @@ command -v wrk >/dev/null || { echo "bench: wrk is missing (scripts/deps.sh)" >&
 
 if [[ -f $RUN_DIR/entercrm.env ]]; then "$STACK" down >/dev/null 2>&1 || true; fi
 rm -rf "$RUN_DIR"
+
+# Ports 38080, 38443, 3337 and 38081 (plain HTTP for wrk), or the next free set.
+ports=$("$STACK" free-ports 38080 38443 3337 38081)
+read -r ENTERCRM_HTTP_PORT ENTERCRM_HTTPS_PORT ENTERCRM_DB_PORT PLAIN_PORT <<<"$ports"
+export ENTERCRM_HTTP_PORT ENTERCRM_HTTPS_PORT ENTERCRM_DB_PORT
+BASE="http://127.0.0.1:$PLAIN_PORT"
 mkdir -p "$RUN_DIR/nginx/extra" "$RUN_DIR/static" "$RUN_DIR/log"
 
 cleanup() {
