@@ -102,3 +102,7 @@ CREATE TABLE segment_members (
     CONSTRAINT fk_segment_members_segment FOREIGN KEY (segment_id) REFERENCES segments (id) ON DELETE CASCADE,
     CONSTRAINT fk_segment_members_customer FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Publishable keys are public by design (they sit in every page of a website), so the
+-- console can show them in full for the tracking snippet. Secret keys stay hash-only.
+ALTER TABLE api_keys ADD COLUMN public_key VARCHAR(64) NULL AFTER key_hash;

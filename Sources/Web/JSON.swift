@@ -95,3 +95,21 @@ extension JSON: ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral, Expre
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(nilLiteral: ()) { self = .null }
 }
+
+extension JSON {
+    /// RFC 7396 merge patch: objects merge key by key, `null` removes a key, anything else
+    /// replaces. (Done here rather than with MariaDB's JSON_MERGE_PATCH, which in 10.11 skips
+    /// the key after a removed one.)
+    public func mergePatched(with patch: JSON) -> JSON {
+        guard case .object(let changes) = patch else { return patch }
+        var result = objectValue ?? JSONObject()
+        for (key, value) in changes {
+            if value == .null {
+                result[key] = nil
+            } else {
+                result[key] = (result[key] ?? .null).mergePatched(with: value)
+            }
+        }
+        return .object(result)
+    }
+}

@@ -12,19 +12,21 @@ enum APIKeyRoutes {
         routes.delete("/v1/api-keys/{id}", .manager, revoke)
     }
 
-    static func masked(_ row: Row) throws -> String {
-        try row.string("prefix") + "…" + row.string("last4")
+    /// Secret keys masked; publishable keys, which are public by design, in full.
+    static func display(_ row: Row) throws -> String {
+        if let full = row.optionalString("public_key") { return full }
+        return try row.string("prefix") + "…" + row.string("last4")
     }
 
     @Sendable static func list(_ c: Context) throws -> Response {
         let rows = try c.db.query("""
-            SELECT id, name, type, prefix, last4, last_used_at, created_at FROM api_keys
+            SELECT id, name, type, prefix, last4, public_key, last_used_at, created_at FROM api_keys
             WHERE tenant_id = \(c.tenant) AND revoked_at IS NULL ORDER BY created_at DESC, id DESC
             """)
         let data: [JSON] = try rows.map { row in
             [
                 "id": row.json("id"), "name": row.json("name"), "type": row.json("type"),
-                "key": .string(try masked(row)),
+                "key": .string(try display(row)),
                 "last_used_at": row.json("last_used_at"), "created_at": row.json("created_at"),
             ]
         }
@@ -39,9 +41,9 @@ enum APIKeyRoutes {
         let prefix = type == "publishable" ? "eck_pub_" : "eck_"
         let key = prefix + Random.base62(length: 43)
         let id = try c.db.execute("""
-            INSERT INTO api_keys (tenant_id, name, type, prefix, last4, key_hash, created_by, created_at)
+            INSERT INTO api_keys (tenant_id, name, type, prefix, last4, key_hash, public_key, created_by, created_at)
             VALUES (\(c.tenant), \(name!), \(type!), \(prefix), \(String(key.suffix(4))), \(Digest.sha256(key).hexString),
-                    \(c.userID), UTC_TIMESTAMP(6))
+                    \(type == "publishable" ? key : nil), \(c.userID), UTC_TIMESTAMP(6))
             """).lastInsertID
         let row = try c.db.queryOne("SELECT created_at FROM api_keys WHERE id = \(id)")
         return .json([

@@ -21,6 +21,9 @@ enum Authenticator {
             principal = try session(token: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), c)
         } else if let key = request.header("x-api-key") ?? request.header("ef-access-key"), !key.isEmpty {
             principal = try apiKey(key, c)
+        } else if case .tracking = access, let key = request.query["key"], !key.isEmpty {
+            // sendBeacon cannot set headers: the tracker puts its publishable key in the URL.
+            principal = try apiKey(key, c)
         } else {
             throw HTTPError.unauthorized()
         }

@@ -19,6 +19,8 @@ public struct Application: HTTPApplication {
         TeamRoutes.register(&routes)
         APIKeyRoutes.register(&routes)
         PresetRoutes.register(&routes)
+        CustomerRoutes.register(&routes)
+        TrackingRoutes.register(&routes)
         self.routes = routes
     }
 
@@ -33,6 +35,15 @@ public struct Application: HTTPApplication {
     }
 
     public func handle(_ request: Request, state db: Connection) throws -> Response {
+        // Browsers on customers' websites must be able to read every answer of the tracking
+        // endpoints, errors included.
+        if request.path.hasPrefix("/v1/track/") {
+            return TrackingRoutes.cors(ErrorResponses.run(request) { try dispatch(request, db) })
+        }
+        return try dispatch(request, db)
+    }
+
+    func dispatch(_ request: Request, _ db: Connection) throws -> Response {
         switch routes.router.match(method: request.method, path: request.path) {
         case .notFound:
             throw HTTPError.notFound("The route \(request.path) could not be found.")

@@ -93,6 +93,9 @@ public struct Routes: Sendable {
     public mutating func patch(_ path: String, _ access: Access, _ handler: @escaping Handler) {
         router.add("PATCH", path, Endpoint(access: access, handler: handler))
     }
+    public mutating func options(_ path: String, _ access: Access, _ handler: @escaping Handler) {
+        router.add("OPTIONS", path, Endpoint(access: access, handler: handler))
+    }
     public mutating func delete(_ path: String, _ access: Access, _ handler: @escaping Handler) {
         router.add("DELETE", path, Endpoint(access: access, handler: handler))
     }

@@ -1,0 +1,176 @@
+import Foundation
+import MariaDB
+import Web
+
+/// `/v1/customers`: list, profile, create, update, erase, timeline and export.
+enum CustomerRoutes {
+    static func register(_ routes: inout Routes) {
+        routes.get("/v1/customers", .server, list)
+        routes.post("/v1/customers", .server, create)
+        routes.get("/v1/customers/{id}", .server, show)
+        routes.put("/v1/customers/{id}", .server, update)
+        routes.patch("/v1/customers/{id}", .server, update)
+        routes.delete("/v1/customers/{id}", .server, erase)
+        routes.get("/v1/customers/{id}/events", .server, events)
+        routes.get("/v1/customers/{id}/export", .server, export)
+    }
+
+    @Sendable static func list(_ c: Context) throws -> Response {
+        let query = try CustomerQuery(c.request, tenant: c.tenant)
+        let total = try c.db.queryOne("SELECT COUNT(*) AS n FROM customers c WHERE \(query.whereClause)")?.int("n") ?? 0
+        let rows = try c.db.query("""
+            SELECT \(CustomerJSON.columns) FROM customers c WHERE \(query.whereClause)
+            ORDER BY \(query.orderClause) LIMIT \(query.page.perPage) OFFSET \(query.page.offset)
+            """)
+        let segments = try CustomerStore.segmentNames(c.db, c.tenant, customers: rows.map { try $0.int("id") })
+        let data = try rows.map { CustomerJSON.summary($0, segments: segments[try $0.int("id")] ?? []) }
+        return .json(query.page.envelope(data, total: total))
+    }
+
+    static func profile(_ c: Context, id: Int) throws -> JSON {
+        guard let row = try CustomerStore.find(c.db, c.tenant, id: id) else { throw HTTPError.notFound("Customer not found.") }
+        return CustomerJSON.profile(row, segments: try CustomerStore.segmentNames(c.db, c.tenant, customers: [id])[id] ?? [])
+    }
+
+    @Sendable static func show(_ c: Context) throws -> Response {
+        .json(try profile(c, id: try c.request.id()))
+    }
+
+    /// The editable fields of a customer, checked. Absent keys stay nil; `present` tells
+    /// which keys the body had (an explicit null clears the field).
+    struct Fields {
+        var name: String?, email: String?, phone: String?, city: String?, country: String?
+        var properties: JSONObject?
+        var present: Set<String> = []
+
+        init(_ body: JSONObject, creating: Bool) throws {
+            var input = Input(body)
+            present = Set(body.keys)
+            name = input.string("name", required: false, max: 190)
+            if body["email"] != nil, body["email"] != .null {
+                email = input.email("email", required: false)
+            }
+            phone = input.string("phone", required: false, max: 40)
+            if let phone, !phone.isEmpty, !phone.allSatisfy({ $0.isNumber || " +-().".contains($0) }) {
+                input.fail("phone", "The phone may contain only digits, spaces and + - ( ).")
+            }
+            city = input.string("city", required: false, max: 120)
+            country = input.string("country", required: false, max: 64)
+            if let c = country, c.count == 2 { country = c.uppercased() }
+            // An empty string clears a field, like null.
+            for key in [\Fields.name, \Fields.email, \Fields.phone, \Fields.city, \Fields.country] where self[keyPath: key] == "" {
+                self[keyPath: key] = nil
+            }
+            if let value = body["properties"], value != .null {
+                if let object = value.objectValue { properties = object } else { input.fail("properties", "The properties must be a JSON object.") }
+            }
+            if creating, (name ?? "").isEmpty, (email ?? "").isEmpty {
+                input.fail("email", "A customer needs an email or a name.")
+            }
+            try input.check()
+        }
+    }
+
+    @Sendable static func create(_ c: Context) throws -> Response {
+        let f = try Fields(try c.request.jsonObject(), creating: true)
+        let id = try c.db.execute("""
+            INSERT INTO customers (tenant_id, name, email, phone, city, country, properties, created_at, updated_at)
+            VALUES (\(c.tenant), \(f.name), \(f.email), \(f.phone), \(f.city), \(f.country),
+                    \(JSONWriter.string(.object(f.properties ?? JSONObject()))), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+            """).lastInsertID
+        let row = try CustomerStore.find(c.db, c.tenant, id: id)!
+        var o = row.json(["id", "name", "email", "phone", "city", "country", "created_at"]).objectValue!
+        o["properties"] = CustomerJSON.properties(row)
+        return .json(.object(o), status: 201)
+    }
+
+    /// Only the fields given change; `properties` is merged (RFC 7396: null removes a key).
+    @Sendable static func update(_ c: Context) throws -> Response {
+        let id = try c.request.id()
+        let f = try Fields(try c.request.jsonObject(), creating: false)
+        func has(_ key: String) -> Bool { f.present.contains(key) }
+        try c.db.transaction {
+            guard let current = try c.db.queryOne("""
+                SELECT properties FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE
+                """) else { throw HTTPError.notFound("Customer not found.") }
+            var properties: String?
+            if let patch = f.properties {
+                let existing = (try? JSONParser.parse(current.optionalString("properties") ?? "{}")) ?? [:]
+                properties = JSONWriter.string(existing.mergePatched(with: .object(patch)))
+            }
+            try c.db.execute("""
+                UPDATE customers SET
+                    name = IF(\(has("name")), \(f.name), name),
+                    email = IF(\(has("email")), \(f.email), email),
+                    phone = IF(\(has("phone")), \(f.phone), phone),
+                    city = IF(\(has("city")), \(f.city), city),
+                    country = IF(\(has("country")), \(f.country), country),
+                    properties = COALESCE(\(properties), properties),
+                    updated_at = UTC_TIMESTAMP(6)
+                WHERE tenant_id = \(c.tenant) AND id = \(id)
+                """)
+        }
+        let row = try CustomerStore.find(c.db, c.tenant, id: id)!
+        var o = row.json(["id", "name", "email", "city", "phone", "updated_at"]).objectValue!
+        o["country"] = row.json("country")
+        o["properties"] = CustomerJSON.properties(row)
+        return .json(.object(o))
+    }
+
+    /// The right to be forgotten: the customer, every event (including the anonymous ones of
+    /// their linked browsers), identities and memberships go, in one transaction.
+    @Sendable static func erase(_ c: Context) throws -> Response {
+        let id = try c.request.id()
+        let removed: Int = try c.db.transaction {
+            guard try c.db.queryOne("SELECT id FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE") != nil else {
+                throw HTTPError.notFound("Customer not found.")
+            }
+            let anonymous = try c.db.query("SELECT anonymous_id FROM identities WHERE tenant_id = \(c.tenant) AND customer_id = \(id)")
+                .map { try $0.string("anonymous_id") }
+            var removed = try c.db.execute("DELETE FROM events WHERE tenant_id = \(c.tenant) AND customer_id = \(id)").affectedRows
+            if !anonymous.isEmpty {
+                removed += try c.db.execute("DELETE FROM events WHERE tenant_id = \(c.tenant) AND anonymous_id IN (\(list: anonymous))").affectedRows
+            }
+            try c.db.execute("DELETE FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id)")
+            return removed
+        }
+        return .json(["message": "Customer erased.", "events_deleted": .int(removed)])
+    }
+
+    @Sendable static func events(_ c: Context) throws -> Response {
+        let id = try c.request.id()
+        guard try c.db.queryOne("SELECT id FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id)") != nil else {
+            throw HTTPError.notFound("Customer not found.")
+        }
+        let page = try Pagination(c.request, sortable: ["occurred_at"], defaultSort: "occurred_at")
+        let total = try c.db.queryOne("SELECT COUNT(*) AS n FROM events WHERE tenant_id = \(c.tenant) AND customer_id = \(id)")?.int("n") ?? 0
+        let direction: SQL = page.descending ? "DESC" : "ASC"
+        let rows = try c.db.query("""
+            SELECT public_id, type, name, customer_id, anonymous_id, properties, url, referrer, message_id, occurred_at, received_at
+            FROM events WHERE tenant_id = \(c.tenant) AND customer_id = \(id)
+            ORDER BY occurred_at \(direction), id \(direction) LIMIT \(page.perPage) OFFSET \(page.offset)
+            """)
+        return .json(page.envelope(rows.map(CustomerJSON.event), total: total))
+    }
+
+    /// Everything held about one customer, as one JSON document.
+    @Sendable static func export(_ c: Context) throws -> Response {
+        let id = try c.request.id()
+        let profile = try profile(c, id: id)
+        let events = try c.db.query("""
+            SELECT public_id, type, name, customer_id, anonymous_id, properties, url, referrer, message_id, occurred_at, received_at
+            FROM events WHERE tenant_id = \(c.tenant) AND customer_id = \(id) ORDER BY occurred_at, id
+            """).map(CustomerJSON.event)
+        let identities = try c.db.query("""
+            SELECT anonymous_id, created_at FROM identities WHERE tenant_id = \(c.tenant) AND customer_id = \(id) ORDER BY created_at
+            """).map { $0.json(["anonymous_id", "created_at"]) }
+        var response = Response.json([
+            "customer": profile,
+            "identities": .array(identities),
+            "events": .array(events),
+            "exported_at": .date(Date()),
+        ])
+        response.headers.append(("Content-Disposition", "attachment; filename=\"customer-\(id).json\""))
+        return response
+    }
+}

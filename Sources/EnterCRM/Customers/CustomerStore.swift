@@ -1,0 +1,101 @@
+import Foundation
+import MariaDB
+import Web
+
+/// The SQL of customers. Every function takes the workspace.
+enum CustomerStore {
+    static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Row? {
+        try db.queryOne("SELECT \(CustomerJSON.columns) FROM customers c WHERE c.tenant_id = \(tenant) AND c.id = \(id)")
+    }
+
+    /// Segment names of each customer given, in one query.
+    static func segmentNames(_ db: Connection, _ tenant: Tenant, customers ids: [Int]) throws -> [Int: [String]] {
+        guard !ids.isEmpty else { return [:] }
+        var result: [Int: [String]] = [:]
+        for row in try db.query("""
+            SELECT m.customer_id, s.name FROM segment_members m JOIN segments s ON s.id = m.segment_id
+            WHERE m.tenant_id = \(tenant) AND m.customer_id IN (\(list: ids)) ORDER BY s.name
+            """) {
+            result[try row.int("customer_id"), default: []].append(try row.string("name"))
+        }
+        return result
+    }
+
+    /// Emails are compared trimmed and lowercased.
+    static func normalizeEmail(_ email: String) -> String {
+        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+}
+
+/// The list's filters and sort, read from the query string and checked.
+struct CustomerQuery {
+    var conditions: [SQL] = []
+    var order: SQL = "c.created_at"
+    var descending = true
+    let page: Pagination
+
+    static let sortable = ["created_at", "last_seen_at", "name", "clv_total", "clv_predicted", "rfm_score", "events_count"]
+
+    init(_ request: Request, tenant: Tenant) throws {
+        page = try Pagination(request, sortable: Self.sortable, defaultSort: "created_at")
+        descending = page.descending
+        switch page.sort {
+        case "last_seen_at": order = "c.last_seen_at"
+        case "name": order = "c.name"
+        case "clv_total": order = "c.clv_total"
+        case "clv_predicted": order = "c.clv_predicted"
+        case "rfm_score": order = "c.rfm_score"
+        case "events_count": order = "c.events_count"
+        default: order = "c.created_at"
+        }
+        let q = request.query
+        var errors = ValidationErrors()
+        conditions.append("c.tenant_id = \(tenant)")
+        if let text = q["q"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            conditions.append(Self.search(text))
+        }
+        if let email = q["email"], !email.isEmpty { conditions.append("c.email = \(CustomerStore.normalizeEmail(email))") }
+        if let country = q["country"], !country.isEmpty { conditions.append("c.country = \(country)") }
+        if let city = q["city"], !city.isEmpty { conditions.append("c.city = \(city)") }
+        if let segment = q["rfm_segment"], !segment.isEmpty { conditions.append("c.rfm_segment = \(segment)") }
+        if let raw = q["segment_id"], !raw.isEmpty {
+            if let id = Int(raw), id > 0 {
+                conditions.append("EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = \(id) AND m.customer_id = c.id AND m.tenant_id = \(tenant))")
+            } else {
+                errors.add("segment_id", "The segment id must be a positive integer.")
+            }
+        }
+        for (key, op) in [("created_after", ">="), ("created_before", "<")] {
+            guard let raw = q[key], !raw.isEmpty else { continue }
+            guard let date = RFC3339.parse(raw) else {
+                errors.add(key, "The \(key.replacingOccurrences(of: "_", with: " ")) must be an RFC 3339 date-time (2026-03-01T00:00:00Z).")
+                continue
+            }
+            conditions.append(op == ">=" ? "c.created_at >= \(date)" : "c.created_at < \(date)")
+        }
+        try errors.check()
+    }
+
+    /// Name or email, partial: word prefixes through the FULLTEXT index; an address
+    /// (with @) by its beginning; short terms by prefix.
+    static func search(_ text: String) -> SQL {
+        let lowered = text.lowercased()
+        if lowered.contains("@") {
+            return "c.email LIKE \(escapeLike(lowered) + "%")"
+        }
+        let words = lowered.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init).filter { !$0.isEmpty }
+        if words.isEmpty || words.contains(where: { $0.count < 3 }) {
+            let like = escapeLike(lowered) + "%"
+            return "(c.name LIKE \(like) OR c.email LIKE \(like) OR c.name LIKE \("% " + escapeLike(lowered) + "%"))"
+        }
+        let boolean = words.map { "+" + $0 + "*" }.joined(separator: " ")
+        return "MATCH(c.name, c.email) AGAINST (\(boolean) IN BOOLEAN MODE)"
+    }
+
+    static func escapeLike(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+    }
+
+    var whereClause: SQL { SQL.join(conditions, separator: " AND ") }
+    var orderClause: SQL { order + (descending ? " DESC, c.id DESC" : " ASC, c.id ASC") }
+}

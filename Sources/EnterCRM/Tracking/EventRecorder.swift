@@ -1,0 +1,224 @@
+import Foundation
+import MariaDB
+import Web
+
+/// Stores events and keeps each customer's aggregates in step, in one transaction: a 2xx
+/// means the events and every aggregate they change are committed together.
+///
+/// Work is done per batch, not per event: the batch's deltas are summed per customer in
+/// Swift (exact decimal arithmetic) and applied with one multi-row upsert, then the events
+/// go in with one multi-row INSERT. Customers are locked in email order, so concurrent
+/// batches touching the same customers do not deadlock each other.
+enum EventRecorder {
+    /// What happened to one input event.
+    struct Result {
+        let eventID: String
+        let customerID: Int?
+        let duplicate: Bool
+    }
+
+    /// The sum of a batch's effect on one customer.
+    struct Delta {
+        var count = 0
+        var orders = 0
+        var total = Decimal(0)
+        var lastSeen = Date.distantPast
+        var firstOrder: Date?
+        var lastOrder: Date?
+        var currency: String?
+
+        mutating func add(_ e: TrackedEvent) {
+            count += 1
+            if e.occurredAt > lastSeen { lastSeen = e.occurredAt }
+            if let amount = e.amount {
+                orders += 1
+                total += amount
+                firstOrder = min(firstOrder ?? e.occurredAt, e.occurredAt)
+                lastOrder = max(lastOrder ?? e.occurredAt, e.occurredAt)
+                if currency == nil { currency = e.currency }
+            }
+        }
+
+        var totalText: SQLDecimal { SQLDecimal("\(total)") ?? SQLDecimal(0) }
+        var average: SQLDecimal? {
+            guard orders > 0 else { return nil }
+            var avg = total / Decimal(orders), rounded = Decimal()
+            NSDecimalRound(&rounded, &avg, 2, .plain)
+            return SQLDecimal("\(rounded)")
+        }
+    }
+
+    struct DuplicateRace: Error {}
+
+    /// Records `events` (already checked); returns one result per event, in order.
+    static func record(_ db: Connection, _ tenant: Tenant, _ events: [TrackedEvent]) throws -> [Result] {
+        do {
+            return try db.transaction { try recordInTransaction(db, tenant, events) }
+        } catch is DuplicateRace {
+            // Another request stored one of these message ids meanwhile: start again, and
+            // the duplicate is found this time.
+            return try db.transaction { try recordInTransaction(db, tenant, events) }
+        }
+    }
+
+    private static func recordInTransaction(_ db: Connection, _ tenant: Tenant, _ events: [TrackedEvent]) throws -> [Result] {
+        var results = [Result?](repeating: nil, count: events.count)
+
+        // 1. Repeated message ids: earlier requests, and earlier items of this batch.
+        let messageIDs = Array(Set(events.compactMap(\.messageID)))
+        var seen: [String: (String, Int?)] = [:]
+        if !messageIDs.isEmpty {
+            for row in try db.query("""
+                SELECT message_id, public_id, customer_id FROM events
+                WHERE tenant_id = \(tenant) AND message_id IN (\(list: messageIDs))
+                """) {
+                seen[try row.string("message_id")] = (try row.string("public_id"), row.optionalInt("customer_id"))
+            }
+        }
+        var fresh: [Int] = []
+        for (i, e) in events.enumerated() {
+            if let m = e.messageID, let earlier = seen[m] {
+                results[i] = Result(eventID: earlier.0, customerID: earlier.1, duplicate: true)
+            } else {
+                if let m = e.messageID { seen[m] = (e.publicID, nil) }
+                fresh.append(i)
+            }
+        }
+
+        // 2. Who each event belongs to.
+        var customerOf = [Int?](repeating: nil, count: events.count)
+        let anonymousOnly = fresh.filter { events[$0].email == nil && events[$0].customerID == nil }.compactMap { events[$0].anonymousID }
+        var linked: [String: Int] = [:]
+        if !anonymousOnly.isEmpty {
+            for row in try db.query("""
+                SELECT anonymous_id, customer_id FROM identities
+                WHERE tenant_id = \(tenant) AND anonymous_id IN (\(list: Array(Set(anonymousOnly))))
+                """) {
+                linked[try row.string("anonymous_id")] = try row.int("customer_id")
+            }
+        }
+        var byEmail: [String: Delta] = [:]
+        var byID: [Int: Delta] = [:]
+        for i in fresh {
+            let e = events[i]
+            if let email = e.email {
+                byEmail[email, default: Delta()].add(e)
+            } else if let id = e.customerID ?? e.anonymousID.flatMap({ linked[$0] }) {
+                byID[id, default: Delta()].add(e)
+                customerOf[i] = id
+            }
+        }
+
+        // 3. Customers known by email: created or updated in one statement.
+        if !byEmail.isEmpty {
+            let ids = try upsertByEmail(db, tenant, byEmail.sorted { $0.key < $1.key })
+            for i in fresh { if let email = events[i].email { customerOf[i] = ids[email] } }
+        }
+        // 4. Customers known by id: updated in one statement.
+        if !byID.isEmpty { try updateByID(db, tenant, byID.sorted { $0.key < $1.key }) }
+
+        // 5. The events themselves.
+        if !fresh.isEmpty {
+            let rows: [SQL] = fresh.map { i in
+                let e = events[i]
+                let properties = JSONWriter.string(.object(e.properties))
+                let amount = e.amount.flatMap { SQLDecimal("\($0)") }
+                return """
+                    (\(tenant), \(e.publicID), \(customerOf[i]), \(e.anonymousID), \(e.kind.rawValue), \(e.name), \(properties),
+                     \(amount), \(e.currency), \(e.url), \(e.referrer), \(e.userAgent), \(e.ip), \(e.messageID), \(e.occurredAt), UTC_TIMESTAMP(6))
+                    """
+            }
+            do {
+                try db.execute("""
+                    INSERT INTO events (tenant_id, public_id, customer_id, anonymous_id, type, name, properties, amount, currency,
+                                        url, referrer, user_agent, ip, message_id, occurred_at, received_at)
+                    VALUES \(SQL.join(rows, separator: ", "))
+                    """)
+            } catch let error as MariaDBError where error.isDuplicateKey && error.duplicateKeyName == "uq_message_id" {
+                throw DuplicateRace()
+            }
+        }
+        for i in fresh {
+            results[i] = Result(eventID: events[i].publicID, customerID: customerOf[i], duplicate: false)
+        }
+        return results.map { $0! }
+    }
+
+    /// Inserts the customers that are new and adds the deltas to those that exist; returns
+    /// each email's customer id.
+    private static func upsertByEmail(_ db: Connection, _ tenant: Tenant, _ deltas: [(key: String, value: Delta)]) throws -> [String: Int] {
+        let rows: [SQL] = deltas.map { email, d in
+            """
+            (\(tenant), \(email), \(d.count), \(d.lastSeen), \(d.totalText), \(d.orders), \(d.average), \(d.currency),
+             \(d.firstOrder), \(d.lastOrder), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+            """
+        }
+        // The average comes first: it reads the old total and count plus this batch's,
+        // whichever order MariaDB applies the assignments in.
+        let result = try db.execute("""
+            INSERT INTO customers (tenant_id, email, events_count, last_seen_at, clv_total, clv_order_count, clv_average_order,
+                                   currency, first_order_at, last_order_at, created_at, updated_at)
+            VALUES \(SQL.join(rows, separator: ", "))
+            ON DUPLICATE KEY UPDATE
+                id = LAST_INSERT_ID(id),
+                clv_average_order = IF(clv_order_count + VALUES(clv_order_count) > 0,
+                    ROUND((clv_total + VALUES(clv_total)) / (clv_order_count + VALUES(clv_order_count)), 2), clv_average_order),
+                events_count = events_count + VALUES(events_count),
+                last_seen_at = GREATEST(COALESCE(last_seen_at, VALUES(last_seen_at)), VALUES(last_seen_at)),
+                clv_total = clv_total + VALUES(clv_total),
+                clv_order_count = clv_order_count + VALUES(clv_order_count),
+                first_order_at = LEAST(COALESCE(first_order_at, VALUES(first_order_at)), COALESCE(VALUES(first_order_at), first_order_at)),
+                last_order_at = GREATEST(COALESCE(last_order_at, VALUES(last_order_at)), COALESCE(VALUES(last_order_at), last_order_at)),
+                currency = COALESCE(currency, VALUES(currency)),
+                updated_at = VALUES(updated_at)
+            """)
+        if deltas.count == 1 { return [deltas[0].key: result.lastInsertID] }
+        var ids: [String: Int] = [:]
+        for row in try db.query("""
+            SELECT id, email FROM customers WHERE tenant_id = \(tenant) AND email IN (\(list: deltas.map(\.key)))
+            """) {
+            ids[try row.string("email")] = try row.int("id")
+        }
+        return ids
+    }
+
+    /// Adds deltas to customers known by id (a customer_id, or a linked anonymous id).
+    private static func updateByID(_ db: Connection, _ tenant: Tenant, _ deltas: [(key: Int, value: Delta)]) throws {
+        let rows: [SQL] = deltas.map { id, d in
+            """
+            SELECT \(id) AS id, \(d.count) AS n, \(d.orders) AS orders, CAST(\(d.totalText) AS DECIMAL(14,2)) AS total,
+                   CAST(\(d.lastSeen) AS DATETIME(6)) AS seen, CAST(\(d.firstOrder) AS DATETIME(6)) AS first_order,
+                   CAST(\(d.lastOrder) AS DATETIME(6)) AS last_order, CAST(\(d.currency) AS CHAR(3)) AS currency
+            """
+        }
+        try db.execute("""
+            UPDATE customers c JOIN (\(SQL.join(rows, separator: " UNION ALL "))) d ON c.id = d.id
+            SET c.clv_average_order = IF(c.clv_order_count + d.orders > 0,
+                    ROUND((c.clv_total + d.total) / (c.clv_order_count + d.orders), 2), c.clv_average_order),
+                c.events_count = c.events_count + d.n,
+                c.last_seen_at = GREATEST(COALESCE(c.last_seen_at, d.seen), d.seen),
+                c.clv_total = c.clv_total + d.total,
+                c.clv_order_count = c.clv_order_count + d.orders,
+                c.first_order_at = LEAST(COALESCE(c.first_order_at, d.first_order), COALESCE(d.first_order, c.first_order_at)),
+                c.last_order_at = GREATEST(COALESCE(c.last_order_at, d.last_order), COALESCE(d.last_order, c.last_order_at)),
+                c.currency = COALESCE(c.currency, d.currency),
+                c.updated_at = UTC_TIMESTAMP(6)
+            WHERE c.tenant_id = \(tenant)
+            """)
+    }
+
+    /// Rebuilds a customer's aggregates from their events: after anonymous history joins them.
+    static func recompute(_ db: Connection, _ tenant: Tenant, customer id: Int) throws {
+        try db.execute("""
+            UPDATE customers c JOIN (
+                SELECT COUNT(*) AS n, MAX(occurred_at) AS seen, COALESCE(SUM(amount), 0) AS total, COUNT(amount) AS orders,
+                       MIN(IF(amount IS NULL, NULL, occurred_at)) AS first_order, MAX(IF(amount IS NULL, NULL, occurred_at)) AS last_order
+                FROM events WHERE tenant_id = \(tenant) AND customer_id = \(id)
+            ) e
+            SET c.events_count = e.n, c.last_seen_at = e.seen, c.clv_total = e.total, c.clv_order_count = e.orders,
+                c.clv_average_order = IF(e.orders > 0, ROUND(e.total / e.orders, 2), NULL),
+                c.first_order_at = e.first_order, c.last_order_at = e.last_order, c.updated_at = UTC_TIMESTAMP(6)
+            WHERE c.tenant_id = \(tenant) AND c.id = \(id)
+            """)
+    }
+}

@@ -1,0 +1,107 @@
+import Cryptography
+import Foundation
+import MariaDB
+import Web
+
+/// One event, pageview or purchase as a client sent it, checked.
+struct TrackedEvent {
+    enum Kind: String { case event, pageview }
+
+    var kind: Kind
+    var name: String
+    var email: String?
+    var customerID: Int?
+    var anonymousID: String?
+    var properties: JSONObject
+    /// Set for purchases: the order's amount and currency.
+    var amount: Decimal?
+    var currency: String?
+    var url: String?
+    var referrer: String?
+    var userAgent: String?
+    var ip: String?
+    var messageID: String?
+    var occurredAt: Date
+    let publicID = "evt_" + Random.hex(bytes: 8)
+
+    static let maxPropertiesBytes = 32_768
+
+    /// Reads an item of `/v1/track/event`, `/v1/track/pageview` or `/v1/track/batch`.
+    init(_ body: JSONObject, kind: Kind, request: Request, now: Date) throws {
+        var input = Input(body)
+        self.kind = kind
+        if let raw = input.string("customer_email", required: false, max: 190), !raw.isEmpty {
+            if Input.isEmail(raw) { email = CustomerStore.normalizeEmail(raw) } else {
+                input.fail("customer_email", "The customer email must be a valid email address.")
+            }
+        }
+        customerID = input.int("customer_id", required: false, min: 1)
+        anonymousID = input.string("anonymous_id", required: false, max: 100).flatMap { $0.isEmpty ? nil : $0 }
+        if email == nil, customerID == nil, anonymousID == nil, !input.errors.has("customer_email") {
+            input.fail("customer_email", "An event needs a customer_email, a customer_id or an anonymous_id.")
+        }
+        switch kind {
+        case .event:
+            name = input.string("event", max: 100) ?? ""
+        case .pageview:
+            name = "pageview"
+            url = input.string("url", max: 2048)
+            referrer = input.string("referrer", required: false, max: 2048).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        userAgent = (input.string("user_agent", required: false, max: 512) ?? request.header("user-agent")).map { String($0.prefix(512)) }
+        ip = request.remoteAddress.isEmpty ? nil : request.remoteAddress
+        messageID = input.string("message_id", required: false, max: 190).flatMap { $0.isEmpty ? nil : $0 }
+        occurredAt = now
+        if let raw = input.string("occurred_at", required: false, max: 40), !raw.isEmpty {
+            if let date = RFC3339.parse(raw) {
+                if date > now.addingTimeInterval(86_400) {
+                    input.fail("occurred_at", "The occurred at may not be more than a day in the future.")
+                } else if date.timeIntervalSince1970 < 0 {
+                    input.fail("occurred_at", "The occurred at must be after 1970.")
+                } else {
+                    occurredAt = date
+                }
+            } else {
+                input.fail("occurred_at", "The occurred at must be an RFC 3339 date-time (2026-03-20T09:00:00Z).")
+            }
+        }
+        properties = JSONObject()
+        if let value = body["properties"], value != .null {
+            if let object = value.objectValue {
+                properties = object
+                if JSONWriter.bytes(value).count > Self.maxPropertiesBytes {
+                    input.fail("properties", "The properties may not be larger than 32 KB.")
+                }
+            } else {
+                input.fail("properties", "The properties must be a JSON object.")
+            }
+        }
+        if kind == .pageview, let title = body["title"]?.stringValue, properties["title"] == nil {
+            properties["title"] = .string(String(title.prefix(500)))
+        }
+        if kind == .event, name == "purchase" {
+            switch properties["amount"] {
+            case .int(let v)?: amount = Decimal(v)
+            case .double(let d)?: amount = Decimal(string: String(d))
+            case .string(let s)?: amount = Decimal(string: s.trimmingCharacters(in: .whitespaces), locale: Locale(identifier: "en_US_POSIX"))
+            default: amount = nil
+            }
+            if let a = amount, !a.isNaN, abs(a) < 1_000_000_000_000 {
+                var rounded = Decimal(), value = a
+                NSDecimalRound(&rounded, &value, 2, .plain)
+                amount = rounded
+            } else {
+                amount = nil
+                input.fail("properties.amount", "A purchase needs a numeric properties.amount.")
+            }
+            if let cur = properties["currency"] {
+                if let code = cur.stringValue, code.count == 3, code.allSatisfy(\.isLetter) { currency = code.uppercased() } else {
+                    input.fail("properties.currency", "The currency must be a three-letter ISO 4217 code.")
+                }
+            }
+        }
+        try input.check()
+    }
+
+    var isPurchase: Bool { amount != nil }
+}

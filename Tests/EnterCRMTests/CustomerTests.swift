@@ -1,0 +1,328 @@
+import EnterCRM
+import FastCGI
+import Foundation
+import MariaDB
+import Testing
+import TestSupport
+import Web
+
+@Suite struct CustomerTests {
+    let client: TestClient
+    init() throws { client = try TestClient() }
+
+    func key(_ owner: String, type: String = "secret") -> String {
+        client.send("POST", "/v1/api-keys", ["name": "k", "type": .string(type)], token: owner)["key"]!.stringValue!
+    }
+
+    @Test func seedExamplesCreateUpdateShowList() throws {
+        let owner = client.register()
+        let created = client.send("POST", "/v1/customers", [
+            "name": "Marko Horvatić", "email": "marko@example.com", "phone": "+385921234567", "city": "Zagreb", "country": "HR",
+        ], token: owner.token)
+        #expect(created.status == 201)
+        #expect(Array(created.json.objectValue!.keys.prefix(7)) == ["id", "name", "email", "phone", "city", "country", "created_at"])
+        #expect(created["name"] == "Marko Horvatić")
+        let id = created["id"]!.intValue!
+
+        let updated = client.send("PUT", "/v1/customers/\(id)", ["city": "Split", "phone": "+385981234567"], token: owner.token)
+        #expect(updated.status == 200)
+        #expect(Array(updated.json.objectValue!.keys.prefix(6)) == ["id", "name", "email", "city", "phone", "updated_at"])
+        #expect(updated["city"] == "Split" && updated["name"] == "Marko Horvatić" && updated["country"] == "HR")
+
+        let profile = client.send("GET", "/v1/customers/\(id)", token: owner.token)
+        #expect(Array(profile.json.objectValue!.keys.prefix(11)) == ["id", "name", "email", "rfm_score", "rfm_segment", "clv_total",
+            "clv_predicted", "clv_average_order", "clv_order_count", "events_count", "segments"])
+        #expect(profile["rfm_score"] == .null && profile["clv_predicted"] == .null && profile["segments"] == [])
+        #expect(profile["clv_total"] == .double(0) && profile["events_count"] == 0)
+        #expect(profile.body.contains(#""clv_total":0.00,"#), "money keeps its two decimals on the wire")
+
+        let list = client.send("GET", "/v1/customers", token: owner.token, query: "page=1&per_page=25")
+        #expect(list["meta"] == ["current_page": 1, "per_page": 25, "total": 1, "last_page": 1])
+        let item = try #require(list["data"]?.arrayValue?.first)
+        for field in ["id", "name", "email", "phone", "rfm_score", "rfm_segment", "clv_total", "clv_predicted", "last_seen_at",
+                      "created_at", "clv_average_order", "clv_order_count", "events_count", "segments"] {
+            #expect(item[field] != nil, "list item lacks \(field)")
+        }
+    }
+
+    @Test func emailsAreUniqueCaseInsensitivelyAfterTrimming() {
+        let owner = client.register()
+        #expect(client.send("POST", "/v1/customers", ["email": "  Ana.Kovac@Example.com "], token: owner.token)["email"] == "ana.kovac@example.com")
+        let dup = client.send("POST", "/v1/customers", ["email": "ana.kovac@example.com"], token: owner.token)
+        #expect(dup.status == 422 && dup["errors"]?["email"] != nil)
+        let other = client.register()
+        #expect(client.send("POST", "/v1/customers", ["email": "ana.kovac@example.com"], token: other.token).status == 201, "per workspace")
+    }
+
+    @Test func invalidInputIs422NamingFields() {
+        let owner = client.register()
+        let r = client.send("POST", "/v1/customers", ["email": "nope", "phone": "call me", "properties": "x", "country": .int(7)], token: owner.token)
+        #expect(r.status == 422)
+        #expect(Set(r["errors"]?.objectValue?.keys ?? []) == ["email", "phone", "properties", "country"])
+        #expect(client.send("POST", "/v1/customers", [:], token: owner.token).status == 422)
+        #expect(client.send("GET", "/v1/customers", token: owner.token, query: "sort=password").status == 422)
+        #expect(client.send("GET", "/v1/customers", token: owner.token, query: "created_after=yesterday")["errors"]?["created_after"] != nil)
+        #expect(client.send("GET", "/v1/customers/abc", token: owner.token).status == 404)
+    }
+
+    @Test func propertiesMergeOnUpdate() {
+        let owner = client.register()
+        let id = client.send("POST", "/v1/customers", ["email": "p@example.com", "properties": ["plan": "pro", "seats": 3]], token: owner.token)["id"]!.intValue!
+        let r = client.send("PUT", "/v1/customers/\(id)", ["properties": ["seats": 5, "plan": nil, "vip": true]], token: owner.token)
+        #expect(r["properties"] == ["seats": 5, "vip": true])
+    }
+
+    @Test func filtersSortingAndPaging() throws {
+        let owner = client.register()
+        let people: [(String, String, String, String)] = [
+            ("Ana Kovač", "ana@example.com", "Zagreb", "HR"), ("Ivan Blažević", "ivan@example.com", "Split", "HR"),
+            ("Marta Schulz", "marta@example.de", "Berlin", "DE"), ("Anastasia Petrova", "anastasia@example.com", "Zagreb", "HR"),
+        ]
+        for p in people {
+            client.send("POST", "/v1/customers", ["name": .string(p.0), "email": .string(p.1), "city": .string(p.2), "country": .string(p.3)], token: owner.token)
+        }
+        func names(_ query: String) -> [String] {
+            client.send("GET", "/v1/customers", token: owner.token, query: query)["data"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+        }
+        #expect(names("country=HR&sort=name&order=asc") == ["Ana Kovač", "Anastasia Petrova", "Ivan Blažević"])
+        #expect(names("city=Zagreb&sort=name&order=desc") == ["Anastasia Petrova", "Ana Kovač"])
+        #expect(Set(names("q=ana")) == ["Ana Kovač", "Anastasia Petrova"])
+        #expect(names("q=Blaž") == ["Ivan Blažević"])
+        #expect(names("q=marta@") == ["Marta Schulz"])
+        #expect(names("email=IVAN@example.com") == ["Ivan Blažević"])
+        let page = client.send("GET", "/v1/customers", token: owner.token, query: "per_page=3&page=2&sort=name&order=asc")
+        #expect(page["meta"] == ["current_page": 2, "per_page": 3, "total": 4, "last_page": 2])
+        #expect(page["data"]?.arrayValue?.count == 1)
+        #expect(client.send("GET", "/v1/customers", token: owner.token, query: "per_page=1000")["meta"]?["per_page"] == 100)
+        #expect(names("created_after=2000-01-01T00:00:00Z&created_before=2000-01-02T00:00:00Z").isEmpty)
+    }
+
+    @Test func erasureRemovesTheCustomerAndEveryEvent() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        client.send("POST", "/v1/track/pageview", ["anonymous_id": "browser-1", "url": "https://shop.example/a"], key: k)
+        client.send("POST", "/v1/track/identify", ["anonymous_id": "browser-1", "email": "gone@example.com"], key: k)
+        let tracked = client.send("POST", "/v1/track/event", ["customer_email": "gone@example.com", "event": "signup"], key: k)
+        let id = tracked["customer_id"]!.intValue!
+        let erased = client.send("DELETE", "/v1/customers/\(id)", token: owner.token)
+        #expect(erased.status == 200 && erased["events_deleted"] == 2)
+        #expect(client.send("GET", "/v1/customers/\(id)", token: owner.token).status == 404)
+        #expect(try client.db.queryOne("SELECT COUNT(*) AS n FROM events WHERE customer_id = \(id) OR anonymous_id = 'browser-1' AND tenant_id = \(owner.tenantID)")?.int("n") == 0)
+        #expect(client.send("DELETE", "/v1/customers/\(id)", token: owner.token).status == 404)
+    }
+
+    @Test func timelineAndExport() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        for (i, name) in ["signup", "trial_started", "purchase"].enumerated() {
+            var props: JSONObject = JSONObject()
+            if name == "purchase" { props["amount"] = 49.5 }
+            client.send("POST", "/v1/track/event", ["customer_email": "t@example.com", "event": .string(name), "properties": .object(props),
+                                                    "occurred_at": .string("2026-03-0\(i + 1)T10:00:00Z")], key: k)
+        }
+        let id = client.send("GET", "/v1/customers", token: owner.token)["data"]!.arrayValue![0]["id"]!.intValue!
+        let timeline = client.send("GET", "/v1/customers/\(id)/events", token: owner.token, query: "per_page=2")
+        #expect(timeline["data"]?.arrayValue?.compactMap { $0["event"]?.stringValue } == ["purchase", "trial_started"])
+        #expect(timeline["meta"]?["total"] == 3)
+        let export = client.send("GET", "/v1/customers/\(id)/export", token: owner.token)
+        #expect(export["events"]?.arrayValue?.count == 3)
+        #expect(export["customer"]?["clv_total"] == .double(49.50))
+        #expect(export.response.header("Content-Disposition")?.contains("customer-\(id).json") == true)
+    }
+
+    @Test func anotherWorkspacesCustomersAreNotFound() throws {
+        let a = client.register(), b = client.register()
+        let id = client.send("POST", "/v1/customers", ["email": "secret@a.io"], token: a.token)["id"]!.intValue!
+        for (method, path, body) in [("GET", "/v1/customers/\(id)", nil), ("PUT", "/v1/customers/\(id)", ["name": "x"]),
+                                     ("DELETE", "/v1/customers/\(id)", nil), ("GET", "/v1/customers/\(id)/events", nil),
+                                     ("GET", "/v1/customers/\(id)/export", nil)] as [(String, String, JSON?)] {
+            #expect(client.send(method, path, body, token: b.token).status == 404, "\(method) \(path)")
+        }
+        #expect(client.send("GET", "/v1/customers", token: b.token, query: "email=secret@a.io")["meta"]?["total"] == 0)
+        let bKey = key(b.token)
+        let r = client.send("POST", "/v1/track/event", ["customer_id": .int(id), "event": "hijack"], key: bKey)
+        #expect(r.status == 422)
+        #expect(try client.db.queryOne("SELECT events_count FROM customers WHERE id = \(id)")?.int("events_count") == 0)
+    }
+}
+
+@Suite struct TrackingTests {
+    let client: TestClient
+    init() throws { client = try TestClient() }
+
+    func key(_ owner: String, type: String = "secret") -> String {
+        client.send("POST", "/v1/api-keys", ["name": "k", "type": .string(type)], token: owner)["key"]!.stringValue!
+    }
+
+    func customer(_ owner: String, _ email: String) -> JSON {
+        let id = client.send("GET", "/v1/customers", token: owner, query: "email=\(email)")["data"]!.arrayValue![0]["id"]!.intValue!
+        return client.send("GET", "/v1/customers/\(id)", token: owner).json
+    }
+
+    @Test func seedTrackingExamples() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        let event = client.send("POST", "/v1/track/event", [
+            "customer_email": "ana.kovac@example.com", "event": "purchase",
+            "properties": ["amount": 149.99, "currency": "EUR", "product_id": "prod_abc123", "product_name": "Premium Plan"],
+        ], key: k)
+        #expect(event.status == 200)
+        #expect(event.json.objectValue?.keys == ["recorded", "event_id", "customer_id"])
+        #expect(event["recorded"] == true)
+        let eventID = try #require(event["event_id"]?.stringValue)
+        #expect(eventID.hasPrefix("evt_") && eventID.count == 20)
+        let pageview = client.send("POST", "/v1/track/pageview", [
+            "customer_email": "ana.kovac@example.com", "url": "https://yoursite.com/pricing",
+            "referrer": "https://google.com", "user_agent": "Mozilla/5.0...",
+        ], key: k)
+        #expect(pageview.status == 200 && pageview["recorded"] == true && pageview["event_id"]?.stringValue?.hasPrefix("evt_") == true)
+        #expect(pageview["customer_id"] == event["customer_id"])
+        let profile = customer(owner.token, "ana.kovac@example.com")
+        #expect(profile["events_count"] == 2)
+        #expect(profile["clv_total"] == .double(149.99) && profile["clv_order_count"] == 1 && profile["clv_average_order"] == .double(149.99))
+    }
+
+    @Test func purchasesKeepExactAggregatesAndOrderDates() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        for (amount, day) in [("0.10", "05"), ("0.20", "01"), ("100.005", "09")] as [(String, String)] {
+            let r = client.send("POST", "/v1/track/event", ["customer_email": "buyer@example.com", "event": "purchase",
+                "properties": ["amount": .string(amount), "currency": "eur"], "occurred_at": .string("2026-02-\(day)T12:00:00Z")], key: k)
+            #expect(r.status == 200)
+        }
+        let p = customer(owner.token, "buyer@example.com")
+        #expect(p["clv_total"] == .double(100.31), "0.10 + 0.20 + 100.01 exactly")
+        #expect(p["clv_order_count"] == 3 && p["clv_average_order"] == .double(33.44))
+        #expect(p["first_order_at"] == "2026-02-01T12:00:00Z" && p["last_order_at"] == "2026-02-09T12:00:00Z")
+        #expect(p["last_seen_at"] == "2026-02-09T12:00:00Z")
+        let bad = client.send("POST", "/v1/track/event", ["customer_email": "buyer@example.com", "event": "purchase", "properties": ["amount": "lots"]], key: k)
+        #expect(bad.status == 422 && bad["errors"]?["properties.amount"] != nil)
+    }
+
+    @Test func messageIDsDeduplicate() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        let body: JSON = ["customer_email": "d@example.com", "event": "purchase", "message_id": "order-1001", "properties": ["amount": 20]]
+        let first = client.send("POST", "/v1/track/event", body, key: k)
+        let second = client.send("POST", "/v1/track/event", body, key: k)
+        #expect(second.status == 200 && second["recorded"] == true)
+        #expect(first["event_id"] == second["event_id"])
+        let p = customer(owner.token, "d@example.com")
+        #expect(p["events_count"] == 1 && p["clv_total"] == .double(20.00))
+        let batch = client.send("POST", "/v1/track/batch", ["events": [body, ["customer_email": "d@example.com", "event": "x", "message_id": "m2"],
+                                                                       ["customer_email": "d@example.com", "event": "x", "message_id": "m2"]]], key: k)
+        #expect(batch.json == ["recorded": 1, "duplicates": 2, "errors": []])
+    }
+
+    @Test func batchesStoreTheValidItemsAndNameTheInvalid() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        let r = client.send("POST", "/v1/track/batch", ["events": [
+            ["customer_email": "b1@example.com", "event": "signup"],
+            ["event": "orphan"],
+            ["type": "pageview", "customer_email": "b1@example.com", "url": "https://shop.example/"],
+            "not an object",
+            ["type": "pageview", "customer_email": "b2@example.com"],
+            ["customer_email": "b2@example.com", "event": "purchase", "properties": ["amount": 10]],
+        ]], key: k)
+        #expect(r.status == 200)
+        #expect(r["recorded"] == 3 && r["duplicates"] == 0)
+        #expect(r["errors"]?.arrayValue?.compactMap { $0["index"]?.intValue } == [1, 3, 4])
+        #expect(r["errors"]?.arrayValue?[0]["message"]?.stringValue?.contains("customer_email") == true)
+        #expect(customer(owner.token, "b1@example.com")["events_count"] == 2)
+        #expect(customer(owner.token, "b2@example.com")["clv_total"] == .double(10.00))
+        let tooMany = JSON.array(Array(repeating: ["customer_email": "x@example.com", "event": "e"], count: 501))
+        #expect(client.send("POST", "/v1/track/batch", ["events": tooMany], key: k).status == 422)
+        #expect(client.send("POST", "/v1/track/batch", ["events": "nope"], key: k).status == 422)
+    }
+
+    @Test func eventsWithoutIdentityAre422() {
+        let owner = client.register()
+        let r = client.send("POST", "/v1/track/event", ["event": "purchase"], key: key(owner.token))
+        #expect(r.status == 422 && r["errors"]?["customer_email"] != nil)
+        #expect(client.send("POST", "/v1/track/pageview", ["customer_email": "a@b.co"], key: key(owner.token))["errors"]?["url"] != nil)
+    }
+
+    @Test func identifyJoinsAnonymousHistoryButNeverMergesIdentifiedCustomers() throws {
+        let owner = client.register()
+        let k = key(owner.token, type: "publishable")
+        for page in ["/", "/pricing", "/checkout"] {
+            let r = client.send("POST", "/v1/track/pageview", ["anonymous_id": "anon-42", "url": .string("https://shop.example\(page)")], key: k)
+            #expect(r["customer_id"] == .null)
+        }
+        client.send("POST", "/v1/track/event", ["anonymous_id": "anon-42", "event": "purchase", "properties": ["amount": 30]], key: k)
+        let identified = client.send("POST", "/v1/track/identify", ["anonymous_id": "anon-42", "email": "Visitor@Example.com",
+            "traits": ["name": "Petra Horvat", "city": "Rijeka", "properties": ["newsletter": true]]], key: k)
+        #expect(identified.status == 200 && identified["merged_events"] == 4)
+        let id = identified["customer_id"]!.intValue!
+        var p = client.send("GET", "/v1/customers/\(id)", token: owner.token)
+        #expect(p["email"] == "visitor@example.com" && p["name"] == "Petra Horvat" && p["properties"] == ["newsletter": true])
+        #expect(p["events_count"] == 4 && p["clv_total"] == .double(30.00) && p["clv_order_count"] == 1)
+        // Later anonymous events go straight to the customer.
+        #expect(client.send("POST", "/v1/track/pageview", ["anonymous_id": "anon-42", "url": "https://shop.example/thanks"], key: k)["customer_id"]?.intValue == id)
+        p = client.send("GET", "/v1/customers/\(id)", token: owner.token)
+        #expect(p["events_count"] == 5)
+        // The same browser identifying as someone else does not merge the two.
+        let other = client.send("POST", "/v1/track/identify", ["anonymous_id": "anon-42", "email": "partner@example.com"], key: k)
+        #expect(other["customer_id"]?.intValue != id && other["merged_events"] == 0)
+        #expect(client.send("GET", "/v1/customers/\(id)", token: owner.token)["events_count"] == 5)
+        #expect(client.send("GET", "/v1/customers", token: owner.token)["meta"]?["total"] == 2)
+    }
+
+    @Test func publishableKeysTrackButReadNothing() throws {
+        let owner = client.register()
+        let pub = key(owner.token, type: "publishable")
+        #expect(client.send("POST", "/v1/track/event", ["anonymous_id": "a", "event": "click"], key: pub).status == 200)
+        #expect(client.send("POST", "/v1/track/event", ["anonymous_id": "a", "event": "click"], query: "key=\(pub)").status == 200)
+        #expect(client.send("GET", "/v1/customers", key: pub).status == 403)
+        #expect(client.send("POST", "/v1/customers", ["email": "x@y.io"], key: pub).status == 403)
+        #expect(client.send("GET", "/v1/customers", query: "key=\(pub)").status == 401, "the URL key is for tracking only")
+    }
+
+    @Test func corsOnPreflightsAndOnErrors() {
+        let pre = client.send("OPTIONS", "/v1/track/event", headers: ["origin": "https://shop.example"])
+        #expect(pre.status == 204)
+        #expect(pre.response.header("Access-Control-Allow-Origin") == "*")
+        #expect(pre.response.header("Access-Control-Allow-Headers")?.contains("Content-Type") == true)
+        let denied = client.send("POST", "/v1/track/event", ["event": "x"])
+        #expect(denied.status == 401 && denied.response.header("Access-Control-Allow-Origin") == "*")
+        #expect(client.send("OPTIONS", "/v1/customers").status == 405)
+    }
+
+    /// Many connections tracking the same customer at once lose no update.
+    @Test func concurrentTrackingKeepsAggregatesExact() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        let app = client.app
+        let config = try TestDatabase.configuration()
+        var threads: [JoinableThread] = []
+        for t in 0..<8 {
+            threads.append(try JoinableThread {
+                let db = Connection(configuration: config)
+                for i in 0..<40 {
+                    let body: JSON = ["customer_email": "hot@example.com", "event": "purchase", "message_id": .string("t\(t)-\(i)"),
+                                      "properties": ["amount": 10.01]]
+                    let request = Request(method: "POST", path: "/v1/track/event", headers: ["x-api-key": k], body: JSONWriter.bytes(body))
+                    let response = ErrorResponses.run(request) { try app.handle(request, state: db) }
+                    if response.status != 200 { Issue.record("status \(response.status): \(String(decoding: response.body, as: UTF8.self))") }
+                }
+                db.disconnect()
+            })
+        }
+        for t in threads { t.join() }
+        let p = customer(owner.token, "hot@example.com")
+        #expect(p["events_count"] == 320)
+        #expect(p["clv_order_count"] == 320)
+        #expect(p["clv_total"] == .double(3203.20))
+        #expect(p["clv_average_order"] == .double(10.01))
+    }
+
+    @Test func recentEventsForTheConsole() {
+        let owner = client.register()
+        let k = key(owner.token)
+        for i in 0..<3 { client.send("POST", "/v1/track/event", ["customer_email": "r@example.com", "event": .string("e\(i)")], key: k) }
+        let r = client.send("GET", "/v1/events", token: owner.token, query: "limit=2")
+        #expect(r["data"]?.arrayValue?.compactMap { $0["event"]?.stringValue } == ["e2", "e1"])
+        #expect(r["data"]?.arrayValue?.first?["customer_email"] == "r@example.com")
+    }
+}
