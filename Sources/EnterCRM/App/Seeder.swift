@@ -11,7 +11,7 @@ public enum Seeder {
     public static func run(_ db: Connection, configuration: Configuration, log: (String) -> Void) throws {
         let hasher = Services(configuration: configuration).hasher
         let tenant = try seedAccounts(db, hasher: hasher, log: log)
-        _ = tenant
+        try CustomerSeed.run(db, tenant, log: log)
     }
 
     /// The demo login, "Demo Workspace" (slug `demo`), two colleagues and a sales team.
