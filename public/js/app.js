@@ -1,0 +1,175 @@
+// The console's entry point: routes, the signed-in shell, and what happens on 401.
+
+import { ApiError, getToken, onUnauthorized } from './api.js';
+import { h } from './dom.js';
+import { navItem } from './nav.js';
+import { navigate, startRouter } from './router.js';
+import { session } from './session.js';
+import { createShell } from './components/shell.js';
+import { toast } from './components/toast.js';
+import * as acceptInvitation from './pages/accept-invitation.js';
+import * as apiKeys from './pages/api-keys.js';
+import * as comingSoon from './pages/coming-soon.js';
+import * as dashboard from './pages/dashboard.js';
+import * as login from './pages/login.js';
+import * as members from './pages/members.js';
+import * as notFound from './pages/not-found.js';
+import * as register from './pages/register.js';
+import * as sessions from './pages/sessions.js';
+import * as workspace from './pages/workspace.js';
+
+const PUBLIC_ROUTES = {
+  '/login': { page: login, title: 'Sign in', guestOnly: true },
+  '/register': { page: register, title: 'Create your workspace', guestOnly: true },
+  '/accept-invitation': { page: acceptInvitation, title: 'Join your team' },
+};
+
+const ROUTES = {
+  '/dashboard': { page: dashboard, title: 'Dashboard' },
+  '/settings/members': { page: members, title: 'Members & Teams' },
+  '/settings/api-keys': { page: apiKeys, title: 'API keys' },
+  '/settings/sessions': { page: sessions, title: 'Sessions & password' },
+  '/settings/workspace': { page: workspace, title: 'Workspace' },
+};
+
+const REDIRECTS = { '/': null, '/settings': '/settings/members' };
+
+const app = document.getElementById('app');
+let shell = null;
+let routeCount = 0;
+let rendered = 0;
+let expiring = false;
+
+function mount(node) {
+  app.classList.remove('boot');
+  app.replaceChildren(node);
+}
+
+function boot(text, action = null) {
+  shell = null;
+  app.classList.add('boot');
+  app.replaceChildren(h('div', { class: 'boot-card' },
+    h('img', { class: 'boot-logo', src: '/favicon.svg', alt: '', width: 40, height: 40 }),
+    h('p', { class: 'boot-status', role: 'status', text }),
+    action));
+}
+
+/** After a navigation, focus goes to the new page's heading (not on the first load). */
+function focusHeading() {
+  rendered += 1;
+  if (rendered === 1) return;
+  const heading = app.querySelector('h1');
+  if (heading) heading.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+async function signOut() {
+  await session.signOut();
+  shell = null;
+  navigate('/login?notice=signed-out');
+}
+
+async function switchWorkspace(slug) {
+  try {
+    const me = await session.switchWorkspace(slug);
+    toast(`Switched to ${me.tenant?.name || slug}.`);
+    navigate('/dashboard');
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (!error.handled) toast(error.message, 'error');
+  }
+}
+
+onUnauthorized(() => {
+  if (expiring) return;
+  expiring = true;
+  session.clear();
+  shell = null;
+  const current = location.hash.replace(/^#/, '');
+  const next = current.startsWith('/') && !current.startsWith('/login') ? `&next=${encodeURIComponent(current)}` : '';
+  navigate(`/login?notice=expired${next}`, { replace: true });
+});
+
+session.subscribe((me) => {
+  if (me && shell) shell.update(me);
+});
+
+async function handleRoute({ path, query }) {
+  const count = ++routeCount;
+  expiring = false;
+
+  if (path in REDIRECTS) {
+    navigate(REDIRECTS[path] || (getToken() ? '/dashboard' : '/login'), { replace: true });
+    return;
+  }
+
+  const publicRoute = PUBLIC_ROUTES[path];
+  if (publicRoute) {
+    if (publicRoute.guestOnly && getToken()) {
+      navigate('/dashboard', { replace: true });
+      return;
+    }
+    shell = null;
+    document.title = `${publicRoute.title} · EnterCRM`;
+    mount(publicRoute.page.render({ path, query }));
+    focusHeading();
+    return;
+  }
+
+  if (!getToken()) {
+    const target = path + (query.toString() ? `?${query}` : '');
+    navigate(`/login?next=${encodeURIComponent(target)}`, { replace: true });
+    return;
+  }
+
+  if (!session.me) {
+    if (!shell) boot('Loading your workspace…');
+    try {
+      await session.refresh();
+    } catch (error) {
+      if (count !== routeCount || error.handled) return;
+      boot(error.message || 'The console could not load.',
+        h('button', { type: 'button', class: 'button button-primary', text: 'Try again', onClick: () => navigate(path) }));
+      return;
+    }
+    if (count !== routeCount) return;
+  }
+
+  if (!shell) {
+    shell = createShell({ signOut, switchWorkspace });
+    shell.update(session.me);
+    mount(shell.root);
+  }
+  shell.setActive(path);
+
+  const route = ROUTES[path] || (navItem(path)?.soon ? { page: comingSoon, title: navItem(path).label } : { page: notFound, title: 'Not found' });
+  document.title = `${route.title} · ${session.me.tenant?.name || 'EnterCRM'} · EnterCRM`;
+  shell.main.replaceChildren(route.page.render({ path, query, switchWorkspace }));
+  focusHeading();
+}
+
+// The skip link moves focus to the main region without touching the route.
+document.addEventListener('click', (event) => {
+  const link = event.target.closest('.skip-link');
+  if (!link) return;
+  event.preventDefault();
+  const target = app.querySelector('h1') || document.getElementById('main');
+  if (target) target.focus();
+});
+
+window.addEventListener('unhandledrejection', (event) => {
+  if (event.reason instanceof ApiError) {
+    event.preventDefault();
+    if (!event.reason.handled) toast(event.reason.message, 'error');
+  }
+});
+
+startRouter((route) => {
+  handleRoute(route).catch((error) => {
+    if (error instanceof ApiError) {
+      if (!error.handled) toast(error.message, 'error');
+      return;
+    }
+    throw error;
+  });
+});

@@ -1,0 +1,52 @@
+// Every area of the product, as the navigation and the dashboard show them. Areas marked
+// `soon` render the "coming soon" panel until their release.
+
+export const NAV_SECTIONS = [
+  {
+    label: 'Overview',
+    items: [{ path: '/dashboard', label: 'Dashboard', icon: 'home' }],
+  },
+  {
+    label: 'Audience',
+    items: [
+      { path: '/customers', label: 'Customers', icon: 'customers', soon: true,
+        description: 'Customer profiles with their events, RFM scores and predicted lifetime value.' },
+      { path: '/segments', label: 'Segments', icon: 'segments', soon: true,
+        description: 'Rule-based groups of customers that stay up to date as data arrives.' },
+    ],
+  },
+  {
+    label: 'Engagement',
+    items: [
+      { path: '/campaigns', label: 'Campaigns', icon: 'campaigns', soon: true,
+        description: 'Email, SMS and ad campaigns to segments, sent now or on a schedule.' },
+      { path: '/automations', label: 'Automations', icon: 'automations', soon: true,
+        description: 'Flows that react to what customers do: triggers, waits, conditions and messages.' },
+    ],
+  },
+  {
+    label: 'Sales',
+    items: [
+      { path: '/pipelines', label: 'Pipelines', icon: 'pipelines', soon: true,
+        description: 'A configurable CRM: entities, pipelines, stages, custom fields and entries.' },
+      { path: '/analytics', label: 'Analytics', icon: 'analytics', soon: true,
+        description: 'Revenue, retention and engagement across customers, segments and campaigns.' },
+    ],
+  },
+  {
+    label: 'Settings',
+    items: [
+      { path: '/settings/members', label: 'Members & Teams', icon: 'users' },
+      { path: '/settings/api-keys', label: 'API keys', icon: 'key' },
+      { path: '/settings/sessions', label: 'Sessions & password', icon: 'shield' },
+      { path: '/settings/workspace', label: 'Workspace', icon: 'building' },
+    ],
+  },
+];
+
+export const NAV_ITEMS = NAV_SECTIONS.flatMap((section) => section.items);
+
+/** The navigation item for a path, if any. */
+export function navItem(path) {
+  return NAV_ITEMS.find((item) => item.path === path) || null;
+}
