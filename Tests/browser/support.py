@@ -240,6 +240,11 @@ class Console:
             return False
         return self.wait(timeout).until(present, f"no button {text!r} in {within}")
 
+    def button_present(self, text: str) -> bool:
+        xpath = (f"//*[self::button or self::a][normalize-space(.)={xpath_literal(text)}"
+                 f" or @aria-label={xpath_literal(text)}]")
+        return any(element.is_displayed() for element in self.driver.find_elements(By.XPATH, xpath))
+
     def click(self, text: str, within: str = "body") -> None:
         self.button(text, within).click()
 
@@ -352,7 +357,14 @@ class Console:
             content = metrics.get("cssContentSize") or metrics["contentSize"]
             height = max(self.size[1], int(content["height"]))
             params["clip"] = {"x": 0, "y": 0, "width": self.size[0], "height": min(height, 4000), "scale": 1}
-        data = self.driver.execute_cdp_cmd("Page.captureScreenshot", params)["data"]
+        # A full-page capture of a scrolled page misplaces the sticky top bar: capture from
+        # the top, then scroll back.
+        scrolled = self.driver.execute_script("const y = scrollY; if (arguments[0]) scrollTo(0, 0); return y", full_page)
+        try:
+            data = self.driver.execute_cdp_cmd("Page.captureScreenshot", params)["data"]
+        finally:
+            if full_page and scrolled:
+                self.driver.execute_script("scrollTo(0, arguments[0])", scrolled)
         path.write_bytes(base64.b64decode(data))
         self.screenshots.append(path)
         return path

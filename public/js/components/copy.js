@@ -22,8 +22,9 @@ async function copyText(text, input) {
   }
 }
 
-/** A labelled read-only field holding `value`, with a Copy button beside it. */
-export function copyField({ label, value, name = 'copy', monospace = true }) {
+/** A labelled read-only field holding `value`, with a Copy button beside it (`autofocus`: the
+ * button takes the focus when its dialog opens). */
+export function copyField({ label, value, name = 'copy', monospace = true, autofocus = false }) {
   const id = uid(name);
   const statusId = `${id}-status`;
   // A long secret wraps in a textarea rather than scrolling out of sight in an input.
@@ -42,7 +43,7 @@ export function copyField({ label, value, name = 'copy', monospace = true }) {
   input.addEventListener('focus', () => input.select());
   const status = h('span', { class: 'copy-status', id: statusId, 'aria-live': 'polite' });
   const buttonLabel = h('span', { text: 'Copy' });
-  const button = h('button', { type: 'button', class: 'button button-secondary copy-button', dataset: { copy: name } }, icon('copy'), buttonLabel);
+  const button = h('button', { type: 'button', class: 'button button-secondary copy-button', autofocus, dataset: { copy: name } }, icon('copy'), buttonLabel);
   let timer = null;
   button.addEventListener('click', async () => {
     const ok = await copyText(value, input);

@@ -130,7 +130,12 @@ export function showErrors(form, error) {
     else others.push(...list);
   }
   const region = form.querySelector('.alert');
-  if (region) showAlert(region, error.message || 'Something went wrong.', others);
+  // With every problem shown beside its field, the alert says where to look.
+  let message = error.message || 'Something went wrong.';
+  if (placed && !others.length && error.status === 422) {
+    message = placed === 1 ? 'Please correct the highlighted field.' : `Please correct the ${placed} highlighted fields.`;
+  }
+  if (region) showAlert(region, message, others);
   if (placed) focusFirstInvalid(form);
 }
 

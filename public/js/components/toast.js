@@ -3,6 +3,7 @@
 import { h, icon } from '../dom.js';
 
 const DURATION_MS = 5000;
+const MAX_VISIBLE = 3;
 
 /** Shows a message for a few seconds. `kind`: success | info | error. */
 export function toast(message, kind = 'success') {
@@ -15,9 +16,7 @@ export function toast(message, kind = 'success') {
     h('span', { text: message }),
   );
   region.append(item);
-  const timer = setTimeout(() => item.remove(), DURATION_MS);
-  item.addEventListener('click', () => {
-    clearTimeout(timer);
-    item.remove();
-  });
+  while (region.children.length > MAX_VISIBLE) region.firstElementChild.remove();
+  // Toasts let clicks through (pointer-events: none), so they never cover a control.
+  setTimeout(() => item.remove(), DURATION_MS);
 }

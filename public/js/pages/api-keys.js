@@ -73,9 +73,10 @@ export function render() {
           h('div', { class: 'alert-content' },
             h('p', { class: 'strong', text: 'Copy this key now. It won’t be shown again.' }),
             h('p', { text: key.note || 'This is the only time the full key will be shown.' }))),
-        copyField({ label: 'API key', value: key.key, name: 'api-key' }),
+        copyField({ label: 'API key', value: key.key, name: 'api-key', autofocus: true }),
       ],
       actions: [done],
+      onClose: () => form.elements.name.focus(),
     });
     dialog.dialog.classList.add('modal-new-key');
   }

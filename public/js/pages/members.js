@@ -68,7 +68,10 @@ export function render({ query }) {
 
   function fail(error) {
     if (error?.handled) return;
-    showAlert(pageAlert, error?.message || 'Something went wrong.', Object.values(error?.errors || {}).flat().map(String));
+    // A single field error says more than "The given data was invalid.".
+    const details = Object.values(error?.errors || {}).flat().map(String);
+    if (details.length === 1) showAlert(pageAlert, details[0]);
+    else showAlert(pageAlert, error?.message || 'Something went wrong.', details);
     pageAlert.scrollIntoView({ block: 'nearest' });
   }
 
@@ -237,7 +240,7 @@ export function render({ query }) {
         h('p', {}, 'Send ', h('strong', { text: member.name }), ` (${member.email}) this invitation link or token. They choose their password when they accept.`),
         h('div', { class: 'alert alert-warning' }, icon('alert'),
           h('div', { class: 'alert-content' }, h('p', { text: 'This is the only time the invitation token is shown. Copy it now.' }))),
-        copyField({ label: 'Invitation link', value: link, name: 'invitation-link', monospace: false }),
+        copyField({ label: 'Invitation link', value: link, name: 'invitation-link', monospace: false, autofocus: true }),
         copyField({ label: 'Invitation token', value: member.invitation_token, name: 'invitation-token' }),
       ],
       actions: [done],
