@@ -111,7 +111,7 @@ def test_api_errors_show_on_the_forms(desktop, account):
     # Registering an email that is taken: the error sits beside the email field.
     c.open("/register")
     c.fill({"name": "Someone Else", "email": account["email"], "password": PASSWORD, "workspace_name": "Another one"})
-    c.click("Create workspace")
+    c.submit_auth_form("Create workspace", None)
     c.wait().until(lambda d: "taken" in c.find(".field.has-error .field-error").text)
     assert c.find(".field.has-error input").get_attribute("name") == "email"
     assert c.alert_text(), "the form's alert region says what went wrong"
@@ -120,8 +120,7 @@ def test_api_errors_show_on_the_forms(desktop, account):
     # Wrong credentials: the alert region, and no token.
     c.open("/login")
     c.fill({"email": account["email"], "password": "wrong-password"})
-    c.click("Sign in", "form")
-    c.wait().until(lambda d: "do not match" in c.alert_text())
+    assert "do not match" in c.submit_auth_form("Sign in", None)
     assert c.token() is None
     c.shot("login wrong password")
 

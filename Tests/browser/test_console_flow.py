@@ -57,7 +57,7 @@ def test_register_sign_in_and_manage_an_api_key(desktop):
 
     # The full key, once, with a copy button and a warning.
     dialog = c.dialog()
-    full_key = dialog.find_element(By.CSS_SELECTOR, "input[data-copy-value='api-key']").get_attribute("value")
+    full_key = dialog.find_element(By.CSS_SELECTOR, "[data-copy-value='api-key']").get_attribute("value")
     assert full_key.startswith("eck_") and len(full_key) > 30, full_key
     assert "won’t be shown again" in dialog.text or "only time" in dialog.text
     copy = dialog.find_element(By.CSS_SELECTOR, "button[data-copy='api-key']")
