@@ -21,7 +21,7 @@ deps:
 	@scripts/deps.sh
 
 build:
-	swift build -c release
+	swift build -c release --product entercrm
 
 build-debug:
 	swift build
