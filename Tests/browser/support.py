@@ -217,7 +217,8 @@ class Console:
     # finding ---------------------------------------------------------------------------
 
     def wait(self, timeout: float = WAIT_SECONDS) -> WebDriverWait:
-        return WebDriverWait(self.driver, timeout)
+        # Lists re-render when they reload: an element found a moment ago may be gone.
+        return WebDriverWait(self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
 
     def find(self, css: str, timeout: float = WAIT_SECONDS):
         return self.wait(timeout).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))

@@ -123,3 +123,26 @@ def test_a_revoked_token_leads_to_sign_in(desktop, account, api):
     assert c.token() is None
     assert "session has ended" in c.alert_text().lower() or "session has ended" in c.find(".alert").text.lower()
     c.shot("session ended")
+
+
+def test_a_publishable_key_stays_visible_with_a_copy_button(desktop, account):
+    c = desktop
+    c.sign_in_with_token(account["token"], "/settings/api-keys")
+    c.wait_heading("API keys")
+    c.fill({"name": "Website tracker", "type": "publishable"}, ".card-create-key form")
+    assert "tracking only" in c.find(".card-create-key").text
+    c.click("Create key")
+    dialog = c.dialog()
+    full_key = dialog.find_element(By.CSS_SELECTOR, "[data-copy-value='api-key']").get_attribute("value")
+    assert full_key.startswith("eck_pub_")
+    assert "Publishable" in dialog.text
+    c.shot("publishable key created")
+    c.click("I have copied the key")
+    c.wait_no_dialog()
+    row = c.find("tr[data-key-name='Website tracker']")
+    shown = row.find_element(By.CSS_SELECTOR, ".key-masked").get_attribute("title")
+    if "…" not in shown:  # the API lists publishable keys in full
+        assert shown == full_key
+        row.find_element(By.XPATH, ".//button[normalize-space(.)='Copy the key Website tracker']").click()
+        c.toast("copied")
+    c.shot("publishable key listed")

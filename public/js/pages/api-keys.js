@@ -19,6 +19,27 @@ function typeBadge(type) {
   return h('span', { class: ['badge', `badge-key-${known}`], text: TYPES[known].label });
 }
 
+/** The key as the API lists it: secret keys masked; publishable keys in full, with a copy button. */
+function keyCell(key) {
+  const code = h('code', { class: 'key-masked', text: key.key, title: key.key });
+  if (key.type !== 'publishable' || String(key.key).includes('…')) return code;
+  const label = h('span', { class: 'visually-hidden', text: `Copy the key ${key.name}` });
+  const button = h('button', { type: 'button', class: 'icon-button icon-button-small', title: 'Copy' }, icon('copy'), label);
+  button.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(key.key);
+      toast(`Key “${key.name}” copied.`);
+    } catch {
+      const range = document.createRange();
+      range.selectNodeContents(code);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      toast('Press Ctrl+C (⌘C) to copy the selected key.', 'info');
+    }
+  });
+  return h('span', { class: 'key-cell' }, code, button);
+}
+
 export function render() {
   if (!session.canManage) {
     return h('div', { class: 'page page-api-keys' },
@@ -69,10 +90,15 @@ export function render() {
       title: 'Your new API key',
       body: [
         h('p', {}, 'The key ', h('strong', { text: `“${key.name}”` }), ' ', typeBadge(key.type), ' is ready.'),
-        h('div', { class: 'alert alert-warning', dataset: { testid: 'key-warning' } }, icon('alert'),
-          h('div', { class: 'alert-content' },
-            h('p', { class: 'strong', text: 'Copy this key now. It won’t be shown again.' }),
-            h('p', { text: key.note || 'This is the only time the full key will be shown.' }))),
+        key.type === 'publishable'
+          ? h('div', { class: 'alert alert-info', dataset: { testid: 'key-note' } }, icon('info'),
+            h('div', { class: 'alert-content' },
+              h('p', { class: 'strong', text: 'A publishable key is safe to put in your website’s pages.' }),
+              h('p', { text: 'It can only send tracking data. It stays visible in the list of keys.' })))
+          : h('div', { class: 'alert alert-warning', dataset: { testid: 'key-warning' } }, icon('alert'),
+            h('div', { class: 'alert-content' },
+              h('p', { class: 'strong', text: 'Copy this key now. It won’t be shown again.' }),
+              h('p', { text: key.note || 'This is the only time the full key will be shown.' }))),
         copyField({ label: 'API key', value: key.key, name: 'api-key', autofocus: true }),
       ],
       actions: [done],
@@ -106,7 +132,7 @@ export function render() {
       h('tbody', {}, keys.map((key) => h('tr', { dataset: { keyId: key.id, keyName: key.name } },
         h('td', { class: 'strong', text: key.name }),
         h('td', {}, typeBadge(key.type)),
-        h('td', {}, h('code', { class: 'key-masked', text: key.key })),
+        h('td', {}, keyCell(key)),
         h('td', { class: 'nowrap' }, time(key.created_at)),
         h('td', { class: 'nowrap' }, time(key.last_used_at)),
         h('td', { class: 'cell-actions' },
