@@ -47,7 +47,7 @@ export function createShell(actions) {
   // Workspace switcher.
   const switcherName = h('span', { class: 'switcher-name' });
   const switcherMark = h('span', { class: 'workspace-mark', 'aria-hidden': 'true' });
-  const switcherButton = h('button', { type: 'button', class: 'switcher-button', 'aria-haspopup': 'true' },
+  const switcherButton = h('button', { type: 'button', class: 'switcher-button' },
     switcherMark,
     h('span', { class: 'switcher-text' }, h('span', { class: 'switcher-caption', text: 'Workspace' }), switcherName),
     icon('chevronDown', 'icon icon-small'));
@@ -93,7 +93,7 @@ export function createShell(actions) {
   // User menu.
   const userAvatar = h('span', { class: 'avatar' });
   const userName = h('span', { class: 'user-name' });
-  const userButton = h('button', { type: 'button', class: 'user-button', 'aria-haspopup': 'true', 'aria-label': 'Account menu' },
+  const userButton = h('button', { type: 'button', class: 'user-button', 'aria-label': 'Account menu' },
     userAvatar, userName, icon('chevronDown', 'icon icon-small'));
   const userMenu = popover({
     button: userButton,
@@ -151,6 +151,11 @@ export function createShell(actions) {
   }
 
   menuButton.addEventListener('click', () => (root.classList.contains('nav-open') ? closeNav() : openNav()));
+  // The drawer closes when focus leaves it (Tab past its last link), except to its own button.
+  nav.addEventListener('focusout', (event) => {
+    const next = event.relatedTarget;
+    if (next && !nav.contains(next) && next !== menuButton) closeNav();
+  });
   backdrop.addEventListener('click', () => closeNav({ focusButton: true }));
   root.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && root.classList.contains('nav-open')) {

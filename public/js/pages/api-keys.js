@@ -82,7 +82,7 @@ export function render() {
     }),
     pageAlert,
     card({ title: 'Create a key', body: [form], className: 'card-create-key' }),
-    card({ title: 'Keys', description: 'Keys are shown masked. Revoke a key you no longer use, or one that may have leaked.', body: [listBody], className: 'card-keys' }));
+    card({ title: 'Keys', description: 'Secret keys are shown masked, publishable keys in full. Revoke a key you no longer use, or one that may have leaked.', body: [listBody], className: 'card-keys' }));
 
   function showNewKey(key) {
     const done = h('button', { type: 'button', class: 'button button-primary', text: 'I have copied the key', onClick: () => dialog.close('done') });

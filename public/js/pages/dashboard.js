@@ -21,7 +21,7 @@ export function render() {
     h('div', { class: 'stat' }, h('dt', { text: 'Workspace' }), h('dd', { class: 'stat-value', dataset: { testid: 'workspace-name' }, text: me.tenant?.name || '' })),
     h('div', { class: 'stat' }, h('dt', { text: 'Workspace slug' }), h('dd', { class: 'stat-value mono', text: me.tenant?.slug || '' })),
     h('div', { class: 'stat' }, h('dt', { text: 'Your role' }), h('dd', { class: 'stat-value', dataset: { testid: 'role' } }, roleBadge(me.role))),
-    h('div', { class: 'stat' }, h('dt', { text: 'Member since' }), h('dd', { class: 'stat-value' }, time(me.user?.created_at, { dateOnly: true, empty: '—' }))));
+    h('div', { class: 'stat' }, h('dt', { text: 'Account created' }), h('dd', { class: 'stat-value' }, time(me.user?.created_at, { dateOnly: true, empty: '—' }))));
 
   const links = [
     canManage && { href: '#/settings/members', iconName: 'users', title: 'Invite your team', text: 'Add members, set their roles and group them in teams.' },
