@@ -9,6 +9,8 @@ import uuid
 import pytest
 import requests
 
+from .support import new_session
+
 
 def post_with_patience(http: requests.Session, url: str, body: dict) -> requests.Response:
     """Register and login are rate limited per address: wait out a 429 instead of failing."""
@@ -22,8 +24,8 @@ def post_with_patience(http: requests.Session, url: str, body: dict) -> requests
 
 @pytest.fixture(scope="module")
 def workspace(base: str) -> dict:
-    http = requests.Session()
-    http.verify = False
+    # From an address of its own: registration is rate limited per address.
+    http = new_session("127.0.0.71")
     email = f"e2e-{uuid.uuid4().hex[:10]}@company.com"
     r = post_with_patience(http, f"{base}/v1/auth/register", {
         "name": "Jane Smith", "email": email, "password": "secret123", "workspace_name": "Customers E2E",
