@@ -97,6 +97,24 @@ import Web
         #expect(names("created_after=2000-01-01T00:00:00Z&created_before=2000-01-02T00:00:00Z").isEmpty)
     }
 
+    @Test func unfilteredTotalsFollowInsertsAndErasures() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        func total(_ query: String = "") -> Int? { client.send("GET", "/v1/customers", token: owner.token, query: query)["meta"]?["total"]?.intValue }
+        #expect(total() == 0)
+        let id = client.send("POST", "/v1/customers", ["email": "one@example.com"], token: owner.token)["id"]!.intValue!
+        client.send("POST", "/v1/track/batch", ["events": [["customer_email": "two@example.com", "event": "a"],
+                                                           ["customer_email": "three@example.com", "event": "a"],
+                                                           ["customer_email": "one@example.com", "event": "a"]]], key: k)
+        client.send("POST", "/v1/track/identify", ["email": "four@example.com"], key: k)
+        #expect(total() == 4)
+        #expect(total("email=two@example.com") == 1)
+        client.send("DELETE", "/v1/customers/\(id)", token: owner.token)
+        #expect(total() == 3)
+        let counted = try client.db.queryOne("SELECT COUNT(*) AS n FROM customers WHERE tenant_id = \(owner.tenantID)")?.int("n")
+        #expect(counted == 3)
+    }
+
     @Test func erasureRemovesTheCustomerAndEveryEvent() throws {
         let owner = client.register()
         let k = key(owner.token)

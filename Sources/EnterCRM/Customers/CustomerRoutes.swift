@@ -17,7 +17,7 @@ enum CustomerRoutes {
 
     @Sendable static func list(_ c: Context) throws -> Response {
         let query = try CustomerQuery(c.request, tenant: c.tenant)
-        let total = try c.db.queryOne("SELECT COUNT(*) AS n FROM customers c WHERE \(query.whereClause)")?.int("n") ?? 0
+        let total = try CountCache.shared.customers(c.db, c.tenant, query)
         let rows = try c.db.query("""
             SELECT \(CustomerJSON.columns) FROM customers c WHERE \(query.whereClause)
             ORDER BY \(query.orderClause) LIMIT \(query.page.perPage) OFFSET \(query.page.offset)

@@ -97,5 +97,7 @@ struct CustomerQuery {
     }
 
     var whereClause: SQL { SQL.join(conditions, separator: " AND ") }
+    /// Only the workspace condition: the total is the workspace's customer count.
+    var isUnfiltered: Bool { conditions.count == 1 }
     var orderClause: SQL { order + (descending ? " DESC, c.id DESC" : " ASC, c.id ASC") }
 }
