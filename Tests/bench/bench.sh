@@ -66,10 +66,10 @@ step "starting the bench stack in $RUN_DIR"
 
 # The static ceiling: a file with the very bytes of the health body.
 printf '%s' '{"status":"ok","database":"ok","version":"0.1.0"}' >"$RUN_DIR/static/health.json"
-# The same upstream settings as the pool's, on the C responder's socket.
-keepalive=$(( (workers * threads - 4) / 2 ))
-((keepalive <= 32)) || keepalive=32
-((keepalive >= 1)) || keepalive=1
+# The same upstream settings as the pool's (as stack.sh renders them), on the C responder's socket.
+"$STACK" nginx-test
+keepalive=$(sed -n 's/^ *keepalive \([0-9]*\);.*/\1/p' "$RUN_DIR/nginx/nginx.conf")
+[[ -n $keepalive ]] || { echo "bench: no keepalive in nginx.conf" >&2; exit 1; }
 cat >"$RUN_DIR/nginx/extra/http-bench.conf" <<EOF
 upstream bench_c_hello {
     server unix:$HELLO_SOCKET;
