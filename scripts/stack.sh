@@ -143,11 +143,13 @@ load_env() {
 # ---------------------------------------------------------------------------------------
 # Processes
 
-pid_of() { # pid file -> pid, if that process is alive
+pid_of() { # pid file -> pid, if that process is alive and is ours (its command line
+  # names nginx, mariadbd or entercrm: a stale pid file may name a reused pid)
   local file=$1 pid
   [[ -f $file ]] || return 1
   pid=$(tr -dc '0-9' <"$file")
   [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE "nginx|mariadbd|$(basename "$BIN")" || return 1
   printf '%s' "$pid"
 }
 
@@ -394,6 +396,7 @@ pool_start() {
   fi
   need_bin
   [[ -n ${ENTERCRM_LISTEN:-} ]] || rm -f "$ENTERCRM_SOCKET"
+  rm -f "$ENTERCRM_PID_FILE"
   log "starting the pool ($ENTERCRM_WORKERS workers x $ENTERCRM_THREADS threads)"
   setsid "$BIN" serve </dev/null >>"$LOG_DIR/serve.log" 2>&1 &
   local n=300
