@@ -10,12 +10,16 @@ import { toast } from './components/toast.js';
 import * as acceptInvitation from './pages/accept-invitation.js';
 import * as apiKeys from './pages/api-keys.js';
 import * as comingSoon from './pages/coming-soon.js';
+import * as customers from './pages/customers.js';
+import * as customerForm from './pages/customers-form.js';
+import * as customerProfile from './pages/customers-profile.js';
 import * as dashboard from './pages/dashboard.js';
 import * as login from './pages/login.js';
 import * as members from './pages/members.js';
 import * as notFound from './pages/not-found.js';
 import * as register from './pages/register.js';
 import * as sessions from './pages/sessions.js';
+import * as tracking from './pages/tracking.js';
 import * as workspace from './pages/workspace.js';
 
 const PUBLIC_ROUTES = {
@@ -26,11 +30,29 @@ const PUBLIC_ROUTES = {
 
 const ROUTES = {
   '/dashboard': { page: dashboard, title: 'Dashboard' },
+  '/customers': { page: customers, title: 'Customers' },
+  '/customers/new': { page: customerForm, title: 'New customer' },
+  '/tracking': { page: tracking, title: 'Tracking' },
   '/settings/members': { page: members, title: 'Members & Teams' },
   '/settings/api-keys': { page: apiKeys, title: 'API keys' },
   '/settings/sessions': { page: sessions, title: 'Sessions & password' },
   '/settings/workspace': { page: workspace, title: 'Workspace' },
 };
+
+// Routes with an id in the path: the page gets the captured parts as `params`.
+const PATTERN_ROUTES = [
+  [/^\/customers\/(\d+)$/, { page: customerProfile, title: 'Customer' }],
+  [/^\/customers\/(\d+)\/edit$/, { page: customerForm, title: 'Edit customer' }],
+];
+
+function matchRoute(path) {
+  if (ROUTES[path]) return { route: ROUTES[path], params: [] };
+  for (const [pattern, route] of PATTERN_ROUTES) {
+    const match = pattern.exec(path);
+    if (match) return { route, params: match.slice(1) };
+  }
+  return null;
+}
 
 const REDIRECTS = { '/': null, '/settings': '/settings/members' };
 
@@ -142,9 +164,10 @@ async function handleRoute({ path, query }) {
   }
   shell.setActive(path);
 
-  const route = ROUTES[path] || (navItem(path)?.soon ? { page: comingSoon, title: navItem(path).label } : { page: notFound, title: 'Not found' });
+  const matched = matchRoute(path);
+  const route = matched?.route || (navItem(path)?.soon ? { page: comingSoon, title: navItem(path).label } : { page: notFound, title: 'Not found' });
   document.title = `${route.title} · ${session.me.tenant?.name || 'EnterCRM'} · EnterCRM`;
-  shell.main.replaceChildren(route.page.render({ path, query, switchWorkspace }));
+  shell.main.replaceChildren(route.page.render({ path, query, params: matched?.params || [], switchWorkspace }));
   focusHeading();
 }
 

@@ -9,10 +9,12 @@ export const NAV_SECTIONS = [
   {
     label: 'Audience',
     items: [
-      { path: '/customers', label: 'Customers', icon: 'customers', soon: true,
+      { path: '/customers', label: 'Customers', icon: 'customers',
         description: 'Customer profiles with their events, RFM scores and predicted lifetime value.' },
       { path: '/segments', label: 'Segments', icon: 'segments', soon: true,
         description: 'Rule-based groups of customers that stay up to date as data arrives.' },
+      { path: '/tracking', label: 'Tracking', icon: 'activity',
+        description: 'The website snippet, its publishable key, and the events as they arrive.' },
     ],
   },
   {

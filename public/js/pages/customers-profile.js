@@ -1,0 +1,344 @@
+// #/customers/{id}: the profile. Contact details, value and activity figures, properties,
+// segments and the event timeline (newest first, more on demand); Edit, Export (a JSON
+// download of everything held about the customer) and Erase (behind a typed confirmation).
+
+import { api } from '../api.js';
+import { avatar, h, icon, replace, time } from '../dom.js';
+import { navigate } from '../router.js';
+import { session } from '../session.js';
+import { openDialog } from '../components/dialog.js';
+import { alertRegion, field, showErrors, submitting } from '../components/form.js';
+import {
+  count, dateOnly, dayKey, dayLabel, money, placeText, propertiesSummary, relativeTime, segmentBadge, timeOfDay, urlLink, valueText,
+} from '../components/format.js';
+import { card, emptyState, errorState, loadingState } from '../components/page.js';
+import { toast } from '../components/toast.js';
+import { customerName, LIST_QUERY_KEY } from './customers.js';
+
+const EVENTS_PER_PAGE = 25;
+
+/** The list's address with its last search, filters and page. */
+export function listRoute() {
+  let stored = '';
+  try {
+    stored = sessionStorage.getItem(LIST_QUERY_KEY) || '';
+  } catch {
+    stored = '';
+  }
+  return `/customers${stored ? `?${stored}` : ''}`;
+}
+
+export function backLink(label = 'Customers', href = `#${listRoute()}`) {
+  return h('a', { class: 'back-link', href }, icon('arrowLeft', 'icon icon-small'), h('span', { text: label }));
+}
+
+function typeOf(event) {
+  if (event.type === 'pageview') return { label: 'Page view', tone: 'pageview', iconName: 'eye' };
+  if (event.event === 'purchase') return { label: 'Purchase', tone: 'purchase', iconName: 'cart' };
+  if (event.event === 'identify' || event.type === 'identify') return { label: 'Identify', tone: 'identify', iconName: 'customers' };
+  return { label: 'Event', tone: 'event', iconName: 'activity' };
+}
+
+/** One event of a timeline: what happened, a summary of its properties, where and when. */
+export function timelineItem(event, { showDate = false } = {}) {
+  const kind = typeOf(event);
+  const isPageview = event.type === 'pageview';
+  const summary = propertiesSummary(event.properties);
+  // A pageview reads as its page (the path, linking to the address); an event as its name.
+  let name;
+  if (isPageview) {
+    name = event.url ? urlLink(event.url, 'timeline-name timeline-page') : h('span', { class: 'timeline-name', text: 'Page view' });
+    if (name.tagName === 'A') name.textContent = pagePath(event.url);
+  } else {
+    name = h('span', { class: 'timeline-name mono', text: String(event.event || 'event') });
+  }
+  return h('li', { class: 'timeline-event', dataset: { eventId: event.event_id || '', event: event.event || '' } },
+    h('span', { class: ['timeline-icon', `tone-${kind.tone}`] }, icon(kind.iconName, 'icon icon-small')),
+    h('div', { class: 'timeline-content' },
+      h('div', { class: 'timeline-title' },
+        name,
+        h('span', { class: ['badge', 'badge-event', `badge-event-${kind.tone}`], text: kind.label })),
+      summary ? h('p', { class: 'timeline-props', text: summary, title: summary }) : null,
+      !isPageview && event.url ? h('p', { class: 'timeline-url' }, urlLink(event.url)) : null),
+    h('span', { class: 'timeline-time' }, showDate ? time(event.occurred_at) : timeOfDay(event.occurred_at)));
+}
+
+/** "https://shop.example/pricing?x=1" → "/pricing?x=1". */
+function pagePath(url) {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.pathname}${parsed.search}` || '/';
+  } catch {
+    return String(url);
+  }
+}
+
+function metric(label, value, sub = null, testid = null) {
+  return h('div', { class: 'metric', dataset: testid ? { metric: testid } : null },
+    h('dt', { class: 'metric-label', text: label }),
+    h('dd', { class: 'metric-value' }, value),
+    sub ? h('dd', { class: 'metric-sub' }, sub) : null);
+}
+
+function muted(text) {
+  return h('span', { class: 'muted', text });
+}
+
+export function render({ params }) {
+  const id = params[0];
+  const base = `/v1/customers/${encodeURIComponent(id)}`;
+  const title = h('h1', { class: 'page-title', tabindex: '-1', text: 'Customer' });
+  const meta = h('ul', { class: 'profile-meta', 'aria-label': 'Contact details' });
+  const actions = h('div', { class: 'page-actions profile-actions' });
+  const headerAvatar = h('span', { class: 'profile-avatar' });
+  const pageAlert = alertRegion();
+  const body = h('div', { class: 'profile-body' }, loadingState('Loading the customer…'));
+  let customer = null;
+
+  const root = h('div', { class: 'page page-customer' },
+    backLink(),
+    h('header', { class: 'profile-header' },
+      headerAvatar,
+      h('div', { class: 'profile-heading' }, title, meta),
+      actions),
+    pageAlert,
+    body);
+
+  async function load() {
+    try {
+      customer = await api.get(base);
+      show(customer);
+    } catch (error) {
+      if (error.handled) return;
+      if (error.status === 404) {
+        title.textContent = 'Customer not found';
+        replace(body, emptyState({
+          title: 'This customer does not exist',
+          text: 'They may have been erased, or the link belongs to another workspace.',
+          iconName: 'customers',
+          action: h('a', { class: 'button button-secondary', href: `#${listRoute()}`, text: 'Back to customers' }),
+        }));
+        return;
+      }
+      replace(body, errorState(error, () => { replace(body, loadingState('Loading the customer…')); load(); }));
+    }
+  }
+
+  function show(c) {
+    const name = customerName(c);
+    title.textContent = name;
+    document.title = `${name} · Customers · ${session.me?.tenant?.name || 'EnterCRM'} · EnterCRM`;
+    replace(headerAvatar, avatar(name, 'xl'));
+    const place = placeText(c.city, c.country);
+    replace(meta,
+      c.email && c.name ? h('li', {}, icon('mail', 'icon icon-small'), h('span', { class: 'profile-email', text: c.email })) : null,
+      c.phone ? h('li', {}, icon('phone', 'icon icon-small'), h('span', { text: c.phone })) : null,
+      place ? h('li', {}, icon('pin', 'icon icon-small'), h('span', { text: place })) : null);
+
+    const exportButton = h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'export' } },
+      icon('download'), h('span', { text: 'Export' }));
+    exportButton.addEventListener('click', () => exportCustomer(exportButton));
+    replace(actions,
+      h('a', { class: 'button button-secondary', href: `#/customers/${encodeURIComponent(c.id)}/edit`, dataset: { action: 'edit' } },
+        icon('edit'), h('span', { text: 'Edit' })),
+      exportButton,
+      h('button', { type: 'button', class: 'button button-ghost-danger', dataset: { action: 'erase' }, onClick: () => openErase() },
+        icon('trash'), h('span', { text: 'Erase' })));
+
+    const metrics = h('dl', { class: 'metrics', 'aria-label': 'Value and activity' },
+      metric('Lifetime value', money(c.clv_total, { empty: money(0) }), null, 'clv_total'),
+      metric('Orders', count(c.clv_order_count, '0'), null, 'orders'),
+      metric('Average order', c.clv_average_order === null || c.clv_average_order === undefined ? muted('—') : money(c.clv_average_order), null, 'average'),
+      metric('Predicted value', c.clv_predicted === null || c.clv_predicted === undefined ? muted('Not predicted yet') : money(c.clv_predicted), null, 'clv_predicted'),
+      metric('RFM', c.rfm_score === null || c.rfm_score === undefined ? muted('Not scored yet') : String(c.rfm_score),
+        c.rfm_segment ? segmentBadge(c.rfm_segment) : null, 'rfm'),
+      metric('Events', count(c.events_count, '0'), null, 'events'),
+      metric('Last order', dateOnly(c.last_order_at, { empty: 'No orders yet' }),
+        c.first_order_at ? h('span', {}, 'First ', dateOnly(c.first_order_at)) : null, 'orders_dates'),
+      metric('Last seen', relativeTime(c.last_seen_at), null, 'last_seen'));
+
+    replace(body,
+      metrics,
+      h('div', { class: 'profile-grid' },
+        timelineCard(),
+        h('div', { class: 'profile-side' }, propertiesCard(c), segmentsCard(c), detailsCard(c))));
+  }
+
+  function propertiesCard(c) {
+    const entries = Object.entries(c.properties && typeof c.properties === 'object' ? c.properties : {});
+    const content = entries.length
+      ? h('table', { class: 'kv-table' },
+        h('caption', { class: 'visually-hidden', text: 'Properties' }),
+        h('tbody', {}, entries.map(([key, value]) => h('tr', { dataset: { property: key } },
+          h('th', { scope: 'row', text: key }),
+          h('td', { class: value !== null && typeof value === 'object' ? 'mono' : null, text: valueText(value) })))))
+      : h('p', { class: 'muted', text: 'No properties yet. Edit the customer to add some.' });
+    return card({ title: 'Properties', body: [content], className: 'card-properties' });
+  }
+
+  function segmentsCard(c) {
+    const segments = Array.isArray(c.segments) ? c.segments : [];
+    const content = segments.length
+      ? h('ul', { class: 'badge-list', 'aria-label': 'Segments' }, segments.map((name) => h('li', {}, segmentBadge(name))))
+      : h('p', { class: 'muted', text: 'Not in any segment yet.' });
+    return card({ title: 'Segments', body: [content], className: 'card-segments' });
+  }
+
+  function detailsCard(c) {
+    return card({
+      title: 'Record',
+      className: 'card-record',
+      body: [h('dl', { class: 'kv-list' },
+        h('div', {}, h('dt', { text: 'Customer ID' }), h('dd', { class: 'mono', text: String(c.id) })),
+        h('div', {}, h('dt', { text: 'Created' }), h('dd', {}, time(c.created_at))),
+        h('div', {}, h('dt', { text: 'Updated' }), h('dd', {}, time(c.updated_at))))],
+    });
+  }
+
+  // Timeline ------------------------------------------------------------------------------
+  function timelineCard() {
+    const list = h('ol', { class: 'timeline', 'aria-label': 'Events, newest first' });
+    const status = h('p', { class: 'muted small timeline-status', role: 'status' });
+    const more = h('button', { type: 'button', class: 'button button-secondary', hidden: true, dataset: { action: 'more-events' } },
+      h('span', { text: 'Show older events' }));
+    const content = h('div', { class: 'timeline-body' }, loadingState('Loading events…'));
+    let page = 0;
+    let shown = 0;
+    let lastDay = null;
+    let dayList = null;
+
+    async function loadPage() {
+      more.disabled = true;
+      more.setAttribute('aria-busy', 'true');
+      try {
+        const result = await api.get(`${base}/events`, { query: { page: page + 1, per_page: EVENTS_PER_PAGE } });
+        const events = result?.data || [];
+        const total = Number(result?.meta?.total ?? events.length);
+        const lastPage = Number(result?.meta?.last_page || 1);
+        page += 1;
+        if (page === 1) {
+          if (!events.length) {
+            replace(content, emptyState({ title: 'No events yet', text: 'Pageviews and events sent for this customer appear here.', iconName: 'activity' }));
+            return;
+          }
+          replace(content, list, h('div', { class: 'timeline-footer' }, status, more));
+        }
+        const firstNew = list.querySelectorAll('.timeline-event').length;
+        for (const event of events) {
+          const key = dayKey(event.occurred_at);
+          if (key !== lastDay || !dayList) {
+            lastDay = key;
+            dayList = h('ol', { class: 'timeline-events' });
+            list.append(h('li', { class: 'timeline-day' },
+              h('h3', { class: 'timeline-day-label', text: dayLabel(event.occurred_at) }),
+              dayList));
+          }
+          dayList.append(timelineItem(event));
+        }
+        shown += events.length;
+        status.textContent = `Showing ${count(shown)} of ${count(total)} event${total === 1 ? '' : 's'}`;
+        more.hidden = page >= lastPage || shown >= total;
+        if (page > 1) {
+          // Keyboard users continue from the first event that arrived.
+          const first = list.querySelectorAll('.timeline-event')[firstNew];
+          if (first) {
+            first.setAttribute('tabindex', '-1');
+            first.focus();
+          }
+        }
+      } catch (error) {
+        if (error.handled) return;
+        if (page === 0) replace(content, errorState(error, () => { replace(content, loadingState('Loading events…')); loadPage(); }));
+        else toast(error.message, 'error');
+      } finally {
+        more.disabled = false;
+        more.removeAttribute('aria-busy');
+      }
+    }
+
+    more.addEventListener('click', () => loadPage());
+    loadPage();
+    return card({
+      title: 'Activity',
+      description: 'Pageviews and events, newest first.',
+      body: [content],
+      className: 'card-timeline',
+    });
+  }
+
+  // Export --------------------------------------------------------------------------------
+  async function exportCustomer(button) {
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    try {
+      const data = await api.get(`${base}/export`);
+      const blob = new Blob([`${JSON.stringify(data, null, 2)}\n`], { type: 'application/json' });
+      const url = URL.createObjectURL(blob);
+      const link = h('a', { href: url, download: `customer-${id}.json`, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 30000);
+      toast('The export was downloaded.');
+    } catch (error) {
+      if (!error.handled) toast(error.message, 'error');
+    } finally {
+      button.disabled = false;
+      button.removeAttribute('aria-busy');
+    }
+  }
+
+  // Erase ---------------------------------------------------------------------------------
+  function openErase() {
+    const c = customer;
+    const name = customerName(c);
+    const email = String(c.email || '').trim();
+    const hint = email ? `Type ${email} or ERASE to confirm.` : 'Type ERASE to confirm.';
+    const confirmField = field({
+      label: 'Confirmation',
+      name: 'confirmation',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      autocapitalize: 'off',
+      hint,
+    });
+    const eraseButton = h('button', { type: 'submit', class: 'button button-danger', disabled: true, dataset: { busyLabel: 'Erasing…' } },
+      h('span', { text: 'Erase customer' }));
+    const form = h('form', { class: 'form', novalidate: true },
+      alertRegion(),
+      h('div', { class: 'alert alert-warning' }, icon('alert'),
+        h('div', { class: 'alert-content' },
+          h('p', { class: 'strong', text: 'This cannot be undone.' }),
+          h('p', { text: `${name}, their ${count(c.events_count, '0')} event${Number(c.events_count) === 1 ? '' : 's'}, the anonymous history of their browsers and their segment memberships are deleted for good.` }))),
+      confirmField,
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'button button-secondary', text: 'Cancel', onClick: () => dialog.close('cancel') }),
+        eraseButton));
+    const input = form.elements.confirmation;
+    const matches = () => {
+      const value = input.value.trim();
+      return value === 'ERASE' || (email !== '' && value.toLowerCase() === email.toLowerCase());
+    };
+    input.addEventListener('input', () => { eraseButton.disabled = !matches(); });
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (!matches()) {
+        showErrors(form, { status: 422, message: 'The confirmation does not match.', errors: { confirmation: [hint] } });
+        return;
+      }
+      await submitting(form, async () => {
+        const result = await api.del(base);
+        dialog.close('done');
+        const removed = Number(result?.events_deleted || 0);
+        toast(`${name} was erased, with ${count(removed)} event${removed === 1 ? '' : 's'}.`);
+        navigate(listRoute());
+      });
+      if (form.isConnected) eraseButton.disabled = !matches();
+    });
+    const dialog = openDialog({ title: `Erase ${name}?`, body: [form], size: 'small' });
+    dialog.dialog.classList.add('modal-erase');
+  }
+
+  load();
+  return root;
+}
