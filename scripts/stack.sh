@@ -306,8 +306,10 @@ nginx_render() { # sets NGINX_CHANGED=1 when the rendered files differ from the 
   ((keepalive >= 1)) || keepalive=1
   if [[ $ENTERCRM_RATE_LIMIT = off ]]; then
     limit_req="# rate limit off (ENTERCRM_RATE_LIMIT=off)"
+    limit_req_tracking=$limit_req
   else
     limit_req="limit_req zone=credential burst=50 nodelay;"
+    limit_req_tracking="limit_req zone=tracking burst=50 nodelay;"
   fi
   local listen_prefix=""
   [[ -z ${ENTERCRM_BIND_ADDRESS:-} ]] || listen_prefix="$ENTERCRM_BIND_ADDRESS:"
@@ -321,6 +323,7 @@ nginx_render() { # sets NGINX_CHANGED=1 when the rendered files differ from the 
     -e "s|@UPSTREAM_SERVER@|$upstream|" \
     -e "s|@KEEPALIVE@|$keepalive|" \
     -e "s|@LIMIT_REQ@|$limit_req|" \
+    -e "s|@LIMIT_REQ_TRACKING@|$limit_req_tracking|" \
     -e "s|@TLS_CERT@|$ENTERCRM_TLS_CERT|" \
     -e "s|@TLS_KEY@|$ENTERCRM_TLS_KEY|" \
     -e "s|@PUBLIC_DIR@|$ROOT/public|" \

@@ -145,3 +145,19 @@ def test_unknown_sort_is_422_and_other_workspace_is_404(base: str, workspace: di
     assert http.get(f"{base}/v1/customers/{mine}", headers=theirs).status_code == 404
     assert http.delete(f"{base}/v1/customers/{mine}", headers=theirs).status_code == 404
     assert http.get(f"{base}/v1/customers/{mine}", headers=workspace["auth"]).status_code == 200
+
+
+def test_tracking_is_limited_per_key_and_address(base: str, workspace: dict) -> None:
+    """One website's publishable key serves many visitors: a visitor that floods is held back,
+    another visitor with the same key is not."""
+    key = workspace["publishable"]
+    flooding, other = new_session("127.0.0.81"), new_session("127.0.0.82")
+    body = {"anonymous_id": "flood", "url": "https://shop.example/"}
+    statuses = [flooding.post(f"{base}/v1/track/pageview?key={key}", json=body, timeout=10).status_code for _ in range(120)]
+    assert 429 in statuses, "a flooding visitor is limited"
+    assert statuses.count(200) <= 50 + 10, statuses.count(200)
+    r = other.post(f"{base}/v1/track/pageview?key={key}", json={"anonymous_id": "calm", "url": "https://shop.example/"}, timeout=10)
+    assert r.status_code == 200, "another visitor with the same key is not"
+    limited = flooding.post(f"{base}/v1/track/pageview?key={key}", json=body, timeout=10)
+    assert limited.status_code == 429 and limited.headers.get("Retry-After")
+    assert limited.json()["message"]
