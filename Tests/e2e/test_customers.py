@@ -153,9 +153,12 @@ def test_tracking_is_limited_per_key_and_address(base: str, workspace: dict) -> 
     key = workspace["publishable"]
     flooding, other = new_session("127.0.0.81"), new_session("127.0.0.82")
     body = {"anonymous_id": "flood", "url": "https://shop.example/"}
-    statuses = [flooding.post(f"{base}/v1/track/pageview?key={key}", json=body, timeout=10).status_code for _ in range(120)]
+    started = time.monotonic()
+    statuses = [flooding.post(f"{base}/v1/track/pageview?key={key}", json=body, timeout=10).status_code for _ in range(150)]
+    elapsed = time.monotonic() - started
     assert 429 in statuses, "a flooding visitor is limited"
-    assert statuses.count(200) <= 50 + 10, statuses.count(200)
+    # A burst of 50, then 1,000 a minute.
+    assert statuses.count(200) <= 50 + elapsed * 1000 / 60 + 3, (statuses.count(200), elapsed)
     r = other.post(f"{base}/v1/track/pageview?key={key}", json={"anonymous_id": "calm", "url": "https://shop.example/"}, timeout=10)
     assert r.status_code == 200, "another visitor with the same key is not"
     limited = flooding.post(f"{base}/v1/track/pageview?key={key}", json=body, timeout=10)
