@@ -89,26 +89,31 @@
     for (var i = 0; i < q.length; i++) post(q[i], remember);
   }
 
-  var lastUrl = null;
-  function page() {
+  // History changes send a pageview when the address changed; entercrm('page') always does.
+  var lastUrl = null, firstPage = true;
+  function page(force) {
     var url = w.location.href;
-    if (url === lastUrl) return;
+    if (url === lastUrl && force !== true) return;
+    if (!allowed()) return;
     var body = { url: url, title: d.title };
-    if (lastUrl === null && d.referrer) body.referrer = d.referrer;
+    if (firstPage && d.referrer) body.referrer = d.referrer;
+    firstPage = false;
     lastUrl = url;
     send('pageview', body);
   }
 
   var api = {
-    page: page,
+    page: function () { page(true); },
     track: function (name, properties) { send('event', { event: String(name), properties: properties || {} }); },
     identify: function (email, traits) {
+      // Without consent nothing is kept either: later events must not carry this address.
+      if (!allowed()) return;
       store.set(EMAIL, String(email).trim().toLowerCase());
       send('identify', { email: String(email), traits: traits || {} });
     },
     consent: function (granted) {
       store.set(CONSENT, granted ? '1' : '0');
-      if (granted) flush(); else store.del(QUEUE);
+      if (granted) flush(); else { store.del(QUEUE); store.del(EMAIL); }
     }
   };
 
@@ -133,14 +138,16 @@
   w.addEventListener('popstate', page);
   w.addEventListener('online', flush);
 
+  // Queued calls: consent first, then the load's pageview (unless one was queued), then the
+  // rest in order, so the timeline shows the page before what happened on it.
   var explicitPage = false;
   for (var i = 0; i < pending.length; i++) {
     if (pending[i][0] === 'consent') call(pending[i]);
-  }
-  for (var j = 0; j < pending.length; j++) {
-    if (pending[j][0] === 'page') explicitPage = true;
-    if (pending[j][0] !== 'consent') call(pending[j]);
+    if (pending[i][0] === 'page') explicitPage = true;
   }
   if (!explicitPage) page();
+  for (var j = 0; j < pending.length; j++) {
+    if (pending[j][0] !== 'consent') call(pending[j]);
+  }
   flush();
 })(window, document);
