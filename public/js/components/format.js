@@ -169,6 +169,20 @@ export function propertiesSummary(properties, max = 140) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** What an event's properties say, in one line; a pageview's title comes first, as is. */
+export function eventSummary(event, max = 140) {
+  const properties = event && event.properties && typeof event.properties === 'object' && !Array.isArray(event.properties)
+    ? { ...event.properties }
+    : {};
+  let lead = '';
+  if (event?.type === 'pageview' && typeof properties.title === 'string') {
+    lead = properties.title;
+    delete properties.title;
+  }
+  const text = [lead, propertiesSummary(properties, max)].filter(Boolean).join(' · ');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 /** An http(s) address as a link that opens in a new tab; anything else as text. */
 export function urlLink(url, className = 'event-url') {
   const text = String(url || '');

@@ -9,7 +9,7 @@ import { session } from '../session.js';
 import { openDialog } from '../components/dialog.js';
 import { alertRegion, field, showErrors, submitting } from '../components/form.js';
 import {
-  count, dateOnly, dayKey, dayLabel, money, placeText, propertiesSummary, relativeTime, segmentBadge, timeOfDay, urlLink, valueText,
+  count, dateOnly, dayKey, dayLabel, eventSummary, money, placeText, relativeTime, segmentBadge, timeOfDay, urlLink, valueText,
 } from '../components/format.js';
 import { card, emptyState, errorState, loadingState } from '../components/page.js';
 import { toast } from '../components/toast.js';
@@ -43,7 +43,7 @@ function typeOf(event) {
 export function timelineItem(event, { showDate = false } = {}) {
   const kind = typeOf(event);
   const isPageview = event.type === 'pageview';
-  const summary = propertiesSummary(event.properties);
+  const summary = eventSummary(event);
   // A pageview reads as its page (the path, linking to the address); an event as its name.
   let name;
   if (isPageview) {

@@ -6,7 +6,7 @@ import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { session } from '../session.js';
 import { copyField } from '../components/copy.js';
-import { propertiesSummary, refreshRelativeTimes, relativeTime, urlLink } from '../components/format.js';
+import { eventSummary, refreshRelativeTimes, relativeTime, urlLink } from '../components/format.js';
 import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { toast } from '../components/toast.js';
 
@@ -99,13 +99,13 @@ function customerCell(event) {
 
 function eventRow(event) {
   const isPageview = event.type === 'pageview';
-  const summary = propertiesSummary(event.properties, 90);
+  const summary = eventSummary(event, 90);
   return h('tr', { dataset: { eventId: event.event_id || '', event: event.event || '' } },
     h('td', { class: 'nowrap col-when' }, relativeTime(event.received_at || event.occurred_at)),
     h('td', { class: 'col-event' },
       h('div', { class: 'event-cell' },
         h('span', { class: ['event-name', !isPageview && 'mono'], text: isPageview ? 'Pageview' : String(event.event || '') }),
-        h('span', { class: ['badge', 'badge-event', `badge-event-${isPageview ? 'pageview' : event.event === 'purchase' ? 'purchase' : 'event'}`], text: isPageview ? 'Page' : 'Event' }))),
+        isPageview ? null : h('span', { class: ['badge', 'badge-event', `badge-event-${event.event === 'purchase' ? 'purchase' : 'event'}`], text: event.event === 'purchase' ? 'Purchase' : 'Event' }))),
     h('td', { class: 'col-who' }, customerCell(event)),
     h('td', { class: 'col-details' },
       event.url ? h('div', { class: 'event-detail' }, urlLink(event.url)) : null,
