@@ -81,13 +81,35 @@ def test_one_key_is_limited_and_another_is_not(base, unique):
     assert all(status < 500 for status in statuses_b), statuses_b
 
 
+def send_until_limited(send, limited: int = 3, max_requests: int = 1000, max_seconds: float = 30):
+    """Calls send() until `limited` answers were 429 (bounded); returns the statuses, the
+    seconds it took and the last response."""
+    statuses: list[int] = []
+    started = time.monotonic()
+    last = None
+    while len(statuses) < max_requests and time.monotonic() - started < max_seconds:
+        last = send()
+        statuses.append(last.status_code)
+        if statuses.count(429) >= limited:
+            break
+    return statuses, time.monotonic() - started, last
+
+
+def assert_within_budget(statuses: list[int], seconds: float, burst: int, per_second: float) -> None:
+    assert statuses.count(429) >= 3, f"never limited: {len(statuses)} requests in {seconds:.1f}s"
+    let_through = sum(1 for status in statuses if status != 429)
+    budget = burst + 1 + per_second * seconds
+    assert let_through <= budget + 2, (let_through, budget)
+
+
 def test_bearer_token_and_ef_access_key_are_credentials_too(base, unique):
     url = f"{base}/v1/echo"
     session = new_session("127.0.0.2")
     token = {"Authorization": f"Bearer token-{unique}"}
-    statuses = [session.post(url, json={"name": "x"}, headers=token, timeout=10).status_code
-                for _ in range(BURST + 20)]
-    assert 429 in statuses
+    statuses, seconds, last = send_until_limited(
+        lambda: session.post(url, json={"name": "x"}, headers=token, timeout=10))
+    assert_within_budget(statuses, seconds, BURST, RATE_PER_SECOND)
+    assert_rate_limited(last, retry_after_max=60)
     # Same address, another credential: its own budget.
     other = session.post(url, json={"name": "x"}, headers={"EF-Access-Key": f"ef-{unique}"},
                          timeout=10)
@@ -100,24 +122,21 @@ def test_bearer_token_and_ef_access_key_are_credentials_too(base, unique):
 def test_requests_without_credentials_are_limited_per_address(base):
     url = f"{base}/v1/echo"
     session = new_session("127.0.0.3")
-    statuses = [session.post(url, json={"name": "x"}, timeout=10).status_code
-                for _ in range(BURST + 20)]
-    assert 429 in statuses
-    assert statuses.count(429) >= 15
+    statuses, seconds, last = send_until_limited(
+        lambda: session.post(url, json={"name": "x"}, timeout=10))
+    assert_within_budget(statuses, seconds, BURST, RATE_PER_SECOND)
+    assert_rate_limited(last, retry_after_max=60)
     neighbour = new_session("127.0.0.4").post(url, json={"name": "x"}, timeout=10)
     assert neighbour.status_code != 429
 
 
 def test_login_is_limited_per_address(base):
     session = new_session("127.0.0.5")
-    statuses = []
-    last = None
-    for _ in range(16):
-        last = session.post(f"{base}/v1/auth/login",
-                            json={"email": "nobody@example.com", "password": "wrong"}, timeout=30)
-        statuses.append(last.status_code)
-    assert statuses.count(429) >= 4, statuses
-    assert sum(1 for status in statuses if status != 429) <= 12, statuses
+    statuses, seconds, last = send_until_limited(
+        lambda: session.post(f"{base}/v1/auth/login",
+                             json={"email": "nobody@example.com", "password": "wrong"}, timeout=30),
+        max_requests=60, max_seconds=90)
+    assert_within_budget(statuses, seconds, burst=10, per_second=10 / 60)
     assert_rate_limited(last, retry_after_max=60)
     # Registration shares the per-address budget; another address is unaffected.
     assert session.post(f"{base}/v1/auth/register", json={}, timeout=30).status_code == 429
