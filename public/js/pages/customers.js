@@ -371,6 +371,8 @@ export function render({ query }) {
   /** Changes the state, records it in the address (a new history entry unless 'replace'),
    * and reloads the list. `focus` names the control to focus once the list is back. */
   function update(changes, { history: mode = 'push', focus = null } = {}) {
+    // A late search timer must not rewrite the address of the page that replaced this one.
+    if (!root.isConnected) return;
     state = { ...state, ...changes };
     const hash = listHash(state);
     if (location.hash !== hash) {
