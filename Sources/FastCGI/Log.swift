@@ -32,17 +32,28 @@ public enum Log {
         }
     }
 
-    /// The current UTC time as RFC 3339 with milliseconds.
+    /// The current UTC time as RFC 3339 with milliseconds ("2026-03-16T09:41:00.123Z").
     public static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var seconds = now.tv_sec
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ v: Int32, _ width: Int = 2) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            var i = 0
+            func put(_ value: Int32, _ width: Int) {
+                var v = value
+                for k in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[i + k] = UInt8(48 + v % 10)
+                    v /= 10
+                }
+                i += width
+            }
+            func char(_ c: Character) { buffer[i] = c.asciiValue!; i += 1 }
+            put(parts.tm_year + 1900, 4); char("-"); put(parts.tm_mon + 1, 2); char("-"); put(parts.tm_mday, 2)
+            char("T"); put(parts.tm_hour, 2); char(":"); put(parts.tm_min, 2); char(":"); put(parts.tm_sec, 2)
+            char("."); put(Int32(now.tv_nsec / 1_000_000), 3); char("Z")
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<i]), as: UTF8.self)
         }
-        return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
     }
 }

@@ -26,8 +26,9 @@ public struct Request: Sendable {
     /// Builds a request from FastCGI parameters.
     init(parameters p: [String: String], body: [UInt8]) {
         var headers: [String: String] = [:]
+        headers.reserveCapacity(16)
         for (name, value) in p where name.hasPrefix("HTTP_") {
-            headers[String(name.dropFirst(5)).lowercased().replacingOccurrences(of: "_", with: "-")] = value
+            headers[Request.headerName(fromParameter: name)] = value
         }
         if let type = p["CONTENT_TYPE"], !type.isEmpty { headers["content-type"] = type }
         let uri = p["DOCUMENT_URI"] ?? p["SCRIPT_NAME"] ?? "/"
@@ -40,6 +41,20 @@ public struct Request: Sendable {
             remoteAddress: p["REMOTE_ADDR"] ?? "",
             requestID: p["REQUEST_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? Request.makeID()
         )
+    }
+
+    /// "HTTP_X_API_KEY" → "x-api-key", byte by byte (this runs for every header of every request).
+    static func headerName(fromParameter name: String) -> String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(name.utf8.count - 5)
+        for byte in name.utf8.dropFirst(5) {
+            switch byte {
+            case UInt8(ascii: "_"): bytes.append(UInt8(ascii: "-"))
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes.append(byte + 32)
+            default: bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func makeID() -> String {

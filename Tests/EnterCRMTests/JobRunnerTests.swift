@@ -54,7 +54,16 @@ final class RunLog: @unchecked Sendable {
             let runner = JobRunner(registry: registry, database: config, runnerID: name, kinds: kinds)
             threads.append(try JoinableThread {
                 let own = Connection(configuration: config)
-                do { while try runner.runNext(own) {} } catch { Issue.record("runner \(name): \(error)") }
+                // A claim can come back empty while the other runner holds the rows it would
+                // take; a runner stops only when no job of the kind is left queued.
+                do {
+                    while true {
+                        if try runner.runNext(own) { continue }
+                        let left = try own.queryOne("SELECT COUNT(*) AS n FROM jobs WHERE kind = \(kinds[0]) AND status = 'queued'")?.int("n") ?? 0
+                        if left == 0 { break }
+                        usleep(1_000)
+                    }
+                } catch { Issue.record("runner \(name): \(error)") }
                 own.disconnect()
             })
         }

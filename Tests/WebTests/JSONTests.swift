@@ -44,3 +44,12 @@ import Web
         #expect(throws: Never.self) { try JSONParser.parse(fine) }
     }
 }
+
+@Suite struct MergePatchTests {
+    @Test func rfc7396() {
+        let target: JSON = ["plan": "pro", "seats": 3, "nested": ["a": 1, "b": 2]]
+        let patch: JSON = ["seats": 5, "plan": nil, "vip": true, "nested": ["a": nil, "c": 3]]
+        #expect(target.mergePatched(with: patch) == ["seats": 5, "nested": ["b": 2, "c": 3], "vip": true])
+        #expect(target.mergePatched(with: "x") == "x")
+    }
+}

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Web
+@testable import Web
 
 @Suite struct RouterTests {
     var router: Router<String> = {
@@ -91,5 +91,19 @@ import Web
         let p = Pagination(page: 2, perPage: 25, sort: "id", descending: true)
         let json = p.envelope([], total: 342)
         #expect(JSONWriter.string(json) == #"{"data":[],"meta":{"current_page":2,"per_page":25,"total":342,"last_page":14}}"#)
+    }
+}
+
+@Suite struct RequestTests {
+    @Test func headerNamesFromFastCGIParameters() {
+        #expect(Request.headerName(fromParameter: "HTTP_X_API_KEY") == "x-api-key")
+        #expect(Request.headerName(fromParameter: "HTTP_EF_ACCESS_KEY") == "ef-access-key")
+        #expect(Request.headerName(fromParameter: "HTTP_AUTHORIZATION") == "authorization")
+    }
+
+    @Test func queryIsPercentDecodedAndFirstWins() {
+        let r = Request(method: "GET", path: "/", queryString: "q=Ana+Kova%C4%8D&q=x&empty=&flag")
+        #expect(r.query["q"] == "Ana Kovač")
+        #expect(r.query["empty"] == "" && r.query["flag"] == "")
     }
 }
