@@ -21,6 +21,7 @@ public struct Application: HTTPApplication {
         PresetRoutes.register(&routes)
         CustomerRoutes.register(&routes)
         TrackingRoutes.register(&routes)
+        CRMRoutes.register(&routes)
         self.routes = routes
     }
 

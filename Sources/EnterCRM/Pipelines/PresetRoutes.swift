@@ -6,13 +6,9 @@ enum PresetRoutes {
         routes.get("/api/brands/{brand}/crm/entity-presets", .crm, presets)
     }
 
-    static let all: [(key: String, label: String, description: String)] = [
-        ("leads", "Leads", "Track inbound leads through a sales process"),
-        ("contacts", "Contacts", "Manage contacts and customers"),
-        ("deals", "Deals", "Deal tracking with revenue stages"),
-    ]
-
+    /// `{"presets": [{key, label, description, …}]}`: the contract's three keys first, then the
+    /// labels, pipelines and fields that applying the preset creates.
     @Sendable static func presets(_ c: Context) throws -> Response {
-        .json(["presets": .array(all.map { ["key": .string($0.key), "label": .string($0.label), "description": .string($0.description)] })])
+        .json(["presets": .array(Preset.all.map(\.json))])
     }
 }

@@ -1,0 +1,275 @@
+import Foundation
+import MariaDB
+import Web
+
+/// The list of entries: its filters, full-text search, sort and page, read from the query
+/// string and turned into SQL whose every column comes from this file.
+///
+///     pipeline_id, stage_id, reference_type, reference_id, assigned_to_user_id,
+///     assigned_to_team_id (a number, or `null` for none), q,
+///     values[key]=v (repeat values[key][]=v for any of several),
+///     values[key][min]=…, values[key][max]=… (number and date fields),
+///     sort=updated_at|created_at|title|<field key> (or values.<key>, or -name for descending),
+///     order=asc|desc, page, per_page (at most 100), include_customer=true
+struct EntryQuery {
+    var conditions: [SQL]
+    var order: SQL
+    /// A column the id query selects for `order` to use (a field's value), or "".
+    var sortColumn: SQL = ""
+    var page = 1
+    var perPage = 25
+    var includeCustomer = false
+
+    /// Words shorter than this are not in the full-text index (innodb_ft_min_token_size).
+    static let minimumWordLength = 3
+
+    init(_ request: Request, tenant: Tenant, entity: Entity, fields: [Field]) throws {
+        var errors = ValidationErrors()
+        conditions = ["e.tenant_id = \(tenant) AND e.entity_id = \(entity.id)"]
+        order = "e.updated_at DESC, e.id DESC"
+        let pairs = Self.pairs(request.queryString)
+        func first(_ name: String) -> String? { pairs.first { $0.name == name }?.value }
+        func id(_ name: String) -> Int? {
+            guard let raw = first(name), !raw.isEmpty else { return nil }
+            guard let v = Int(raw), v > 0 else { errors.add(name, "The \(name.replacingOccurrences(of: "_", with: " ")) must be a positive integer."); return nil }
+            return v
+        }
+
+        if let v = id("pipeline_id") { conditions.append("e.pipeline_id = \(v)") }
+        if let v = id("stage_id") { conditions.append("e.stage_id = \(v)") }
+        if let v = first("reference_type"), !v.isEmpty { conditions.append("e.reference_type = \(v)") }
+        if let v = first("reference_id"), !v.isEmpty { conditions.append("e.reference_id = \(v)") }
+        for (name, column) in [("assigned_to_user_id", "user"), ("assigned_to_team_id", "team")] {
+            guard let raw = first(name), !raw.isEmpty else { continue }
+            let isNone = raw == "null" || raw == "none"
+            var v: Int?
+            if !isNone { v = id(name); if v == nil { continue } }
+            switch (column, isNone) {
+            case ("user", true): conditions.append("e.assigned_to_user_id IS NULL")
+            case ("user", false): conditions.append("e.assigned_to_user_id = \(v!)")
+            case (_, true): conditions.append("e.assigned_to_team_id IS NULL")
+            default: conditions.append("e.assigned_to_team_id = \(v!)")
+            }
+        }
+
+        // values[key]=v, values[key][]=v, values[key][min|max]=v
+        var equal: [String: [String]] = [:]
+        var ranges: [String: (min: String?, max: String?)] = [:]
+        var keys: [String] = []
+        for (name, value) in pairs where name.hasPrefix("values[") {
+            let parts = Self.brackets(name.dropFirst("values".count))
+            guard let key = parts.first, !key.isEmpty, parts.count <= 2 else {
+                errors.add("values", "Filters are written values[key]=value or values[key][min]=value.")
+                continue
+            }
+            if !keys.contains(key) { keys.append(key) }
+            switch parts.count == 2 ? parts[1] : "" {
+            case "": equal[key, default: []].append(value)
+            case "min", "from", "gte": ranges[key, default: (nil, nil)].min = value
+            case "max", "to", "lte": ranges[key, default: (nil, nil)].max = value
+            default: errors.add("values.\(key)", "Use values[\(key)]=value, values[\(key)][min]= or values[\(key)][max]=.")
+            }
+        }
+        for key in keys {
+            guard let field = fields.first(where: { $0.key == key }) else {
+                errors.add("values.\(key)", "The entity has no field \(key).")
+                continue
+            }
+            do {
+                if let list = equal[key], !list.isEmpty {
+                    conditions.append(try Self.equality(field, list, tenant: tenant))
+                }
+                if let range = ranges[key] {
+                    conditions.append(try Self.range(field, range, tenant: tenant))
+                }
+            } catch let error as FieldValueError {
+                errors.add("values.\(key)", error.message)
+            }
+        }
+
+        var relevance: SQL?
+        if let q = first("q")?.trimmingCharacters(in: .whitespaces), !q.isEmpty {
+            if q.count > 200 {
+                errors.add("q", "The search may not be greater than 200 characters.")
+            } else {
+                let (condition, score) = Self.search(q)
+                conditions.append(condition)
+                relevance = score
+            }
+        }
+
+        // Sorting: a whitelisted column, or a field's value through its typed row.
+        var sort = first("sort") ?? ""
+        var descending: Bool?
+        if sort.hasPrefix("-") { sort.removeFirst(); descending = true }
+        if sort.hasPrefix("values.") { sort.removeFirst("values.".count) }
+        if sort.hasPrefix("values["), sort.hasSuffix("]") { sort = String(sort.dropFirst(7).dropLast()) }
+        switch first("order")?.lowercased() ?? first("direction")?.lowercased() {
+        case nil, "": break
+        case "asc": descending = false
+        case "desc": descending = true
+        default: errors.add("order", "The order must be asc or desc.")
+        }
+        switch sort {
+        case "", "updated_at":
+            if sort.isEmpty, descending == nil, let relevance {
+                sortColumn = ", \(relevance) AS sort_value"
+                order = "sort_value DESC, e.updated_at DESC, e.id DESC"
+            } else {
+                order = descending ?? true ? "e.updated_at DESC, e.id DESC" : "e.updated_at ASC, e.id ASC"
+            }
+        case "created_at":
+            order = descending ?? true ? "e.created_at DESC, e.id DESC" : "e.created_at ASC, e.id ASC"
+        case "title":
+            order = descending ?? false ? "e.title DESC, e.id DESC" : "e.title ASC, e.id ASC"
+        case "relevance" where relevance != nil:
+            sortColumn = ", \(relevance!) AS sort_value"
+            order = "sort_value DESC, e.updated_at DESC, e.id DESC"
+        default:
+            if let field = fields.first(where: { $0.key == sort }) {
+                sortColumn = field.type.isRanged || field.type == .boolean
+                    ? ", (SELECT v.value_num FROM crm_entry_values v WHERE v.entry_id = e.id AND v.field_id = \(field.id) AND v.seq = 0) AS sort_value"
+                    : ", (SELECT v.value_text FROM crm_entry_values v WHERE v.entry_id = e.id AND v.field_id = \(field.id) AND v.seq = 0) AS sort_value"
+                // Entries without a value come last either way.
+                order = descending ?? false
+                    ? "sort_value IS NULL, sort_value DESC, e.id DESC"
+                    : "sort_value IS NULL, sort_value ASC, e.id ASC"
+            } else {
+                errors.add("sort", "The sort must be updated_at, created_at, title or a field key (\(fields.map(\.key).joined(separator: ", "))).")
+            }
+        }
+
+        if let raw = first("page"), !raw.isEmpty {
+            if let v = Int(raw), v >= 1, v <= 1_000_000 { page = v } else { errors.add("page", "The page must be a positive integer.") }
+        }
+        if let raw = first("per_page"), !raw.isEmpty {
+            if let v = Int(raw), v >= 1 { perPage = min(v, 100) } else { errors.add("per_page", "The per page must be an integer between 1 and 100.") }
+        }
+        includeCustomer = ["true", "1", "yes"].contains(first("include_customer")?.lowercased() ?? "")
+        try errors.check()
+    }
+
+    var whereClause: SQL { SQL.join(conditions, separator: " AND ") }
+
+    /// The ids of one page, in order, then the total (counted only when the page does not tell it).
+    func run(_ db: Connection) throws -> (ids: [Int], total: Int) {
+        let offset = (page - 1) * perPage
+        let ids = try db.query("""
+            SELECT e.id\(sortColumn) FROM crm_entries e WHERE \(whereClause) ORDER BY \(order) LIMIT \(perPage) OFFSET \(offset)
+            """).map { try $0.int("id") }
+        if ids.count < perPage && (!ids.isEmpty || offset == 0) {
+            return (ids, offset + ids.count)
+        }
+        let total = try db.queryOne("SELECT COUNT(*) AS n FROM crm_entries e WHERE \(whereClause)")?.int("n") ?? 0
+        return (ids, total)
+    }
+
+    // MARK: Filters
+
+    /// Equality with any of `values`: text-like fields compare the text (case-insensitively),
+    /// the others their number.
+    static func equality(_ field: Field, _ values: [String], tenant: Tenant) throws -> SQL {
+        switch field.type {
+        case .number, .date, .boolean:
+            let numbers = try values.map { try number(field, $0) }
+            return "e.id IN (SELECT v.entry_id FROM crm_entry_values v WHERE v.tenant_id = \(tenant) AND v.field_id = \(field.id) AND v.value_num IN (\(list: numbers)))"
+        default:
+            let texts = values.map { String($0.prefix(255)) }
+            return "e.id IN (SELECT v.entry_id FROM crm_entry_values v WHERE v.tenant_id = \(tenant) AND v.field_id = \(field.id) AND v.value_text IN (\(list: texts)))"
+        }
+    }
+
+    static func range(_ field: Field, _ range: (min: String?, max: String?), tenant: Tenant) throws -> SQL {
+        guard field.type.isRanged else {
+            throw FieldValueError(message: "Only number and date fields take min and max.")
+        }
+        let low = try range.min.map { try number(field, $0) }
+        let high = try range.max.map { try number(field, $0) }
+        var condition: SQL = "e.id IN (SELECT v.entry_id FROM crm_entry_values v WHERE v.tenant_id = \(tenant) AND v.field_id = \(field.id)"
+        if let low { condition = condition + " AND v.value_num >= \(low)" }
+        if let high { condition = condition + " AND v.value_num <= \(high)" }
+        return condition + ")"
+    }
+
+    /// A filter value as the number the typed row holds.
+    static func number(_ field: Field, _ text: String) throws -> DBValue {
+        switch field.type {
+        case .date:
+            guard let day = FieldValue.day(text) else { throw FieldValueError(message: "The \(field.key) filter must be a date (YYYY-MM-DD).") }
+            return .decimal(day.replacingOccurrences(of: "-", with: ""))
+        case .boolean:
+            guard let b = FieldValue.boolean(.string(text)) else { throw FieldValueError(message: "The \(field.key) filter must be true or false.") }
+            return .decimal(b ? "1" : "0")
+        default:
+            guard let d = FieldValue.decimal(.string(text)) else { throw FieldValueError(message: "The \(field.key) filter must be a number.") }
+            return .decimal(d)
+        }
+    }
+
+    // MARK: Search
+
+    /// The words of `q` (letters and digits), at most eight.
+    static func words(_ q: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        for c in q {
+            if c.isLetter || c.isNumber { current.append(c) } else if !current.isEmpty { words.append(current); current = "" }
+        }
+        if !current.isEmpty { words.append(current) }
+        return Array(words.prefix(8))
+    }
+
+    /// Every word must match the start of a word of the title or a text value (`+word*` in
+    /// boolean mode, so that "jan" finds "Jane"). Words too short for the index narrow the
+    /// matches with LIKE; a query of short words only matches titles that start with it.
+    static func search(_ q: String) -> (condition: SQL, score: SQL?) {
+        let words = words(q)
+        let long = words.filter { $0.count >= minimumWordLength }
+        let short = words.filter { $0.count < minimumWordLength }
+        guard !long.isEmpty else {
+            let prefix = escapeLike(q) + "%"
+            return ("e.title LIKE \(prefix)", nil)
+        }
+        let boolean = long.map { "+\($0)*" }.joined(separator: " ")
+        var condition: SQL = "MATCH(e.search_text) AGAINST(\(boolean) IN BOOLEAN MODE)"
+        for word in short {
+            condition = condition + " AND e.search_text LIKE \("%" + escapeLike(word) + "%")"
+        }
+        return (condition, "MATCH(e.search_text) AGAINST(\(boolean) IN BOOLEAN MODE)")
+    }
+
+    static func escapeLike(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            if c == "%" || c == "_" || c == "\\" { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
+
+    // MARK: Query string
+
+    /// Every name=value pair, decoded, repeated names kept.
+    static func pairs(_ queryString: String) -> [(name: String, value: String)] {
+        queryString.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                let plus = s.replacingOccurrences(of: "+", with: " ")
+                return plus.removingPercentEncoding ?? plus
+            }
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+
+    /// "[a][b]" → ["a", "b"]; anything else → [].
+    static func brackets(_ s: Substring) -> [String] {
+        var parts: [String] = []
+        var rest = s
+        while rest.first == "[" {
+            guard let end = rest.firstIndex(of: "]") else { return [] }
+            parts.append(String(rest[rest.index(after: rest.startIndex)..<end]))
+            rest = rest[rest.index(after: end)...]
+        }
+        return rest.isEmpty ? parts : []
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import MariaDB
+import Web
+
+/// `GET /pipelines/{pipeline}/stats[?sum_field=amount]`: per stage the entries and the sum of
+/// a number field (the deal value), the conversion from each stage to the next, and the
+/// win rate.
+///
+/// Conversion follows the stage history: an entry has *reached* a stage when it was ever in
+/// it or in a later one (lost stages aside, so a lost deal counts for the stages it passed).
+/// The rate from a stage to the next is reached(next) / reached(stage). The win rate is
+/// won / (won + lost) among entries now in a won or a lost stage.
+enum PipelineStats {
+    @Sendable static func show(_ c: Context) throws -> Response {
+        let pipeline = try Pipeline.require(c)
+        let fields = try Field.all(c.db, c.tenant, entityID: pipeline.entityID)
+        let sumField: Field?
+        if let raw = c.request.query["sum_field"], !raw.isEmpty {
+            guard let field = fields.first(where: { $0.key == raw || String($0.id) == raw }), field.type == .number else {
+                throw HTTPError.invalid("sum_field", "The sum field must be a number field of the entity (\(fields.filter { $0.type == .number }.map(\.key).joined(separator: ", "))).")
+            }
+            sumField = field
+        } else {
+            sumField = fields.first { $0.type == .number && $0.key == "amount" } ?? fields.first { $0.type == .number }
+        }
+        return .json(try stats(c.db, c.tenant, pipeline, sumField: sumField))
+    }
+
+    static func stats(_ db: Connection, _ tenant: Tenant, _ pipeline: Pipeline, sumField: Field?) throws -> JSON {
+        var counts: [Int: (count: Int, sum: String?)] = [:]
+        let rows: [Row]
+        if let sumField {
+            rows = try db.query("""
+                SELECT e.stage_id, COUNT(*) AS n, SUM(v.value_num) AS total
+                FROM crm_entries e
+                LEFT JOIN crm_entry_values v ON v.entry_id = e.id AND v.field_id = \(sumField.id) AND v.seq = 0
+                WHERE e.tenant_id = \(tenant) AND e.entity_id = \(pipeline.entityID) AND e.pipeline_id = \(pipeline.id)
+                GROUP BY e.stage_id
+                """)
+        } else {
+            rows = try db.query("""
+                SELECT e.stage_id, COUNT(*) AS n, NULL AS total FROM crm_entries e
+                WHERE e.tenant_id = \(tenant) AND e.entity_id = \(pipeline.entityID) AND e.pipeline_id = \(pipeline.id)
+                GROUP BY e.stage_id
+                """)
+        }
+        for row in rows { counts[try row.int("stage_id")] = (try row.int("n"), row.optionalDecimal("total")) }
+
+        // How many entries got at least as far as each position (lost stages aside).
+        var furthest: [Int: Int] = [:]
+        for row in try db.query("""
+            SELECT t.furthest, COUNT(*) AS n FROM (
+                SELECT h.entry_id, MAX(s.position) AS furthest
+                FROM crm_stage_history h
+                JOIN crm_stages s ON s.tenant_id = h.tenant_id AND s.id = h.to_stage_id AND s.status <> 'lost'
+                JOIN crm_entries e ON e.id = h.entry_id AND e.pipeline_id = h.pipeline_id
+                WHERE h.tenant_id = \(tenant) AND h.pipeline_id = \(pipeline.id)
+                GROUP BY h.entry_id
+            ) t GROUP BY t.furthest
+            """) {
+            furthest[try row.int("furthest")] = try row.int("n")
+        }
+        let funnel = pipeline.stages.filter { $0.status != .lost }
+        func reached(_ stage: Stage) -> Int { furthest.filter { $0.key >= stage.position }.values.reduce(0, +) }
+        func rate(_ part: Int, _ whole: Int) -> JSON { whole == 0 ? .null : .double((Double(part) / Double(whole) * 10_000).rounded() / 10_000) }
+
+        var stages: [JSON] = []
+        var conversions: [JSON] = []
+        var total = 0, open = 0, won = 0, lost = 0
+        var sums: [StageStatus: Decimal] = [:]
+        var sumAll = Decimal(0)
+        for stage in pipeline.stages {
+            let (count, sum) = counts[stage.id] ?? (0, nil)
+            total += count
+            switch stage.status {
+            case .active: open += count
+            case .won: won += count
+            case .lost: lost += count
+            }
+            let value = sum.flatMap { Decimal(string: $0) } ?? 0
+            sums[stage.status, default: 0] += value
+            sumAll += value
+            var object = stage.json.objectValue!
+            object["count"] = .int(count)
+            object["sum"] = sumField == nil ? .null : .number(Self.text(value))
+            var conversion: JSON = .null
+            if stage.status != .lost {
+                object["reached"] = .int(reached(stage))
+                if let i = funnel.firstIndex(where: { $0.id == stage.id }), i + 1 < funnel.count {
+                    let next = funnel[i + 1]
+                    conversion = rate(reached(next), reached(stage))
+                    conversions.append(["from_stage_id": .int(stage.id), "to_stage_id": .int(next.id), "rate": conversion])
+                }
+            } else {
+                object["reached"] = .null
+            }
+            object["conversion_rate"] = conversion
+            stages.append(.object(object))
+        }
+        let money: (Decimal) -> JSON = { sumField == nil ? .null : .number(Self.text($0)) }
+        return [
+            "pipeline_id": .int(pipeline.id), "name": .string(pipeline.name), "crm_entity_id": .int(pipeline.entityID),
+            "sum_field": sumField.map { ["id": .int($0.id), "key": .string($0.key), "name": .string($0.name)] } ?? .null,
+            "stages": .array(stages),
+            "conversions": .array(conversions),
+            "totals": [
+                "count": .int(total), "open": .int(open), "won": .int(won), "lost": .int(lost),
+                "sum": money(sumAll), "open_sum": money(sums[.active] ?? 0), "won_sum": money(sums[.won] ?? 0),
+                "lost_sum": money(sums[.lost] ?? 0),
+            ],
+            "win_rate": rate(won, won + lost),
+        ]
+    }
+
+    /// Exact decimal text: "1250.5" stays as it is, never 1250.499999.
+    static func text(_ d: Decimal) -> String {
+        var value = d
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &value, 2, .plain)
+        return NSDecimalNumber(decimal: rounded).stringValue
+    }
+}
