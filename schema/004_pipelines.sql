@@ -107,7 +107,7 @@ CREATE TABLE crm_entries (
     created_at DATETIME(6) NOT NULL,
     updated_at DATETIME(6) NOT NULL,
     UNIQUE KEY uq_uid (uid),
-    UNIQUE KEY uq_reference (tenant_id, entity_id, reference_type, reference_id),
+    UNIQUE KEY uq_reference (tenant_id, entity_id, reference_id, reference_type),
     KEY idx_crm_entries_updated (tenant_id, entity_id, updated_at),
     KEY idx_crm_entries_created (tenant_id, entity_id, created_at),
     KEY idx_crm_entries_title (tenant_id, entity_id, title),
@@ -133,6 +133,20 @@ CREATE TABLE crm_entry_values (
     KEY idx_crm_values_text (tenant_id, field_id, value_text, entry_id),
     KEY idx_crm_values_num (tenant_id, field_id, value_num, entry_id),
     CONSTRAINT fk_crm_values_entry FOREIGN KEY (entry_id) REFERENCES crm_entries (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- How many entries each stage holds, kept in the transactions that add, move and remove
+-- entries: totals of an entity, a pipeline or a stage without counting a million rows.
+CREATE TABLE crm_stage_counts (
+    tenant_id BIGINT UNSIGNED NOT NULL,
+    stage_id BIGINT UNSIGNED NOT NULL,
+    entity_id BIGINT UNSIGNED NOT NULL,
+    pipeline_id BIGINT UNSIGNED NOT NULL,
+    entries BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, stage_id),
+    KEY idx_crm_stage_counts_entity (tenant_id, entity_id, pipeline_id),
+    CONSTRAINT fk_crm_stage_counts_stage FOREIGN KEY (tenant_id, stage_id)
+        REFERENCES crm_stages (tenant_id, id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- Every stage an entry entered (from NULL on creation), when and by whom. Stage names are

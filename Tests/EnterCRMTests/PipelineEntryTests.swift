@@ -199,12 +199,34 @@ import Web
         #expect(order("") == ["Ed", "Di", "Cy", "Bo", "Ana"], "updated_at, newest first")
 
         let page = ws.send("GET", "/entities/1/entries", query: "per_page=2&page=2&sort=title")
-        #expect(page.json.objectValue?.keys == ["data", "current_page", "last_page", "per_page", "total"])
+        #expect(page.json.objectValue?.keys.prefix(5) == ["data", "current_page", "last_page", "per_page", "total"])
+        #expect(page["total_relation"] == "eq")
         #expect(page.titles == ["Cy", "Di"])
         #expect(page["current_page"] == 2 && page["last_page"] == 3 && page["per_page"] == 2 && page["total"] == 5)
         #expect(ws.send("GET", "/entities/1/entries", query: "per_page=500")["per_page"] == 100)
         let past = ws.send("GET", "/entities/1/entries", query: "per_page=2&page=9")
         #expect(past.titles.isEmpty && past["total"] == 5)
+    }
+
+    @Test func totalsStayRightThroughMovesAndDeletes() throws {
+        let (ws, leads) = leads()
+        var ids: [String] = []
+        for i in 0..<6 { ids.append(ws.entry(leads, title: "Lead \(i)", stage: 1 + i % 2)["id"]!.stringValue!) }
+        func total(_ query: String) -> JSON? { ws.send("GET", "/entities/1/entries", query: "per_page=1&" + query)["total"] }
+        #expect(total("") == 6 && total("stage_id=1") == 3 && total("stage_id=2") == 3 && total("pipeline_id=1") == 6)
+        ws.send("PUT", "/entries/\(ids[0])/stage", ["stage_id": 3])
+        ws.send("PUT", "/entries/\(ids[1])", ["stage_id": 3])
+        ws.send("DELETE", "/entries/\(ids[2])")
+        ws.send("DELETE", "/entries/\(ids[2])")
+        #expect(total("stage_id=1") == 1 && total("stage_id=2") == 2 && total("stage_id=3") == 2 && total("") == 5)
+        ws.send("DELETE", "/stages/3", query: "move_to_stage_id=2")
+        #expect(total("stage_id=2") == 4 && total("") == 5)
+        let second = ws.send("POST", "/entities/1/pipelines", ["name": "B", "stages": [["name": "X"]]])
+        let x = second["stages"]!.arrayValue![0]["id"]!
+        ws.send("PUT", "/entries/\(ids[3])", ["pipeline_id": second["id"]!, "stage_id": x])
+        #expect(total("pipeline_id=1") == 4 && total("pipeline_id=\(second["id"]!.intValue!)") == 1 && total("") == 5)
+        ws.send("DELETE", "/pipelines/\(second["id"]!.intValue!)", query: "force=true")
+        #expect(total("") == 4)
     }
 
     @Test func qSearchesTitlesAndTextValuesByPrefix() {

@@ -12,19 +12,37 @@ import Web
 ///     sort=updated_at|created_at|title|<field key> (or values.<key>, or -name for descending),
 ///     order=asc|desc, page, per_page (at most 100), include_customer=true
 struct EntryQuery {
+    /// Tenant and entity, then pipeline and stage: what `crm_stage_counts` can total.
     var conditions: [SQL]
+    /// Reference, assignee, a title prefix.
+    var otherConditions: [SQL] = []
+    /// Field filters: the field and a condition on its typed rows (alias `v`).
+    var valueFilters: [(field: Field, condition: SQL)] = []
+    /// `MATCH … AGAINST` on the full-text index.
+    var fullText: SQL?
     var order: SQL
     /// A column the id query selects for `order` to use (a field's value), or "".
     var sortColumn: SQL = ""
     var page = 1
     var perPage = 25
     var includeCustomer = false
+    let tenant: Tenant
+    let entityID: Int
+    var pipelineID: Int?
+    var stageID: Int?
+
+    /// Past this many matches a total that no counter knows is not counted further: the
+    /// answer says `"total_relation": "gte"` (as Elasticsearch's `track_total_hits` does).
+    static let countLimit = 1_000
 
     /// Words shorter than this are not in the full-text index (innodb_ft_min_token_size).
     static let minimumWordLength = 3
 
     init(_ request: Request, tenant: Tenant, entity: Entity, fields: [Field]) throws {
         var errors = ValidationErrors()
+        var shortSearch = false
+        self.tenant = tenant
+        self.entityID = entity.id
         conditions = ["e.tenant_id = \(tenant) AND e.entity_id = \(entity.id)"]
         order = "e.updated_at DESC, e.id DESC"
         let pairs = Self.pairs(request.queryString)
@@ -35,20 +53,20 @@ struct EntryQuery {
             return v
         }
 
-        if let v = id("pipeline_id") { conditions.append("e.pipeline_id = \(v)") }
-        if let v = id("stage_id") { conditions.append("e.stage_id = \(v)") }
-        if let v = first("reference_type"), !v.isEmpty { conditions.append("e.reference_type = \(v)") }
-        if let v = first("reference_id"), !v.isEmpty { conditions.append("e.reference_id = \(v)") }
+        if let v = id("pipeline_id") { conditions.append("e.pipeline_id = \(v)"); pipelineID = v }
+        if let v = id("stage_id") { conditions.append("e.stage_id = \(v)"); stageID = v }
+        if let v = first("reference_type"), !v.isEmpty { otherConditions.append("e.reference_type = \(v)") }
+        if let v = first("reference_id"), !v.isEmpty { otherConditions.append("e.reference_id = \(v)") }
         for (name, column) in [("assigned_to_user_id", "user"), ("assigned_to_team_id", "team")] {
             guard let raw = first(name), !raw.isEmpty else { continue }
             let isNone = raw == "null" || raw == "none"
             var v: Int?
             if !isNone { v = id(name); if v == nil { continue } }
             switch (column, isNone) {
-            case ("user", true): conditions.append("e.assigned_to_user_id IS NULL")
-            case ("user", false): conditions.append("e.assigned_to_user_id = \(v!)")
-            case (_, true): conditions.append("e.assigned_to_team_id IS NULL")
-            default: conditions.append("e.assigned_to_team_id = \(v!)")
+            case ("user", true): otherConditions.append("e.assigned_to_user_id IS NULL")
+            case ("user", false): otherConditions.append("e.assigned_to_user_id = \(v!)")
+            case (_, true): otherConditions.append("e.assigned_to_team_id IS NULL")
+            default: otherConditions.append("e.assigned_to_team_id = \(v!)")
             }
         }
 
@@ -77,10 +95,10 @@ struct EntryQuery {
             }
             do {
                 if let list = equal[key], !list.isEmpty {
-                    conditions.append(try Self.equality(field, list, tenant: tenant))
+                    valueFilters.append((field, try Self.equality(field, list)))
                 }
                 if let range = ranges[key] {
-                    conditions.append(try Self.range(field, range, tenant: tenant))
+                    valueFilters.append((field, try Self.range(field, range)))
                 }
             } catch let error as FieldValueError {
                 errors.add("values.\(key)", error.message)
@@ -92,9 +110,11 @@ struct EntryQuery {
             if q.count > 200 {
                 errors.add("q", "The search may not be greater than 200 characters.")
             } else {
-                let (condition, score) = Self.search(q)
-                conditions.append(condition)
+                let (match, prefix, score) = Self.search(q)
+                fullText = match
+                if let prefix { otherConditions.append(prefix) }
                 relevance = score
+                if match == nil && first("sort") == nil { shortSearch = true }
             }
         }
 
@@ -111,6 +131,9 @@ struct EntryQuery {
         default: errors.add("order", "The order must be asc or desc.")
         }
         switch sort {
+        case "" where shortSearch && descending == nil:
+            // A title prefix: the title index gives the order.
+            order = "e.title ASC, e.id ASC"
         case "", "updated_at":
             if sort.isEmpty, descending == nil, let relevance {
                 sortColumn = ", \(relevance) AS sort_value"
@@ -149,46 +172,116 @@ struct EntryQuery {
         try errors.check()
     }
 
-    var whereClause: SQL { SQL.join(conditions, separator: " AND ") }
+    /// What a page of entries is, and how sure its total is.
+    struct Result {
+        let ids: [Int]
+        let total: Int
+        /// False when `total` is a lower bound (`countLimit` reached).
+        let exact: Bool
+    }
 
-    /// The ids of one page, in order, then the total (counted only when the page does not tell it).
-    func run(_ db: Connection) throws -> (ids: [Int], total: Int) {
+    /// The ids of one page, in order, and the total.
+    ///
+    /// The plan follows the filters' selectivity, which MariaDB's optimizer misjudges when a
+    /// LIMIT is involved. A field filter that few entries pass (counted on its index, up to a
+    /// bound) drives the query: its entries are read and sorted. Otherwise the entries are
+    /// read in the order asked for, each checked against its typed values with a primary-key
+    /// lookup, until the page is full. Totals come from `crm_stage_counts` when only the
+    /// pipeline or stage filters; from the same pass for a full-text search; otherwise from
+    /// a count bounded by `countLimit`.
+    func run(_ db: Connection) throws -> Result {
         let offset = (page - 1) * perPage
+        var structural: SQL = ""
+        if let pipelineID { structural = structural + " AND pipeline_id = \(pipelineID)" }
+        if let stageID { structural = structural + " AND stage_id = \(stageID)" }
+        let counted = try db.queryOne("""
+            SELECT COALESCE(SUM(entries), 0) AS n FROM crm_stage_counts
+            WHERE tenant_id = \(tenant) AND entity_id = \(entityID)\(structural)
+            """)?.int("n") ?? 0
+
+        // The field filter that drives, if one is selective enough.
+        var driving: Int?
+        if fullText == nil, !valueFilters.isEmpty {
+            let reach = offset + perPage
+            var threshold = 1
+            while threshold * threshold <= reach * max(counted, 1), threshold < 50_000 { threshold *= 2 }
+            var smallest = Int.max
+            for (i, filter) in valueFilters.enumerated() {
+                let n = try db.queryOne("""
+                    SELECT COUNT(*) AS n FROM (SELECT 1 FROM crm_entry_values v
+                        WHERE v.tenant_id = \(tenant) AND v.field_id = \(filter.field.id) AND \(filter.condition) LIMIT \(threshold + 1)) x
+                    """)?.int("n") ?? 0
+                if n < smallest { smallest = n; driving = i }
+            }
+            if smallest > threshold { driving = nil }
+        }
+        var all = conditions + otherConditions
+        if let fullText { all.append(fullText) }
+        for (i, filter) in valueFilters.enumerated() {
+            if i == driving {
+                all.append("e.id IN (SELECT v.entry_id FROM crm_entry_values v WHERE v.tenant_id = \(tenant) AND v.field_id = \(filter.field.id) AND \(filter.condition))")
+            } else {
+                all.append("EXISTS (SELECT 1 FROM crm_entry_values v WHERE v.entry_id = e.id AND v.field_id = \(filter.field.id) AND \(filter.condition))")
+            }
+        }
+        let whereClause = SQL.join(all, separator: " AND ")
+
+        if fullText != nil {
+            // The full-text index yields every match anyway: count them in the same pass.
+            let ids = try db.query("""
+                SELECT SQL_CALC_FOUND_ROWS e.id\(sortColumn) FROM crm_entries e WHERE \(whereClause)
+                ORDER BY \(order) LIMIT \(perPage) OFFSET \(offset)
+                """).map { try $0.int("id") }
+            let total = try db.queryOne("SELECT FOUND_ROWS() AS n")?.int("n") ?? ids.count
+            return Result(ids: ids, total: total, exact: true)
+        }
         let ids = try db.query("""
             SELECT e.id\(sortColumn) FROM crm_entries e WHERE \(whereClause) ORDER BY \(order) LIMIT \(perPage) OFFSET \(offset)
             """).map { try $0.int("id") }
         if ids.count < perPage && (!ids.isEmpty || offset == 0) {
-            return (ids, offset + ids.count)
+            return Result(ids: ids, total: offset + ids.count, exact: true)
         }
-        let total = try db.queryOne("SELECT COUNT(*) AS n FROM crm_entries e WHERE \(whereClause)")?.int("n") ?? 0
-        return (ids, total)
+        if valueFilters.isEmpty && otherConditions.isEmpty {
+            return Result(ids: ids, total: counted, exact: true)
+        }
+        if driving != nil {
+            let total = try db.queryOne("SELECT COUNT(*) AS n FROM crm_entries e WHERE \(whereClause)")?.int("n") ?? 0
+            return Result(ids: ids, total: total, exact: true)
+        }
+        // Ordered like the page, so that the plan reads entries in order and stops early.
+        let n = try db.queryOne("""
+            SELECT COUNT(*) AS n FROM (SELECT e.id FROM crm_entries e WHERE \(whereClause)
+                ORDER BY e.updated_at DESC LIMIT \(Self.countLimit + 1)) x
+            """)?.int("n") ?? 0
+        return n > Self.countLimit ? Result(ids: ids, total: Self.countLimit, exact: false) : Result(ids: ids, total: n, exact: true)
     }
 
     // MARK: Filters
 
     /// Equality with any of `values`: text-like fields compare the text (case-insensitively),
     /// the others their number.
-    static func equality(_ field: Field, _ values: [String], tenant: Tenant) throws -> SQL {
+    static func equality(_ field: Field, _ values: [String]) throws -> SQL {
         switch field.type {
         case .number, .date, .boolean:
             let numbers = try values.map { try number(field, $0) }
-            return "e.id IN (SELECT v.entry_id FROM crm_entry_values v WHERE v.tenant_id = \(tenant) AND v.field_id = \(field.id) AND v.value_num IN (\(list: numbers)))"
+            return "v.value_num IN (\(list: numbers))"
         default:
-            let texts = values.map { String($0.prefix(255)) }
-            return "e.id IN (SELECT v.entry_id FROM crm_entry_values v WHERE v.tenant_id = \(tenant) AND v.field_id = \(field.id) AND v.value_text IN (\(list: texts)))"
+            return "v.value_text IN (\(list: values.map { String($0.prefix(255)) }))"
         }
     }
 
-    static func range(_ field: Field, _ range: (min: String?, max: String?), tenant: Tenant) throws -> SQL {
+    static func range(_ field: Field, _ range: (min: String?, max: String?)) throws -> SQL {
         guard field.type.isRanged else {
             throw FieldValueError(message: "Only number and date fields take min and max.")
         }
         let low = try range.min.map { try number(field, $0) }
         let high = try range.max.map { try number(field, $0) }
-        var condition: SQL = "e.id IN (SELECT v.entry_id FROM crm_entry_values v WHERE v.tenant_id = \(tenant) AND v.field_id = \(field.id)"
-        if let low { condition = condition + " AND v.value_num >= \(low)" }
-        if let high { condition = condition + " AND v.value_num <= \(high)" }
-        return condition + ")"
+        switch (low, high) {
+        case let (low?, high?): return "v.value_num BETWEEN \(low) AND \(high)"
+        case let (low?, nil): return "v.value_num >= \(low)"
+        case let (nil, high?): return "v.value_num <= \(high)"
+        default: return "v.value_num IS NOT NULL"
+        }
     }
 
     /// A filter value as the number the typed row holds.
@@ -222,20 +315,19 @@ struct EntryQuery {
     /// Every word must match the start of a word of the title or a text value (`+word*` in
     /// boolean mode, so that "jan" finds "Jane"). Words too short for the index narrow the
     /// matches with LIKE; a query of short words only matches titles that start with it.
-    static func search(_ q: String) -> (condition: SQL, score: SQL?) {
+    static func search(_ q: String) -> (match: SQL?, prefix: SQL?, score: SQL?) {
         let words = words(q)
         let long = words.filter { $0.count >= minimumWordLength }
         let short = words.filter { $0.count < minimumWordLength }
         guard !long.isEmpty else {
-            let prefix = escapeLike(q) + "%"
-            return ("e.title LIKE \(prefix)", nil)
+            return (nil, "e.title LIKE \(escapeLike(q) + "%")", nil)
         }
         let boolean = long.map { "+\($0)*" }.joined(separator: " ")
-        var condition: SQL = "MATCH(e.search_text) AGAINST(\(boolean) IN BOOLEAN MODE)"
+        var match: SQL = "MATCH(e.search_text) AGAINST(\(boolean) IN BOOLEAN MODE)"
         for word in short {
-            condition = condition + " AND e.search_text LIKE \("%" + escapeLike(word) + "%")"
+            match = match + " AND e.search_text LIKE \("%" + escapeLike(word) + "%")"
         }
-        return (condition, "MATCH(e.search_text) AGAINST(\(boolean) IN BOOLEAN MODE)")
+        return (match, nil, "MATCH(e.search_text) AGAINST(\(boolean) IN BOOLEAN MODE)")
     }
 
     static func escapeLike(_ s: String) -> String {

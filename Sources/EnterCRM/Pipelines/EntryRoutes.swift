@@ -48,8 +48,9 @@ enum EntryRoutes {
         let entity = try Entity.require(c)
         let fields = try Field.all(c.db, c.tenant, entityID: entity.id)
         let query = try EntryQuery(c.request, tenant: c.tenant, entity: entity, fields: fields)
-        let (ids, total) = try query.run(c.db)
-        let entries = try EntryStore.entries(c.db, ids: ids)
+        let result = try query.run(c.db)
+        let total = result.total
+        let entries = try EntryStore.entries(c.db, ids: result.ids)
         var customers: [String: JSON] = [:]
         if query.includeCustomer {
             customers = try EntryStore.customers(c.db, c.tenant, emails: Array(Set(entries.compactMap { $0.email(fields) })))
@@ -65,6 +66,8 @@ enum EntryRoutes {
             "last_page": .int(max(1, (total + query.perPage - 1) / query.perPage)),
             "per_page": .int(query.perPage),
             "total": .int(total),
+            // "gte" when the total is a lower bound (see EntryQuery.countLimit).
+            "total_relation": .string(result.exact ? "eq" : "gte"),
         ])
     }
 

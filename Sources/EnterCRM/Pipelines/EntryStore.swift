@@ -139,6 +139,29 @@ enum EntryStore {
             """)
     }
 
+    /// Adds `delta` to a stage's count of entries (inside the caller's transaction).
+    static func count(_ db: Connection, _ tenant: Tenant, stageID: Int, entityID: Int, pipelineID: Int, _ delta: Int) throws {
+        try db.execute("""
+            INSERT INTO crm_stage_counts (tenant_id, stage_id, entity_id, pipeline_id, entries)
+            VALUES (\(tenant), \(stageID), \(entityID), \(pipelineID), \(delta))
+            ON DUPLICATE KEY UPDATE entries = entries + VALUES(entries)
+            """)
+    }
+
+    /// Counts an entity's entries per stage afresh (after bulk loads and bulk deletes).
+    static func recount(_ db: Connection, _ tenant: Tenant, entityID: Int) throws {
+        try db.transaction {
+            try db.execute("DELETE FROM crm_stage_counts WHERE tenant_id = \(tenant) AND entity_id = \(entityID)")
+            try db.execute("""
+                INSERT INTO crm_stage_counts (tenant_id, stage_id, entity_id, pipeline_id, entries)
+                SELECT e.tenant_id, e.stage_id, e.entity_id, e.pipeline_id, COUNT(*) FROM crm_entries e
+                JOIN crm_stages s ON s.tenant_id = e.tenant_id AND s.id = e.stage_id
+                WHERE e.tenant_id = \(tenant) AND e.entity_id = \(entityID)
+                GROUP BY e.stage_id, e.pipeline_id
+                """)
+        }
+    }
+
     static func recordStage(_ db: Connection, _ tenant: Tenant, entryID: Int, pipelineID: Int, from: Stage?, to: Stage, actor: Actor) throws {
         try db.execute("""
             INSERT INTO crm_stage_history (tenant_id, entry_id, pipeline_id, from_stage_id, from_stage_name, to_stage_id, to_stage_name,
@@ -177,6 +200,7 @@ enum EntryStore {
                     """).lastInsertID
                 try insertValues(db, tenant, entryID: id, values)
                 try recordStage(db, tenant, entryID: id, pipelineID: pipeline.id, from: nil, to: stage, actor: actor)
+                try count(db, tenant, stageID: stage.id, entityID: entityID, pipelineID: pipeline.id, 1)
             }
         } catch let error as MariaDBError where error.duplicateKeyName == "uq_reference" {
             // The same webhook, retried while the first was being written.
@@ -233,6 +257,11 @@ enum EntryStore {
             if stageChanged, let to = changes.stage {
                 let from = try Stage.find(db, tenant, id: entry.stageID)
                 try recordStage(db, tenant, entryID: entry.id, pipelineID: to.pipelineID, from: from, to: to, actor: actor)
+                // In stage id order, so that two opposite moves cannot deadlock.
+                let moves = [(entry.stageID, entry.pipelineID, -1), (to.id, to.pipelineID, 1)].sorted { $0.0 < $1.0 }
+                for (stageID, pipelineID, delta) in moves {
+                    try count(db, tenant, stageID: stageID, entityID: entry.entityID, pipelineID: pipelineID, delta)
+                }
             }
             return entry.id
         }
@@ -240,8 +269,14 @@ enum EntryStore {
     }
 
     static func delete(_ db: Connection, _ tenant: Tenant, uid: String, entityID: Int?) throws -> Bool {
-        guard let entry = try find(db, tenant, uid: uid, entityID: entityID) else { return false }
-        return try db.execute("DELETE FROM crm_entries WHERE id = \(entry.id) AND tenant_id = \(tenant)").affectedRows == 1
+        try db.transaction {
+            guard let entry = try find(db, tenant, uid: uid, entityID: entityID, lock: true) else { return false }
+            guard try db.execute("DELETE FROM crm_entries WHERE id = \(entry.id) AND tenant_id = \(tenant)").affectedRows == 1 else {
+                return false
+            }
+            try count(db, tenant, stageID: entry.stageID, entityID: entry.entityID, pipelineID: entry.pipelineID, -1)
+            return true
+        }
     }
 
     /// Deletes the entries of an entity (or of one of its pipelines) in batches, so that no
@@ -251,6 +286,7 @@ enum EntryStore {
         while try db.execute("""
             DELETE FROM crm_entries WHERE tenant_id = \(tenant) AND entity_id = \(entityID)\(pipeline) LIMIT 2000
             """).affectedRows > 0 {}
+        try recount(db, tenant, entityID: entityID)
     }
 
     /// Moves every entry of `from` to `to` (same pipeline), recording each move. Inside the
@@ -262,10 +298,14 @@ enum EntryStore {
             SELECT tenant_id, id, pipeline_id, \(from.id), \(from.name), \(to.id), \(to.name), \(actor.userID), \(actor.apiKeyID), UTC_TIMESTAMP(6)
             FROM crm_entries WHERE tenant_id = \(tenant) AND entity_id = \(from.entityID) AND stage_id = \(from.id)
             """)
-        return try db.execute("""
+        let moved = try db.execute("""
             UPDATE crm_entries SET stage_id = \(to.id), updated_at = UTC_TIMESTAMP(6)
             WHERE tenant_id = \(tenant) AND entity_id = \(from.entityID) AND stage_id = \(from.id)
             """).affectedRows
+        for (stage, delta) in [(from, -moved), (to, moved)].sorted(by: { $0.0.id < $1.0.id }) {
+            try count(db, tenant, stageID: stage.id, entityID: stage.entityID, pipelineID: stage.pipelineID, delta)
+        }
+        return moved
     }
 
     /// Removes a field's values from every entry, a thousand entries per transaction.
