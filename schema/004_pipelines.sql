@@ -149,6 +149,18 @@ CREATE TABLE crm_stage_counts (
         REFERENCES crm_stages (tenant_id, id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- The sum of each number field over the entries of each stage (deal value per stage), kept
+-- like the counts.
+CREATE TABLE crm_stage_sums (
+    tenant_id BIGINT UNSIGNED NOT NULL,
+    stage_id BIGINT UNSIGNED NOT NULL,
+    field_id BIGINT UNSIGNED NOT NULL,
+    total DECIMAL(30,6) NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, stage_id, field_id),
+    CONSTRAINT fk_crm_stage_sums_stage FOREIGN KEY (tenant_id, stage_id)
+        REFERENCES crm_stages (tenant_id, id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- Every stage an entry entered (from NULL on creation), when and by whom. Stage names are
 -- kept as they were, so the history reads right after a stage is renamed or deleted.
 CREATE TABLE crm_stage_history (

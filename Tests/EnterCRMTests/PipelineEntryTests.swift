@@ -294,4 +294,31 @@ import Web
         #expect(r["sum_field"]?["key"] == "amount")
         #expect(ws.send("GET", "/pipelines/\(ws.pipeline(deals))/stats", query: "sum_field=company").errorKeys == ["sum_field"])
     }
+
+    @Test func statsSumsFollowEveryWrite() throws {
+        let ws = CRMWorkspace(client)
+        let deals = ws.preset("deals")
+        let s = ws.stages(deals)
+        let a = ws.entry(deals, title: "A", stage: s[0], values: ["amount": 100, "probability": 10])["id"]!.stringValue!
+        let b = ws.entry(deals, title: "B", stage: s[0], values: ["amount": "0.25"])["id"]!.stringValue!
+        let c = ws.entry(deals, title: "C", stage: s[1], values: ["amount": -50])["id"]!.stringValue!
+        func sums(_ field: String = "amount") -> [JSON?] {
+            ws.send("GET", "/pipelines/\(ws.pipeline(deals))/stats", query: "sum_field=\(field)")["stages"]?.arrayValue?.map { $0["sum"] } ?? []
+        }
+        #expect(sums().prefix(3) == [100.25, -50, 0])
+        ws.send("PUT", "/entries/\(a)", ["values": ["amount": 300]])
+        ws.send("PUT", "/entries/\(b)/stage", ["stage_id": .int(s[2])])
+        #expect(sums().prefix(3) == [300, -50, 0.25])
+        ws.send("PUT", "/entries/\(b)", ["values": ["amount": nil], "stage_id": .int(s[1])])
+        ws.send("DELETE", "/entries/\(c)")
+        #expect(sums().prefix(3) == [300, 0, 0])
+        ws.send("PUT", "/entries/\(b)", ["values": ["amount": 7]])
+        ws.send("DELETE", "/stages/\(s[1])", query: "move_to_stage_id=\(s[0])")
+        #expect(sums().prefix(2) == [307, 0])
+        #expect(sums("probability").first == 10)
+        let probability = deals["fields"]!.arrayValue!.first { $0["key"] == "probability" }!["id"]!.intValue!
+        ws.send("DELETE", "/fields/\(probability)")
+        #expect(ws.send("GET", "/pipelines/\(ws.pipeline(deals))/stats", query: "sum_field=probability").status == 422)
+        #expect(ws.send("GET", "/pipelines/\(ws.pipeline(deals))/stats")["totals"]?["sum"] == 307)
+    }
 }

@@ -182,13 +182,15 @@ struct EntryQuery {
 
     /// The ids of one page, in order, and the total.
     ///
-    /// The plan follows the filters' selectivity, which MariaDB's optimizer misjudges when a
-    /// LIMIT is involved. A field filter that few entries pass (counted on its index, up to a
-    /// bound) drives the query: its entries are read and sorted. Otherwise the entries are
-    /// read in the order asked for, each checked against its typed values with a primary-key
-    /// lookup, until the page is full. Totals come from `crm_stage_counts` when only the
-    /// pipeline or stage filters; from the same pass for a full-text search; otherwise from
-    /// a count bounded by `countLimit`.
+    /// MariaDB's optimizer misjudges field filters under a LIMIT (it reads every value of a
+    /// common option to show 25 entries, or every entry to find a rare one), so the plan is
+    /// chosen here, from the filters' selectivity counted on their index up to a bound:
+    /// - a field filter that few entries pass drives: its entries are read and sorted;
+    /// - otherwise the entries are read in the order asked for, each checked against its
+    ///   typed values by primary key, until the page is full.
+    /// Totals: from `crm_stage_counts` when only the pipeline or the stage filter; from the
+    /// same pass for a full-text search; exact when the driving filter is selective or the
+    /// stage small; otherwise counted up to `countLimit`, from the most selective filter.
     func run(_ db: Connection) throws -> Result {
         let offset = (page - 1) * perPage
         var structural: SQL = ""
@@ -199,30 +201,34 @@ struct EntryQuery {
             WHERE tenant_id = \(tenant) AND entity_id = \(entityID)\(structural)
             """)?.int("n") ?? 0
 
-        // The field filter that drives, if one is selective enough.
-        var driving: Int?
+        // How many values pass each field filter, counted up to the point where reading the
+        // entries in order would cost less (√(entries read × candidates)).
+        var selective: Int?
+        var narrowest = 0
+        var smallest = Int.max
         if fullText == nil, !valueFilters.isEmpty {
-            let reach = offset + perPage
-            var threshold = 1
-            while threshold * threshold <= reach * max(counted, 1), threshold < 50_000 { threshold *= 2 }
-            var smallest = Int.max
+            var threshold = 64
+            while threshold * threshold <= (offset + perPage) * max(counted, 1), threshold < 65_536 { threshold *= 2 }
             for (i, filter) in valueFilters.enumerated() {
                 let n = try db.queryOne("""
                     SELECT COUNT(*) AS n FROM (SELECT 1 FROM crm_entry_values v
                         WHERE v.tenant_id = \(tenant) AND v.field_id = \(filter.field.id) AND \(filter.condition) LIMIT \(threshold + 1)) x
                     """)?.int("n") ?? 0
-                if n < smallest { smallest = n; driving = i }
+                if n < smallest { smallest = n; narrowest = i }
             }
-            if smallest > threshold { driving = nil }
+            if smallest <= threshold { selective = narrowest }
         }
-        var all = conditions + otherConditions
-        if let fullText { all.append(fullText) }
+        func probe(_ filter: (field: Field, condition: SQL)) -> SQL {
+            // A scalar subquery: never turned into a semi-join, so the entries drive.
+            "(SELECT 1 FROM crm_entry_values v WHERE v.entry_id = e.id AND v.field_id = \(filter.field.id) AND \(filter.condition) LIMIT 1) IS NOT NULL"
+        }
+        var entryConditions = conditions + otherConditions
+        if let fullText { entryConditions.append(fullText) }
+        var all = entryConditions
         for (i, filter) in valueFilters.enumerated() {
-            if i == driving {
-                all.append("e.id IN (SELECT v.entry_id FROM crm_entry_values v WHERE v.tenant_id = \(tenant) AND v.field_id = \(filter.field.id) AND \(filter.condition))")
-            } else {
-                all.append("EXISTS (SELECT 1 FROM crm_entry_values v WHERE v.entry_id = e.id AND v.field_id = \(filter.field.id) AND \(filter.condition))")
-            }
+            all.append(i == selective
+                ? "e.id IN (SELECT v.entry_id FROM crm_entry_values v WHERE v.tenant_id = \(tenant) AND v.field_id = \(filter.field.id) AND \(filter.condition))"
+                : probe(filter))
         }
         let whereClause = SQL.join(all, separator: " AND ")
 
@@ -244,15 +250,28 @@ struct EntryQuery {
         if valueFilters.isEmpty && otherConditions.isEmpty {
             return Result(ids: ids, total: counted, exact: true)
         }
-        if driving != nil {
+        if selective != nil || counted <= Self.countLimit * 5 {
             let total = try db.queryOne("SELECT COUNT(*) AS n FROM crm_entries e WHERE \(whereClause)")?.int("n") ?? 0
             return Result(ids: ids, total: total, exact: true)
         }
-        // Ordered like the page, so that the plan reads entries in order and stops early.
-        let n = try db.queryOne("""
-            SELECT COUNT(*) AS n FROM (SELECT e.id FROM crm_entries e WHERE \(whereClause)
-                ORDER BY e.updated_at DESC LIMIT \(Self.countLimit + 1)) x
-            """)?.int("n") ?? 0
+        let n: Int
+        if !valueFilters.isEmpty {
+            // From the values of the narrowest filter, each entry checked by primary key, up
+            // to the limit. (The probes' own `v` hides this one inside them.)
+            let lead = valueFilters[narrowest]
+            var rest = entryConditions
+            for (i, filter) in valueFilters.enumerated() where i != narrowest { rest.append(probe(filter)) }
+            n = try db.queryOne("""
+                SELECT COUNT(*) AS n FROM (SELECT DISTINCT STRAIGHT_JOIN e.id FROM crm_entry_values v
+                    JOIN crm_entries e ON e.id = v.entry_id
+                    WHERE v.tenant_id = \(tenant) AND v.field_id = \(lead.field.id) AND \(lead.condition)
+                      AND \(SQL.join(rest, separator: " AND ")) LIMIT \(Self.countLimit + 1)) x
+                """)?.int("n") ?? 0
+        } else {
+            n = try db.queryOne("""
+                SELECT COUNT(*) AS n FROM (SELECT 1 FROM crm_entries e WHERE \(whereClause) LIMIT \(Self.countLimit + 1)) x
+                """)?.int("n") ?? 0
+        }
         return n > Self.countLimit ? Result(ids: ids, total: Self.countLimit, exact: false) : Result(ids: ids, total: n, exact: true)
     }
 

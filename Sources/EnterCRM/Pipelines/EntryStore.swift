@@ -148,7 +148,45 @@ enum EntryStore {
             """)
     }
 
-    /// Counts an entity's entries per stage afresh (after bulk loads and bulk deletes).
+    /// The number values of an entry, as exact decimal text by field id.
+    static func numbers(_ data: [Int: JSON], fields: [Field]) -> [Int: String] {
+        var result: [Int: String] = [:]
+        for field in fields where field.type == .number {
+            if let value = data[field.id], let text = FieldValue.decimal(value) { result[field.id] = text }
+        }
+        return result
+    }
+
+    /// Moves an entry's weight in the per-stage counts and sums: out of `before` (stage and
+    /// number values), into `after`. Rows are touched in key order, so that concurrent moves
+    /// cannot deadlock each other.
+    static func reweigh(_ db: Connection, _ tenant: Tenant, entityID: Int,
+                        before: (stageID: Int, pipelineID: Int, numbers: [Int: String])?,
+                        after: (stageID: Int, pipelineID: Int, numbers: [Int: String])?) throws {
+        if before?.stageID != after?.stageID {
+            var moves: [(Int, Int, Int)] = []
+            if let before { moves.append((before.stageID, before.pipelineID, -1)) }
+            if let after { moves.append((after.stageID, after.pipelineID, 1)) }
+            for (stageID, pipelineID, delta) in moves.sorted(by: { $0.0 < $1.0 }) {
+                try count(db, tenant, stageID: stageID, entityID: entityID, pipelineID: pipelineID, delta)
+            }
+        }
+        var deltas: [(stage: Int, field: Int, text: String)] = []
+        for (field, text) in before?.numbers ?? [:] where !(before?.stageID == after?.stageID && after?.numbers[field] == text) {
+            deltas.append((before!.stageID, field, text.hasPrefix("-") ? String(text.dropFirst()) : "-" + text))
+        }
+        for (field, text) in after?.numbers ?? [:] where !(before?.stageID == after?.stageID && before?.numbers[field] == text) {
+            deltas.append((after!.stageID, field, text))
+        }
+        for d in deltas.sorted(by: { ($0.stage, $0.field) < ($1.stage, $1.field) }) {
+            try db.execute("""
+                INSERT INTO crm_stage_sums (tenant_id, stage_id, field_id, total) VALUES (\(tenant), \(d.stage), \(d.field), \(DBValue.decimal(d.text)))
+                ON DUPLICATE KEY UPDATE total = total + VALUES(total)
+                """)
+        }
+    }
+
+    /// Counts and sums an entity's entries per stage afresh (after bulk loads and deletes).
     static func recount(_ db: Connection, _ tenant: Tenant, entityID: Int) throws {
         try db.transaction {
             try db.execute("DELETE FROM crm_stage_counts WHERE tenant_id = \(tenant) AND entity_id = \(entityID)")
@@ -158,6 +196,19 @@ enum EntryStore {
                 JOIN crm_stages s ON s.tenant_id = e.tenant_id AND s.id = e.stage_id
                 WHERE e.tenant_id = \(tenant) AND e.entity_id = \(entityID)
                 GROUP BY e.stage_id, e.pipeline_id
+                """)
+            try db.execute("""
+                DELETE m FROM crm_stage_sums m JOIN crm_fields f ON f.tenant_id = m.tenant_id AND f.id = m.field_id
+                WHERE m.tenant_id = \(tenant) AND f.entity_id = \(entityID)
+                """)
+            try db.execute("""
+                INSERT INTO crm_stage_sums (tenant_id, stage_id, field_id, total)
+                SELECT e.tenant_id, e.stage_id, v.field_id, SUM(v.value_num) FROM crm_entries e
+                JOIN crm_entry_values v ON v.entry_id = e.id
+                JOIN crm_fields f ON f.tenant_id = e.tenant_id AND f.id = v.field_id AND f.type = 'number'
+                JOIN crm_stages s ON s.tenant_id = e.tenant_id AND s.id = e.stage_id
+                WHERE e.tenant_id = \(tenant) AND e.entity_id = \(entityID)
+                GROUP BY e.stage_id, v.field_id
                 """)
         }
     }
@@ -200,7 +251,8 @@ enum EntryStore {
                     """).lastInsertID
                 try insertValues(db, tenant, entryID: id, values)
                 try recordStage(db, tenant, entryID: id, pipelineID: pipeline.id, from: nil, to: stage, actor: actor)
-                try count(db, tenant, stageID: stage.id, entityID: entityID, pipelineID: pipeline.id, 1)
+                try reweigh(db, tenant, entityID: entityID, before: nil,
+                            after: (stage.id, pipeline.id, numbers(data, fields: fields)))
             }
         } catch let error as MariaDBError where error.duplicateKeyName == "uq_reference" {
             // The same webhook, retried while the first was being written.
@@ -222,6 +274,7 @@ enum EntryStore {
                 throw HTTPError.notFound("Entry not found.")
             }
             try check(entry)
+            let before = (entry.stageID, entry.pipelineID, numbers(entry.data, fields: fields))
             var changed: [Int] = []
             var inserted: [(field: Field, value: FieldValue)] = []
             for (field, value) in changes.values {
@@ -257,12 +310,9 @@ enum EntryStore {
             if stageChanged, let to = changes.stage {
                 let from = try Stage.find(db, tenant, id: entry.stageID)
                 try recordStage(db, tenant, entryID: entry.id, pipelineID: to.pipelineID, from: from, to: to, actor: actor)
-                // In stage id order, so that two opposite moves cannot deadlock.
-                let moves = [(entry.stageID, entry.pipelineID, -1), (to.id, to.pipelineID, 1)].sorted { $0.0 < $1.0 }
-                for (stageID, pipelineID, delta) in moves {
-                    try count(db, tenant, stageID: stageID, entityID: entry.entityID, pipelineID: pipelineID, delta)
-                }
             }
+            let after = (changes.stage?.id ?? entry.stageID, changes.stage?.pipelineID ?? entry.pipelineID, numbers(entry.data, fields: fields))
+            try reweigh(db, tenant, entityID: entry.entityID, before: before, after: after)
             return entry.id
         }
         return try entries(db, ids: [entryID])[0]
@@ -274,7 +324,9 @@ enum EntryStore {
             guard try db.execute("DELETE FROM crm_entries WHERE id = \(entry.id) AND tenant_id = \(tenant)").affectedRows == 1 else {
                 return false
             }
-            try count(db, tenant, stageID: entry.stageID, entityID: entry.entityID, pipelineID: entry.pipelineID, -1)
+            let fields = try Field.all(db, tenant, entityID: entry.entityID)
+            try reweigh(db, tenant, entityID: entry.entityID,
+                        before: (entry.stageID, entry.pipelineID, numbers(entry.data, fields: fields)), after: nil)
             return true
         }
     }
@@ -305,6 +357,12 @@ enum EntryStore {
         for (stage, delta) in [(from, -moved), (to, moved)].sorted(by: { $0.0.id < $1.0.id }) {
             try count(db, tenant, stageID: stage.id, entityID: stage.entityID, pipelineID: stage.pipelineID, delta)
         }
+        try db.execute("""
+            INSERT INTO crm_stage_sums (tenant_id, stage_id, field_id, total)
+            SELECT m.tenant_id, \(to.id), m.field_id, m.total FROM crm_stage_sums m WHERE m.tenant_id = \(tenant) AND m.stage_id = \(from.id)
+            ON DUPLICATE KEY UPDATE total = crm_stage_sums.total + VALUES(total)
+            """)
+        try db.execute("DELETE FROM crm_stage_sums WHERE tenant_id = \(tenant) AND stage_id = \(from.id)")
         return moved
     }
 
@@ -339,6 +397,7 @@ enum EntryStore {
         }
         // Rows that had no counterpart in data (none should), so that filters never see them.
         while try db.execute("DELETE FROM crm_entry_values WHERE tenant_id = \(tenant) AND field_id = \(field.id) LIMIT 5000").affectedRows > 0 {}
+        try db.execute("DELETE FROM crm_stage_sums WHERE tenant_id = \(tenant) AND field_id = \(field.id)")
         return total
     }
 

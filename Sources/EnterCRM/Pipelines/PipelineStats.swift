@@ -6,8 +6,10 @@ import Web
 /// a number field (the deal value), the conversion from each stage to the next, and the
 /// win rate.
 ///
-/// Conversion follows the stage history: an entry has *reached* a stage when it was ever in
-/// it or in a later one (lost stages aside, so a lost deal counts for the stages it passed).
+/// Counts and sums come from the per-stage tallies that every write keeps. Conversion follows
+/// the stage history: an entry has *reached* a stage when it was ever in it or in a later one
+/// (lost stages aside, so a lost deal counts for the stages it passed; an entry moved to
+/// another pipeline still counts for what it reached here).
 /// The rate from a stage to the next is reached(next) / reached(stage). The win rate is
 /// won / (won + lost) among entries now in a won or a lost stage.
 enum PipelineStats {
@@ -27,24 +29,16 @@ enum PipelineStats {
     }
 
     static func stats(_ db: Connection, _ tenant: Tenant, _ pipeline: Pipeline, sumField: Field?) throws -> JSON {
+        // Kept by every write (crm_stage_counts, crm_stage_sums): no entry is read here.
         var counts: [Int: (count: Int, sum: String?)] = [:]
-        let rows: [Row]
-        if let sumField {
-            rows = try db.query("""
-                SELECT e.stage_id, COUNT(*) AS n, SUM(v.value_num) AS total
-                FROM crm_entries e
-                LEFT JOIN crm_entry_values v ON v.entry_id = e.id AND v.field_id = \(sumField.id) AND v.seq = 0
-                WHERE e.tenant_id = \(tenant) AND e.entity_id = \(pipeline.entityID) AND e.pipeline_id = \(pipeline.id)
-                GROUP BY e.stage_id
-                """)
-        } else {
-            rows = try db.query("""
-                SELECT e.stage_id, COUNT(*) AS n, NULL AS total FROM crm_entries e
-                WHERE e.tenant_id = \(tenant) AND e.entity_id = \(pipeline.entityID) AND e.pipeline_id = \(pipeline.id)
-                GROUP BY e.stage_id
-                """)
+        for row in try db.query("""
+            SELECT c.stage_id, c.entries AS n, m.total
+            FROM crm_stage_counts c
+            LEFT JOIN crm_stage_sums m ON m.tenant_id = c.tenant_id AND m.stage_id = c.stage_id AND m.field_id = \(sumField?.id ?? 0)
+            WHERE c.tenant_id = \(tenant) AND c.entity_id = \(pipeline.entityID) AND c.pipeline_id = \(pipeline.id)
+            """) {
+            counts[try row.int("stage_id")] = (try row.int("n"), row.optionalDecimal("total"))
         }
-        for row in rows { counts[try row.int("stage_id")] = (try row.int("n"), row.optionalDecimal("total")) }
 
         // How many entries got at least as far as each position (lost stages aside).
         var furthest: [Int: Int] = [:]
@@ -53,7 +47,6 @@ enum PipelineStats {
                 SELECT h.entry_id, MAX(s.position) AS furthest
                 FROM crm_stage_history h
                 JOIN crm_stages s ON s.tenant_id = h.tenant_id AND s.id = h.to_stage_id AND s.status <> 'lost'
-                JOIN crm_entries e ON e.id = h.entry_id AND e.pipeline_id = h.pipeline_id
                 WHERE h.tenant_id = \(tenant) AND h.pipeline_id = \(pipeline.id)
                 GROUP BY h.entry_id
             ) t GROUP BY t.furthest
