@@ -255,6 +255,31 @@ import Web
         #expect(ranked.titles == ["Jane Doe"])
     }
 
+    @Test func includeCustomerAttachesTheWorkspacesCustomerByEmail() throws {
+        let (ws, leads) = leads()
+        let created = client.send("POST", "/v1/customers", ["name": "Jane Doe", "email": "Jane@Example.com"], key: ws.key)
+        #expect(created.status == 201)
+        let customerID = try #require(created["id"]?.intValue)
+        try client.db.execute("""
+            UPDATE customers SET clv_total = 1234.50, rfm_segment = 'champions' WHERE id = \(customerID)
+            """)
+        let other = CRMWorkspace(client)
+        #expect(client.send("POST", "/v1/customers", ["name": "Other Jane", "email": "jane@example.com"], key: other.key).status == 201)
+        let jane = ws.entry(leads, title: "Jane", values: ["email": "JANE@example.com"])["id"]!.stringValue!
+        ws.entry(leads, title: "Nobody", values: ["email": "nobody@example.com"])
+        ws.entry(leads, title: "No email")
+
+        let list = ws.send("GET", "/entities/1/entries", query: "include_customer=true&sort=title")
+        let customers = list["data"]?.arrayValue?.map { $0["customer"] } ?? []
+        #expect(customers.count == 3)
+        #expect(customers[0]?["id"]?.intValue == customerID, "Jane, by her email, in this workspace only")
+        #expect(customers[0]?.objectValue?.keys == ["id", "name", "email", "clv_total", "rfm_segment"])
+        #expect(customers[0]?["clv_total"] == 1234.5 && customers[0]?["rfm_segment"] == "champions")
+        #expect(customers[1] == .null && customers[2] == .null, "no match is null")
+        #expect(ws.send("GET", "/entities/1/entries")["data"]?.arrayValue?.first?["customer"] == nil, "only when asked")
+        #expect(ws.send("GET", "/entries/\(jane)", query: "include_customer=true")["customer"]?["name"] == "Jane Doe")
+    }
+
     @Test func deletingAFieldRemovesItsValues() throws {
         let (ws, leads) = leads()
         let id = ws.entry(leads, title: "Jane", values: ["email": "jane@example.com", "lead_source": "Facebook"])["id"]!.stringValue!

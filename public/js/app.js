@@ -17,6 +17,7 @@ import * as dashboard from './pages/dashboard.js';
 import * as login from './pages/login.js';
 import * as members from './pages/members.js';
 import * as notFound from './pages/not-found.js';
+import * as pipelines from './pages/pipelines.js';
 import * as register from './pages/register.js';
 import * as sessions from './pages/sessions.js';
 import * as tracking from './pages/tracking.js';
@@ -43,6 +44,8 @@ const ROUTES = {
 const PATTERN_ROUTES = [
   [/^\/customers\/(\d+)$/, { page: customerProfile, title: 'Customer' }],
   [/^\/customers\/(\d+)\/edit$/, { page: customerForm, title: 'Edit customer' }],
+  // The pipeline CRM routes within itself (#/pipelines/leads/board).
+  [/^\/pipelines(?:\/.*)?$/, { page: pipelines, title: 'Pipelines' }],
 ];
 
 function matchRoute(path) {

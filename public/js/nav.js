@@ -29,7 +29,7 @@ export const NAV_SECTIONS = [
   {
     label: 'Sales',
     items: [
-      { path: '/pipelines', label: 'Pipelines', icon: 'pipelines', soon: true,
+      { path: '/pipelines', label: 'Pipelines', icon: 'pipelines',
         description: 'A configurable CRM: entities, pipelines, stages, custom fields and entries.' },
       { path: '/analytics', label: 'Analytics', icon: 'analytics', soon: true,
         description: 'Revenue, retention and engagement across customers, segments and campaigns.' },

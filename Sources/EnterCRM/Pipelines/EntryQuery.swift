@@ -23,6 +23,9 @@ struct EntryQuery {
     var order: SQL
     /// A column the id query selects for `order` to use (a field's value), or "".
     var sortColumn: SQL = ""
+    /// Sorting by a field: read in the order of its typed values' index when that is cheaper.
+    var sortField: Field?
+    var sortDescending = false
     var page = 1
     var perPage = 25
     var includeCustomer = false
@@ -150,6 +153,8 @@ struct EntryQuery {
             order = "sort_value DESC, e.updated_at DESC, e.id DESC"
         default:
             if let field = fields.first(where: { $0.key == sort }) {
+                sortField = field
+                sortDescending = descending ?? false
                 sortColumn = field.type.isRanged || field.type == .boolean
                     ? ", (SELECT v.value_num FROM crm_entry_values v WHERE v.entry_id = e.id AND v.field_id = \(field.id) AND v.seq = 0) AS sort_value"
                     : ", (SELECT v.value_text FROM crm_entry_values v WHERE v.entry_id = e.id AND v.field_id = \(field.id) AND v.seq = 0) AS sort_value"
@@ -241,9 +246,14 @@ struct EntryQuery {
             let total = try db.queryOne("SELECT FOUND_ROWS() AS n")?.int("n") ?? ids.count
             return Result(ids: ids, total: total, exact: true)
         }
-        let ids = try db.query("""
-            SELECT e.id\(sortColumn) FROM crm_entries e WHERE \(whereClause) ORDER BY \(order) LIMIT \(perPage) OFFSET \(offset)
-            """).map { try $0.int("id") }
+        let ids: [Int]
+        if let sortField, selective == nil {
+            ids = try sortedByValue(db, sortField, whereClause: whereClause, offset: offset)
+        } else {
+            ids = try db.query("""
+                SELECT e.id\(sortColumn) FROM crm_entries e WHERE \(whereClause) ORDER BY \(order) LIMIT \(perPage) OFFSET \(offset)
+                """).map { try $0.int("id") }
+        }
         if ids.count < perPage && (!ids.isEmpty || offset == 0) {
             return Result(ids: ids, total: offset + ids.count, exact: true)
         }
@@ -273,6 +283,36 @@ struct EntryQuery {
                 """)?.int("n") ?? 0
         }
         return n > Self.countLimit ? Result(ids: ids, total: Self.countLimit, exact: false) : Result(ids: ids, total: n, exact: true)
+    }
+
+    /// A page sorted by a field's value, read in the order of the typed values' index and
+    /// stopped when full; entries without a value follow, by id.
+    func sortedByValue(_ db: Connection, _ field: Field, whereClause: SQL, offset: Int) throws -> [Int] {
+        let numeric = field.type.isRanged || field.type == .boolean
+        let order: SQL = switch (numeric, sortDescending) {
+        case (true, true): "v.value_num DESC, v.entry_id DESC"
+        case (true, false): "v.value_num ASC, v.entry_id ASC"
+        case (false, true): "v.value_text DESC, v.entry_id DESC"
+        case (false, false): "v.value_text ASC, v.entry_id ASC"
+        }
+        let valued = try db.query("""
+            SELECT STRAIGHT_JOIN e.id FROM crm_entry_values v JOIN crm_entries e ON e.id = v.entry_id
+            WHERE v.tenant_id = \(tenant) AND v.field_id = \(field.id) AND v.seq = 0 AND \(whereClause)
+            ORDER BY \(order) LIMIT \(perPage) OFFSET \(offset)
+            """).map { try $0.int("id") }
+        if valued.count == perPage { return valued }
+        // Past the last valued entry: how many there are, then those without a value.
+        let withValue = try db.queryOne("""
+            SELECT COUNT(*) AS n FROM crm_entry_values v JOIN crm_entries e ON e.id = v.entry_id
+            WHERE v.tenant_id = \(tenant) AND v.field_id = \(field.id) AND v.seq = 0 AND \(whereClause)
+            """)?.int("n") ?? 0
+        let direction: SQL = sortDescending ? "DESC" : "ASC"
+        let rest = try db.query("""
+            SELECT e.id FROM crm_entries e
+            WHERE \(whereClause) AND NOT EXISTS (SELECT 1 FROM crm_entry_values v WHERE v.entry_id = e.id AND v.field_id = \(field.id) AND v.seq = 0)
+            ORDER BY e.id \(direction) LIMIT \(perPage - valued.count) OFFSET \(max(0, offset - withValue))
+            """).map { try $0.int("id") }
+        return valued + rest
     }
 
     // MARK: Filters

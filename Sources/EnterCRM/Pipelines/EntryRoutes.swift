@@ -235,7 +235,10 @@ enum EntryRoutes {
         var input = try Input(c.request)
         let stageID = input.int("stage_id", min: 1)
         try input.check()
-        guard let stage = try Stage.find(c.db, c.tenant, id: stageID!), stage.pipelineID == entry.pipelineID else {
+        guard let stage = try Stage.find(c.db, c.tenant, id: stageID!) else {
+            throw HTTPError.invalid("stage_id", "The stage does not exist (it may have been deleted).")
+        }
+        guard stage.pipelineID == entry.pipelineID else {
             throw HTTPError.invalid("stage_id", "The stage must belong to the entry's current pipeline.")
         }
         if stage.id == entry.stageID { return .json(entry.json(c.tenant, fields: fields)) }

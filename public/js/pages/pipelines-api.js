@@ -1,0 +1,69 @@
+// The pipeline CRM's API (/api/brands/{workspace}/crm/…) for the console pages, plus the
+// workspace's members and teams (for assignees), cached for the page's lifetime.
+
+import { api } from '../api.js';
+import { session } from '../session.js';
+
+function base() {
+  return `/api/brands/${encodeURIComponent(session.me.tenant.id)}/crm`;
+}
+
+const enc = encodeURIComponent;
+
+export const crm = {
+  presets: () => api.get(`${base()}/entity-presets`),
+  entities: () => api.get(`${base()}/entities`),
+  entity: (entity) => api.get(`${base()}/entities/${enc(entity)}`),
+  createEntity: (body) => api.post(`${base()}/entities`, body),
+  updateEntity: (entity, body) => api.put(`${base()}/entities/${enc(entity)}`, body),
+  deleteEntity: (entity, force) => api.del(`${base()}/entities/${enc(entity)}`, { query: force ? { force: 'true' } : undefined }),
+
+  createField: (entity, body) => api.post(`${base()}/entities/${enc(entity)}/fields`, body),
+  updateField: (id, body) => api.put(`${base()}/fields/${enc(id)}`, body),
+  deleteField: (id) => api.del(`${base()}/fields/${enc(id)}`),
+  reorderFields: (ids) => api.put(`${base()}/fields/reorder`, { fields: ids.map((id, position) => ({ id, position })) }),
+
+  createPipeline: (entity, body) => api.post(`${base()}/entities/${enc(entity)}/pipelines`, body),
+  updatePipeline: (id, body) => api.put(`${base()}/pipelines/${enc(id)}`, body),
+  deletePipeline: (id, force) => api.del(`${base()}/pipelines/${enc(id)}`, { query: force ? { force: 'true' } : undefined }),
+  stats: (id) => api.get(`${base()}/pipelines/${enc(id)}/stats`),
+
+  createStage: (pipeline, body) => api.post(`${base()}/pipelines/${enc(pipeline)}/stages`, body),
+  updateStage: (id, body) => api.put(`${base()}/stages/${enc(id)}`, body),
+  deleteStage: (id, moveTo) => api.del(`${base()}/stages/${enc(id)}`, { query: moveTo ? { move_to_stage_id: moveTo } : undefined }),
+  reorderStages: (ids) => api.put(`${base()}/stages/reorder`, { stages: ids.map((id, position) => ({ id, position })) }),
+
+  /** `params`: a URLSearchParams or an object; repeated keys (values[x][]) need the former. */
+  entries: (entity, params) => {
+    const text = (params instanceof URLSearchParams ? params : new URLSearchParams(params)).toString();
+    return api.get(`${base()}/entities/${enc(entity)}/entries${text ? `?${text}` : ''}`);
+  },
+  entry: (id) => api.get(`${base()}/entries/${enc(id)}`, { query: { include_customer: 'true' } }),
+  history: (id) => api.get(`${base()}/entries/${enc(id)}/history`),
+  createEntry: (entity, body) => api.post(`${base()}/entities/${enc(entity)}/entries`, body),
+  updateEntry: (id, body) => api.put(`${base()}/entries/${enc(id)}`, body),
+  moveEntry: (id, stageId) => api.put(`${base()}/entries/${enc(id)}/stage`, { stage_id: stageId }),
+  deleteEntry: (id) => api.del(`${base()}/entries/${enc(id)}`),
+};
+
+let people = null;
+
+/** {users: Map(id → {id, name, email}), teams: Map(id → {id, name})} of the workspace. */
+export async function workspacePeople() {
+  if (people && people.tenant === session.me.tenant.id) return people;
+  const users = new Map();
+  const teams = new Map();
+  try {
+    for (let page = 1; page <= 20; page += 1) {
+      const result = await api.get('/v1/users', { query: { page, per_page: 100 } });
+      for (const user of result.data || []) users.set(user.id, user);
+      if (!result.meta || page >= result.meta.last_page) break;
+    }
+    const result = await api.get('/v1/teams');
+    for (const team of result.data || []) teams.set(team.id, team);
+  } catch (error) {
+    if (error?.status !== 403) throw error;
+  }
+  people = { tenant: session.me.tenant.id, users, teams };
+  return people;
+}
