@@ -161,6 +161,19 @@ CREATE TABLE crm_stage_sums (
         REFERENCES crm_stages (tenant_id, id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- How far the entries of a pipeline got (entries by the furthest position reached), computed
+-- from the stage history for conversion rates; recomputed when older than a minute (by the
+-- job runner for large pipelines) and dropped when the pipeline's stages change.
+CREATE TABLE crm_pipeline_reach (
+    tenant_id BIGINT UNSIGNED NOT NULL,
+    pipeline_id BIGINT UNSIGNED NOT NULL,
+    reached LONGTEXT NOT NULL CHECK (JSON_VALID(reached)),
+    computed_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (tenant_id, pipeline_id),
+    CONSTRAINT fk_crm_pipeline_reach_pipeline FOREIGN KEY (tenant_id, pipeline_id)
+        REFERENCES crm_pipelines (tenant_id, id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- Every stage an entry entered (from NULL on creation), when and by whom. Stage names are
 -- kept as they were, so the history reads right after a stage is renamed or deleted.
 CREATE TABLE crm_stage_history (

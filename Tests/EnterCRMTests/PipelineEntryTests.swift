@@ -318,6 +318,15 @@ import Web
         #expect(r["totals"]?["won_sum"] == 2000 && r["totals"]?["open"] == 2)
         #expect(r["sum_field"]?["key"] == "amount")
         #expect(ws.send("GET", "/pipelines/\(ws.pipeline(deals))/stats", query: "sum_field=company").errorKeys == ["sum_field"])
+        #expect(r["conversion_computed_at"]?.stringValue?.hasSuffix("Z") == true)
+
+        // The reach table is kept for large pipelines and dropped when the stages change.
+        let cached = try client.db.query("SELECT pipeline_id FROM crm_pipeline_reach WHERE tenant_id = \(ws.owner.tenantID)")
+        #expect(cached.count == 1)
+        let order: [JSON] = s.reversed().enumerated().map { ["id": .int($1), "position": .int($0)] }
+        #expect(ws.send("PUT", "/stages/reorder", ["stages": .array(order)]).status == 200)
+        #expect(try client.db.query("SELECT pipeline_id FROM crm_pipeline_reach WHERE tenant_id = \(ws.owner.tenantID)").isEmpty)
+        #expect(JobKinds.registry().entries["crm.pipeline_reach"] != nil, "the job that refreshes it")
     }
 
     @Test func statsSumsFollowEveryWrite() throws {

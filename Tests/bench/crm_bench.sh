@@ -128,7 +128,7 @@ SELECT CONCAT('bench', LPAD(seq, 15, '0')), $TENANT, $ENTITY, $PIPELINE, ELT(1 +
        CONCAT_WS(' ', fn, ln, email, phone, src, lsrc), ts, ts + INTERVAL (seq % 1000) MINUTE
 FROM (
   SELECT seq, fn, ln, src, lsrc, score, ts,
-         LOWER(CONCAT(fn, '.', ln, seq % 997, '@', ELT(1 + seq % 6, 'gmail.com', 'yahoo.com', 'outlook.com', 'acme.io', 'kovac.hr', 'mail.de'))) AS email,
+         LOWER(CONCAT(fn, '.', ln, seq % 997, '@', ELT(1 + seq % 6, 'gmail.com', 'yahoo.com', 'outlook.com', 'acme.io', 'example.hr', 'mail.de'))) AS email,
          CONCAT('+385 9', seq % 10, ' ', LPAD(seq % 10000000, 7, '0')) AS phone
   FROM (
     SELECT seq, CONCAT($first, $first2) AS fn, CONCAT($last, $last2) AS ln,

@@ -16,6 +16,7 @@ public enum JobKinds {
             } while removed == 1000
         }
         registry.every(3600, name: "prune-finished-jobs", kind: "system.prune_jobs")
+        PipelineStats.register(&registry)
         return registry
     }
 }

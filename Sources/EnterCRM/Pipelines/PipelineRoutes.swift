@@ -22,8 +22,13 @@ enum PipelineStore {
         return id
     }
 
-    /// Writes positions 0, 1, 2 … in the order given.
+    /// Writes positions 0, 1, 2 … in the order given (and drops the pipeline's reach table,
+    /// which is by position).
     static func renumber(_ db: Connection, _ tenant: Tenant, stageIDs: [Int]) throws {
+        if let first = stageIDs.first,
+           let pipelineID = try db.queryOne("SELECT pipeline_id FROM crm_stages WHERE tenant_id = \(tenant) AND id = \(first)")?.int("pipeline_id") {
+            try PipelineStats.forget(db, tenant, pipelineID: pipelineID)
+        }
         for (position, id) in stageIDs.enumerated() {
             try db.execute("""
                 UPDATE crm_stages SET position = \(position), updated_at = IF(position = \(position), updated_at, UTC_TIMESTAMP(6))
@@ -184,6 +189,7 @@ enum PipelineRoutes {
                     status = COALESCE(\(status), status), updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(stage.id)
                 """)
+            if status != nil { try PipelineStats.forget(c.db, c.tenant, pipelineID: stage.pipelineID) }
             if let position {
                 var order = try PipelineStore.lockedStageIDs(c.db, c.tenant, pipelineID: stage.pipelineID)
                 order.removeAll { $0 == stage.id }

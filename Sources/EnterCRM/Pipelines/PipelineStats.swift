@@ -41,18 +41,8 @@ enum PipelineStats {
         }
 
         // How many entries got at least as far as each position (lost stages aside).
-        var furthest: [Int: Int] = [:]
-        for row in try db.query("""
-            SELECT t.furthest, COUNT(*) AS n FROM (
-                SELECT h.entry_id, MAX(s.position) AS furthest
-                FROM crm_stage_history h
-                JOIN crm_stages s ON s.tenant_id = h.tenant_id AND s.id = h.to_stage_id AND s.status <> 'lost'
-                WHERE h.tenant_id = \(tenant) AND h.pipeline_id = \(pipeline.id)
-                GROUP BY h.entry_id
-            ) t GROUP BY t.furthest
-            """) {
-            furthest[try row.int("furthest")] = try row.int("n")
-        }
+        let entries = counts.values.reduce(0) { $0 + $1.count }
+        let (furthest, computedAt) = try reach(db, tenant, pipeline.id, entries: entries)
         let funnel = pipeline.stages.filter { $0.status != .lost }
         func reached(_ stage: Stage) -> Int { furthest.filter { $0.key >= stage.position }.values.reduce(0, +) }
         func rate(_ part: Int, _ whole: Int) -> JSON { whole == 0 ? .null : .double((Double(part) / Double(whole) * 10_000).rounded() / 10_000) }
@@ -102,7 +92,80 @@ enum PipelineStats {
                 "lost_sum": money(sums[.lost] ?? 0),
             ],
             "win_rate": rate(won, won + lost),
+            "conversion_computed_at": .date(computedAt),
         ]
+    }
+
+    /// Pipelines up to `exactLimit` entries get their reach computed on every request; up to
+    /// `synchronousLimit`, at most once a minute; larger ones are served from the last
+    /// computation while the job runner makes a new one.
+    static let exactLimit = 2_000
+    static let synchronousLimit = 20_000
+    static let freshness: TimeInterval = 60
+
+    /// Entries by the furthest position they reached, from `crm_pipeline_reach` when fresh.
+    static func reach(_ db: Connection, _ tenant: Tenant, _ pipelineID: Int, entries: Int) throws -> ([Int: Int], Date) {
+        if entries <= exactLimit { return try recompute(db, tenant, pipelineID) }
+        if let row = try db.queryOne("""
+            SELECT reached, computed_at FROM crm_pipeline_reach WHERE tenant_id = \(tenant) AND pipeline_id = \(pipelineID)
+            """), let at = row.optionalDate("computed_at") {
+            let cached = decode(row.optionalString("reached") ?? "{}")
+            if Date().timeIntervalSince(at) < freshness { return (cached, at) }
+            if entries > synchronousLimit {
+                let bucket = Int(Date().timeIntervalSince1970 / freshness)
+                try JobQueue.enqueue(db, kind: jobKind, payload: ["pipeline_id": .int(pipelineID)], tenantID: tenant.id,
+                                     maxAttempts: 2, uniqueKey: "\(jobKind):\(tenant.id):\(pipelineID):\(bucket)")
+                return (cached, at)
+            }
+        }
+        return try recompute(db, tenant, pipelineID)
+    }
+
+    /// One pass over the pipeline's stage history; the result is kept for the next minute.
+    @discardableResult
+    static func recompute(_ db: Connection, _ tenant: Tenant, _ pipelineID: Int) throws -> ([Int: Int], Date) {
+        var furthest: [Int: Int] = [:]
+        for row in try db.query("""
+            SELECT t.furthest, COUNT(*) AS n FROM (
+                SELECT h.entry_id, MAX(s.position) AS furthest
+                FROM crm_stage_history h
+                JOIN crm_stages s ON s.tenant_id = h.tenant_id AND s.id = h.to_stage_id AND s.status <> 'lost'
+                WHERE h.tenant_id = \(tenant) AND h.pipeline_id = \(pipelineID)
+                GROUP BY h.entry_id
+            ) t GROUP BY t.furthest
+            """) {
+            furthest[try row.int("furthest")] = try row.int("n")
+        }
+        let now = Date()
+        let text = JSONWriter.string(.object(JSONObject(furthest.keys.sorted().map { (String($0), .int(furthest[$0]!)) })))
+        try db.execute("""
+            INSERT INTO crm_pipeline_reach (tenant_id, pipeline_id, reached, computed_at) VALUES (\(tenant), \(pipelineID), \(text), \(now))
+            ON DUPLICATE KEY UPDATE reached = VALUES(reached), computed_at = VALUES(computed_at)
+            """)
+        return (furthest, now)
+    }
+
+    static func decode(_ text: String) -> [Int: Int] {
+        var result: [Int: Int] = [:]
+        for (key, value) in (try? JSONParser.parse(text))?.objectValue ?? JSONObject() {
+            if let position = Int(key), let n = value.intValue { result[position] = n }
+        }
+        return result
+    }
+
+    /// Positions changed or stages came and went: the reach table no longer reads right.
+    static func forget(_ db: Connection, _ tenant: Tenant, pipelineID: Int) throws {
+        try db.execute("DELETE FROM crm_pipeline_reach WHERE tenant_id = \(tenant) AND pipeline_id = \(pipelineID)")
+    }
+
+    static let jobKind = "crm.pipeline_reach"
+
+    /// The job that recomputes a large pipeline's reach table.
+    static func register(_ registry: inout JobRegistry) {
+        registry.register(jobKind, maxAttempts: 2, leaseSeconds: 600) { context in
+            guard let tenantID = context.job.tenantID, let pipelineID = context.job.payload["pipeline_id"]?.intValue else { return }
+            try recompute(context.db, Tenant(id: tenantID), pipelineID)
+        }
     }
 
     /// Exact decimal text: "1250.5" stays as it is, never 1250.499999.
