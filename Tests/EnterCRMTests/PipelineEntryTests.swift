@@ -73,6 +73,15 @@ import Web
                                       "met_on": "2024-02-29", "website": "https://example.com/a", "tags": ["b", "a"],
                                       "budget": 1000])
         #expect(ws.send("POST", "/entities/1/entries", ["title": "x", "pipeline_id": 1, "stage_id": 1, "values": "x"]).errorKeys.contains("values"))
+        for (given, stored) in [("007", JSON.int(7)), ("-.5", .double(-0.5)), ("3.", .int(3)), ("-0", .int(0)), (" 12.50 ", .double(12.5))] {
+            let r = ws.send("POST", "/entities/1/entries", ["title": "n", "pipeline_id": 1, "stage_id": 1,
+                                                              "values": ["score": .string(given), "budget": 1]])
+            #expect(r.status == 201 && r["values_flat"]?["score"] == stored, "\(given): \(r.body)")
+        }
+        for bad in ["1e400", "12,5", "ten", "1234567890123456"] {
+            let r = ws.send("POST", "/entities/1/entries", ["title": "n", "pipeline_id": 1, "stage_id": 1, "values": ["score": .string(bad), "budget": 1]])
+            #expect(r.errorKeys == ["values.score"], "\(bad)")
+        }
         let missing = ws.send("POST", "/entities/1/entries", ["values": ["budget": 1]])
         #expect(Set(missing.errorKeys) == ["title", "pipeline_id", "stage_id"])
     }

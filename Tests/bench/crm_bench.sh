@@ -237,6 +237,7 @@ for figure in "${figures[@]}"; do
 done
 total=$(curl -gs -H "EF-Access-Key: $KEY" "$BASE$E?per_page=1" | field 'd["total"]')
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 results=()
 for c in $CONNECTIONS; do
   for figure in "${figures[@]}"; do
@@ -253,7 +254,8 @@ done
 echo
 echo "EnterCRM pipeline CRM bench: $total entries in one workspace ($sizes of CRM tables), $(nproc) cores,"
 echo "MariaDB $(sql -N -e 'SELECT VERSION()'), pool ${ENTERCRM_WORKERS} workers x ${ENTERCRM_THREADS} threads,"
-echo "wrk -t$WRK_THREADS -d${SECONDS_PER_RUN}s over plain HTTP through nginx on loopback"
+echo "wrk -t$WRK_THREADS -d${SECONDS_PER_RUN}s over plain HTTP through nginx on loopback;"
+echo "load average before the runs: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows here)"
 for c in $CONNECTIONS; do
   echo
   printf '  %-32s %9s %9s %9s %9s   (%s connection%s)\n' "" "p50 ms" "p95 ms" "p99 ms" "req/s" "$c" "$([[ $c = 1 ]] || echo s)"

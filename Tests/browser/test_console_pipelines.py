@@ -9,6 +9,7 @@ import time
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 
@@ -21,6 +22,13 @@ def drag(c, card, column) -> None:
     actions = ActionChains(c.driver, duration=50)
     actions.move_to_element(card).click_and_hold().move_by_offset(12, 4).move_by_offset(12, 4)
     actions.move_to_element(column).move_by_offset(0, 10).release().perform()
+
+
+def press(c, label: str) -> None:
+    """Clicks a button after scrolling it to the middle of the screen, clear of the sticky bar."""
+    button = c.button(label)
+    c.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
 
 
 def column(c, name: str):
@@ -173,3 +181,47 @@ def test_the_board_fits_a_phone(mobile, account, api):
     c.assert_no_horizontal_overflow("designer")
     c.shot("designer on a phone")
     time.sleep(0.2)
+
+
+def test_the_designer_reorders_by_dragging_and_edits_stages(desktop, account, api):
+    c = desktop
+    crm(api, account, "POST", "/entities", {"name": "Deals", "slug": "deals", "preset": "deals"}, expect=201)
+    c.sign_in_with_token(account["token"], "/pipelines/deals/settings")
+    c.wait_heading("Deals")
+    c.find(".stage-row")
+    c.shot("designer")
+
+    # Drag the last stage (Closed Lost) to the top by its handle.
+    rows = c.find_all(".stage-row")
+    assert [r.get_attribute("data-stage") for r in rows][-1] == "Closed Lost"
+    handle = rows[-1].find_element(By.CSS_SELECTOR, ".drag-handle")
+    actions = ActionChains(c.driver, duration=50)
+    actions.move_to_element(handle).click_and_hold().move_by_offset(0, -10)
+    actions.move_to_element(rows[0]).move_by_offset(0, -12).release().perform()
+    c.toast("Stage order saved")
+    stages = crm(api, account, "GET", "/entities/deals", expect=200)["pipelines"][0]["stages"]
+    assert [s["name"] for s in stages][:2] == ["Closed Lost", "Prospecting"]
+
+    # Fields: the arrow buttons move one down.
+    press(c, "Move Amount down")
+    c.toast("Field order saved")
+    fields = crm(api, account, "GET", "/entities/deals/fields", expect=200)
+    assert [f["key"] for f in fields][:2] == ["close_date", "amount"]
+
+    # Rename and recolour a stage, add one.
+    c.wait().until(lambda d: c.find_all(".stage-row")[1].get_attribute("data-stage") == "Prospecting")
+    name = c.find(".stage-row[data-stage='Prospecting'] .inline-input")
+    name.send_keys(Keys.CONTROL, "a")
+    name.send_keys("Discovery\n")
+    c.toast("Discovery saved")
+    c.driver.execute_script(
+        "const i = arguments[0]; i.value = '#f97316'; i.dispatchEvent(new Event('change', {bubbles: true}))",
+        c.find(".stage-row[data-stage='Prospecting'] .color-input"))
+    c.wait().until(lambda d: any(s["color"] == "#f97316" for s in crm(api, account, "GET", "/entities/deals", expect=200)["pipelines"][0]["stages"]))
+    form = c.find(".stage-add")
+    form.find_element(By.CSS_SELECTOR, "[name=stage-name]").send_keys("Legal review")
+    press(c, "Add stage")
+    c.find(".stage-row[data-stage='Legal review']")
+    stages = crm(api, account, "GET", "/entities/deals", expect=200)["pipelines"][0]["stages"]
+    assert stages[1]["name"] == "Discovery" and stages[-1]["name"] == "Legal review"
+    c.shot("designer after reordering and editing")

@@ -175,11 +175,16 @@ extension FieldValue {
             guard let d = Double(text), d.isFinite, abs(d) < 1e15 else { return nil }
             text = d == d.rounded() ? String(Int64(d)) : "\(d)"
         }
-        guard SQLDecimal(text) != nil, !text.hasPrefix("."), !text.hasSuffix("."), Double(text) != nil else { return nil }
-        let unsigned = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
-        let parts = unsigned.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts[0].count <= 15, parts.count == 1 || parts[1].count <= 6 else { return nil }
-        return text
+        guard SQLDecimal(text) != nil, Double(text) != nil else { return nil }
+        let negative = text.hasPrefix("-")
+        let parts = (negative ? text.dropFirst() : Substring(text)).split(separator: ".", omittingEmptySubsequences: false)
+        // Canonical JSON: "007" → "7", "-.5" → "-0.5", "3." → "3".
+        var whole = String(parts[0].drop { $0 == "0" })
+        if whole.isEmpty { whole = "0" }
+        let fraction = parts.count > 1 ? String(parts[1]) : ""
+        guard whole.count <= 15, fraction.count <= 6 else { return nil }
+        let zero = whole == "0" && fraction.allSatisfy { $0 == "0" }
+        return (negative && !zero ? "-" : "") + whole + (fraction.isEmpty ? "" : "." + fraction)
     }
 
     /// "YYYY-MM-DD" as given, or the UTC day of an RFC 3339 time.

@@ -6,7 +6,7 @@
 import { h, icon, replace } from '../dom.js';
 import { navigate } from '../router.js';
 import { confirmDialog, openDialog } from '../components/dialog.js';
-import { alertRegion, field, showAlert, submitting, validate } from '../components/form.js';
+import { alertRegion, field, submitting, validate } from '../components/form.js';
 import { card, emptyState } from '../components/page.js';
 import { toast } from '../components/toast.js';
 import { crm } from './pipelines-api.js';
@@ -18,7 +18,7 @@ const TYPES = [
 ];
 const TYPE_LABEL = Object.fromEntries(TYPES);
 
-export function render({ entity: initial, path }) {
+export function render({ entity: initial }) {
   let entity = initial;
   const slug = () => encodeURIComponent(entity.slug);
   const root = h('div', { class: 'page page-crm page-crm-settings' });
@@ -339,7 +339,7 @@ export function render({ entity: initial, path }) {
     const entitySlug = field({ label: 'Slug', name: 'slug', required: true, maxlength: 80, pattern: '[a-z0-9_\\-]+', value: entity.slug });
     const single = field({ label: 'One is called', name: 'singular_name', optional: true, maxlength: 120, value: entity.singular_name ?? '', placeholder: 'Lead' });
     const plural = field({ label: 'Several are called', name: 'plural_name', optional: true, maxlength: 120, value: entity.plural_name ?? '', placeholder: 'Leads' });
-    const color = field({ label: 'Colour', name: 'color', type: 'color', value: sixDigits(entity.color) });
+    const color = field({ label: 'Colour', name: 'color', type: 'color', class: 'color-input', value: sixDigits(entity.color) });
     const form = h('form', { class: 'form', novalidate: true }, alert, h('div', { class: 'crm-row' }, name, entitySlug), h('div', { class: 'crm-row' }, single, plural), color);
     form.append(h('div', { class: 'form-actions form-actions-start' }, h('button', { type: 'submit', class: 'button button-primary', text: 'Save', dataset: { busyLabel: 'Saving…' } })));
     form.addEventListener('submit', async (event) => {
@@ -375,7 +375,6 @@ export function render({ entity: initial, path }) {
   }
 
   paint();
-  void path;
   return root;
 }
 

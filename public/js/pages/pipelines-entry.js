@@ -5,7 +5,7 @@ import { avatar, h, icon, replace, time } from '../dom.js';
 import { navigate } from '../router.js';
 import { confirmDialog, openDialog } from '../components/dialog.js';
 import { alertRegion, field, showAlert, submitting, validate } from '../components/form.js';
-import { card, emptyState, errorState, loadingState, pageHeader } from '../components/page.js';
+import { card, emptyState, errorState, loadingState } from '../components/page.js';
 import { toast } from '../components/toast.js';
 import { crm, workspacePeople } from './pipelines-api.js';
 import { entityHeader, singular, stagesById, swatch, valueNode } from './pipelines-common.js';
