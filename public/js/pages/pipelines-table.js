@@ -45,7 +45,8 @@ export function render({ entity, query, path }) {
   let typing = null;
   search.addEventListener('input', () => {
     clearTimeout(typing);
-    typing = setTimeout(() => go({ q: search.value.trim() }), 350);
+    // Only while this page is on screen: a late timer must not move the next page.
+    typing = setTimeout(() => { if (root.isConnected) go({ q: search.value.trim() }); }, 350);
   });
 
   function filterSelect(label, key, options) {
