@@ -23,6 +23,9 @@ struct EntryQuery {
     var order: SQL
     /// A column the id query selects for `order` to use (a field's value), or "".
     var sortColumn: SQL = ""
+    /// A title prefix sorted by title: the title index answers both (MariaDB sometimes
+    /// sorts the whole prefix range instead).
+    var indexHint: SQL = ""
     /// Sorting by a field: read in the order of its typed values' index when that is cheaper.
     var sortField: Field?
     var sortDescending = false
@@ -137,6 +140,7 @@ struct EntryQuery {
         case "" where shortSearch && descending == nil:
             // A title prefix: the title index gives the order.
             order = "e.title ASC, e.id ASC"
+            indexHint = " FORCE INDEX (idx_crm_entries_title)"
         case "", "updated_at":
             if sort.isEmpty, descending == nil, let relevance {
                 sortColumn = ", \(relevance) AS sort_value"
@@ -251,7 +255,7 @@ struct EntryQuery {
             ids = try sortedByValue(db, sortField, whereClause: whereClause, offset: offset)
         } else {
             ids = try db.query("""
-                SELECT e.id\(sortColumn) FROM crm_entries e WHERE \(whereClause) ORDER BY \(order) LIMIT \(perPage) OFFSET \(offset)
+                SELECT e.id\(sortColumn) FROM crm_entries e\(indexHint) WHERE \(whereClause) ORDER BY \(order) LIMIT \(perPage) OFFSET \(offset)
                 """).map { try $0.int("id") }
         }
         if ids.count < perPage && (!ids.isEmpty || offset == 0) {
