@@ -21,7 +21,9 @@ let package = Package(
         .target(name: "MariaDB", dependencies: ["CMariaDB"]),
         .target(name: "Cryptography", dependencies: ["COpenSSL"]),
         .target(name: "Web", dependencies: ["FastCGI", "MariaDB"]),
-        .target(name: "EnterCRM", dependencies: ["Web", "MariaDB", "Cryptography"]),
+        // Pure Swift statistics (RFM, BG/NBD, Gamma-Gamma): no database, no C.
+        .target(name: "Analytics"),
+        .target(name: "EnterCRM", dependencies: ["Web", "MariaDB", "Cryptography", "Analytics"]),
         .executableTarget(name: "entercrm", dependencies: [
             "EnterCRM", "FastCGI", "Web", "MariaDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -32,6 +34,7 @@ let package = Package(
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
         .testTarget(name: "WebTests", dependencies: ["Web"]),
+        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
         .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Web", "MariaDB", "FastCGI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
