@@ -68,13 +68,19 @@ public struct BGNBD: Sendable, Equatable {
     /// Fits by maximum likelihood: Nelder-Mead on the logs of the four parameters, from
     /// several starting points, each best point restarted until it stops improving.
     public static func fit(_ data: [RFT]) -> (model: BGNBD, logLikelihood: Double)? {
-        guard !data.isEmpty else { return nil }
+        fit(weighted: data.map { ($0, 1) })
+    }
+
+    /// Fits on customers given with weights (the number of customers with that summary).
+    public static func fit(weighted data: [(RFT, Double)]) -> (model: BGNBD, logLikelihood: Double)? {
+        let n = data.reduce(0) { $0 + $1.1 }
+        guard n > 0 else { return nil }
         let objective: ([Double]) -> Double = { p in
             let m = BGNBD(r: exp(p[0]), alpha: exp(p[1]), a: exp(p[2]), b: exp(p[3]))
-            let ll = m.logLikelihood(data)
-            return ll.isFinite ? -ll / Double(data.count) : .infinity
+            let ll = data.reduce(0) { $0 + $1.1 * m.logLikelihood($1.0) }
+            return ll.isFinite ? -ll / n : .infinity
         }
-        let meanT = data.reduce(0) { $0 + $1.T } / Double(data.count)
+        let meanT = data.reduce(0) { $0 + $1.0.T * $1.1 } / n
         let starts: [[Double]] = [
             [0, log(max(meanT, 1)), 0, 0],
             [log(0.5), log(max(meanT / 4, 0.5)), log(0.5), log(2)],
@@ -83,6 +89,6 @@ public struct BGNBD: Sendable, Equatable {
         ]
         guard let best = NelderMead.minimize(objective, starts: starts) else { return nil }
         let m = BGNBD(r: exp(best.point[0]), alpha: exp(best.point[1]), a: exp(best.point[2]), b: exp(best.point[3]))
-        return (m, -best.value * Double(data.count))
+        return (m, -best.value * n)
     }
 }

@@ -1,0 +1,53 @@
+import Analytics
+import Testing
+
+@Suite struct CustomerValueTests {
+    let day = 86400.0
+
+    @Test func sameDayPurchasesAreOneAndAgesAreInWeeks() throws {
+        let asOf = 100 * day + 3600
+        let s = try #require(CustomerValue.summarize([
+            .init(time: 10 * day + 60, amount: 20), .init(time: 10 * day + 7200, amount: 5), // one day: 25
+            .init(time: 24 * day, amount: 0),        // zero: excluded
+            .init(time: 31 * day, amount: -3),       // refund: excluded
+            .init(time: 38 * day, amount: 40),
+            .init(time: 120 * day, amount: 99),      // after as-of: ignored
+        ], asOf: asOf))
+        #expect(s.rft == RFT(x: 1, tx: 4, T: 90.0 / 7))
+        #expect(s.dayValues == [25, 40])
+        #expect(CustomerValue.summarize([.init(time: 5 * day, amount: 0)], asOf: asOf) == nil)
+    }
+
+    @Test func tooFewRepeatBuyersFallsBackToTheLabelledHeuristic() {
+        let histories: [(id: Int, purchases: [CustomerValue.Purchase])] = (1...10).map { i in
+            (i, [.init(time: Double(i) * day, amount: 10), .init(time: Double(i + 7) * day, amount: 30)])
+        } + [(99, [])]
+        let out = CustomerValue.compute(histories, asOf: 70 * day)
+        #expect(out.model == .heuristic)
+        #expect(out.bgnbd == nil && out.gammaGamma == nil)
+        #expect(out.customers == 10 && out.repeatCustomers == 10)
+        #expect(out.results.allSatisfy { $0.pAlive == nil && $0.clv != nil })
+        #expect(!out.results.contains { $0.id == 99 })
+    }
+
+    @Test func simulatedWorkspaceGetsTheModelAndSensibleOutputs() throws {
+        var g = SeededGenerator(seed: 7)
+        let truth = BGNBD(r: 0.75, alpha: 8, a: 0.8, b: 2.5)
+        let asOf = 800 * day
+        var histories: [(id: Int, purchases: [CustomerValue.Purchase])] = []
+        for i in 0..<600 {
+            let start = Double(i % 365) * day
+            let times = Simulation.bgnbdPurchases(truth, T: (asOf - start) / day / 7, &g)
+            let amounts = Simulation.gammaGammaAmounts(GammaGamma(p: 6, q: 4, v: 15), count: times.count, &g)
+            histories.append((i, zip(times, amounts).map { .init(time: start + $0 * 7 * day, amount: $1) }))
+        }
+        let out = CustomerValue.compute(histories, asOf: asOf)
+        #expect(out.model == .bgnbdGammaGamma)
+        for r in out.results {
+            let p = try #require(r.pAlive), e = try #require(r.expectedPurchases), v = try #require(r.clv)
+            #expect(p > 0 && p <= 1 && e >= 0 && v >= 0)
+            // Discounting makes the value less than undiscounted purchases × spend.
+            #expect(v <= e * r.expectedSpend! + 1e-9)
+        }
+    }
+}
