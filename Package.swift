@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
         .testTarget(name: "WebTests", dependencies: ["Web"]),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
-        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Web", "MariaDB", "FastCGI", "TestSupport"]),
+        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Web", "MariaDB", "FastCGI", "TestSupport", "Analytics"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// A small, seeded random number generator (SplitMix64), so simulations are reproducible.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {

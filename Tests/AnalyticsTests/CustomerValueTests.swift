@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func simulatedWorkspaceGetsTheModelAndSensibleOutputs() throws {
-        var g = SeededGenerator(seed: 7)
+        var g = SplitMix64(seed: 7)
         let truth = BGNBD(r: 0.75, alpha: 8, a: 0.8, b: 2.5)
         let asOf = 800 * day
         var histories: [(id: Int, purchases: [CustomerValue.Purchase])] = []

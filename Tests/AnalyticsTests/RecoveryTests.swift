@@ -8,7 +8,7 @@ import Testing
     @Test func bgnbdAndGammaGammaRecoverTheirParameters() throws {
         let truth = BGNBD(r: 0.75, alpha: 8, a: 0.8, b: 2.5)
         let spendTruth = GammaGamma(p: 6, q: 4, v: 15)
-        var g = SeededGenerator(seed: 20260511)
+        var g = SplitMix64(seed: 20260511)
         var data: [RFT] = []
         var spends: [Spend] = []
         let n = 5000

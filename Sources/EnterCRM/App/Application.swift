@@ -22,6 +22,7 @@ public struct Application: HTTPApplication {
         CustomerRoutes.register(&routes)
         TrackingRoutes.register(&routes)
         CRMRoutes.register(&routes)
+        AnalyticsRoutes.register(&routes)
         self.routes = routes
     }
 

@@ -7,6 +7,7 @@ enum CustomerJSON {
     /// The columns every customer query selects.
     static let columns: SQL = """
         c.id, c.name, c.email, c.phone, c.city, c.country, c.properties, c.rfm_score, c.rfm_segment,
+        c.rfm_recency AS rfm_r, c.rfm_frequency AS rfm_f, c.rfm_monetary AS rfm_m, c.p_alive, c.expected_purchases,
         c.clv_total, c.clv_predicted, c.clv_average_order, c.clv_order_count, c.currency, c.first_order_at, c.last_order_at,
         c.events_count, c.last_seen_at, c.created_at, c.updated_at
         """
@@ -19,7 +20,7 @@ enum CustomerJSON {
     static func summary(_ row: Row, segments: [String]) -> JSON {
         var o = row.json(["id", "name", "email", "phone", "rfm_score", "rfm_segment", "clv_total", "clv_predicted",
                           "last_seen_at", "created_at", "city", "country", "clv_average_order", "clv_order_count",
-                          "events_count", "currency"]).objectValue!
+                          "events_count", "currency", "p_alive", "expected_purchases"]).objectValue!
         o["segments"] = .array(segments.map(JSON.string))
         return .object(o)
     }
@@ -29,6 +30,7 @@ enum CustomerJSON {
         var o = row.json(["id", "name", "email", "rfm_score", "rfm_segment", "clv_total", "clv_predicted",
                           "clv_average_order", "clv_order_count", "events_count"]).objectValue!
         o["segments"] = .array(segments.map(JSON.string))
+        for key in ["rfm_r", "rfm_f", "rfm_m", "p_alive", "expected_purchases"] { o[key] = row.json(key) }
         for key in ["currency", "phone", "city", "country"] { o[key] = row.json(key) }
         o["properties"] = properties(row)
         for key in ["first_order_at", "last_order_at", "last_seen_at", "created_at", "updated_at"] { o[key] = row.json(key) }

@@ -34,7 +34,8 @@ struct CustomerQuery {
     var descending = true
     let page: Pagination
 
-    static let sortable = ["created_at", "last_seen_at", "name", "clv_total", "clv_predicted", "rfm_score", "events_count"]
+    static let sortable = ["created_at", "last_seen_at", "name", "clv_total", "clv_predicted", "rfm_score", "events_count",
+                           "p_alive", "expected_purchases"]
 
     init(_ request: Request, tenant: Tenant) throws {
         page = try Pagination(request, sortable: Self.sortable, defaultSort: "created_at")
@@ -46,6 +47,8 @@ struct CustomerQuery {
         case "clv_predicted": order = "c.clv_predicted"
         case "rfm_score": order = "c.rfm_score"
         case "events_count": order = "c.events_count"
+        case "p_alive": order = "c.p_alive"
+        case "expected_purchases": order = "c.expected_purchases"
         default: order = "c.created_at"
         }
         let q = request.query
@@ -63,6 +66,22 @@ struct CustomerQuery {
                 conditions.append("EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = \(id) AND m.customer_id = c.id AND m.tenant_id = \(tenant))")
             } else {
                 errors.add("segment_id", "The segment id must be a positive integer.")
+            }
+        }
+        // Ranges of the scores and predictions: name_min and name_max, inclusive.
+        let ranges: [(String, SQL, SQL)] = [
+            ("rfm_score", "c.rfm_score >= ", "c.rfm_score <= "), ("clv_predicted", "c.clv_predicted >= ", "c.clv_predicted <= "),
+            ("p_alive", "c.p_alive >= ", "c.p_alive <= "), ("expected_purchases", "c.expected_purchases >= ", "c.expected_purchases <= "),
+        ]
+        for (field, atLeast, atMost) in ranges {
+            for (suffix, fragment) in [("_min", atLeast), ("_max", atMost)] {
+                let key = field + suffix
+                guard let raw = q[key], !raw.isEmpty else { continue }
+                guard let value = Double(raw), value.isFinite else {
+                    errors.add(key, "The \(key.replacingOccurrences(of: "_", with: " ")) must be a number.")
+                    continue
+                }
+                conditions.append("\(fragment)\(value)")
             }
         }
         for (key, op) in [("created_after", ">="), ("created_before", "<")] {

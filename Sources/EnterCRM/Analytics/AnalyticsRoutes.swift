@@ -1,0 +1,101 @@
+import Analytics
+import Foundation
+import MariaDB
+import Web
+
+/// `/v1/analytics`: the RFM grid, the CLV model, and recomputing them.
+enum AnalyticsRoutes {
+    static func register(_ routes: inout Routes) {
+        routes.get("/v1/analytics/rfm", .server, rfm)
+        routes.get("/v1/analytics/clv", .server, clv)
+        routes.post("/v1/analytics/recompute", .server, recompute)
+    }
+
+    /// The 5×5 R×F grid (R from 5 down to 1, F from 1 up to 5) with customers and revenue per
+    /// cell, and the customers and revenue of each segment. Revenue is the spend RFM scored.
+    @Sendable static func rfm(_ c: Context) throws -> Response {
+        var cells: [String: (n: Int, revenue: JSON)] = [:]
+        for row in try c.db.query("""
+            SELECT rfm_recency AS r, rfm_frequency AS f, COUNT(*) AS n, SUM(rfm_revenue) AS revenue FROM customers
+            WHERE tenant_id = \(c.tenant) AND rfm_score IS NOT NULL GROUP BY rfm_recency, rfm_frequency
+            """) {
+            cells["\(try row.int("r")),\(try row.int("f"))"] = (try row.int("n"), row.json("revenue"))
+        }
+        var bySegment: [String: (n: Int, revenue: JSON)] = [:]
+        for row in try c.db.query("""
+            SELECT rfm_segment AS segment, COUNT(*) AS n, SUM(rfm_revenue) AS revenue FROM customers
+            WHERE tenant_id = \(c.tenant) AND rfm_score IS NOT NULL GROUP BY rfm_segment
+            """) {
+            bySegment[try row.string("segment")] = (try row.int("n"), row.json("revenue"))
+        }
+        var grid: [JSON] = []
+        for r in stride(from: 5, through: 1, by: -1) {
+            for f in 1...5 {
+                let cell = cells["\(r),\(f)"]
+                grid.append(.object(JSONObject([("r", .int(Int64(r))), ("f", .int(Int64(f))),
+                                                ("segment", .string(RFM.Segment.of(r: r, f: f).rawValue)),
+                                                ("customers", .int(Int64(cell?.n ?? 0))), ("revenue", cell?.revenue ?? .number("0.00"))])))
+            }
+        }
+        let model = try c.db.queryOne("SELECT as_of FROM analytics_models WHERE tenant_id = \(c.tenant)")
+        return .json(.object(JSONObject([
+            ("as_of", model?.json("as_of") ?? .null),
+            ("customers", .int(Int64(cells.values.reduce(0) { $0 + $1.n }))),
+            ("grid", .array(grid)),
+            ("segments", .array(RFM.Segment.allCases.map { s in
+                let v = bySegment[s.rawValue]
+                return .object(JSONObject([("segment", .string(s.rawValue)), ("customers", .int(Int64(v?.n ?? 0))),
+                                           ("revenue", v?.revenue ?? .number("0.00"))]))
+            })),
+        ])))
+    }
+
+    /// The fitted model of the last recompute.
+    @Sendable static func clv(_ c: Context) throws -> Response {
+        guard let m = try c.db.queryOne("SELECT * FROM analytics_models WHERE tenant_id = \(c.tenant)") else {
+            return .json(.object(JSONObject([
+                ("as_of", .null), ("model", .null), ("horizon_months", 12), ("customers", 0), ("repeat_customers", 0),
+                ("bgnbd", .null), ("gamma_gamma", .null), ("calibration", .array([])),
+            ])))
+        }
+        let bgnbd: JSON = m["bgnbd_r"].isNull ? .null : .object(JSONObject([
+            ("r", m.json("bgnbd_r")), ("alpha", m.json("bgnbd_alpha")), ("a", m.json("bgnbd_a")), ("b", m.json("bgnbd_b")),
+            ("time_unit", "week"), ("log_likelihood", m.json("bgnbd_log_likelihood")),
+        ]))
+        let gammaGamma: JSON = m["gg_p"].isNull ? .null : .object(JSONObject([
+            ("p", m.json("gg_p")), ("q", m.json("gg_q")), ("v", m.json("gg_v")), ("log_likelihood", m.json("gg_log_likelihood")),
+        ]))
+        return .json(.object(JSONObject([
+            ("as_of", m.json("as_of")), ("model", m.json("model")), ("horizon_months", m.json("horizon_months")),
+            ("monthly_discount_rate", m.json("monthly_discount")),
+            ("customers", m.json("customers")), ("repeat_customers", m.json("repeat_customers")),
+            ("bgnbd", bgnbd), ("gamma_gamma", gammaGamma),
+            ("calibration", (try? JSONParser.parse(m.optionalString("calibration") ?? "[]")) ?? .array([])),
+            ("computed_at", m.json("computed_at")), ("duration_ms", m.json("duration_ms")),
+        ])))
+    }
+
+    /// Queues a recompute, optionally as of a past time (later events are ignored): 202.
+    @Sendable static func recompute(_ c: Context) throws -> Response {
+        var asOf: Date?
+        if !c.request.body.isEmpty {
+            let body = try c.request.jsonObject()
+            var errors = ValidationErrors()
+            if let value = body["as_of"], value != .null {
+                if let text = value.stringValue, let date = RFC3339.parse(text) {
+                    if date > Date().addingTimeInterval(86400) { errors.add("as_of", "The as of may not be in the future.") }
+                    asOf = date
+                } else {
+                    errors.add("as_of", "The as of must be an RFC 3339 date-time (2026-03-01T00:00:00Z).")
+                }
+            }
+            try errors.check()
+        }
+        let asOfText = asOf.map { RFC3339.format($0, fractionDigits: 6) }
+        let id = try JobQueue.enqueue(c.db, kind: AnalyticsJobs.recompute, payload: .object(JSONObject([("as_of", asOfText.map(JSON.string) ?? .null)])),
+                                      tenantID: c.tenant.id, maxAttempts: 3)
+        return .json(.object(JSONObject([
+            ("job_id", .int(Int64(id))), ("status", "queued"), ("as_of", asOf.map { JSON.string(RFC3339.format($0)) } ?? .null),
+        ])), status: 202)
+    }
+}

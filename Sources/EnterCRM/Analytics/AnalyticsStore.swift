@@ -1,0 +1,103 @@
+import Analytics
+import Foundation
+import MariaDB
+import Web
+
+/// The SQL of RFM and predicted lifetime value. Every function takes the workspace.
+enum AnalyticsStore {
+    /// Reads the workspace's purchases up to `asOf`, scores and fits, and writes the results
+    /// onto its customers and its model row in one transaction. Customers with no purchase
+    /// by then get nulls.
+    @discardableResult
+    static func recompute(_ db: Connection, _ tenant: Tenant, asOf: Date,
+                          settings: CustomerValue.Settings = CustomerValue.Settings()) throws -> CustomerValue.Outcome {
+        let started = Date()
+        let histories = try purchases(db, tenant, before: asOf)
+        let outcome = CustomerValue.compute(histories, asOf: asOf.timeIntervalSince1970, settings: settings)
+        let summary = calibrationSummary(outcome)
+        try db.transaction {
+            try db.execute("""
+                UPDATE customers SET rfm_recency = NULL, rfm_frequency = NULL, rfm_monetary = NULL, rfm_score = NULL,
+                    rfm_segment = NULL, rfm_revenue = NULL, clv_predicted = NULL, p_alive = NULL, expected_purchases = NULL
+                WHERE tenant_id = \(tenant) AND (rfm_score IS NOT NULL OR clv_predicted IS NOT NULL)
+                """)
+            var start = 0
+            while start < outcome.results.count {
+                let chunk = outcome.results[start..<min(start + 500, outcome.results.count)]
+                let rows: [SQL] = chunk.map { r in
+                    """
+                    SELECT \(r.id) AS id, \(r.rfm.r) AS r, \(r.rfm.f) AS f, \(r.rfm.m) AS m, \(r.rfm.total) AS score,
+                        \(r.rfm.segment.rawValue) AS segment, \(money(r.revenue)) AS revenue, \(r.clv.map(money)) AS clv,
+                        \(r.pAlive) AS alive, \(r.expectedPurchases) AS expected
+                    """
+                }
+                try db.execute("""
+                    UPDATE customers c JOIN (\(SQL.join(rows, separator: " UNION ALL "))) v ON v.id = c.id
+                    SET c.rfm_recency = v.r, c.rfm_frequency = v.f, c.rfm_monetary = v.m, c.rfm_score = v.score,
+                        c.rfm_segment = v.segment, c.rfm_revenue = v.revenue, c.clv_predicted = v.clv,
+                        c.p_alive = v.alive, c.expected_purchases = v.expected
+                    WHERE c.tenant_id = \(tenant)
+                    """)
+                start += 500
+            }
+            let bg = outcome.bgnbd, gg = outcome.gammaGamma
+            let ms = Int(Date().timeIntervalSince(started) * 1000)
+            try db.execute("""
+                INSERT INTO analytics_models (tenant_id, as_of, model, horizon_months, monthly_discount, customers, repeat_customers,
+                    bgnbd_r, bgnbd_alpha, bgnbd_a, bgnbd_b, bgnbd_log_likelihood, gg_p, gg_q, gg_v, gg_log_likelihood,
+                    calibration, duration_ms, computed_at)
+                VALUES (\(tenant), \(asOf), \(outcome.model.rawValue), \(settings.horizonMonths), \(settings.monthlyDiscount),
+                    \(outcome.customers), \(outcome.repeatCustomers), \(bg?.model.r), \(bg?.model.alpha), \(bg?.model.a),
+                    \(bg?.model.b), \(bg?.logLikelihood), \(gg?.model.p), \(gg?.model.q), \(gg?.model.v), \(gg?.logLikelihood),
+                    \(JSONWriter.string(summary)), \(ms), UTC_TIMESTAMP(6))
+                ON DUPLICATE KEY UPDATE as_of = VALUES(as_of), model = VALUES(model), horizon_months = VALUES(horizon_months),
+                    monthly_discount = VALUES(monthly_discount), customers = VALUES(customers),
+                    repeat_customers = VALUES(repeat_customers), bgnbd_r = VALUES(bgnbd_r), bgnbd_alpha = VALUES(bgnbd_alpha),
+                    bgnbd_a = VALUES(bgnbd_a), bgnbd_b = VALUES(bgnbd_b), bgnbd_log_likelihood = VALUES(bgnbd_log_likelihood),
+                    gg_p = VALUES(gg_p), gg_q = VALUES(gg_q), gg_v = VALUES(gg_v), gg_log_likelihood = VALUES(gg_log_likelihood),
+                    calibration = VALUES(calibration), duration_ms = VALUES(duration_ms), computed_at = VALUES(computed_at)
+                """)
+        }
+        return outcome
+    }
+
+    /// Purchases with a positive amount at or before `before`, grouped by customer.
+    static func purchases(_ db: Connection, _ tenant: Tenant, before: Date) throws -> [(id: Int, purchases: [CustomerValue.Purchase])] {
+        let rows = try db.query("""
+            SELECT customer_id, occurred_at, amount FROM events
+            WHERE tenant_id = \(tenant) AND type = 'event' AND name = 'purchase' AND customer_id IS NOT NULL
+              AND amount > 0 AND occurred_at <= \(before)
+            ORDER BY customer_id
+            """)
+        var result: [(id: Int, purchases: [CustomerValue.Purchase])] = []
+        for row in rows {
+            let id = try row.int("customer_id")
+            let p = CustomerValue.Purchase(time: try row.date("occurred_at").timeIntervalSince1970, amount: try row.double("amount"))
+            if result.last?.id == id { result[result.count - 1].purchases.append(p) } else { result.append((id, [p])) }
+        }
+        return result
+    }
+
+    static func money(_ v: Double) -> DBValue { .decimal(String(format: "%.2f", v)) }
+
+    /// Per repeat-purchase bucket (0, 1, …, 7+): customers, mean P(alive), mean expected purchases.
+    static func calibrationSummary(_ o: CustomerValue.Outcome) -> JSON {
+        var count = [Int](repeating: 0, count: 8), alive = [Double](repeating: 0, count: 8), expected = [Double](repeating: 0, count: 8)
+        for r in o.results {
+            let k = min(7, Int(r.rft.x))
+            count[k] += 1
+            alive[k] += r.pAlive ?? 0
+            expected[k] += r.expectedPurchases ?? 0
+        }
+        return .array((0..<8).map { k in
+            let n = Double(max(count[k], 1))
+            return .object(JSONObject([
+                ("frequency", .string(k == 7 ? "7+" : String(k))), ("customers", .int(Int64(count[k]))),
+                ("mean_p_alive", o.bgnbd == nil || count[k] == 0 ? .null : .double(round6(alive[k] / n))),
+                ("mean_expected_purchases", count[k] == 0 ? .null : .double(round6(expected[k] / n))),
+            ]))
+        })
+    }
+
+    static func round6(_ v: Double) -> Double { (v * 1e6).rounded() / 1e6 }
+}
