@@ -51,3 +51,27 @@ import Testing
         }
     }
 }
+
+@Suite struct CalibrationTests {
+    @Test func holdoutPredictionsMatchSimulatedActualsInAggregate() throws {
+        var g = SplitMix64(seed: 99)
+        let truth = BGNBD(r: 0.75, alpha: 8, a: 0.8, b: 2.5)
+        let day = 86400.0
+        let calibrationEnd = 500 * day, holdoutEnd = 760 * day
+        var histories: [(id: Int, purchases: [CustomerValue.Purchase])] = []
+        for i in 0..<3000 {
+            let start = Double(i % 200) * day + day / 2
+            let times = Simulation.bgnbdPurchases(truth, T: (holdoutEnd - start) / day / 7, &g)
+            histories.append((i, times.map { .init(time: start + ($0 * 7 * day).rounded(.down), amount: 10) }))
+        }
+        let out = Calibration.compute(histories, calibrationEnd: calibrationEnd, holdoutEnd: holdoutEnd)
+        #expect(out.model != nil && out.customers == 3000)
+        #expect(abs(out.holdoutWeeks - 260.0 / 7) < 1e-9)
+        let predicted = try #require(out.totalPredicted)
+        // Total holdout purchases within 10% (the sampling error of ~3,000 customers is ~3–5%).
+        #expect(abs(predicted / out.totalActual - 1) < 0.1, "predicted \(predicted) actual \(out.totalActual)")
+        for b in out.buckets where b.customers >= 100 {
+            #expect(abs(b.predicted - b.actual) < 0.35 * max(b.actual, 0.3), "bucket \(b)")
+        }
+    }
+}

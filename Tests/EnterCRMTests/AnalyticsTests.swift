@@ -149,6 +149,17 @@ import Web
         let mean = p * v / (q - 1)
         #expect(abs(mean / (6.0 * 15 / 3) - 1) < 0.1, "population mean spend \(mean)")
 
+        // Calibration: fit on all but the last half year before as_of, predict that half year.
+        let cal = client.send("GET", "/v1/analytics/clv/calibration", token: owner.token,
+                              query: "calibration_end=2025-07-01T00:00:00Z&holdout_end=2026-01-01T00:00:00Z")
+        #expect(cal.status == 200 && cal["model"] == "bgnbd", "\(cal.body.prefix(300))")
+        #expect(cal["buckets"]?.arrayValue?.count == 8)
+        let actual = try #require(cal["actual_purchases"]?.doubleValue), predicted = try #require(cal["predicted_purchases"]?.doubleValue)
+        print("API calibration: holdout actual \(actual), predicted \(predicted)")
+        #expect(abs(predicted / actual - 1) < 0.2)
+        #expect(client.send("GET", "/v1/analytics/clv/calibration", token: owner.token, query: "calibration_end=soon").status == 422)
+        #expect(client.send("GET", "/v1/analytics/clv/calibration", token: owner.token).status == 422)
+
         let alive = client.send("GET", "/v1/customers", token: owner.token, query: "sort=p_alive&order=desc&per_page=5")
         for c in alive["data"]?.arrayValue ?? [] {
             #expect((c["p_alive"]?.doubleValue ?? -1) >= 0 && (c["p_alive"]?.doubleValue ?? 2) <= 1)

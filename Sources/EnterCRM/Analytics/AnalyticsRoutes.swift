@@ -8,6 +8,7 @@ enum AnalyticsRoutes {
     static func register(_ routes: inout Routes) {
         routes.get("/v1/analytics/rfm", .server, rfm)
         routes.get("/v1/analytics/clv", .server, clv)
+        routes.get("/v1/analytics/clv/calibration", .server, calibration)
         routes.post("/v1/analytics/recompute", .server, recompute)
     }
 
@@ -72,6 +73,47 @@ enum AnalyticsRoutes {
             ("bgnbd", bgnbd), ("gamma_gamma", gammaGamma),
             ("calibration", (try? JSONParser.parse(m.optionalString("calibration") ?? "[]")) ?? .array([])),
             ("computed_at", m.json("computed_at")), ("duration_ms", m.json("duration_ms")),
+        ])))
+    }
+
+    /// Fits BG/NBD on the purchases up to `calibration_end` and compares, per calibration
+    /// frequency bucket (0…6, 7+), the mean predicted and actual repeat purchases in the holdout
+    /// from `calibration_end` to `holdout_end` (default now). Computed on request.
+    @Sendable static func calibration(_ c: Context) throws -> Response {
+        let q = c.request.query
+        var errors = ValidationErrors()
+        let now = Date()
+        var calibrationEnd: Date?, holdoutEnd = now
+        if let raw = q["calibration_end"], !raw.isEmpty {
+            if let d = RFC3339.parse(raw) { calibrationEnd = d } else { errors.add("calibration_end", "The calibration end must be an RFC 3339 date-time (2026-03-01T00:00:00Z).") }
+        } else {
+            errors.add("calibration_end", "The calibration end is required.")
+        }
+        if let raw = q["holdout_end"], !raw.isEmpty {
+            if let d = RFC3339.parse(raw) { holdoutEnd = d } else { errors.add("holdout_end", "The holdout end must be an RFC 3339 date-time (2026-03-01T00:00:00Z).") }
+        }
+        if let end = calibrationEnd, end.addingTimeInterval(7 * 86400) > holdoutEnd {
+            errors.add("calibration_end", "The calibration end must be at least a week before the holdout end.")
+        }
+        try errors.check()
+        let histories = try AnalyticsStore.purchases(c.db, c.tenant, before: holdoutEnd)
+        let out = Calibration.compute(histories, calibrationEnd: calibrationEnd!.timeIntervalSince1970, holdoutEnd: holdoutEnd.timeIntervalSince1970)
+        let fitted = out.model
+        return .json(.object(JSONObject([
+            ("calibration_end", .string(RFC3339.format(calibrationEnd!))), ("holdout_end", .string(RFC3339.format(holdoutEnd))),
+            ("holdout_weeks", .double(AnalyticsStore.round6(out.holdoutWeeks))),
+            ("model", fitted == nil ? .null : "bgnbd"), ("customers", .int(Int64(out.customers))),
+            ("bgnbd", fitted.map { f in .object(JSONObject([
+                ("r", .double(f.model.r)), ("alpha", .double(f.model.alpha)), ("a", .double(f.model.a)), ("b", .double(f.model.b)),
+                ("time_unit", "week"), ("log_likelihood", .double(f.logLikelihood)),
+            ])) } ?? .null),
+            ("actual_purchases", .double(out.totalActual)),
+            ("predicted_purchases", out.totalPredicted.map { .double(AnalyticsStore.round6($0)) } ?? .null),
+            ("buckets", .array(out.buckets.map { b in .object(JSONObject([
+                ("frequency", .string(b.frequency == 7 ? "7+" : String(b.frequency))), ("customers", .int(Int64(b.customers))),
+                ("actual", .double(AnalyticsStore.round6(b.actual))),
+                ("predicted", fitted == nil ? .null : .double(AnalyticsStore.round6(b.predicted))),
+            ])) })),
         ])))
     }
 
