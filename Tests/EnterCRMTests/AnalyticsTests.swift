@@ -143,6 +143,8 @@ import Web
         let p = gg["p"]!.doubleValue!, q = gg["q"]!.doubleValue!, v = gg["v"]!.doubleValue!
         print("API recovery (n=\(n)): BG/NBD r=\(r) alpha=\(alpha) a=\(a) b=\(b) (true 0.75, 8, 0.8, 2.5); Gamma-Gamma p=\(p) q=\(q) v=\(v) (true 6, 4, 15); repeat=\(clv["repeat_customers"]!)")
         #expect(bg["time_unit"] == "week")
+        let bins = try #require(clv["distribution"]?.arrayValue)
+        #expect(bins.count == 9 && bins.reduce(0) { $0 + ($1["customers"]?.intValue ?? 0) } == n)
         // n = 1,500: standard errors of roughly 6% (r), 10% (α), 20–25% (a, b); tolerances are about 2 SE.
         #expect(abs(r / 0.75 - 1) < 0.2 && abs(alpha / 8 - 1) < 0.3, "r \(r) alpha \(alpha)")
         #expect(abs(a / 0.8 - 1) < 0.5 && abs(b / 2.5 - 1) < 0.5, "a \(a) b \(b)")

@@ -66,12 +66,27 @@ enum AnalyticsRoutes {
         let gammaGamma: JSON = m["gg_p"].isNull ? .null : .object(JSONObject([
             ("p", m.json("gg_p")), ("q", m.json("gg_q")), ("v", m.json("gg_v")), ("log_likelihood", m.json("gg_log_likelihood")),
         ]))
+        // The distribution of predicted CLV, in fixed bins of the workspace's currency.
+        let d = try c.db.queryOne("""
+            SELECT SUM(clv_predicted < 10) AS b0, SUM(clv_predicted >= 10 AND clv_predicted < 50) AS b1,
+                SUM(clv_predicted >= 50 AND clv_predicted < 100) AS b2, SUM(clv_predicted >= 100 AND clv_predicted < 250) AS b3,
+                SUM(clv_predicted >= 250 AND clv_predicted < 500) AS b4, SUM(clv_predicted >= 500 AND clv_predicted < 1000) AS b5,
+                SUM(clv_predicted >= 1000 AND clv_predicted < 2500) AS b6, SUM(clv_predicted >= 2500 AND clv_predicted < 5000) AS b7,
+                SUM(clv_predicted >= 5000) AS b8
+            FROM customers WHERE tenant_id = \(c.tenant) AND clv_predicted IS NOT NULL
+            """)
+        let edges = [0, 10, 50, 100, 250, 500, 1000, 2500, 5000]
+        let distribution: [JSON] = edges.indices.map { i in
+            .object(JSONObject([("from", .int(Int64(edges[i]))), ("to", i + 1 < edges.count ? .int(Int64(edges[i + 1])) : .null),
+                                ("customers", .int(Int64(d?.optionalInt("b\(i)") ?? 0)))]))
+        }
         return .json(.object(JSONObject([
             ("as_of", m.json("as_of")), ("model", m.json("model")), ("horizon_months", m.json("horizon_months")),
             ("monthly_discount_rate", m.json("monthly_discount")),
             ("customers", m.json("customers")), ("repeat_customers", m.json("repeat_customers")),
             ("bgnbd", bgnbd), ("gamma_gamma", gammaGamma),
             ("calibration", (try? JSONParser.parse(m.optionalString("calibration") ?? "[]")) ?? .array([])),
+            ("distribution", .array(distribution)),
             ("computed_at", m.json("computed_at")), ("duration_ms", m.json("duration_ms")),
         ])))
     }
