@@ -8,6 +8,7 @@ import { session } from './session.js';
 import { createShell } from './components/shell.js';
 import { toast } from './components/toast.js';
 import * as acceptInvitation from './pages/accept-invitation.js';
+import * as analytics from './pages/analytics.js';
 import * as apiKeys from './pages/api-keys.js';
 import * as comingSoon from './pages/coming-soon.js';
 import * as customers from './pages/customers.js';
@@ -34,6 +35,7 @@ const ROUTES = {
   '/customers': { page: customers, title: 'Customers' },
   '/customers/new': { page: customerForm, title: 'New customer' },
   '/tracking': { page: tracking, title: 'Tracking' },
+  '/analytics': { page: analytics, title: 'Analytics' },
   '/settings/members': { page: members, title: 'Members & Teams' },
   '/settings/api-keys': { page: apiKeys, title: 'API keys' },
   '/settings/sessions': { page: sessions, title: 'Sessions & password' },

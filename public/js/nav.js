@@ -31,8 +31,8 @@ export const NAV_SECTIONS = [
     items: [
       { path: '/pipelines', label: 'Pipelines', icon: 'pipelines',
         description: 'A configurable CRM: entities, pipelines, stages, custom fields and entries.' },
-      { path: '/analytics', label: 'Analytics', icon: 'analytics', soon: true,
-        description: 'Revenue, retention and engagement across customers, segments and campaigns.' },
+      { path: '/analytics', label: 'Analytics', icon: 'analytics',
+        description: 'RFM segments, predicted lifetime value and how well the predictions held up.' },
     ],
   },
   {

@@ -129,12 +129,12 @@ export function placeText(city, country) {
 // RFM segment names (the usual eleven) and the tone of their badge.
 export const RFM_SEGMENTS = [
   'Champions', 'Loyal Customers', 'Potential Loyalists', 'New Customers', 'Promising', 'Need Attention',
-  'About to Sleep', 'At Risk', "Can't Lose Them", 'Hibernating', 'Lost',
+  'About to Sleep', 'At Risk', 'Cannot Lose Them', 'Hibernating', 'Lost',
 ];
 const TONES = {
   champions: 'success', 'loyal customers': 'success', loyal: 'success',
   'potential loyalists': 'info', 'new customers': 'info', promising: 'info', 'recent buyers': 'info',
-  'need attention': 'warning', 'about to sleep': 'warning', 'at risk': 'warning', "can't lose them": 'danger',
+  'need attention': 'warning', 'about to sleep': 'warning', 'at risk': 'warning', 'cannot lose them': 'danger', "can't lose them": 'danger',
   hibernating: 'neutral', lost: 'danger',
 };
 

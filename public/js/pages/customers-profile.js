@@ -80,6 +80,16 @@ function metric(label, value, sub = null, testid = null) {
     sub ? h('dd', { class: 'metric-sub' }, sub) : null);
 }
 
+/** One line that explains the prediction: how likely the customer is still active, and how many purchases are expected. */
+export function predictionText(c) {
+  if (c.expected_purchases === null || c.expected_purchases === undefined) return null;
+  const purchases = Number(c.expected_purchases).toFixed(1);
+  const alive = c.p_alive === null || c.p_alive === undefined ? null : `${Math.round(Number(c.p_alive) * 100)}% likely still active`;
+  const text = [alive, `${purchases} purchases expected in the next 12 months`].filter(Boolean).join(' · ');
+  return h('span', { class: 'metric-explain', dataset: { pAlive: c.p_alive ?? '' }, text,
+    title: 'Expected spend over 12 months, discounted 1% a month. From the BG/NBD and Gamma-Gamma models fitted to this workspace (see Analytics).' });
+}
+
 function muted(text) {
   return h('span', { class: 'muted', text });
 }
@@ -149,7 +159,8 @@ export function render({ params }) {
       metric('Lifetime value', money(c.clv_total, { empty: money(0) }), null, 'clv_total'),
       metric('Orders', count(c.clv_order_count, '0'), null, 'orders'),
       metric('Average order', c.clv_average_order === null || c.clv_average_order === undefined ? muted('—') : money(c.clv_average_order), null, 'average'),
-      metric('Predicted value', c.clv_predicted === null || c.clv_predicted === undefined ? muted('Not predicted yet') : money(c.clv_predicted), null, 'clv_predicted'),
+      metric('Predicted value', c.clv_predicted === null || c.clv_predicted === undefined ? muted('Not predicted yet') : money(c.clv_predicted),
+        predictionText(c), 'clv_predicted'),
       metric('RFM', c.rfm_score === null || c.rfm_score === undefined ? muted('Not scored yet') : String(c.rfm_score),
         c.rfm_segment ? segmentBadge(c.rfm_segment) : null, 'rfm'),
       metric('Events', count(c.events_count, '0'), null, 'events'),
