@@ -72,23 +72,84 @@ public struct BGNBD: Sendable, Equatable {
     }
 
     /// Fits on customers given with weights (the number of customers with that summary).
-    public static func fit(weighted data: [(RFT, Double)]) -> (model: BGNBD, logLikelihood: Double)? {
-        let n = data.reduce(0) { $0 + $1.1 }
-        guard n > 0 else { return nil }
-        let objective: ([Double]) -> Double = { p in
-            let m = BGNBD(r: exp(p[0]), alpha: exp(p[1]), a: exp(p[2]), b: exp(p[3]))
-            let ll = data.reduce(0) { $0 + $1.1 * m.logLikelihood($1.0) }
-            return ll.isFinite ? -ll / n : .infinity
-        }
-        let meanT = data.reduce(0) { $0 + $1.0.T * $1.1 } / n
+    ///
+    /// The terms that depend only on x (four ln Γ) are computed once per distinct x, so an
+    /// evaluation costs three logarithms and an exponential per customer. On large data the
+    /// starts are explored on a fixed, evenly spaced subsample of `subsample` summaries and
+    /// only the best is then polished on all of them.
+    public static func fit(weighted data: [(RFT, Double)], subsample: Int = 20_000) -> (model: BGNBD, logLikelihood: Double)? {
+        let full = Likelihood(data)
+        guard full.n > 0 else { return nil }
+        let explore = data.count > subsample
+            ? Likelihood(stride(from: 0, to: data.count, by: max(1, data.count / subsample)).map { data[$0] })
+            : full
+        let meanT = data.reduce(0) { $0 + $1.0.T * $1.1 } / full.n
         let starts: [[Double]] = [
             [0, log(max(meanT, 1)), 0, 0],
             [log(0.5), log(max(meanT / 4, 0.5)), log(0.5), log(2)],
             [log(2), log(max(meanT, 1) * 2), log(2), log(5)],
             [log(0.2), 0, log(0.1), log(0.5)],
         ]
-        guard let best = NelderMead.minimize(objective, starts: starts) else { return nil }
+        guard var best = NelderMead.minimize(explore.negativeMean, starts: starts) else { return nil }
+        if explore.count != full.count {
+            guard let polished = NelderMead.minimize(full.negativeMean, starts: [best.point], step: 0.05) else { return nil }
+            best = polished
+        }
         let m = BGNBD(r: exp(best.point[0]), alpha: exp(best.point[1]), a: exp(best.point[2]), b: exp(best.point[3]))
-        return (m, -best.value * n)
+        return (m, -best.value * full.n)
+    }
+
+    /// The bound of the log-parameters in fits: e^14 ≈ 1.2 million.
+    public static let logBound = 14.0
+
+    /// The BG/NBD log-likelihood of a data set, arranged for repeated evaluation.
+    struct Likelihood {
+        let xs: [Double]          // distinct x
+        let xIndex: [Int]         // per summary: its x's position in xs
+        let tx: [Double], T: [Double], w: [Double]
+        let n: Double
+        var count: Int { tx.count }
+
+        init(_ data: [(RFT, Double)]) {
+            var positions: [Double: Int] = [:]
+            var xs: [Double] = []
+            xIndex = data.map { item in
+                if let i = positions[item.0.x] { return i }
+                positions[item.0.x] = xs.count
+                xs.append(item.0.x)
+                return xs.count - 1
+            }
+            self.xs = xs
+            tx = data.map(\.0.tx)
+            T = data.map(\.0.T)
+            w = data.map(\.1)
+            n = w.reduce(0, +)
+        }
+
+        /// −(ln L)/n at log-parameters (ln r, ln α, ln a, ln b); +∞ where it is not finite.
+        func negativeMean(_ p: [Double]) -> Double {
+            // Parameters stay within e^±14: where the maximum lies at infinity (a and
+            // b grow without bound when everyone has the same dropout), the fit stops at the wall.
+            guard p.allSatisfy({ abs($0) <= BGNBD.logBound }) else { return .infinity }
+            let r = exp(p[0]), alpha = exp(p[1]), a = exp(p[2]), b = exp(p[3])
+            let common = lgamma(a + b) - lgamma(b) - lgamma(r) + r * log(alpha)
+            let constant = xs.map { x in common + lgamma(r + x) + lgamma(b + x) - lgamma(a + b + x) }
+            let dropout = xs.map { x in x > 0 ? log(a) - log(b + x - 1) : -Double.infinity }
+            var ll = 0.0
+            for i in 0..<tx.count {
+                let k = xIndex[i], x = xs[k]
+                let lnA3 = -(r + x) * log(alpha + T[i])
+                let value: Double
+                if x > 0 {
+                    let lnA4 = dropout[k] - (r + x) * log(alpha + tx[i])
+                    let m = max(lnA3, lnA4)
+                    value = m + log(exp(lnA3 - m) + exp(lnA4 - m))
+                } else {
+                    value = lnA3
+                }
+                ll += w[i] * (constant[k] + value)
+            }
+            return ll.isFinite ? -ll / n : .infinity
+        }
     }
 }

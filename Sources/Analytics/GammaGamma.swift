@@ -41,6 +41,7 @@ public struct GammaGamma: Sendable, Equatable {
         let data = data.filter { $0.x > 0 && $0.mean > 0 && $0.mean.isFinite }
         guard !data.isEmpty else { return nil }
         let objective: ([Double]) -> Double = { z in
+            guard z.allSatisfy({ abs($0) <= BGNBD.logBound }) else { return .infinity }
             let m = GammaGamma(p: exp(z[0]), q: exp(z[1]), v: exp(z[2]))
             let ll = m.logLikelihood(data)
             return ll.isFinite ? -ll / Double(data.count) : .infinity

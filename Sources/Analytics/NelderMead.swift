@@ -6,7 +6,7 @@ public enum NelderMead {
     /// until a restart no longer improves by more than 1e-10; returns the best over all starts,
     /// or nil if no finite value was found.
     public static func minimize(_ f: ([Double]) -> Double, starts: [[Double]], step: Double = 0.5,
-                                tolerance: Double = 1e-10, maxIterations: Int = 5000, maxRestarts: Int = 8) -> Result? {
+                                tolerance: Double = 1e-10, maxIterations: Int = 5000, maxRestarts: Int = 4) -> Result? {
         var best: Result?
         for start in starts {
             var current = run(f, start: start, step: step, tolerance: tolerance, maxIterations: maxIterations)
@@ -36,7 +36,7 @@ public enum NelderMead {
             values = order.map { values[$0] }
             if values[n].isFinite, abs(values[n] - values[0]) <= tolerance * (abs(values[0]) + 1e-12) {
                 let spread = (1...n).map { i in zip(simplex[i], simplex[0]).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
-                if spread < 1e-8 { break }
+                if spread < 1e-6 { break }
             }
             var centroid = [Double](repeating: 0, count: n)
             for i in 0..<n { for j in 0..<n { centroid[j] += simplex[i][j] / Double(n) } }

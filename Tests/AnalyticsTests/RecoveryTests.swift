@@ -47,3 +47,43 @@ import Testing
         #expect(abs(s.v / spendTruth.v - 1) < 0.5, "v \(s.v)")
     }
 }
+
+@Suite struct FitGuardTests {
+    func simulate(_ truth: BGNBD, n: Int, seed: UInt64) -> [RFT] {
+        var g = SplitMix64(seed: seed)
+        return (0..<n).map { i in
+            let T = 52 + 52 * Double(i) / Double(n)
+            let times = Simulation.bgnbdPurchases(truth, T: T, &g)
+            return RFT(x: Double(times.count - 1), tx: times.last!, T: T)
+        }
+    }
+
+    @Test func exploringASubsampleThenPolishingOnAllFindsTheFullMaximum() throws {
+        let data = simulate(BGNBD(r: 0.75, alpha: 8, a: 0.8, b: 2.5), n: 4000, seed: 3)
+        let full = try #require(BGNBD.fit(weighted: data.map { ($0, 1) }, subsample: 100_000))
+        let sampled = try #require(BGNBD.fit(weighted: data.map { ($0, 1) }, subsample: 500))
+        #expect(abs(sampled.logLikelihood - full.logLikelihood) < 1e-3, "\(sampled.logLikelihood) vs \(full.logLikelihood)")
+        #expect(abs(sampled.model.r / full.model.r - 1) < 1e-3)
+    }
+
+    @Test func aMaximumAtInfinityStopsAtTheBound() throws {
+        // Everyone drops out with the same probability 0.2 and buys at the same rate: a, b → ∞
+        // and r, α → ∞. The fit ends, finite, with a/(a+b) ≈ 0.2 and r/α ≈ the rate.
+        var g = SplitMix64(seed: 11)
+        let data: [RFT] = (0..<3000).map { _ in
+            var t = 0.0, last = 0.0, x = 0.0
+            while true {
+                t += -log(Simulation.uniform(&g)) / 0.1
+                if t > 80 { break }
+                x += 1; last = t
+                if Simulation.uniform(&g) < 0.2 { break }
+            }
+            return RFT(x: x, tx: last, T: 80)
+        }
+        let fit = try #require(BGNBD.fit(data))
+        let m = fit.model
+        #expect(m.a.isFinite && m.b.isFinite && m.r.isFinite && m.alpha.isFinite)
+        #expect(abs(m.a / (m.a + m.b) - 0.2) < 0.03, "dropout \(m.a / (m.a + m.b))")
+        #expect(abs(m.r / m.alpha - 0.1) < 0.01, "rate \(m.r / m.alpha)")
+    }
+}
