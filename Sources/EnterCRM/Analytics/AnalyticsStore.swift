@@ -5,9 +5,13 @@ import Web
 
 /// The SQL of RFM and predicted lifetime value. Every function takes the workspace.
 enum AnalyticsStore {
+    /// Customer ids per range: each range's reads and writes are statements that stay well
+    /// within the statement time limit, on a workspace of millions.
+    static let rangeSize = 20_000
+
     /// Reads the workspace's purchases up to `asOf`, scores and fits, and writes the results
-    /// onto its customers and its model row in one transaction. Customers with no purchase
-    /// by then get nulls.
+    /// onto its customers, one id range per transaction (each customer is always consistent),
+    /// then the model row. Customers with no purchase by then get nulls.
     @discardableResult
     static func recompute(_ db: Connection, _ tenant: Tenant, asOf: Date,
                           settings: CustomerValue.Settings = CustomerValue.Settings()) throws -> CustomerValue.Outcome {
@@ -15,65 +19,82 @@ enum AnalyticsStore {
         let histories = try purchases(db, tenant, before: asOf)
         let outcome = CustomerValue.compute(histories, asOf: asOf.timeIntervalSince1970, settings: settings)
         let summary = calibrationSummary(outcome)
-        try db.transaction {
-            try db.execute("""
-                UPDATE customers SET rfm_recency = NULL, rfm_frequency = NULL, rfm_monetary = NULL, rfm_score = NULL,
-                    rfm_segment = NULL, rfm_revenue = NULL, clv_predicted = NULL, p_alive = NULL, expected_purchases = NULL
-                WHERE tenant_id = \(tenant) AND (rfm_score IS NOT NULL OR clv_predicted IS NOT NULL)
-                """)
-            var start = 0
-            while start < outcome.results.count {
-                let chunk = outcome.results[start..<min(start + 500, outcome.results.count)]
-                let rows: [SQL] = chunk.map { r in
-                    """
-                    SELECT \(r.id) AS id, \(r.rfm.r) AS r, \(r.rfm.f) AS f, \(r.rfm.m) AS m, \(r.rfm.total) AS score,
-                        \(r.rfm.segment.rawValue) AS segment, \(money(r.revenue)) AS revenue, \(r.clv.map(money)) AS clv,
-                        \(r.pAlive) AS alive, \(r.expectedPurchases) AS expected
-                    """
-                }
+        let results = outcome.results.sorted { $0.id < $1.id }
+        var next = 0
+        for (low, high) in try idRanges(db, tenant) {
+            var end = next
+            while end < results.count, results[end].id < high { end += 1 }
+            let chunk = results[next..<end]
+            next = end
+            try db.transaction {
                 try db.execute("""
-                    UPDATE customers c JOIN (\(SQL.join(rows, separator: " UNION ALL "))) v ON v.id = c.id
-                    SET c.rfm_recency = v.r, c.rfm_frequency = v.f, c.rfm_monetary = v.m, c.rfm_score = v.score,
-                        c.rfm_segment = v.segment, c.rfm_revenue = v.revenue, c.clv_predicted = v.clv,
-                        c.p_alive = v.alive, c.expected_purchases = v.expected
-                    WHERE c.tenant_id = \(tenant)
+                    UPDATE customers SET rfm_recency = NULL, rfm_frequency = NULL, rfm_monetary = NULL, rfm_score = NULL,
+                        rfm_segment = NULL, rfm_revenue = NULL, clv_predicted = NULL, p_alive = NULL, expected_purchases = NULL
+                    WHERE tenant_id = \(tenant) AND id >= \(low) AND id < \(high) AND (rfm_score IS NOT NULL OR clv_predicted IS NOT NULL)
                     """)
-                start += 500
+                var start = chunk.startIndex
+                while start < chunk.endIndex {
+                    let rows: [SQL] = chunk[start..<min(start + 500, chunk.endIndex)].map { r in
+                        """
+                        SELECT \(r.id) AS id, \(r.rfm.r) AS r, \(r.rfm.f) AS f, \(r.rfm.m) AS m, \(r.rfm.total) AS score,
+                            \(r.rfm.segment.rawValue) AS segment, \(money(r.revenue)) AS revenue, \(r.clv.map(money)) AS clv,
+                            \(r.pAlive) AS alive, \(r.expectedPurchases) AS expected
+                        """
+                    }
+                    try db.execute("""
+                        UPDATE customers c JOIN (\(SQL.join(rows, separator: " UNION ALL "))) v ON v.id = c.id
+                        SET c.rfm_recency = v.r, c.rfm_frequency = v.f, c.rfm_monetary = v.m, c.rfm_score = v.score,
+                            c.rfm_segment = v.segment, c.rfm_revenue = v.revenue, c.clv_predicted = v.clv,
+                            c.p_alive = v.alive, c.expected_purchases = v.expected
+                        WHERE c.tenant_id = \(tenant)
+                        """)
+                    start += 500
+                }
             }
-            let bg = outcome.bgnbd, gg = outcome.gammaGamma
-            let ms = Int(Date().timeIntervalSince(started) * 1000)
-            try db.execute("""
-                INSERT INTO analytics_models (tenant_id, as_of, model, horizon_months, monthly_discount, customers, repeat_customers,
-                    bgnbd_r, bgnbd_alpha, bgnbd_a, bgnbd_b, bgnbd_log_likelihood, gg_p, gg_q, gg_v, gg_log_likelihood,
-                    calibration, duration_ms, computed_at)
-                VALUES (\(tenant), \(asOf), \(outcome.model.rawValue), \(settings.horizonMonths), \(settings.monthlyDiscount),
-                    \(outcome.customers), \(outcome.repeatCustomers), \(bg?.model.r), \(bg?.model.alpha), \(bg?.model.a),
-                    \(bg?.model.b), \(bg?.logLikelihood), \(gg?.model.p), \(gg?.model.q), \(gg?.model.v), \(gg?.logLikelihood),
-                    \(JSONWriter.string(summary)), \(ms), UTC_TIMESTAMP(6))
-                ON DUPLICATE KEY UPDATE as_of = VALUES(as_of), model = VALUES(model), horizon_months = VALUES(horizon_months),
-                    monthly_discount = VALUES(monthly_discount), customers = VALUES(customers),
-                    repeat_customers = VALUES(repeat_customers), bgnbd_r = VALUES(bgnbd_r), bgnbd_alpha = VALUES(bgnbd_alpha),
-                    bgnbd_a = VALUES(bgnbd_a), bgnbd_b = VALUES(bgnbd_b), bgnbd_log_likelihood = VALUES(bgnbd_log_likelihood),
-                    gg_p = VALUES(gg_p), gg_q = VALUES(gg_q), gg_v = VALUES(gg_v), gg_log_likelihood = VALUES(gg_log_likelihood),
-                    calibration = VALUES(calibration), duration_ms = VALUES(duration_ms), computed_at = VALUES(computed_at)
-                """)
         }
+        let bg = outcome.bgnbd, gg = outcome.gammaGamma
+        let ms = Int(Date().timeIntervalSince(started) * 1000)
+        try db.execute("""
+            INSERT INTO analytics_models (tenant_id, as_of, model, horizon_months, monthly_discount, customers, repeat_customers,
+                bgnbd_r, bgnbd_alpha, bgnbd_a, bgnbd_b, bgnbd_log_likelihood, gg_p, gg_q, gg_v, gg_log_likelihood,
+                calibration, duration_ms, computed_at)
+            VALUES (\(tenant), \(asOf), \(outcome.model.rawValue), \(settings.horizonMonths), \(settings.monthlyDiscount),
+                \(outcome.customers), \(outcome.repeatCustomers), \(bg?.model.r), \(bg?.model.alpha), \(bg?.model.a),
+                \(bg?.model.b), \(bg?.logLikelihood), \(gg?.model.p), \(gg?.model.q), \(gg?.model.v), \(gg?.logLikelihood),
+                \(JSONWriter.string(summary)), \(ms), UTC_TIMESTAMP(6))
+            ON DUPLICATE KEY UPDATE as_of = VALUES(as_of), model = VALUES(model), horizon_months = VALUES(horizon_months),
+                monthly_discount = VALUES(monthly_discount), customers = VALUES(customers),
+                repeat_customers = VALUES(repeat_customers), bgnbd_r = VALUES(bgnbd_r), bgnbd_alpha = VALUES(bgnbd_alpha),
+                bgnbd_a = VALUES(bgnbd_a), bgnbd_b = VALUES(bgnbd_b), bgnbd_log_likelihood = VALUES(bgnbd_log_likelihood),
+                gg_p = VALUES(gg_p), gg_q = VALUES(gg_q), gg_v = VALUES(gg_v), gg_log_likelihood = VALUES(gg_log_likelihood),
+                calibration = VALUES(calibration), duration_ms = VALUES(duration_ms), computed_at = VALUES(computed_at)
+            """)
         return outcome
     }
 
-    /// Purchases with a positive amount at or before `before`, grouped by customer.
+    /// The workspace's customer ids cut into half-open ranges of `rangeSize` ids.
+    static func idRanges(_ db: Connection, _ tenant: Tenant) throws -> [(Int, Int)] {
+        guard let row = try db.queryOne("SELECT MIN(id) AS low, MAX(id) AS high FROM customers WHERE tenant_id = \(tenant)"),
+              let low = row.optionalInt("low"), let high = row.optionalInt("high") else { return [] }
+        return stride(from: low, through: high, by: rangeSize).map { ($0, min($0 + rangeSize, high + 1)) }
+    }
+
+    /// Purchases with a positive amount at or before `before`, grouped by customer, read one
+    /// customer id range at a time along the (tenant, customer, time) index.
     static func purchases(_ db: Connection, _ tenant: Tenant, before: Date) throws -> [(id: Int, purchases: [CustomerValue.Purchase])] {
-        let rows = try db.query("""
-            SELECT customer_id, occurred_at, amount FROM events
-            WHERE tenant_id = \(tenant) AND type = 'event' AND name = 'purchase' AND customer_id IS NOT NULL
-              AND amount > 0 AND occurred_at <= \(before)
-            ORDER BY customer_id
-            """)
         var result: [(id: Int, purchases: [CustomerValue.Purchase])] = []
-        for row in rows {
-            let id = try row.int("customer_id")
-            let p = CustomerValue.Purchase(time: try row.date("occurred_at").timeIntervalSince1970, amount: try row.double("amount"))
-            if result.last?.id == id { result[result.count - 1].purchases.append(p) } else { result.append((id, [p])) }
+        for (low, high) in try idRanges(db, tenant) {
+            let rows = try db.query("""
+                SELECT customer_id, occurred_at, amount FROM events
+                WHERE tenant_id = \(tenant) AND customer_id >= \(low) AND customer_id < \(high)
+                  AND type = 'event' AND name = 'purchase' AND amount > 0 AND occurred_at <= \(before)
+                ORDER BY customer_id, occurred_at
+                """)
+            for row in rows {
+                let id = try row.int("customer_id")
+                let p = CustomerValue.Purchase(time: try row.date("occurred_at").timeIntervalSince1970, amount: try row.double("amount"))
+                if result.last?.id == id { result[result.count - 1].purchases.append(p) } else { result.append((id, [p])) }
+            }
         }
         return result
     }
