@@ -14,7 +14,7 @@ help:
 	@echo "make up      build (release) and start MariaDB, nginx, the pool and the job runner"
 	@echo "make down    stop everything that make up started"
 	@echo "make test    unit, integration and end-to-end tests on a throwaway stack"
-	@echo "make bench   wrk through nginx: static file, C FastCGI hello, GET /v1/health"
+	@echo "make bench   wrk through nginx: static file, C FastCGI hello, GET /v1/health; the tracking and customer targets beside C database responders"
 	@echo "make status  what is running;  make logs: follow the logs"
 
 deps:
@@ -43,3 +43,4 @@ test: deps
 
 bench: deps build
 	Tests/bench/bench.sh
+	Tests/bench/crm_bench.sh

@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
-# make bench: wrk through nginx, measuring GET /v1/health beside two ceilings measured in
-# the same run and through the same nginx:
-#   static  nginx serving a file of the same size as the health body
-#   C hello a minimal multi-threaded libfcgi responder (hello.c) on an upstream like ours
-# It starts a stack of its own in .run/bench (release build, its own MariaDB and ports,
-# rate limit off), measures, prints req/s, p99 latency, the ratios and the pool's resident
-# memory, and stops everything it started. A `make up` stack is left as it is.
+# make bench: wrk through nginx, each figure beside ceilings measured in the same run and
+# through the same nginx. It starts a stack of its own in .run/bench (release build, its own
+# MariaDB and ports, rate limit off), measures, prints the tables and stops everything it
+# started. A `make up` stack is left as it is.
+#
+# 1. GET /v1/health beside two ceilings:
+#      static    nginx serving a file of the same size as the health body
+#      C hello   a minimal multi-threaded libfcgi responder (hello.c) on an upstream like ours
+# 2. Issue 4's targets, on a workspace of BENCH_CUSTOMERS (1,000,000) customers made inside
+#    MariaDB (customers.sql) and a secret API key made through the API:
+#      POST /v1/track/event      (a purchase, durable, with its customer's aggregates) beside
+#                                 db_responder.c doing ONE durable INSERT per request   >= 40 %
+#      GET /v1/customers/{id}     beside db_responder.c doing ONE primary-key SELECT     >= 50 %
+#                                 (both for BENCH_HOT (10,000) customers drawn from the million)
+#      POST /v1/track/batch       import rate, batches of 500 (batch_import.py), into a
+#                                 workspace of its own; then the aggregates must be exact >= 50,000 events/s
+#      GET /v1/customers?...      p95 of filtered and sorted pages of the million (wrk.lua
+#                                 rotating through them, BENCH_LIST_CONNECTIONS)        <= 50 ms
+#    The C responders run as many threads as the pool and connect as the pool does
+#    (ENTERCRM_DATABASE_URL: the bench MariaDB's unix socket).
 #
 # BENCH_SECONDS (10), BENCH_RUNS (3, the median is shown), BENCH_WARMUP (2), BENCH_BIN (the binary),
-# BENCH_CONNECTIONS (64), BENCH_THREADS (2); ENTERCRM_WORKERS / ENTERCRM_THREADS size the pool.
+# BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_CUSTOMERS (1000000), BENCH_HOT (10000),
+# BENCH_BATCH_EVENTS (200000 a run), BENCH_BATCH_CONNECTIONS (4), BENCH_LIST_CONNECTIONS (4),
+# BENCH_LIST_PATH_SECONDS (4, each list page alone); ENTERCRM_WORKERS / ENTERCRM_THREADS size the pool.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -20,6 +35,13 @@ RUNS=${BENCH_RUNS:-3}
 WARMUP=${BENCH_WARMUP:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 WRK_THREADS=${BENCH_THREADS:-2}
+CUSTOMERS=${BENCH_CUSTOMERS:-1000000}
+HOT=${BENCH_HOT:-10000}
+BATCH_EVENTS=${BENCH_BATCH_EVENTS:-200000}
+BATCH_CONNECTIONS=${BENCH_BATCH_CONNECTIONS:-4}
+LIST_CONNECTIONS=${BENCH_LIST_CONNECTIONS:-4}
+LIST_PATH_SECONDS=${BENCH_LIST_PATH_SECONDS:-4}
+BENCH_DIR="$ROOT/Tests/bench"
 
 workers=${ENTERCRM_WORKERS:-$(nproc)}
 threads=${ENTERCRM_THREADS:-8}
@@ -29,12 +51,15 @@ export ENTERCRM_BIN=${BENCH_BIN:-$ROOT/.build/release/entercrm}
 export ENTERCRM_BIND_ADDRESS=127.0.0.1 ENTERCRM_RATE_LIMIT=off
 export ENTERCRM_WORKERS=$workers ENTERCRM_THREADS=$threads
 HELLO_SOCKET="$RUN_DIR/c-hello.sock"
-HELLO_PID=""
+INSERT_SOCKET="$RUN_DIR/c-insert.sock"
+SELECT_SOCKET="$RUN_DIR/c-select.sock"
+HELLO_PID="" INSERT_PID="" SELECT_PID=""
 
 step() { printf '==> %s\n' "$*" >&2; }
 
 [[ -x $ENTERCRM_BIN ]] || { echo "bench: no release binary at $ENTERCRM_BIN (make build)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "bench: wrk is missing (scripts/deps.sh)" >&2; exit 1; }
+command -v mariadb_config >/dev/null || { echo "bench: mariadb_config is missing (libmariadb-dev)" >&2; exit 1; }
 
 if [[ -f $RUN_DIR/entercrm.env ]]; then "$STACK" down >/dev/null 2>&1 || true; fi
 rm -rf "$RUN_DIR"
@@ -44,20 +69,27 @@ ports=$("$STACK" free-ports 38080 38443 3337 38081)
 read -r ENTERCRM_HTTP_PORT ENTERCRM_HTTPS_PORT ENTERCRM_DB_PORT PLAIN_PORT <<<"$ports"
 export ENTERCRM_HTTP_PORT ENTERCRM_HTTPS_PORT ENTERCRM_DB_PORT
 BASE="http://127.0.0.1:$PLAIN_PORT"
-mkdir -p "$RUN_DIR/nginx/extra" "$RUN_DIR/static" "$RUN_DIR/log"
+mkdir -p "$RUN_DIR/nginx/extra" "$RUN_DIR/static" "$RUN_DIR/log" "$RUN_DIR/data"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cleanup() {
   local rc=$?
   step "stopping the bench stack"
-  if [[ -n $HELLO_PID ]]; then kill "$HELLO_PID" 2>/dev/null || true; wait "$HELLO_PID" 2>/dev/null || true; fi
+  local pid
+  for pid in $HELLO_PID $INSERT_PID $SELECT_PID; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   "$STACK" down >/dev/null 2>&1 || true
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-step "building the C responder"
+step "building the C responders"
 gcc -O2 -pthread -o "$RUN_DIR/c-hello" Tests/bench/hello.c -lfcgi
+# shellcheck disable=SC2046
+gcc -O2 -pthread -o "$RUN_DIR/db-responder" Tests/bench/db_responder.c -lfcgi $(mariadb_config --cflags --libs)
 
 step "starting the bench stack in $RUN_DIR"
 "$STACK" db-start
@@ -76,6 +108,16 @@ upstream bench_c_hello {
     keepalive $keepalive;
     keepalive_timeout 60s;
 }
+upstream bench_c_insert {
+    server unix:$INSERT_SOCKET;
+    keepalive $keepalive;
+    keepalive_timeout 60s;
+}
+upstream bench_c_select {
+    server unix:$SELECT_SOCKET;
+    keepalive $keepalive;
+    keepalive_timeout 60s;
+}
 EOF
 cat >"$RUN_DIR/nginx/extra/server-bench.conf" <<EOF
 # make bench only: plain HTTP on loopback, so that TLS is not what is measured.
@@ -88,6 +130,19 @@ location = /bench/static.json {
 
 location = /bench/c-hello {
     fastcgi_pass bench_c_hello;
+    fastcgi_keep_conn on;
+    include fastcgi-params.conf;
+}
+
+# The database ceilings (db_responder.c): one INSERT, one primary-key SELECT a request.
+location = /bench/c-insert {
+    fastcgi_pass bench_c_insert;
+    fastcgi_keep_conn on;
+    include fastcgi-params.conf;
+}
+
+location ^~ /bench/c-select/ {
+    fastcgi_pass bench_c_select;
     fastcgi_keep_conn on;
     include fastcgi-params.conf;
 }
@@ -136,7 +191,7 @@ measure() { # name path
   [[ -z $bad ]] || errors[$name]+="$bad; "
 }
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 step "wrk: $CONNECTIONS connections, $WRK_THREADS threads, ${SECONDS_PER_RUN}s per run after ${WARMUP}s warm-up, $RUNS runs"
 for ((run = 1; run <= RUNS; run++)); do
@@ -148,17 +203,193 @@ done
 sleep 2
 rss_after=$(pool_rss_kib)
 
-declare -A med_rps med_p99
-for name in static c_hello health; do
+# ---------------------------------------------------------------------------------------
+# Issue 4: the workspaces, the million customers, the C database responders.
+
+db_sql() { "$STACK" db-shell --batch --skip-column-names -e "$1"; }
+json_field() { python3 -c 'import json, sys; v = json.load(sys.stdin)
+for k in sys.argv[1].split("."): v = v[k]
+print(v)' "$1"; }
+
+new_workspace() { # name email -> "tenant_id key": registers through the API, makes a secret key
+  local reply token tenant key
+  reply=$(curl -sf --max-time 30 -H 'Content-Type: application/json' "$BASE/v1/auth/register" \
+    -d "{\"name\":\"Bench\",\"email\":\"$2\",\"password\":\"bench-password-$RANDOM$RANDOM\",\"workspace_name\":\"$1\"}") ||
+    { echo "bench: POST /v1/auth/register failed" >&2; return 1; }
+  token=$(json_field token <<<"$reply")
+  tenant=$(json_field tenant.id <<<"$reply")
+  key=$(curl -sf --max-time 30 -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
+    "$BASE/v1/api-keys" -d '{"name":"make bench","type":"secret"}' | json_field key) ||
+    { echo "bench: POST /v1/api-keys failed" >&2; return 1; }
+  echo "$tenant $key"
+}
+
+step "workspaces and secret keys through the API"
+read -r TENANT KEY <<<"$(new_workspace "Bench million" bench@bench.example)"
+read -r IMPORT_TENANT IMPORT_KEY <<<"$(new_workspace "Bench import" import@bench.example)"
+[[ -n $KEY && -n $IMPORT_KEY ]] || exit 1
+
+step "seeding $CUSTOMERS customers into workspace $TENANT (customers.sql, chunks of 100,000)"
+seed_started=$SECONDS
+for ((first = 1; first <= CUSTOMERS; first += 100000)); do
+  last=$((first + 99999))
+  ((last <= CUSTOMERS)) || last=$CUSTOMERS
+  { echo "SET @tenant = $TENANT, @first = $first, @last = $last;"; cat "$BENCH_DIR/customers.sql"; } | "$STACK" db-shell --batch
+done
+seed_seconds=$((SECONDS - seed_started))
+counted=$(db_sql "SELECT SUM(n) FROM customer_counts WHERE tenant_id = $TENANT")
+[[ $counted = "$CUSTOMERS" ]] || { echo "bench: customer_counts says $counted customers, not $CUSTOMERS" >&2; exit 1; }
+db_sql "ANALYZE TABLE customers" >/dev/null
+
+# The seed leaves the buffer pool full of dirty pages: write them out before measuring, so
+# that no run pays for the seed's writes (the settings changed for this are put back).
+step "flushing the seed's dirty pages"
+read -r dirty_pct io_capacity io_capacity_max <<<"$(db_sql "SELECT @@GLOBAL.innodb_max_dirty_pages_pct,
+  @@GLOBAL.innodb_io_capacity, @@GLOBAL.innodb_io_capacity_max")"
+db_sql "SET GLOBAL innodb_io_capacity_max = 20000, innodb_io_capacity = 10000, innodb_max_dirty_pages_pct = 0"
+for ((i = 0; i < 240; i++)); do
+  dirty=$(db_sql "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'INNODB_BUFFER_POOL_PAGES_DIRTY'")
+  ((dirty > 100)) || break
+  sleep 0.5
+done
+db_sql "SET GLOBAL innodb_max_dirty_pages_pct = $dirty_pct, innodb_io_capacity = $io_capacity,
+  innodb_io_capacity_max = $io_capacity_max"
+settle_seconds=$((SECONDS - seed_started - seed_seconds))
+
+# The customers the event and profile runs use: BENCH_HOT of the million, spread over it.
+db_sql "SELECT id, email FROM customers WHERE tenant_id = $TENANT ORDER BY CRC32(id) LIMIT $HOT" >"$RUN_DIR/data/hot.tsv"
+cut -f1 "$RUN_DIR/data/hot.tsv" >"$RUN_DIR/data/hot-ids.txt"
+cut -f2 "$RUN_DIR/data/hot.tsv" >"$RUN_DIR/data/hot-emails.txt"
+hot_id=$(head -n1 "$RUN_DIR/data/hot-ids.txt")
+
+db_sql "CREATE TABLE IF NOT EXISTS bench_c_events (
+          id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+          body TEXT NOT NULL,
+          created_at DATETIME(6) NOT NULL
+        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+durability=$(db_sql "SELECT CONCAT('innodb_flush_log_at_trx_commit=', @@innodb_flush_log_at_trx_commit,
+                                   ', log_bin=', @@log_bin, ', buffer pool ', @@innodb_buffer_pool_size DIV 1048576, ' MiB')")
+
+# Same connection settings as the pool: its ENTERCRM_DATABASE_URL (the MariaDB unix socket).
+db_url=$(set +u && . "$RUN_DIR/entercrm.env" && echo "$ENTERCRM_DATABASE_URL")
+ENTERCRM_DATABASE_URL=$db_url setsid "$RUN_DIR/db-responder" insert "$INSERT_SOCKET" $((workers * threads)) \
+  </dev/null >>"$RUN_DIR/log/db-responder.log" 2>&1 &
+INSERT_PID=$!
+ENTERCRM_DATABASE_URL=$db_url setsid "$RUN_DIR/db-responder" select "$SELECT_SOCKET" $((workers * threads)) "$TENANT" \
+  </dev/null >>"$RUN_DIR/log/db-responder.log" 2>&1 &
+SELECT_PID=$!
+for ((i = 0; i < 50; i++)); do [[ -S $INSERT_SOCKET && -S $SELECT_SOCKET ]] && break; sleep 0.1; done
+
+purchase=$(sed -n 1p "$RUN_DIR/data/hot-emails.txt" |
+  awk '{printf "{\"customer_email\":\"%s\",\"event\":\"purchase\",\"properties\":{\"amount\":149.99,\"currency\":\"EUR\",\"product_id\":\"prod_abc123\",\"product_name\":\"Premium Plan\"}}", $1}')
+check() { # method path expected-status [body]: one request answers as expected
+  local code
+  code=$(curl -s -o "$RUN_DIR/data/check.out" -w '%{http_code}' --max-time 10 -X "$1" -H "X-API-Key: $KEY" \
+    -H 'Content-Type: application/json' ${4:+--data-binary "$4"} "$BASE$2")
+  [[ $code = "$3" ]] || { echo "bench: $1 $2 answered $code, not $3: $(head -c 300 "$RUN_DIR/data/check.out")" >&2; exit 1; }
+}
+check POST /bench/c-insert 201 "$purchase"
+check GET "/bench/c-select/$hot_id" 200
+check POST /v1/track/event 200 "$purchase"
+check GET "/v1/customers/$hot_id" 200
+
+LIST_PATHS=(
+  "/v1/customers?country=HR&sort=clv_total&order=desc&per_page=25"
+  "/v1/customers?rfm_segment=Champions&sort=last_seen_at"
+  "/v1/customers?city=Zagreb&sort=name&order=asc&page=3"
+  "/v1/customers?q=zimmer"
+  "/v1/customers?sort=created_at"
+)
+for path in "${LIST_PATHS[@]}"; do check GET "$path" 200; done
+
+# ---------------------------------------------------------------------------------------
+# Issue 4: the runs.
+
+declare -A p50 p95
+measure_lua() { # name connections path mode args...: wrk with wrk.lua; reads its BENCH line
+  local name=$1 conns=$2 url=$BASE$3 out line
+  shift 3
+  wrk -t"$WRK_THREADS" -c"$conns" -d"${WARMUP}s" -s "$BENCH_DIR/wrk.lua" "$url" -- "$@" >/dev/null
+  out=$(wrk -t"$WRK_THREADS" -c"$conns" -d"${SECONDS_PER_RUN}s" -s "$BENCH_DIR/wrk.lua" "$url" -- "$@")
+  line=$(grep '^BENCH ' <<<"$out") || { echo "bench: no summary from wrk for $name: $out" >&2; exit 1; }
+  local -A v=()
+  local kv
+  for kv in ${line#BENCH }; do v[${kv%%=*}]=${kv#*=}; done
+  rps[$name]+="${v[rps]} "
+  p50[$name]+="${v[p50]} "
+  p95[$name]+="${v[p95]} "
+  p99[$name]+="${v[p99]} "
+  ((v[non2xx] == 0 && v[errors] == 0)) || errors[$name]+="non-2xx ${v[non2xx]}, socket errors ${v[errors]}; "
+}
+
+step "track/event and profile beside the C database responders: $CONNECTIONS connections, $RUNS runs"
+for ((run = 1; run <= RUNS; run++)); do
+  step "run $run of $RUNS"
+  measure_lua c_insert "$CONNECTIONS" /bench/c-insert event "$KEY" "$RUN_DIR/data/hot-emails.txt"
+  measure_lua track_event "$CONNECTIONS" /v1/track/event event "$KEY" "$RUN_DIR/data/hot-emails.txt"
+  measure_lua c_select "$CONNECTIONS" /bench/c-select/ show "$KEY" "$RUN_DIR/data/hot-ids.txt"
+  measure_lua customer_get "$CONNECTIONS" /v1/customers/ show "$KEY" "$RUN_DIR/data/hot-ids.txt"
+done
+
+step "track/batch imports: $BATCH_EVENTS events a run in batches of 500, $BATCH_CONNECTIONS connections"
+declare -a batch_rates=() batch_p95=()
+batch_failures=0 batch_retries=0 batch_events=0 batch_purchases=0 batch_amounts="0"
+for ((run = 1; run <= RUNS; run++)); do
+  out=$(python3 "$BENCH_DIR/batch_import.py" "$BASE" "$IMPORT_KEY" --events "$BATCH_EVENTS" \
+    --connections "$BATCH_CONNECTIONS" --seed "$run")
+  batch_rates+=("$(json_field events_per_second <<<"$out")")
+  batch_p95+=("$(json_field batch_p95_ms <<<"$out")")
+  batch_failures=$((batch_failures + $(json_field failures <<<"$out")))
+  batch_retries=$((batch_retries + $(json_field retries_503 <<<"$out")))
+  batch_events=$((batch_events + $(json_field recorded <<<"$out")))
+  batch_purchases=$((batch_purchases + $(json_field purchases <<<"$out")))
+  batch_amounts+=" + $(json_field amount_sum <<<"$out")"
+  [[ $(json_field failures <<<"$out") = 0 ]] || echo "bench: batch run $run failures: $(json_field first_failures <<<"$out")" >&2
+  step "run $run: $(json_field events_per_second <<<"$out") events/s ($(json_field recorded <<<"$out") in $(json_field seconds <<<"$out") s, $(json_field retries_503 <<<"$out") batches sent again after a 503)"
+done
+# Exact: what the customers add up to, and what the events hold, against what was sent.
+read -r sum_clv sent_amount sum_count sum_orders event_rows event_amounts <<<"$(db_sql "
+  SELECT (SELECT SUM(clv_total) FROM customers WHERE tenant_id = $IMPORT_TENANT), $batch_amounts,
+         (SELECT SUM(events_count) FROM customers WHERE tenant_id = $IMPORT_TENANT),
+         (SELECT SUM(clv_order_count) FROM customers WHERE tenant_id = $IMPORT_TENANT),
+         (SELECT COUNT(*) FROM events WHERE tenant_id = $IMPORT_TENANT),
+         (SELECT SUM(amount) FROM events WHERE tenant_id = $IMPORT_TENANT)")"
+exact=yes
+[[ $sum_clv = "$sent_amount" && $event_amounts = "$sent_amount" ]] || exact=no
+[[ $sum_count = "$batch_events" && $event_rows = "$batch_events" && $sum_orders = "$batch_purchases" ]] || exact=no
+((batch_failures == 0)) || exact=no
+
+step "customer list of $CUSTOMERS: ${#LIST_PATHS[@]} pages in turn, $LIST_CONNECTIONS connections, $RUNS runs"
+for ((run = 1; run <= RUNS; run++)); do
+  measure_lua list "$LIST_CONNECTIONS" / rotate "$KEY" "${LIST_PATHS[@]}"
+done
+step "each list page alone: $LIST_CONNECTIONS connections, ${LIST_PATH_SECONDS}s"
+for path in "${LIST_PATHS[@]}"; do
+  SECONDS_PER_RUN=$LIST_PATH_SECONDS WARMUP=1 measure_lua "list:$path" "$LIST_CONNECTIONS" / rotate "$KEY" "$path"
+done
+
+sleep 2
+rss_end=$(pool_rss_kib)
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+declare -A med_rps med_p50 med_p95 med_p99 range_rps
+for name in static c_hello health c_insert track_event c_select customer_get list; do
   med_rps[$name]=$(median <<<"${rps[$name]}")
   med_p99[$name]=$(median <<<"${p99[$name]}")
+  med_p50[$name]=$(median <<<"${p50[$name]:-}")
+  med_p95[$name]=$(median <<<"${p95[$name]:-}")
+  range_rps[$name]=$(tr ' ' '\n' <<<"${rps[$name]}" | awk 'NF' | sort -g | awk 'NR == 1 {a = $1} {b = $1} END {printf "%.0f-%.0f", a, b}')
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+verdict() { # value op target
+  awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0); print ok ? "PASS" : "MISS" }'
+}
 
 echo
 echo "EnterCRM bench: $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*: //'), pool ${workers} workers x ${threads} threads,"
 echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d${SECONDS_PER_RUN}s over plain HTTP on loopback, median of $RUNS run(s)"
+echo "load average at the start $load_start, at the end $load_end"
 echo
 printf '  %-28s %12s %12s\n' "" "req/s" "p99 (ms)"
 printf '  %-28s %12.0f %12s\n' "nginx static file (49 B)" "${med_rps[static]}" "${med_p99[static]}"
@@ -167,7 +398,48 @@ printf '  %-28s %12.0f %12s\n' "GET /v1/health" "${med_rps[health]}" "${med_p99[
 echo
 echo "  health / C hello:  $(ratio "${med_rps[health]}" "${med_rps[c_hello]}")"
 echo "  health / static:   $(ratio "${med_rps[health]}" "${med_rps[static]}")"
-echo "  pool resident memory (master + workers, $(pool_processes) processes): idle $((rss_idle / 1024)) MiB, after the runs $((rss_after / 1024)) MiB"
+echo "  pool resident memory (master + workers, $(pool_processes) processes): idle $((rss_idle / 1024)) MiB, after the health runs $((rss_after / 1024)) MiB, at the end $((rss_end / 1024)) MiB"
+
+echo
+echo "Issue 4 on $CUSTOMERS customers (seeded in ${seed_seconds}s, flushed in ${settle_seconds}s); $durability"
+echo "event and profile: wrk -c$CONNECTIONS over $HOT customers; C responders with $((workers * threads)) threads on the pool's database URL"
+echo
+printf '  %-30s %10s %10s %10s %10s %12s\n' "" "req/s" "p50 (ms)" "p95 (ms)" "p99 (ms)" "req/s range"
+for row in "c_insert|C: one durable INSERT" "track_event|POST /v1/track/event" \
+           "c_select|C: one primary-key SELECT" "customer_get|GET /v1/customers/{id}" \
+           "list|customer list, 5 pages (-c$LIST_CONNECTIONS)"; do
+  name=${row%%|*}
+  printf '  %-30s %10.0f %10s %10s %10s %12s\n' "${row#*|}" "${med_rps[$name]}" "${med_p50[$name]}" \
+    "${med_p95[$name]}" "${med_p99[$name]}" "${range_rps[$name]}"
+done
+echo
+echo "  each list page alone (-c$LIST_CONNECTIONS, ${LIST_PATH_SECONDS}s):"
+for path in "${LIST_PATHS[@]}"; do
+  name="list:$path"
+  printf '    %-62s %7.0f req/s  p50 %8s  p95 %8s  p99 %8s ms\n' "$path" "${rps[$name]% }" "${p50[$name]% }" "${p95[$name]% }" "${p99[$name]% }"
+done
+echo
+echo "  batch import ($BATCH_CONNECTIONS connections): ${batch_rates[*]} events/s (runs); batch p95 ${batch_p95[*]} ms;"
+echo "    $batch_retries batches answered 503 (database busy) and were sent again; $batch_failures failed"
+echo "  aggregates after $batch_events events ($batch_purchases purchases): customers' clv_total sum $sum_clv, events' amount sum $event_amounts, sent $sent_amount;"
+echo "    events_count sum $sum_count and event rows $event_rows for $batch_events sent; clv_order_count sum $sum_orders for $batch_purchases purchases: exact $exact"
+
+event_ratio=$(ratio "${med_rps[track_event]}" "${med_rps[c_insert]}")
+get_ratio=$(ratio "${med_rps[customer_get]}" "${med_rps[c_select]}")
+batch_rate=$(printf '%s\n' "${batch_rates[@]}" | median)
+list_p95=${med_p95[list]}
+echo
+echo "Targets (issue 4)"
+printf '  %-26s %14s %-26s %7s %10s  %s\n' "figure" "value" "ceiling (same run)" "ratio" "target" "result"
+printf '  %-26s %14s %-26s %7s %10s  %s\n' "POST /v1/track/event" "$(printf '%.0f req/s' "${med_rps[track_event]}")" \
+  "$(printf 'C INSERT %.0f req/s' "${med_rps[c_insert]}")" "$event_ratio" ">= 0.40" "$(verdict "$event_ratio" ">=" 0.40)"
+printf '  %-26s %14s %-26s %7s %10s  %s\n' "GET /v1/customers/{id}" "$(printf '%.0f req/s' "${med_rps[customer_get]}")" \
+  "$(printf 'C SELECT %.0f req/s' "${med_rps[c_select]}")" "$get_ratio" ">= 0.50" "$(verdict "$get_ratio" ">=" 0.50)"
+printf '  %-26s %14s %-26s %7s %10s  %s\n' "/v1/track/batch import" "$(printf '%.0f ev/s' "$batch_rate")" \
+  "-" "-" ">= 50000" "$(verdict "$batch_rate" ">=" 50000)"
+printf '  %-26s %14s %-26s %7s %10s  %s\n' "batch aggregates exact" "$exact" "-" "-" "yes" \
+  "$([[ $exact = yes ]] && echo PASS || echo MISS)"
+printf '  %-26s %14s %-26s %7s %10s  %s\n' "list of $CUSTOMERS, p95" "$list_p95 ms" "-" "-" "<= 50 ms" "$(verdict "$list_p95" "<=" 50)"
 for name in "${!errors[@]}"; do
   echo "  WARNING: $name had errors: ${errors[$name]}"
 done
