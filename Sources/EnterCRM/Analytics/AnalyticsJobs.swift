@@ -12,6 +12,7 @@ enum AnalyticsJobs {
             guard let tenantID = context.job.tenantID else { return }
             let asOf = context.job.payload["as_of"]?.stringValue.flatMap(RFC3339.parse) ?? Date()
             try AnalyticsStore.recompute(context.db, Tenant(id: tenantID), asOf: asOf)
+            try SegmentStore.syncAfterRecompute(context.db, Tenant(id: tenantID))
         }
         registry.register(recomputeAll, maxAttempts: 3) { context in
             // One job per workspace with customers, at most one per workspace and day.

@@ -73,11 +73,15 @@ enum CustomerRoutes {
 
     @Sendable static func create(_ c: Context) throws -> Response {
         let f = try Fields(try c.request.jsonObject(), creating: true)
-        let id = try c.db.execute("""
-            INSERT INTO customers (tenant_id, name, email, phone, city, country, properties, created_at, updated_at)
-            VALUES (\(c.tenant), \(f.name), \(f.email), \(f.phone), \(f.city), \(f.country),
-                    \(JSONWriter.string(.object(f.properties ?? JSONObject()))), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-            """).lastInsertID
+        let id = try c.db.transaction {
+            let id = try c.db.execute("""
+                INSERT INTO customers (tenant_id, name, email, phone, city, country, properties, created_at, updated_at)
+                VALUES (\(c.tenant), \(f.name), \(f.email), \(f.phone), \(f.city), \(f.country),
+                        \(JSONWriter.string(.object(f.properties ?? JSONObject()))), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+                """).lastInsertID
+            try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
+            return id
+        }
         let row = try CustomerStore.find(c.db, c.tenant, id: id)!
         var o = row.json(["id", "name", "email", "phone", "city", "country", "created_at"]).objectValue!
         o["properties"] = CustomerJSON.properties(row)
@@ -109,6 +113,7 @@ enum CustomerRoutes {
                     updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(id)
                 """)
+            try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
         }
         let row = try CustomerStore.find(c.db, c.tenant, id: id)!
         var o = row.json(["id", "name", "email", "city", "phone", "updated_at"]).objectValue!
@@ -131,6 +136,7 @@ enum CustomerRoutes {
             if !anonymous.isEmpty {
                 removed += try c.db.execute("DELETE FROM events WHERE tenant_id = \(c.tenant) AND anonymous_id IN (\(list: anonymous))").affectedRows
             }
+            try SegmentStore.forget(c.db, c.tenant, customer: id)
             try c.db.execute("DELETE FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id)")
             return removed
         }

@@ -51,8 +51,17 @@ public struct JobRegistry: Sendable {
 
     public private(set) var entries: [String: Entry] = [:]
     public private(set) var schedules: [JobSchedule] = []
+    public private(set) var loops: [JobLoop] = []
 
     public init() {}
+
+    /// Work polled continuously by a thread of its own in every runner, for latency a
+    /// queued job cannot give (seconds, not a poll interval plus a claim). The handler
+    /// returns true when it did something; it is then called again at once, else after
+    /// `interval` seconds. It must be safe with many runners (claim with SKIP LOCKED).
+    public mutating func loop(_ name: String, interval: Double, _ handler: @escaping @Sendable (Connection) throws -> Bool) {
+        loops.append(JobLoop(name: name, interval: interval, handler: handler))
+    }
 
     public mutating func register(_ kind: String, maxAttempts: Int = 5, leaseSeconds: Int = 300,
                                   _ handler: @escaping @Sendable (JobContext) throws -> Void) {
@@ -63,6 +72,13 @@ public struct JobRegistry: Sendable {
     public mutating func every(_ seconds: Int, name: String, kind: String, payload: JSON = [:]) {
         schedules.append(JobSchedule(name: name, kind: kind, payload: payload, intervalSeconds: seconds))
     }
+}
+
+/// A handler polled continuously by each runner (see `JobRegistry.loop`).
+public struct JobLoop: Sendable {
+    public let name: String
+    public let interval: Double
+    public let handler: @Sendable (Connection) throws -> Bool
 }
 
 /// A recurring job.

@@ -168,6 +168,30 @@ public final class JobRunner: Sendable {
                 Connection.finishThread()
             })
         }
+        for loop in registry.loops {
+            threads.append(try JoinableThread { [self] in
+                Connection.initializeThread()
+                let db = Connection(configuration: database)
+                while !stop.isSet {
+                    var busy = false
+                    do {
+                        busy = try loop.handler(db)
+                    } catch let error as MariaDBError where error.isConnectionLost {
+                        Log.warning("jobs: \(loop.name): database unavailable (\(error.code)); retrying")
+                    } catch {
+                        Log.error("jobs: \(loop.name): \(error)")
+                    }
+                    if busy { continue }
+                    var waited = 0.0
+                    while waited < loop.interval, !stop.isSet {
+                        usleep(50_000)
+                        waited += 0.05
+                    }
+                }
+                db.disconnect()
+                Connection.finishThread()
+            })
+        }
         for thread in threads { thread.join() }
     }
 }

@@ -138,6 +138,8 @@ enum EventRecorder {
                 throw DuplicateRace()
             }
         }
+        // 6. Their segment memberships are re-evaluated after the commit, by the evaluator.
+        try SegmentStore.markDirty(db, tenant, customers: fresh.compactMap { customerOf[$0] })
         for i in fresh {
             results[i] = Result(eventID: events[i].publicID, customerID: customerOf[i], duplicate: false)
         }

@@ -1,0 +1,357 @@
+import Analytics
+import Foundation
+import MariaDB
+import Web
+
+/// The SQL of segments and their stored membership. Every function takes the workspace.
+///
+/// Membership lives in `segment_members` and each segment's `customers_count`. It changes in
+/// three ways, all recording every entry and exit in `segment_changes`:
+/// - `evaluate`: a few customers against every segment, after a write marked them dirty;
+/// - `rebuild`: one segment against every customer, set-based, one id range at a time;
+/// - `forget`: a customer erased.
+enum SegmentStore {
+    static let columns: SQL = """
+        s.id, s.name, s.description, s.color, s.filters, s.system_key, s.status, s.version, s.depends_on,
+        s.customers_count, s.built_at, s.created_at, s.updated_at
+        """
+
+    static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Row? {
+        try db.queryOne("SELECT \(columns) FROM segments s WHERE s.tenant_id = \(tenant) AND s.id = \(id)")
+    }
+
+    /// A stored segment's filter, parsed (stored filters were checked when saved).
+    static func filter(_ row: Row) -> SegmentFilter {
+        var errors = ValidationErrors()
+        let json = (try? JSONParser.parse(row.optionalString("filters") ?? "{}")) ?? [:]
+        return SegmentFilter.parse(json, errors: &errors) ?? .any([])
+    }
+
+    // MARK: Checks on save
+
+    /// The `in_segment` ids must be segments of this workspace, and must not lead back to
+    /// `selfID`. Adds problems to `errors`.
+    static func checkReferences(_ db: Connection, _ tenant: Tenant, filter: SegmentFilter, selfID: Int?,
+                                errors: inout ValidationErrors) throws {
+        let direct = filter.referencedSegments
+        guard !direct.isEmpty else { return }
+        if let selfID, direct.contains(selfID) {
+            errors.add("filters", "A segment cannot contain itself (in_segment \(selfID) is this segment).")
+            return
+        }
+        var graph: [Int: [Int]] = [:]
+        for row in try db.query("SELECT id, depends_on FROM segments WHERE tenant_id = \(tenant)") {
+            let ids = ((try? JSONParser.parse(row.optionalString("depends_on") ?? "[]"))?.arrayValue ?? []).compactMap(\.intValue)
+            graph[try row.int("id")] = ids
+        }
+        for id in direct.sorted() where graph[id] == nil {
+            errors.add("filters", "Segment \(id) does not exist in this workspace (in_segment).")
+        }
+        guard let selfID, errors.isEmpty else { return }
+        // Does any referenced segment reach back to this one?
+        var stack = Array(direct), seen = Set<Int>()
+        while let next = stack.popLast() {
+            if next == selfID {
+                errors.add("filters", "These filters would make a cycle: a segment they name with in_segment contains this segment.")
+                return
+            }
+            if seen.insert(next).inserted { stack += graph[next] ?? [] }
+        }
+    }
+
+    // MARK: Dirty customers
+
+    /// Marks customers for re-evaluation; called inside the transaction of the write that
+    /// changed them. Nothing when the workspace has no segment.
+    static func markDirty(_ db: Connection, _ tenant: Tenant, customers ids: [Int]) throws {
+        let unique = Array(Set(ids)).sorted()
+        guard !unique.isEmpty else { return }
+        let rows: [SQL] = unique.map { "SELECT \(tenant) AS t, \($0) AS c" }
+        try db.execute("""
+            INSERT INTO segment_dirty (tenant_id, customer_id, marked_at)
+            SELECT d.t, d.c, UTC_TIMESTAMP(6) FROM (\(SQL.join(rows, separator: " UNION ALL "))) d
+            WHERE EXISTS (SELECT 1 FROM segments s WHERE s.tenant_id = \(tenant))
+            ON DUPLICATE KEY UPDATE marked_at = VALUES(marked_at)
+            """)
+    }
+
+    /// Re-evaluates up to `limit` dirty customers (any workspace) and clears their marks, in
+    /// one transaction. Rows another runner holds are skipped. Returns how many were done.
+    @discardableResult
+    static func processDirty(_ db: Connection, limit: Int = 500) throws -> Int {
+        try db.transaction {
+            let rows = try db.query("""
+                SELECT tenant_id, customer_id FROM segment_dirty LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                """)
+            guard !rows.isEmpty else { return 0 }
+            var byTenant: [Int: [Int]] = [:]
+            for row in rows { byTenant[try row.int("tenant_id"), default: []].append(try row.int("customer_id")) }
+            for (tenantID, ids) in byTenant.sorted(by: { $0.key < $1.key }) {
+                try evaluate(db, Tenant(id: tenantID), customers: ids)
+                try db.execute("DELETE FROM segment_dirty WHERE tenant_id = \(tenantID) AND customer_id IN (\(list: ids))")
+            }
+            return rows.count
+        }
+    }
+
+    /// The workspace's segments in evaluation order: a segment comes after those it names
+    /// with `in_segment`. Each level can be evaluated in one query.
+    static func levels(_ db: Connection, _ tenant: Tenant) throws -> [[(id: Int, filter: SegmentFilter)]] {
+        var pending: [Int: SegmentFilter] = [:]
+        for row in try db.query("SELECT id, filters FROM segments WHERE tenant_id = \(tenant) ORDER BY id") {
+            pending[try row.int("id")] = filter(row)
+        }
+        var done = Set<Int>(), levels: [[(id: Int, filter: SegmentFilter)]] = []
+        while !pending.isEmpty {
+            let ready = pending.filter { $0.value.referencedSegments.allSatisfy { done.contains($0) || pending[$0] == nil } }
+                .sorted { $0.key < $1.key }
+            // A cycle (refused on save) or a dangling id: evaluate the rest as one level.
+            let level = ready.isEmpty ? pending.sorted { $0.key < $1.key } : ready
+            levels.append(level.map { (id: $0.key, filter: $0.value) })
+            for (id, _) in level { pending[id] = nil; done.insert(id) }
+        }
+        return levels
+    }
+
+    /// Evaluates every segment of the workspace for `ids` and applies the difference to the
+    /// stored membership: one query per level (one row per customer, the matching segment
+    /// ids joined), one read of the current memberships, then inserts, deletes and changes.
+    static func evaluate(_ db: Connection, _ tenant: Tenant, customers ids: [Int]) throws {
+        let customers = Array(Set(ids)).sorted()
+        guard !customers.isEmpty else { return }
+        for level in try levels(db, tenant) {
+            let tests: [SQL] = level.map { "IF(COALESCE(\($0.filter.sql), 0), \($0.id), NULL)" }
+            var matched = Set<[Int]>()
+            for row in try db.query("""
+                SELECT c.id, CONCAT_WS(',', \(SQL.join(tests, separator: ", "))) AS hits
+                FROM customers c WHERE c.tenant_id = \(tenant) AND c.id IN (\(list: customers))
+                """) {
+                let customer = try row.int("id")
+                for hit in (row.optionalString("hits") ?? "").split(separator: ",") {
+                    if let segment = Int(hit) { matched.insert([segment, customer]) }
+                }
+            }
+            var current = Set<[Int]>()
+            for row in try db.query("""
+                SELECT segment_id, customer_id FROM segment_members
+                WHERE tenant_id = \(tenant) AND customer_id IN (\(list: customers)) AND segment_id IN (\(list: level.map(\.id)))
+                """) {
+                current.insert([try row.int("segment_id"), try row.int("customer_id")])
+            }
+            try apply(db, tenant, entered: matched.subtracting(current).sorted { $0.lexicographicallyPrecedes($1) },
+                      exited: current.subtracting(matched).sorted { $0.lexicographicallyPrecedes($1) })
+        }
+    }
+
+    /// Writes entries and exits ([segment, customer] pairs), their records and the counts.
+    static func apply(_ db: Connection, _ tenant: Tenant, entered: [[Int]], exited: [[Int]]) throws {
+        var delta: [Int: Int] = [:]
+        if !entered.isEmpty {
+            let rows: [SQL] = entered.map { "(\($0[0]), \($0[1]), \(tenant), UTC_TIMESTAMP(6))" }
+            try db.execute("""
+                INSERT IGNORE INTO segment_members (segment_id, customer_id, tenant_id, added_at) VALUES \(SQL.join(rows, separator: ", "))
+                """)
+            for pair in entered { delta[pair[0], default: 0] += 1 }
+        }
+        if !exited.isEmpty {
+            let pairs: [SQL] = exited.map { "(\($0[0]), \($0[1]))" }
+            try db.execute("""
+                DELETE FROM segment_members WHERE (segment_id, customer_id) IN (\(SQL.join(pairs, separator: ", ")))
+                """)
+            for pair in exited { delta[pair[0], default: 0] -= 1 }
+        }
+        let changes: [SQL] = entered.map { "(\(tenant), \($0[0]), \($0[1]), 'segment_entered', UTC_TIMESTAMP(6))" }
+            + exited.map { "(\(tenant), \($0[0]), \($0[1]), 'segment_exited', UTC_TIMESTAMP(6))" }
+        if !changes.isEmpty {
+            try db.execute("""
+                INSERT INTO segment_changes (tenant_id, segment_id, customer_id, event, occurred_at) VALUES \(SQL.join(changes, separator: ", "))
+                """)
+        }
+        for (segment, n) in delta.sorted(by: { $0.key < $1.key }) where n != 0 {
+            try db.execute("""
+                UPDATE segments SET customers_count = GREATEST(CAST(customers_count AS SIGNED) + \(n), 0)
+                WHERE tenant_id = \(tenant) AND id = \(segment)
+                """)
+        }
+    }
+
+    /// A customer about to be erased leaves their segments (the rows go with the customer).
+    static func forget(_ db: Connection, _ tenant: Tenant, customer id: Int) throws {
+        let pairs = try db.query("SELECT segment_id FROM segment_members WHERE tenant_id = \(tenant) AND customer_id = \(id)")
+            .map { [try $0.int("segment_id"), id] }
+        try apply(db, tenant, entered: [], exited: pairs)
+        try db.execute("DELETE FROM segment_dirty WHERE tenant_id = \(tenant) AND customer_id = \(id)")
+    }
+
+    // MARK: Rebuild
+
+    /// Recomputes one segment's whole membership, set-based, one customer id range per
+    /// transaction: the matches go into a temporary table, and the difference with the
+    /// stored members becomes exits, entries and their records. Then the count, and the
+    /// status back to ready if no newer version of the filters came meanwhile.
+    static func rebuild(_ db: Connection, _ tenant: Tenant, segment id: Int, heartbeat: () throws -> Void = {}) throws {
+        guard let row = try find(db, tenant, id: id) else { return }
+        let version = try row.int("version")
+        let predicate = filter(row).sql
+        try db.execute("""
+            CREATE TEMPORARY TABLE IF NOT EXISTS segment_build (customer_id BIGINT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=InnoDB
+            """)
+        var ranges = try AnalyticsStore.idRanges(db, tenant)
+        // Members whose customers fall outside every range (none normally): one last range.
+        if ranges.isEmpty { ranges = [(0, Int(Int64.max))] }
+        for (index, (low, high)) in ranges.enumerated() {
+            let (lower, upper) = (index == 0 ? 0 : low, index == ranges.count - 1 ? Int(Int64.max) : high)
+            try db.transaction {
+                try db.execute("DELETE FROM segment_build")
+                try db.execute("""
+                    INSERT INTO segment_build (customer_id)
+                    SELECT c.id FROM customers c WHERE c.tenant_id = \(tenant) AND c.id >= \(lower) AND c.id < \(upper) AND \(predicate)
+                    """)
+                try db.execute("""
+                    INSERT INTO segment_changes (tenant_id, segment_id, customer_id, event, occurred_at)
+                    SELECT \(tenant), \(id), m.customer_id, 'segment_exited', UTC_TIMESTAMP(6) FROM segment_members m
+                    WHERE m.segment_id = \(id) AND m.customer_id >= \(lower) AND m.customer_id < \(upper)
+                      AND NOT EXISTS (SELECT 1 FROM segment_build b WHERE b.customer_id = m.customer_id)
+                    """)
+                try db.execute("""
+                    DELETE m FROM segment_members m LEFT JOIN segment_build b ON b.customer_id = m.customer_id
+                    WHERE m.segment_id = \(id) AND m.customer_id >= \(lower) AND m.customer_id < \(upper) AND b.customer_id IS NULL
+                    """)
+                try db.execute("""
+                    INSERT INTO segment_changes (tenant_id, segment_id, customer_id, event, occurred_at)
+                    SELECT \(tenant), \(id), b.customer_id, 'segment_entered', UTC_TIMESTAMP(6) FROM segment_build b
+                    WHERE NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = \(id) AND m.customer_id = b.customer_id)
+                    """)
+                try db.execute("""
+                    INSERT IGNORE INTO segment_members (segment_id, customer_id, tenant_id, added_at)
+                    SELECT \(id), b.customer_id, \(tenant), UTC_TIMESTAMP(6) FROM segment_build b
+                    """)
+            }
+            try heartbeat()
+        }
+        try db.execute("DELETE FROM segment_build")
+        try db.execute("""
+            UPDATE segments SET customers_count = (SELECT COUNT(*) FROM segment_members m WHERE m.segment_id = \(id)),
+                status = IF(version = \(version), 'ready', status), built_at = UTC_TIMESTAMP(6)
+            WHERE tenant_id = \(tenant) AND id = \(id)
+            """)
+        // Segments built on this one follow it.
+        for dependent in try db.query("""
+            SELECT id FROM segments WHERE tenant_id = \(tenant) AND JSON_CONTAINS(depends_on, \(String(id)))
+            """) {
+            try scheduleRebuild(db, tenant, segment: try dependent.int("id"))
+        }
+    }
+
+    /// Marks a segment building and queues its rebuild.
+    static func scheduleRebuild(_ db: Connection, _ tenant: Tenant, segment id: Int) throws {
+        try db.execute("""
+            UPDATE segments SET status = 'building', version = version + 1 WHERE tenant_id = \(tenant) AND id = \(id)
+            """)
+        let version = try db.queryOne("SELECT version FROM segments WHERE id = \(id)")?.int("version") ?? 0
+        try JobQueue.enqueue(db, kind: SegmentJobs.rebuild, payload: ["segment_id": .int(id)], tenantID: tenant.id,
+                             maxAttempts: 5, uniqueKey: "segments.rebuild:\(id):\(version)")
+    }
+
+    // MARK: Time boundaries
+
+    /// Marks dirty the customers whose time-based conditions flipped since the last run:
+    /// those whose time crossed `now - N days` between the two runs. Returns how many marks.
+    @discardableResult
+    static func markBoundaryCrossings(_ db: Connection, name: String = "boundaries") throws -> Int {
+        let now = try db.queryOne("SELECT UTC_TIMESTAMP(6) AS now")!.date("now")
+        guard let previous = try db.queryOne("SELECT checked_at FROM segment_clock WHERE name = \(name)")?.date("checked_at") else {
+            try db.execute("INSERT IGNORE INTO segment_clock (name, checked_at) VALUES (\(name), \(now))")
+            return 0
+        }
+        var boundaries: [Int: Set<SegmentFilter.Boundary>] = [:]
+        // Every time-based key ends in "_days" or "_days_min": a cheap first cut.
+        for row in try db.query("SELECT tenant_id, filters FROM segments WHERE filters LIKE '%days%'") {
+            boundaries[try row.int("tenant_id"), default: []].formUnion(filter(row).boundaries)
+        }
+        var marked = 0
+        for (tenantID, set) in boundaries.sorted(by: { $0.key < $1.key }) {
+            for boundary in set {
+                let selection: SQL
+                switch boundary {
+                case .lastSeen(let days):
+                    selection = """
+                        SELECT id FROM customers WHERE tenant_id = \(tenantID)
+                        AND last_seen_at >= \(previous) - INTERVAL \(days) DAY AND last_seen_at < \(now) - INTERVAL \(days) DAY
+                        """
+                case .inactive(let days):
+                    selection = """
+                        SELECT id FROM customers WHERE tenant_id = \(tenantID)
+                        AND last_seen_at >= \(previous) - INTERVAL \(days) DAY AND last_seen_at < \(now) - INTERVAL \(days) DAY
+                        UNION SELECT id FROM customers WHERE tenant_id = \(tenantID) AND last_seen_at IS NULL
+                        AND created_at >= \(previous) - INTERVAL \(days) DAY AND created_at < \(now) - INTERVAL \(days) DAY
+                        """
+                case .created(let days):
+                    selection = """
+                        SELECT id FROM customers WHERE tenant_id = \(tenantID)
+                        AND created_at >= \(previous) - INTERVAL \(days) DAY AND created_at < \(now) - INTERVAL \(days) DAY
+                        """
+                case .event(let eventName, let days):
+                    selection = """
+                        SELECT DISTINCT customer_id AS id FROM events WHERE tenant_id = \(tenantID) AND name = \(eventName)
+                        AND occurred_at >= \(previous) - INTERVAL \(days) DAY AND occurred_at < \(now) - INTERVAL \(days) DAY
+                        AND customer_id IS NOT NULL
+                        """
+                }
+                marked += try db.execute("""
+                    INSERT IGNORE INTO segment_dirty (tenant_id, customer_id, marked_at)
+                    SELECT \(tenantID), x.id, UTC_TIMESTAMP(6) FROM (\(selection)) x
+                    """).affectedRows
+            }
+        }
+        try db.execute("UPDATE segment_clock SET checked_at = \(now) WHERE name = \(name)")
+        return marked
+    }
+
+    // MARK: Built-in segments
+
+    static let systemColors: [RFM.Segment: (String, String)] = [
+        .champions: ("#34d399", "High RFM score customers who purchase frequently"),
+        .loyal: ("#10b981", "Buy regularly and recently"),
+        .potentialLoyalists: ("#60a5fa", "Recent customers with average frequency"),
+        .newCustomers: ("#a78bfa", "Bought for the first time recently"),
+        .promising: ("#818cf8", "Recent buyers who have not spent much yet"),
+        .needAttention: ("#f59e0b", "Average recency and frequency; may slip away"),
+        .aboutToSleep: ("#fb923c", "Below-average recency and frequency"),
+        .atRisk: ("#fbbf24", "Previously loyal customers who haven't engaged recently"),
+        .cannotLoseThem: ("#f87171", "Made big purchases often, but long ago"),
+        .hibernating: ("#94a3b8", "Low recency and frequency"),
+        .lost: ("#64748b", "Lowest recency and frequency"),
+    ]
+
+    /// The workspace's built-in RFM segments, created when missing (a name a user already
+    /// took is left to the user) and queued for their first build. Returns the ids created.
+    @discardableResult
+    static func ensureSystemSegments(_ db: Connection, _ tenant: Tenant) throws -> [Int] {
+        let existing = try db.queryOne("SELECT COUNT(*) AS n FROM segments WHERE tenant_id = \(tenant) AND system_key IS NOT NULL")?.int("n") ?? 0
+        guard existing < RFM.Segment.allCases.count else { return [] }
+        var created: [Int] = []
+        for segment in RFM.Segment.allCases {
+            let (color, description) = systemColors[segment] ?? ("#94a3b8", segment.rawValue)
+            let filters = JSONWriter.string(["rfm_segment": [.string(segment.rawValue)]])
+            let result = try db.execute("""
+                INSERT IGNORE INTO segments (tenant_id, name, description, color, filters, system_key, status, created_at, updated_at)
+                VALUES (\(tenant), \(segment.rawValue), \(description), \(color), \(filters), \(segment.rawValue), 'ready',
+                        UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+                """)
+            if result.affectedRows > 0 { created.append(result.lastInsertID) }
+        }
+        for id in created { try scheduleRebuild(db, tenant, segment: id) }
+        return created
+    }
+
+    /// After an RFM/CLV recompute: the built-in segments exist, and every segment that reads
+    /// the recompute's outputs is rebuilt.
+    static func syncAfterRecompute(_ db: Connection, _ tenant: Tenant) throws {
+        let created = Set(try ensureSystemSegments(db, tenant))
+        for row in try db.query("SELECT id, filters FROM segments WHERE tenant_id = \(tenant) ORDER BY id") {
+            let id = try row.int("id")
+            if filter(row).usesAnalytics, !created.contains(id) { try scheduleRebuild(db, tenant, segment: id) }
+        }
+    }
+}
