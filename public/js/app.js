@@ -20,6 +20,9 @@ import * as members from './pages/members.js';
 import * as notFound from './pages/not-found.js';
 import * as pipelines from './pages/pipelines.js';
 import * as register from './pages/register.js';
+import * as segments from './pages/segments.js';
+import * as segmentBuilder from './pages/segments-builder.js';
+import * as segmentDetail from './pages/segments-detail.js';
 import * as sessions from './pages/sessions.js';
 import * as tracking from './pages/tracking.js';
 import * as workspace from './pages/workspace.js';
@@ -36,6 +39,8 @@ const ROUTES = {
   '/customers/new': { page: customerForm, title: 'New customer' },
   '/tracking': { page: tracking, title: 'Tracking' },
   '/analytics': { page: analytics, title: 'Analytics' },
+  '/segments': { page: segments, title: 'Segments' },
+  '/segments/new': { page: segmentBuilder, title: 'New segment' },
   '/settings/members': { page: members, title: 'Members & Teams' },
   '/settings/api-keys': { page: apiKeys, title: 'API keys' },
   '/settings/sessions': { page: sessions, title: 'Sessions & password' },
@@ -46,6 +51,8 @@ const ROUTES = {
 const PATTERN_ROUTES = [
   [/^\/customers\/(\d+)$/, { page: customerProfile, title: 'Customer' }],
   [/^\/customers\/(\d+)\/edit$/, { page: customerForm, title: 'Edit customer' }],
+  [/^\/segments\/(\d+)$/, { page: segmentDetail, title: 'Segment' }],
+  [/^\/segments\/(\d+)\/edit$/, { page: segmentBuilder, title: 'Edit segment' }],
   // The pipeline CRM routes within itself (#/pipelines/leads/board).
   [/^\/pipelines(?:\/.*)?$/, { page: pipelines, title: 'Pipelines' }],
 ];

@@ -11,7 +11,7 @@ export const NAV_SECTIONS = [
     items: [
       { path: '/customers', label: 'Customers', icon: 'customers',
         description: 'Customer profiles with their events, RFM scores and predicted lifetime value.' },
-      { path: '/segments', label: 'Segments', icon: 'segments', soon: true,
+      { path: '/segments', label: 'Segments', icon: 'segments',
         description: 'Rule-based groups of customers that stay up to date as data arrives.' },
       { path: '/tracking', label: 'Tracking', icon: 'activity',
         description: 'The website snippet, its publishable key, and the events as they arrive.' },

@@ -1,0 +1,116 @@
+"""Segments in the console: the list with the built-in RFM segments, a two-condition segment
+built in the visual builder whose live count matches the data, saved, its page (members,
+history chart, export) and the customer profile listing it; and the builder on a phone."""
+
+from __future__ import annotations
+
+import time
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from .test_customers import secret_key, track_batch
+
+
+def arrange(api) -> int:
+    """12 customers: even ones in Croatia, odd ones in Germany, i % 4 purchases each.
+    Croatia AND at least 2 purchases: customers 2, 6 and 10."""
+    key = secret_key(api)
+    events = []
+    for i in range(12):
+        email = f"seg.customer{i}@example.com"
+        api.request("POST", "/v1/customers", {"name": f"Segment Customer {i}", "email": email,
+                                              "country": "HR" if i % 2 == 0 else "DE"}, expect=201)
+        for p in range(i % 4):
+            events.append({"event": "purchase", "customer_email": email, "message_id": f"seg-{i}-{p}",
+                           "properties": {"amount": 10 + p, "currency": "EUR"}})
+    track_batch(api, key, events)
+    return 3
+
+
+def preview_count(c) -> str:
+    return c.find(".preview-count").get_attribute("data-count") or ""
+
+
+def condition(c, index: int):
+    return c.find_all(".builder-condition")[index]
+
+
+def test_build_a_two_condition_segment_and_see_the_count_match(desktop, account, api):
+    c = desktop
+    expected = arrange(api)
+    c.sign_in_with_token(account["token"], "/segments")
+    c.wait_heading("Segments")
+    c.wait().until(lambda d: len(c.find_all(".card-segments-rfm tbody tr")) == 11)
+    assert "Champions" in c.find(".card-segments-rfm").text
+    c.shot("segments list")
+
+    c.click("New segment")
+    c.wait_heading("New segment")
+    c.fill({"name": "Croatian repeat buyers", "description": "Croatia, two purchases or more"}, ".segment-form")
+    # The first condition: country is HR.
+    Select(condition(c, 0).find_element(By.CSS_SELECTOR, ".condition-field")).select_by_value("country")
+    c.wait().until(lambda d: condition(c, 0).get_attribute("data-type") == "country")
+    condition(c, 0).find_element(By.CSS_SELECTOR, "input[data-key='list']").send_keys("HR")
+    c.wait().until(lambda d: preview_count(c) == "6", "6 customers in Croatia")
+    c.shot("one condition")
+    # The second: at least 2 purchases.
+    c.click("Add condition")
+    c.wait().until(lambda d: len(c.find_all(".builder-condition")) == 2)
+    Select(condition(c, 1).find_element(By.CSS_SELECTOR, ".condition-field")).select_by_value("purchase_count")
+    c.wait().until(lambda d: condition(c, 1).get_attribute("data-type") == "purchase_count")
+    condition(c, 1).find_element(By.CSS_SELECTOR, "input[data-key='min']").send_keys("2")
+    c.wait().until(lambda d: preview_count(c) == str(expected), f"the live count is {expected}")
+    sample = c.find(".preview-sample").text
+    assert "Segment Customer 2" in sample and "Segment Customer 6" in sample and "Segment Customer 10" in sample
+    assert "Segment Customer 4" not in sample
+    c.shot("two conditions with live count")
+
+    c.click("Save segment")
+    c.wait().until(lambda d: "/segments/" in c.route() and "new" not in c.route())
+    c.wait_heading("Croatian repeat buyers")
+    c.wait().until(lambda d: c.find(".segment-total").get_attribute("data-count") == str(expected), "the stored count matches")
+    c.wait().until(lambda d: len(c.find_all(".segment-members tbody tr")) == expected)
+    assert c.find(".history-chart")
+    segment_id = int(c.route().rsplit("/", 1)[1])
+    stored = api.request("GET", f"/v1/segments/{segment_id}", expect=200)
+    assert stored["customers_count"] == expected
+    assert stored["filters"] == {"all": [{"country": "HR"}, {"purchase_count_min": 2}]}
+    c.shot("segment page")
+
+    # The profile lists the segment.
+    c.find(".segment-members tbody tr a").click()
+    c.wait().until(lambda d: "/customers/" in c.route())
+    c.wait().until(lambda d: "Croatian repeat buyers" in c.find(".card-segments").text)
+    c.shot("profile with segment")
+
+    # Editing opens the builder on the stored definition.
+    c.go(f"/segments/{segment_id}/edit")
+    c.wait_heading("Edit segment")
+    c.wait().until(lambda d: len(c.find_all(".builder-condition")) == 2)
+    c.wait().until(lambda d: preview_count(c) == str(expected))
+    c.shot("edit")
+
+    # The list shows it with its count.
+    c.go("/segments")
+    c.wait().until(lambda d: f"{expected}" in c.find(f".card-segments-mine tr[data-segment-id='{segment_id}'] .segment-count").text)
+    c.shot("list with the new segment")
+
+
+def test_builder_errors_and_phone(mobile, account, api):
+    c = mobile
+    c.sign_in_with_token(account["token"], "/segments/new")
+    c.wait_heading("New segment")
+    Select(condition(c, 0).find_element(By.CSS_SELECTOR, ".condition-field")).select_by_value("event")
+    c.wait().until(lambda d: condition(c, 0).get_attribute("data-type") == "event")
+    condition(c, 0).find_element(By.CSS_SELECTOR, "input[data-key='name']").send_keys("purchase")
+    condition(c, 0).find_element(By.CSS_SELECTOR, "input[data-key='within']").send_keys("30")
+    c.wait().until(lambda d: preview_count(c) == "0")
+    c.click("Add group")
+    c.wait().until(lambda d: len(c.find_all(".builder-group.is-nested")) == 1)
+    c.assert_no_horizontal_overflow("builder on a phone")
+    c.shot("builder on a phone")
+    # Saving without a name is refused in the page.
+    c.click("Save segment")
+    c.wait().until(lambda d: "name" in c.alert_text())
+    time.sleep(0.2)

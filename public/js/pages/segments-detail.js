@@ -1,0 +1,196 @@
+// #/segments/{id}: one segment. Its size and state (polled while it rebuilds), its
+// definition in words, the member count per day (an SVG chart drawn here), the members
+// page by page, the CSV export (fetched with the session, then saved), edit and delete.
+
+import { api, getToken } from '../api.js';
+import { h, icon, replace } from '../dom.js';
+import { count, dateOnly, money, segmentBadge } from '../components/format.js';
+import { confirmDialog } from '../components/dialog.js';
+import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
+import { toast } from '../components/toast.js';
+import { navigate } from '../router.js';
+import { segmentStyles, statusBadge, swatch } from './segments.js';
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const PER_PAGE = 25;
+
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  for (const c of children) if (c) el.append(c);
+  return el;
+}
+
+/** The member count per day as an area chart with entries and exits as bars beneath. */
+export function historyChart(days) {
+  const width = 720;
+  const height = 200;
+  const pad = { left: 44, right: 12, top: 12, bottom: 28 };
+  const max = Math.max(1, ...days.map((d) => d.customers_count));
+  const moves = Math.max(1, ...days.map((d) => Math.max(d.entered, d.exited)));
+  const x = (i) => pad.left + (days.length <= 1 ? 0 : (i * (width - pad.left - pad.right)) / (days.length - 1));
+  const y = (v) => pad.top + (height - pad.top - pad.bottom) * (1 - v / max);
+  const line = days.map((d, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(d.customers_count).toFixed(1)}`).join(' ');
+  const area = `${line} L${x(days.length - 1).toFixed(1)},${y(0)} L${x(0).toFixed(1)},${y(0)} Z`;
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'history-chart', role: 'img',
+    'aria-label': `Members per day, from ${count(days[0]?.customers_count, '0')} to ${count(days[days.length - 1]?.customers_count, '0')}` });
+  for (const v of [0, max / 2, max]) {
+    chart.append(svg('line', { x1: pad.left, x2: width - pad.right, y1: y(v), y2: y(v), class: 'grid-line' }));
+    const label = svg('text', { x: pad.left - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'axis-label' });
+    label.textContent = count(Math.round(v), '0');
+    chart.append(label);
+  }
+  const barWidth = Math.max(2, (width - pad.left - pad.right) / Math.max(1, days.length) / 3);
+  days.forEach((d, i) => {
+    const scale = (height - pad.top - pad.bottom) / 4 / moves;
+    if (d.entered) chart.append(svg('rect', { x: x(i) - barWidth, y: y(0) - d.entered * scale, width: barWidth, height: d.entered * scale, class: 'bar-entered' }));
+    if (d.exited) chart.append(svg('rect', { x: x(i), y: y(0) - d.exited * scale, width: barWidth, height: d.exited * scale, class: 'bar-exited' }));
+  });
+  chart.append(svg('path', { d: area, class: 'history-area' }), svg('path', { d: line, class: 'history-line' }));
+  for (const i of [0, Math.floor((days.length - 1) / 2), days.length - 1]) {
+    if (!days[i]) continue;
+    const label = svg('text', { x: x(i), y: height - 8, 'text-anchor': i === 0 ? 'start' : i === days.length - 1 ? 'end' : 'middle', class: 'axis-label' });
+    label.textContent = days[i].date;
+    chart.append(label);
+  }
+  return h('figure', { class: 'history-figure' }, chart,
+    h('figcaption', { class: 'legend' },
+      h('span', { class: 'swatch history-swatch' }), ' members ',
+      h('span', { class: 'swatch entered-swatch' }), ' entered ',
+      h('span', { class: 'swatch exited-swatch' }), ' exited'));
+}
+
+const WORDS = {
+  rfm_score: 'RFM score', clv_total: 'total spent', clv_predicted: 'predicted CLV', p_alive: 'probability active', purchase_count: 'purchases',
+};
+
+/** A filter document in words, one line per condition, nested for groups. */
+export function describe(filters) {
+  if (!filters || typeof filters !== 'object') return h('span', { text: String(filters) });
+  const items = [];
+  if ('property' in filters) {
+    const op = Object.keys(filters).find((k) => k !== 'property');
+    return h('span', {}, h('code', { text: filters.property }), ` ${String(op).replace('_', ' ')} ${JSON.stringify(filters[op])}`);
+  }
+  if ('event' in filters) {
+    const parts = [`did `, h('code', { text: filters.event }), ` at least ${filters.count_min ?? 1} time(s)`];
+    if (filters.within_days !== undefined) parts.push(` in the last ${filters.within_days} days`);
+    if (filters.count_max !== undefined) parts.push(`, at most ${filters.count_max}`);
+    if (filters.properties) parts.push(` where ${JSON.stringify(filters.properties)}`);
+    return h('span', {}, parts);
+  }
+  for (const [key, value] of Object.entries(filters)) {
+    if (key === 'all' || key === 'any') {
+      items.push(h('li', {}, h('strong', { text: key === 'all' ? 'All of' : 'Any of' }),
+        h('ul', {}, (value || []).map((v) => h('li', {}, describe(v))))));
+    } else if (key === 'not') {
+      items.push(h('li', {}, h('strong', { text: 'Not: ' }), describe(value)));
+    } else if (key.endsWith('_min') && WORDS[key.slice(0, -4)]) {
+      items.push(h('li', { text: `${WORDS[key.slice(0, -4)]} ≥ ${value}` }));
+    } else if (key.endsWith('_max') && WORDS[key.slice(0, -4)]) {
+      items.push(h('li', { text: `${WORDS[key.slice(0, -4)]} ≤ ${value}` }));
+    } else if (key === 'in_segment') {
+      items.push(h('li', {}, 'in segment ', h('a', { href: `#/segments/${value}`, text: `#${value}` })));
+    } else {
+      items.push(h('li', { text: `${key.replaceAll('_', ' ')}: ${[].concat(value).join(', ')}` }));
+    }
+  }
+  return items.length ? h('ul', { class: 'filter-words' }, items) : h('span', { class: 'muted', text: 'Every customer' });
+}
+
+export function render({ params }) {
+  segmentStyles();
+  const id = Number(params[0]);
+  const root = h('div', { class: 'page page-segment' }, loadingState());
+  let page = 1;
+
+  async function load() {
+    try {
+      const [segment, history] = await Promise.all([
+        api.get(`/v1/segments/${id}`, { query: { page, per_page: PER_PAGE } }),
+        api.get(`/v1/segments/${id}/history`, { query: { days: 30 } }),
+      ]);
+      replace(root, view(segment, history));
+      if (segment.status === 'building' && document.contains(root)) setTimeout(() => document.contains(root) && load(), 1000);
+    } catch (error) {
+      replace(root, errorState(error, load));
+    }
+  }
+
+  async function exportCSV(segment, button) {
+    button.disabled = true;
+    try {
+      const response = await fetch(`/v1/segments/${segment.id}/export.csv`, { headers: { Authorization: `Bearer ${getToken()}` } });
+      if (!response.ok) throw new Error(`Export failed (${response.status}).`);
+      const blob = await response.blob();
+      const link = h('a', { href: URL.createObjectURL(blob), download: `segment-${segment.id}.csv` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    } catch (error) {
+      toast(error.message, 'error');
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function view(segment, history) {
+    const exportButton = h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'export' } },
+      icon('download'), h('span', { text: 'Export CSV' }));
+    exportButton.addEventListener('click', () => exportCSV(segment, exportButton));
+    const actions = [exportButton];
+    if (!segment.system) {
+      actions.unshift(h('a', { class: 'button button-secondary', href: `#/segments/${segment.id}/edit` }, icon('edit'), h('span', { text: 'Edit' })));
+      actions.push(h('button', { type: 'button', class: 'button button-ghost-danger', dataset: { action: 'delete' }, onClick: async () => {
+        const ok = await confirmDialog({ title: 'Delete segment', message: `Delete “${segment.name}”? Its membership history goes with it.`, confirmLabel: 'Delete', danger: true });
+        if (!ok) return;
+        try {
+          await api.del(`/v1/segments/${segment.id}`);
+          toast('Segment deleted.', 'success');
+          navigate('/segments');
+        } catch (error) {
+          toast(error.message, 'error');
+        }
+      } }, icon('trash'), h('span', { text: 'Delete' })));
+    }
+    const lastPage = segment.meta?.last_page || 1;
+    const members = segment.customers.length
+      ? h('div', {},
+        tableWrap(h('table', { class: 'table segment-members' },
+          h('thead', {}, h('tr', {},
+            h('th', { scope: 'col', text: 'Customer' }), h('th', { scope: 'col', text: 'Email' }),
+            h('th', { scope: 'col', class: 'num', text: 'RFM' }), h('th', { scope: 'col', text: 'RFM segment' }),
+            h('th', { scope: 'col', class: 'num', text: 'Spent' }))),
+          h('tbody', {}, segment.customers.map((c) => h('tr', { dataset: { customerId: String(c.id) } },
+            h('td', { class: 'strong' }, h('a', { href: `#/customers/${c.id}`, text: c.name || c.email || `#${c.id}` })),
+            h('td', { text: c.email || '' }),
+            h('td', { class: 'num', text: c.rfm_score ?? '—' }),
+            h('td', {}, c.rfm_segment ? segmentBadge(c.rfm_segment) : null),
+            h('td', { class: 'num', text: money(c.clv_total) }))))), 'Members'),
+        h('div', { class: 'table-footer' },
+          h('span', { class: 'muted', text: `Page ${page} of ${lastPage} · ${count(segment.customers_count, '0')} members` }),
+          h('span', { class: 'pager' },
+            h('button', { type: 'button', class: 'button button-secondary button-small', disabled: page <= 1, 'aria-label': 'Previous page',
+              onClick: () => { page -= 1; load(); } }, icon('chevronLeft')),
+            h('button', { type: 'button', class: 'button button-secondary button-small', disabled: page >= lastPage, 'aria-label': 'Next page',
+              onClick: () => { page += 1; load(); } }, icon('chevronRight')))))
+      : emptyState({ title: segment.status === 'building' ? 'Building…' : 'No members right now', text: 'Members appear here as soon as customers match.' });
+
+    return h('div', { class: 'page-segment-view' },
+      h('a', { class: 'back-link', href: '#/segments' }, icon('arrowLeft', 'icon icon-small'), h('span', { text: 'Segments' })),
+      pageHeader({ title: segment.name, description: segment.description || '', actions }),
+      h('div', { class: 'segment-summary' },
+        swatch(segment.color),
+        h('span', { class: 'segment-total', dataset: { count: String(segment.customers_count) }, text: count(segment.customers_count, '0') }),
+        h('span', { class: 'muted', text: ' customers' }), ' ', statusBadge(segment),
+        segment.built_at ? h('span', { class: 'muted segment-built' }, ' · rebuilt ', dateOnly(segment.built_at)) : null),
+      h('div', { class: 'segment-grid' },
+        card({ title: 'Members per day', description: 'The last 30 days, from every recorded entry and exit.', body: [historyChart(history.data)], className: 'card-history' }),
+        card({ title: 'Definition', body: [describe(segment.filters)], className: 'card-definition' })),
+      card({ title: 'Members', body: [members], className: 'card-members' }));
+  }
+
+  load();
+  return root;
+}
