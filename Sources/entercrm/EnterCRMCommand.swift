@@ -11,7 +11,7 @@ struct EnterCRMCommand: ParsableCommand {
         commandName: "entercrm",
         abstract: "EnterCRM: the FastCGI worker pool, the job runner, migrations and demo data.",
         version: Configuration.version,
-        subcommands: [Serve.self, Jobs.self, Migrate.self, Seed.self]
+        subcommands: [Serve.self, Jobs.self, Migrate.self, Seed.self, BenchSegments.self]
     )
 }
 
@@ -123,5 +123,26 @@ struct Seed: ParsableCommand {
         Connection.initializeLibrary()
         let db = Connection(configuration: config.database)
         try Seeder.run(db, configuration: config) { print($0) }
+    }
+}
+
+struct BenchSegments: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-segments",
+        abstract: "make bench: time re-evaluating single customers against every segment of a workspace.")
+
+    @Option(help: "The workspace id.") var tenant: Int
+    @Option(help: "Customers to evaluate.") var samples: Int = 1000
+
+    func run() throws {
+        let config = try loadConfiguration()
+        Connection.initializeLibrary()
+        let db = Connection(configuration: config.database)
+        let (times, segments) = try SegmentBench.evaluationTimes(db, tenantID: tenant, samples: samples)
+        let sorted = times.sorted()
+        func pct(_ p: Double) -> String {
+            sorted.isEmpty ? "0" : String(format: "%.3f", sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))])
+        }
+        print("BENCH evaluate samples=\(sorted.count) segments=\(segments) p50=\(pct(0.5)) p95=\(pct(0.95)) p99=\(pct(0.99)) max=\(pct(1))")
     }
 }

@@ -78,7 +78,7 @@ enum SegmentStore {
     /// Re-evaluates up to `limit` dirty customers (any workspace) and clears their marks, in
     /// one transaction. Rows another runner holds are skipped. Returns how many were done.
     @discardableResult
-    static func processDirty(_ db: Connection, limit: Int = 500) throws -> Int {
+    static func processDirty(_ db: Connection, limit: Int = 200) throws -> Int {
         try db.transaction {
             let rows = try db.query("""
                 SELECT tenant_id, customer_id FROM segment_dirty LIMIT \(limit) FOR UPDATE SKIP LOCKED
@@ -97,6 +97,19 @@ enum SegmentStore {
     /// The workspace's segments in evaluation order: a segment comes after those it names
     /// with `in_segment`. Each level can be evaluated in one query.
     static func levels(_ db: Connection, _ tenant: Tenant) throws -> [[(id: Int, filter: SegmentFilter)]] {
+        // The parsed segments are cached per workspace while this stamp stays the same: any
+        // create, delete or change of filters (which bumps the version) changes it.
+        let stamp = try db.queryOne("""
+            SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(id), 0), ':', COALESCE(SUM(version), 0), ':', COALESCE(MAX(updated_at), '')) AS stamp
+            FROM segments WHERE tenant_id = \(tenant)
+            """)?.optionalString("stamp") ?? ""
+        if let cached = SegmentCache.shared.levels(tenant: tenant.id, stamp: stamp) { return cached }
+        let made = try loadLevels(db, tenant)
+        SegmentCache.shared.store(tenant: tenant.id, stamp: stamp, levels: made)
+        return made
+    }
+
+    private static func loadLevels(_ db: Connection, _ tenant: Tenant) throws -> [[(id: Int, filter: SegmentFilter)]] {
         var pending: [Int: SegmentFilter] = [:]
         for row in try db.query("SELECT id, filters FROM segments WHERE tenant_id = \(tenant) ORDER BY id") {
             pending[try row.int("id")] = filter(row)
@@ -353,5 +366,28 @@ enum SegmentStore {
             let id = try row.int("id")
             if filter(row).usesAnalytics, !created.contains(id) { try scheduleRebuild(db, tenant, segment: id) }
         }
+    }
+}
+
+/// Each workspace's parsed segments in evaluation order, shared by the threads of a process.
+final class SegmentCache: @unchecked Sendable {
+    // @unchecked: `entries` is only read and written while holding `lock`.
+    static let shared = SegmentCache()
+    typealias Levels = [[(id: Int, filter: SegmentFilter)]]
+    private let lock = NSLock()
+    private var entries: [Int: (stamp: String, levels: Levels)] = [:]
+
+    func levels(tenant: Int, stamp: String) -> Levels? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = entries[tenant], entry.stamp == stamp else { return nil }
+        return entry.levels
+    }
+
+    func store(tenant: Int, stamp: String, levels: Levels) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count > 10_000 { entries.removeAll() }
+        entries[tenant] = (stamp, levels)
     }
 }
