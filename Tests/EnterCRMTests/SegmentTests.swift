@@ -321,6 +321,11 @@ import Web
         let change = try #require(try client.db.queryOne("SELECT event FROM segment_changes WHERE segment_id = \(id) AND customer_id = \(customer)"))
         #expect(try change.string("event") == "segment_entered")
         #expect(client.send("GET", "/v1/customers/\(customer)", token: owner.token)["segments"] == ["Repeat buyers"])
+        let feed = client.send("GET", "/v1/segments/changes", token: owner.token, query: "customer_id=\(customer)")
+        #expect(feed["data"]?.arrayValue?.first?["event"] == "segment_entered")
+        #expect(feed["data"]?.arrayValue?.first?["segment_name"] == "Repeat buyers")
+        #expect(client.send("GET", "/v1/segments/changes", token: client.register().token, query: "customer_id=\(customer)")["data"] == [],
+                "another workspace sees nothing")
 
         // An update of the customer moves them too (a property condition).
         let pro = try #require(create(owner.token, "Pro plan", ["property": "plan", "equals": "pro"])["id"]?.intValue)

@@ -9,6 +9,7 @@ enum SegmentRoutes {
         routes.get("/v1/segments", .server, list)
         routes.post("/v1/segments", .server, create)
         routes.post("/v1/segments/preview", .server, preview)
+        routes.get("/v1/segments/changes", .server, changes)
         routes.get("/v1/segments/{id}", .server, show)
         routes.put("/v1/segments/{id}", .server, update)
         routes.patch("/v1/segments/{id}", .server, update)
@@ -296,6 +297,39 @@ enum SegmentRoutes {
             }
         }
         return .json(["segment_id": .int(id), "data": .array(data)])
+    }
+
+    /// Every entry and exit (`segment_entered`, `segment_exited`), newest first; by segment
+    /// (`segment_id`) and/or customer (`customer_id`). `after_id` reads oldest first from a
+    /// cursor, for automations that follow the feed.
+    @Sendable static func changes(_ c: Context) throws -> Response {
+        let q = c.request.query
+        var errors = ValidationErrors()
+        func positive(_ key: String) -> Int? {
+            guard let raw = q[key], !raw.isEmpty else { return nil }
+            guard let n = Int(raw), n >= 0 else { errors.add(key, "The \(key.replacingOccurrences(of: "_", with: " ")) must be a positive integer."); return nil }
+            return n
+        }
+        let segment = positive("segment_id"), customer = positive("customer_id"), after = positive("after_id")
+        let page = try Pagination(c.request, sortable: ["occurred_at"], defaultSort: "occurred_at")
+        try errors.check()
+        var conditions: [SQL] = ["x.tenant_id = \(c.tenant)"]
+        if let segment {
+            guard try SegmentStore.find(c.db, c.tenant, id: segment) != nil else { throw HTTPError.notFound("Segment not found.") }
+            conditions.append("x.segment_id = \(segment)")
+        }
+        if let customer { conditions.append("x.customer_id = \(customer)") }
+        if let after { conditions.append("x.id > \(after)") }
+        let whereClause = SQL.join(conditions, separator: " AND ")
+        let order: SQL = after != nil ? "x.id ASC" : "x.id DESC"
+        let rows = try c.db.query("""
+            SELECT x.id, x.event, x.segment_id, s.name AS segment_name, x.customer_id, x.occurred_at
+            FROM segment_changes x JOIN segments s ON s.id = x.segment_id
+            WHERE \(whereClause) ORDER BY \(order) LIMIT \(page.perPage + 1) OFFSET \(after != nil ? 0 : page.offset)
+            """)
+        let more = rows.count > page.perPage
+        let data = rows.prefix(page.perPage).map { $0.json(["id", "event", "segment_id", "segment_name", "customer_id", "occurred_at"]) }
+        return .json(["data": .array(Array(data)), "has_more": .bool(more)])
     }
 
     /// The members as CSV, read in pages along the primary key.

@@ -192,7 +192,14 @@ export function render({ params }) {
     const content = segments.length
       ? h('ul', { class: 'badge-list', 'aria-label': 'Segments' }, segments.map((name) => h('li', {}, segmentBadge(name))))
       : h('p', { class: 'muted', text: 'Not in any segment yet.' });
-    return card({ title: 'Segments', body: [content], className: 'card-segments' });
+    // The latest entries and exits, from the segments' records.
+    const changes = h('ul', { class: 'segment-changes', 'aria-label': 'Segment entries and exits' });
+    api.get('/v1/segments/changes', { query: { customer_id: c.id, per_page: 5 } }).then((feed) => {
+      replace(changes, (feed.data || []).map((x) => h('li', { dataset: { event: x.event } },
+        h('span', { class: 'muted', text: x.event === 'segment_entered' ? 'Entered ' : 'Left ' }),
+        h('a', { href: `#/segments/${x.segment_id}`, text: x.segment_name }), ' ', h('span', { class: 'muted' }, dateOnly(x.occurred_at)))));
+    }).catch(() => {});
+    return card({ title: 'Segments', body: [content, changes], className: 'card-segments' });
   }
 
   function detailsCard(c) {
