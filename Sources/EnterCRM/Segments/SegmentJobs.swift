@@ -16,7 +16,7 @@ enum SegmentJobs {
         registry.register(boundaries, maxAttempts: 3) { context in
             try SegmentStore.markBoundaryCrossings(context.db)
         }
-        registry.every(60, name: "segment-boundaries", kind: boundaries)
+        registry.every(30, name: "segment-boundaries", kind: boundaries)
         // Dirty customers are re-evaluated as soon as they appear: polled every 200 ms, and
         // at once again while there is more.
         registry.loop("segment-evaluator", interval: 0.2) { db in
