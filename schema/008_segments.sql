@@ -19,6 +19,9 @@ ALTER TABLE segment_members ADD KEY idx_segment_members_added (segment_id, added
 CREATE TABLE segment_dirty (
     tenant_id BIGINT UNSIGNED NOT NULL,
     customer_id BIGINT UNSIGNED NOT NULL,
+    -- What changed, as bits: 1 the profile (every segment is re-evaluated), 2 activity
+    -- (events: only the segments whose conditions tracking can change).
+    reasons TINYINT UNSIGNED NOT NULL DEFAULT 3,
     marked_at DATETIME(6) NOT NULL,
     PRIMARY KEY (tenant_id, customer_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

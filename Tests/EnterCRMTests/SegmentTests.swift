@@ -341,9 +341,15 @@ import Web
         let made = Date()
         while Date().timeIntervalSince(made) < 5, try !members(everyone).contains(newID) { Thread.sleep(forTimeInterval: 0.05) }
         #expect(try members(everyone).contains(newID))
+        // A customer made by tracking is evaluated against every segment, not only those
+        // that tracking can change.
+        let tracked = try #require(client.send("POST", "/v1/track/event", ["customer_email": "brand.new@example.com", "event": "signup"], key: k)["customer_id"]?.intValue)
+        let trackedAt = Date()
+        while Date().timeIntervalSince(trackedAt) < 5, try !members(everyone).contains(tracked) { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(try members(everyone).contains(tracked))
         // Erasing the customer takes them out, with their exit counted.
         #expect(client.send("DELETE", "/v1/customers/\(newID)", token: owner.token).status == 200)
-        #expect(client.send("GET", "/v1/segments/\(everyone)", token: owner.token)["customers_count"] == 1)
+        #expect(client.send("GET", "/v1/segments/\(everyone)", token: owner.token)["customers_count"] == 2)
     }
 
     /// "Seen within N days" ends by time alone: the boundary sweep finds the customer whose

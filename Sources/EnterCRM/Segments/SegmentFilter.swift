@@ -289,6 +289,19 @@ indirect enum SegmentFilter: Equatable {
         }
     }
 
+    /// Can tracking (an event, with the aggregates it updates) change this filter's truth?
+    /// Not when it reads only the profile, the RFM/CLV recompute's outputs or other segments
+    /// (those are followed through `in_segment` when the levels are built).
+    var readsActivity: Bool {
+        switch self {
+        case .all(let c), .any(let c): return c.contains { $0.readsActivity }
+        case .not(let c): return c.readsActivity
+        case .event, .lastSeenWithinDays, .inactiveDaysMin: return true
+        case .range(let field, _, _): return field == .clvTotal || field == .purchaseCount
+        default: return false
+        }
+    }
+
     /// A condition whose truth changes with time alone, not with the customer's data.
     enum Boundary: Hashable {
         case lastSeen(days: Int), created(days: Int), inactive(days: Int), event(name: String, days: Int)

@@ -61,17 +61,41 @@ enum SegmentStore {
 
     // MARK: Dirty customers
 
+    /// What changed about a customer: the profile (every segment is re-evaluated) or only
+    /// activity (the segments whose conditions tracking can change).
+    struct DirtyReason: OptionSet {
+        let rawValue: Int
+        static let profile = DirtyReason(rawValue: 1)
+        static let activity = DirtyReason(rawValue: 2)
+        static let all: DirtyReason = [.profile, .activity]
+    }
+
     /// Marks customers for re-evaluation; called inside the transaction of the write that
     /// changed them. Nothing when the workspace has no segment.
-    static func markDirty(_ db: Connection, _ tenant: Tenant, customers ids: [Int]) throws {
+    static func markDirty(_ db: Connection, _ tenant: Tenant, customers ids: [Int], reason: DirtyReason = .all) throws {
         let unique = Array(Set(ids)).sorted()
         guard !unique.isEmpty else { return }
         let rows: [SQL] = unique.map { "SELECT \(tenant) AS t, \($0) AS c" }
         try db.execute("""
-            INSERT INTO segment_dirty (tenant_id, customer_id, marked_at)
-            SELECT d.t, d.c, UTC_TIMESTAMP(6) FROM (\(SQL.join(rows, separator: " UNION ALL "))) d
+            INSERT INTO segment_dirty (tenant_id, customer_id, reasons, marked_at)
+            SELECT d.t, d.c, \(reason.rawValue), UTC_TIMESTAMP(6) FROM (\(SQL.join(rows, separator: " UNION ALL "))) d
             WHERE EXISTS (SELECT 1 FROM segments s WHERE s.tenant_id = \(tenant))
-            ON DUPLICATE KEY UPDATE marked_at = VALUES(marked_at)
+            ON DUPLICATE KEY UPDATE reasons = reasons | VALUES(reasons), marked_at = VALUES(marked_at)
+            """)
+    }
+
+    /// Marks customers after tracking (`events`: how many of this write's events each got),
+    /// in the tracking transaction: activity only, unless the customer has no events but
+    /// these (new, made by this very event), when every segment must look at them.
+    static func markTracked(_ db: Connection, _ tenant: Tenant, events: [Int: Int]) throws {
+        guard !events.isEmpty else { return }
+        let rows: [SQL] = events.sorted { $0.key < $1.key }.map { "SELECT \($0.key) AS c, \($0.value) AS n" }
+        try db.execute("""
+            INSERT INTO segment_dirty (tenant_id, customer_id, reasons, marked_at)
+            SELECT c.tenant_id, c.id, IF(c.events_count <= d.n, \(DirtyReason.all.rawValue), \(DirtyReason.activity.rawValue)), UTC_TIMESTAMP(6)
+            FROM (\(SQL.join(rows, separator: " UNION ALL "))) d JOIN customers c ON c.id = d.c AND c.tenant_id = \(tenant)
+            WHERE EXISTS (SELECT 1 FROM segments s WHERE s.tenant_id = \(tenant))
+            ON DUPLICATE KEY UPDATE reasons = reasons | VALUES(reasons), marked_at = VALUES(marked_at)
             """)
     }
 
@@ -81,24 +105,38 @@ enum SegmentStore {
     static func processDirty(_ db: Connection, limit: Int = 200) throws -> Int {
         try db.transaction {
             let rows = try db.query("""
-                SELECT tenant_id, customer_id FROM segment_dirty LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                SELECT tenant_id, customer_id, reasons FROM segment_dirty LIMIT \(limit) FOR UPDATE SKIP LOCKED
                 """)
             guard !rows.isEmpty else { return 0 }
-            var byTenant: [Int: [Int]] = [:]
-            for row in rows { byTenant[try row.int("tenant_id"), default: []].append(try row.int("customer_id")) }
-            for (tenantID, ids) in byTenant.sorted(by: { $0.key < $1.key }) {
-                try evaluate(db, Tenant(id: tenantID), customers: ids)
-                try db.execute("DELETE FROM segment_dirty WHERE tenant_id = \(tenantID) AND customer_id IN (\(list: ids))")
+            var byTenant: [Int: [(Int, DirtyReason)]] = [:]
+            for row in rows {
+                byTenant[try row.int("tenant_id"), default: []].append((try row.int("customer_id"), DirtyReason(rawValue: try row.int("reasons"))))
+            }
+            for (tenantID, marks) in byTenant.sorted(by: { $0.key < $1.key }) {
+                let activityOnly = marks.filter { !$0.1.contains(.profile) }.map(\.0)
+                let everything = marks.filter { $0.1.contains(.profile) }.map(\.0)
+                try evaluate(db, Tenant(id: tenantID), customers: everything)
+                try evaluate(db, Tenant(id: tenantID), customers: activityOnly, activityOnly: true)
+                try db.execute("DELETE FROM segment_dirty WHERE tenant_id = \(tenantID) AND customer_id IN (\(list: marks.map(\.0)))")
             }
             return rows.count
         }
     }
 
+    /// A segment ready for evaluation: its compiled test, and whether tracking can change it
+    /// (itself, or through a segment it names with `in_segment`).
+    struct Compiled {
+        let id: Int
+        let filter: SegmentFilter
+        let test: SQL
+        let readsActivity: Bool
+    }
+
     /// The workspace's segments in evaluation order: a segment comes after those it names
-    /// with `in_segment`. Each level can be evaluated in one query.
-    static func levels(_ db: Connection, _ tenant: Tenant) throws -> [[(id: Int, filter: SegmentFilter)]] {
-        // The parsed segments are cached per workspace while this stamp stays the same: any
-        // create, delete or change of filters (which bumps the version) changes it.
+    /// with `in_segment`. Each level can be evaluated in one query. Cached per workspace
+    /// while this stamp stays the same: any create, delete or change of filters (which bumps
+    /// the version) changes it.
+    static func levels(_ db: Connection, _ tenant: Tenant) throws -> [[Compiled]] {
         let stamp = try db.queryOne("""
             SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(id), 0), ':', COALESCE(SUM(version), 0), ':', COALESCE(MAX(updated_at), '')) AS stamp
             FROM segments WHERE tenant_id = \(tenant)
@@ -109,34 +147,40 @@ enum SegmentStore {
         return made
     }
 
-    private static func loadLevels(_ db: Connection, _ tenant: Tenant) throws -> [[(id: Int, filter: SegmentFilter)]] {
+    private static func loadLevels(_ db: Connection, _ tenant: Tenant) throws -> [[Compiled]] {
         var pending: [Int: SegmentFilter] = [:]
         for row in try db.query("SELECT id, filters FROM segments WHERE tenant_id = \(tenant) ORDER BY id") {
             pending[try row.int("id")] = filter(row)
         }
-        var done = Set<Int>(), levels: [[(id: Int, filter: SegmentFilter)]] = []
+        var done = Set<Int>(), levels: [[Compiled]] = [], activity: [Int: Bool] = [:]
         while !pending.isEmpty {
             let ready = pending.filter { $0.value.referencedSegments.allSatisfy { done.contains($0) || pending[$0] == nil } }
                 .sorted { $0.key < $1.key }
             // A cycle (refused on save) or a dangling id: evaluate the rest as one level.
             let level = ready.isEmpty ? pending.sorted { $0.key < $1.key } : ready
-            levels.append(level.map { (id: $0.key, filter: $0.value) })
+            levels.append(level.map { id, filter in
+                let reads = filter.readsActivity || filter.referencedSegments.contains { activity[$0] ?? true }
+                activity[id] = reads
+                return Compiled(id: id, filter: filter, test: "IF(COALESCE(\(filter.sql), 0), \(id), NULL)", readsActivity: reads)
+            })
             for (id, _) in level { pending[id] = nil; done.insert(id) }
         }
         return levels
     }
 
-    /// Evaluates every segment of the workspace for `ids` and applies the difference to the
-    /// stored membership: one query per level (one row per customer, the matching segment
-    /// ids joined), one read of the current memberships, then inserts, deletes and changes.
-    static func evaluate(_ db: Connection, _ tenant: Tenant, customers ids: [Int]) throws {
+    /// Evaluates the workspace's segments for `ids` (with `activityOnly`, only those that
+    /// tracking can change) and applies the difference to the stored membership: one query
+    /// per level (one row per customer, the matching segment ids joined), one read of the
+    /// current memberships, then inserts, deletes and changes.
+    static func evaluate(_ db: Connection, _ tenant: Tenant, customers ids: [Int], activityOnly: Bool = false) throws {
         let customers = Array(Set(ids)).sorted()
         guard !customers.isEmpty else { return }
-        for level in try levels(db, tenant) {
-            let tests: [SQL] = level.map { "IF(COALESCE(\($0.filter.sql), 0), \($0.id), NULL)" }
+        for all in try levels(db, tenant) {
+            let level = activityOnly ? all.filter(\.readsActivity) : all
+            guard !level.isEmpty else { continue }
             var matched = Set<[Int]>()
             for row in try db.query("""
-                SELECT c.id, CONCAT_WS(',', \(SQL.join(tests, separator: ", "))) AS hits
+                SELECT c.id, CONCAT_WS(',', \(SQL.join(level.map(\.test), separator: ", "))) AS hits
                 FROM customers c WHERE c.tenant_id = \(tenant) AND c.id IN (\(list: customers))
                 """) {
                 let customer = try row.int("id")
@@ -373,7 +417,7 @@ enum SegmentStore {
 final class SegmentCache: @unchecked Sendable {
     // @unchecked: `entries` is only read and written while holding `lock`.
     static let shared = SegmentCache()
-    typealias Levels = [[(id: Int, filter: SegmentFilter)]]
+    typealias Levels = [[SegmentStore.Compiled]]
     private let lock = NSLock()
     private var entries: [Int: (stamp: String, levels: Levels)] = [:]
 

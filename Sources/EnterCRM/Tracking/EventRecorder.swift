@@ -139,7 +139,9 @@ enum EventRecorder {
             }
         }
         // 6. Their segment memberships are re-evaluated after the commit, by the evaluator.
-        try SegmentStore.markDirty(db, tenant, customers: fresh.compactMap { customerOf[$0] })
+        var tracked: [Int: Int] = [:]
+        for i in fresh { if let id = customerOf[i] { tracked[id, default: 0] += 1 } }
+        try SegmentStore.markTracked(db, tenant, events: tracked)
         for i in fresh {
             results[i] = Result(eventID: events[i].publicID, customerID: customerOf[i], duplicate: false)
         }
