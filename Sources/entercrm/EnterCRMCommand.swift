@@ -133,16 +133,17 @@ struct BenchSegments: ParsableCommand {
 
     @Option(help: "The workspace id.") var tenant: Int
     @Option(help: "Customers to evaluate.") var samples: Int = 1000
+    @Flag(help: "Evaluate as after an event: only the segments tracking can change.") var afterEvent = false
 
     func run() throws {
         let config = try loadConfiguration()
         Connection.initializeLibrary()
         let db = Connection(configuration: config.database)
-        let (times, segments) = try SegmentBench.evaluationTimes(db, tenantID: tenant, samples: samples)
+        let (times, segments) = try SegmentBench.evaluationTimes(db, tenantID: tenant, samples: samples, afterEvent: afterEvent)
         let sorted = times.sorted()
         func pct(_ p: Double) -> String {
             sorted.isEmpty ? "0" : String(format: "%.3f", sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))])
         }
-        print("BENCH evaluate samples=\(sorted.count) segments=\(segments) p50=\(pct(0.5)) p95=\(pct(0.95)) p99=\(pct(0.99)) max=\(pct(1))")
+        print("BENCH evaluate\(afterEvent ? "-after-event" : "") samples=\(sorted.count) segments=\(segments) p50=\(pct(0.5)) p95=\(pct(0.95)) p99=\(pct(0.99)) max=\(pct(1))")
     }
 }
