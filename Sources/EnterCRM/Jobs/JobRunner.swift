@@ -173,17 +173,21 @@ public final class JobRunner: Sendable {
                 Connection.initializeThread()
                 let db = Connection(configuration: database)
                 while !stop.isSet {
-                    var busy = false
+                    var busy = false, failed = false
                     do {
                         busy = try loop.handler(db)
                     } catch let error as MariaDBError where error.isConnectionLost {
+                        failed = true
                         Log.warning("jobs: \(loop.name): database unavailable (\(error.code)); retrying")
                     } catch {
+                        failed = true
                         Log.error("jobs: \(loop.name): \(error)")
                     }
                     if busy { continue }
+                    // After a failure, at most one attempt (and one log line) a second.
+                    let pause = failed ? max(loop.interval, 1) : loop.interval
                     var waited = 0.0
-                    while waited < loop.interval, !stop.isSet {
+                    while waited < pause, !stop.isSet {
                         usleep(50_000)
                         waited += 0.05
                     }
