@@ -201,24 +201,29 @@ enum SegmentStore {
     }
 
     /// Writes entries and exits ([segment, customer] pairs), their records and the counts.
+    /// Row by row (entries and exits are rare beside evaluations): only a row this call
+    /// really inserted or deleted is recorded and counted, so a rebuild or another runner
+    /// moving the same customer at the same time never counts it twice.
     static func apply(_ db: Connection, _ tenant: Tenant, entered: [[Int]], exited: [[Int]]) throws {
         var delta: [Int: Int] = [:]
-        if !entered.isEmpty {
-            let rows: [SQL] = entered.map { "(\($0[0]), \($0[1]), \(tenant), UTC_TIMESTAMP(6))" }
-            try db.execute("""
-                INSERT IGNORE INTO segment_members (segment_id, customer_id, tenant_id, added_at) VALUES \(SQL.join(rows, separator: ", "))
-                """)
-            for pair in entered { delta[pair[0], default: 0] += 1 }
+        var changes: [SQL] = []
+        for pair in entered {
+            let inserted = try db.execute("""
+                INSERT IGNORE INTO segment_members (segment_id, customer_id, tenant_id, added_at)
+                VALUES (\(pair[0]), \(pair[1]), \(tenant), UTC_TIMESTAMP(6))
+                """).affectedRows
+            guard inserted > 0 else { continue }
+            delta[pair[0], default: 0] += 1
+            changes.append("(\(tenant), \(pair[0]), \(pair[1]), 'segment_entered', UTC_TIMESTAMP(6))")
         }
-        if !exited.isEmpty {
-            let pairs: [SQL] = exited.map { "(\($0[0]), \($0[1]))" }
-            try db.execute("""
-                DELETE FROM segment_members WHERE (segment_id, customer_id) IN (\(SQL.join(pairs, separator: ", ")))
-                """)
-            for pair in exited { delta[pair[0], default: 0] -= 1 }
+        for pair in exited {
+            let deleted = try db.execute("""
+                DELETE FROM segment_members WHERE segment_id = \(pair[0]) AND customer_id = \(pair[1])
+                """).affectedRows
+            guard deleted > 0 else { continue }
+            delta[pair[0], default: 0] -= 1
+            changes.append("(\(tenant), \(pair[0]), \(pair[1]), 'segment_exited', UTC_TIMESTAMP(6))")
         }
-        let changes: [SQL] = entered.map { "(\(tenant), \($0[0]), \($0[1]), 'segment_entered', UTC_TIMESTAMP(6))" }
-            + exited.map { "(\(tenant), \($0[0]), \($0[1]), 'segment_exited', UTC_TIMESTAMP(6))" }
         if !changes.isEmpty {
             try db.execute("""
                 INSERT INTO segment_changes (tenant_id, segment_id, customer_id, event, occurred_at) VALUES \(SQL.join(changes, separator: ", "))
