@@ -88,8 +88,22 @@ struct AutomationEngine {
         while Date().timeIntervalSince(started) < budget {
             let claimed = try claim(db, tenant: tenant)
             if claimed.isEmpty { break }
-            for (id, automationID) in claimed {
-                if cache[automationID] == nil, let loaded = try Self.load(db, automationID) { cache[automationID] = loaded }
+            for (_, automationID) in claimed where cache[automationID] == nil {
+                if let loaded = try Self.load(db, automationID) { cache[automationID] = loaded }
+            }
+            // Steps inside the database, of the whole batch, in one transaction (each step
+            // behind a savepoint); steps that send something, one enrolment at a time after.
+            var external: [Int] = []
+            try db.transaction {
+                external = []
+                for (id, automationID) in claimed {
+                    guard let automation = cache[automationID] else { continue }
+                    let (n, pending) = try advance(db, automation, enrolmentID: id, grouped: true)
+                    steps += n
+                    if pending { external.append(id) }
+                }
+            }
+            for (id, automationID) in claimed where external.contains(id) {
                 guard let automation = cache[automationID] else { continue }
                 steps += try advance(db, automation, enrolmentID: id)
             }
@@ -126,29 +140,43 @@ struct AutomationEngine {
 
     /// Takes the steps of one claimed enrolment until it waits, ends or fails.
     func advance(_ db: Connection, _ automation: Loaded, enrolmentID: Int) throws -> Int {
+        try advance(db, automation, enrolmentID: enrolmentID, grouped: false).steps
+    }
+
+    /// `grouped`: inside the caller's transaction, stopping before a step that sends (it
+    /// needs commits of its own); `pending` then says that such a step is next.
+    func advance(_ db: Connection, _ automation: Loaded, enrolmentID: Int, grouped: Bool) throws -> (steps: Int, pending: Bool) {
         var steps = 0
+        var pending = false
         defer {
-            _ = try? db.execute("""
-                UPDATE automation_enrolments SET locked_by = NULL, locked_until = NULL WHERE id = \(enrolmentID) AND locked_by = \(owner)
-                """)
+            if !pending {
+                _ = try? db.execute("""
+                    UPDATE automation_enrolments SET locked_by = NULL, locked_until = NULL WHERE id = \(enrolmentID) AND locked_by = \(owner)
+                    """)
+            }
         }
         for _ in 0..<100 {
             guard let e = try db.queryOne("""
                 SELECT id, customer_id, current_node, state, step_seq, attempts, context, next_run_at
                 FROM automation_enrolments WHERE id = \(enrolmentID)
-                """) else { return steps }
+                """) else { return (steps, false) }
             let state = try e.string("state")
             guard state == "active" || state == "waiting", automation.isActive,
-                  (e.optionalDate("next_run_at") ?? .distantFuture) <= due else { return steps }
+                  (e.optionalDate("next_run_at") ?? .distantFuture) <= due else { return (steps, false) }
             let seq = try e.int("step_seq")
             let nodeID = e.optionalString("current_node") ?? ""
             guard let node = automation.design.byID[nodeID] else {
                 try record(db, automation, enrolmentID, seq: seq, nodeID: nodeID, nodeType: "removed",
                            .exit("the node is no longer in the flow"), outcome: "ended")
-                return steps + 1
+                return (steps + 1, false)
             }
             let context = (try? JSONParser.parse(e.optionalString("context") ?? "{}")) ?? [:]
             let customerID = try e.int("customer_id")
+            if grouped, node.type == .action, node.action?.isExternal ?? false {
+                pending = true
+                return (steps, true)
+            }
+            if grouped { try db.execute("SAVEPOINT automation_step") }
             do {
                 var internalAction: (() throws -> (String?, JSON))?
                 let move: Move
@@ -194,18 +222,27 @@ struct AutomationEngine {
                            move, context: context, perform: internalAction)
                 steps += 1
                 if case .next(let target, _) = move, target != nil { continue }
-                return steps
+                return (steps, false)
             } catch is Stale {
-                return steps
+                if grouped { try db.execute("ROLLBACK TO SAVEPOINT automation_step") }
+                return (steps, false)
             } catch AutomationError.simulatedCrash {
                 throw AutomationError.simulatedCrash
+            } catch let error as MariaDBError {
+                // The database's own failures (a deadlock, a lost connection) end the batch;
+                // its transaction is rolled back and the steps are taken again.
+                throw error
             } catch {
-                if db.inTransaction { throw error }
+                if grouped {
+                    try db.execute("ROLLBACK TO SAVEPOINT automation_step")
+                } else if db.inTransaction {
+                    throw error
+                }
                 try retry(db, automation, enrolmentID, seq: seq, node: node, error: String(describing: error))
-                return steps
+                return (steps, false)
             }
         }
-        return steps
+        return (steps, false)
     }
 
     /// Records a step and moves the enrolment on, in one transaction with the action.
