@@ -91,10 +91,10 @@ struct AutomationActions {
     }
 
     private func lockedCustomer() throws -> Row {
-        guard try db.queryOne("SELECT id FROM customers WHERE tenant_id = \(tenant) AND id = \(customerID) FOR UPDATE") != nil else {
+        guard let row = try db.queryOne("SELECT \(CustomerJSON.columns) FROM customers c WHERE c.tenant_id = \(tenant) AND c.id = \(customerID) FOR UPDATE") else {
             throw AutomationError.action("the customer no longer exists")
         }
-        return try customer()
+        return row
     }
 
     private func saveProperties(_ properties: JSONObject) throws {

@@ -102,6 +102,12 @@ struct AutomationEngine {
                     steps += n
                     if pending { external.append(id) }
                 }
+                let done = claimed.map(\.0).filter { !external.contains($0) }
+                if !done.isEmpty {
+                    try db.execute("""
+                        UPDATE automation_enrolments SET locked_by = NULL, locked_until = NULL WHERE id IN (\(list: done)) AND locked_by = \(owner)
+                        """)
+                }
             }
             for (id, automationID) in claimed where external.contains(id) {
                 guard let automation = cache[automationID] else { continue }
@@ -142,41 +148,40 @@ struct AutomationEngine {
     func advance(_ db: Connection, _ automation: Loaded, enrolmentID: Int) throws -> Int {
         try advance(db, automation, enrolmentID: enrolmentID, grouped: false).steps
     }
-
     /// `grouped`: inside the caller's transaction, stopping before a step that sends (it
-    /// needs commits of its own); `pending` then says that such a step is next.
+    /// needs commits of its own); `pending` then says that such a step is next. The caller
+    /// of a grouped run releases the lease.
     func advance(_ db: Connection, _ automation: Loaded, enrolmentID: Int, grouped: Bool) throws -> (steps: Int, pending: Bool) {
-        var steps = 0
-        var pending = false
         defer {
-            if !pending {
+            if !grouped {
                 _ = try? db.execute("""
                     UPDATE automation_enrolments SET locked_by = NULL, locked_until = NULL WHERE id = \(enrolmentID) AND locked_by = \(owner)
                     """)
             }
         }
+        guard let e = try db.queryOne("""
+            SELECT id, customer_id, current_node, state, step_seq, context, next_run_at FROM automation_enrolments WHERE id = \(enrolmentID)
+            """) else { return (0, false) }
+        var state = try e.string("state")
+        guard state == "active" || state == "waiting", automation.isActive,
+              (e.optionalDate("next_run_at") ?? .distantFuture) <= due else { return (0, false) }
+        // Carried from step to step: each step is recorded only against this sequence, so
+        // what is read once stays true while the lease is held (or the step is Stale).
+        var seq = try e.int("step_seq")
+        var nodeID = e.optionalString("current_node") ?? ""
+        var context = (try? JSONParser.parse(e.optionalString("context") ?? "{}")) ?? [:]
+        let customerID = try e.int("customer_id")
+        var steps = 0
         for _ in 0..<100 {
-            guard let e = try db.queryOne("""
-                SELECT id, customer_id, current_node, state, step_seq, attempts, context, next_run_at
-                FROM automation_enrolments WHERE id = \(enrolmentID)
-                """) else { return (steps, false) }
-            let state = try e.string("state")
-            guard state == "active" || state == "waiting", automation.isActive,
-                  (e.optionalDate("next_run_at") ?? .distantFuture) <= due else { return (steps, false) }
-            let seq = try e.int("step_seq")
-            let nodeID = e.optionalString("current_node") ?? ""
             guard let node = automation.design.byID[nodeID] else {
-                try record(db, automation, enrolmentID, seq: seq, nodeID: nodeID, nodeType: "removed",
-                           .exit("the node is no longer in the flow"), outcome: "ended")
+                _ = try record(db, automation, enrolmentID, seq: seq, nodeID: nodeID, nodeType: "removed",
+                               .exit("the node is no longer in the flow"), outcome: "ended")
                 return (steps + 1, false)
             }
-            let context = (try? JSONParser.parse(e.optionalString("context") ?? "{}")) ?? [:]
-            let customerID = try e.int("customer_id")
-            if grouped, node.type == .action, node.action?.isExternal ?? false {
-                pending = true
-                return (steps, true)
-            }
-            if grouped { try db.execute("SAVEPOINT automation_step") }
+            let external = node.type == .action && (node.action?.isExternal ?? false)
+            if grouped, external { return (steps, true) }
+            let savepoint = grouped && node.type == .action
+            if savepoint { try db.execute("SAVEPOINT automation_step") }
             do {
                 var internalAction: (() throws -> (String?, JSON))?
                 let move: Move
@@ -196,8 +201,7 @@ struct AutomationEngine {
                     move = .next(automation.design.next(node.id, handle: yes ? "yes" : "no"), yes ? "yes" : "no")
                 case .split:
                     let percent = node.data["percent_a"]?.doubleValue ?? 50
-                    let bucket = Self.bucket("\(enrolmentID):\(node.id)")
-                    let branch = bucket < percent ? "a" : "b"
+                    let branch = Self.bucket("\(enrolmentID):\(node.id)") < percent ? "a" : "b"
                     move = .next(automation.design.next(node.id, handle: branch), branch)
                 case .exit:
                     move = .exit(nil)
@@ -218,13 +222,15 @@ struct AutomationEngine {
                         move = .next(automation.design.next(node.id), nil)
                     }
                 }
-                try record(db, automation, enrolmentID, seq: seq, nodeID: node.id, nodeType: node.action?.rawValue ?? node.type.rawValue,
-                           move, context: context, perform: internalAction)
+                context = try record(db, automation, enrolmentID, seq: seq, nodeID: node.id, nodeType: node.action?.rawValue ?? node.type.rawValue,
+                                     move, context: context, perform: internalAction)
                 steps += 1
-                if case .next(let target, _) = move, target != nil { continue }
-                return (steps, false)
+                seq += 1
+                guard case .next(let target?, _) = move else { return (steps, false) }
+                nodeID = target
+                state = "active"
             } catch is Stale {
-                if grouped { try db.execute("ROLLBACK TO SAVEPOINT automation_step") }
+                if savepoint { try db.execute("ROLLBACK TO SAVEPOINT automation_step") }
                 return (steps, false)
             } catch AutomationError.simulatedCrash {
                 throw AutomationError.simulatedCrash
@@ -233,7 +239,7 @@ struct AutomationEngine {
                 // its transaction is rolled back and the steps are taken again.
                 throw error
             } catch {
-                if grouped {
+                if savepoint {
                     try db.execute("ROLLBACK TO SAVEPOINT automation_step")
                 } else if db.inTransaction {
                     throw error
@@ -247,7 +253,7 @@ struct AutomationEngine {
 
     /// Records a step and moves the enrolment on, in one transaction with the action.
     private func record(_ db: Connection, _ automation: Loaded, _ enrolmentID: Int, seq: Int, nodeID: String, nodeType: String,
-                        _ move: Move, context: JSON? = nil, outcome: String? = nil, perform: (() throws -> (String?, JSON))? = nil) throws {
+                        _ move: Move, context: JSON? = nil, outcome: String? = nil, perform: (() throws -> (String?, JSON))? = nil) throws -> JSON {
         try db.transaction {
             var detail: String?
             var context = context
@@ -289,6 +295,7 @@ struct AutomationEngine {
                 VALUES (\(automation.tenant), \(automation.id), \(enrolmentID), \(seq), \(nodeID), \(nodeType), \(line),
                         \(detail.map { String($0.prefix(1000)) }), \(now))
                 """)
+            return context ?? [:]
         }
     }
 
