@@ -343,3 +343,73 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
         #expect(AutomationDelivery.signature(secret: "k", timestamp: 1, body: Array("{}".utf8)).hasPrefix("sha256="))
     }
 }
+
+@Suite struct AutomationTriggerTests {
+    /// A deal moved to a stage enrols the customer whose email the entry holds.
+    @Test func crmStageChangeAndReentryAfterCompletion() throws {
+        let w = try AutomationWorkspace()
+        let key = w.send("POST", "/v1/api-keys", ["name": "crm"])["key"]!.stringValue!
+        let entity = w.client.send("POST", "/api/brands/\(w.tenant.id)/crm/entities", ["name": "Leads", "slug": "leads", "preset": "leads"],
+                                   headers: ["ef-access-key": key])
+        let pipeline = entity["pipelines"]!.arrayValue![0]
+        let stages = pipeline["stages"]!.arrayValue!.map { $0["id"]!.intValue! }
+        let id = w.automation("Qualified", trigger: "crm_entry_stage_changed", config: ["entity": "leads", "stage": .int(stages[2])], nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "add_tag", "tag": "qualified"]),
+        ], edges: [edge("1", "2")], reentry: "after_completion")
+        let email = TestDatabase.unique("lead") + "@example.com"
+        let customer = w.customer(email)
+        let made = w.client.send("POST", "/api/brands/\(w.tenant.id)/crm/entities/\(entity["id"]!.intValue!)/entries",
+                                 ["title": "Lead", "pipeline_id": pipeline["id"]!, "stage_id": .int(stages[0]), "values": ["email": .string(email)]],
+                                 headers: ["ef-access-key": key])
+        #expect(made.status == 201, "\(made.body)")
+        let uid = made["id"]!.stringValue!
+        let now = Date()
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0) == 0, "created, not moved to the stage")
+        func move(_ stage: Int) {
+            let r = w.client.send("PUT", "/api/brands/\(w.tenant.id)/crm/entries/\(uid)", ["stage_id": .int(stage)], headers: ["ef-access-key": key])
+            #expect(r.status == 200, "\(r.body)")
+        }
+        move(stages[1])
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0) == 0, "another stage")
+        move(stages[2])
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0) == 1)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        // Completed: the policy lets the customer in again on the next move to the stage.
+        move(stages[1])
+        move(stages[2])
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0) == 1)
+        let rows = try w.enrolments(id)
+        #expect(rows.count == 2)
+        #expect(try rows.map { try $0.int("customer_id") } == [customer, customer])
+        #expect(try rows.last?.string("context").contains(uid) == true)
+    }
+
+    /// Birthdays: the scan enrols customers whose date property falls `days` from today.
+    @Test func dateProperty() throws {
+        let w = try AutomationWorkspace()
+        _ = w.automation("Birthday", trigger: "date_property", config: ["property": "birthday", "days": -3], nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "send_email", "subject": "Your birthday is coming", "body": "A gift awaits."]),
+        ], edges: [edge("1", "2")])
+        let now = RFC3339.parse("2026-06-10T09:00:00Z")!
+        let soon = w.customer(TestDatabase.unique("bday") + "@example.com")
+        let later = w.customer(TestDatabase.unique("later") + "@example.com")
+        try w.db.execute("UPDATE customers SET properties = '{\"birthday\":\"1990-06-13\"}' WHERE id = \(soon)")
+        try w.db.execute("UPDATE customers SET properties = '{\"birthday\":\"1990-07-01\"}' WHERE id = \(later)")
+        #expect(try AutomationTriggers.scan(w.db, tenant: w.tenant, now: now) == 1)
+        #expect(try AutomationTriggers.scan(w.db, tenant: w.tenant, now: now) == 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        #expect(w.mails().count == 1)
+    }
+
+    func object(_ json: JSON) -> JSONObject { json.objectValue ?? JSONObject() }
+
+    @Test func delayUntilAWeekdayInATimeZone() {
+        // Wednesday 2026-06-10 09:00 UTC; Monday 08:00 in Berlin (UTC+2 in summer) is 06:00 UTC.
+        let now = RFC3339.parse("2026-06-10T09:00:00Z")!
+        let until = AutomationDesign.delayUntil(object(["until_weekday": 1, "until_hour": 8, "timezone": "Europe/Berlin"]), from: now)
+        #expect(RFC3339.format(until) == "2026-06-15T06:00:00Z")
+        #expect(AutomationDesign.delayUntil(object(["amount": 90, "unit": "minutes"]), from: now) == now.addingTimeInterval(5400))
+        #expect(AutomationDesign.delayProblem(object(["amount": 0])) != nil)
+        #expect(AutomationDesign.actionKind(type: "action", data: object(["label": "Send Email", "email_template": "win-back-1"])) == .send_email)
+    }
+}
