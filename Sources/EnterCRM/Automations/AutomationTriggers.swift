@@ -56,12 +56,12 @@ enum AutomationTriggers {
         let triggerNode: String
     }
 
-    static func active(_ db: Connection, types: [String], tenant: Tenant?, lock: Bool = false) throws -> [Active] {
-        let scope: SQL = tenant.map { " AND tenant_id = \($0)" } ?? ""
-        let forUpdate: SQL = lock ? " FOR UPDATE SKIP LOCKED" : ""
+    static func active(_ db: Connection, types: [String], tenant: Tenant?, id: Int? = nil) throws -> [Active] {
+        var scope: SQL = tenant.map { " AND tenant_id = \($0)" } ?? ""
+        if let id { scope = scope + " AND id = \(id)" }
         return try db.query("""
             SELECT id, tenant_id, trigger_type, trigger_config, reentry, design FROM automations
-            WHERE is_active = 1 AND trigger_type IN (\(list: types))\(scope) ORDER BY id\(forUpdate)
+            WHERE is_active = 1 AND trigger_type IN (\(list: types))\(scope) ORDER BY id
             """).compactMap { row in
             guard let trigger = AutomationDesign.stored(try row.string("design")).trigger else { return nil }
             return Active(id: try row.int("id"), tenant: Tenant(id: try row.int("tenant_id")), type: try row.string("trigger_type"),
@@ -85,7 +85,7 @@ enum AutomationTriggers {
         for id in ids {
             try db.transaction {
                 guard let row = try db.queryOne("SELECT trigger_cursor FROM automations WHERE id = \(id) AND is_active = 1 FOR UPDATE SKIP LOCKED"),
-                      let a = try active(db, types: types, tenant: nil).first(where: { $0.id == id }) else { return }
+                      let a = try active(db, types: types, tenant: nil, id: id).first else { return }
                 let cursor = try row.int("trigger_cursor")
                 var last = cursor
                 switch a.type {
