@@ -48,6 +48,7 @@ CREATE TABLE automation_enrolments (
     updated_at DATETIME(6) NOT NULL,
     UNIQUE KEY uq_enrolment (automation_id, customer_id, cycle),
     KEY idx_enrolments_due (state, next_run_at),
+    KEY idx_enrolments_tenant_due (tenant_id, state, next_run_at),
     KEY idx_enrolments_automation (tenant_id, automation_id, state, current_node),
     KEY idx_enrolments_customer (tenant_id, customer_id),
     CONSTRAINT fk_enrolments_automation FOREIGN KEY (automation_id) REFERENCES automations (id) ON DELETE CASCADE,

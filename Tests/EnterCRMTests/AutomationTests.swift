@@ -413,3 +413,83 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
         #expect(AutomationDesign.actionKind(type: "action", data: object(["label": "Send Email", "email_template": "win-back-1"])) == .send_email)
     }
 }
+
+/// A one-request HTTP server on loopback: answers 200 and keeps what it was sent.
+final class OneShotServer: @unchecked Sendable {
+    // @unchecked: `received` is written by the server thread before `done` is signalled and
+    // read only after waiting on it.
+    let port: Int
+    private let fd: Int32
+    private var received = ""
+    private let done = DispatchSemaphore(value: 0)
+
+    init() throws {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = s
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
+        listen(s, 1)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    func start() {
+        Thread.detachNewThread { [self] in
+            let client = accept(fd, nil, nil)
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            var text = ""
+            while true {
+                let n = read(client, &buffer, buffer.count)
+                if n <= 0 { break }
+                text += String(decoding: buffer[0..<n], as: UTF8.self)
+                if let split = text.range(of: "\r\n\r\n"),
+                   let lengthLine = text[..<split.lowerBound].split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-length:") }),
+                   let length = Int(lengthLine.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)),
+                   text.utf8.count - text[..<split.upperBound].utf8.count >= length { break }
+            }
+            let answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+            _ = answer.withCString { write(client, $0, strlen($0)) }
+            close(client)
+            received = text
+            done.signal()
+        }
+    }
+
+    func request(timeout: Double = 10) -> String? {
+        guard done.wait(timeout: .now() + timeout) == .success else { return nil }
+        close(fd)
+        return received
+    }
+}
+
+@Suite struct AutomationWebhookTests {
+    @Test func aSignedPostWithTheCustomerAndTheEvent() throws {
+        let w = try AutomationWorkspace()
+        let server = try OneShotServer()
+        server.start()
+        _ = w.automation("Hook", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "webhook", "url": .string("http://127.0.0.1:\(server.port)/hook"), "secret": "s3cret"]),
+        ], edges: [edge("1", "2")])
+        let email = TestDatabase.unique("hooked") + "@example.com"
+        _ = w.customer(email)
+        let now = Date()
+        try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        let request = try #require(server.request())
+        let split = try #require(request.range(of: "\r\n\r\n"))
+        let head = request[..<split.lowerBound].lowercased()
+        let body = String(request[split.upperBound...])
+        #expect(head.hasPrefix("post /hook"))
+        #expect(body.contains(email))
+        let timestampText = head.split(separator: "\r\n").first { $0.hasPrefix("x-entercrm-timestamp:") }?.split(separator: ":")[1]
+            .trimmingCharacters(in: .whitespaces)
+        let timestamp = try #require(timestampText.flatMap { Int($0) })
+        let signature = head.split(separator: "\r\n").first { $0.hasPrefix("x-entercrm-signature:") }?.dropFirst("x-entercrm-signature:".count)
+            .trimmingCharacters(in: .whitespaces)
+        #expect(signature == AutomationDelivery.signature(secret: "s3cret", timestamp: timestamp, body: Array(body.utf8)))
+    }
+}
