@@ -12,7 +12,7 @@ import { toast } from '../components/toast.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 200;
-const H = 64;
+const H = 70;
 
 export const PALETTE = [
   ['trigger', null, 'Trigger'], ['action', 'send_email', 'Send email'], ['action', 'send_sms', 'Send SMS'],
@@ -257,6 +257,19 @@ export function render({ id }) {
     view.x = px - ((px - view.x) * k) / view.k;
     view.y = py - ((py - view.y) * k) / view.k;
     view.k = k;
+    applyView();
+  }
+
+  /** Fits every node into the canvas (never zooming in past 1). */
+  function fit() {
+    const r = canvas.getBoundingClientRect();
+    if (!nodes.length || !r.width) return;
+    const minX = Math.min(...nodes.map((n) => n.position.x));
+    const minY = Math.min(...nodes.map((n) => n.position.y));
+    const maxX = Math.max(...nodes.map((n) => n.position.x + W));
+    const maxY = Math.max(...nodes.map((n) => n.position.y + H + 24));
+    const k = Math.max(0.3, Math.min(1, (r.width - 48) / (maxX - minX), (r.height - 48) / (maxY - minY)));
+    view = { k, x: (r.width - (maxX - minX) * k) / 2 - minX * k, y: 24 - minY * k };
     applyView();
   }
 
@@ -514,16 +527,17 @@ export function render({ id }) {
     counts = automation.node_counts || {};
     const zoomIn = h('button', { type: 'button', class: 'button button-ghost button-small', text: '+', 'aria-label': 'Zoom in' });
     const zoomOut = h('button', { type: 'button', class: 'button button-ghost button-small', text: '−', 'aria-label': 'Zoom out' });
-    const reset = h('button', { type: 'button', class: 'button button-ghost button-small', text: 'Reset view' });
+    const reset = h('button', { type: 'button', class: 'button button-ghost button-small', text: 'Fit' });
     zoomIn.addEventListener('click', () => zoom(1.2));
     zoomOut.addEventListener('click', () => zoom(1 / 1.2));
-    reset.addEventListener('click', () => { view = { x: 40, y: 20, k: 1 }; applyView(); });
+    reset.addEventListener('click', fit);
     replace(root,
       pageHeader({ title: automation.name, eyebrow: 'Automation', description: `Trigger: ${automation.trigger_type.replace(/_/g, ' ')}`, actions: [statusBadge, activeButton, saveButton] }),
       problems,
       h('div', { class: 'flow-designer' }, palette, h('div', { class: 'flow-stage' }, h('div', { class: 'flow-zoom' }, zoomOut, zoomIn, reset), canvas), panel),
       card({ title: 'Enrolments', description: 'Each customer in this flow and the path they took.', body: [enrolmentsBody] }));
     paint();
+    fit();
     refresh();
     poll = setInterval(refresh, 5000);
   }
