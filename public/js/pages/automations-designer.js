@@ -347,6 +347,24 @@ export function render({ id }) {
     }, { name: key, ...attrs });
   }
 
+  /** The workspace's segments by name (`GET /v1/segments`); a number field until they load,
+   *  or when there are none to pick from. */
+  function segmentPicker(value, onChange) {
+    const holder = h('div', {}, input('Segment id', value, onChange, { type: 'number', name: 'segment_id' }));
+    segments().then((list) => {
+      if (!list.length) return;
+      const options = [['', 'Choose a segment…'], ...list.map((x) => [x.id, `${x.name} (${x.customers_count ?? 0})`])];
+      replace(holder, input('Segment', value, (v) => { onChange(v === '' ? undefined : Number(v)); }, { options, name: 'segment_id' }));
+    });
+    return holder;
+  }
+
+  let segmentList = null;
+  function segments() {
+    segmentList = segmentList || request('GET', '/v1/segments', { query: { per_page: 100 } }).then((r) => r.data || []).catch(() => []);
+    return segmentList;
+  }
+
   function filterBuilder(node) {
     const filters = node.data.filters || { all: [] };
     const mode = filters.any ? 'any' : 'all';
@@ -368,7 +386,7 @@ export function render({ id }) {
         params.push(input('Event', rule.name, set('name'), { name: 'name' }), input('Within days', rule.within_days, set('within_days'), { type: 'number', name: 'within_days' }),
           input('At least', rule.count_min, set('count_min'), { type: 'number', name: 'count_min' }));
       } else if (f === 'in_segment') {
-        params.push(input('Segment id', rule.segment_id, set('segment_id'), { type: 'number', name: 'segment_id' }));
+        params.push(segmentPicker(rule.segment_id, set('segment_id')));
       }
       const remove = h('button', { type: 'button', class: 'button button-ghost button-small', text: 'Remove rule' });
       remove.addEventListener('click', () => save(mode, rules.filter((_, j) => j !== i)));
