@@ -45,3 +45,4 @@ bench: deps build
 	Tests/bench/bench.sh
 	Tests/bench/crm_bench.sh
 	Tests/bench/segments_bench.sh
+	Tests/bench/automations_bench.sh

@@ -10,6 +10,7 @@ import { toast } from './components/toast.js';
 import * as acceptInvitation from './pages/accept-invitation.js';
 import * as analytics from './pages/analytics.js';
 import * as apiKeys from './pages/api-keys.js';
+import * as automations from './pages/automations.js';
 import * as comingSoon from './pages/coming-soon.js';
 import * as customers from './pages/customers.js';
 import * as customerForm from './pages/customers-form.js';
@@ -55,6 +56,7 @@ const PATTERN_ROUTES = [
   [/^\/segments\/(\d+)\/edit$/, { page: segmentBuilder, title: 'Edit segment' }],
   // The pipeline CRM routes within itself (#/pipelines/leads/board).
   [/^\/pipelines(?:\/.*)?$/, { page: pipelines, title: 'Pipelines' }],
+  [/^\/automations(?:\/\d+)?$/, { page: automations, title: 'Automations' }],
 ];
 
 function matchRoute(path) {

@@ -22,7 +22,7 @@ export const NAV_SECTIONS = [
     items: [
       { path: '/campaigns', label: 'Campaigns', icon: 'campaigns', soon: true,
         description: 'Email, SMS and ad campaigns to segments, sent now or on a schedule.' },
-      { path: '/automations', label: 'Automations', icon: 'automations', soon: true,
+      { path: '/automations', label: 'Automations', icon: 'automations',
         description: 'Flows that react to what customers do: triggers, waits, conditions and messages.' },
     ],
   },

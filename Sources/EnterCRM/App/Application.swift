@@ -24,6 +24,7 @@ public struct Application: HTTPApplication {
         CRMRoutes.register(&routes)
         AnalyticsRoutes.register(&routes)
         SegmentRoutes.register(&routes)
+        AutomationRoutes.register(&routes)
         self.routes = routes
     }
 

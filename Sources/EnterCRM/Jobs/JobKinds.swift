@@ -19,6 +19,7 @@ public enum JobKinds {
         PipelineStats.register(&registry)
         AnalyticsJobs.register(&registry)
         SegmentJobs.register(&registry)
+        AutomationJobs.register(&registry)
         return registry
     }
 }

@@ -1,0 +1,246 @@
+import Foundation
+import MariaDB
+import Web
+
+/// What each action node does, for one enrolment step.
+struct AutomationActions {
+    let db: Connection
+    let tenant: Tenant
+    let automation: AutomationEngine.Loaded
+    let enrolmentID: Int
+    let seq: Int
+    let customerID: Int
+    let node: AutomationDesign.Node
+    let now: Date
+
+    func customer() throws -> Row {
+        guard let row = try CustomerStore.find(db, tenant, id: customerID) else { throw AutomationError.action("the customer no longer exists") }
+        return row
+    }
+
+    func text(_ key: String) -> String? {
+        guard let s = node.data[key]?.stringValue?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
+        return s
+    }
+
+    /// `{{customer.email}}`, `{{customer.properties.plan}}`, `{{event.properties.amount}}`.
+    static func render(_ template: String, customer: JSON, context: JSON) -> String {
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.range(of: "{{") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else { out += rest[open.lowerBound...]; return out }
+            let path = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces).split(separator: ".").map(String.init)
+            var value: JSON? = path.first == "customer" ? customer : path.first == "event" ? context["event"] : path.first == "entry" ? context["entry"] : nil
+            for key in path.dropFirst() { value = value?[key] }
+            switch value {
+            case .string(let s)?: out += s
+            case .int(let i)?: out += String(i)
+            case .double(let d)?: out += String(d)
+            case .number(let n)?: out += n
+            case .bool(let b)?: out += b ? "true" : "false"
+            default: break
+            }
+            rest = rest[close.upperBound...]
+        }
+        return out + rest
+    }
+
+    // MARK: Inside the database (committed with the step)
+
+    /// Performs an action inside the step's transaction; returns a detail for the log.
+    func perform(_ kind: AutomationDesign.ActionKind, context: inout JSON) throws -> String? {
+        let profile = CustomerJSON.profile(try lockedCustomer(), segments: [])
+        switch kind {
+        case .update_customer:
+            let value = node.data["value"].map { v -> JSON in
+                if let s = v.stringValue { return .string(Self.render(s, customer: profile, context: context)) }
+                return v
+            } ?? .null
+            if let field = text("field") {
+                let s = value.stringValue ?? (value.isNull ? nil : JSONWriter.string(value))
+                switch field {
+                case "name": try db.execute("UPDATE customers SET name = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
+                case "phone": try db.execute("UPDATE customers SET phone = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
+                case "city": try db.execute("UPDATE customers SET city = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
+                case "country": try db.execute("UPDATE customers SET country = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
+                default: throw AutomationError.action("unknown customer field \(field)")
+                }
+                return "\(field) set"
+            }
+            let key = text("property") ?? ""
+            var properties = profile["properties"]?.objectValue ?? JSONObject()
+            properties[key] = value
+            try saveProperties(properties)
+            return "property \(key) set"
+        case .add_tag, .remove_tag:
+            let tag = text("tag") ?? ""
+            var properties = profile["properties"]?.objectValue ?? JSONObject()
+            var tags = properties["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if kind == .add_tag { if !tags.contains(tag) { tags.append(tag) } } else { tags.removeAll { $0 == tag } }
+            properties["tags"] = .array(tags.map(JSON.string))
+            try saveProperties(properties)
+            return (kind == .add_tag ? "tagged " : "untagged ") + tag
+        case .create_crm_entry:
+            return try createEntry(profile, context: &context)
+        case .move_crm_entry:
+            return try moveEntry(context: context)
+        default:
+            throw AutomationError.action("\(kind.rawValue) is not an action inside the database")
+        }
+    }
+
+    private func lockedCustomer() throws -> Row {
+        guard let row = try db.queryOne("SELECT \(CustomerJSON.columns) FROM customers c WHERE c.tenant_id = \(tenant) AND c.id = \(customerID) FOR UPDATE") else {
+            throw AutomationError.action("the customer no longer exists")
+        }
+        return row
+    }
+
+    private func saveProperties(_ properties: JSONObject) throws {
+        try db.execute("""
+            UPDATE customers SET properties = \(JSONWriter.string(.object(properties))), updated_at = UTC_TIMESTAMP(6)
+            WHERE tenant_id = \(tenant) AND id = \(customerID)
+            """)
+    }
+
+    private func reference(_ key: String) -> String? { text(key) ?? node.data[key]?.intValue.map(String.init) }
+
+    /// The seed's conversion → lead: an entry in a pipeline stage, with values mapped from
+    /// the customer or the event. Referenced by the enrolment step, so it is made once.
+    private func createEntry(_ profile: JSON, context: inout JSON) throws -> String? {
+        guard let entity = try Entity.find(db, tenant, reference("entity") ?? "") else { throw AutomationError.action("the CRM entity does not exist") }
+        guard let pipelineID = reference("pipeline").flatMap(Int.init), let pipeline = try Pipeline.find(db, tenant, id: pipelineID),
+              pipeline.entityID == entity.id else { throw AutomationError.action("the pipeline does not exist in that entity") }
+        guard let stageID = reference("stage").flatMap(Int.init), let stage = try Stage.find(db, tenant, id: stageID),
+              stage.pipelineID == pipeline.id else { throw AutomationError.action("the stage does not exist in that pipeline") }
+        let fields = try Field.all(db, tenant, entityID: entity.id)
+        var changes = EntryStore.Changes()
+        let fallbackTitle = profile["name"]?.stringValue ?? profile["email"]?.stringValue ?? "Customer \(customerID)"
+        let title = text("title").map { Self.render($0, customer: profile, context: context) } ?? fallbackTitle
+        changes.title = title.isEmpty ? fallbackTitle : String(title.prefix(255))
+        changes.pipeline = pipeline
+        changes.stage = stage
+        changes.referenceType = .some("automation")
+        changes.referenceID = .some("enrolment-\(enrolmentID)-\(node.id)")
+        for (key, raw) in node.data["values"]?.objectValue ?? JSONObject() {
+            guard let field = fields.first(where: { $0.key == key }) else { throw AutomationError.action("the entity has no field \(key)") }
+            let value: JSON = raw.stringValue.map { .string(Self.render($0, customer: profile, context: context)) } ?? raw
+            if value == .string("") || value.isNull { continue }
+            switch field.check(value) {
+            case .success(let v): changes.values.append((field, v))
+            case .failure(let e): throw AutomationError.action(e.message)
+            }
+        }
+        let (entry, _) = try EntryStore.create(db, tenant, entityID: entity.id, fields: fields, changes, actor: Actor())
+        var o = context.objectValue ?? JSONObject()
+        o["entry"] = ["uid": .string(entry.uid), "entity_id": .int(entity.id)]
+        context = .object(o)
+        return "entry \(entry.uid) in \(stage.name)"
+    }
+
+    private func moveEntry(context: JSON) throws -> String? {
+        guard let uid = text("entry_uid") ?? context["entry"]?["uid"]?.stringValue else {
+            throw AutomationError.action("no CRM entry to move: the enrolment has none (create one first, or trigger on a CRM entry)")
+        }
+        guard let entry = try EntryStore.find(db, tenant, uid: uid) else { throw AutomationError.action("the CRM entry no longer exists") }
+        guard let stageID = reference("stage").flatMap(Int.init), let stage = try Stage.find(db, tenant, id: stageID),
+              stage.entityID == entry.entityID else { throw AutomationError.action("the stage does not exist in the entry's entity") }
+        guard let pipeline = try Pipeline.find(db, tenant, id: stage.pipelineID) else { throw AutomationError.action("the pipeline does not exist") }
+        var changes = EntryStore.Changes()
+        changes.pipeline = pipeline
+        changes.stage = stage
+        _ = try EntryStore.update(db, tenant, uid: uid, entityID: nil, fields: try Field.all(db, tenant, entityID: entry.entityID),
+                                  changes, actor: Actor())
+        return "entry \(uid) moved to \(stage.name)"
+    }
+
+    // MARK: Leaving the system (at most once)
+
+    /// Sends an email, SMS, member notice or webhook for this step, at most once.
+    func send(_ kind: AutomationDesign.ActionKind, context: JSON, messenger: AutomationMessenger, crashAfterSend: Bool) throws -> String? {
+        let profile = CustomerJSON.profile(try customer(), segments: [])
+        let key = "a\(automation.id)-e\(enrolmentID)-s\(seq)"
+        var channel = OutboundMessage.Channel.email
+        var to = ""
+        var subject = ""
+        var body = ""
+        switch kind {
+        case .send_email:
+            guard let email = profile["email"]?.stringValue else { return "skipped: the customer has no email address" }
+            to = email
+            if let template = text("email_template") ?? text("template") {
+                // A saved template: the campaigns delivery renders it after the merge.
+                subject = text("subject").map { Self.render($0, customer: profile, context: context) } ?? "[template \(template)]"
+                body = "Template: \(template)\n" + (text("body").map { Self.render($0, customer: profile, context: context) } ?? "")
+            } else {
+                subject = Self.render(text("subject") ?? "", customer: profile, context: context)
+                body = Self.render(text("body") ?? "", customer: profile, context: context)
+            }
+        case .send_sms:
+            channel = .sms
+            guard let phone = profile["phone"]?.stringValue else { return "skipped: the customer has no phone number" }
+            to = phone
+            body = Self.render(text("body") ?? text("message") ?? "", customer: profile, context: context)
+        case .notify_user:
+            channel = .notify
+            if let userID = node.data["user_id"]?.intValue {
+                guard let row = try db.queryOne("""
+                    SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id AND m.tenant_id = \(tenant) WHERE u.id = \(userID)
+                    """) else { throw AutomationError.action("user \(userID) is not a member of this workspace") }
+                to = try row.string("email")
+            } else {
+                to = text("email") ?? ""
+            }
+            subject = Self.render(text("subject") ?? "", customer: profile, context: context)
+            body = Self.render(text("body") ?? "Customer: {{customer.name}} <{{customer.email}}>", customer: profile, context: context)
+        case .webhook:
+            channel = .webhook
+            to = text("url") ?? ""
+        default:
+            throw AutomationError.action("\(kind.rawValue) is not a message")
+        }
+
+        // 1. Recorded as sending, committed, before anything leaves.
+        let inserted = try db.execute("""
+            INSERT IGNORE INTO automation_messages (tenant_id, automation_id, enrolment_id, step_seq, channel, recipient, subject, state, created_at)
+            VALUES (\(tenant), \(automation.id), \(enrolmentID), \(seq), \(channel.rawValue), \(to), \(String(subject.prefix(300))), 'sending', UTC_TIMESTAMP(6))
+            """).affectedRows == 1
+        if !inserted {
+            let state = try db.queryOne("SELECT state FROM automation_messages WHERE enrolment_id = \(enrolmentID) AND step_seq = \(seq)")?.string("state") ?? ""
+            switch state {
+            case "sent": return "\(channel.rawValue) to \(to) (sent before a restart)"
+            case "sending", "interrupted":
+                try db.execute("UPDATE automation_messages SET state = 'interrupted' WHERE enrolment_id = \(enrolmentID) AND step_seq = \(seq)")
+                return "\(channel.rawValue) to \(to) interrupted by a restart; not sent again"
+            default:
+                try db.execute("UPDATE automation_messages SET state = 'sending', error = NULL WHERE enrolment_id = \(enrolmentID) AND step_seq = \(seq)")
+            }
+        }
+        // 2. The send.
+        do {
+            if kind == .webhook {
+                let payload: JSON = [
+                    "automation_id": .int(automation.id), "enrolment_id": .int(enrolmentID), "node_id": .string(node.id),
+                    "customer": profile, "event": context["event"] ?? .null, "sent_at": .string(RFC3339.format(now)),
+                ]
+                try AutomationDelivery.postWebhook(url: to, body: JSONWriter.bytes(payload), secret: text("secret") ?? automation.secret,
+                                                   deliveryID: key)
+            } else {
+                try messenger.deliver(OutboundMessage(channel: channel, key: key, to: to, subject: subject, body: body))
+            }
+        } catch {
+            try db.execute("""
+                UPDATE automation_messages SET state = 'failed', error = \(String(String(describing: error).prefix(2000)))
+                WHERE enrolment_id = \(enrolmentID) AND step_seq = \(seq)
+                """)
+            throw error
+        }
+        if crashAfterSend { throw AutomationError.simulatedCrash }
+        // 3. Recorded as sent.
+        try db.execute("""
+            UPDATE automation_messages SET state = 'sent', sent_at = UTC_TIMESTAMP(6) WHERE enrolment_id = \(enrolmentID) AND step_seq = \(seq)
+            """)
+        return "\(channel.rawValue) to \(to)"
+    }
+}

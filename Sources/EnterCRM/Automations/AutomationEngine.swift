@@ -1,0 +1,359 @@
+import Foundation
+import MariaDB
+import Web
+
+/// Advances enrolments through their automation's flow.
+///
+/// The enrolments table is the queue: an enrolment is due when its `next_run_at` has come
+/// (a delay sets it into the future, so a delay is a scheduled run, like a job's `run_at`).
+/// Due enrolments are claimed with `FOR UPDATE SKIP LOCKED` and a lease, so any number of
+/// runners may work at once. Each step is recorded in one transaction with the move to the
+/// next node, and only against the step sequence it read: a step redone after a crash is
+/// recorded once. Actions inside the database (customer updates, tags, CRM entries) commit
+/// with their step; messages that leave the system are recorded as `sending` before the
+/// send and `sent` after it, and one found `sending` (the process died mid-send) is not
+/// sent again.
+struct AutomationEngine {
+    /// The engine's clock: `Date()` in production; tests move it forward.
+    var now: Date
+    var messenger: AutomationMessenger
+    var owner: String
+    var batchSize = 200
+    /// Retry back-off base, seconds: base · 2^(attempt-1).
+    var retryBase: Double = 30
+    var maxAttempts = 5
+    /// Tests only: dies (throws) right after an external send, before it is recorded.
+    var crashAfterSend = false
+
+    init(now: Date = Date(), messenger: AutomationMessenger = AutomationDelivery.messenger(), owner: String = "engine") {
+        self.now = now
+        self.messenger = messenger
+        self.owner = owner
+    }
+
+    /// An automation as the engine needs it, read once per batch.
+    struct Loaded {
+        let id: Int
+        let tenant: Tenant
+        let design: AutomationDesign
+        let secret: String
+        let isActive: Bool
+    }
+
+    private struct Stale: Error {}
+
+    /// `now`, and the microsecond that storing a time may round it up by.
+    private var due: Date { now.addingTimeInterval(0.000_002) }
+
+    enum Move {
+        case next(String?, String?)
+        case wait(Date, String)
+        case exit(String?)
+    }
+
+    // MARK: Enrolling
+
+    /// Enrols a customer, respecting the automation's re-entry policy. Returns whether a new
+    /// enrolment began.
+    @discardableResult
+    static func enrol(_ db: Connection, _ tenant: Tenant, automationID: Int, triggerNode: String, reentry: String,
+                      customerID: Int, context: JSON = [:], now: Date) throws -> Bool {
+        let last = try db.queryOne("""
+            SELECT cycle, state FROM automation_enrolments
+            WHERE automation_id = \(automationID) AND customer_id = \(customerID) ORDER BY cycle DESC LIMIT 1
+            """)
+        var cycle = 0
+        if let last {
+            let finished = ["completed", "exited", "failed"].contains(try last.string("state"))
+            guard reentry == "after_completion", finished else { return false }
+            cycle = try last.int("cycle") + 1
+        }
+        return try db.execute("""
+            INSERT IGNORE INTO automation_enrolments (tenant_id, automation_id, customer_id, cycle, current_node, state,
+                next_run_at, context, entered_at, updated_at)
+            VALUES (\(tenant), \(automationID), \(customerID), \(cycle), \(triggerNode), 'active', \(now),
+                    \(JSONWriter.string(context)), \(now), UTC_TIMESTAMP(6))
+            """).affectedRows == 1
+    }
+
+    // MARK: Running
+
+    /// Runs every due step (of one workspace, or all), batch after batch, until none is due
+    /// or `budget` seconds have passed. Returns the number of steps taken.
+    @discardableResult
+    func runDue(_ db: Connection, tenant: Tenant? = nil, budget: Double = 30) throws -> Int {
+        let started = Date()
+        var steps = 0
+        var cache: [Int: Loaded] = [:]
+        var skips = 0
+        while Date().timeIntervalSince(started) < budget {
+            let claimed = try claim(db, tenant: tenant)
+            if claimed.isEmpty {
+                // SKIP LOCKED also passes over rows another runner's scan holds for an
+                // instant; due rows nobody has leased are worth another look.
+                if skips < 20, try unleasedDue(db, tenant: tenant) { skips += 1; usleep(10_000); continue }
+                break
+            }
+            for (_, automationID) in claimed where cache[automationID] == nil {
+                if let loaded = try Self.load(db, automationID) { cache[automationID] = loaded }
+            }
+            // Steps inside the database, of the whole batch, in one transaction (each step
+            // behind a savepoint); steps that send something, one enrolment at a time after.
+            var external: [Int] = []
+            try db.transaction {
+                external = []
+                for (id, automationID) in claimed {
+                    guard let automation = cache[automationID] else { continue }
+                    let (n, pending) = try advance(db, automation, enrolmentID: id, grouped: true)
+                    steps += n
+                    if pending { external.append(id) }
+                }
+                let done = claimed.map(\.0).filter { !external.contains($0) }
+                if !done.isEmpty {
+                    try db.execute("""
+                        UPDATE automation_enrolments SET locked_by = NULL, locked_until = NULL WHERE id IN (\(list: done)) AND locked_by = \(owner)
+                        """)
+                }
+            }
+            for (id, automationID) in claimed where external.contains(id) {
+                guard let automation = cache[automationID] else { continue }
+                steps += try advance(db, automation, enrolmentID: id)
+            }
+            if claimed.count < batchSize { break }
+        }
+        return steps
+    }
+
+    private func unleasedDue(_ db: Connection, tenant: Tenant?) throws -> Bool {
+        let scope: SQL = tenant.map { " AND tenant_id = \($0)" } ?? ""
+        return try db.queryOne("""
+            SELECT 1 AS x FROM automation_enrolments WHERE state IN ('active', 'waiting') AND next_run_at <= \(due)\(scope)
+            AND (locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6)) LIMIT 1
+            """) != nil
+    }
+
+    static func load(_ db: Connection, _ id: Int) throws -> Loaded? {
+        guard let row = try db.queryOne("SELECT id, tenant_id, design, webhook_secret, is_active FROM automations WHERE id = \(id)") else { return nil }
+        return Loaded(id: id, tenant: Tenant(id: try row.int("tenant_id")), design: AutomationDesign.stored(try row.string("design")),
+                      secret: try row.string("webhook_secret"), isActive: try row.bool("is_active"))
+    }
+
+    private func claim(_ db: Connection, tenant: Tenant?) throws -> [(Int, Int)] {
+        // The index is named: a scan that merged others would lock (and skip) rows of
+        // other workspaces' batches.
+        return try db.transaction {
+            let rows = try tenant.map { tenant in
+                try db.query("""
+                    SELECT id, automation_id FROM automation_enrolments FORCE INDEX (idx_enrolments_tenant_due)
+                    WHERE tenant_id = \(tenant) AND state IN ('active', 'waiting') AND next_run_at <= \(due)
+                    AND (locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6))
+                    ORDER BY next_run_at LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
+                    """)
+            } ?? db.query("""
+                SELECT id, automation_id FROM automation_enrolments FORCE INDEX (idx_enrolments_due)
+                WHERE state IN ('active', 'waiting') AND next_run_at <= \(due)
+                AND (locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6))
+                ORDER BY next_run_at LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
+                """)
+            let ids = try rows.map { try $0.int("id") }
+            if !ids.isEmpty {
+                try db.execute("""
+                    UPDATE automation_enrolments SET locked_by = \(owner), locked_until = UTC_TIMESTAMP(6) + INTERVAL 120 SECOND
+                    WHERE id IN (\(list: ids))
+                    """)
+            }
+            return try rows.map { (try $0.int("id"), try $0.int("automation_id")) }
+        }
+    }
+
+    /// Takes the steps of one claimed enrolment until it waits, ends or fails.
+    func advance(_ db: Connection, _ automation: Loaded, enrolmentID: Int) throws -> Int {
+        try advance(db, automation, enrolmentID: enrolmentID, grouped: false).steps
+    }
+    /// `grouped`: inside the caller's transaction, stopping before a step that sends (it
+    /// needs commits of its own); `pending` then says that such a step is next. The caller
+    /// of a grouped run releases the lease.
+    func advance(_ db: Connection, _ automation: Loaded, enrolmentID: Int, grouped: Bool) throws -> (steps: Int, pending: Bool) {
+        defer {
+            if !grouped {
+                _ = try? db.execute("""
+                    UPDATE automation_enrolments SET locked_by = NULL, locked_until = NULL WHERE id = \(enrolmentID) AND locked_by = \(owner)
+                    """)
+            }
+        }
+        guard let e = try db.queryOne("""
+            SELECT id, customer_id, current_node, state, step_seq, context, next_run_at FROM automation_enrolments WHERE id = \(enrolmentID)
+            """) else { return (0, false) }
+        var state = try e.string("state")
+        guard state == "active" || state == "waiting", automation.isActive,
+              (e.optionalDate("next_run_at") ?? .distantFuture) <= due else { return (0, false) }
+        // Carried from step to step: each step is recorded only against this sequence, so
+        // what is read once stays true while the lease is held (or the step is Stale).
+        var seq = try e.int("step_seq")
+        var nodeID = e.optionalString("current_node") ?? ""
+        var context = (try? JSONParser.parse(e.optionalString("context") ?? "{}")) ?? [:]
+        let customerID = try e.int("customer_id")
+        var steps = 0
+        for _ in 0..<100 {
+            guard let node = automation.design.byID[nodeID] else {
+                _ = try record(db, automation, enrolmentID, seq: seq, nodeID: nodeID, nodeType: "removed",
+                               .exit("the node is no longer in the flow"), outcome: "ended")
+                return (steps + 1, false)
+            }
+            let external = node.type == .action && (node.action?.isExternal ?? false)
+            if grouped, external { return (steps, true) }
+            let savepoint = grouped && node.type == .action
+            if savepoint { try db.execute("SAVEPOINT automation_step") }
+            do {
+                var internalAction: (() throws -> (String?, JSON))?
+                let move: Move
+                switch node.type {
+                case .trigger:
+                    move = .next(automation.design.next(node.id), nil)
+                case .delay:
+                    if state == "waiting" {
+                        move = .next(automation.design.next(node.id), nil)
+                    } else {
+                        let until = AutomationDesign.delayUntil(node.data, from: now)
+                        move = .wait(until, "until \(RFC3339.format(until))")
+                    }
+                case .condition:
+                    let yes = try AutomationConditions.matches(db, automation.tenant, customerID: customerID,
+                                                               node.data["filters"] ?? node.data["filter"] ?? [:], now: now)
+                    move = .next(automation.design.next(node.id, handle: yes ? "yes" : "no"), yes ? "yes" : "no")
+                case .split:
+                    let percent = node.data["percent_a"]?.doubleValue ?? 50
+                    let branch = Self.bucket("\(enrolmentID):\(node.id)") < percent ? "a" : "b"
+                    move = .next(automation.design.next(node.id, handle: branch), branch)
+                case .exit:
+                    move = .exit(nil)
+                case .action:
+                    guard let kind = node.action else { throw AutomationError.action("no action kind") }
+                    let actions = AutomationActions(db: db, tenant: automation.tenant, automation: automation,
+                                                    enrolmentID: enrolmentID, seq: seq, customerID: customerID, node: node, now: now)
+                    if kind.isExternal {
+                        let detail = try actions.send(kind, context: context, messenger: messenger, crashAfterSend: crashAfterSend)
+                        move = .next(automation.design.next(node.id), detail)
+                    } else {
+                        let before = context
+                        internalAction = {
+                            var changed = before
+                            let detail = try actions.perform(kind, context: &changed)
+                            return (detail, changed)
+                        }
+                        move = .next(automation.design.next(node.id), nil)
+                    }
+                }
+                context = try record(db, automation, enrolmentID, seq: seq, nodeID: node.id, nodeType: node.action?.rawValue ?? node.type.rawValue,
+                                     move, context: context, perform: internalAction)
+                steps += 1
+                seq += 1
+                guard case .next(let target?, _) = move else { return (steps, false) }
+                nodeID = target
+                state = "active"
+            } catch is Stale {
+                if savepoint { try db.execute("ROLLBACK TO SAVEPOINT automation_step") }
+                return (steps, false)
+            } catch AutomationError.simulatedCrash {
+                throw AutomationError.simulatedCrash
+            } catch let error as MariaDBError {
+                // The database's own failures (a deadlock, a lost connection) end the batch;
+                // its transaction is rolled back and the steps are taken again.
+                throw error
+            } catch {
+                if savepoint {
+                    try db.execute("ROLLBACK TO SAVEPOINT automation_step")
+                } else if db.inTransaction {
+                    throw error
+                }
+                try retry(db, automation, enrolmentID, seq: seq, node: node, error: String(describing: error))
+                return (steps, false)
+            }
+        }
+        return (steps, false)
+    }
+
+    /// Records a step and moves the enrolment on, in one transaction with the action.
+    private func record(_ db: Connection, _ automation: Loaded, _ enrolmentID: Int, seq: Int, nodeID: String, nodeType: String,
+                        _ move: Move, context: JSON? = nil, outcome: String? = nil, perform: (() throws -> (String?, JSON))? = nil) throws -> JSON {
+        try db.transaction {
+            var detail: String?
+            var context = context
+            if let perform { (detail, context) = try perform() }
+            let contextText = context.map { JSONWriter.string($0) }
+            let changed: Int
+            let line: String
+            switch move {
+            case .next(let target, let d):
+                detail = detail ?? d
+                line = outcome ?? "completed"
+                changed = try db.execute("""
+                    UPDATE automation_enrolments SET step_seq = step_seq + 1, current_node = COALESCE(\(target), current_node),
+                        state = IF(\(target == nil), 'completed', 'active'), next_run_at = IF(\(target == nil), NULL, \(now)),
+                        finished_at = IF(\(target == nil), \(now), NULL), attempts = 0, last_error = NULL,
+                        context = COALESCE(\(contextText), context), updated_at = UTC_TIMESTAMP(6)
+                    WHERE id = \(enrolmentID) AND step_seq = \(seq)
+                    """).affectedRows
+            case .wait(let until, let d):
+                detail = d
+                line = "waiting"
+                changed = try db.execute("""
+                    UPDATE automation_enrolments SET step_seq = step_seq + 1, state = 'waiting', next_run_at = \(until),
+                        attempts = 0, updated_at = UTC_TIMESTAMP(6)
+                    WHERE id = \(enrolmentID) AND step_seq = \(seq)
+                    """).affectedRows
+            case .exit(let d):
+                detail = detail ?? d
+                line = outcome ?? "completed"
+                changed = try db.execute("""
+                    UPDATE automation_enrolments SET step_seq = step_seq + 1, state = 'exited', next_run_at = NULL,
+                        finished_at = \(now), updated_at = UTC_TIMESTAMP(6)
+                    WHERE id = \(enrolmentID) AND step_seq = \(seq)
+                    """).affectedRows
+            }
+            guard changed == 1 else { throw Stale() }
+            try db.execute("""
+                INSERT INTO automation_steps (tenant_id, automation_id, enrolment_id, seq, node_id, node_type, outcome, detail, created_at)
+                VALUES (\(automation.tenant), \(automation.id), \(enrolmentID), \(seq), \(nodeID), \(nodeType), \(line),
+                        \(detail.map { String($0.prefix(1000)) }), \(now))
+                """)
+            return context ?? [:]
+        }
+    }
+
+    /// A failed action: again after a back-off, or `failed` for good with the error.
+    private func retry(_ db: Connection, _ automation: Loaded, _ enrolmentID: Int, seq: Int, node: AutomationDesign.Node, error: String) throws {
+        try db.transaction {
+            guard let row = try db.queryOne("SELECT attempts FROM automation_enrolments WHERE id = \(enrolmentID) AND step_seq = \(seq) FOR UPDATE") else { return }
+            let attempts = try row.int("attempts") + 1
+            let final = attempts >= maxAttempts
+            let delay = min(retryBase * pow(2, Double(attempts - 1)), 3600)
+            let message = String(error.prefix(1000))
+            try db.execute("""
+                UPDATE automation_enrolments SET attempts = \(attempts), last_error = \(message),
+                    state = IF(\(final), 'failed', state), next_run_at = IF(\(final), NULL, \(now.addingTimeInterval(delay))),
+                    finished_at = IF(\(final), \(now), NULL), updated_at = UTC_TIMESTAMP(6)
+                WHERE id = \(enrolmentID)
+                """)
+            let outcome = final ? "failed" : "retrying"
+            let detail = final ? "failed after \(attempts) attempts: \(message)" : "attempt \(attempts) failed, retrying: \(message)"
+            try db.execute("""
+                INSERT INTO automation_steps (tenant_id, automation_id, enrolment_id, seq, node_id, node_type, outcome, detail, created_at)
+                VALUES (\(automation.tenant), \(automation.id), \(enrolmentID), \(seq), \(node.id), \(node.action?.rawValue ?? node.type.rawValue),
+                        \(outcome), \(String(detail.prefix(1000))), \(now))
+                ON DUPLICATE KEY UPDATE detail = VALUES(detail), created_at = VALUES(created_at)
+                """)
+        }
+    }
+
+    /// A stable number in [0, 100) from a key: the same enrolment takes the same branch of a
+    /// split however often the step runs.
+    static func bucket(_ key: String) -> Double {
+        var hash: UInt64 = 14695981039346656037
+        for byte in key.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 1099511628211
+        }
+        return Double(hash % 10000) / 100
+    }
+}

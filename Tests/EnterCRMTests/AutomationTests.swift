@@ -1,0 +1,495 @@
+@testable import EnterCRM
+import Foundation
+import MariaDB
+import Testing
+import TestSupport
+import Web
+
+/// A workspace with helpers to build automations and run the engine on a clock the test
+/// moves, delivering to a mailbox directory of its own.
+struct AutomationWorkspace {
+    let client: TestClient
+    let token: String
+    let tenant: Tenant
+    let mailbox: String
+    var db: Connection { client.db }
+
+    init() throws {
+        client = try TestClient()
+        let owner = client.register()
+        token = owner.token
+        tenant = Tenant(id: owner.tenantID)
+        mailbox = NSTemporaryDirectory() + TestDatabase.unique("automation-mail")
+    }
+
+    @discardableResult
+    func send(_ method: String, _ path: String, _ body: JSON? = nil, query: String = "") -> TestClient.Reply {
+        client.send(method, path, body, token: token, query: query)
+    }
+
+    func engine(_ now: Date, crash: Bool = false) -> AutomationEngine {
+        var e = AutomationEngine(now: now, messenger: MailboxMessenger(directory: mailbox), owner: TestDatabase.unique("runner"))
+        e.crashAfterSend = crash
+        e.retryBase = 1
+        return e
+    }
+
+    /// Creates an automation with a design, active.
+    func automation(_ name: String, trigger: String, config: JSON = [:], nodes: [JSON], edges: [JSON], reentry: String = "once") -> Int {
+        let r = send("POST", "/v1/automations", ["name": .string(name), "trigger_type": .string(trigger), "trigger_config": config,
+                                                 "is_active": false, "reentry": .string(reentry)])
+        precondition(r.status == 201, r.body)
+        let id = r["id"]!.intValue!
+        let d = send("POST", "/v1/automations/\(id)/design", ["nodes": .array(nodes), "edges": .array(edges)])
+        precondition(d.status == 200, d.body)
+        let a = send("POST", "/v1/automations/\(id)/activate")
+        precondition(a.status == 200, a.body)
+        return id
+    }
+
+    func customer(_ email: String, name: String = "Ann") -> Int {
+        let r = send("POST", "/v1/customers", ["email": .string(email), "name": .string(name)])
+        precondition(r.status == 201, r.body)
+        return r["id"]!.intValue!
+    }
+
+    func mails() -> [String] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: mailbox)) ?? []
+        return files.filter { $0.hasSuffix(".eml") }.sorted().compactMap { try? String(contentsOfFile: mailbox + "/" + $0, encoding: .utf8) }
+    }
+
+    func enrolments(_ automation: Int) throws -> [Row] {
+        try db.query("SELECT * FROM automation_enrolments WHERE automation_id = \(automation) ORDER BY id")
+    }
+}
+
+func node(_ id: String, _ type: String, _ data: JSON = [:], x: Int = 100, y: Int = 100) -> JSON {
+    ["id": .string(id), "type": .string(type), "data": data, "position": ["x": .int(x), "y": .int(y)]]
+}
+
+func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
+    var o = JSONObject([("id", JSON.string("e\(source)-\(target)")), ("source", .string(source)), ("target", .string(target))])
+    if let handle { o["sourceHandle"] = .string(handle) }
+    return .object(o)
+}
+
+@Suite struct AutomationAPITests {
+    @Test func theSeedsExamplesAndShapes() throws {
+        let w = try AutomationWorkspace()
+        let r = w.send("POST", "/v1/automations", ["name": "Win-Back Campaign", "trigger_type": "customer_inactive",
+                                                   "trigger_config": ["inactive_days": 60], "is_active": false])
+        #expect(r.status == 201)
+        #expect(r.json.objectValue?.keys == ["id", "name", "trigger_type", "is_active", "steps_count", "created_at"])
+        #expect(r["is_active"] == .bool(false))
+        #expect(r["steps_count"] == .int(0))
+        let id = r["id"]!.intValue!
+        let d = w.send("POST", "/v1/automations/\(id)/design", [
+            "nodes": [
+                ["id": "1", "type": "trigger", "data": ["label": "Customer Inactive"], "position": ["x": 250, "y": 50]],
+                ["id": "2", "type": "action", "data": ["label": "Send Email", "email_template": "win-back-1"], "position": ["x": 250, "y": 180]],
+            ],
+            "edges": [["id": "e1-2", "source": "1", "target": "2"]],
+        ])
+        #expect(d.status == 200, "\(d.body)")
+        #expect(d["automation_id"] == .int(id))
+        #expect(d["saved"] == .bool(true))
+        #expect(d["nodes_count"] == .int(2))
+        #expect(d["edges_count"] == .int(1))
+        let list = w.send("GET", "/v1/automations")
+        let row = try #require(list["data"]?.arrayValue?.first)
+        #expect(row.objectValue?.keys == ["id", "name", "trigger_type", "is_active", "steps_count", "total_enrolled", "created_at"])
+        #expect(row["steps_count"] == .int(1))
+        let show = w.send("GET", "/v1/automations/\(id)")
+        #expect(show["design"]?["nodes"]?.arrayValue?.count == 2)
+        #expect(show["node_counts"]?["2"]?["entered"] == .int(0))
+        #expect(show["stats"]?["total_enrolled"] == .int(0))
+        let design = w.send("GET", "/v1/automations/\(id)/design")
+        #expect(design["nodes"]?.arrayValue?[1]["position"]?["y"] == .int(180))
+        let put = w.send("PUT", "/v1/automations/\(id)", ["name": "Win-Back", "trigger_config": ["inactive_days": 90]])
+        #expect(put.status == 200)
+        #expect(put["name"] == .string("Win-Back"))
+        #expect(put["trigger_config"]?["inactive_days"] == .int(90))
+        #expect(w.send("POST", "/v1/automations/\(id)/activate")["is_active"] == .bool(true))
+        #expect(w.send("POST", "/v1/automations/\(id)/deactivate")["is_active"] == .bool(false))
+        // Another workspace sees nothing.
+        let other = try AutomationWorkspace()
+        #expect(other.send("GET", "/v1/automations/\(id)").status == 404)
+        #expect(w.send("DELETE", "/v1/automations/\(id)").status == 200)
+        #expect(w.send("GET", "/v1/automations/\(id)").status == 404)
+    }
+
+    @Test func invalidDesignsAnswer422NamingTheNodeOrEdge() throws {
+        let w = try AutomationWorkspace()
+        let id = w.send("POST", "/v1/automations", ["name": "X", "trigger_type": "customer_created"])["id"]!.intValue!
+        func check(_ nodes: [JSON], _ edges: [JSON], _ key: String) {
+            let r = w.send("POST", "/v1/automations/\(id)/design", ["nodes": .array(nodes), "edges": .array(edges)])
+            #expect(r.status == 422, "\(r.body)")
+            #expect(r["errors"]?[key] != nil, "expected an error on \(key): \(r.body)")
+        }
+        let t = node("1", "trigger")
+        check([t, node("2", "action", ["action": "fly_to_moon"])], [edge("1", "2")], "nodes.2")
+        check([t, node("2", "teleport")], [edge("1", "2")], "nodes.2")
+        check([t, node("2", "trigger")], [], "nodes")
+        check([t, node("2", "delay", ["amount": 1, "unit": "days"])], [edge("1", "3")], "edges.e1-3")
+        check([t, node("2", "delay", ["amount": 1, "unit": "days"]), node("3", "delay", ["amount": 1, "unit": "hours"])],
+              [edge("1", "2"), edge("2", "3"), edge("3", "2")], "edges.e3-2")
+        check([t, node("2", "delay", ["amount": 1, "unit": "days"])], [], "nodes.2")
+        check([t, node("2", "condition", ["filters": ["all": [["field": "purchase_count", "min": 1]]]]), node("3", "exit")],
+              [edge("1", "2"), edge("2", "3", "yes")], "nodes.2")
+        check([t, node("2", "action", ["action": "send_email", "subject": "Hi"])], [edge("1", "2")], "nodes.2")
+        check([t, node("2", "action", ["action": "webhook", "url": "ftp://x"])], [edge("1", "2")], "nodes.2")
+        #expect(w.send("POST", "/v1/automations", ["name": "Y", "trigger_type": "customer_inactive"]).status == 422)
+        #expect(w.send("POST", "/v1/automations", ["name": "Y", "trigger_type": "nope"]).status == 422)
+        #expect(w.send("POST", "/v1/automations/\(id)/activate").status == 422, "no design yet")
+    }
+}
+
+@Suite struct AutomationEngineTests {
+    /// customer_created → email → 2-day delay → condition on purchase → different emails.
+    @Test func welcomeSeriesWithAControllableClock() throws {
+        let w = try AutomationWorkspace()
+        let id = w.automation("Welcome Series", trigger: "customer_created", nodes: [
+            node("1", "trigger", ["label": "Customer Created"]),
+            node("2", "action", ["label": "Send Email", "action": "send_email", "subject": "Welcome {{customer.name}}", "body": "Hello!"]),
+            node("3", "delay", ["amount": 2, "unit": "days"]),
+            node("4", "condition", ["filters": ["all": [["field": "purchase_count", "min": 1]]]]),
+            node("5", "action", ["action": "send_email", "subject": "Thanks for buying", "body": "Here is 10% off your next order."]),
+            node("6", "action", ["action": "send_email", "subject": "Still thinking?", "body": "Come back for 15% off."]),
+        ], edges: [edge("1", "2"), edge("2", "3"), edge("3", "4"), edge("4", "5", "yes"), edge("4", "6", "no")])
+        let buyer = w.customer(TestDatabase.unique("buyer") + "@example.com", name: "Bea")
+        _ = w.customer(TestDatabase.unique("browser") + "@example.com", name: "Bob")
+        let t0 = Date()
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: t0, settle: 0) == 2)
+        try w.engine(t0).runDue(w.db, tenant: w.tenant)
+        #expect(w.mails().count == 2)
+        #expect(w.mails().allSatisfy { $0.contains("Subject: Welcome B") })
+        #expect(try w.enrolments(id).allSatisfy { try $0.string("state") == "waiting" && $0.string("current_node") == "3" })
+        try w.db.execute("UPDATE customers SET clv_order_count = 1 WHERE id = \(buyer)")
+        // A day later nothing is due yet.
+        #expect(try w.engine(t0.addingTimeInterval(86400)).runDue(w.db, tenant: w.tenant) == 0)
+        try w.engine(t0.addingTimeInterval(2 * 86400 + 60)).runDue(w.db, tenant: w.tenant)
+        let mails = w.mails()
+        #expect(mails.count == 4)
+        #expect(mails.filter { $0.contains("Subject: Thanks for buying") }.count == 1)
+        #expect(mails.filter { $0.contains("Subject: Still thinking?") }.count == 1)
+        #expect(try w.enrolments(id).allSatisfy { try $0.string("state") == "completed" })
+        let show = w.send("GET", "/v1/automations/\(id)")
+        #expect(show["total_enrolled"] == .int(2))
+        #expect(show["node_counts"]?["3"]?["completed"] == .int(2))
+        #expect(show["node_counts"]?["5"]?["completed"] == .int(1))
+        #expect(show["node_counts"]?["6"]?["completed"] == .int(1))
+        let list = w.send("GET", "/v1/automations/\(id)/enrolments")
+        let path = list["data"]?.arrayValue?.first?["path"]?.arrayValue?.compactMap { $0["node_id"]?.stringValue }
+        #expect(path?.prefix(4) == ["1", "2", "3", "3"], "delay waits, then completes")
+        // Once ever: a second intake pass enrols nobody again.
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: t0, settle: 0) == 0)
+    }
+
+    /// The seed's win-back flow: customer_inactive (60 days) → the win-back-1 template.
+    @Test func winBack() throws {
+        let w = try AutomationWorkspace()
+        let id = w.automation("Win-Back Campaign", trigger: "customer_inactive", config: ["inactive_days": 60], nodes: [
+            node("1", "trigger", ["label": "Customer Inactive"]),
+            node("2", "action", ["label": "Send Email", "email_template": "win-back-1"]),
+        ], edges: [edge("1", "2")])
+        let quiet = w.customer(TestDatabase.unique("quiet") + "@example.com")
+        let recent = w.customer(TestDatabase.unique("recent") + "@example.com")
+        let now = Date()
+        try w.db.execute("UPDATE customers SET last_seen_at = \(now.addingTimeInterval(-90 * 86400)) WHERE id = \(quiet)")
+        try w.db.execute("UPDATE customers SET last_seen_at = \(now.addingTimeInterval(-10 * 86400)) WHERE id = \(recent)")
+        #expect(try AutomationTriggers.scan(w.db, tenant: w.tenant, now: now) == 1)
+        #expect(try AutomationTriggers.scan(w.db, tenant: w.tenant, now: now) == 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        let mails = w.mails()
+        #expect(mails.count == 1)
+        #expect(mails.first?.contains("win-back-1") == true)
+        #expect(try w.enrolments(id).map { try $0.int("customer_id") } == [quiet])
+    }
+
+    /// conversion (a tracked purchase) → a lead in the CRM → moved on a stage.
+    @Test func conversionMakesACRMEntry() throws {
+        let w = try AutomationWorkspace()
+        let key = w.send("POST", "/v1/api-keys", ["name": "crm"])["key"]!.stringValue!
+        let entity = w.client.send("POST", "/api/brands/\(w.tenant.id)/crm/entities", ["name": "Leads", "slug": "leads", "preset": "leads"],
+                                   headers: ["ef-access-key": key])
+        #expect(entity.status == 201, "\(entity.body)")
+        let pipeline = entity["pipelines"]!.arrayValue![0]
+        let stages = pipeline["stages"]!.arrayValue!.map { $0["id"]!.intValue! }
+        let id = w.automation("Conversion to lead", trigger: "event_performed", config: ["event": "purchase"], nodes: [
+            node("1", "trigger"),
+            node("2", "action", ["action": "create_crm_entry", "entity": "leads", "pipeline": pipeline["id"]!, "stage": .int(stages[0]),
+                                 "title": "{{customer.name}} bought {{event.properties.sku}}", "values": ["email": "{{customer.email}}"]]),
+            node("3", "action", ["action": "move_crm_entry", "stage": .int(stages[1])]),
+            node("4", "action", ["action": "add_tag", "tag": "converted"]),
+        ], edges: [edge("1", "2"), edge("2", "3"), edge("3", "4")])
+        let email = TestDatabase.unique("conv") + "@example.com"
+        let customer = w.customer(email, name: "Cora")
+        let r = w.send("POST", "/v1/track/event", ["event": "purchase", "customer_email": .string(email), "properties": ["sku": "A-1", "amount": 49.5]])
+        #expect(r.status < 300, "\(r.body)")
+        _ = w.send("POST", "/v1/track/event", ["event": "signup", "customer_email": .string(email)])
+        let now = Date()
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0) == 1)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        let entries = try w.db.query("SELECT title, stage_id, reference_type FROM crm_entries WHERE tenant_id = \(w.tenant) ")
+        #expect(entries.count == 1)
+        #expect(try entries.first?.string("title") == "Cora bought A-1")
+        #expect(try entries.first?.int("stage_id") == stages[1])
+        let props = try w.db.queryOne("SELECT properties FROM customers WHERE id = \(customer)")!.string("properties")
+        #expect(props.contains("converted"))
+        #expect(try w.enrolments(id).first?.string("state") == "completed")
+    }
+
+    /// The process dies right after an email left, before the step was recorded: on the
+    /// restart the email is not sent again, and the flow goes on.
+    @Test func crashMidFlowSendsNothingTwice() throws {
+        let w = try AutomationWorkspace()
+        let id = w.automation("Crash", trigger: "customer_created", nodes: [
+            node("1", "trigger"),
+            node("2", "action", ["action": "send_email", "subject": "Once", "body": "Only once"]),
+            node("3", "action", ["action": "add_tag", "tag": "after"]),
+        ], edges: [edge("1", "2"), edge("2", "3")])
+        let c = w.customer(TestDatabase.unique("crash") + "@example.com")
+        let now = Date()
+        try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0)
+        #expect(throws: AutomationError.self) { try w.engine(now, crash: true).runDue(w.db, tenant: w.tenant) }
+        #expect(w.mails().count == 1)
+        // The dead runner's lease runs out.
+        try w.db.execute("UPDATE automation_enrolments SET locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE automation_id = \(id)")
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        #expect(w.mails().count == 1)
+        #expect(try w.db.query("SELECT state FROM automation_messages WHERE automation_id = \(id)").count == 1)
+        let steps = try w.db.query("SELECT node_id FROM automation_steps WHERE automation_id = \(id) AND outcome = 'completed'").map { try $0.string("node_id") }
+        #expect(steps == ["1", "2", "3"])
+        let props = try w.db.queryOne("SELECT properties FROM customers WHERE id = \(c)")!.string("properties")
+        #expect(props == #"{"tags":["after"]}"#)
+        #expect(try w.enrolments(id).first?.string("state") == "completed")
+    }
+
+    /// Saving the design of an active flow: customers on kept nodes stay, on removed nodes
+    /// they move on to the next step that remains, or end.
+    @Test func editingAnActiveFlow() throws {
+        let w = try AutomationWorkspace()
+        let id = w.automation("Edit", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "delay", ["amount": 1, "unit": "days"]),
+            node("3", "action", ["action": "send_email", "subject": "S", "body": "B"]),
+        ], edges: [edge("1", "2"), edge("2", "3")])
+        _ = w.customer(TestDatabase.unique("edit") + "@example.com")
+        let now = Date()
+        try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        #expect(try w.enrolments(id).first?.string("current_node") == "2")
+        let moved = w.send("POST", "/v1/automations/\(id)/design", ["nodes": [node("1", "trigger"), node("3", "action", ["action": "send_email", "subject": "S", "body": "B"])],
+                                                                    "edges": [edge("1", "3")]])
+        #expect(moved.status == 200)
+        #expect(moved["enrolments"]?["moved"]?.arrayValue?.first?["to_node"] == .string("3"))
+        #expect(try w.enrolments(id).first?.string("current_node") == "3")
+        let ended = w.send("POST", "/v1/automations/\(id)/design", ["nodes": [node("1", "trigger"), node("4", "exit")], "edges": [edge("1", "4")]])
+        #expect(ended["enrolments"]?["ended"]?.arrayValue?.count == 1)
+        #expect(try w.enrolments(id).first?.string("state") == "exited")
+        #expect(w.mails().isEmpty)
+    }
+
+    /// Deactivating pauses enrolments; activating resumes them where they were.
+    @Test func deactivatePausesAndActivateResumes() throws {
+        let w = try AutomationWorkspace()
+        let id = w.automation("Pause", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "delay", ["amount": 1, "unit": "hours"]), node("3", "action", ["action": "add_tag", "tag": "done"]),
+        ], edges: [edge("1", "2"), edge("2", "3")])
+        _ = w.customer(TestDatabase.unique("pause") + "@example.com")
+        let now = Date()
+        try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        #expect(w.send("POST", "/v1/automations/\(id)/deactivate")["paused_enrolments"] == .int(1))
+        #expect(try w.engine(now.addingTimeInterval(7200)).runDue(w.db, tenant: w.tenant) == 0)
+        _ = w.customer(TestDatabase.unique("late") + "@example.com")
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0) == 0, "inactive: no enrolment")
+        #expect(w.send("POST", "/v1/automations/\(id)/activate")["resumed_enrolments"] == .int(1))
+        try w.engine(now.addingTimeInterval(7200)).runDue(w.db, tenant: w.tenant)
+        #expect(try w.enrolments(id).map { try $0.string("state") } == ["completed"])
+    }
+
+    /// A webhook nobody answers is retried with back-off, then fails visibly with the error.
+    @Test func failedActionsRetryThenFail() throws {
+        let w = try AutomationWorkspace()
+        let id = w.automation("Hook", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "webhook", "url": "http://127.0.0.1:9/hook"]),
+        ], edges: [edge("1", "2")])
+        _ = w.customer(TestDatabase.unique("hook") + "@example.com")
+        var now = Date()
+        try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0)
+        for _ in 0..<6 {
+            try w.engine(now).runDue(w.db, tenant: w.tenant)
+            now = now.addingTimeInterval(120)
+        }
+        let e = try #require(try w.enrolments(id).first)
+        #expect(try e.string("state") == "failed")
+        #expect(try e.int("attempts") == 5)
+        #expect(e.optionalString("last_error")?.contains("webhook") == true)
+        #expect(w.send("GET", "/v1/automations/\(id)")["node_counts"]?["2"]?["failed"] == .int(1))
+    }
+
+    @Test func segmentTriggerSplitAndSignature() throws {
+        let w = try AutomationWorkspace()
+        let id = w.automation("Segment", trigger: "segment_entered", config: ["segment_id": 7], nodes: [
+            node("1", "trigger"), node("2", "split", ["percent_a": 100]), node("3", "action", ["action": "add_tag", "tag": "a"]),
+            node("4", "action", ["action": "add_tag", "tag": "b"]),
+        ], edges: [edge("1", "2"), edge("2", "3", "a"), edge("2", "4", "b")])
+        let c = w.customer(TestDatabase.unique("seg") + "@example.com")
+        #expect(try AutomationTriggers.segmentChanged(w.db, w.tenant, customerID: c, segmentID: 8, entered: true) == 0)
+        #expect(try AutomationTriggers.segmentChanged(w.db, w.tenant, customerID: c, segmentID: 7, entered: true) == 1)
+        try w.engine(Date()).runDue(w.db, tenant: w.tenant)
+        #expect(try w.db.queryOne("SELECT properties FROM customers WHERE id = \(c)")!.string("properties") == #"{"tags":["a"]}"#)
+        #expect(try w.enrolments(id).count == 1)
+        #expect(AutomationDelivery.signature(secret: "k", timestamp: 1, body: Array("{}".utf8)).hasPrefix("sha256="))
+    }
+}
+
+@Suite struct AutomationTriggerTests {
+    /// A deal moved to a stage enrols the customer whose email the entry holds.
+    @Test func crmStageChangeAndReentryAfterCompletion() throws {
+        let w = try AutomationWorkspace()
+        let key = w.send("POST", "/v1/api-keys", ["name": "crm"])["key"]!.stringValue!
+        let entity = w.client.send("POST", "/api/brands/\(w.tenant.id)/crm/entities", ["name": "Leads", "slug": "leads", "preset": "leads"],
+                                   headers: ["ef-access-key": key])
+        let pipeline = entity["pipelines"]!.arrayValue![0]
+        let stages = pipeline["stages"]!.arrayValue!.map { $0["id"]!.intValue! }
+        let id = w.automation("Qualified", trigger: "crm_entry_stage_changed", config: ["entity": "leads", "stage": .int(stages[2])], nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "add_tag", "tag": "qualified"]),
+        ], edges: [edge("1", "2")], reentry: "after_completion")
+        let email = TestDatabase.unique("lead") + "@example.com"
+        let customer = w.customer(email)
+        let made = w.client.send("POST", "/api/brands/\(w.tenant.id)/crm/entities/\(entity["id"]!.intValue!)/entries",
+                                 ["title": "Lead", "pipeline_id": pipeline["id"]!, "stage_id": .int(stages[0]), "values": ["email": .string(email)]],
+                                 headers: ["ef-access-key": key])
+        #expect(made.status == 201, "\(made.body)")
+        let uid = made["id"]!.stringValue!
+        let now = Date()
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0) == 0, "created, not moved to the stage")
+        func move(_ stage: Int) {
+            let r = w.client.send("PUT", "/api/brands/\(w.tenant.id)/crm/entries/\(uid)", ["stage_id": .int(stage)], headers: ["ef-access-key": key])
+            #expect(r.status == 200, "\(r.body)")
+        }
+        move(stages[1])
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0) == 0, "another stage")
+        move(stages[2])
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0) == 1)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        // Completed: the policy lets the customer in again on the next move to the stage.
+        move(stages[1])
+        move(stages[2])
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0) == 1)
+        let rows = try w.enrolments(id)
+        #expect(rows.count == 2)
+        #expect(try rows.map { try $0.int("customer_id") } == [customer, customer])
+        #expect(try rows.last?.string("context").contains(uid) == true)
+    }
+
+    /// Birthdays: the scan enrols customers whose date property falls `days` from today.
+    @Test func dateProperty() throws {
+        let w = try AutomationWorkspace()
+        _ = w.automation("Birthday", trigger: "date_property", config: ["property": "birthday", "days": -3], nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "send_email", "subject": "Your birthday is coming", "body": "A gift awaits."]),
+        ], edges: [edge("1", "2")])
+        let now = RFC3339.parse("2026-06-10T09:00:00Z")!
+        let soon = w.customer(TestDatabase.unique("bday") + "@example.com")
+        let later = w.customer(TestDatabase.unique("later") + "@example.com")
+        try w.db.execute("UPDATE customers SET properties = '{\"birthday\":\"1990-06-13\"}' WHERE id = \(soon)")
+        try w.db.execute("UPDATE customers SET properties = '{\"birthday\":\"1990-07-01\"}' WHERE id = \(later)")
+        #expect(try AutomationTriggers.scan(w.db, tenant: w.tenant, now: now) == 1)
+        #expect(try AutomationTriggers.scan(w.db, tenant: w.tenant, now: now) == 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        #expect(w.mails().count == 1)
+    }
+
+    func object(_ json: JSON) -> JSONObject { json.objectValue ?? JSONObject() }
+
+    @Test func delayUntilAWeekdayInATimeZone() {
+        // Wednesday 2026-06-10 09:00 UTC; Monday 08:00 in Berlin (UTC+2 in summer) is 06:00 UTC.
+        let now = RFC3339.parse("2026-06-10T09:00:00Z")!
+        let until = AutomationDesign.delayUntil(object(["until_weekday": 1, "until_hour": 8, "timezone": "Europe/Berlin"]), from: now)
+        #expect(RFC3339.format(until) == "2026-06-15T06:00:00Z")
+        #expect(AutomationDesign.delayUntil(object(["amount": 90, "unit": "minutes"]), from: now) == now.addingTimeInterval(5400))
+        #expect(AutomationDesign.delayProblem(object(["amount": 0])) != nil)
+        #expect(AutomationDesign.actionKind(type: "action", data: object(["label": "Send Email", "email_template": "win-back-1"])) == .send_email)
+    }
+}
+
+/// A one-request HTTP server on loopback: answers 200 and keeps what it was sent.
+final class OneShotServer: @unchecked Sendable {
+    // @unchecked: `received` is written by the server thread before `done` is signalled and
+    // read only after waiting on it.
+    let port: Int
+    private let fd: Int32
+    private var received = ""
+    private let done = DispatchSemaphore(value: 0)
+
+    init() throws {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = s
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
+        listen(s, 1)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    func start() {
+        Thread.detachNewThread { [self] in
+            let client = accept(fd, nil, nil)
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            var text = ""
+            while true {
+                let n = read(client, &buffer, buffer.count)
+                if n <= 0 { break }
+                text += String(decoding: buffer[0..<n], as: UTF8.self)
+                if let split = text.range(of: "\r\n\r\n"),
+                   let lengthLine = text[..<split.lowerBound].split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-length:") }),
+                   let length = Int(lengthLine.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)),
+                   text.utf8.count - text[..<split.upperBound].utf8.count >= length { break }
+            }
+            let answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+            _ = answer.withCString { write(client, $0, strlen($0)) }
+            close(client)
+            received = text
+            done.signal()
+        }
+    }
+
+    func request(timeout: Double = 10) -> String? {
+        guard done.wait(timeout: .now() + timeout) == .success else { return nil }
+        close(fd)
+        return received
+    }
+}
+
+@Suite struct AutomationWebhookTests {
+    @Test func aSignedPostWithTheCustomerAndTheEvent() throws {
+        let w = try AutomationWorkspace()
+        let server = try OneShotServer()
+        server.start()
+        _ = w.automation("Hook", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "webhook", "url": .string("http://127.0.0.1:\(server.port)/hook"), "secret": "s3cret"]),
+        ], edges: [edge("1", "2")])
+        let email = TestDatabase.unique("hooked") + "@example.com"
+        _ = w.customer(email)
+        let now = Date()
+        try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        let request = try #require(server.request())
+        let split = try #require(request.range(of: "\r\n\r\n"))
+        let head = request[..<split.lowerBound].lowercased()
+        let body = String(request[split.upperBound...])
+        #expect(head.hasPrefix("post /hook"))
+        #expect(body.contains(email))
+        let timestampText = head.split(separator: "\r\n").first { $0.hasPrefix("x-entercrm-timestamp:") }?.split(separator: ":")[1]
+            .trimmingCharacters(in: .whitespaces)
+        let timestamp = try #require(timestampText.flatMap { Int($0) })
+        let signature = head.split(separator: "\r\n").first { $0.hasPrefix("x-entercrm-signature:") }?.dropFirst("x-entercrm-signature:".count)
+            .trimmingCharacters(in: .whitespaces)
+        #expect(signature == AutomationDelivery.signature(secret: "s3cret", timestamp: timestamp, body: Array(body.utf8)))
+    }
+}

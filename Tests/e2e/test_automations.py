@@ -1,0 +1,81 @@
+"""Automations through nginx: the seed's examples (list, create, design), validation, and a
+flow run by the real job runner within seconds of the customer it reacts to."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from .support import new_session
+
+
+@pytest.fixture(scope="module")
+def workspace(base: str) -> dict:
+    http = new_session("127.0.0.79")
+    email = f"e2e-{uuid.uuid4().hex[:10]}@company.com"
+    for _ in range(8):
+        r = http.post(f"{base}/v1/auth/register", json={
+            "name": "Jane Smith", "email": email, "password": "secret123", "workspace_name": "Automations E2E"}, timeout=30)
+        if r.status_code != 429:
+            break
+        time.sleep(min(int(r.headers.get("Retry-After", "5")), 20))
+    assert r.status_code == 201, r.text
+    key = http.post(f"{base}/v1/api-keys", json={"name": "Server"},
+                    headers={"Authorization": f"Bearer {r.json()['token']}"}).json()["key"]
+    return {"http": http, "headers": {"X-API-Key": key}}
+
+
+def test_the_seeds_automation_examples(base, workspace):
+    http, headers = workspace["http"], workspace["headers"]
+    r = http.post(f"{base}/v1/automations", headers=headers, json={
+        "name": "Win-Back Campaign", "trigger_type": "customer_inactive", "trigger_config": {"inactive_days": 60}, "is_active": False})
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert list(made) == ["id", "name", "trigger_type", "is_active", "steps_count", "created_at"]
+    assert made["name"] == "Win-Back Campaign" and made["is_active"] is False and made["steps_count"] == 0
+    assert made["created_at"].endswith("Z")
+    r = http.post(f"{base}/v1/automations/{made['id']}/design", headers=headers, json={
+        "nodes": [
+            {"id": "1", "type": "trigger", "data": {"label": "Customer Inactive"}, "position": {"x": 250, "y": 50}},
+            {"id": "2", "type": "action", "data": {"label": "Send Email", "email_template": "win-back-1"}, "position": {"x": 250, "y": 180}},
+        ],
+        "edges": [{"id": "e1-2", "source": "1", "target": "2"}],
+    })
+    assert r.status_code == 200, r.text
+    assert r.json() == {**r.json(), "automation_id": made["id"], "saved": True, "nodes_count": 2, "edges_count": 1}
+    listed = http.get(f"{base}/v1/automations", headers=headers).json()["data"]
+    row = next(a for a in listed if a["id"] == made["id"])
+    assert row["trigger_type"] == "customer_inactive" and row["steps_count"] == 1 and row["total_enrolled"] == 0
+    bad = http.post(f"{base}/v1/automations/{made['id']}/design", headers=headers, json={
+        "nodes": [{"id": "1", "type": "trigger", "data": {}, "position": {"x": 0, "y": 0}},
+                  {"id": "2", "type": "action", "data": {"action": "launch_rocket"}, "position": {"x": 0, "y": 100}}],
+        "edges": [{"id": "e1-2", "source": "1", "target": "2"}]})
+    assert bad.status_code == 422
+    assert "nodes.2" in bad.json()["errors"]
+
+
+def test_the_job_runner_runs_a_flow(base, workspace):
+    http, headers = workspace["http"], workspace["headers"]
+    made = http.post(f"{base}/v1/automations", headers=headers, json={"name": "Tag new customers", "trigger_type": "customer_created"}).json()
+    http.post(f"{base}/v1/automations/{made['id']}/design", headers=headers, json={
+        "nodes": [{"id": "1", "type": "trigger", "data": {}, "position": {"x": 0, "y": 0}},
+                  {"id": "2", "type": "action", "data": {"action": "add_tag", "tag": "welcomed"}, "position": {"x": 0, "y": 100}}],
+        "edges": [{"id": "e1-2", "source": "1", "target": "2"}]}).raise_for_status()
+    assert http.post(f"{base}/v1/automations/{made['id']}/activate", headers=headers).json()["is_active"] is True
+    time.sleep(1.2)
+    customer = http.post(f"{base}/v1/customers", headers=headers, json={"email": f"{uuid.uuid4().hex[:8]}@example.com"}).json()
+    deadline = time.monotonic() + 20
+    properties = {}
+    while time.monotonic() < deadline:
+        properties = http.get(f"{base}/v1/customers/{customer['id']}", headers=headers).json()["properties"]
+        if properties.get("tags") == ["welcomed"]:
+            break
+        time.sleep(0.25)
+    assert properties.get("tags") == ["welcomed"]
+    detail = http.get(f"{base}/v1/automations/{made['id']}", headers=headers).json()
+    assert detail["total_enrolled"] == 1
+    assert detail["node_counts"]["2"]["completed"] == 1
+    enrolments = http.get(f"{base}/v1/automations/{made['id']}/enrolments", headers=headers).json()["data"]
+    assert [s["node_id"] for s in enrolments[0]["path"]] == ["1", "2"]

@@ -1,0 +1,100 @@
+// #/automations: the list (name, trigger, active, steps, enrolled), a new automation, and
+// #/automations/{id}: the flow designer.
+
+import { request } from '../api.js';
+import { h, icon, replace } from '../dom.js';
+import { navigate } from '../router.js';
+import { openDialog } from '../components/dialog.js';
+import { field } from '../components/form.js';
+import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
+import { count, dateOnly } from '../components/format.js';
+import { toast } from '../components/toast.js';
+import * as designer from './automations-designer.js';
+
+export const TRIGGERS = [
+  ['customer_created', 'Customer created'], ['customer_inactive', 'Customer inactive'], ['event_performed', 'Event performed'],
+  ['segment_entered', 'Segment entered'], ['segment_exited', 'Segment exited'], ['crm_entry_created', 'CRM entry created'],
+  ['crm_entry_stage_changed', 'CRM entry stage changed'], ['date_property', 'Date property'],
+];
+export const TRIGGER_LABEL = Object.fromEntries(TRIGGERS);
+
+let styled = false;
+export function ensureStyles() {
+  if (styled) return;
+  styled = true;
+  document.head.append(h('link', { rel: 'stylesheet', href: '/css/automations.css' }));
+}
+
+export function render({ path }) {
+  ensureStyles();
+  const match = /^\/automations\/(\d+)$/.exec(path);
+  if (match) return designer.render({ id: Number(match[1]) });
+  const root = h('div', { class: 'page page-automations' });
+  const newButton = h('button', { type: 'button', class: 'button button-primary', dataset: { action: 'new-automation' } }, icon('plus'), h('span', { text: 'New automation' }));
+  newButton.addEventListener('click', openNew);
+  const body = h('div', {}, loadingState());
+  replace(root, pageHeader({ title: 'Automations', description: 'Flows that react to what customers do: triggers, waits, conditions and messages.', actions: [newButton] }), body);
+
+  async function load() {
+    try {
+      const list = await request('GET', '/v1/automations', { query: { per_page: 100 } });
+      const rows = list.data || [];
+      if (!rows.length) {
+        replace(body, emptyState({ title: 'No automations yet', text: 'Create one, then draw its flow in the designer.', iconName: 'automations' }));
+        return;
+      }
+      const table = h('table', { class: 'table table-automations' },
+        h('thead', {}, h('tr', {}, ['Name', 'Trigger', 'Status', 'Steps', 'Enrolled', 'Created'].map((t) => h('th', { scope: 'col', text: t })))),
+        h('tbody', {}, rows.map((a) => h('tr', { dataset: { id: String(a.id) } },
+          h('td', {}, h('a', { href: `#/automations/${a.id}`, text: a.name })),
+          h('td', { text: TRIGGER_LABEL[a.trigger_type] || a.trigger_type }),
+          h('td', {}, h('span', { class: ['badge', a.is_active ? 'badge-success' : ''], text: a.is_active ? 'Active' : 'Inactive' })),
+          h('td', { text: count(a.steps_count) }),
+          h('td', { text: count(a.total_enrolled) }),
+          h('td', { text: dateOnly(a.created_at) })))));
+      replace(body, card({ body: [tableWrap(table, 'Automations')] }));
+    } catch (error) {
+      replace(body, errorState(error, load));
+    }
+  }
+
+  function openNew() {
+    const form = h('form', { class: 'form', novalidate: true },
+      field({ label: 'Name', name: 'name', required: true, maxlength: 190 }),
+      field({ label: 'Trigger', name: 'trigger_type', type: 'select', options: TRIGGERS.map(([value, label]) => ({ value, label })), value: 'customer_created' }),
+      field({ label: 'Inactive days (customer inactive)', name: 'inactive_days', type: 'number', optional: true, min: 1 }),
+      field({ label: 'Event name (event performed)', name: 'event', optional: true }),
+      field({ label: 'Segment id (segment entered / exited)', name: 'segment_id', type: 'number', optional: true, min: 1 }),
+      field({ label: 'CRM entity (id or slug)', name: 'entity', optional: true }),
+      field({ label: 'Date property (date property)', name: 'property', optional: true }),
+      field({ label: 'Days from the date (negative: before)', name: 'days', type: 'number', optional: true }));
+    const create = h('button', { type: 'button', class: 'button button-primary', text: 'Create automation' });
+    const cancel = h('button', { type: 'button', class: 'button button-secondary', text: 'Cancel' });
+    const { close } = openDialog({ title: 'New automation', body: form, actions: [cancel, create] });
+    cancel.addEventListener('click', () => close('cancel'));
+    async function submit(event) {
+      event?.preventDefault();
+      const data = Object.fromEntries(new FormData(form).entries());
+      const config = {};
+      if (data.inactive_days) config.inactive_days = Number(data.inactive_days);
+      if (data.event) config.event = data.event;
+      if (data.segment_id) config.segment_id = Number(data.segment_id);
+      if (data.entity) config.entity = data.entity;
+      if (data.property) config.property = data.property;
+      if (data.days) config.days = Number(data.days);
+      try {
+        const made = await request('POST', '/v1/automations', { body: { name: data.name, trigger_type: data.trigger_type, trigger_config: config, is_active: false } });
+        close('done');
+        navigate(`/automations/${made.id}`);
+      } catch (error) {
+        const details = Object.values(error?.errors || {}).flat().map(String);
+        toast(details[0] || error.message, 'error');
+      }
+    }
+    create.addEventListener('click', submit);
+    form.addEventListener('submit', submit);
+  }
+
+  load();
+  return root;
+}
