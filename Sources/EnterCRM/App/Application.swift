@@ -23,6 +23,7 @@ public struct Application: HTTPApplication {
         TrackingRoutes.register(&routes)
         CRMRoutes.register(&routes)
         AnalyticsRoutes.register(&routes)
+        CampaignRoutes.register(&routes)
         self.routes = routes
     }
 

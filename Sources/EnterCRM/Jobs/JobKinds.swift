@@ -18,6 +18,7 @@ public enum JobKinds {
         registry.every(3600, name: "prune-finished-jobs", kind: "system.prune_jobs")
         PipelineStats.register(&registry)
         AnalyticsJobs.register(&registry)
+        CampaignDelivery.register(&registry)
         return registry
     }
 }
