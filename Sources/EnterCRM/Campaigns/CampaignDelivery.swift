@@ -84,7 +84,7 @@ enum CampaignDelivery {
         let domain = settings.fromEmail.split(separator: "@").last.map(String.init) ?? "entercrm.localhost"
         let campaignID = campaign.optionalInt("id") ?? 0
         return MailMessage(fromEmail: settings.fromEmail, fromName: settings.fromName, to: address, toName: values.name,
-                           subject: subjectPrefix + subject, html: html,
+                           subject: MailTemplate.headerSafe(subjectPrefix + subject), html: html,
                            text: text + (footer.isEmpty ? "" : "\nUnsubscribe: \(values.unsubscribeURL)\n"),
                            messageID: "c\(campaignID).\(token)@\(domain)", listUnsubscribeURL: values.unsubscribeURL,
                            extraHeaders: [("X-EnterCRM-Campaign", String(campaignID))])
