@@ -39,7 +39,7 @@ enum CampaignDelivery {
         try db.transaction {
             guard let row = try CampaignStore.find(db, tenant, id: id, lock: true), try row.string("status") == "scheduled",
                   let at = row.optionalDate("scheduled_at") else { return }
-            if let planned, abs(planned.timeIntervalSince(at)) > 0.001 { return }
+            if let planned, abs(planned.timeIntervalSince(at)) > 1 { return }
             guard at <= Date().addingTimeInterval(1) else { return }
             let queued = try CampaignStore.start(db, tenant, campaign: row)
             Log.info("campaigns: scheduled campaign \(id) started with \(queued) messages")
