@@ -10,6 +10,10 @@ import { toast } from './components/toast.js';
 import * as acceptInvitation from './pages/accept-invitation.js';
 import * as analytics from './pages/analytics.js';
 import * as apiKeys from './pages/api-keys.js';
+import * as campaign from './pages/campaign.js';
+import * as campaignEditor from './pages/campaign-editor.js';
+import * as campaignMailbox from './pages/campaign-mailbox.js';
+import * as campaigns from './pages/campaigns.js';
 import * as comingSoon from './pages/coming-soon.js';
 import * as customers from './pages/customers.js';
 import * as customerForm from './pages/customers-form.js';
@@ -36,6 +40,9 @@ const ROUTES = {
   '/customers/new': { page: customerForm, title: 'New customer' },
   '/tracking': { page: tracking, title: 'Tracking' },
   '/analytics': { page: analytics, title: 'Analytics' },
+  '/campaigns': { page: campaigns, title: 'Campaigns' },
+  '/campaigns/new': { page: campaignEditor, title: 'New campaign' },
+  '/campaigns/mailbox': { page: campaignMailbox, title: 'Development mailbox' },
   '/settings/members': { page: members, title: 'Members & Teams' },
   '/settings/api-keys': { page: apiKeys, title: 'API keys' },
   '/settings/sessions': { page: sessions, title: 'Sessions & password' },
@@ -46,6 +53,8 @@ const ROUTES = {
 const PATTERN_ROUTES = [
   [/^\/customers\/(\d+)$/, { page: customerProfile, title: 'Customer' }],
   [/^\/customers\/(\d+)\/edit$/, { page: customerForm, title: 'Edit customer' }],
+  [/^\/campaigns\/(\d+)$/, { page: campaign, title: 'Campaign' }],
+  [/^\/campaigns\/(\d+)\/edit$/, { page: campaignEditor, title: 'Edit campaign' }],
   // The pipeline CRM routes within itself (#/pipelines/leads/board).
   [/^\/pipelines(?:\/.*)?$/, { page: pipelines, title: 'Pipelines' }],
 ];

@@ -13,6 +13,7 @@ public enum Seeder {
         let tenant = try seedAccounts(db, hasher: hasher, log: log)
         try CustomerSeed.run(db, tenant, log: log)
         try PipelineSeed.run(db, tenant, log: log)
+        try CampaignSeed.run(db, tenant, log: log)
     }
 
     /// The demo login, "Demo Workspace" (slug `demo`), two colleagues and a sales team.

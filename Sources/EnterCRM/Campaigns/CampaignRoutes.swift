@@ -12,6 +12,7 @@ enum CampaignRoutes {
         routes.get("/v1/campaigns/settings", .server, settings)
         routes.put("/v1/campaigns/settings", .manager, updateSettings)
         routes.get("/v1/campaigns/audience-size", .server, audienceSize)
+        routes.get("/v1/campaigns/segments", .server, segments)
         routes.get("/v1/campaigns/{id}", .server, show)
         routes.put("/v1/campaigns/{id}", .server, update)
         routes.delete("/v1/campaigns/{id}", .server, remove)
@@ -341,6 +342,16 @@ enum CampaignRoutes {
         let members = try c.db.queryOne("SELECT COUNT(*) AS n FROM segment_members WHERE tenant_id = \(c.tenant) AND segment_id = \(segment)")?.int("n") ?? 0
         return .json(["segment_id": .int(segment), "members": .int(members),
                       "reachable": .int(try CampaignStore.audienceSize(c.db, c.tenant, segment: segment, type: type))])
+    }
+
+    /// The workspace's segments with their member counts, for the editor's picker (the
+    /// segments themselves are managed under /v1/segments).
+    @Sendable static func segments(_ c: Context) throws -> Response {
+        let rows = try c.db.query("""
+            SELECT s.id, s.name, (SELECT COUNT(*) FROM segment_members m WHERE m.segment_id = s.id AND m.tenant_id = s.tenant_id) AS members
+            FROM segments s WHERE s.tenant_id = \(c.tenant) ORDER BY s.name LIMIT 1000
+            """)
+        return .json(["data": .array(rows.map { $0.json(["id", "name", "members"]) })])
     }
 
     // MARK: Settings
