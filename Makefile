@@ -44,3 +44,4 @@ test: deps
 bench: deps build
 	Tests/bench/bench.sh
 	Tests/bench/crm_bench.sh
+	Tests/bench/campaign_bench.sh

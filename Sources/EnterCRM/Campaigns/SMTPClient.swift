@@ -51,7 +51,10 @@ final class SMTPClient: MailTransport {
     private var context: OpaquePointer?
     private var ssl: OpaquePointer?
     private var buffer: [UInt8] = []
-    private var used = false
+    /// A transaction was begun and not finished (RSET before the next).
+    private var unfinished = false
+    /// The relay offers PIPELINING (RFC 2920).
+    private var pipelining = false
 
     init(_ configuration: SMTPConfiguration) { self.configuration = configuration }
 
@@ -59,7 +62,9 @@ final class SMTPClient: MailTransport {
 
     func send(from: String, to: String, data: [UInt8]) -> SendOutcome {
         do {
-            if fd < 0 { try open() } else if used { try expect(command: "RSET", 250) }
+            // RSET only after a transaction that did not finish; a finished one leaves the
+            // session ready for the next MAIL.
+            if fd < 0 { try open() } else if unfinished { try expect(command: "RSET", 250) }
         } catch let failure as Failure {
             close()
             return failure.code >= 500 ? .permanent(failure.description) : .temporary(failure.description)
@@ -67,11 +72,28 @@ final class SMTPClient: MailTransport {
             close()
             return .temporary("\(error)")
         }
-        used = true
+        unfinished = true
         do {
-            try expect(command: "MAIL FROM:<\(Self.clean(from))>", 250)
-            try expect(command: "RCPT TO:<\(Self.clean(to))>", 250, 251)
-            try expect(command: "DATA", 354)
+            let mail = "MAIL FROM:<\(Self.clean(from))>", rcpt = "RCPT TO:<\(Self.clean(to))>"
+            if pipelining {
+                // RFC 2920: the three commands in one write, then their three replies.
+                try write(Array("\(mail)\r\n\(rcpt)\r\nDATA\r\n".utf8))
+                let replies = [try readReply(), try readReply(), try readReply()]
+                if replies[0].0 != 250 || ![250, 251].contains(replies[1].0) || replies[2].0 != 354 {
+                    let refused = replies.first { ![250, 251, 354].contains($0.0) } ?? replies[2]
+                    if replies[2].0 == 354 {
+                        // DATA was accepted although MAIL or RCPT was not: end the session
+                        // without the final dot, so that nothing is delivered.
+                        close()
+                    }
+                    let text = "\(refused.0) \(refused.1)"
+                    return refused.0 >= 500 ? .permanent(text) : .temporary(text)
+                }
+            } else {
+                try expect(command: mail, 250)
+                try expect(command: rcpt, 250, 251)
+                try expect(command: "DATA", 354)
+            }
         } catch let failure as Failure where failure.code >= 400 {
             return failure.code >= 500 ? .permanent(failure.description) : .temporary(failure.description)
         } catch {
@@ -88,6 +110,7 @@ final class SMTPClient: MailTransport {
         }
         do {
             let (code, text) = try readReply()
+            unfinished = false
             switch code {
             case 200..<300: return .sent(text)
             case 500...: return .permanent("\(code) \(text)")
@@ -113,7 +136,8 @@ final class SMTPClient: MailTransport {
         if fd >= 0 { Glibc.close(fd) }
         fd = -1
         buffer = []
-        used = false
+        unfinished = false
+        pipelining = false
     }
 
     // MARK: Session
@@ -131,6 +155,7 @@ final class SMTPClient: MailTransport {
             try startTLS()
             capabilities = try ehlo()
         }
+        pipelining = capabilities.contains("PIPELINING")
         if let user = configuration.username, !user.isEmpty {
             let password = configuration.password ?? ""
             let auth = capabilities.first { $0.hasPrefix("AUTH") } ?? ""
