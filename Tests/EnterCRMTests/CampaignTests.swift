@@ -309,4 +309,23 @@ final class RecordingTransport: MailTransport {
         #expect(words.components(separatedBy: "\r\n ").allSatisfy { $0.count <= 75 && $0.hasPrefix("=?UTF-8?B?") })
         #expect(MailTemplate.text(fromHTML: "<h1>Hi</h1><p>See <a href=\"https://x.io/a\">this</a></p>") == "Hi\n\nSee this (https://x.io/a)\n")
     }
+
+    @Test func testSendGoesToTheDevelopmentMailboxOfTheWorkspace() throws {
+        let w = try workspace(["ana@x.io"])
+        let id = create(w.token, segment: w.segment)
+        let r = client.send("POST", "/v1/campaigns/\(id)/test", ["email": "me@x.io"], token: w.token)
+        #expect(r.status == 200, "\(r.body)")
+        let box = client.send("GET", "/v1/mailbox", token: w.token)
+        let item = try #require(box["data"]?.arrayValue?.first)
+        #expect(item["to"]?.stringValue?.contains("me@x.io") == true)
+        let name = try #require(item["name"]?.stringValue)
+        let raw = client.send("GET", "/v1/mailbox/\(name)", token: w.token)
+        #expect(raw.status == 200)
+        #expect(raw.body.contains("Subject: [Test] Spring for Customer 0"))
+        // Another workspace sees neither the list entry nor the message.
+        let other = client.register()
+        #expect(client.send("GET", "/v1/mailbox", token: other.token)["meta"]?["total"] == 0)
+        #expect(client.send("GET", "/v1/mailbox/\(name)", token: other.token).status == 404)
+        #expect(client.send("GET", "/v1/mailbox/..%2Fentercrm.env", token: w.token).status == 404)
+    }
 }

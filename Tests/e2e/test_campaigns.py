@@ -227,6 +227,44 @@ def test_open_click_scanner_and_unsubscribe(stack, base: str, smtp) -> None:
     assert detail["total_unsubscribed"] == 1 and detail["messages"][0]["status"] == "unsubscribed"
 
 
+class PipeliningSink(Sink):
+    """Offers PIPELINING (RFC 2920): the client then sends MAIL, RCPT and DATA in one write."""
+
+    def __init__(self, refuse: set[str] = frozenset()) -> None:
+        super().__init__(refuse)
+        self.offered = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        self.offered += 1
+        return responses[:-1] + ["250-PIPELINING", responses[-1]]
+
+
+def test_pipelined_smtp_with_a_refused_recipient(stack, base: str) -> None:
+    sink = PipeliningSink(refuse={"nobody@bounce.example"})
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        ws = register(base, "127.0.0.89")
+        use_smtp(base, ws, controller.port)
+        segment, _ = make_segment(stack, base, ws, [
+            {"email": "p1@pipe.example"}, {"email": "nobody@bounce.example"}, {"email": "p2@pipe.example"}])
+        cid = ws["http"].post(f"{base}/v1/campaigns", headers=ws["auth"], json={
+            "name": "Pipelined", "segment_id": segment, "subject": "Pipelined", "body": "<p>.leading dot\n.and another</p>"}).json()["id"]
+        ws["http"].post(f"{base}/v1/campaigns/{cid}/send", headers=ws["auth"])
+        detail = wait_status(base, ws, cid, "sent")
+        assert [m["status"] for m in detail["messages"]] == ["sent", "bounced", "sent"]
+        assert sink.offered >= 1
+        got = sink.received()
+        assert sorted(m[0] for m in got) == ["p1@pipe.example", "p2@pipe.example"]
+        for _, raw in got:
+            msg = email.message_from_bytes(raw, policy=email.policy.default)
+            html = next(p.get_content() for p in msg.iter_parts() if p.get_content_type() == "text/html")
+            assert ".leading dot" in html
+    finally:
+        controller.stop()
+
+
 def test_starttls_and_auth(stack, base: str) -> None:
     tmp = pathlib.Path(tempfile.mkdtemp())
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
