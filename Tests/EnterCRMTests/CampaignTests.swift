@@ -158,6 +158,8 @@ final class RecordingTransport: MailTransport {
         #expect(try rows[0].int("attempts") == CampaignDelivery.maxMessageAttempts)
         #expect(try rows[1].string("status") == "failed")
         #expect(try rows[1].int("attempts") == 1)
+        // Nobody could be reached: the campaign failed.
+        #expect(client.send("GET", "/v1/campaigns/\(id)", token: w.token)["status"] == "failed")
     }
 
     @Test func aRetryLaterThanNowIsQueuedAsAJob() throws {

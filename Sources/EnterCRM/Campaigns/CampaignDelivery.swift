@@ -143,11 +143,18 @@ enum CampaignDelivery {
                                          runAt: next, maxAttempts: 1000)
                     return
                 }
+                // Sent when any message was delivered; failed when there were recipients and
+                // none of them could be reached (every message bounced or failed).
+                let counts = try db.queryOne("""
+                    SELECT COUNT(*) AS total, COUNT(IF(status IN ('sent', 'opened', 'clicked', 'unsubscribed'), 1, NULL)) AS delivered
+                    FROM campaign_messages WHERE campaign_id = \(id)
+                    """)
+                let final = (counts?.optionalInt("total") ?? 0) > 0 && (counts?.optionalInt("delivered") ?? 0) == 0 ? "failed" : "sent"
                 try db.execute("""
-                    UPDATE campaigns SET status = 'sent', finished_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)
+                    UPDATE campaigns SET status = \(final), finished_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)
                     WHERE tenant_id = \(tenant) AND id = \(id) AND status = 'sending'
                     """)
-                Log.info("campaigns: campaign \(id) sent")
+                Log.info("campaigns: campaign \(id) \(final)")
                 return
             }
             // Before: the batch is marked in flight (committed) before any of it is sent.
