@@ -90,3 +90,24 @@ def test_campaign_editor_send_and_mailbox(api, account, desktop) -> None:
     c.wait().until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".table-campaigns tbody tr")) == 1)
     assert "Spring Sale <b>" in c.find(".table-campaigns").text
     c.shot("list")
+
+
+def test_campaign_pages_fit_a_phone(api, account, mobile) -> None:
+    tenant = account["tenant"]["id"]
+    segment = segment_of(api, tenant, [{"name": "Petra Babić", "email": f"petra-{uuid.uuid4().hex[:6]}@browser.test"}])
+    campaign = api.request("POST", "/v1/campaigns", {"name": "Autumn newsletter with a long enough name", "segment_id": segment,
+                                                      "subject": "Autumn", "body": "<h1>Autumn</h1>"}, expect=201)
+    api.request("POST", f"/v1/campaigns/{campaign['id']}/send", expect=200)
+    c = mobile
+    c.sign_in_with_token(account["token"], "/campaigns")
+    c.wait().until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".table-campaigns tbody tr")) == 1)
+    c.assert_no_horizontal_overflow("/campaigns")
+    c.shot("list")
+    c.go(f"/campaigns/{campaign['id']}")
+    c.wait().until(lambda d: d.find_element(By.CSS_SELECTOR, ".campaign-status").text.strip() == "sent")
+    c.assert_no_horizontal_overflow("campaign")
+    c.shot("campaign")
+    c.go("/campaigns/new")
+    c.wait_heading("New campaign")
+    c.assert_no_horizontal_overflow("editor")
+    c.shot("editor")

@@ -20,7 +20,7 @@ ROUTES = [
     ("/settings/sessions", "Sessions & password"),
     ("/settings/workspace", "Workspace"),
 ]
-SOON = {"/segments", "/campaigns", "/automations"}
+SOON = {"/segments", "/automations"}
 
 
 def test_signed_out_pages_fit_a_phone(mobile):
