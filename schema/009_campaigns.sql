@@ -54,7 +54,9 @@ CREATE TABLE campaign_messages (
     UNIQUE KEY uq_recipient (campaign_id, customer_id),
     KEY idx_messages_due (campaign_id, status, next_attempt_at, id),
     KEY idx_messages_customer (tenant_id, customer_id),
-    CONSTRAINT fk_messages_campaign FOREIGN KEY (campaign_id) REFERENCES campaigns (id) ON DELETE CASCADE
+    CONSTRAINT fk_messages_campaign FOREIGN KEY (campaign_id) REFERENCES campaigns (id) ON DELETE CASCADE,
+    -- Erasing a customer erases their messages (address, engagement) too.
+    CONSTRAINT fk_messages_customer FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE campaign_engagements (
@@ -70,7 +72,8 @@ CREATE TABLE campaign_engagements (
     created_at DATETIME(6) NOT NULL,
     KEY idx_engagements_message (message_id, created_at),
     KEY idx_engagements_campaign (campaign_id, kind),
-    CONSTRAINT fk_engagements_campaign FOREIGN KEY (campaign_id) REFERENCES campaigns (id) ON DELETE CASCADE
+    CONSTRAINT fk_engagements_campaign FOREIGN KEY (campaign_id) REFERENCES campaigns (id) ON DELETE CASCADE,
+    CONSTRAINT fk_engagements_message FOREIGN KEY (message_id) REFERENCES campaign_messages (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- Customers who asked to receive no more campaigns on a channel.

@@ -330,4 +330,12 @@ final class RecordingTransport: MailTransport {
         #expect(client.send("GET", "/v1/mailbox/\(name)", token: other.token).status == 404)
         #expect(client.send("GET", "/v1/mailbox/..%2Fentercrm.env", token: w.token).status == 404)
     }
+
+    @Test func erasingACustomerErasesTheirMessages() throws {
+        let w = try workspace(["ana@x.io", "ivan@x.io"])
+        let id = create(w.token, segment: w.segment)
+        _ = client.send("POST", "/v1/campaigns/\(id)/send", token: w.token)
+        #expect(client.send("DELETE", "/v1/customers/\(w.customers[0])", token: w.token).status == 200)
+        #expect(try messages(id).map { try $0.string("address") } == ["ivan@x.io"])
+    }
 }
