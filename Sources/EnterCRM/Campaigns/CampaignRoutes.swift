@@ -413,26 +413,28 @@ enum CampaignRoutes {
         let prefix = "\(c.tenant.id)-"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
             .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".eml") }
-        var items: [(Date, JSON)] = []
+        // Times for all, to sort; headers only for the page shown.
+        var entries: [(name: String, modified: Date, size: Int)] = []
         for name in names {
-            let path = dir + "/" + name
-            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-            let modified = attributes?[.modificationDate] as? Date ?? Date.distantPast
-            let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).readData(ofLength: 4096)) ?? Data()
-            let headers = String(decoding: head, as: UTF8.self)
+            let attributes = try? FileManager.default.attributesOfItem(atPath: dir + "/" + name)
+            entries.append((name, attributes?[.modificationDate] as? Date ?? Date.distantPast, (attributes?[.size] as? Int) ?? 0))
+        }
+        entries.sort { $0.modified != $1.modified ? $0.modified > $1.modified : $0.name > $1.name }
+        let page = try Pagination(c.request, sortable: ["received_at"], defaultSort: "received_at")
+        let slice: [JSON] = entries.dropFirst(page.offset).prefix(page.perPage).map { entry in
+            let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: dir + "/" + entry.name)).readData(ofLength: 4096)) ?? Data()
+            // Folded header lines unfolded.
+            let headers = String(decoding: head, as: UTF8.self).replacingOccurrences(of: "\r\n ", with: " ")
             func header(_ h: String) -> JSON {
                 for line in headers.components(separatedBy: "\r\n") where line.lowercased().hasPrefix(h.lowercased() + ": ") {
                     return .string(String(line.dropFirst(h.count + 2)))
                 }
                 return .null
             }
-            items.append((modified, ["name": .string(String(name.dropLast(4))), "to": header("To"), "subject": header("Subject"),
-                                     "size": .int((attributes?[.size] as? Int) ?? 0), "received_at": .date(modified)]))
+            return ["name": .string(String(entry.name.dropLast(4))), "to": header("To"), "subject": header("Subject"),
+                    "size": .int(entry.size), "received_at": .date(entry.modified)]
         }
-        items.sort { $0.0 > $1.0 }
-        let page = try Pagination(c.request, sortable: ["received_at"], defaultSort: "received_at")
-        let slice = items.dropFirst(page.offset).prefix(page.perPage).map(\.1)
-        return .json(page.envelope(Array(slice), total: items.count))
+        return .json(page.envelope(slice, total: entries.count))
     }
 
     /// One message of the mailbox, as the raw RFC 5322 text.
