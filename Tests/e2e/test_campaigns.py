@@ -129,7 +129,7 @@ def use_smtp(base: str, ws: dict, port: int, **extra) -> None:
 
 def test_email_campaign_over_smtp_with_a_bounce(stack, base: str, smtp) -> None:
     sink, port = smtp
-    ws = register(base, "127.0.0.81")
+    ws = register(base, "127.0.0.181")
     use_smtp(base, ws, port)
     segment, ids = make_segment(stack, base, ws, [
         {"name": "Ana <b>Kovač</b> & Co", "email": "ana@shop.example", "city": "Zagreb"},
@@ -173,7 +173,7 @@ def test_email_campaign_over_smtp_with_a_bounce(stack, base: str, smtp) -> None:
 
 def test_open_click_scanner_and_unsubscribe(stack, base: str, smtp) -> None:
     sink, port = smtp
-    ws = register(base, "127.0.0.82")
+    ws = register(base, "127.0.0.182")
     use_smtp(base, ws, port)
     segment, ids = make_segment(stack, base, ws, [{"name": "Ana", "email": "ana2@shop.example"}])
     cid = ws["http"].post(f"{base}/v1/campaigns", headers=ws["auth"], json={
@@ -245,7 +245,7 @@ def test_pipelined_smtp_with_a_refused_recipient(stack, base: str) -> None:
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
-        ws = register(base, "127.0.0.89")
+        ws = register(base, "127.0.0.189")
         use_smtp(base, ws, controller.port)
         segment, _ = make_segment(stack, base, ws, [
             {"email": "p1@pipe.example"}, {"email": "nobody@bounce.example"}, {"email": "p2@pipe.example"}])
@@ -283,7 +283,7 @@ def test_starttls_and_auth(stack, base: str) -> None:
                             authenticator=authenticator, auth_require_tls=True)
     controller.start()
     try:
-        ws = register(base, "127.0.0.83")
+        ws = register(base, "127.0.0.183")
         use_smtp(base, ws, controller.port, smtp_starttls=True, smtp_username="mailer", smtp_password="p@ss w0rd")
         segment, _ = make_segment(stack, base, ws, [{"email": "tls@shop.example"}])
         cid = ws["http"].post(f"{base}/v1/campaigns", headers=ws["auth"], json={
@@ -299,7 +299,7 @@ def test_starttls_and_auth(stack, base: str) -> None:
 
 def test_scheduled_campaign_starts_at_its_time(stack, base: str, smtp) -> None:
     sink, port = smtp
-    ws = register(base, "127.0.0.84")
+    ws = register(base, "127.0.0.184")
     use_smtp(base, ws, port)
     segment, _ = make_segment(stack, base, ws, [{"email": "later@shop.example"}])
     at = datetime.now(timezone.utc) + timedelta(seconds=4)
@@ -320,7 +320,7 @@ def test_scheduled_campaign_starts_at_its_time(stack, base: str, smtp) -> None:
 
 def test_crash_of_the_job_runner_mid_campaign_sends_nobody_twice(stack, base: str, smtp) -> None:
     sink, port = smtp
-    ws = register(base, "127.0.0.85")
+    ws = register(base, "127.0.0.185")
     use_smtp(base, ws, port, send_rate=8)
     people = [{"email": f"r{i}@crash.example"} for i in range(40)]
     segment, _ = make_segment(stack, base, ws, people)
@@ -389,7 +389,7 @@ def test_sms_through_a_signed_webhook(stack, base: str) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SMSReceiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        ws = register(base, "127.0.0.86")
+        ws = register(base, "127.0.0.186")
         r = ws["http"].put(f"{base}/v1/campaigns/settings", headers=ws["auth"], json={
             "sms_webhook_url": f"http://127.0.0.1:{server.server_address[1]}/sms", "sms_webhook_secret": "sms-secret"})
         assert r.status_code == 200, r.text
@@ -406,8 +406,8 @@ def test_sms_through_a_signed_webhook(stack, base: str) -> None:
 
 
 def test_seed_examples_and_workspace_isolation(stack, base: str) -> None:
-    ws = register(base, "127.0.0.87")
-    other = register(base, "127.0.0.88")
+    ws = register(base, "127.0.0.187")
+    other = register(base, "127.0.0.188")
     segment, _ = make_segment(stack, base, ws, [{"email": "one@seed.example"}])
     created = ws["http"].post(f"{base}/v1/campaigns", headers=ws["auth"], json={
         "name": "Spring Sale", "type": "email", "segment_id": segment, "subject": "Exclusive offer for our best customers",
