@@ -345,7 +345,7 @@ case $cmd in
   db-stop) db_stop ;;
   db-restart) db_stop; db_start ;;
   pool-kill) pool_kill "$1" ;;
-  pool-start | pool-stop | jobs-start | jobs-stop | pool-pids | pool-reload)
+  pool-start | pool-stop | jobs-start | jobs-stop | pool-pids | pool-reload | nginx-reload)
     app "${1:-1}" "$cmd" ;;
   jobs-kill) jobs_kill "$1" ;;
   wait-health) app 1 wait-health "${1:-60}" ;;
