@@ -44,11 +44,12 @@ test: deps
 bench: deps build
 	Tests/bench/bench.sh
 	Tests/bench/crm_bench.sh
+	Tests/bench/cluster_bench.sh
 
 # ---------------------------------------------------------------------------------------
 # Beyond one machine (scripts/cluster.sh): a 3-node Galera cluster and two pools behind one
 # nginx, on 127.0.0.1 ports 41xxx, under .run/cluster. See docs/deploy.md, docs/scaling.md.
-.PHONY: cluster-up cluster-down cluster-status cluster-test cluster-chaos backup-test
+.PHONY: cluster-up cluster-down cluster-status cluster-test cluster-chaos backup-test bench-cluster
 
 cluster-up: deps build-debug
 	scripts/cluster.sh up
@@ -67,3 +68,7 @@ cluster-chaos: deps build-debug
 
 backup-test: deps build-debug
 	scripts/backup-test.sh
+
+# Only the scaling part of make bench: one pool vs two, single MariaDB vs the cluster.
+bench-cluster: deps build
+	Tests/bench/cluster_bench.sh

@@ -19,6 +19,8 @@
 # Galera group communication on +2, IST on +3, SST on +4.
 #
 # Environment: CLUSTER_DIR, CLUSTER_PORT_BASE, ENTERCRM_BIN (default .build/debug/entercrm),
+# CLUSTER_RATE_LIMIT (on/off), CLUSTER_POOLS (2, or 1: nginx over pool 1 only),
+# CLUSTER_DATABASE_URL (the pools use this database instead of the cluster: make bench),
 # CLUSTER_SST (mariabackup, default, or rsync: needs a datadir the rsync daemon, run as
 # nobody, may write), CLUSTER_WORKERS/CLUSTER_THREADS per pool.
 set -euo pipefail
@@ -245,7 +247,7 @@ app_env() { # A: exports what stack.sh needs for app A
   export RUN_DIR="$CLUSTER_DIR/app$a"
   export ENTERCRM_DB_MODE=external
   export ENTERCRM_DATABASE_URL
-  ENTERCRM_DATABASE_URL=$(database_url)
+  ENTERCRM_DATABASE_URL=${CLUSTER_DATABASE_URL:-$(database_url)}
   export ENTERCRM_JWT_SECRET=$JWT_SECRET
   export ENTERCRM_LISTEN="127.0.0.1:$(pool_port "$a")"
   export ENTERCRM_BIND_ADDRESS=127.0.0.1
@@ -256,6 +258,8 @@ app_env() { # A: exports what stack.sh needs for app A
   # nginx (on app 1) balances over both pools; a pool that refuses connections is left
   # out for fail_timeout, and a request it could not take goes to the other pool.
   export ENTERCRM_UPSTREAM_SERVERS="127.0.0.1:$(pool_port 1) max_fails=1 fail_timeout=5s; server 127.0.0.1:$(pool_port 2) max_fails=1 fail_timeout=5s"
+  # CLUSTER_POOLS=1: nginx sends everything to pool 1 (make bench compares one pool with two).
+  [[ ${CLUSTER_POOLS:-2} != 1 ]] || ENTERCRM_UPSTREAM_SERVERS="127.0.0.1:$(pool_port 1)"
 }
 
 app() { # A stack.sh-command...
