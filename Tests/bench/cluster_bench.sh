@@ -115,7 +115,9 @@ measure() { # name path mode key file -> prints "rps p95 failures pool_ms nginx_
   out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" -s Tests/bench/wrk.lua "$URL$2" -- "$3" "$4" "$5")
   p1=$(ticks pools) n1=$(ticks nginx) d1=$(ticks db)
   line=$(grep '^BENCH ' <<<"$out")
-  echo "$1 ${CLUSTER_DATABASE_URL:+single}${CLUSTER_DATABASE_URL:-cluster} pools=${CLUSTER_POOLS:-2} $line" >>"$OUT/raw.txt"
+  local db=cluster
+  [[ -z ${CLUSTER_DATABASE_URL:-} ]] || db=single
+  echo "$1 $db pools=${CLUSTER_POOLS:-2} $line" >>"$OUT/raw.txt"
   reqs=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")
   sed -E 's/.* rps=([0-9.]+) p50=([0-9.]+) p95=([0-9.]+).* non2xx=([0-9]+) errors=([0-9]+).*/\1 \3 \4 \5/' <<<"$line" | tr '\n' ' '
   python3 -c "t=1000/$(getconf CLK_TCK); r=max($reqs,1); print(f'{($p1-$p0)*t/r:.3f} {($n1-$n0)*t/r:.3f} {($d1-$d0)*t/r:.3f}')"
