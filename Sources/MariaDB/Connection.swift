@@ -239,7 +239,8 @@ public final class Connection {
     // MARK: Transactions
 
     /// Runs `body` in a transaction that commits when it returns and rolls back when it
-    /// throws. A deadlock reruns the whole body, up to `retries` times. Inside a
+    /// throws. A deadlock (1213, which is also how Galera reports a certification conflict,
+    /// at COMMIT or before) reruns the whole body, up to `retries` times. Inside a
     /// transaction already, `body` simply joins it.
     @discardableResult
     public func transaction<T>(retries: Int = 3, _ body: () throws -> T) throws -> T {
@@ -259,7 +260,13 @@ public final class Connection {
             } catch {
                 if handle != nil, inTransaction { try? runText("ROLLBACK") }
                 inTransaction = false
-                if let db = error as? MariaDBError, db.isDeadlock, attempt <= retries { continue }
+                if let db = error as? MariaDBError, db.isDeadlock, attempt <= retries {
+                    // A deadlock, or on Galera a certification conflict with a transaction
+                    // committed through another node: run it again after a short random
+                    // pause, so that the two do not meet again at once.
+                    usleep(UInt32.random(in: 1_000...5_000) * UInt32(attempt))
+                    continue
+                }
                 throw error
             }
         }
