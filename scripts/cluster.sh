@@ -67,9 +67,13 @@ EOF
   . "$SECRETS"
 }
 
-database_url() { # every node, in order; a pool's connections start at the first
-  local hosts="" n
-  for n in "${NODES[@]}"; do hosts+="${hosts:+,}127.0.0.1:$(sql_port "$n")"; done
+database_url() { # [A]: every node; app A's list starts at node A (app 1: 1,2,3; app 2:
+  # 2,3,1), so the two pools write through different nodes and meet at certification.
+  local hosts="" n i start=$((${1:-1} - 1))
+  for i in "${!NODES[@]}"; do
+    n=${NODES[$(((i + start) % ${#NODES[@]}))]}
+    hosts+="${hosts:+,}127.0.0.1:$(sql_port "$n")"
+  done
   printf 'mariadb://entercrm:%s@%s/entercrm' "$DB_PASSWORD" "$hosts"
 }
 
@@ -247,7 +251,7 @@ app_env() { # A: exports what stack.sh needs for app A
   export RUN_DIR="$CLUSTER_DIR/app$a"
   export ENTERCRM_DB_MODE=external
   export ENTERCRM_DATABASE_URL
-  ENTERCRM_DATABASE_URL=${CLUSTER_DATABASE_URL:-$(database_url)}
+  ENTERCRM_DATABASE_URL=${CLUSTER_DATABASE_URL:-$(database_url "$a")}
   export ENTERCRM_JWT_SECRET=$JWT_SECRET
   export ENTERCRM_LISTEN="127.0.0.1:$(pool_port "$a")"
   export ENTERCRM_BIND_ADDRESS=127.0.0.1

@@ -281,6 +281,12 @@ def audit(load: LoadGen, tenant: int) -> list[str]:
         if mismatched:
             problems.append(f"node {node}: events_count differs from the events: {mismatched[:3]}")
 
+    for node in (1, 2, 3):
+        status = dict(node_sql(node, "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_cert_failures', 'wsrep_local_bf_aborts', 'wsrep_cluster_size', 'wsrep_local_state_comment')"))
+        print(f"  node {node}: {status.get('wsrep_local_state_comment')}, cluster size {status.get('wsrep_cluster_size')}, "
+              f"certification failures {status.get('wsrep_local_cert_failures')}, brute-force aborts {status.get('wsrep_local_bf_aborts')} "
+              "(conflicts between nodes, each retried by the application)")
+
     checksums = set()
     for node in (1, 2, 3):
         checksums.add(tuple(r[1] for r in node_sql(node, "CHECKSUM TABLE events, customers")))
@@ -334,7 +340,7 @@ def main() -> int:
     started = time.monotonic()
     time.sleep(args.pause)
 
-    phase("fault 1: kill -9 database node 1")
+    phase("fault 1: kill -9 database node 1 (pool 1 writes through it; pool 2 through node 2)")
     sh("node-kill", "1")
     time.sleep(args.pause)
     phase("node 1 starts again and rejoins by state transfer")
