@@ -220,6 +220,18 @@ def phase(name: str) -> None:
     print(f"\n== {time.strftime('%H:%M:%S')} {name}", flush=True)
 
 
+RUN_TAG = uuid.uuid4().hex[:12]
+
+
+def orphan_jobs(n: int, lease_seconds: int) -> None:
+    """Jobs as a runner that died mid-job leaves them: running, leased by nobody alive.
+    When the lease runs out another runner must take each over exactly once."""
+    values = ",".join([f"('system.prune_jobs', '{{\"chaos\": \"{RUN_TAG}\"}}', 'running', 1, 'chaos-dead-runner/0', UTC_TIMESTAMP(6) + INTERVAL {lease_seconds} SECOND, "
+                       "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))"] * n)
+    node_sql(3, "INSERT INTO jobs (kind, payload, status, attempts, locked_by, locked_until, run_at, created_at, updated_at) "
+                f"VALUES {values}")
+
+
 def enqueue_jobs(n: int) -> None:
     """Jobs of a harmless kind (the weekly prune) so that a runner has work when it is killed."""
     values = ",".join(["('system.prune_jobs', '{}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))"] * n)
@@ -308,6 +320,12 @@ def audit(load: LoadGen, tenant: int) -> list[str]:
     done = node_sql(1, "SELECT COUNT(*), MAX(attempts) FROM jobs WHERE kind = 'system.prune_jobs' AND status = 'succeeded'")[0]
     print(f"  jobs: queued and due {queued}; running {len(running)} (leased, awaiting lease expiry: "
           f"{len(running) - len(expired)}); succeeded prune jobs {done[0]} (max attempts {done[1]}); failed {failed}")
+    orphans = node_sql(1, "SELECT status, attempts, COALESCE(locked_by, '') FROM jobs WHERE kind = 'system.prune_jobs' "
+                          f"AND payload = '{{\"chaos\": \"{RUN_TAG}\"}}'")
+    taken_over = [r for r in orphans if r[0] == "succeeded" and r[1] == "2"]
+    print(f"  jobs left by a dead runner mid-job: {len(taken_over)} of 5 taken over after their lease and run once more (attempts 2)")
+    if len(taken_over) < 5 or len(orphans) != len(taken_over):
+        problems.append(f"orphaned jobs not taken over exactly once: {orphans}")
     if queued != "0":
         problems.append(f"{queued} due jobs did not drain")
     if expired:
@@ -362,6 +380,7 @@ def main() -> int:
 
     phase("fault 3: kill -9 the job runner of application 1 with jobs queued")
     enqueue_jobs(40)
+    orphan_jobs(5, lease_seconds=3)
     time.sleep(0.5)
     sh("jobs-kill", "1")
     time.sleep(args.pause)
