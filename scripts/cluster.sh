@@ -181,6 +181,18 @@ node_start() { # N [bootstrap]
     # The node that bootstraps must be allowed to (it stopped last, or we say so).
     [[ ! -f $d/data/grastate.dat ]] || sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' "$d/data/grastate.dat"
   fi
+  # After a crash (kill -9) grastate.dat has no position (seqno -1): recover it from InnoDB
+  # first, as Debian's galera_recovery does, so that the node asks for the missing write
+  # sets only (IST from a donor's gcache) instead of a full copy (SST).
+  if [[ $mode = join && -d $d/data/mysql ]] && grep -qs '^seqno: *-1' "$d/data/grastate.dat"; then
+    local recovered
+    recovered=$(mariadbd --defaults-file="$d/my.cnf" --user="$(id -un)" --wsrep-recover --log-error="$d/recover.log" \
+      >/dev/null 2>&1; sed -n 's/.*WSREP: Recovered position: *\([^ ]*\).*/\1/p' "$d/recover.log" | tail -n 1) || true
+    if [[ -n $recovered ]]; then
+      log "node $n: recovered position $recovered"
+      extra=(--wsrep_start_position="$recovered")
+    fi
+  fi
   rm -f "$(node_socket "$n")"
   log "starting node $n ($mode) on 127.0.0.1:$(sql_port "$n")"
   setsid mariadbd --defaults-file="$d/my.cnf" --user="$(id -un)" "${extra[@]}" \
