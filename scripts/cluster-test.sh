@@ -26,6 +26,22 @@ teardown() {
 trap teardown EXIT
 trap 'exit 130' INT TERM
 
+# Galera replicates InnoDB tables with primary keys, and not named locks, LOCK TABLES or
+# other engines: check the migrated schema and the sources before the suite.
+echo "==> Galera checks: every table InnoDB with a primary key; no node-local features in the code"
+bad=$("$CLUSTER" node-shell 1 -N -B -e "
+  SELECT CONCAT(t.table_name, ': ', IF(t.engine <> 'InnoDB', CONCAT('engine ', t.engine), 'no primary key'))
+  FROM information_schema.tables t
+  LEFT JOIN information_schema.table_constraints c ON c.table_schema = t.table_schema
+    AND c.table_name = t.table_name AND c.constraint_type = 'PRIMARY KEY'
+  WHERE t.table_schema = DATABASE() AND t.table_type = 'BASE TABLE'
+    AND (c.constraint_name IS NULL OR t.engine <> 'InnoDB')")
+if [[ -n $bad ]]; then echo "not fit for Galera: $bad"; exit 1; fi
+if grep -rniE "GET_LOCK\(|LOCK TABLES|ENGINE *= *(MyISAM|Aria|MEMORY)|CREATE TEMPORARY TABLE" Sources schema; then
+  echo "node-local or non-replicated features above"; exit 1
+fi
+echo "    $("$CLUSTER" node-shell 1 -N -B -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'") tables, all InnoDB with primary keys"
+
 export ENTERCRM_E2E_BASE="https://localhost:$((BASE + 443))"
 export ENTERCRM_E2E_HTTP_BASE="http://localhost:$((BASE + 80))"
 export ENTERCRM_RUN_DIR="$CLUSTER_DIR/app1" ENTERCRM_STACK=$CLUSTER
