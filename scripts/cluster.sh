@@ -20,6 +20,7 @@
 #
 # Environment: CLUSTER_DIR, CLUSTER_PORT_BASE, ENTERCRM_BIN (default .build/debug/entercrm),
 # CLUSTER_RATE_LIMIT (on/off), CLUSTER_POOLS (2, or 1: nginx over pool 1 only),
+# CLUSTER_WRITER (spread: pool A writes through node A, the default; one: both through node 1),
 # CLUSTER_DATABASE_URL (the pools use this database instead of the cluster: make bench),
 # CLUSTER_SST (mariabackup, default, or rsync: needs a datadir the rsync daemon, run as
 # nobody, may write), CLUSTER_WORKERS/CLUSTER_THREADS per pool.
@@ -263,7 +264,11 @@ app_env() { # A: exports what stack.sh needs for app A
   export RUN_DIR="$CLUSTER_DIR/app$a"
   export ENTERCRM_DB_MODE=external
   export ENTERCRM_DATABASE_URL
-  ENTERCRM_DATABASE_URL=${CLUSTER_DATABASE_URL:-$(database_url "$a")}
+  # CLUSTER_WRITER=one: both pools list the nodes from node 1 (one writer node, the usual
+  # Galera advice for hot rows); default: pool A starts at node A (both nodes write).
+  local first=$a
+  [[ ${CLUSTER_WRITER:-spread} != one ]] || first=1
+  ENTERCRM_DATABASE_URL=${CLUSTER_DATABASE_URL:-$(database_url "$first")}
   export ENTERCRM_JWT_SECRET=$JWT_SECRET
   export ENTERCRM_LISTEN="127.0.0.1:$(pool_port "$a")"
   export ENTERCRM_BIND_ADDRESS=127.0.0.1

@@ -42,7 +42,7 @@ single() { # stack.sh on the single MariaDB (its own run directory)
 teardown() {
   local rc=$?
   log "back to two pools on the cluster"
-  unset CLUSTER_DATABASE_URL CLUSTER_POOLS
+  unset CLUSTER_DATABASE_URL CLUSTER_POOLS CLUSTER_WRITER
   restart_pools >/dev/null 2>&1 || true
   single db-stop >/dev/null 2>&1 || true
   if ((started)) && [[ -z ${BENCH_KEEP:-} ]]; then "$CLUSTER" down || true; fi
@@ -124,9 +124,13 @@ measure() { # name path mode key file -> prints "rps p95 failures pool_ms nginx_
 }
 
 results=()
-for db in single cluster; do
+# cluster1w: the cluster with both pools writing through one node (CLUSTER_WRITER=one);
+# cluster: each pool through its own node (conflicts between nodes are certified and rerun).
+for db in single cluster1w cluster; do
   for pools in 1 2; do
+    [[ $db != cluster1w || $pools = 2 ]] || continue
     if [[ $db = single ]]; then export CLUSTER_DATABASE_URL=$SINGLE_URL; else unset CLUSTER_DATABASE_URL; fi
+    if [[ $db = cluster1w ]]; then export CLUSTER_WRITER=one; else unset CLUSTER_WRITER; fi
     export CLUSTER_POOLS=$pools
     log "$db database, $pools pool(s)"
     restart_pools >/dev/null 2>&1
@@ -149,7 +153,9 @@ ratio() { python3 -c "print(f'{float($1) / float($2):.2f}')"; }
   printf '%-8s %-6s %10s %9s %6s %18s %10s %9s %6s %18s\n' database pools "event/s" "p95 ms" "fail" "cpu ms/req" "profile/s" "p95 ms" "fail" "cpu ms/req"
   printf '%s\n' "${results[@]}"
   echo
-  echo "two pools / one pool:     events $(ratio "$ev_single_2" "$ev_single_1") (single), $(ratio "$ev_cluster_2" "$ev_cluster_1") (cluster);" \
+  echo "cluster1w: both pools write through node 1; cluster: pool 1 through node 1, pool 2 through node 2"
+  echo "two pools / one pool:     events $(ratio "$ev_single_2" "$ev_single_1") (single), $(ratio "$ev_cluster_2" "$ev_cluster_1") (cluster)," \
+    "$(ratio "$ev_cluster1w_2" "$ev_cluster_1") (cluster, one writer node);" \
     "profiles $(ratio "$sh_single_2" "$sh_single_1") (single), $(ratio "$sh_cluster_2" "$sh_cluster_1") (cluster)"
   echo "cluster / single MariaDB: events $(ratio "$ev_cluster_1" "$ev_single_1") (1 pool), $(ratio "$ev_cluster_2" "$ev_single_2") (2 pools);" \
     "profiles $(ratio "$sh_cluster_1" "$sh_single_1") (1 pool), $(ratio "$sh_cluster_2" "$sh_single_2") (2 pools)"
