@@ -47,3 +47,31 @@ bench: deps build
 	Tests/bench/segments_bench.sh
 	Tests/bench/automations_bench.sh
 	Tests/bench/campaign_bench.sh
+	Tests/bench/cluster_bench.sh
+
+# ---------------------------------------------------------------------------------------
+# Beyond one machine (scripts/cluster.sh): a 3-node Galera cluster and two pools behind one
+# nginx, on 127.0.0.1 ports 41xxx, under .run/cluster. See docs/deploy.md, docs/scaling.md.
+.PHONY: cluster-up cluster-down cluster-status cluster-test cluster-chaos backup-test bench-cluster
+
+cluster-up: deps build-debug
+	scripts/cluster.sh up
+
+cluster-down:
+	scripts/cluster.sh down
+
+cluster-status:
+	scripts/cluster.sh status
+
+cluster-test: deps build-debug
+	scripts/cluster-test.sh
+
+cluster-chaos: deps build-debug
+	scripts/cluster-chaos.sh
+
+backup-test: deps build-debug
+	scripts/backup-test.sh
+
+# Only the scaling part of make bench: one pool vs two, single MariaDB vs the cluster.
+bench-cluster: deps build
+	Tests/bench/cluster_bench.sh

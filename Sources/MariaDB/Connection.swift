@@ -14,9 +14,14 @@ public final class Connection {
     private static let statementCacheSize = 200
     /// True between `START TRANSACTION` and its commit or rollback.
     public private(set) var inTransaction = false
+    /// With several nodes configured: the node this connection uses (or tries first).
+    public private(set) var nodeIndex = 0
 
     public init(configuration: DatabaseConfiguration) {
         self.configuration = configuration
+        if configuration.balanceRandomly, configuration.hosts.count > 1 {
+            nodeIndex = Int.random(in: 0..<configuration.hosts.count)
+        }
     }
 
     deinit { disconnect() }
@@ -37,6 +42,39 @@ public final class Connection {
     /// Opens the connection if it is not open.
     public func connect() throws {
         if handle != nil { return }
+        let nodes = configuration.hosts
+        guard nodes.count > 1, configuration.socket == nil else {
+            return try connect(host: configuration.host, port: configuration.port)
+        }
+        // Several nodes (a Galera cluster): start with the current one and go round the
+        // list once; the first that accepts and is ready for work keeps this connection.
+        var lastError: Error = MariaDBError(code: 2003, message: "no database node answered")
+        for step in 0..<nodes.count {
+            let index = (nodeIndex + step) % nodes.count
+            do {
+                try connect(host: nodes[index].host, port: nodes[index].port)
+                if step > 0 {
+                    let from = nodes[nodeIndex], to = nodes[index]
+                    let line = "[mariadb] node \(from.host):\(from.port) unavailable (\(lastError)); using \(to.host):\(to.port)\n"
+                    FileHandle.standardError.write(Data(line.utf8))
+                }
+                nodeIndex = index
+                return
+            } catch let error as MariaDBError where error.isConnectionLost || error.isNodeNotReady {
+                lastError = error
+            }
+        }
+        nodeIndex = (nodeIndex + 1) % nodes.count
+        throw lastError
+    }
+
+    /// Moves to the next node at the next connect (a lost node, or one not ready).
+    private func failOver() {
+        disconnect()
+        if configuration.hosts.count > 1 { nodeIndex = (nodeIndex + 1) % configuration.hosts.count }
+    }
+
+    private func connect(host: String, port: UInt32) throws {
         guard let db = mysql_init(nil) else { throw MariaDBError(code: 2008, message: "out of memory") }
         let c = configuration
         _ = cmariadb_set_uint(db, MYSQL_OPT_CONNECT_TIMEOUT, c.connectTimeout)
@@ -47,9 +85,9 @@ public final class Connection {
         let flags = UInt(c.multiStatements ? CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS : 0) | UInt(CLIENT_FOUND_ROWS)
         let connected = mysql_real_connect(
             db,
-            c.socket == nil ? c.host : nil,
+            c.socket == nil ? host : nil,
             c.user, c.password, c.database,
-            c.socket == nil ? c.port : 0,
+            c.socket == nil ? port : 0,
             c.socket, flags
         )
         if connected == nil {
@@ -62,6 +100,9 @@ public final class Connection {
         let session = "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO', max_statement_time = \(c.statementTimeout), innodb_lock_wait_timeout = \(max(1, c.statementTimeout / 2)), tx_isolation = 'READ-COMMITTED'"
         do {
             try runText(session)
+            // A Galera node outside the primary component accepts connections but refuses
+            // work (1047); find out now, so that the caller moves on to another node.
+            if c.hosts.count > 1 { try runText("SELECT 1 FROM DUAL") }
         } catch {
             disconnect()
             throw error
@@ -122,9 +163,9 @@ public final class Connection {
     private func run(_ sql: SQL) throws -> (rows: [Row], result: ExecuteResult) {
         do {
             return try runOnce(sql)
-        } catch let error as MariaDBError where error.isConnectionLost {
+        } catch let error as MariaDBError where error.isConnectionLost || error.isNodeNotReady {
             let wasInTransaction = inTransaction
-            disconnect()
+            failOver()
             // Outside a transaction, a statement that never reached the server, or a read,
             // is sent once more on a new connection.
             let isRead = sql.text.prefix(6).uppercased() == "SELECT"
@@ -175,7 +216,7 @@ public final class Connection {
         guard let db = handle else { throw MariaDBError(code: 2006, message: "not connected") }
         if mysql_real_query(db, text, UInt(text.utf8.count)) != 0 {
             let error = MariaDBError.from(connection: db, sql: text)
-            if error.isConnectionLost { disconnect() }
+            if error.isConnectionLost || error.isNodeNotReady { failOver() }
             throw error
         }
         // Drain every result so the connection is ready for the next command.
@@ -198,7 +239,8 @@ public final class Connection {
     // MARK: Transactions
 
     /// Runs `body` in a transaction that commits when it returns and rolls back when it
-    /// throws. A deadlock reruns the whole body, up to `retries` times. Inside a
+    /// throws. A deadlock (1213, which is also how Galera reports a certification conflict,
+    /// at COMMIT or before) reruns the whole body, up to `retries` times. Inside a
     /// transaction already, `body` simply joins it.
     @discardableResult
     public func transaction<T>(retries: Int = 3, _ body: () throws -> T) throws -> T {
@@ -218,7 +260,13 @@ public final class Connection {
             } catch {
                 if handle != nil, inTransaction { try? runText("ROLLBACK") }
                 inTransaction = false
-                if let db = error as? MariaDBError, db.isDeadlock, attempt <= retries { continue }
+                if let db = error as? MariaDBError, db.isDeadlock, attempt <= retries {
+                    // A deadlock, or on Galera a certification conflict with a transaction
+                    // committed through another node: run it again after a short random
+                    // pause, so that the two do not meet again at once.
+                    usleep(UInt32.random(in: 1_000...5_000) * UInt32(attempt))
+                    continue
+                }
                 throw error
             }
         }

@@ -47,13 +47,18 @@ public struct MariaDBError: Error, CustomStringConvertible, Sendable {
     /// The connection is gone: the server is down, restarting, or closed it.
     public var isConnectionLost: Bool {
         switch code {
-        case 2002, 2003, 2006, 2013, 2055, 1927, 4031, 1053, 1040, 1152: return true
+        case 2002, 2003, 2006, 2013, 2055, 1927, 4031, 1053, 1040, 1152, 1047: return true
         default: return false
         }
     }
 
     /// The statement was not sent, so running it again cannot apply it twice.
-    public var isSafeToRetry: Bool { code == 2006 || code == 2002 || code == 2003 || code == 1927 || code == 4031 }
+    public var isSafeToRetry: Bool { code == 2006 || code == 2002 || code == 2003 || code == 1927 || code == 4031 || isNodeNotReady }
+
+    /// ER_UNKNOWN_COM_ERROR from a Galera node that is not in the primary component
+    /// ("WSREP has not yet prepared node for application use"): the statement did not run,
+    /// and another node may take it.
+    public var isNodeNotReady: Bool { code == 1047 }
 
     /// ER_LOCK_DEADLOCK: the transaction was rolled back and may be run again.
     public var isDeadlock: Bool { code == 1213 }

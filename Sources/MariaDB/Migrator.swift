@@ -1,7 +1,8 @@
 import Foundation
 
 /// Applies `schema/NNN_name.sql` files in order, each once, and records them in
-/// `schema_migrations`. Safe to run from several hosts at once: a named lock serialises them.
+/// `schema_migrations`. Safe to run from several hosts at once, on one server or a Galera cluster: a lock row
+/// serialises them.
 public struct Migrator {
     public struct Migration: Sendable {
         public let version: Int
@@ -48,10 +49,31 @@ public struct Migrator {
                 applied_at DATETIME(6) NOT NULL
             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
             """)
-        guard try db.queryOne("SELECT GET_LOCK('entercrm_migrate', 60) AS got")?.int("got") == 1 else {
-            throw Failure(message: "another migration holds the lock")
+        // The lock is a row, not GET_LOCK: named locks are local to one server, and on a
+        // Galera cluster two hosts migrating through two nodes would both get one. A row
+        // with a fixed primary key replicates; the second INSERT fails with a duplicate key
+        // (or a certification conflict, 1213) on every node. A holder that died leaves the
+        // row behind; after ten minutes it counts as abandoned.
+        try db.execute("""
+            CREATE TABLE IF NOT EXISTS schema_migration_lock (
+                id TINYINT UNSIGNED NOT NULL PRIMARY KEY,
+                holder VARCHAR(255) NOT NULL,
+                acquired_at DATETIME(6) NOT NULL
+            ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+            """)
+        let holder = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        let deadline = Date().addingTimeInterval(60)
+        while true {
+            try db.execute("DELETE FROM schema_migration_lock WHERE id = 1 AND acquired_at < UTC_TIMESTAMP(6) - INTERVAL 10 MINUTE")
+            do {
+                try db.execute("INSERT INTO schema_migration_lock (id, holder, acquired_at) VALUES (1, \(holder), UTC_TIMESTAMP(6))")
+                break
+            } catch let error as MariaDBError where error.isDuplicateKey || error.isDeadlock {
+                guard Date() < deadline else { throw Failure(message: "another migration holds the lock") }
+                usleep(200_000)
+            }
         }
-        defer { _ = try? db.query("SELECT RELEASE_LOCK('entercrm_migrate') AS released") }
+        defer { _ = try? db.execute("DELETE FROM schema_migration_lock WHERE id = 1 AND holder = \(holder)") }
         let applied = Set(try db.query("SELECT version FROM schema_migrations").map { try $0.int("version") })
         var done: [String] = []
         for migration in all where !applied.contains(migration.version) {

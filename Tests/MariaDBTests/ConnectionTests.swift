@@ -28,6 +28,18 @@ import TestSupport
             """)
     }
 
+    @Test func aConnectionFailsOverToTheNextNode() throws {
+        // The first node refuses connections (nothing listens on port 1); the second is the
+        // test database over TCP.
+        var c = try TestDatabase.configuration()
+        c.socket = nil
+        c.hosts = [("127.0.0.1", 1), (c.host, c.port)]
+        let db = Connection(configuration: c)
+        defer { db.disconnect() }
+        #expect(try db.queryOne("SELECT 1 AS one")?.int("one") == 1)
+        #expect(db.nodeIndex == 1)
+    }
+
     @Test func typedValuesRoundTrip() throws {
         let seen = Date(timeIntervalSince1970: 1_773_657_720.123456)
         let id = try db.execute(table: table, "INSERT INTO %t (name, email, amount, ratio, seen_at, doc, blob_data) VALUES (?, ?, ?, ?, ?, ?, ?)",

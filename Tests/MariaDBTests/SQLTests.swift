@@ -48,4 +48,19 @@ import Testing
         #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration(url: "postgres://x@y/z") }
         #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration(url: "mariadb://x@y/") }
     }
+
+    @Test func databaseURLListsSeveralNodes() throws {
+        let c = try DatabaseConfiguration(url: "mariadb://app:p%40ss@db1:3306,db2,[::1]:3307/entercrm?balance=random")
+        #expect(c.user == "app")
+        #expect(c.password == "p@ss")
+        #expect(c.database == "entercrm")
+        #expect(c.host == "db1" && c.port == 3306)
+        #expect(c.hosts.map(\.host) == ["db1", "db2", "::1"])
+        #expect(c.hosts.map(\.port) == [3306, 3306, 3307])
+        #expect(c.balanceRandomly)
+        let one = try DatabaseConfiguration(url: "mariadb://app@db1:3310/entercrm")
+        #expect(one.hosts.count == 1 && one.hosts[0].port == 3310 && !one.balanceRandomly)
+        #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration(url: "mariadb://x@db1,,db2/z") }
+        #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration(url: "mariadb://x@db1:99999,db2/z") }
+    }
 }

@@ -1,4 +1,5 @@
 import FastCGI
+import Foundation
 import MariaDB
 import Web
 
@@ -26,7 +27,12 @@ public struct Application: HTTPApplication {
         SegmentRoutes.register(&routes)
         AutomationRoutes.register(&routes)
         CampaignRoutes.register(&routes)
+        routes.get("/metrics", .anyone, Metrics.endpoint)
         self.routes = routes
+        if Metrics.current == nil {
+            Metrics.current = Metrics(routes: routes.names, file: Metrics.defaultFile(),
+                                      token: ProcessInfo.processInfo.environment["ENTERCRM_METRICS_TOKEN"])
+        }
     }
 
     public func makeThreadState() -> Connection {
@@ -40,15 +46,36 @@ public struct Application: HTTPApplication {
     }
 
     public func handle(_ request: Request, state db: Connection) throws -> Response {
+        // Counted per route in Metrics: errors become their responses here, so that their
+        // statuses are counted too (the same mapping the server would apply).
+        let started = DispatchTime.now().uptimeNanoseconds
+        var slot = 0
+        let response: Response
+        do {
+            response = try handleRouted(request, db, &slot)
+        } catch {
+            response = ErrorResponses.response(for: error, request: request)
+        }
+        Metrics.current?.record(slot: slot, status: response.status,
+                                seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        return response
+    }
+
+    func handleRouted(_ request: Request, _ db: Connection, _ slot: inout Int) throws -> Response {
         // Browsers on customers' websites must be able to read every answer of the tracking
         // endpoints, errors included.
         if request.path.hasPrefix("/v1/track/") {
-            return TrackingRoutes.cors(ErrorResponses.run(request) { try dispatch(request, db) })
+            return TrackingRoutes.cors(ErrorResponses.run(request) { try dispatch(request, db, &slot) })
         }
-        return try dispatch(request, db)
+        return try dispatch(request, db, &slot)
     }
 
     func dispatch(_ request: Request, _ db: Connection) throws -> Response {
+        var slot = 0
+        return try dispatch(request, db, &slot)
+    }
+
+    func dispatch(_ request: Request, _ db: Connection, _ slot: inout Int) throws -> Response {
         switch routes.router.match(method: request.method, path: request.path) {
         case .notFound:
             throw HTTPError.notFound("The route \(request.path) could not be found.")
@@ -56,6 +83,7 @@ public struct Application: HTTPApplication {
             throw HTTPError(405, "The \(request.method) method is not supported for this route.",
                             headers: [("Allow", allowed.joined(separator: ", "))])
         case .found(let endpoint, let parameters):
+            slot = endpoint.metricsSlot
             var request = request
             request.pathParameters = parameters
             // A connection the server closed while idle (restart, timeout) is dropped here,

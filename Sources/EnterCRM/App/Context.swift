@@ -71,32 +71,41 @@ public final class Context {
 public struct Endpoint: Sendable {
     public let access: Access
     public let handler: @Sendable (Context) throws -> Response
+    /// This route's counters in `Metrics` (its place in `Routes.names`, plus one).
+    var metricsSlot = 0
 }
 
 /// The routing table that every feature adds its routes to.
 public struct Routes: Sendable {
     var router = Router<Endpoint>()
+    /// "METHOD /path" of every route, in the order added (the metrics' route labels).
+    public private(set) var names: [String] = []
+
+    private mutating func add(_ method: String, _ path: String, _ access: Access, _ handler: @escaping Handler) {
+        names.append("\(method) \(path)")
+        router.add(method, path, Endpoint(access: access, handler: handler, metricsSlot: names.count))
+    }
 
     public init() {}
 
     public typealias Handler = @Sendable (Context) throws -> Response
 
     public mutating func get(_ path: String, _ access: Access, _ handler: @escaping Handler) {
-        router.add("GET", path, Endpoint(access: access, handler: handler))
+        add("GET", path, access, handler)
     }
     public mutating func post(_ path: String, _ access: Access, _ handler: @escaping Handler) {
-        router.add("POST", path, Endpoint(access: access, handler: handler))
+        add("POST", path, access, handler)
     }
     public mutating func put(_ path: String, _ access: Access, _ handler: @escaping Handler) {
-        router.add("PUT", path, Endpoint(access: access, handler: handler))
+        add("PUT", path, access, handler)
     }
     public mutating func patch(_ path: String, _ access: Access, _ handler: @escaping Handler) {
-        router.add("PATCH", path, Endpoint(access: access, handler: handler))
+        add("PATCH", path, access, handler)
     }
     public mutating func options(_ path: String, _ access: Access, _ handler: @escaping Handler) {
-        router.add("OPTIONS", path, Endpoint(access: access, handler: handler))
+        add("OPTIONS", path, access, handler)
     }
     public mutating func delete(_ path: String, _ access: Access, _ handler: @escaping Handler) {
-        router.add("DELETE", path, Endpoint(access: access, handler: handler))
+        add("DELETE", path, access, handler)
     }
 }

@@ -55,7 +55,7 @@ public final class JobRunner: Sendable {
 
     private func claim(_ db: Connection, owner: String) throws -> Job? {
         let kindFilter: SQL = kinds.map { " AND kind IN (\(list: $0))" } ?? ""
-        return try db.transaction {
+        return try db.transaction(retries: 5) {
             var row = try db.queryOne("""
                 SELECT id FROM jobs WHERE status = 'queued' AND run_at <= UTC_TIMESTAMP(6)\(kindFilter)
                 ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
@@ -69,11 +69,17 @@ public final class JobRunner: Sendable {
             }
             guard let id = try row?.int("id") else { return nil }
             let lease = registry.entries[try db.queryOne("SELECT kind FROM jobs WHERE id = \(id)")?.string("kind") ?? ""]?.leaseSeconds ?? 300
-            try db.execute("""
+            // The claim itself is conditional: SKIP LOCKED only sees this server's locks, so
+            // on a Galera cluster a runner on another node may have taken the job already
+            // (its commit replicated here after our SELECT). Only an UPDATE that still finds
+            // the job claimable owns it; a concurrent claim on another node loses at COMMIT
+            // with a certification conflict (1213), and the transaction runs again.
+            let claimed = try db.execute("""
                 UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = \(owner),
                     locked_until = UTC_TIMESTAMP(6) + INTERVAL \(lease) SECOND, updated_at = UTC_TIMESTAMP(6)
-                WHERE id = \(id)
-                """)
+                WHERE id = \(id) AND (status = 'queued' OR (status = 'running' AND locked_until < UTC_TIMESTAMP(6)))
+                """).affectedRows
+            guard claimed == 1 else { return nil }
             guard let claimed = try db.queryOne("SELECT id, tenant_id, kind, payload, attempts, max_attempts FROM jobs WHERE id = \(id)") else {
                 return nil
             }

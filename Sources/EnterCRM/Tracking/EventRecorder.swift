@@ -53,13 +53,18 @@ enum EventRecorder {
     /// Records `events` (already checked); returns one result per event, in order.
     static func record(_ db: Connection, _ tenant: Tenant, _ events: [TrackedEvent]) throws -> [Result] {
         do {
-            return try db.transaction { try recordInTransaction(db, tenant, events) }
+            return try db.transaction(retries: retries) { try recordInTransaction(db, tenant, events) }
         } catch is DuplicateRace {
             // Another request stored one of these message ids meanwhile: start again, and
             // the duplicate is found this time.
-            return try db.transaction { try recordInTransaction(db, tenant, events) }
+            return try db.transaction(retries: retries) { try recordInTransaction(db, tenant, events) }
         }
     }
+
+    /// Events of one customer arriving through several Galera nodes at once conflict at
+    /// certification (a deadlock error at COMMIT); the aggregates are hot rows, so allow
+    /// more reruns than the default before answering 503.
+    static let retries = 8
 
     private static func recordInTransaction(_ db: Connection, _ tenant: Tenant, _ events: [TrackedEvent]) throws -> [Result] {
         var results = [Result?](repeating: nil, count: events.count)
