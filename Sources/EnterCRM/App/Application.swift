@@ -26,6 +26,9 @@ public struct Application: HTTPApplication {
         self.routes = routes
     }
 
+    /// The (method, pattern) pairs of every route, for checking the OpenAPI description.
+    public var registeredRoutes: [(method: String, pattern: String)] { routes.router.registered }
+
     public func makeThreadState() -> Connection {
         Connection.initializeThread()
         return Connection(configuration: configuration.database)
