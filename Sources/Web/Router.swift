@@ -56,6 +56,9 @@ public struct Router<Handler: Sendable>: Sendable {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         guard let candidates = routes[parts.count] else { return .notFound }
         var allowed: [String] = []
+        // The first pattern that matches is the most specific; a less specific one does not
+        // take the path over for other methods (`GET …/stages/reorder` is a 405, not `{stage}`).
+        var owner: [Segment]?
         for route in candidates {
             var parameters: [String: String] = [:]
             var matched = true
@@ -69,6 +72,8 @@ public struct Router<Handler: Sendable>: Sendable {
                 if !matched { break }
             }
             guard matched else { continue }
+            if let owner, owner != route.segments { continue }
+            owner = route.segments
             if route.method == method || (method == "HEAD" && route.method == "GET") {
                 return .found(route.handler, parameters)
             }
