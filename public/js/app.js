@@ -10,6 +10,7 @@ import { toast } from './components/toast.js';
 import * as acceptInvitation from './pages/accept-invitation.js';
 import * as analytics from './pages/analytics.js';
 import * as apiKeys from './pages/api-keys.js';
+import * as apiReference from './pages/api-reference.js';
 import * as comingSoon from './pages/coming-soon.js';
 import * as customers from './pages/customers.js';
 import * as customerForm from './pages/customers-form.js';
@@ -40,6 +41,7 @@ const ROUTES = {
   '/settings/api-keys': { page: apiKeys, title: 'API keys' },
   '/settings/sessions': { page: sessions, title: 'Sessions & password' },
   '/settings/workspace': { page: workspace, title: 'Workspace' },
+  '/developers/api-reference': { page: apiReference, title: 'API reference' },
 };
 
 // Routes with an id in the path: the page gets the captured parts as `params`.
