@@ -8,12 +8,13 @@ RUN_DIR ?= .run
 export RUN_DIR
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: help up down test bench build build-debug status logs deps
+.PHONY: help up down test fuzz bench build build-debug status logs deps
 
 help:
 	@echo "make up      build (release) and start MariaDB, nginx, the pool and the job runner"
 	@echo "make down    stop everything that make up started"
 	@echo "make test    unit, integration and end-to-end tests on a throwaway stack"
+	@echo "make fuzz    schemathesis on every operation of openapi.yaml, long (ENTERCRM_FUZZ_EXAMPLES, default 50 per operation)"
 	@echo "make bench   wrk through nginx: static file, C FastCGI hello, GET /v1/health; the tracking and customer targets beside C database responders"
 	@echo "make status  what is running;  make logs: follow the logs"
 
@@ -40,6 +41,9 @@ logs:
 
 test: deps
 	scripts/test.sh
+
+fuzz: deps
+	scripts/fuzz.sh
 
 bench: deps build
 	Tests/bench/bench.sh
