@@ -332,3 +332,17 @@ def test_another_workspaces_ids_in_body_fields(base: str, hostile) -> None:
     entry = http.get(f"{crm}/entries/{me['entry']}", headers=key, timeout=30).json()
     assert entry["assigned_to_user_id"] is None and entry["assigned_to_team_id"] is None
     assert counts(http, base, me) == before
+
+
+def test_made_up_keys_beside_a_token_do_not_buy_a_fresh_rate_limit(base: str) -> None:
+    """nginx keys the limit on the credential the application uses (Authorization first), so
+    a different X-API-Key on every request does not reset the token's budget."""
+    http = new_session("127.0.0.142")
+    token = {"Authorization": f"Bearer made-up-{uuid.uuid4().hex}"}
+    statuses = []
+    for i in range(120):
+        r = http.post(f"{base}/v1/echo", json={"name": "x"}, headers={**token, "X-API-Key": f"eck_{uuid.uuid4().hex}"}, timeout=10)
+        statuses.append(r.status_code)
+        if r.status_code == 429:
+            break
+    assert statuses[-1] == 429, f"no 429 after {len(statuses)} requests with one token and made-up keys"
