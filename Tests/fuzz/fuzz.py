@@ -126,7 +126,9 @@ def main() -> int:
     command += args.extra
     print("fuzz:", " ".join(command), flush=True)
     try:
-        return subprocess.run(command, env=env, cwd=ROOT).returncode
+        # Schemathesis keeps its replay cache in ./.schemathesis: in the run directory, not the repository.
+        workdir = os.environ.get("ENTERCRM_RUN_DIR") or os.environ.get("RUN_DIR") or tempfile.gettempdir()
+        return subprocess.run(command, env=env, cwd=workdir).returncode
     finally:
         os.unlink(path)
 
