@@ -72,9 +72,13 @@ def make_workspace(base: str, keys: int = 6) -> dict:
     key = {"X-API-Key": created[0]["key"]}
     entity = http.post(f"{crm}/entities", json={"preset": "deals"}, headers=key, timeout=30).json()
     pipeline = entity["pipelines"][0]
-    http.post(f"{crm}/entities/{entity['id']}/entries", headers=key, timeout=30, json={
-        "title": "Fuzz deal", "pipeline_id": pipeline["id"], "stage_id": pipeline["stages"][0]["id"]})
-    http.post(f"{base}/v1/customers", headers=key, timeout=30, json={"name": "Fuzz Customer", "email": "c@fuzz.entercrm.test"})
+    entry = http.post(f"{crm}/entities/{entity['id']}/entries", headers=key, timeout=30, json={
+        "title": "Fuzz deal", "pipeline_id": pipeline["id"], "stage_id": pipeline["stages"][0]["id"]}).json()
+    customer = http.post(f"{base}/v1/customers", headers=key, timeout=30,
+                         json={"name": "Fuzz Customer", "email": "c@fuzz.entercrm.test"}).json()
+    http.post(f"{base}/v1/track/event", headers=key, timeout=30,
+              json={"customer_email": "c@fuzz.entercrm.test", "event": "purchase", "properties": {"amount": 10}})
+    team = http.post(f"{base}/v1/teams", json={"name": "Fuzz team"}, headers=auth, timeout=30).json()
     sessions = http.get(f"{base}/v1/auth/sessions", headers=auth, timeout=30).json()["data"]
     return {
         "base": base, "email": email, "password": password, "bearer": bearer,
@@ -82,6 +86,11 @@ def make_workspace(base: str, keys: int = 6) -> dict:
         "session_ids": [s["id"] for s in sessions],
         "keys": [k["key"] for k in created], "key_ids": [k["id"] for k in created],
         "entity_id": entity["id"],
+        # Ids that exist, which the hooks put in some of the cases so that they reach past the 404.
+        "existing": {
+            "customer": customer["id"], "team": team["id"], "pipeline": pipeline["id"],
+            "stage": pipeline["stages"][0]["id"], "field": entity["fields"][0]["id"], "entry": entry["id"],
+        },
     }
 
 

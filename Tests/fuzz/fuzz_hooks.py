@@ -9,7 +9,8 @@
   10 logins a minute per address), so the fuzzer cannot sign its own workspace out.
 - The fuzzer may not revoke the keys, the session or the membership it works with: such
   ids are replaced by one that does not exist.
-- CRM paths mostly get the workspace's own brand (else every CRM case is a 404).
+- CRM paths mostly get the workspace's own brand (else every CRM case is a 404), and one case
+  in three gets ids that exist (customer, team, pipeline, stage, field, entry).
 """
 
 from __future__ import annotations
@@ -116,10 +117,28 @@ def map_case(ctx, case):
                 parameters[name] = MISSING_ID
         except ValueError:
             pass
+    # The stateful phase links ids from the answers of earlier calls: keep them, in the own brand.
+    stateful = str(getattr(getattr(case.meta, "phase", None), "name", "")) == "stateful"
+    if stateful:
+        if "brand" in parameters:
+            parameters["brand"] = CREDENTIALS["slug"]
+        return case
     # Nine CRM cases in ten in the workspace's own brand (by slug or by id); the rest keep
     # the generated value, which must answer 404.
     if "brand" in parameters and next(_brand_counter) % 10:
         parameters["brand"] = CREDENTIALS["slug"] if next(_brand_counter) % 2 else str(CREDENTIALS["tenant_id"])
     if "entity" in parameters and next(_brand_counter) % 3 == 0:
         parameters["entity"] = str(CREDENTIALS["entity_id"])
+    # One case in three on an id that exists (else nearly every case of these operations is a 404).
+    # Not for deletes, so that the objects stay for the other cases.
+    existing = CREDENTIALS["existing"]
+    if next(_brand_counter) % 3 == 0 and operation_id not in PROTECTED and case.method.upper() != "DELETE":
+        for name in ("pipeline", "stage", "field", "entry"):
+            if name in parameters:
+                parameters[name] = existing[name]
+        if "id" in parameters:
+            if case.path.startswith("/v1/customers/"):
+                parameters["id"] = existing["customer"]
+            elif case.path.startswith("/v1/teams/"):
+                parameters["id"] = existing["team"]
     return case
