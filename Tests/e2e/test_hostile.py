@@ -245,6 +245,10 @@ def test_huge_numbers_nan_and_negative_amounts(base: str, hostile) -> None:
         assert_clear(r, allowed=(404,), what=path)
     r = http.get(f"{base}/v1/events?limit={huge}", headers=me["key"], timeout=30)
     assert_clear(r, allowed=(422,), what="limit")
+    for workspace in (huge, -huge, 1.5, 1e300):
+        r = http.post(f"{base}/v1/auth/switch", json={"workspace": workspace}, headers=me["auth"], timeout=30)
+        assert_clear(r, allowed=(404,), what=f"switch to {workspace}")
+    assert http.get(f"{base}/v1/auth/me", headers=me["auth"], timeout=30).status_code == 200
     assert counts(http, base, me) == before
     profile = http.get(f"{base}/v1/customers?email={email}", headers=me["key"], timeout=30).json()["data"][0]
     assert profile["clv_order_count"] == 0 and float(profile["clv_total"] or 0) == 0
