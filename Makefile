@@ -8,12 +8,14 @@ RUN_DIR ?= .run
 export RUN_DIR
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: help up down test bench build build-debug status logs deps
+.PHONY: help up down test fuzz chaos bench build build-debug status logs deps
 
 help:
 	@echo "make up      build (release) and start MariaDB, nginx, the pool and the job runner"
 	@echo "make down    stop everything that make up started"
 	@echo "make test    unit, integration and end-to-end tests on a throwaway stack"
+	@echo "make fuzz    schemathesis on every operation of openapi.yaml, long (ENTERCRM_FUZZ_EXAMPLES, default 50 per operation)"
+	@echo "make chaos   faults under load (kill -9 worker, nginx and pool reload, MariaDB restart), ENTERCRM_CHAOS_ROUNDS rounds (default 5)"
 	@echo "make bench   wrk through nginx: static file, C FastCGI hello, GET /v1/health; the tracking and customer targets beside C database responders"
 	@echo "make status  what is running;  make logs: follow the logs"
 
@@ -40,6 +42,12 @@ logs:
 
 test: deps
 	scripts/test.sh
+
+fuzz: deps
+	scripts/fuzz.sh
+
+chaos: deps
+	scripts/chaos.sh
 
 bench: deps build
 	Tests/bench/bench.sh

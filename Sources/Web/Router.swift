@@ -9,6 +9,7 @@ public struct Router<Handler: Sendable>: Sendable {
 
     private struct Route: Sendable {
         let method: String
+        let pattern: String
         let segments: [Segment]
         let handler: Handler
     }
@@ -29,7 +30,7 @@ public struct Router<Handler: Sendable>: Sendable {
             return .literal(String(part))
         }
         var list = routes[segments.count, default: []]
-        list.append(Route(method: method, segments: segments, handler: handler))
+        list.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
         // Earlier literal segments first: a literal at position i beats a parameter there.
         list.sort { a, b in
             for (x, y) in zip(a.segments, b.segments) {
@@ -44,10 +45,20 @@ public struct Router<Handler: Sendable>: Sendable {
         routes[segments.count] = list
     }
 
+    /// Every registered method and pattern, sorted by pattern then method (read-only; the
+    /// OpenAPI agreement test compares it with `openapi.yaml`).
+    public var registered: [(method: String, pattern: String)] {
+        routes.values.flatMap { $0.map { (method: $0.method, pattern: $0.pattern) } }
+            .sorted { ($0.pattern, $0.method) < ($1.pattern, $1.method) }
+    }
+
     public func match(method: String, path: String) -> Match {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         guard let candidates = routes[parts.count] else { return .notFound }
         var allowed: [String] = []
+        // The first pattern that matches is the most specific; a less specific one does not
+        // take the path over for other methods (`GET …/stages/reorder` is a 405, not `{stage}`).
+        var owner: [Segment]?
         for route in candidates {
             var parameters: [String: String] = [:]
             var matched = true
@@ -61,6 +72,8 @@ public struct Router<Handler: Sendable>: Sendable {
                 if !matched { break }
             }
             guard matched else { continue }
+            if let owner, owner != route.segments { continue }
+            owner = route.segments
             if route.method == method || (method == "HEAD" && route.method == "GET") {
                 return .found(route.handler, parameters)
             }

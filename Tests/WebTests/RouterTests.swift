@@ -38,6 +38,19 @@ import Testing
         #expect(Set(allowed) == ["GET", "PUT"])
     }
 
+    @Test func aLiteralPathIsNotTakenOverByAParameterForOtherMethods() {
+        guard case .methodNotAllowed(let allowed) = router.match(method: "GET", path: "/v1/customers/import") else {
+            Issue.record("expected 405")
+            return
+        }
+        #expect(allowed == ["POST"])
+    }
+
+    @Test func registeredListsEveryRoute() {
+        #expect(router.registered.count == 5)
+        #expect(router.registered.contains { $0.method == "PUT" && $0.pattern == "/v1/customers/{id}" })
+    }
+
     @Test func unknownPathsAreNotFound() {
         guard case .notFound = router.match(method: "GET", path: "/v1/nothing") else {
             Issue.record("expected 404")

@@ -15,6 +15,7 @@ import * as campaign from './pages/campaign.js';
 import * as campaignEditor from './pages/campaign-editor.js';
 import * as campaignMailbox from './pages/campaign-mailbox.js';
 import * as campaigns from './pages/campaigns.js';
+import * as apiReference from './pages/api-reference.js';
 import * as comingSoon from './pages/coming-soon.js';
 import * as customers from './pages/customers.js';
 import * as customerForm from './pages/customers-form.js';
@@ -53,6 +54,7 @@ const ROUTES = {
   '/settings/api-keys': { page: apiKeys, title: 'API keys' },
   '/settings/sessions': { page: sessions, title: 'Sessions & password' },
   '/settings/workspace': { page: workspace, title: 'Workspace' },
+  '/developers/api-reference': { page: apiReference, title: 'API reference' },
 };
 
 // Routes with an id in the path: the page gets the captured parts as `params`.

@@ -44,6 +44,13 @@ export const NAV_SECTIONS = [
       { path: '/settings/workspace', label: 'Workspace', icon: 'building' },
     ],
   },
+  {
+    label: 'Developers',
+    items: [
+      { path: '/developers/api-reference', label: 'API reference', icon: 'code',
+        description: 'Every endpoint, from openapi.yaml, with curl examples.' },
+    ],
+  },
 ];
 
 export const NAV_ITEMS = NAV_SECTIONS.flatMap((section) => section.items);

@@ -126,7 +126,10 @@ enum AuthRoutes {
         switch body["workspace"] {
         case .string(let s)?: workspace = s
         case .int(let i)?: workspace = String(i)
-        default: throw HTTPError.invalid("workspace", "The workspace field is required.")
+        // A number that is no Int64 (a fraction, or out of range) is no workspace's id.
+        case .double?, .number?: throw HTTPError.notFound("Workspace not found.")
+        case nil, .null?: throw HTTPError.invalid("workspace", "The workspace field is required.")
+        default: throw HTTPError.invalid("workspace", "The workspace must be a slug or an id.")
         }
         guard let tenantID = try AccountStore.membership(c.db, userID: c.userID, workspace: workspace) else {
             throw HTTPError.notFound("Workspace not found.")

@@ -35,6 +35,9 @@ public struct Application: HTTPApplication {
         }
     }
 
+    /// The (method, pattern) pairs of every route, for checking the OpenAPI description.
+    public var registeredRoutes: [(method: String, pattern: String)] { routes.router.registered }
+
     public func makeThreadState() -> Connection {
         Connection.initializeThread()
         return Connection(configuration: configuration.database)

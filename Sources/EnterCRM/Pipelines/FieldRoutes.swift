@@ -42,7 +42,7 @@ enum FieldRoutes {
         }
         var options: [String] = []
         for item in items {
-            guard let s = item.stringValue?.trimmingCharacters(in: .whitespaces), !s.isEmpty, s.count <= 100 else {
+            guard let s = item.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines), !s.isEmpty, s.count <= 100 else {
                 input.fail("options", "Each option must be a non-empty string of at most 100 characters.")
                 return nil
             }

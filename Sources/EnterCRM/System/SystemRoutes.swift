@@ -1,3 +1,4 @@
+import Foundation
 import MariaDB
 import Web
 
@@ -6,6 +7,19 @@ enum SystemRoutes {
     static func register(_ routes: inout Routes) {
         routes.get("/v1/health", .anyone, health)
         routes.post("/v1/echo", .anyone, echo)
+        routes.get("/v1/openapi.yaml", .anyone, openAPI)
+    }
+
+    /// `openapi.yaml` from the top of the repository (beside `schema/`), read on each request
+    /// so that a deploy of the file needs no restart.
+    @Sendable static func openAPI(_ c: Context) throws -> Response {
+        let path = URL(fileURLWithPath: c.configuration.schemaDirectory).deletingLastPathComponent()
+            .appendingPathComponent("openapi.yaml").path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw HTTPError.notFound("The API description is not installed.")
+        }
+        return Response(status: 200, headers: [("Content-Type", "application/yaml; charset=utf-8"),
+                                               ("Cache-Control", "no-cache")], body: Array(data))
     }
 
     /// 200 when the database answers a ping, 503 with Retry-After when it does not.

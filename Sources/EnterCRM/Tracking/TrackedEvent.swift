@@ -24,6 +24,14 @@ struct TrackedEvent {
     var occurredAt: Date
     let publicID = "evt_" + Random.hex(bytes: 8)
 
+    /// Digits with at most one decimal point and digits after it: "12", "149.99", "-3.5".
+    static func isPlainNumber(_ s: String) -> Bool {
+        let body = s.hasPrefix("-") ? s.dropFirst() : Substring(s)
+        let parts = body.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count) else { return false }
+        return parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { (48...57).contains($0) } }
+    }
+
     static let maxPropertiesBytes = 32_768
 
     /// Reads an item of `/v1/track/event`, `/v1/track/pageview` or `/v1/track/batch`.
@@ -83,16 +91,20 @@ struct TrackedEvent {
             switch properties["amount"] {
             case .int(let v)?: amount = Decimal(v)
             case .double(let d)?: amount = Decimal(string: String(d))
-            case .string(let s)?: amount = Decimal(string: s.trimmingCharacters(in: .whitespaces), locale: Locale(identifier: "en_US_POSIX"))
+            case .string(let s)?:
+                // Decimal(string:) reads a numeric prefix ("12abc" is 12): only a whole plain number is taken.
+                let text = s.trimmingCharacters(in: .whitespaces)
+                amount = Self.isPlainNumber(text) ? Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) : nil
             default: amount = nil
             }
-            if let a = amount, !a.isNaN, abs(a) < 1_000_000_000_000 {
+            // A purchase is money received: not negative, not NaN, below a trillion.
+            if let a = amount, !a.isNaN, a >= 0, a < 1_000_000_000_000 {
                 var rounded = Decimal(), value = a
                 NSDecimalRound(&rounded, &value, 2, .plain)
                 amount = rounded
             } else {
                 amount = nil
-                input.fail("properties.amount", "A purchase needs a numeric properties.amount.")
+                input.fail("properties.amount", "A purchase needs a numeric properties.amount, at least 0 and below 1000000000000.")
             }
             if let cur = properties["currency"] {
                 if let code = cur.stringValue, code.count == 3, code.allSatisfy(\.isLetter) { currency = code.uppercased() } else {

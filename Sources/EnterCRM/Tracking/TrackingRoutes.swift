@@ -133,6 +133,9 @@ enum TrackingRoutes {
         var country = traitInput.string("country", required: false, max: 64)
         if let c = country, c.count == 2 { country = c.uppercased() }
         let properties = traits["properties"]?.objectValue
+        if let value = traits["properties"], value != .null, properties == nil {
+            input.fail("traits.properties", "The traits properties must be a JSON object.")
+        }
         for field in traitInput.errors.fields { for m in field.messages { input.fail("traits.\(field.field)", m) } }
         try input.check()
 

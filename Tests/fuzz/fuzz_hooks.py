@@ -1,0 +1,144 @@
+"""Schemathesis hooks for EnterCRM (loaded with SCHEMATHESIS_HOOKS=fuzz_hooks by fuzz.py).
+
+- Credentials come from an auth provider, so that schemathesis knows them as explicit auth
+  and its `ignored_auth` check can take them away: user-session operations get the owner's
+  bearer token; the others a secret key in X-API-Key (or EF-Access-Key on the CRM), taken in
+  turn from several keys because nginx limits each credential to 1,000 requests a minute.
+- Operations that end a session (logout, switch, password, revoking a session) get a
+  throwaway token of the same user, logged in from addresses of their own (nginx allows
+  10 logins a minute per address), so the fuzzer cannot sign its own workspace out.
+- The fuzzer may not revoke the keys, the session or the membership it works with: such
+  ids are replaced by one that does not exist.
+- CRM paths mostly get the workspace's own brand (else every CRM case is a 404), and one case
+  in three gets ids that exist (customer, team, pipeline, stage, field, entry).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+import time
+
+import requests
+import schemathesis
+from requests.adapters import HTTPAdapter
+
+CREDENTIALS = json.load(open(os.environ["ENTERCRM_FUZZ_CREDENTIALS"]))
+MISSING_ID = 2_000_000_000
+
+USER_SESSION_OPERATIONS = {"logout", "switchWorkspace", "changePassword", "revokeSession"}
+
+_keys = itertools.cycle(CREDENTIALS["keys"])
+_lock = threading.Lock()
+_login_count = itertools.count()
+
+
+class _Source(HTTPAdapter):
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        return super().init_poolmanager(*args, **kwargs)
+
+
+def throwaway_token() -> str:
+    """A fresh session of the fuzz user, from 127.0.1.N (eight logins per address)."""
+    n = next(_login_count)
+    http = requests.Session()
+    http.verify = False
+    http.trust_env = False
+    http.mount("https://", _Source(f"127.0.{1 + n // 2000}.{1 + (n // 8) % 250}"))
+    for _ in range(10):
+        r = http.post(f"{CREDENTIALS['base']}/v1/auth/login", timeout=60,
+                      json={"email": CREDENTIALS["email"], "password": CREDENTIALS["password"]})
+        if r.status_code != 429:
+            break
+        time.sleep(min(int(r.headers.get("Retry-After", "2")), 10))
+    r.raise_for_status()
+    return r.json()["token"]
+
+
+def security_names(operation) -> set[str]:
+    security = operation.definition.raw.get("security")
+    if security is None:
+        security = operation.schema.raw_schema.get("security", [])
+    return {name for requirement in security for name in requirement}
+
+
+@schemathesis.auth()
+class EnterCRMAuth:
+    def get(self, case, ctx):
+        return CREDENTIALS
+
+    def set(self, case, data, ctx):
+        names = security_names(case.operation)
+        if not names:
+            return
+        operation_id = case.operation.definition.raw.get("operationId")
+        headers = dict(case.headers or {})
+        if operation_id in USER_SESSION_OPERATIONS:
+            headers["Authorization"] = f"Bearer {throwaway_token()}"
+        elif names == {"bearerAuth"}:
+            headers["Authorization"] = f"Bearer {data['bearer']}"
+        else:
+            with _lock:
+                key = next(_keys)
+            if "efAccessKey" in names and case.path.startswith("/api/"):
+                headers["EF-Access-Key"] = key
+            else:
+                headers["X-API-Key"] = key
+        case.headers = headers
+
+
+PROTECTED = {
+    "revokeSession": ("id", set(CREDENTIALS["session_ids"])),
+    "revokeAPIKey": ("id", set(CREDENTIALS["key_ids"])),
+    "removeMember": ("id", {CREDENTIALS["user_id"]}),
+    "updateMember": ("id", {CREDENTIALS["user_id"]}),
+}
+
+_brand_counter = itertools.count()
+
+
+@schemathesis.hook
+def map_case(ctx, case):
+    operation_id = case.operation.definition.raw.get("operationId")
+    parameters = case.path_parameters
+    if parameters is None:
+        return case
+    if operation_id in PROTECTED:
+        name, ids = PROTECTED[operation_id]
+        try:
+            if int(str(parameters.get(name))) in ids:
+                parameters[name] = MISSING_ID
+        except ValueError:
+            pass
+    # The stateful phase links ids from the answers of earlier calls: keep them, in the own brand.
+    stateful = str(getattr(getattr(case.meta, "phase", None), "name", "")) == "stateful"
+    if stateful:
+        if "brand" in parameters:
+            parameters["brand"] = CREDENTIALS["slug"]
+        return case
+    # Nine CRM cases in ten in the workspace's own brand (by slug or by id); the rest keep
+    # the generated value, which must answer 404.
+    if "brand" in parameters and next(_brand_counter) % 10:
+        parameters["brand"] = CREDENTIALS["slug"] if next(_brand_counter) % 2 else str(CREDENTIALS["tenant_id"])
+    if "entity" in parameters and next(_brand_counter) % 3 == 0:
+        parameters["entity"] = str(CREDENTIALS["entity_id"])
+    # One case in three on an id that exists (else nearly every case of these operations is a 404).
+    # Not for deletes, so that the objects stay for the other cases.
+    existing = CREDENTIALS["existing"]
+    if next(_brand_counter) % 3 == 0 and operation_id not in PROTECTED and case.method.upper() != "DELETE":
+        for name in ("pipeline", "stage", "field", "entry"):
+            if name in parameters:
+                parameters[name] = existing[name]
+        if "id" in parameters:
+            if case.path.startswith("/v1/customers/"):
+                parameters["id"] = existing["customer"]
+            elif case.path.startswith("/v1/teams/"):
+                parameters["id"] = existing["team"]
+    return case

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make chaos: a stack of its own in .run/chaos (debug build), then Tests/e2e/test_chaos.py with
+# ENTERCRM_CHAOS_ROUNDS rounds of faults (default 5) under load, and the resilience tests.
+# The stack is always torn down; logs stay in .run/chaos/log.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+STACK="$ROOT/scripts/stack.sh"
+PYTHON=${PYTHON:-python3}
+export ENTERCRM_CHAOS_ROUNDS=${ENTERCRM_CHAOS_ROUNDS:-5}
+
+for v in $(compgen -v ENTERCRM_); do [[ $v == ENTERCRM_CHAOS_* ]] || unset "$v"; done
+export RUN_DIR="$ROOT/.run/chaos"
+export ENTERCRM_BIN="$ROOT/.build/debug/entercrm"
+export ENTERCRM_BIND_ADDRESS=127.0.0.1
+export ENTERCRM_DB_TIMEOUT=5
+
+if [[ -f $RUN_DIR/entercrm.env ]]; then "$STACK" down || true; fi
+rm -rf "$RUN_DIR"
+ports=$("$STACK" free-ports 19580 19943 3328)
+read -r ENTERCRM_HTTP_PORT ENTERCRM_HTTPS_PORT ENTERCRM_DB_PORT <<<"$ports"
+export ENTERCRM_HTTP_PORT ENTERCRM_HTTPS_PORT ENTERCRM_DB_PORT
+
+trap '"$STACK" down || true' EXIT
+trap 'exit 130' INT TERM
+
+swift build
+"$STACK" db-start
+"$STACK" migrate
+"$STACK" seed
+"$STACK" services-start
+export ENTERCRM_E2E_BASE="https://localhost:$ENTERCRM_HTTPS_PORT"
+export ENTERCRM_E2E_HTTP_BASE="http://localhost:$ENTERCRM_HTTP_PORT"
+export ENTERCRM_RUN_DIR=$RUN_DIR ENTERCRM_STACK=$STACK
+env -u REQUESTS_CA_BUNDLE -u CURL_CA_BUNDLE "$PYTHON" -m pytest -ra -s -p no:cacheprovider \
+  Tests/e2e/test_chaos.py Tests/e2e/test_resilience.py "$@"
