@@ -134,8 +134,23 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
         check([t, node("2", "delay", ["amount": 1, "unit": "days"]), node("3", "delay", ["amount": 1, "unit": "hours"])],
               [edge("1", "2"), edge("2", "3"), edge("3", "2")], "edges.e3-2")
         check([t, node("2", "delay", ["amount": 1, "unit": "days"])], [], "nodes.2")
-        check([t, node("2", "condition", ["filters": ["all": [["field": "purchase_count", "min": 1]]]]), node("3", "exit")],
+        check([t, node("2", "condition", ["filters": ["purchase_count_min": 1]]), node("3", "exit")],
               [edge("1", "2"), edge("2", "3", "yes")], "nodes.2")
+        // Condition filters are the segments filter language, with the segments parser's messages.
+        func message(_ nodes: [JSON], _ edges: [JSON]) -> String {
+            let r = w.send("POST", "/v1/automations/\(id)/design", ["nodes": .array(nodes), "edges": .array(edges)])
+            #expect(r.status == 422, "\(r.body)")
+            return r["errors"]?["nodes.2"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? r.body
+        }
+        let branches = [edge("1", "2"), edge("2", "3", "yes"), edge("2", "4", "no")]
+        let unknown = message([t, node("2", "condition", ["filters": ["all": [["field": "purchase_count", "min": 1]]]]), node("3", "exit"), node("4", "exit")], branches)
+        #expect(unknown.contains("Condition 2: filters.all[0].field: Unknown filter key 'field'."), "\(unknown)")
+        let bad = message([t, node("2", "condition", ["filters": ["rfm_score_min": "high"]]), node("3", "exit"), node("4", "exit")], branches)
+        #expect(bad == "Condition 2: filters.rfm_score_min: The rfm_score_min value must be a number.", "\(bad)")
+        let missing = message([t, node("2", "condition", ["filters": ["in_segment": 999_999_999]]), node("3", "exit"), node("4", "exit")], branches)
+        #expect(missing == "Condition 2: filters: Segment 999999999 does not exist in this workspace (in_segment).", "\(missing)")
+        let empty = message([t, node("2", "condition", ["filters": ["all": []]]), node("3", "exit"), node("4", "exit")], branches)
+        #expect(empty.contains("Condition 2:"), "\(empty)")
         check([t, node("2", "action", ["action": "send_email", "subject": "Hi"])], [edge("1", "2")], "nodes.2")
         check([t, node("2", "action", ["action": "webhook", "url": "ftp://x"])], [edge("1", "2")], "nodes.2")
         #expect(w.send("POST", "/v1/automations", ["name": "Y", "trigger_type": "customer_inactive"]).status == 422)
@@ -152,7 +167,7 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
             node("1", "trigger", ["label": "Customer Created"]),
             node("2", "action", ["label": "Send Email", "action": "send_email", "subject": "Welcome {{customer.name}}", "body": "Hello!"]),
             node("3", "delay", ["amount": 2, "unit": "days"]),
-            node("4", "condition", ["filters": ["all": [["field": "purchase_count", "min": 1]]]]),
+            node("4", "condition", ["filters": ["purchase_count_min": 1]]),
             node("5", "action", ["action": "send_email", "subject": "Thanks for buying", "body": "Here is 10% off your next order."]),
             node("6", "action", ["action": "send_email", "subject": "Still thinking?", "body": "Come back for 15% off."]),
         ], edges: [edge("1", "2"), edge("2", "3"), edge("3", "4"), edge("4", "5", "yes"), edge("4", "6", "no")])

@@ -78,7 +78,7 @@ enum AutomationRoutes {
         let body = try c.request.jsonObject()
         let f = try Fields(body, creating: true)
         var design: AutomationDesign?
-        if let d = body["design"], !d.isNull { design = try AutomationDesign.validated(d) }
+        if let d = body["design"], !d.isNull { design = try AutomationDesign.validated(d, c.db, c.tenant) }
         if f.active == true, design == nil {
             // Active without a design: it has nothing to run yet; enrolments begin once a design is saved.
         }
@@ -202,7 +202,7 @@ enum AutomationRoutes {
     /// exists (following the old flow), or end when there is none. The answer says which.
     @Sendable static func saveDesign(_ c: Context) throws -> Response {
         let body = try c.request.json()
-        let design = try AutomationDesign.validated(body)
+        let design = try AutomationDesign.validated(body, c.db, c.tenant)
         let id = try c.request.id()
         let outcome: (kept: Int, moved: [JSON], ended: [JSON]) = try c.db.transaction {
             guard let row = try c.db.queryOne("SELECT design FROM automations WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE") else {
