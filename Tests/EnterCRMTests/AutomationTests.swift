@@ -345,17 +345,96 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
 
     @Test func segmentTriggerSplitAndSignature() throws {
         let w = try AutomationWorkspace()
-        let id = w.automation("Segment", trigger: "segment_entered", config: ["segment_id": 7], nodes: [
+        let seven = try #require(w.send("POST", "/v1/segments", ["name": "Seven", "filters": ["country": "HR"]])["id"]?.intValue)
+        let eight = try #require(w.send("POST", "/v1/segments", ["name": "Eight", "filters": ["country": "SI"]])["id"]?.intValue)
+        let id = w.automation("Segment", trigger: "segment_entered", config: ["segment_id": .int(seven)], nodes: [
             node("1", "trigger"), node("2", "split", ["percent_a": 100]), node("3", "action", ["action": "add_tag", "tag": "a"]),
             node("4", "action", ["action": "add_tag", "tag": "b"]),
         ], edges: [edge("1", "2"), edge("2", "3", "a"), edge("2", "4", "b")])
         let c = w.customer(TestDatabase.unique("seg") + "@example.com")
-        #expect(try AutomationTriggers.segmentChanged(w.db, w.tenant, customerID: c, segmentID: 8, entered: true) == 0)
-        #expect(try AutomationTriggers.segmentChanged(w.db, w.tenant, customerID: c, segmentID: 7, entered: true) == 1)
+        // The entries segments record (segment_changes) are what the trigger reads.
+        try SegmentStore.apply(w.db, w.tenant, entered: [[eight, c]], exited: [])
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, settle: 0) == 0, "another segment")
+        try SegmentStore.apply(w.db, w.tenant, entered: [], exited: [[eight, c]])
+        try SegmentStore.apply(w.db, w.tenant, entered: [[seven, c]], exited: [])
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, settle: 0) == 1)
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, settle: 0) == 0, "read once, past the cursor")
         try w.engine(Date()).runDue(w.db, tenant: w.tenant)
         #expect(try w.db.queryOne("SELECT properties FROM customers WHERE id = \(c)")!.string("properties") == #"{"tags":["a"]}"#)
-        #expect(try w.enrolments(id).count == 1)
+        let enrolments = try w.enrolments(id)
+        #expect(enrolments.count == 1)
+        #expect(enrolments.first?.optionalString("context")?.contains("\"segment_id\":\(seven)") == true)
         #expect(AutomationDelivery.signature(secret: "k", timestamp: 1, body: Array("{}".utf8)).hasPrefix("sha256="))
+    }
+
+    /// A segment_exited automation activated after earlier exits only sees those after it.
+    @Test func segmentExitedFromActivationOn() throws {
+        let w = try AutomationWorkspace()
+        let segment = try #require(w.send("POST", "/v1/segments", ["name": "Vip", "filters": ["country": "HR"]])["id"]?.intValue)
+        let early = w.customer(TestDatabase.unique("early") + "@example.com")
+        let late = w.customer(TestDatabase.unique("late") + "@example.com")
+        try SegmentStore.apply(w.db, w.tenant, entered: [[segment, early], [segment, late]], exited: [])
+        try SegmentStore.apply(w.db, w.tenant, entered: [], exited: [[segment, early]])
+        let id = w.automation("Left", trigger: "segment_exited", config: ["segment_id": .int(segment)], nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "add_tag", "tag": "left"]),
+        ], edges: [edge("1", "2")])
+        try SegmentStore.apply(w.db, w.tenant, entered: [], exited: [[segment, late]])
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, settle: 0) == 1)
+        #expect(try w.enrolments(id).map { try $0.int("customer_id") } == [late])
+    }
+
+    /// The condition node runs the segments compiler on one customer, on the engine's clock.
+    @Test func conditionsUseTheSegmentsCompilerOnTheEnginesClock() throws {
+        let w = try AutomationWorkspace()
+        let c = w.customer(TestDatabase.unique("cond") + "@example.com")
+        let now = Date()
+        try w.db.execute("""
+            UPDATE customers SET last_seen_at = \(now.addingTimeInterval(-86400)), country = 'HR', clv_order_count = 3,
+                properties = '{"plan": "pro"}' WHERE id = \(c)
+            """)
+        func matches(_ filters: JSON, at time: Date = now) throws -> Bool {
+            try AutomationConditions.matches(w.db, w.tenant, customerID: c, filters, now: time)
+        }
+        #expect(try matches(["last_seen_within_days": 3]))
+        #expect(try !matches(["last_seen_within_days": 3], at: now.addingTimeInterval(5 * 86400)), "the test clock moves time")
+        #expect(try matches(["all": [["country": "hr"], ["purchase_count_min": 2], ["property": "plan", "equals": "pro"]]]))
+        #expect(try !matches(["any": [["country": "SI"], ["not": ["purchase_count_min": 1]]]]))
+        #expect(try !matches(["event": "purchase"]))
+        let segment = try #require(w.send("POST", "/v1/segments", ["name": "Croatia", "filters": ["country": "HR"]])["id"]?.intValue)
+        #expect(try !matches(["in_segment": .int(segment)]), "not built yet")
+        try SegmentStore.apply(w.db, w.tenant, entered: [[segment, c]], exited: [])
+        #expect(try matches(["in_segment": .int(segment)]))
+        // Another workspace's customer never matches.
+        let other = try AutomationWorkspace()
+        #expect(try !AutomationConditions.matches(other.db, other.tenant, customerID: c, ["country": "HR"], now: now))
+    }
+
+    /// A tracked event moves a customer into a segment (the evaluator, as in `entercrm jobs`),
+    /// and an active segment_entered automation enrols them and takes its first step within
+    /// seconds (intake with the production settle time, then the engine).
+    @Test func trackedEventIntoASegmentEnrolsWithinSeconds() throws {
+        let w = try AutomationWorkspace()
+        let key = try #require(w.send("POST", "/v1/api-keys", ["name": "k", "type": "secret"])["key"]?.stringValue)
+        let email = TestDatabase.unique("buyer") + "@example.com"
+        let first = w.client.send("POST", "/v1/track/event", ["customer_email": .string(email), "event": "purchase", "properties": ["amount": 10]], key: key)
+        let customer = try #require(first["customer_id"]?.intValue, "\(first.status) \(first.body)")
+        let segment = try #require(w.send("POST", "/v1/segments", ["name": "Repeat", "filters": ["event": "purchase", "count_min": 2]])["id"]?.intValue)
+        let id = w.automation("Repeat buyers", trigger: "segment_entered", config: ["segment_id": .int(segment)], nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "add_tag", "tag": "repeat"]),
+        ], edges: [edge("1", "2")])
+        let sent = Date()
+        #expect(w.client.send("POST", "/v1/track/event", ["customer_email": .string(email), "event": "purchase", "properties": ["amount": 10]], key: key).status == 200)
+        var seconds: Double?
+        while Date().timeIntervalSince(sent) < 5 {
+            try SegmentStore.processDirty(w.db)
+            try AutomationTriggers.intake(w.db, tenant: w.tenant)
+            try w.engine(Date()).runDue(w.db, tenant: w.tenant)
+            if try w.enrolments(id).first?.string("state") == "completed" { seconds = Date().timeIntervalSince(sent); break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(seconds != nil, "enrolled and stepped within 5 s")
+        #expect(try w.enrolments(id).map { try $0.int("customer_id") } == [customer])
+        #expect(try w.db.queryOne("SELECT properties FROM customers WHERE id = \(customer)")!.string("properties").contains("repeat"))
     }
 }
 

@@ -177,8 +177,11 @@ enum AutomationRoutes {
                     reentry = COALESCE(\(f.reentry), reentry), updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(id)
                 """)
-            if typeChanged, try current.bool("is_active") {
-                try AutomationTriggers.resetCursor(c.db, c.tenant, automationID: id, type: f.type ?? "")
+            // A segment trigger's cursor is read per segment: another segment starts afresh.
+            let type = f.type ?? currentType
+            let segmentChanged = f.config != nil && ["segment_entered", "segment_exited"].contains(type)
+            if typeChanged || segmentChanged, try current.bool("is_active") {
+                try AutomationTriggers.resetCursor(c.db, c.tenant, automationID: id, type: type)
             }
             if let active = f.active { _ = try setActive(c, id: id, active) }
         }
