@@ -46,3 +46,4 @@ bench: deps build
 	Tests/bench/crm_bench.sh
 	Tests/bench/segments_bench.sh
 	Tests/bench/automations_bench.sh
+	Tests/bench/campaign_bench.sh

@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "Web", dependencies: ["FastCGI", "MariaDB"]),
         // Pure Swift statistics (RFM, BG/NBD, Gamma-Gamma): no database, no C.
         .target(name: "Analytics"),
-        .target(name: "EnterCRM", dependencies: ["Web", "MariaDB", "Cryptography", "Analytics"]),
+        .target(name: "EnterCRM", dependencies: ["Web", "MariaDB", "Cryptography", "Analytics", "COpenSSL"]),
         .executableTarget(name: "entercrm", dependencies: [
             "EnterCRM", "FastCGI", "Web", "MariaDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -12,7 +12,7 @@ DEBIAN_PACKAGES=(
   procps gcc libc6-dev python3-pip chromium chromium-driver fonts-dejavu-core
 )
 # module name:pip name
-PYTHON_PACKAGES=(pytest:pytest requests:requests selenium:selenium)
+PYTHON_PACKAGES=(pytest:pytest requests:requests selenium:selenium aiosmtpd:aiosmtpd)
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 

@@ -9,4 +9,11 @@
 #include <openssl/params.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+/* SSL_set_tlsext_host_name is a macro: the SMTP client sets SNI through this. */
+static inline long COpenSSL_set_sni(SSL *ssl, const char *name) {
+    return SSL_set_tlsext_host_name(ssl, name);
+}
 #endif

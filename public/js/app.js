@@ -11,6 +11,10 @@ import * as acceptInvitation from './pages/accept-invitation.js';
 import * as analytics from './pages/analytics.js';
 import * as apiKeys from './pages/api-keys.js';
 import * as automations from './pages/automations.js';
+import * as campaign from './pages/campaign.js';
+import * as campaignEditor from './pages/campaign-editor.js';
+import * as campaignMailbox from './pages/campaign-mailbox.js';
+import * as campaigns from './pages/campaigns.js';
 import * as comingSoon from './pages/coming-soon.js';
 import * as customers from './pages/customers.js';
 import * as customerForm from './pages/customers-form.js';
@@ -42,6 +46,9 @@ const ROUTES = {
   '/analytics': { page: analytics, title: 'Analytics' },
   '/segments': { page: segments, title: 'Segments' },
   '/segments/new': { page: segmentBuilder, title: 'New segment' },
+  '/campaigns': { page: campaigns, title: 'Campaigns' },
+  '/campaigns/new': { page: campaignEditor, title: 'New campaign' },
+  '/campaigns/mailbox': { page: campaignMailbox, title: 'Development mailbox' },
   '/settings/members': { page: members, title: 'Members & Teams' },
   '/settings/api-keys': { page: apiKeys, title: 'API keys' },
   '/settings/sessions': { page: sessions, title: 'Sessions & password' },
@@ -54,6 +61,8 @@ const PATTERN_ROUTES = [
   [/^\/customers\/(\d+)\/edit$/, { page: customerForm, title: 'Edit customer' }],
   [/^\/segments\/(\d+)$/, { page: segmentDetail, title: 'Segment' }],
   [/^\/segments\/(\d+)\/edit$/, { page: segmentBuilder, title: 'Edit segment' }],
+  [/^\/campaigns\/(\d+)$/, { page: campaign, title: 'Campaign' }],
+  [/^\/campaigns\/(\d+)\/edit$/, { page: campaignEditor, title: 'Edit campaign' }],
   // The pipeline CRM routes within itself (#/pipelines/leads/board).
   [/^\/pipelines(?:\/.*)?$/, { page: pipelines, title: 'Pipelines' }],
   [/^\/automations(?:\/\d+)?$/, { page: automations, title: 'Automations' }],

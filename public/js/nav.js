@@ -20,7 +20,7 @@ export const NAV_SECTIONS = [
   {
     label: 'Engagement',
     items: [
-      { path: '/campaigns', label: 'Campaigns', icon: 'campaigns', soon: true,
+      { path: '/campaigns', label: 'Campaigns', icon: 'campaigns',
         description: 'Email, SMS and ad campaigns to segments, sent now or on a schedule.' },
       { path: '/automations', label: 'Automations', icon: 'automations',
         description: 'Flows that react to what customers do: triggers, waits, conditions and messages.' },

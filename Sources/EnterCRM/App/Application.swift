@@ -25,6 +25,7 @@ public struct Application: HTTPApplication {
         AnalyticsRoutes.register(&routes)
         SegmentRoutes.register(&routes)
         AutomationRoutes.register(&routes)
+        CampaignRoutes.register(&routes)
         self.routes = routes
     }
 

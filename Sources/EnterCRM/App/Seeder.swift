@@ -15,6 +15,7 @@ public enum Seeder {
         try PipelineSeed.run(db, tenant, log: log)
         try SegmentSeed.run(db, tenant, log: log)
         try AutomationSeed.run(db, tenant, log: log)
+        try CampaignSeed.run(db, tenant, log: log)
     }
 
     /// The demo login, "Demo Workspace" (slug `demo`), two colleagues and a sales team.

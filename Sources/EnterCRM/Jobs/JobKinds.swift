@@ -20,6 +20,7 @@ public enum JobKinds {
         AnalyticsJobs.register(&registry)
         SegmentJobs.register(&registry)
         AutomationJobs.register(&registry)
+        CampaignDelivery.register(&registry)
         return registry
     }
 }

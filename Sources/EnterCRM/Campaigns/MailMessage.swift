@@ -1,0 +1,267 @@
+import Cryptography
+import Foundation
+import Web
+
+/// One recipient's values for the merge tags.
+struct MergeValues {
+    var name: String?
+    var email: String?
+    var phone: String?
+    var city: String?
+    var country: String?
+    var properties: JSONObject = JSONObject()
+    var unsubscribeURL: String = ""
+
+    /// The raw value of a tag (`name`, `first_name`, `email`, `city`, `country`, `phone`,
+    /// `unsubscribe_url`, or a customer property, also as `properties.key`).
+    func value(_ tag: String) -> String? {
+        switch tag {
+        case "name": return name
+        case "first_name": return name?.split(separator: " ").first.map(String.init)
+        case "email": return email
+        case "phone": return phone
+        case "city": return city
+        case "country": return country
+        case "unsubscribe_url": return unsubscribeURL
+        default:
+            let key = tag.hasPrefix("properties.") ? String(tag.dropFirst("properties.".count)) : tag
+            switch properties[key] {
+            case .string(let s)?: return s
+            case .int(let v)?: return String(v)
+            case .double(let d)?: return String(d)
+            case .number(let s)?: return s
+            case .bool(let b)?: return b ? "true" : "false"
+            default: return nil
+            }
+        }
+    }
+}
+
+/// Merge tags, links and the text version of a campaign's HTML.
+enum MailTemplate {
+    /// Replaces `{{tag}}` and `{{tag|fallback}}`; every value goes through `escape`.
+    static func merge(_ template: String, _ values: MergeValues, escape: (String) -> String) -> String {
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.range(of: "{{") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                rest = rest[open.lowerBound...]
+                break
+            }
+            let inner = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            let parts = inner.split(separator: "|", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let tag = parts.first ?? ""
+            var value = values.value(tag) ?? ""
+            if value.isEmpty, parts.count > 1 { value = parts[1] }
+            out += escape(value)
+            rest = rest[close.upperBound...]
+        }
+        out += rest
+        return out
+    }
+
+    static func escapeHTML(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.count)
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// A header value on one line: CR, LF and other control characters become spaces.
+    static func headerSafe(_ s: String) -> String {
+        String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? " " : $0 }))
+            .trimmingCharacters(in: .whitespaces)
+    }
+
+    /// Rewrites every `href="http…"` through `link` (the click tracker).
+    static func rewriteLinks(_ html: String, _ link: (String) -> String) -> String {
+        var out = ""
+        var rest = Substring(html)
+        while let found = rest.range(of: "href=", options: .caseInsensitive) {
+            out += rest[..<found.upperBound]
+            rest = rest[found.upperBound...]
+            guard let quote = rest.first, quote == "\"" || quote == "'" else { continue }
+            let afterQuote = rest.index(after: rest.startIndex)
+            guard let end = rest[afterQuote...].firstIndex(of: quote) else { continue }
+            let url = decodeEntities(String(rest[afterQuote..<end]))
+            out.append(quote)
+            let lowered = url.lowercased()
+            if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
+                out += escapeHTML(link(url))
+            } else {
+                out += rest[afterQuote..<end]
+            }
+            out.append(quote)
+            rest = rest[rest.index(after: end)...]
+        }
+        out += rest
+        return out
+    }
+
+    /// A plain-text version of the HTML: blocks become lines, links keep their address.
+    static func text(fromHTML html: String) -> String {
+        var out = ""
+        var i = html.startIndex
+        var pendingLink: String?
+        var skipping = false
+        while i < html.endIndex {
+            let c = html[i]
+            if c == "<", let close = html[i...].firstIndex(of: ">") {
+                let tag = html[html.index(after: i)..<close].lowercased()
+                let name = tag.split(whereSeparator: { $0 == " " || $0 == "/" || $0 == "\n" }).first.map(String.init) ?? ""
+                let closing = tag.hasPrefix("/")
+                let bare = closing ? String(tag.dropFirst()).split(separator: " ").first.map(String.init) ?? "" : name
+                switch bare {
+                case "style", "script", "head", "title": skipping = !closing
+                case "br": out += "\n"
+                case "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "ul", "ol":
+                    if !out.hasSuffix("\n\n") { out += out.hasSuffix("\n") ? "\n" : "\n\n" }
+                case "li": if !closing { out += "\n- " }
+                case "a":
+                    if closing {
+                        if let link = pendingLink { out += " (\(link))" }
+                        pendingLink = nil
+                    } else if let start = tag.range(of: "href=") {
+                        let value = tag[start.upperBound...]
+                        let quote = value.first
+                        let body = (quote == "\"" || quote == "'") ? value.dropFirst() : value
+                        let original = html[html.index(after: i)..<close]
+                        // The address as written (case kept), found again in the original tag.
+                        if let r = original.range(of: String(body.prefix { $0 != quote && $0 != " " }), options: .caseInsensitive) {
+                            pendingLink = decodeEntities(String(original[r]))
+                        }
+                    }
+                default: break
+                }
+                i = html.index(after: close)
+                continue
+            }
+            if !skipping { out.append(c) }
+            i = html.index(after: i)
+        }
+        let decoded = decodeEntities(out)
+        // Runs of spaces collapse; at most one empty line in a row.
+        var lines: [String] = []
+        for line in decoded.split(separator: "\n", omittingEmptySubsequences: false) {
+            let collapsed = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
+            if collapsed.isEmpty, lines.last?.isEmpty ?? true { continue }
+            lines.append(collapsed)
+        }
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func decodeEntities(_ s: String) -> String {
+        guard s.contains("&") else { return s }
+        return s.replacingOccurrences(of: "&nbsp;", with: " ").replacingOccurrences(of: "&lt;", with: "<")
+            .replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&quot;", with: "\"")
+            .replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
+    }
+}
+
+/// A message as MIME (RFC 5322, 2045–2047): multipart/alternative with a text and an HTML
+/// part, both base64 UTF-8; the subject and names as encoded words when not ASCII.
+struct MailMessage {
+    var fromEmail: String
+    var fromName: String?
+    var to: String
+    var toName: String?
+    var subject: String
+    var html: String
+    var text: String
+    var messageID: String
+    var listUnsubscribeURL: String?
+    var date = Date()
+    var extraHeaders: [(String, String)] = []
+
+    func rendered() -> [UInt8] {
+        let boundary = "=_entercrm_" + Random.hex(bytes: 12)
+        var h: [(String, String)] = [
+            ("Date", Self.rfc5322Date(date)),
+            ("From", Self.address(fromEmail, name: fromName)),
+            ("To", Self.address(to, name: toName)),
+            ("Subject", Self.encodedWords(MailTemplate.headerSafe(subject))),
+            ("Message-ID", "<\(MailTemplate.headerSafe(messageID))>"),
+            ("MIME-Version", "1.0"),
+        ]
+        if let url = listUnsubscribeURL {
+            h.append(("List-Unsubscribe", "<\(MailTemplate.headerSafe(url))>"))
+            h.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        }
+        h += extraHeaders.map { ($0.0, MailTemplate.headerSafe($0.1)) }
+        h.append(("Content-Type", "multipart/alternative; boundary=\"\(boundary)\""))
+        var out = ""
+        for (name, value) in h { out += "\(name): \(value)\r\n" }
+        out += "\r\n"
+        for (type, body) in [("text/plain", text), ("text/html", html)] {
+            out += "--\(boundary)\r\n"
+            out += "Content-Type: \(type); charset=utf-8\r\n"
+            out += "Content-Transfer-Encoding: base64\r\n\r\n"
+            out += Self.base64Lines(Array(body.utf8))
+        }
+        out += "--\(boundary)--\r\n"
+        return Array(out.utf8)
+    }
+
+    static func base64Lines(_ bytes: [UInt8]) -> String {
+        let encoded = Data(bytes).base64EncodedString()
+        var out = ""
+        out.reserveCapacity(encoded.count + encoded.count / 76 * 2 + 2)
+        var i = encoded.startIndex
+        while i < encoded.endIndex {
+            let j = encoded.index(i, offsetBy: 76, limitedBy: encoded.endIndex) ?? encoded.endIndex
+            out += encoded[i..<j]
+            out += "\r\n"
+            i = j
+        }
+        return out
+    }
+
+    /// ASCII text as it is; anything else as RFC 2047 base64 encoded words of at most 75
+    /// characters, split between characters, never inside one.
+    static func encodedWords(_ text: String) -> String {
+        if text.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value < 127 }) { return text }
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for c in text {
+            let bytes = Array(String(c).utf8)
+            if chunk.count + bytes.count > 45 {
+                words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=") }
+        return words.joined(separator: "\r\n ")
+    }
+
+    static func address(_ email: String, name: String?) -> String {
+        let addr = SMTPClient.clean(email)
+        guard let name = name.map(MailTemplate.headerSafe), !name.isEmpty else { return "<\(addr)>" }
+        if name.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value < 127 }) {
+            let quoted = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return "\"\(quoted)\" <\(addr)>"
+        }
+        return "\(encodedWords(name)) <\(addr)>"
+    }
+
+    static func rfc5322Date(_ date: Date) -> String {
+        var t = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        var out = [CChar](repeating: 0, count: 64)
+        // strftime's %a and %b are English in the C locale, which a process has at start.
+        strftime(&out, out.count, "%a, %d %b %Y %H:%M:%S +0000", &parts)
+        return String(cString: out)
+    }
+}

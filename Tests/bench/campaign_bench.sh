@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make bench, campaigns: a 100,000-recipient email campaign delivered by the job runner to a
+# local SMTP sink (Tests/bench/campaign_bench.py), on a stack of its own in .run/campaign-bench
+# (release build, its own MariaDB and ports, rate limit off). Prints messages a second and
+# the job runner's memory (start, peak, end). Stopped at the end.
+#
+# CAMPAIGN_BENCH_RECIPIENTS (100000), BENCH_BIN (the binary; default the release build).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+STACK="$ROOT/scripts/stack.sh"
+
+for v in $(compgen -v ENTERCRM_); do unset "$v"; done
+export RUN_DIR="$ROOT/.run/campaign-bench"
+export ENTERCRM_BIN=${BENCH_BIN:-$ROOT/.build/release/entercrm}
+export ENTERCRM_HTTP_PORT=40080 ENTERCRM_HTTPS_PORT=40443 ENTERCRM_DB_PORT=3340
+export ENTERCRM_BIND_ADDRESS=127.0.0.1 ENTERCRM_RATE_LIMIT=off ENTERCRM_SCRYPT_LOG_N=14
+# One delivery thread is what a campaign uses (one campaign of a workspace sends at a time).
+export ENTERCRM_JOB_CONCURRENCY=${ENTERCRM_JOB_CONCURRENCY:-2}
+
+[[ -x $ENTERCRM_BIN ]] || { echo "campaign bench: no binary at $ENTERCRM_BIN (make build)" >&2; exit 1; }
+
+cleanup() {
+  local rc=$?
+  "$STACK" down >/dev/null 2>&1 || true
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+rm -rf "$RUN_DIR"
+"$STACK" db-start
+"$STACK" migrate
+"$STACK" services-start
+"$STACK" wait-health 60 >/dev/null
+python3 "$ROOT/Tests/bench/campaign_bench.py"

@@ -1,0 +1,120 @@
+// #/campaigns/new and #/campaigns/{id}/edit: name, type, segment (with the audience size),
+// subject, HTML body with merge tags and a live preview in a sandboxed iframe (no scripts,
+// no same origin), scheduling, and a test send to an address.
+
+import { api } from '../api.js';
+import { h, icon, replace } from '../dom.js';
+import { navigate } from '../router.js';
+import { alertRegion, field, showAlert, submitting, values } from '../components/form.js';
+import { card, errorState, loadingState, pageHeader } from '../components/page.js';
+import { toast } from '../components/toast.js';
+import { campaignStyles } from './campaigns.js';
+
+const TAGS = ['{{name}}', '{{first_name|there}}', '{{email}}', '{{city}}', '{{unsubscribe_url}}'];
+const SAMPLE = { name: 'Ana Kovač', first_name: 'Ana', email: 'ana@example.com', city: 'Zagreb', country: 'HR', unsubscribe_url: '#' };
+
+/** The body with sample values, as the preview shows it (values escaped as the sender does). */
+export function previewHTML(body) {
+  const escape = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  return String(body || '').replace(/\{\{\s*([\w.]+)\s*(?:\|([^}]*))?\}\}/g, (_, tag, fallback) => escape(SAMPLE[tag] ?? fallback ?? ''));
+}
+
+function toLocalInput(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export function render({ params }) {
+  campaignStyles();
+  const id = params[0] || null;
+  const body = h('div', {}, loadingState('Loading…'));
+  const root = h('div', { class: 'page page-campaign-editor' },
+    h('a', { class: 'back-link', href: id ? `#/campaigns/${id}` : '#/campaigns' }, icon('arrowLeft', 'icon icon-small'), h('span', { text: 'Campaigns' })),
+    pageHeader({ title: id ? 'Edit campaign' : 'New campaign', description: 'Write the message, choose who gets it, and send it now or later.' }),
+    body);
+
+  async function load() {
+    try {
+      const campaign = id ? await api.get(`/v1/campaigns/${id}`) : { type: 'email', body: '<h1>Hello {{first_name|there}}</h1>\n<p>Our spring collection is here.</p>\n<p><a href="https://example.com/spring">Have a look</a></p>' };
+      const segments = (await api.get('/v1/campaigns/segments')).data;
+      replace(body, form(campaign, segments));
+    } catch (error) {
+      if (!error.handled) replace(body, errorState(error, load));
+    }
+  }
+
+  function form(campaign, segments) {
+    const alert = alertRegion();
+    const segmentField = field({ label: 'Segment', name: 'segment_id', type: 'select', value: String(campaign.segment_id ?? ''),
+      options: [{ value: '', label: 'Choose a segment…' }, ...segments.map((s) => ({ value: String(s.id), label: `${s.name} (${s.members})` }))] });
+    const audience = h('p', { class: 'audience-size muted small', 'aria-live': 'polite' });
+    const frame = h('iframe', { class: 'campaign-preview', title: 'Preview', sandbox: '', referrerpolicy: 'no-referrer' });
+    const bodyField = field({ label: 'HTML body', name: 'body', type: 'textarea', value: campaign.body ?? '', rows: 14, class: 'mono',
+      hint: `Merge tags: ${TAGS.join(' ')}. Values are HTML-escaped; links are tracked.` });
+    const form = h('form', { class: 'form campaign-form', novalidate: true },
+      alert,
+      h('div', { class: 'campaign-editor-grid' },
+        h('div', { class: 'campaign-editor-fields' },
+          field({ label: 'Name', name: 'name', value: campaign.name ?? '', required: true }),
+          id ? null : field({ label: 'Type', name: 'type', type: 'select', value: campaign.type,
+            options: [{ value: 'email', label: 'Email' }, { value: 'sms', label: 'SMS' }, { value: 'ad', label: 'Ad audience' }] }),
+          segmentField, audience,
+          field({ label: 'Subject', name: 'subject', value: campaign.subject ?? '', optional: true }),
+          bodyField,
+          field({ label: 'Send at', name: 'scheduled_at', type: 'datetime-local', optional: true, value: toLocalInput(campaign.scheduled_at),
+            hint: 'Leave empty to keep a draft and send it by hand.' })),
+        h('div', { class: 'campaign-editor-preview' }, h('p', { class: 'field-label', text: 'Preview' }), frame)),
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'submit', class: 'button button-primary', dataset: { busyLabel: 'Saving…' }, text: 'Save' })));
+
+    const textarea = bodyField.querySelector('textarea');
+    const refresh = () => { frame.srcdoc = previewHTML(textarea.value); };
+    textarea.addEventListener('input', refresh);
+    refresh();
+
+    const segmentControl = segmentField.querySelector('select, input');
+    async function size() {
+      const segment = segmentControl.value;
+      if (!segment) { audience.textContent = ''; return; }
+      try {
+        const type = form.querySelector('[name="type"]')?.value || campaign.type || 'email';
+        const r = await api.get('/v1/campaigns/audience-size', { query: { segment_id: segment, type } });
+        audience.textContent = `${r.reachable} of ${r.members} members can be reached (without those unsubscribed or lacking an address).`;
+      } catch {
+        audience.textContent = '';
+      }
+    }
+    segmentControl.addEventListener('change', size);
+    size();
+
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      submitting(form, async () => {
+        const v = values(form);
+        const payload = { name: v.name, subject: v.subject || null, body: textarea.value, segment_id: v.segment_id ? Number(v.segment_id) : null,
+          scheduled_at: v.scheduled_at ? new Date(v.scheduled_at).toISOString() : null };
+        if (!id) payload.type = v.type;
+        const saved = id ? await api.put(`/v1/campaigns/${id}`, payload) : await api.post('/v1/campaigns', payload);
+        toast('Campaign saved.');
+        navigate(`/campaigns/${saved.id}`);
+      });
+    });
+
+    const testForm = h('form', { class: 'form test-send', novalidate: true },
+      field({ label: 'Send a test to', name: 'email', type: 'email', placeholder: 'you@example.com' }),
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'button button-secondary', dataset: { busyLabel: 'Sending…' }, text: 'Send test' })));
+    testForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      submitting(testForm, async () => {
+        if (!id) { showAlert(alert, 'Save the campaign first, then send a test.'); return; }
+        const r = await api.post(`/v1/campaigns/${id}/test`, { email: values(testForm).email });
+        toast(r.message);
+      });
+    });
+    return h('div', { class: 'stack' }, card({ body: [form] }), card({ title: 'Test send', body: [testForm] }));
+  }
+  load();
+  return root;
+}
