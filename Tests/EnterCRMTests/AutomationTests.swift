@@ -28,7 +28,9 @@ struct AutomationWorkspace {
     }
 
     func engine(_ now: Date, crash: Bool = false) -> AutomationEngine {
-        var e = AutomationEngine(now: now, messenger: MailboxMessenger(directory: mailbox), owner: TestDatabase.unique("runner"))
+        let directory = mailbox
+        var e = AutomationEngine(now: now, messenger: CampaignMessenger(transport: { _ in DevMailbox(directory: directory) }),
+                                 owner: TestDatabase.unique("runner"))
         e.crashAfterSend = crash
         e.retryBase = 1
         return e
@@ -561,6 +563,70 @@ final class OneShotServer: @unchecked Sendable {
 }
 
 @Suite struct AutomationWebhookTests {
+    /// send_email goes through the campaigns delivery (the workspace's From, the campaigns
+    /// MIME builder and merge tags) and send_sms through the campaigns SMS webhook, signed.
+    @Test func emailAndSMSGoThroughTheCampaignsDelivery() throws {
+        let w = try AutomationWorkspace()
+        let server = try OneShotServer()
+        server.start()
+        try w.db.execute("""
+            INSERT INTO campaign_settings (tenant_id, from_email, from_name, sms_webhook_url, sms_webhook_secret, updated_at)
+            VALUES (\(w.tenant), 'hello@shop.example', 'The Shop', \("http://127.0.0.1:\(server.port)/sms"), 'smskey', UTC_TIMESTAMP(6))
+            """)
+        let id = w.automation("Both", trigger: "customer_created", nodes: [
+            node("1", "trigger"),
+            node("2", "action", ["action": "send_email", "subject": "Hi {{name}}", "body": "Dear {{customer.name}},\n\nFrom {{ email }} <b>"]),
+            node("3", "action", ["action": "send_sms", "body": "Hi {{name}}, see you"]),
+        ], edges: [edge("1", "2"), edge("2", "3")])
+        let email = TestDatabase.unique("both") + "@example.com"
+        let c = w.customer(email, name: "Zed")
+        try w.db.execute("UPDATE customers SET phone = '+385911234567' WHERE id = \(c)")
+        let now = Date()
+        try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        let mail = try #require(w.mails().first)
+        #expect(mail.contains("From: \"The Shop\" <hello@shop.example>\r\n"))
+        #expect(mail.contains("Subject: Hi Zed\r\n"))
+        #expect(mail.contains("X-EnterCRM-Automation: \(id)\r\n"))
+        #expect(mail.contains("Content-Type: multipart/alternative"))
+        let parts = mail.components(separatedBy: "Content-Transfer-Encoding: base64\r\n\r\n").dropFirst().map { part in
+            String(decoding: Data(base64Encoded: part.components(separatedBy: "--").first!.replacingOccurrences(of: "\r\n", with: "")) ?? Data(), as: UTF8.self)
+        }
+        #expect(parts.count == 2)
+        #expect(parts.first?.contains("Dear Zed,") == true)
+        #expect(parts.last?.contains("<p>From \(email) &lt;b&gt;</p>") == true, "\(parts)")
+        let request = try #require(server.request())
+        let split = try #require(request.range(of: "\r\n\r\n"))
+        let head = request[..<split.lowerBound].lowercased()
+        let body = String(request[split.upperBound...])
+        #expect(head.hasPrefix("post /sms"))
+        #expect(body.contains("Hi Zed, see you") && body.contains("+385911234567"))
+        let signature = head.split(separator: "\r\n").first { $0.hasPrefix("x-entercrm-signature:") }?.dropFirst("x-entercrm-signature:".count)
+            .trimmingCharacters(in: .whitespaces)
+        #expect(signature == SMSWebhook.signature(secret: Array("smskey".utf8), body: Array(body.utf8)))
+        let states = try w.db.query("SELECT channel, state FROM automation_messages WHERE automation_id = \(id) ORDER BY step_seq")
+            .map { "\(try $0.string("channel")):\(try $0.string("state"))" }
+        #expect(states == ["email:sent", "sms:sent"])
+    }
+
+    /// A customer who unsubscribed from email (through a campaign) gets no automation email.
+    @Test func unsubscribedCustomersGetNoEmail() throws {
+        let w = try AutomationWorkspace()
+        let id = w.automation("Mail", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "send_email", "subject": "Hi", "body": "Hello"]),
+        ], edges: [edge("1", "2")])
+        let c = w.customer(TestDatabase.unique("unsub") + "@example.com")
+        try w.db.execute("""
+            INSERT INTO campaign_unsubscribes (tenant_id, customer_id, channel, created_at) VALUES (\(w.tenant), \(c), 'email', UTC_TIMESTAMP(6))
+            """)
+        let now = Date()
+        try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        #expect(w.mails().isEmpty)
+        #expect(try w.enrolments(id).first?.string("state") == "completed")
+        #expect(try w.db.query("SELECT id FROM automation_messages WHERE automation_id = \(id)").isEmpty)
+    }
+
     @Test func aSignedPostWithTheCustomerAndTheEvent() throws {
         let w = try AutomationWorkspace()
         let server = try OneShotServer()
