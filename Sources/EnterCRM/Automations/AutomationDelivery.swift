@@ -47,7 +47,8 @@ struct CampaignMessenger: AutomationMessenger {
         } else {
             let mail = transport(settings)
             defer { mail.close() }
-            if let box = mail as? DevMailbox { box.nextName = "automation-" + m.key }
+            // Named like the campaigns' files, so that the workspace's mailbox lists it.
+            if let box = mail as? DevMailbox { box.nextName = "\(tenant.id)-automation-\(m.key)" }
             outcome = mail.send(from: settings.fromEmail, to: m.to, data: Self.compose(m, values: values, settings: settings).rendered())
         }
         switch outcome {
