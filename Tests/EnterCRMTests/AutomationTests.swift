@@ -157,6 +157,9 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
         check([t, node("2", "action", ["action": "webhook", "url": "ftp://x"])], [edge("1", "2")], "nodes.2")
         #expect(w.send("POST", "/v1/automations", ["name": "Y", "trigger_type": "customer_inactive"]).status == 422)
         #expect(w.send("POST", "/v1/automations", ["name": "Y", "trigger_type": "nope"]).status == 422)
+        let noSegment = w.send("POST", "/v1/automations", ["name": "Y", "trigger_type": "segment_entered", "trigger_config": ["segment_id": 999_999_999]])
+        #expect(noSegment.status == 422)
+        #expect(noSegment["errors"]?["trigger_config.segment_id"] == ["Segment 999999999 does not exist in this workspace."])
         #expect(w.send("POST", "/v1/automations/\(id)/activate").status == 422, "no design yet")
     }
 }

@@ -77,6 +77,7 @@ enum AutomationRoutes {
     @Sendable static func create(_ c: Context) throws -> Response {
         let body = try c.request.jsonObject()
         let f = try Fields(body, creating: true)
+        try AutomationTriggers.checkSegment(c.db, c.tenant, type: f.type ?? "", config: f.config)
         var design: AutomationDesign?
         if let d = body["design"], !d.isNull { design = try AutomationDesign.validated(d, c.db, c.tenant) }
         if f.active == true, design == nil {
@@ -170,6 +171,7 @@ enum AutomationRoutes {
         let id = try current.int("id")
         let currentType = try current.string("trigger_type")
         let typeChanged = f.type != nil && f.type != currentType
+        if let config = f.config { try AutomationTriggers.checkSegment(c.db, c.tenant, type: f.type ?? currentType, config: config) }
         try c.db.transaction {
             try c.db.execute("""
                 UPDATE automations SET name = COALESCE(\(f.name), name), trigger_type = COALESCE(\(f.type), trigger_type),
