@@ -285,7 +285,7 @@ export function render({ params }) {
     loadPage();
     return card({
       title: 'Activity',
-      description: 'Pageviews and events, newest first.',
+      description: 'Pageviews, events and segment entries and exits, newest first.',
       body: [content],
       className: 'card-timeline',
     });
