@@ -28,7 +28,9 @@ struct AutomationWorkspace {
     }
 
     func engine(_ now: Date, crash: Bool = false) -> AutomationEngine {
-        var e = AutomationEngine(now: now, messenger: MailboxMessenger(directory: mailbox), owner: TestDatabase.unique("runner"))
+        let directory = mailbox
+        var e = AutomationEngine(now: now, messenger: CampaignMessenger(transport: { _ in DevMailbox(directory: directory) }),
+                                 owner: TestDatabase.unique("runner"))
         e.crashAfterSend = crash
         e.retryBase = 1
         return e
@@ -134,12 +136,30 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
         check([t, node("2", "delay", ["amount": 1, "unit": "days"]), node("3", "delay", ["amount": 1, "unit": "hours"])],
               [edge("1", "2"), edge("2", "3"), edge("3", "2")], "edges.e3-2")
         check([t, node("2", "delay", ["amount": 1, "unit": "days"])], [], "nodes.2")
-        check([t, node("2", "condition", ["filters": ["all": [["field": "purchase_count", "min": 1]]]]), node("3", "exit")],
+        check([t, node("2", "condition", ["filters": ["purchase_count_min": 1]]), node("3", "exit")],
               [edge("1", "2"), edge("2", "3", "yes")], "nodes.2")
+        // Condition filters are the segments filter language, with the segments parser's messages.
+        func message(_ nodes: [JSON], _ edges: [JSON]) -> String {
+            let r = w.send("POST", "/v1/automations/\(id)/design", ["nodes": .array(nodes), "edges": .array(edges)])
+            #expect(r.status == 422, "\(r.body)")
+            return r["errors"]?["nodes.2"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? r.body
+        }
+        let branches = [edge("1", "2"), edge("2", "3", "yes"), edge("2", "4", "no")]
+        let unknown = message([t, node("2", "condition", ["filters": ["all": [["field": "purchase_count", "min": 1]]]]), node("3", "exit"), node("4", "exit")], branches)
+        #expect(unknown.contains("Condition 2: filters.all[0].field: Unknown filter key 'field'."), "\(unknown)")
+        let bad = message([t, node("2", "condition", ["filters": ["rfm_score_min": "high"]]), node("3", "exit"), node("4", "exit")], branches)
+        #expect(bad == "Condition 2: filters.rfm_score_min: The rfm_score_min value must be a number.", "\(bad)")
+        let missing = message([t, node("2", "condition", ["filters": ["in_segment": 999_999_999]]), node("3", "exit"), node("4", "exit")], branches)
+        #expect(missing == "Condition 2: filters: Segment 999999999 does not exist in this workspace (in_segment).", "\(missing)")
+        let empty = message([t, node("2", "condition", ["filters": ["all": []]]), node("3", "exit"), node("4", "exit")], branches)
+        #expect(empty.contains("Condition 2:"), "\(empty)")
         check([t, node("2", "action", ["action": "send_email", "subject": "Hi"])], [edge("1", "2")], "nodes.2")
         check([t, node("2", "action", ["action": "webhook", "url": "ftp://x"])], [edge("1", "2")], "nodes.2")
         #expect(w.send("POST", "/v1/automations", ["name": "Y", "trigger_type": "customer_inactive"]).status == 422)
         #expect(w.send("POST", "/v1/automations", ["name": "Y", "trigger_type": "nope"]).status == 422)
+        let noSegment = w.send("POST", "/v1/automations", ["name": "Y", "trigger_type": "segment_entered", "trigger_config": ["segment_id": 999_999_999]])
+        #expect(noSegment.status == 422)
+        #expect(noSegment["errors"]?["trigger_config.segment_id"] == ["Segment 999999999 does not exist in this workspace."])
         #expect(w.send("POST", "/v1/automations/\(id)/activate").status == 422, "no design yet")
     }
 }
@@ -152,7 +172,7 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
             node("1", "trigger", ["label": "Customer Created"]),
             node("2", "action", ["label": "Send Email", "action": "send_email", "subject": "Welcome {{customer.name}}", "body": "Hello!"]),
             node("3", "delay", ["amount": 2, "unit": "days"]),
-            node("4", "condition", ["filters": ["all": [["field": "purchase_count", "min": 1]]]]),
+            node("4", "condition", ["filters": ["purchase_count_min": 1]]),
             node("5", "action", ["action": "send_email", "subject": "Thanks for buying", "body": "Here is 10% off your next order."]),
             node("6", "action", ["action": "send_email", "subject": "Still thinking?", "body": "Come back for 15% off."]),
         ], edges: [edge("1", "2"), edge("2", "3"), edge("3", "4"), edge("4", "5", "yes"), edge("4", "6", "no")])
@@ -330,17 +350,96 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
 
     @Test func segmentTriggerSplitAndSignature() throws {
         let w = try AutomationWorkspace()
-        let id = w.automation("Segment", trigger: "segment_entered", config: ["segment_id": 7], nodes: [
+        let seven = try #require(w.send("POST", "/v1/segments", ["name": "Seven", "filters": ["country": "HR"]])["id"]?.intValue)
+        let eight = try #require(w.send("POST", "/v1/segments", ["name": "Eight", "filters": ["country": "SI"]])["id"]?.intValue)
+        let id = w.automation("Segment", trigger: "segment_entered", config: ["segment_id": .int(seven)], nodes: [
             node("1", "trigger"), node("2", "split", ["percent_a": 100]), node("3", "action", ["action": "add_tag", "tag": "a"]),
             node("4", "action", ["action": "add_tag", "tag": "b"]),
         ], edges: [edge("1", "2"), edge("2", "3", "a"), edge("2", "4", "b")])
         let c = w.customer(TestDatabase.unique("seg") + "@example.com")
-        #expect(try AutomationTriggers.segmentChanged(w.db, w.tenant, customerID: c, segmentID: 8, entered: true) == 0)
-        #expect(try AutomationTriggers.segmentChanged(w.db, w.tenant, customerID: c, segmentID: 7, entered: true) == 1)
+        // The entries segments record (segment_changes) are what the trigger reads.
+        try SegmentStore.apply(w.db, w.tenant, entered: [[eight, c]], exited: [])
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, settle: 0) == 0, "another segment")
+        try SegmentStore.apply(w.db, w.tenant, entered: [], exited: [[eight, c]])
+        try SegmentStore.apply(w.db, w.tenant, entered: [[seven, c]], exited: [])
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, settle: 0) == 1)
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, settle: 0) == 0, "read once, past the cursor")
         try w.engine(Date()).runDue(w.db, tenant: w.tenant)
         #expect(try w.db.queryOne("SELECT properties FROM customers WHERE id = \(c)")!.string("properties") == #"{"tags":["a"]}"#)
-        #expect(try w.enrolments(id).count == 1)
+        let enrolments = try w.enrolments(id)
+        #expect(enrolments.count == 1)
+        #expect(enrolments.first?.optionalString("context")?.contains("\"segment_id\":\(seven)") == true)
         #expect(AutomationDelivery.signature(secret: "k", timestamp: 1, body: Array("{}".utf8)).hasPrefix("sha256="))
+    }
+
+    /// A segment_exited automation activated after earlier exits only sees those after it.
+    @Test func segmentExitedFromActivationOn() throws {
+        let w = try AutomationWorkspace()
+        let segment = try #require(w.send("POST", "/v1/segments", ["name": "Vip", "filters": ["country": "HR"]])["id"]?.intValue)
+        let early = w.customer(TestDatabase.unique("early") + "@example.com")
+        let late = w.customer(TestDatabase.unique("late") + "@example.com")
+        try SegmentStore.apply(w.db, w.tenant, entered: [[segment, early], [segment, late]], exited: [])
+        try SegmentStore.apply(w.db, w.tenant, entered: [], exited: [[segment, early]])
+        let id = w.automation("Left", trigger: "segment_exited", config: ["segment_id": .int(segment)], nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "add_tag", "tag": "left"]),
+        ], edges: [edge("1", "2")])
+        try SegmentStore.apply(w.db, w.tenant, entered: [], exited: [[segment, late]])
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, settle: 0) == 1)
+        #expect(try w.enrolments(id).map { try $0.int("customer_id") } == [late])
+    }
+
+    /// The condition node runs the segments compiler on one customer, on the engine's clock.
+    @Test func conditionsUseTheSegmentsCompilerOnTheEnginesClock() throws {
+        let w = try AutomationWorkspace()
+        let c = w.customer(TestDatabase.unique("cond") + "@example.com")
+        let now = Date()
+        try w.db.execute("""
+            UPDATE customers SET last_seen_at = \(now.addingTimeInterval(-86400)), country = 'HR', clv_order_count = 3,
+                properties = '{"plan": "pro"}' WHERE id = \(c)
+            """)
+        func matches(_ filters: JSON, at time: Date = now) throws -> Bool {
+            try AutomationConditions.matches(w.db, w.tenant, customerID: c, filters, now: time)
+        }
+        #expect(try matches(["last_seen_within_days": 3]))
+        #expect(try !matches(["last_seen_within_days": 3], at: now.addingTimeInterval(5 * 86400)), "the test clock moves time")
+        #expect(try matches(["all": [["country": "hr"], ["purchase_count_min": 2], ["property": "plan", "equals": "pro"]]]))
+        #expect(try !matches(["any": [["country": "SI"], ["not": ["purchase_count_min": 1]]]]))
+        #expect(try !matches(["event": "purchase"]))
+        let segment = try #require(w.send("POST", "/v1/segments", ["name": "Croatia", "filters": ["country": "HR"]])["id"]?.intValue)
+        #expect(try !matches(["in_segment": .int(segment)]), "not built yet")
+        try SegmentStore.apply(w.db, w.tenant, entered: [[segment, c]], exited: [])
+        #expect(try matches(["in_segment": .int(segment)]))
+        // Another workspace's customer never matches.
+        let other = try AutomationWorkspace()
+        #expect(try !AutomationConditions.matches(other.db, other.tenant, customerID: c, ["country": "HR"], now: now))
+    }
+
+    /// A tracked event moves a customer into a segment (the evaluator, as in `entercrm jobs`),
+    /// and an active segment_entered automation enrols them and takes its first step within
+    /// seconds (intake with the production settle time, then the engine).
+    @Test func trackedEventIntoASegmentEnrolsWithinSeconds() throws {
+        let w = try AutomationWorkspace()
+        let key = try #require(w.send("POST", "/v1/api-keys", ["name": "k", "type": "secret"])["key"]?.stringValue)
+        let email = TestDatabase.unique("buyer") + "@example.com"
+        let first = w.client.send("POST", "/v1/track/event", ["customer_email": .string(email), "event": "purchase", "properties": ["amount": 10]], key: key)
+        let customer = try #require(first["customer_id"]?.intValue, "\(first.status) \(first.body)")
+        let segment = try #require(w.send("POST", "/v1/segments", ["name": "Repeat", "filters": ["event": "purchase", "count_min": 2]])["id"]?.intValue)
+        let id = w.automation("Repeat buyers", trigger: "segment_entered", config: ["segment_id": .int(segment)], nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "add_tag", "tag": "repeat"]),
+        ], edges: [edge("1", "2")])
+        let sent = Date()
+        #expect(w.client.send("POST", "/v1/track/event", ["customer_email": .string(email), "event": "purchase", "properties": ["amount": 10]], key: key).status == 200)
+        var seconds: Double?
+        while Date().timeIntervalSince(sent) < 5 {
+            try SegmentStore.processDirty(w.db)
+            try AutomationTriggers.intake(w.db, tenant: w.tenant)
+            try w.engine(Date()).runDue(w.db, tenant: w.tenant)
+            if try w.enrolments(id).first?.string("state") == "completed" { seconds = Date().timeIntervalSince(sent); break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(seconds != nil, "enrolled and stepped within 5 s")
+        #expect(try w.enrolments(id).map { try $0.int("customer_id") } == [customer])
+        #expect(try w.db.queryOne("SELECT properties FROM customers WHERE id = \(customer)")!.string("properties").contains("repeat"))
     }
 }
 
@@ -467,6 +566,70 @@ final class OneShotServer: @unchecked Sendable {
 }
 
 @Suite struct AutomationWebhookTests {
+    /// send_email goes through the campaigns delivery (the workspace's From, the campaigns
+    /// MIME builder and merge tags) and send_sms through the campaigns SMS webhook, signed.
+    @Test func emailAndSMSGoThroughTheCampaignsDelivery() throws {
+        let w = try AutomationWorkspace()
+        let server = try OneShotServer()
+        server.start()
+        try w.db.execute("""
+            INSERT INTO campaign_settings (tenant_id, from_email, from_name, sms_webhook_url, sms_webhook_secret, updated_at)
+            VALUES (\(w.tenant), 'hello@shop.example', 'The Shop', \("http://127.0.0.1:\(server.port)/sms"), 'smskey', UTC_TIMESTAMP(6))
+            """)
+        let id = w.automation("Both", trigger: "customer_created", nodes: [
+            node("1", "trigger"),
+            node("2", "action", ["action": "send_email", "subject": "Hi {{name}}", "body": "Dear {{customer.name}},\n\nFrom {{ email }} <b>"]),
+            node("3", "action", ["action": "send_sms", "body": "Hi {{name}}, see you"]),
+        ], edges: [edge("1", "2"), edge("2", "3")])
+        let email = TestDatabase.unique("both") + "@example.com"
+        let c = w.customer(email, name: "Zed")
+        try w.db.execute("UPDATE customers SET phone = '+385911234567' WHERE id = \(c)")
+        let now = Date()
+        try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        let mail = try #require(w.mails().first)
+        #expect(mail.contains("From: \"The Shop\" <hello@shop.example>\r\n"))
+        #expect(mail.contains("Subject: Hi Zed\r\n"))
+        #expect(mail.contains("X-EnterCRM-Automation: \(id)\r\n"))
+        #expect(mail.contains("Content-Type: multipart/alternative"))
+        let parts = mail.components(separatedBy: "Content-Transfer-Encoding: base64\r\n\r\n").dropFirst().map { part in
+            String(decoding: Data(base64Encoded: part.components(separatedBy: "--").first!.replacingOccurrences(of: "\r\n", with: "")) ?? Data(), as: UTF8.self)
+        }
+        #expect(parts.count == 2)
+        #expect(parts.first?.contains("Dear Zed,") == true)
+        #expect(parts.last?.contains("<p>From \(email) &lt;b&gt;</p>") == true, "\(parts)")
+        let request = try #require(server.request())
+        let split = try #require(request.range(of: "\r\n\r\n"))
+        let head = request[..<split.lowerBound].lowercased()
+        let body = String(request[split.upperBound...])
+        #expect(head.hasPrefix("post /sms"))
+        #expect(body.contains("Hi Zed, see you") && body.contains("+385911234567"))
+        let signature = head.split(separator: "\r\n").first { $0.hasPrefix("x-entercrm-signature:") }?.dropFirst("x-entercrm-signature:".count)
+            .trimmingCharacters(in: .whitespaces)
+        #expect(signature == SMSWebhook.signature(secret: Array("smskey".utf8), body: Array(body.utf8)))
+        let states = try w.db.query("SELECT channel, state FROM automation_messages WHERE automation_id = \(id) ORDER BY step_seq")
+            .map { "\(try $0.string("channel")):\(try $0.string("state"))" }
+        #expect(states == ["email:sent", "sms:sent"])
+    }
+
+    /// A customer who unsubscribed from email (through a campaign) gets no automation email.
+    @Test func unsubscribedCustomersGetNoEmail() throws {
+        let w = try AutomationWorkspace()
+        let id = w.automation("Mail", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "send_email", "subject": "Hi", "body": "Hello"]),
+        ], edges: [edge("1", "2")])
+        let c = w.customer(TestDatabase.unique("unsub") + "@example.com")
+        try w.db.execute("""
+            INSERT INTO campaign_unsubscribes (tenant_id, customer_id, channel, created_at) VALUES (\(w.tenant), \(c), 'email', UTC_TIMESTAMP(6))
+            """)
+        let now = Date()
+        try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        #expect(w.mails().isEmpty)
+        #expect(try w.enrolments(id).first?.string("state") == "completed")
+        #expect(try w.db.query("SELECT id FROM automation_messages WHERE automation_id = \(id)").isEmpty)
+    }
+
     @Test func aSignedPostWithTheCustomerAndTheEvent() throws {
         let w = try AutomationWorkspace()
         let server = try OneShotServer()

@@ -1,6 +1,6 @@
 """The automations console: the list, and the flow designer. A trigger → delay → condition →
 two emails flow is drawn with the pointer (palette drags, handle-to-node connections), the
-emails configured in the side panel, saved, reloaded, and found identical, positions
+emails configured in the side panel and the condition in the segments filter builder, saved, reloaded, and found identical, positions
 included. An invalid design shows its error on the node."""
 
 from __future__ import annotations
@@ -91,6 +91,13 @@ def test_draw_save_reload_identical(desktop, account, api):
     set_field(c, "body", "Come back for 15% off.")
     select_node(c, "2")
     set_field(c, "amount", "2")
+    # The condition is edited with the segments filter builder, in the segments language.
+    select_node(c, "3")
+    minimum = c.find(".flow-panel .builder-condition[data-type='purchase_count'] input[data-key='min']")
+    assert minimum.get_attribute("value") == "1"
+    minimum.clear()
+    minimum.send_keys("2")
+    c.shot("condition in the segments filter builder")
     c.click("Save")
     c.toast("Saved: 5 nodes, 4 connections")
     assert not c.find_all("g.flow-node.invalid")
@@ -98,6 +105,7 @@ def test_draw_save_reload_identical(desktop, account, api):
 
     nodes, edges = design(api, automation)
     assert [n["type"] for n in nodes] == ["trigger", "delay", "condition", "action", "action"]
+    assert nodes[2]["data"]["filters"] == {"all": [{"purchase_count_min": 2}]}
     assert {(e["source"], e["target"], e.get("sourceHandle")) for e in edges} == {
         ("1", "2", None), ("2", "3", None), ("3", "4", "yes"), ("3", "5", "no")}
     before = {n.get_attribute("data-node"): n.get_attribute("transform") for n in c.find_all("g.flow-node")}

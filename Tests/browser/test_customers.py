@@ -403,6 +403,28 @@ def test_profile_with_aggregates_timeline_and_export(desktop, account, api, tmp_
     assert len(exported["events"]) == 30
 
 
+def test_segment_entries_on_the_profile_timeline(desktop, account, api):
+    """A segment entry (recorded by segments, merged into the events endpoint) shows on the
+    timeline as the segment, linked."""
+    c = desktop
+    person = create_customer(api, name="Sam Segment", email=f"sam-{uuid.uuid4().hex[:6]}@example.test", country="HR")
+    segment = api.request("POST", "/v1/segments", {"name": "Croatian shoppers", "filters": {"country": "HR"}}, expect=201)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        items = api.request("GET", f"/v1/customers/{person['id']}/events", expect=200)["data"]
+        if any(item["type"] == "segment_entered" for item in items):
+            break
+        time.sleep(0.25)
+    c.sign_in_with_token(account["token"], f"/customers/{person['id']}")
+    c.wait_heading("Sam Segment")
+    item = c.find(".timeline-event[data-event='segment_entered']")
+    assert "Entered segment" in item.text and "Croatian shoppers" in item.text
+    link = item.find_element(By.CSS_SELECTOR, "a.timeline-segment")
+    assert link.get_attribute("href").endswith(f"#/segments/{segment['id']}")
+    assert "Showing 1 of 1 event" in c.find(".timeline-status").text
+    c.shot("segment entry on the timeline")
+
+
 def test_an_unknown_customer(desktop, account):
     c = desktop
     c.allow_log(r"status of 404")

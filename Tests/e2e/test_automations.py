@@ -79,3 +79,59 @@ def test_the_job_runner_runs_a_flow(base, workspace):
     assert detail["node_counts"]["2"]["completed"] == 1
     enrolments = http.get(f"{base}/v1/automations/{made['id']}/enrolments", headers=headers).json()["data"]
     assert [s["node_id"] for s in enrolments[0]["path"]] == ["1", "2"]
+
+
+def test_a_tracked_event_into_a_segment_enrols_within_seconds(base, workspace):
+    """The real evaluator and engine in `entercrm jobs`: a tracked event moves a customer into
+    a segment; the segment_entered automation enrols them, its condition (the segments filter
+    language) sends them down "yes", and the entry shows on the customer's timeline."""
+    http, headers = workspace["http"], workspace["headers"]
+    sku = f"sku-{uuid.uuid4().hex[:8]}"
+    segment = http.post(f"{base}/v1/segments", headers=headers, json={
+        "name": f"Bought {sku}", "filters": {"event": "purchase", "properties": {"sku": sku}}})
+    assert segment.status_code == 201, segment.text
+    segment_id = segment.json()["id"]
+    made = http.post(f"{base}/v1/automations", headers=headers, json={
+        "name": f"Thank {sku} buyers", "trigger_type": "segment_entered", "trigger_config": {"segment_id": segment_id}}).json()
+    condition = {"id": "2", "type": "condition", "position": {"x": 0, "y": 100},
+                 "data": {"filters": {"all": [{"in_segment": segment_id}, {"event": "purchase", "count_min": 1}]}}}
+    r = http.post(f"{base}/v1/automations/{made['id']}/design", headers=headers, json={
+        "nodes": [{"id": "1", "type": "trigger", "data": {}, "position": {"x": 0, "y": 0}}, condition,
+                  {"id": "3", "type": "action", "data": {"action": "add_tag", "tag": sku}, "position": {"x": 0, "y": 200}},
+                  {"id": "4", "type": "exit", "data": {}, "position": {"x": 200, "y": 200}}],
+        "edges": [{"id": "e1-2", "source": "1", "target": "2"}, {"id": "e2-3", "source": "2", "target": "3", "sourceHandle": "yes"},
+                  {"id": "e2-4", "source": "2", "target": "4", "sourceHandle": "no"}]})
+    assert r.status_code == 200, r.text
+    bad = http.post(f"{base}/v1/automations/{made['id']}/design", headers=headers, json={
+        "nodes": [{"id": "1", "type": "trigger", "data": {}, "position": {"x": 0, "y": 0}},
+                  {**condition, "data": {"filters": {"purchase_count_min": "many"}}},
+                  {"id": "3", "type": "exit", "data": {}, "position": {"x": 0, "y": 200}},
+                  {"id": "4", "type": "exit", "data": {}, "position": {"x": 200, "y": 200}}],
+        "edges": [{"id": "e1-2", "source": "1", "target": "2"}, {"id": "e2-3", "source": "2", "target": "3", "sourceHandle": "yes"},
+                  {"id": "e2-4", "source": "2", "target": "4", "sourceHandle": "no"}]})
+    assert bad.status_code == 422
+    assert bad.json()["errors"]["nodes.2"] == ["Condition 2: filters.purchase_count_min: The purchase_count_min value must be a number."]
+    assert http.post(f"{base}/v1/automations/{made['id']}/activate", headers=headers).json()["is_active"] is True
+
+    sent = time.monotonic()
+    tracked = http.post(f"{base}/v1/track/event", headers=headers, json={
+        "customer_email": f"{sku}@example.com", "event": "purchase", "properties": {"sku": sku, "amount": 25}})
+    assert tracked.status_code == 200, tracked.text
+    customer = tracked.json()["customer_id"]
+    properties = {}
+    while time.monotonic() < sent + 20:
+        properties = http.get(f"{base}/v1/customers/{customer}", headers=headers).json()["properties"]
+        if sku in properties.get("tags", []):
+            break
+        time.sleep(0.2)
+    elapsed = time.monotonic() - sent
+    assert sku in properties.get("tags", []), properties
+    assert elapsed < 10, f"enrolled and tagged after {elapsed:.1f} s"
+    enrolments = http.get(f"{base}/v1/automations/{made['id']}/enrolments", headers=headers).json()["data"]
+    assert [s["node_id"] for s in enrolments[0]["path"]][:3] == ["1", "2", "3"]
+
+    timeline = http.get(f"{base}/v1/customers/{customer}/events", headers=headers).json()
+    assert timeline["meta"]["total"] == 2
+    assert {item["type"] for item in timeline["data"]} == {"event", "segment_entered"}
+    entered = next(item for item in timeline["data"] if item["type"] == "segment_entered")
+    assert entered["properties"]["segment_id"] == segment_id

@@ -24,7 +24,9 @@ struct AutomationActions {
     }
 
     /// `{{customer.email}}`, `{{customer.properties.plan}}`, `{{event.properties.amount}}`.
-    static func render(_ template: String, customer: JSON, context: JSON) -> String {
+    /// Fills `{{customer.…}}`, `{{event.…}}` and `{{entry.…}}`. With `keepOthers`, other tags
+    /// stay as they are for the campaigns merge (`{{name}}`, `{{unsubscribe_url}}` …).
+    static func render(_ template: String, customer: JSON, context: JSON, keepOthers: Bool = false) -> String {
         var out = ""
         var rest = Substring(template)
         while let open = rest.range(of: "{{") {
@@ -32,6 +34,11 @@ struct AutomationActions {
             guard let close = rest[open.upperBound...].range(of: "}}") else { out += rest[open.lowerBound...]; return out }
             let path = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces).split(separator: ".").map(String.init)
             var value: JSON? = path.first == "customer" ? customer : path.first == "event" ? context["event"] : path.first == "entry" ? context["entry"] : nil
+            if keepOthers, value == nil {
+                out += rest[open.lowerBound..<close.upperBound]
+                rest = rest[close.upperBound...]
+                continue
+            }
             for key in path.dropFirst() { value = value?[key] }
             switch value {
             case .string(let s)?: out += s
@@ -171,17 +178,17 @@ struct AutomationActions {
             to = email
             if let template = text("email_template") ?? text("template") {
                 // A saved template: the campaigns delivery renders it after the merge.
-                subject = text("subject").map { Self.render($0, customer: profile, context: context) } ?? "[template \(template)]"
-                body = "Template: \(template)\n" + (text("body").map { Self.render($0, customer: profile, context: context) } ?? "")
+                subject = text("subject").map { Self.render($0, customer: profile, context: context, keepOthers: true) } ?? "[template \(template)]"
+                body = "Template: \(template)\n" + (text("body").map { Self.render($0, customer: profile, context: context, keepOthers: true) } ?? "")
             } else {
-                subject = Self.render(text("subject") ?? "", customer: profile, context: context)
-                body = Self.render(text("body") ?? "", customer: profile, context: context)
+                subject = Self.render(text("subject") ?? "", customer: profile, context: context, keepOthers: true)
+                body = Self.render(text("body") ?? "", customer: profile, context: context, keepOthers: true)
             }
         case .send_sms:
             channel = .sms
             guard let phone = profile["phone"]?.stringValue else { return "skipped: the customer has no phone number" }
             to = phone
-            body = Self.render(text("body") ?? text("message") ?? "", customer: profile, context: context)
+            body = Self.render(text("body") ?? text("message") ?? "", customer: profile, context: context, keepOthers: true)
         case .notify_user:
             channel = .notify
             if let userID = node.data["user_id"]?.intValue {
@@ -192,8 +199,8 @@ struct AutomationActions {
             } else {
                 to = text("email") ?? ""
             }
-            subject = Self.render(text("subject") ?? "", customer: profile, context: context)
-            body = Self.render(text("body") ?? "Customer: {{customer.name}} <{{customer.email}}>", customer: profile, context: context)
+            subject = Self.render(text("subject") ?? "", customer: profile, context: context, keepOthers: true)
+            body = Self.render(text("body") ?? "Customer: {{customer.name}} <{{customer.email}}>", customer: profile, context: context, keepOthers: true)
         case .webhook:
             channel = .webhook
             to = text("url") ?? ""
@@ -201,6 +208,15 @@ struct AutomationActions {
             throw AutomationError.action("\(kind.rawValue) is not a message")
         }
 
+        // Whoever unsubscribed from a channel (campaigns records it) gets nothing on it.
+        if kind == .send_email || kind == .send_sms {
+            let unsubscribed = kind == .send_sms ? "sms" : "email"
+            if try db.queryOne("""
+                SELECT 1 AS x FROM campaign_unsubscribes WHERE tenant_id = \(tenant) AND customer_id = \(customerID) AND channel = \(unsubscribed)
+                """) != nil {
+                return "skipped: the customer unsubscribed from \(unsubscribed)"
+            }
+        }
         // 1. Recorded as sending, committed, before anything leaves.
         let inserted = try db.execute("""
             INSERT IGNORE INTO automation_messages (tenant_id, automation_id, enrolment_id, step_seq, channel, recipient, subject, state, created_at)
@@ -227,8 +243,16 @@ struct AutomationActions {
                 try AutomationDelivery.postWebhook(url: to, body: JSONWriter.bytes(payload), secret: text("secret") ?? automation.secret,
                                                    deliveryID: key)
             } else {
-                try messenger.deliver(OutboundMessage(channel: channel, key: key, to: to, subject: subject, body: body))
+                try messenger.deliver(OutboundMessage(channel: channel, key: key, to: to, subject: subject, body: body,
+                                                      customerID: customerID, automationID: automation.id), db: db, tenant: tenant)
             }
+        } catch AutomationError.uncertain(let reason) {
+            // At most once: a message that may have arrived is not sent again.
+            try db.execute("""
+                UPDATE automation_messages SET state = 'interrupted', error = \(String(reason.prefix(2000)))
+                WHERE enrolment_id = \(enrolmentID) AND step_seq = \(seq)
+                """)
+            return "\(channel.rawValue) to \(to) may have been delivered (\(reason)); not sent again"
         } catch {
             try db.execute("""
                 UPDATE automation_messages SET state = 'failed', error = \(String(String(describing: error).prefix(2000)))

@@ -1,5 +1,7 @@
 import Cryptography
 import Foundation
+import MariaDB
+import Web
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -13,59 +15,69 @@ struct OutboundMessage: Sendable {
     let to: String
     let subject: String
     let body: String
+    /// The enrolled customer: their fields fill the campaigns' merge tags.
+    var customerID: Int?
+    var automationID: Int?
 }
 
-/// The delivery seam of `send_email`, `send_sms` and `notify_user`. For now messages go to
-/// the dev mailbox (`$ENTERCRM_RUN_DIR/mail/`, RFC 5322 `.eml` files); after the campaigns
-/// branch is merged, `AutomationDelivery.messenger()` is to return its SMTP delivery.
+/// Delivers what `send_email`, `send_sms` and `notify_user` send.
 protocol AutomationMessenger: Sendable {
-    func deliver(_ message: OutboundMessage) throws
+    func deliver(_ message: OutboundMessage, db: Connection, tenant: Tenant) throws
 }
 
-/// Writes each message as a file named by its key, atomically (temporary file, then
-/// rename); a key already delivered is not written again.
-struct MailboxMessenger: AutomationMessenger {
-    let directory: String
+/// The campaigns delivery: the workspace's mail settings (its SMTP relay, or the development
+/// mailbox), the campaigns MIME builder and merge tags, and the campaigns SMS webhook.
+struct CampaignMessenger: AutomationMessenger {
+    /// The mail transport for a workspace's settings (tests give their own mailbox).
+    var transport: @Sendable (MailSettings) -> MailTransport = { CampaignDelivery.transport($0) }
 
-    func deliver(_ m: OutboundMessage) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let name = m.key.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
-        let path = directory + "/automation-" + String(name) + (m.channel == .sms ? ".sms.txt" : ".eml")
-        if FileManager.default.fileExists(atPath: path) { return }
-        let text: String
+    func deliver(_ m: OutboundMessage, db: Connection, tenant: Tenant) throws {
+        let settings = try MailSettings.load(db, tenant)
+        let customer = try m.customerID.flatMap {
+            try db.queryOne("SELECT name, email, phone, city, country, properties FROM customers WHERE tenant_id = \(tenant) AND id = \($0)")
+        }
+        let values = CampaignDelivery.mergeValues(customer)
+        let outcome: SendOutcome
         if m.channel == .sms {
-            text = "To: \(m.to)\r\n\r\n\(m.body)\r\n"
+            let sms = SMSWebhook(settings)
+            defer { sms.close() }
+            let payload = JSONWriter.bytes(["message_id": .string(m.key), "automation_id": .from(m.automationID), "to": .string(m.to),
+                                            "body": .string(MailTemplate.merge(m.body, values) { $0 })])
+            outcome = sms.send(from: settings.fromEmail, to: m.to, data: payload)
         } else {
-            let date = DateFormatter()
-            date.locale = Locale(identifier: "en_US_POSIX")
-            date.timeZone = TimeZone(identifier: "UTC")
-            date.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
-            func header(_ s: String) -> String { s.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ") }
-            text = """
-                From: EnterCRM Automations <automations@entercrm.local>\r
-                To: \(header(m.to))\r
-                Subject: \(header(m.subject))\r
-                Date: \(date.string(from: Date()))\r
-                Message-ID: <\(name)@automations.entercrm.local>\r
-                MIME-Version: 1.0\r
-                Content-Type: text/plain; charset=utf-8\r
-                Content-Transfer-Encoding: 8bit\r
-                X-EnterCRM-Channel: \(m.channel.rawValue)\r
-                \r
-                \(m.body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n"))\r
+            let mail = transport(settings)
+            defer { mail.close() }
+            // Named like the campaigns' files, so that the workspace's mailbox lists it.
+            if let box = mail as? DevMailbox { box.nextName = "\(tenant.id)-automation-\(m.key)" }
+            outcome = mail.send(from: settings.fromEmail, to: m.to, data: Self.compose(m, values: values, settings: settings).rendered())
+        }
+        switch outcome {
+        case .sent: return
+        case .unknown(let e): throw AutomationError.uncertain(e)
+        case .permanent(let e), .temporary(let e): throw AutomationError.delivery(e)
+        }
+    }
 
-                """
-        }
-        let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
-            throw AutomationError.delivery("cannot write to the mailbox \(directory)")
-        }
-        _ = rename(temporary, path)
+    /// The message as the campaigns build it: the body (plain text from the designer) as
+    /// HTML with the merge tags filled and escaped, its text part, and the headers.
+    static func compose(_ m: OutboundMessage, values: MergeValues, settings: MailSettings) -> MailMessage {
+        let paragraphs = MailTemplate.escapeHTML(m.body).replacingOccurrences(of: "\r\n", with: "\n")
+            .components(separatedBy: "\n\n").map { "<p>" + $0.replacingOccurrences(of: "\n", with: "<br>") + "</p>" }
+        let html = MailTemplate.merge("<html><body>" + paragraphs.joined() + "</body></html>", values, escape: MailTemplate.escapeHTML)
+        let domain = settings.fromEmail.split(separator: "@").last.map(String.init) ?? "entercrm.localhost"
+        return MailMessage(fromEmail: settings.fromEmail, fromName: settings.fromName, to: m.to,
+                           toName: m.channel == .email ? values.name : nil,
+                           subject: MailTemplate.merge(m.subject, values, escape: MailTemplate.headerSafe),
+                           html: html, text: MailTemplate.text(fromHTML: html), messageID: "\(m.key)@\(domain)", listUnsubscribeURL: nil,
+                           extraHeaders: [("X-EnterCRM-Automation", m.automationID.map(String.init) ?? ""), ("X-EnterCRM-Channel", m.channel.rawValue)])
     }
 }
 
 enum AutomationError: Error, CustomStringConvertible {
     case delivery(String)
+    /// The message may have left (the connection broke after it was handed over): it is
+    /// never sent again.
+    case uncertain(String)
     case action(String)
     /// Tests only: stands for the process dying at a chosen point of a step.
     case simulatedCrash
@@ -73,19 +85,14 @@ enum AutomationError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .delivery(let s), .action(let s): return s
+        case .uncertain(let s): return "may have been delivered: \(s)"
         case .simulatedCrash: return "simulated crash"
         }
     }
 }
 
 enum AutomationDelivery {
-    /// The dev mailbox: `$ENTERCRM_RUN_DIR/mail`, or a temporary directory without a run dir.
-    static func mailDirectory(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let run = env["ENTERCRM_RUN_DIR"], !run.isEmpty { return run + "/mail" }
-        return NSTemporaryDirectory() + "entercrm-mail"
-    }
-
-    static func messenger() -> AutomationMessenger { MailboxMessenger(directory: mailDirectory()) }
+    static func messenger() -> AutomationMessenger { CampaignMessenger() }
 
     /// `sha256=<hex>` of HMAC-SHA256 over `<timestamp>.<body>` with the automation's secret.
     static func signature(secret: String, timestamp: Int, body: [UInt8]) -> String {

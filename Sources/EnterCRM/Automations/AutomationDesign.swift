@@ -1,4 +1,5 @@
 import Foundation
+import MariaDB
 import Web
 
 /// A flow design as the designer sends it (React-Flow style `nodes` and `edges`), read and
@@ -149,6 +150,15 @@ struct AutomationDesign: Sendable {
         return design
     }
 
+    /// `validated`, then the checks that need the workspace (segments named by conditions).
+    static func validated(_ json: JSON, _ db: Connection, _ tenant: Tenant) throws -> AutomationDesign {
+        let design = try validated(json)
+        var errors = ValidationErrors()
+        try AutomationConditions.checkReferences(db, tenant, design: design, errors: &errors)
+        try errors.check()
+        return design
+    }
+
     func check(_ errors: inout ValidationErrors) {
         let triggers = nodes.filter { $0.type == .trigger }
         if triggers.count != 1 {
@@ -172,9 +182,7 @@ struct AutomationDesign: Sendable {
                 if out.contains(where: { $0.handle != "yes" && $0.handle != "no" }) {
                     errors.add("nodes.\(node.id)", "Condition \(node.id) has an edge that is neither 'yes' nor 'no'.")
                 }
-                if let message = AutomationConditions.problem(node.data["filters"] ?? node.data["filter"]) {
-                    errors.add("nodes.\(node.id)", "Condition \(node.id): \(message)")
-                }
+                _ = AutomationConditions.parse(node.data["filters"] ?? node.data["filter"], node: node.id, errors: &errors)
             case .split:
                 for branch in ["a", "b"] where out.filter({ $0.handle == branch }).count != 1 {
                     errors.add("nodes.\(node.id)", "Split \(node.id) needs exactly one '\(branch)' edge (sourceHandle \"\(branch)\").")

@@ -77,8 +77,9 @@ enum AutomationRoutes {
     @Sendable static func create(_ c: Context) throws -> Response {
         let body = try c.request.jsonObject()
         let f = try Fields(body, creating: true)
+        try AutomationTriggers.checkSegment(c.db, c.tenant, type: f.type ?? "", config: f.config)
         var design: AutomationDesign?
-        if let d = body["design"], !d.isNull { design = try AutomationDesign.validated(d) }
+        if let d = body["design"], !d.isNull { design = try AutomationDesign.validated(d, c.db, c.tenant) }
         if f.active == true, design == nil {
             // Active without a design: it has nothing to run yet; enrolments begin once a design is saved.
         }
@@ -170,6 +171,7 @@ enum AutomationRoutes {
         let id = try current.int("id")
         let currentType = try current.string("trigger_type")
         let typeChanged = f.type != nil && f.type != currentType
+        if let config = f.config { try AutomationTriggers.checkSegment(c.db, c.tenant, type: f.type ?? currentType, config: config) }
         try c.db.transaction {
             try c.db.execute("""
                 UPDATE automations SET name = COALESCE(\(f.name), name), trigger_type = COALESCE(\(f.type), trigger_type),
@@ -177,8 +179,11 @@ enum AutomationRoutes {
                     reentry = COALESCE(\(f.reentry), reentry), updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(id)
                 """)
-            if typeChanged, try current.bool("is_active") {
-                try AutomationTriggers.resetCursor(c.db, c.tenant, automationID: id, type: f.type ?? "")
+            // A segment trigger's cursor is read per segment: another segment starts afresh.
+            let type = f.type ?? currentType
+            let segmentChanged = f.config != nil && ["segment_entered", "segment_exited"].contains(type)
+            if typeChanged || segmentChanged, try current.bool("is_active") {
+                try AutomationTriggers.resetCursor(c.db, c.tenant, automationID: id, type: type)
             }
             if let active = f.active { _ = try setActive(c, id: id, active) }
         }
@@ -202,7 +207,7 @@ enum AutomationRoutes {
     /// exists (following the old flow), or end when there is none. The answer says which.
     @Sendable static func saveDesign(_ c: Context) throws -> Response {
         let body = try c.request.json()
-        let design = try AutomationDesign.validated(body)
+        let design = try AutomationDesign.validated(body, c.db, c.tenant)
         let id = try c.request.id()
         let outcome: (kept: Int, moved: [JSON], ended: [JSON]) = try c.db.transaction {
             guard let row = try c.db.queryOne("SELECT design FROM automations WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE") else {

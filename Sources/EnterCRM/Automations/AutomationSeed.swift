@@ -22,7 +22,7 @@ enum AutomationSeed {
             node("2", "action", ["label": "Welcome email", "action": "send_email", "subject": "Welcome to the shop, {{customer.name}}",
                                  "body": "Thanks for joining. Here is what is new this week."], 250, 160),
             node("3", "delay", ["label": "Wait 2 days", "amount": 2, "unit": "days"], 250, 280),
-            node("4", "condition", ["label": "Made a purchase?", "filters": ["all": [["field": "purchase_count", "min": 1]]]], 250, 400),
+            node("4", "condition", ["label": "Made a purchase?", "filters": ["purchase_count_min": 1]], 250, 400),
             node("5", "action", ["label": "Thank-you email", "action": "send_email", "subject": "Thank you for your order",
                                  "body": "Here is 10% off your next one."], 80, 540),
             node("6", "action", ["label": "Nudge email", "action": "send_email", "subject": "Still thinking it over?",

@@ -3,9 +3,9 @@ import MariaDB
 import Web
 
 /// Where enrolments come from. The event-like triggers read what the rest of the system
-/// records (new customers, tracked events, CRM stage history) past a cursor kept on each
-/// automation; the time-based ones scan periodically; segment changes come in through
-/// `segmentChanged`, which the segments code calls.
+/// records (new customers, tracked events, CRM stage history, the segment entries and exits
+/// in `segment_changes`) past a cursor kept on each automation; the time-based ones scan
+/// periodically.
 enum AutomationTriggers {
     static let types = ["customer_created", "customer_inactive", "event_performed", "segment_entered", "segment_exited",
                         "crm_entry_created", "crm_entry_stage_changed", "date_property"]
@@ -33,6 +33,16 @@ enum AutomationTriggers {
         return .object(o)
     }
 
+    /// A segment trigger must name a segment of this workspace (another's answers as missing).
+    static func checkSegment(_ db: Connection, _ tenant: Tenant, type: String, config: JSON?) throws {
+        guard type == "segment_entered" || type == "segment_exited", let id = config?["segment_id"]?.intValue else { return }
+        if try db.queryOne("SELECT id FROM segments WHERE tenant_id = \(tenant) AND id = \(id)") == nil {
+            var errors = ValidationErrors()
+            errors.add("trigger_config.segment_id", "Segment \(id) does not exist in this workspace.")
+            try errors.check()
+        }
+    }
+
     /// Sets the cursor of an automation being activated to what exists now: only what
     /// happens from now on enrols.
     static func resetCursor(_ db: Connection, _ tenant: Tenant, automationID: Int, type: String) throws {
@@ -42,6 +52,13 @@ enum AutomationTriggers {
         case "event_performed": max = try db.queryOne("SELECT COALESCE(MAX(id), 0) AS n FROM events WHERE tenant_id = \(tenant)")?.int("n") ?? 0
         case "crm_entry_created", "crm_entry_stage_changed":
             max = try db.queryOne("SELECT COALESCE(MAX(id), 0) AS n FROM crm_stage_history WHERE tenant_id = \(tenant)")?.int("n") ?? 0
+        case "segment_entered", "segment_exited":
+            let config = try db.queryOne("SELECT trigger_config FROM automations WHERE id = \(automationID) AND tenant_id = \(tenant)")
+                .flatMap { try? JSONParser.parse(try $0.string("trigger_config")) }
+            let segment = config?["segment_id"]?.intValue ?? 0
+            max = try db.queryOne("""
+                SELECT COALESCE(MAX(id), 0) AS n FROM segment_changes WHERE segment_id = \(segment) AND tenant_id = \(tenant)
+                """)?.int("n") ?? 0
         default: return
         }
         try db.execute("UPDATE automations SET trigger_cursor = \(max) WHERE id = \(automationID) AND tenant_id = \(tenant)")
@@ -75,13 +92,14 @@ enum AutomationTriggers {
                                    customerID: customerID, context: context, now: now)
     }
 
-    /// Reads new customers, events and stage changes past each active automation's cursor,
-    /// and enrols. Rows younger than `settle` seconds wait for the next pass, so that rows of
+    /// Reads new customers, events, stage changes and segment entries or exits past each
+    /// active automation's cursor, and enrols. Rows younger than `settle` seconds wait for the next pass, so that rows of
     /// transactions still open then (with lower ids) are not passed over.
     @discardableResult
     static func intake(_ db: Connection, tenant: Tenant? = nil, now: Date = Date(), settle: Int = 1) throws -> Int {
         var enrolled = 0
-        let ids = try active(db, types: ["customer_created", "event_performed", "crm_entry_created", "crm_entry_stage_changed"], tenant: tenant).map(\.id)
+        let ids = try active(db, types: ["customer_created", "event_performed", "crm_entry_created", "crm_entry_stage_changed",
+                                         "segment_entered", "segment_exited"], tenant: tenant).map(\.id)
         for id in ids {
             try db.transaction {
                 guard let row = try db.queryOne("SELECT trigger_cursor FROM automations WHERE id = \(id) AND is_active = 1 FOR UPDATE SKIP LOCKED"),
@@ -112,6 +130,20 @@ enum AutomationTriggers {
                         let event: JSON = ["event_id": e.json("public_id"), "event": .string(name), "properties": properties,
                                            "amount": e.json("amount"), "occurred_at": e.json("occurred_at")]
                         if try enrol(db, a, customerID: customer, context: ["event": event], now: now) { enrolled += 1 }
+                    }
+                case "segment_entered", "segment_exited":
+                    let segment = a.config["segment_id"]?.intValue ?? 0
+                    for change in try db.query("""
+                        SELECT id, customer_id, event, occurred_at FROM segment_changes
+                        WHERE segment_id = \(segment) AND id > \(cursor) AND tenant_id = \(a.tenant)
+                        AND occurred_at <= UTC_TIMESTAMP(6) - INTERVAL \(settle) SECOND
+                        ORDER BY id LIMIT 2000
+                        """) {
+                        last = try change.int("id")
+                        guard try change.string("event") == a.type else { continue }
+                        let context: JSON = ["segment_id": .int(segment), "entered": .bool(a.type == "segment_entered"),
+                                             "occurred_at": change.json("occurred_at")]
+                        if try enrol(db, a, customerID: try change.int("customer_id"), context: context, now: now) { enrolled += 1 }
                     }
                 default:
                     let entity = try Entity.find(db, a.tenant, a.config["entity"]?.stringValue ?? a.config["entity"]?.intValue.map(String.init) ?? "")
@@ -187,20 +219,6 @@ enum AutomationTriggers {
                         """) != nil { continue }
                     if try enrol(db, a, customerID: id, context: ["date": .string(day)], now: now) { enrolled += 1 }
                 }
-            }
-        }
-        return enrolled
-    }
-
-    /// Segment entries and exits. The segments code calls this when a customer enters or
-    /// leaves a segment; it enrols the customer in the active automations that wait for it.
-    @discardableResult
-    static func segmentChanged(_ db: Connection, _ tenant: Tenant, customerID: Int, segmentID: Int, entered: Bool, now: Date = Date()) throws -> Int {
-        var enrolled = 0
-        for a in try active(db, types: [entered ? "segment_entered" : "segment_exited"], tenant: tenant)
-        where a.config["segment_id"]?.intValue == segmentID {
-            if try enrol(db, a, customerID: customerID, context: ["segment_id": .int(segmentID), "entered": .bool(entered)], now: now) {
-                enrolled += 1
             }
         }
         return enrolled

@@ -143,18 +143,35 @@ enum CustomerRoutes {
         return .json(["message": "Customer erased.", "events_deleted": .int(removed)])
     }
 
+    /// The customer's timeline: tracked events and their segment entries and exits (read from
+    /// `segment_changes`, not stored twice), as items of type `segment_entered` or
+    /// `segment_exited` with the segment in `properties`. Each side is cut to the page's end
+    /// before the merge, so a page reads at most `offset + per_page` rows of each.
     @Sendable static func events(_ c: Context) throws -> Response {
         let id = try c.request.id()
         guard try c.db.queryOne("SELECT id FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id)") != nil else {
             throw HTTPError.notFound("Customer not found.")
         }
         let page = try Pagination(c.request, sortable: ["occurred_at"], defaultSort: "occurred_at")
-        let total = try c.db.queryOne("SELECT COUNT(*) AS n FROM events WHERE tenant_id = \(c.tenant) AND customer_id = \(id)")?.int("n") ?? 0
+        let total = try c.db.queryOne("""
+            SELECT (SELECT COUNT(*) FROM events WHERE tenant_id = \(c.tenant) AND customer_id = \(id))
+                 + (SELECT COUNT(*) FROM segment_changes WHERE tenant_id = \(c.tenant) AND customer_id = \(id)) AS n
+            """)?.int("n") ?? 0
         let direction: SQL = page.descending ? "DESC" : "ASC"
+        let end = page.offset + page.perPage
         let rows = try c.db.query("""
-            SELECT public_id, type, name, customer_id, anonymous_id, properties, url, referrer, message_id, occurred_at, received_at
-            FROM events WHERE tenant_id = \(c.tenant) AND customer_id = \(id)
-            ORDER BY occurred_at \(direction), id \(direction) LIMIT \(page.perPage) OFFSET \(page.offset)
+            (SELECT public_id, type, name, customer_id, anonymous_id, properties, url, referrer, message_id, occurred_at, received_at,
+                    0 AS source, id AS seq
+             FROM events WHERE tenant_id = \(c.tenant) AND customer_id = \(id)
+             ORDER BY occurred_at \(direction), id \(direction) LIMIT \(end))
+            UNION ALL
+            (SELECT CONCAT('segchg_', x.id), x.event, x.event, x.customer_id, NULL,
+                    JSON_OBJECT('segment_id', x.segment_id, 'segment_name', s.name, 'segment_color', s.color), NULL, NULL, NULL,
+                    x.occurred_at, x.occurred_at, 1 AS source, x.id AS seq
+             FROM segment_changes x JOIN segments s ON s.id = x.segment_id AND s.tenant_id = x.tenant_id
+             WHERE x.tenant_id = \(c.tenant) AND x.customer_id = \(id)
+             ORDER BY x.occurred_at \(direction), x.id \(direction) LIMIT \(end))
+            ORDER BY occurred_at \(direction), source \(direction), seq \(direction) LIMIT \(page.perPage) OFFSET \(page.offset)
             """)
         return .json(page.envelope(rows.map(CustomerJSON.event), total: total))
     }

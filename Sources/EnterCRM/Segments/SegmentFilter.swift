@@ -321,15 +321,21 @@ indirect enum SegmentFilter: Equatable {
 
     // MARK: SQL
 
-    /// The predicate over `customers c` (alias `c`); NULL counts as false.
-    var sql: SQL {
+    /// The predicate over `customers c` (alias `c`); NULL counts as false. Time conditions
+    /// read the database's clock.
+    var sql: SQL { sql(asOf: nil) }
+
+    /// The predicate with time conditions measured from `asOf` (a bound value) instead of
+    /// the database's clock: the automation engine's test clock uses it.
+    func sql(asOf: Date?) -> SQL {
+        let now: SQL = asOf.map { "\($0)" } ?? "UTC_TIMESTAMP(6)"
         switch self {
         case .all(let children):
-            return children.isEmpty ? "1 = 1" : "(" + SQL.join(children.map(\.sql), separator: " AND ") + ")"
+            return children.isEmpty ? "1 = 1" : "(" + SQL.join(children.map { $0.sql(asOf: asOf) }, separator: " AND ") + ")"
         case .any(let children):
-            return children.isEmpty ? "1 = 0" : "(" + SQL.join(children.map(\.sql), separator: " OR ") + ")"
+            return children.isEmpty ? "1 = 0" : "(" + SQL.join(children.map { $0.sql(asOf: asOf) }, separator: " OR ") + ")"
         case .not(let child):
-            return "NOT COALESCE(\(child.sql), 0)"
+            return "NOT COALESCE(\(child.sql(asOf: asOf)), 0)"
         case .range(let field, let low, let high):
             let column: SQL
             switch field {
@@ -346,11 +352,11 @@ indirect enum SegmentFilter: Equatable {
         case .rfmSegment(let names):
             return "c.rfm_segment IN (\(list: names))"
         case .lastSeenWithinDays(let days):
-            return "c.last_seen_at >= UTC_TIMESTAMP(6) - INTERVAL \(days) DAY"
+            return "c.last_seen_at >= \(now) - INTERVAL \(days) DAY"
         case .inactiveDaysMin(let days):
-            return "COALESCE(c.last_seen_at, c.created_at) < UTC_TIMESTAMP(6) - INTERVAL \(days) DAY"
+            return "COALESCE(c.last_seen_at, c.created_at) < \(now) - INTERVAL \(days) DAY"
         case .createdWithinDays(let days):
-            return "c.created_at >= UTC_TIMESTAMP(6) - INTERVAL \(days) DAY"
+            return "c.created_at >= \(now) - INTERVAL \(days) DAY"
         case .text(let field, let values):
             switch field {
             case .country: return "c.country IN (\(list: values))"
@@ -361,7 +367,7 @@ indirect enum SegmentFilter: Equatable {
             return Self.propertyTest(document: "c.properties", path: Self.jsonPath(key), test)
         case .event(let e):
             var conditions: [SQL] = ["e.tenant_id = c.tenant_id", "e.customer_id = c.id", "e.name = \(e.name)"]
-            if let days = e.withinDays { conditions.append("e.occurred_at >= UTC_TIMESTAMP(6) - INTERVAL \(days) DAY") }
+            if let days = e.withinDays { conditions.append("e.occurred_at >= \(now) - INTERVAL \(days) DAY") }
             for match in e.properties {
                 conditions.append(Self.propertyTest(document: "e.properties", path: Self.jsonPath(match.key), .equals(match.value)))
             }

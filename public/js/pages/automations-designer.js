@@ -7,6 +7,7 @@
 
 import { request } from '../api.js';
 import { h, replace } from '../dom.js';
+import { conditionCount, filterBuilder } from '../components/filter-builder.js';
 import { card, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { toast } from '../components/toast.js';
 
@@ -20,11 +21,6 @@ export const PALETTE = [
   ['action', 'remove_tag', 'Remove tag'], ['action', 'create_crm_entry', 'Create CRM entry'], ['action', 'move_crm_entry', 'Move CRM entry'],
   ['action', 'notify_user', 'Notify member'], ['delay', null, 'Delay'], ['condition', null, 'Condition'], ['split', null, 'A/B split'],
   ['exit', null, 'Exit'],
-];
-
-const FILTER_FIELDS = [
-  ['purchase_count', 'Purchases'], ['rfm_score', 'RFM score'], ['clv_total', 'Total spent'], ['country', 'Country'], ['city', 'City'],
-  ['property', 'Property equals'], ['last_seen_within_days', 'Seen within days'], ['event', 'Did event'], ['in_segment', 'In segment'],
 ];
 
 function svg(tag, attrs = {}, ...children) {
@@ -57,7 +53,7 @@ function subtitle(node) {
   switch (kindOf(node)) {
     case 'send_email': return d.email_template ? `template ${d.email_template}` : (d.subject || 'no subject yet');
     case 'delay': return d.until_weekday ? `until day ${d.until_weekday} ${d.until_hour}:00` : `${d.amount || '?'} ${d.unit || 'days'}`;
-    case 'condition': return `${(d.filters?.all || d.filters?.any || []).length} rule(s)`;
+    case 'condition': return `${conditionCount(d.filters)} condition(s)`;
     case 'split': return `A ${d.percent_a ?? 50}% · B ${100 - (d.percent_a ?? 50)}%`;
     case 'add_tag': case 'remove_tag': return d.tag || 'no tag yet';
     case 'webhook': return d.url || 'no url yet';
@@ -108,7 +104,7 @@ export function render({ id }) {
     if (action) data.action = action;
     if (type === 'delay') Object.assign(data, { amount: 1, unit: 'days' });
     if (type === 'split') data.percent_a = 50;
-    if (type === 'condition') data.filters = { all: [{ field: 'purchase_count', min: 1 }] };
+    if (type === 'condition') data.filters = { purchase_count_min: 1 };
     const node = { id: nextID(), type, data, position: { x: Math.round(position.x), y: Math.round(position.y) } };
     nodes.push(node);
     select({ kind: 'node', id: node.id });
@@ -365,39 +361,16 @@ export function render({ id }) {
     return segmentList;
   }
 
-  function filterBuilder(node) {
-    const filters = node.data.filters || { all: [] };
-    const mode = filters.any ? 'any' : 'all';
-    const rules = filters[mode] || [];
-    const save = (m, list) => { node.data.filters = { [m]: list }; paintPanel(); paintCanvas(); };
-    const list = h('div', { class: 'flow-rules' }, rules.map((rule, i) => {
-      const set = (k) => (v) => { if (v === undefined || v === '') delete rule[k]; else rule[k] = v; };
-      const params = [];
-      const f = rule.field;
-      if (['purchase_count', 'rfm_score', 'clv_total'].includes(f)) {
-        params.push(input('Min', rule.min, set('min'), { type: 'number', name: 'min' }), input('Max', rule.max, set('max'), { type: 'number', name: 'max' }));
-      } else if (f === 'country' || f === 'city') {
-        params.push(input('Value', rule.value, set('value'), { name: 'value' }));
-      } else if (f === 'property') {
-        params.push(input('Key', rule.key, set('key'), { name: 'key' }), input('Value', rule.value, set('value'), { name: 'value' }));
-      } else if (f === 'last_seen_within_days') {
-        params.push(input('Days', rule.days, set('days'), { type: 'number', name: 'days' }));
-      } else if (f === 'event') {
-        params.push(input('Event', rule.name, set('name'), { name: 'name' }), input('Within days', rule.within_days, set('within_days'), { type: 'number', name: 'within_days' }),
-          input('At least', rule.count_min, set('count_min'), { type: 'number', name: 'count_min' }));
-      } else if (f === 'in_segment') {
-        params.push(segmentPicker(rule.segment_id, set('segment_id')));
-      }
-      const remove = h('button', { type: 'button', class: 'button button-ghost button-small', text: 'Remove rule' });
-      remove.addEventListener('click', () => save(mode, rules.filter((_, j) => j !== i)));
-      return h('fieldset', { class: 'flow-rule' },
-        input('Field', f, (v) => { for (const k of Object.keys(rule)) delete rule[k]; rule.field = v; paintPanel(); }, { options: FILTER_FIELDS, name: 'field' }),
-        params, remove);
-    }));
-    const add = h('button', { type: 'button', class: 'button button-secondary button-small', text: 'Add rule' });
-    add.addEventListener('click', () => save(mode, [...rules, { field: 'purchase_count', min: 1 }]));
-    return h('div', { class: 'flow-filter' },
-      input('Match', mode, (m) => save(m, rules), { options: [['all', 'All rules'], ['any', 'Any rule']], name: 'match' }), list, add);
+  /** The condition's filters in the segments filter language, edited with the segments
+   *  filter builder (components/filter-builder.js) once the workspace's segments are known. */
+  function conditionBuilder(node) {
+    const holder = h('div', { class: 'flow-filter' }, loadingState('Loading…'));
+    segments().then((list) => {
+      const builder = filterBuilder({ filters: node.data.filters, segments: list, first: 'purchase_count',
+        onChange: (json) => { node.data.filters = json; paintCanvas(); } });
+      replace(holder, builder.element);
+    });
+    return holder;
   }
 
   function nodeFields(node) {
@@ -418,7 +391,7 @@ export function render({ id }) {
       case 'delay': return [dataInput(node, 'amount', 'Wait', { type: 'number' }), dataInput(node, 'unit', 'Unit', { options: [['minutes', 'Minutes'], ['hours', 'Hours'], ['days', 'Days']] }),
         dataInput(node, 'until_weekday', 'Or until weekday (1 = Monday)', { type: 'number' }), dataInput(node, 'until_hour', 'At hour (0–23)', { type: 'number' }),
         dataInput(node, 'timezone', 'Time zone (e.g. Europe/Berlin)')];
-      case 'condition': return [filterBuilder(node), h('p', { class: 'field-hint', text: 'Lead the "yes" and "no" handles to the next steps.' })];
+      case 'condition': return [conditionBuilder(node), h('p', { class: 'field-hint', text: 'Lead the "yes" and "no" handles to the next steps.' })];
       case 'split': return [dataInput(node, 'percent_a', 'Percent to A', { type: 'number' })];
       default: return [];
     }

@@ -33,6 +33,8 @@ export function backLink(label = 'Customers', href = `#${listRoute()}`) {
 }
 
 function typeOf(event) {
+  if (event.type === 'segment_entered') return { label: 'Entered segment', tone: 'segment', iconName: 'segments' };
+  if (event.type === 'segment_exited') return { label: 'Left segment', tone: 'segment', iconName: 'segments' };
   if (event.type === 'pageview') return { label: 'Page view', tone: 'pageview', iconName: 'eye' };
   if (event.event === 'purchase') return { label: 'Purchase', tone: 'purchase', iconName: 'cart' };
   if (event.event === 'identify' || event.type === 'identify') return { label: 'Identify', tone: 'identify', iconName: 'customers' };
@@ -43,10 +45,15 @@ function typeOf(event) {
 export function timelineItem(event, { showDate = false } = {}) {
   const kind = typeOf(event);
   const isPageview = event.type === 'pageview';
-  const summary = eventSummary(event);
+  const isSegment = event.type === 'segment_entered' || event.type === 'segment_exited';
+  const summary = isSegment ? null : eventSummary(event);
   // A pageview reads as its page (the path, linking to the address); an event as its name.
   let name;
-  if (isPageview) {
+  if (isSegment) {
+    // An entry or exit that segments recorded: the segment, linked.
+    const segment = event.properties || {};
+    name = h('a', { class: 'timeline-name timeline-segment', href: `#/segments/${segment.segment_id}`, text: String(segment.segment_name || `Segment ${segment.segment_id}`) });
+  } else if (isPageview) {
     name = event.url ? urlLink(event.url, 'timeline-name timeline-page') : h('span', { class: 'timeline-name', text: 'Page view' });
     if (name.tagName === 'A') name.textContent = pagePath(event.url);
   } else {
@@ -278,7 +285,7 @@ export function render({ params }) {
     loadPage();
     return card({
       title: 'Activity',
-      description: 'Pageviews and events, newest first.',
+      description: 'Pageviews, events and segment entries and exits, newest first.',
       body: [content],
       className: 'card-timeline',
     });
