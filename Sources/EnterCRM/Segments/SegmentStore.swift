@@ -112,14 +112,25 @@ enum SegmentStore {
             for row in rows {
                 byTenant[try row.int("tenant_id"), default: []].append((try row.int("customer_id"), DirtyReason(rawValue: try row.int("reasons"))))
             }
-            for (tenantID, marks) in byTenant.sorted(by: { $0.key < $1.key }) {
+            var done = 0
+            for (tenantID, all) in byTenant.sorted(by: { $0.key < $1.key }) {
+                // The claim is the DELETE of each mark with the reasons read, decided by its
+                // affected rows: SKIP LOCKED only sees this node's locks, so on Galera an
+                // evaluator on another node may have taken (or a write re-marked) a row since.
+                var marks: [(Int, DirtyReason)] = []
+                for (customerID, reasons) in all {
+                    let taken = try db.execute("""
+                        DELETE FROM segment_dirty WHERE tenant_id = \(tenantID) AND customer_id = \(customerID) AND reasons = \(reasons.rawValue)
+                        """).affectedRows
+                    if taken == 1 { marks.append((customerID, reasons)) }
+                }
                 let activityOnly = marks.filter { !$0.1.contains(.profile) }.map(\.0)
                 let everything = marks.filter { $0.1.contains(.profile) }.map(\.0)
-                try evaluate(db, Tenant(id: tenantID), customers: everything)
-                try evaluate(db, Tenant(id: tenantID), customers: activityOnly, activityOnly: true)
-                try db.execute("DELETE FROM segment_dirty WHERE tenant_id = \(tenantID) AND customer_id IN (\(list: marks.map(\.0)))")
+                if !everything.isEmpty { try evaluate(db, Tenant(id: tenantID), customers: everything) }
+                if !activityOnly.isEmpty { try evaluate(db, Tenant(id: tenantID), customers: activityOnly, activityOnly: true) }
+                done += marks.count
             }
-            return rows.count
+            return done
         }
     }
 
