@@ -103,7 +103,10 @@ enum SegmentStore {
     /// one transaction. Rows another runner holds are skipped. Returns how many were done.
     @discardableResult
     static func processDirty(_ db: Connection, limit: Int = 200) throws -> Int {
-        try db.transaction {
+        // Tracking re-marks hot customers all the time, through every node: a batch meets
+        // those writes at certification more often than most transactions, so it reruns
+        // up to 8 times, as tracking does.
+        try db.transaction(retries: 8) {
             let rows = try db.query("""
                 SELECT tenant_id, customer_id, reasons FROM segment_dirty LIMIT \(limit) FOR UPDATE SKIP LOCKED
                 """)
