@@ -534,7 +534,17 @@ class MailFlow:
         if c.get("total_sent") != sent:
             problems.append(f"campaign {cid}: total_sent {c.get('total_sent')} but {sent} rows sent")
 
-        # The automation: steps and sends, at most once per enrolment.
+        # The automation: steps and sends, at most once per enrolment. The load has stopped;
+        # the enrolments of its last customers finish first, so that the mailbox and the
+        # send rows are compared at rest.
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline:
+            busy = int(node_sql(1, f"SELECT COUNT(*) FROM automation_enrolments WHERE automation_id = {aid} "
+                                   "AND state IN ('active', 'waiting')")[0][0])
+            if busy == 0:
+                break
+            time.sleep(1)
+        time.sleep(1)
         enrol = dict(node_sql(1, self.ours("e.state, COUNT(*)", "GROUP BY e.state")))
         every = dict(node_sql(1, f"SELECT state, COUNT(*) FROM automation_enrolments WHERE automation_id = {aid} GROUP BY state"))
         steps = int(node_sql(1, f"SELECT COUNT(*) FROM automation_steps WHERE automation_id = {aid} AND outcome = 'completed'")[0][0])
