@@ -9,7 +9,7 @@
 #   scripts/cluster.sh pool-kill A | pool-start A | pool-stop A | jobs-stop A | jobs-start A
 #   scripts/cluster.sh wait-synced N [seconds]
 # And, for the end-to-end tests (Tests/e2e call $ENTERCRM_STACK with RUN_DIR set to app1):
-#   pool-reload, pool-pids, wait-health, plus db-stop/db-start above.
+#   pool-reload, pool-pids, wait-health, db-shell, plus db-stop/db-start above.
 #
 # Layout (CLUSTER_DIR, default .run/cluster):
 #   node1..3/    datadir, my.cnf, pid, socket (node N: SQL 41N11... see the ports below)
@@ -365,6 +365,10 @@ case $cmd in
   node-kill) node_kill "$1" ;;
   node-status) node_state "$1" ;;
   node-shell) n=$1; shift; node_client "$n" entercrm "$@" ;;
+  db-shell) # as stack.sh db-shell (the end-to-end tests): the application's database, first running node
+    for n in "${NODES[@]}"; do node_pid "$n" >/dev/null && exec mariadb --no-defaults --protocol=socket \
+      --socket="$(node_socket "$n")" -u root entercrm "$@"; done
+    die "no node is running" ;;
   wait-synced) wait_node_ready "$1" "$(node_pid "$1")" "${2:-180}" ;;
   db-start) db_start ;;
   db-stop) db_stop ;;

@@ -126,6 +126,26 @@ final class RecordingTransport: MailTransport {
         #expect(transport.sent.count == 1)
     }
 
+    /// One campaign of a workspace sends at a time across runners on any database node: the
+    /// send lease is a replicated row (GET_LOCK was local to one server), held until it runs out.
+    @Test func aWorkspaceSendsOneCampaignAtATimeWhateverTheNode() throws {
+        let w = try workspace(["a@x.io", "b@x.io"])
+        let id = create(w.token, segment: w.segment)
+        #expect(client.send("POST", "/v1/campaigns/\(id)/send", token: w.token)["queued_messages"] == 2)
+        // Another runner (on another node, say) holds the workspace's lease.
+        #expect(try CampaignDelivery.acquireLease(client.db, w.tenant, owner: "runner-elsewhere"))
+        #expect(try !CampaignDelivery.acquireLease(client.db, w.tenant, owner: "a-third-runner"))
+        let transport = RecordingTransport()
+        try CampaignDelivery.deliver(client.db, w.tenant, campaign: id, links: links, makeTransport: { _ in transport })
+        #expect(transport.sent.isEmpty)
+        #expect(try messages(id).allSatisfy { try $0.string("status") == "queued" })
+        // That runner died: once its lease has run out, the delivery goes ahead and lets it go.
+        try client.db.execute("UPDATE campaign_send_leases SET locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE tenant_id = \(w.tenant)")
+        try CampaignDelivery.deliver(client.db, w.tenant, campaign: id, links: links, makeTransport: { _ in transport })
+        #expect(transport.sent.map(\.to).sorted() == ["a@x.io", "b@x.io"])
+        #expect(try client.db.queryOne("SELECT owner FROM campaign_send_leases WHERE tenant_id = \(w.tenant)")?.optionalString("owner") == nil)
+    }
+
     @Test func aMessageInFlightAtACrashIsNotSentAgain() throws {
         let w = try workspace(["a@x.io", "b@x.io", "c@x.io"])
         let id = create(w.token, segment: w.segment)

@@ -155,14 +155,20 @@ struct AutomationEngine {
                 AND (locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6))
                 ORDER BY next_run_at LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
                 """)
-            let ids = try rows.map { try $0.int("id") }
-            if !ids.isEmpty {
-                try db.execute("""
+            // Each claim is a conditional UPDATE and its affected rows decide: SKIP LOCKED only
+            // sees this node's locks, so on Galera a runner on another node may have leased
+            // the row already (its commit replicated after our SELECT).
+            var mine: [(Int, Int)] = []
+            for row in rows {
+                let id = try row.int("id")
+                if try db.execute("""
                     UPDATE automation_enrolments SET locked_by = \(owner), locked_until = UTC_TIMESTAMP(6) + INTERVAL 120 SECOND
-                    WHERE id IN (\(list: ids))
-                    """)
+                    WHERE id = \(id) AND state IN ('active', 'waiting') AND (locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6))
+                    """).affectedRows == 1 {
+                    mine.append((id, try row.int("automation_id")))
+                }
             }
-            return try rows.map { (try $0.int("id"), try $0.int("automation_id")) }
+            return mine
         }
     }
 
@@ -357,3 +363,6 @@ struct AutomationEngine {
         return Double(hash % 10000) / 100
     }
 }
+
+/// Another runner (through another Galera node) took what this one was about to claim.
+struct AutomationClaimLost: Error {}

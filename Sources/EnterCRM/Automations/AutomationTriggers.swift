@@ -101,7 +101,7 @@ enum AutomationTriggers {
         let ids = try active(db, types: ["customer_created", "event_performed", "crm_entry_created", "crm_entry_stage_changed",
                                          "segment_entered", "segment_exited"], tenant: tenant).map(\.id)
         for id in ids {
-            try db.transaction {
+            do { try db.transaction {
                 guard let row = try db.queryOne("SELECT trigger_cursor FROM automations WHERE id = \(id) AND is_active = 1 FOR UPDATE SKIP LOCKED"),
                       let a = try active(db, types: types, tenant: nil, id: id).first else { return }
                 let cursor = try row.int("trigger_cursor")
@@ -169,8 +169,13 @@ enum AutomationTriggers {
                         if try enrol(db, a, customerID: customer, context: context, now: now) { enrolled += 1 }
                     }
                 }
-                if last != cursor { try db.execute("UPDATE automations SET trigger_cursor = \(last) WHERE id = \(id)") }
-            }
+                // The cursor moves only from the value read (SKIP LOCKED is local to one node
+                // on Galera): a pass on another node that moved it first makes this one roll
+                // back its enrolments (INSERT IGNORE would keep them single anyway).
+                if last != cursor, try db.execute("UPDATE automations SET trigger_cursor = \(last) WHERE id = \(id) AND trigger_cursor = \(cursor)").affectedRows != 1 {
+                    throw AutomationClaimLost()
+                }
+            } } catch is AutomationClaimLost { continue }
         }
         return enrolled
     }

@@ -92,18 +92,47 @@ enum CampaignDelivery {
 
     /// Delivers a campaign's due messages until none is left, the campaign is cancelled, or
     /// only retries later than now remain (a job is then queued for the earliest).
+    private struct LeaseLost: Error, CustomStringConvertible {
+        var description: String { "the workspace's campaign send lease was lost (taken over after it ran out)" }
+    }
+
+    /// Takes the workspace's send lease when it is free or has run out; the affected rows of
+    /// the conditional UPDATE decide, so of two runners on two nodes only one gets it.
+    static func acquireLease(_ db: Connection, _ tenant: Tenant, owner: String) throws -> Bool {
+        try db.execute("INSERT IGNORE INTO campaign_send_leases (tenant_id) VALUES (\(tenant))")
+        return try db.execute("""
+            UPDATE campaign_send_leases SET owner = \(owner), locked_until = UTC_TIMESTAMP(6) + INTERVAL \(leaseSeconds) SECOND
+            WHERE tenant_id = \(tenant) AND (owner IS NULL OR locked_until < UTC_TIMESTAMP(6))
+            """).affectedRows == 1
+    }
+
     static func deliver(_ db: Connection, _ tenant: Tenant, campaign id: Int, links: CampaignLinks, retryBase: Double = 60,
                         makeTransport: ((MailSettings) -> MailTransport)? = nil, heartbeat: () throws -> Void = {}) throws {
         guard let campaign = try CampaignStore.find(db, tenant, id: id), try campaign.string("status") == "sending" else { return }
         // One campaign of a workspace sends at a time, so the send rate is the workspace's.
-        // The lock is the connection's: a runner that dies releases it.
-        let lockName = "entercrm-campaigns-\(tenant.id)"
-        guard try db.queryOne("SELECT GET_LOCK(\(lockName), 0) AS got")?.optionalInt("got") == 1 else {
+        // The lease is a replicated row taken by a conditional UPDATE (GET_LOCK is local to
+        // one server: on Galera two runners on different nodes would both get it). A runner
+        // that dies gives it up when the lease runs out; the heartbeat renews it.
+        let owner = "campaigns/\(getpid())/\(UUID().uuidString.prefix(12))"
+        guard try acquireLease(db, tenant, owner: owner) else {
             try JobQueue.enqueue(db, kind: deliverKind, payload: ["campaign_id": .int(id)], tenantID: tenant.id,
                                  runAt: Date().addingTimeInterval(2), maxAttempts: 1000)
             return
         }
-        defer { _ = try? db.queryOne("SELECT RELEASE_LOCK(\(lockName)) AS released") }
+        defer {
+            _ = try? db.execute("""
+                UPDATE campaign_send_leases SET owner = NULL, locked_until = NULL WHERE tenant_id = \(tenant) AND owner = \(owner)
+                """)
+        }
+        func beat() throws {
+            try heartbeat()
+            let renewed = try db.execute("""
+                UPDATE campaign_send_leases SET locked_until = UTC_TIMESTAMP(6) + INTERVAL \(leaseSeconds) SECOND
+                WHERE tenant_id = \(tenant) AND owner = \(owner)
+                """).affectedRows
+            // Lost (this runner stalled past the lease and another took over): stop sending.
+            if renewed != 1 { throw LeaseLost() }
+        }
 
         let interrupted = try db.execute("""
             UPDATE campaign_messages SET status = 'failed', failed_at = UTC_TIMESTAMP(6),
@@ -158,18 +187,29 @@ enum CampaignDelivery {
                 return
             }
             // Before: the batch is marked in flight (committed) before any of it is sent.
-            let ids = try rows.map { try $0.int("id") }
-            try db.execute("""
-                UPDATE campaign_messages SET status = 'sending', sending_at = UTC_TIMESTAMP(6), attempts = attempts + 1
-                WHERE id IN (\(list: ids)) AND status = 'queued'
-                """)
+            // Each message is claimed by a conditional UPDATE whose affected rows decide: only
+            // the messages this runner moved from queued to sending are sent by it (on Galera
+            // an autocommit UPDATE that lost certification is retried by the server and then
+            // finds the rows taken). One transaction: a conflict runs the claims again.
+            let claimed: Set<Int> = try db.transaction(retries: 5) {
+                var mine = Set<Int>()
+                for row in rows {
+                    let messageID = try row.int("id")
+                    if try db.execute("""
+                        UPDATE campaign_messages SET status = 'sending', sending_at = UTC_TIMESTAMP(6), attempts = attempts + 1
+                        WHERE id = \(messageID) AND status = 'queued'
+                        """).affectedRows == 1 { mine.insert(messageID) }
+                }
+                return mine
+            }
             var sent: [Int] = []
             var failures: [(id: Int, status: String, error: String)] = []
             var retries: [(id: Int, attempts: Int, error: String)] = []
             for row in rows {
                 let messageID = try row.int("id")
+                guard claimed.contains(messageID) else { continue }
                 if Date().timeIntervalSince(lastBeat) > 5 {
-                    try heartbeat()
+                    try beat()
                     lastBeat = Date()
                 }
                 guard row.optionalInt("present") != nil else {
@@ -235,7 +275,7 @@ enum CampaignDelivery {
             let elapsed = Date().timeIntervalSince(started)
             if due > elapsed { usleep(useconds_t(min(due - elapsed, 10) * 1_000_000)) }
             if Date().timeIntervalSince(lastBeat) > 5 {
-                try heartbeat()
+                try beat()
                 lastBeat = Date()
             }
         }

@@ -103,7 +103,10 @@ enum SegmentStore {
     /// one transaction. Rows another runner holds are skipped. Returns how many were done.
     @discardableResult
     static func processDirty(_ db: Connection, limit: Int = 200) throws -> Int {
-        try db.transaction {
+        // Tracking re-marks hot customers all the time, through every node: a batch meets
+        // those writes at certification more often than most transactions, so it reruns
+        // up to 8 times, as tracking does.
+        try db.transaction(retries: 8) {
             let rows = try db.query("""
                 SELECT tenant_id, customer_id, reasons FROM segment_dirty LIMIT \(limit) FOR UPDATE SKIP LOCKED
                 """)
@@ -112,14 +115,25 @@ enum SegmentStore {
             for row in rows {
                 byTenant[try row.int("tenant_id"), default: []].append((try row.int("customer_id"), DirtyReason(rawValue: try row.int("reasons"))))
             }
-            for (tenantID, marks) in byTenant.sorted(by: { $0.key < $1.key }) {
+            var done = 0
+            for (tenantID, all) in byTenant.sorted(by: { $0.key < $1.key }) {
+                // The claim is the DELETE of each mark with the reasons read, decided by its
+                // affected rows: SKIP LOCKED only sees this node's locks, so on Galera an
+                // evaluator on another node may have taken (or a write re-marked) a row since.
+                var marks: [(Int, DirtyReason)] = []
+                for (customerID, reasons) in all {
+                    let taken = try db.execute("""
+                        DELETE FROM segment_dirty WHERE tenant_id = \(tenantID) AND customer_id = \(customerID) AND reasons = \(reasons.rawValue)
+                        """).affectedRows
+                    if taken == 1 { marks.append((customerID, reasons)) }
+                }
                 let activityOnly = marks.filter { !$0.1.contains(.profile) }.map(\.0)
                 let everything = marks.filter { $0.1.contains(.profile) }.map(\.0)
-                try evaluate(db, Tenant(id: tenantID), customers: everything)
-                try evaluate(db, Tenant(id: tenantID), customers: activityOnly, activityOnly: true)
-                try db.execute("DELETE FROM segment_dirty WHERE tenant_id = \(tenantID) AND customer_id IN (\(list: marks.map(\.0)))")
+                if !everything.isEmpty { try evaluate(db, Tenant(id: tenantID), customers: everything) }
+                if !activityOnly.isEmpty { try evaluate(db, Tenant(id: tenantID), customers: activityOnly, activityOnly: true) }
+                done += marks.count
             }
-            return rows.count
+            return done
         }
     }
 
@@ -248,50 +262,49 @@ enum SegmentStore {
     // MARK: Rebuild
 
     /// Recomputes one segment's whole membership, set-based, one customer id range per
-    /// transaction: the matches go into a temporary table, and the difference with the
+    /// transaction: the matches go into a work table (segment_build_rows), and the difference with the
     /// stored members becomes exits, entries and their records. Then the count, and the
     /// status back to ready if no newer version of the filters came meanwhile.
     static func rebuild(_ db: Connection, _ tenant: Tenant, segment id: Int, heartbeat: () throws -> Void = {}) throws {
         guard let row = try find(db, tenant, id: id) else { return }
         let version = try row.int("version")
         let predicate = filter(row).sql
-        try db.execute("""
-            CREATE TEMPORARY TABLE IF NOT EXISTS segment_build (customer_id BIGINT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=InnoDB
-            """)
+        // The work table is an ordinary replicated table (temporary tables are node-local on
+        // Galera); this rebuild's rows are under its own build id.
+        let build = Int.random(in: 1...Int(Int64.max))
         var ranges = try AnalyticsStore.idRanges(db, tenant)
         // Members whose customers fall outside every range (none normally): one last range.
         if ranges.isEmpty { ranges = [(0, Int(Int64.max))] }
         for (index, (low, high)) in ranges.enumerated() {
             let (lower, upper) = (index == 0 ? 0 : low, index == ranges.count - 1 ? Int(Int64.max) : high)
             try db.transaction {
-                try db.execute("DELETE FROM segment_build")
                 try db.execute("""
-                    INSERT INTO segment_build (customer_id)
-                    SELECT c.id FROM customers c WHERE c.tenant_id = \(tenant) AND c.id >= \(lower) AND c.id < \(upper) AND \(predicate)
+                    INSERT INTO segment_build_rows (build_id, customer_id)
+                    SELECT \(build), c.id FROM customers c WHERE c.tenant_id = \(tenant) AND c.id >= \(lower) AND c.id < \(upper) AND \(predicate)
                     """)
                 try db.execute("""
                     INSERT INTO segment_changes (tenant_id, segment_id, customer_id, event, occurred_at)
                     SELECT \(tenant), \(id), m.customer_id, 'segment_exited', UTC_TIMESTAMP(6) FROM segment_members m
                     WHERE m.segment_id = \(id) AND m.customer_id >= \(lower) AND m.customer_id < \(upper)
-                      AND NOT EXISTS (SELECT 1 FROM segment_build b WHERE b.customer_id = m.customer_id)
+                      AND NOT EXISTS (SELECT 1 FROM segment_build_rows b WHERE b.build_id = \(build) AND b.customer_id = m.customer_id)
                     """)
                 try db.execute("""
-                    DELETE m FROM segment_members m LEFT JOIN segment_build b ON b.customer_id = m.customer_id
+                    DELETE m FROM segment_members m LEFT JOIN segment_build_rows b ON b.build_id = \(build) AND b.customer_id = m.customer_id
                     WHERE m.segment_id = \(id) AND m.customer_id >= \(lower) AND m.customer_id < \(upper) AND b.customer_id IS NULL
                     """)
                 try db.execute("""
                     INSERT INTO segment_changes (tenant_id, segment_id, customer_id, event, occurred_at)
-                    SELECT \(tenant), \(id), b.customer_id, 'segment_entered', UTC_TIMESTAMP(6) FROM segment_build b
-                    WHERE NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = \(id) AND m.customer_id = b.customer_id)
+                    SELECT \(tenant), \(id), b.customer_id, 'segment_entered', UTC_TIMESTAMP(6) FROM segment_build_rows b
+                    WHERE b.build_id = \(build) AND NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = \(id) AND m.customer_id = b.customer_id)
                     """)
                 try db.execute("""
                     INSERT IGNORE INTO segment_members (segment_id, customer_id, tenant_id, added_at)
-                    SELECT \(id), b.customer_id, \(tenant), UTC_TIMESTAMP(6) FROM segment_build b
+                    SELECT \(id), b.customer_id, \(tenant), UTC_TIMESTAMP(6) FROM segment_build_rows b WHERE b.build_id = \(build)
                     """)
+                try db.execute("DELETE FROM segment_build_rows WHERE build_id = \(build)")
             }
             try heartbeat()
         }
-        try db.execute("DELETE FROM segment_build")
         try db.execute("""
             UPDATE segments SET customers_count = (SELECT COUNT(*) FROM segment_members m WHERE m.segment_id = \(id)),
                 status = IF(version = \(version), 'ready', status), built_at = UTC_TIMESTAMP(6)
