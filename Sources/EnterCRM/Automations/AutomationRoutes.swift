@@ -79,6 +79,10 @@ enum AutomationRoutes {
         let f = try Fields(body, creating: true)
         var design: AutomationDesign?
         if let d = body["design"], !d.isNull { design = try AutomationDesign.validated(d) }
+        var errors = ValidationErrors()
+        try AutomationTriggers.checkReferences(c.db, c.tenant, type: f.type ?? "", config: f.config, errors: &errors)
+        try design?.checkReferences(c.db, c.tenant, errors: &errors)
+        try errors.check()
         if f.active == true, design == nil {
             // Active without a design: it has nothing to run yet; enrolments begin once a design is saved.
         }
@@ -169,6 +173,11 @@ enum AutomationRoutes {
         let f = try Fields(body, creating: false, currentType: try current.string("trigger_type"))
         let id = try current.int("id")
         let currentType = try current.string("trigger_type")
+        if let config = f.config {
+            var errors = ValidationErrors()
+            try AutomationTriggers.checkReferences(c.db, c.tenant, type: f.type ?? currentType, config: config, errors: &errors)
+            try errors.check()
+        }
         let typeChanged = f.type != nil && f.type != currentType
         try c.db.transaction {
             try c.db.execute("""
@@ -204,6 +213,9 @@ enum AutomationRoutes {
         let body = try c.request.json()
         let design = try AutomationDesign.validated(body)
         let id = try c.request.id()
+        var errors = ValidationErrors()
+        try design.checkReferences(c.db, c.tenant, errors: &errors)
+        try errors.check()
         let outcome: (kept: Int, moved: [JSON], ended: [JSON]) = try c.db.transaction {
             guard let row = try c.db.queryOne("SELECT design FROM automations WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE") else {
                 throw HTTPError.notFound("Automation not found.")
