@@ -330,13 +330,15 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
 
     @Test func segmentTriggerSplitAndSignature() throws {
         let w = try AutomationWorkspace()
-        let id = w.automation("Segment", trigger: "segment_entered", config: ["segment_id": 7], nodes: [
+        // The trigger's segment must be of the workspace.
+        let segments = ["Seg A", "Seg B"].map { w.send("POST", "/v1/segments", ["name": .string($0), "filters": [:]])["id"]!.intValue! }
+        let id = w.automation("Segment", trigger: "segment_entered", config: ["segment_id": .int(segments[0])], nodes: [
             node("1", "trigger"), node("2", "split", ["percent_a": 100]), node("3", "action", ["action": "add_tag", "tag": "a"]),
             node("4", "action", ["action": "add_tag", "tag": "b"]),
         ], edges: [edge("1", "2"), edge("2", "3", "a"), edge("2", "4", "b")])
         let c = w.customer(TestDatabase.unique("seg") + "@example.com")
-        #expect(try AutomationTriggers.segmentChanged(w.db, w.tenant, customerID: c, segmentID: 8, entered: true) == 0)
-        #expect(try AutomationTriggers.segmentChanged(w.db, w.tenant, customerID: c, segmentID: 7, entered: true) == 1)
+        #expect(try AutomationTriggers.segmentChanged(w.db, w.tenant, customerID: c, segmentID: segments[1], entered: true) == 0)
+        #expect(try AutomationTriggers.segmentChanged(w.db, w.tenant, customerID: c, segmentID: segments[0], entered: true) == 1)
         try w.engine(Date()).runDue(w.db, tenant: w.tenant)
         #expect(try w.db.queryOne("SELECT properties FROM customers WHERE id = \(c)")!.string("properties") == #"{"tags":["a"]}"#)
         #expect(try w.enrolments(id).count == 1)
