@@ -125,6 +125,12 @@ def keep_delivery_local(case) -> None:
         body["sms_webhook_url"] = LOOPBACK_SMS_WEBHOOK
 
 
+def is_negative(case) -> bool:
+    """Whether schemathesis generated this case to break the schema."""
+    mode = getattr(getattr(getattr(case, "meta", None), "generation", None), "mode", None)
+    return str(getattr(mode, "value", mode)).lower() == "negative"
+
+
 @schemathesis.hook
 def map_case(ctx, case):
     operation_id = case.operation.definition.raw.get("operationId")
@@ -153,9 +159,11 @@ def map_case(ctx, case):
     if "entity" in parameters and next(_brand_counter) % 3 == 0:
         parameters["entity"] = str(CREDENTIALS["entity_id"])
     # One case in three on an id that exists (else nearly every case of these operations is a 404).
-    # Not for deletes, so that the objects stay for the other cases.
+    # Not for deletes, so that the objects stay for the other cases, and not for negative cases,
+    # whose invalid id must stay invalid.
     existing = CREDENTIALS["existing"]
-    if next(_brand_counter) % 3 == 0 and operation_id not in PROTECTED and case.method.upper() != "DELETE":
+    if (next(_brand_counter) % 3 == 0 and operation_id not in PROTECTED and case.method.upper() != "DELETE"
+            and not is_negative(case)):
         for name in ("pipeline", "stage", "field", "entry"):
             if name in parameters:
                 parameters[name] = existing[name]
