@@ -45,10 +45,17 @@ public struct Response: Sendable {
         }
     }
 
+    /// A header value on one line: CR, LF and the other control characters become spaces, so
+    /// that no value (a redirect target taken from a link, say) can add a header or end the head.
+    static func headerValue(_ value: String) -> String {
+        guard value.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else { return value }
+        return String(String.UnicodeScalarView(value.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? " " : $0 }))
+    }
+
     /// The CGI-style response head and body as FastCGI sends them.
     func serialized(requestID: String) -> [UInt8] {
         var head = "Status: \(status) \(Self.reason(status))\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        for (name, value) in headers { head += "\(name): \(Self.headerValue(value))\r\n" }
         head += "X-Request-Id: \(requestID)\r\n"
         if status != 204 { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"

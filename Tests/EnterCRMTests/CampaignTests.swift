@@ -332,6 +332,18 @@ final class RecordingTransport: MailTransport {
         #expect(MailTemplate.text(fromHTML: "<h1>Hi</h1><p>See <a href=\"https://x.io/a\">this</a></p>") == "Hi\n\nSee this (https://x.io/a)\n")
     }
 
+    @Test func linksKeepOnlySafeSchemes() {
+        let html = """
+            <a href="javascript:alert(1)">a</a><a href=" JaVaScRiPt:alert(1)">b</a><a href="java&#x09;script:x">c</a>\
+            <a href="javascript&#58;x">d</a><a href='data:text/html,<b>'>e</a><a href="vbscript:x">f</a>\
+            <a href="mailto:a@x.io">g</a><a href="#top">h</a><a href="/p?x=1:2">i</a><a href="https://x.io/a\r\nb">j</a>
+            """
+        let out = MailTemplate.rewriteLinks(html) { "T(\($0))" }
+        let hrefs = out.components(separatedBy: "href=").dropFirst().map { String($0.dropFirst().prefix { $0 != "\"" && $0 != "'" }) }
+        #expect(hrefs == ["#", "#", "#", "#", "#", "#", "mailto:a@x.io", "#top", "/p?x=1:2", "T(https://x.io/ab)"])
+        #expect(MailTemplate.isSafeLink("HTTPS://x.io") && !MailTemplate.isSafeLink("&#106;avascript:x"))
+    }
+
     @Test func testSendGoesToTheDevelopmentMailboxOfTheWorkspace() throws {
         let w = try workspace(["ana@x.io"])
         let id = create(w.token, segment: w.segment)

@@ -80,6 +80,16 @@ def make_workspace(base: str, keys: int = 6) -> dict:
               json={"customer_email": "c@fuzz.entercrm.test", "event": "purchase", "properties": {"amount": 10}})
     team = http.post(f"{base}/v1/teams", json={"name": "Fuzz team"}, headers=auth, timeout=30).json()
     sessions = http.get(f"{base}/v1/auth/sessions", headers=auth, timeout=30).json()["data"]
+    segment = http.post(f"{base}/v1/segments", headers=key, timeout=30,
+                        json={"name": "Fuzz segment", "filters": {"email_domain": "fuzz.entercrm.test"}}).json()
+    campaign = http.post(f"{base}/v1/campaigns", headers=key, timeout=30, json={
+        "name": "Fuzz campaign", "type": "email", "segment_id": segment["id"], "subject": "Hello {{first_name}}",
+        "body": '<p>Hi {{name}}, <a href="https://example.com/offer">offer</a></p>'}).json()
+    automation = http.post(f"{base}/v1/automations", headers=key, timeout=30, json={
+        "name": "Fuzz automation", "trigger_type": "segment_entered", "trigger_config": {"segment_id": segment["id"]},
+        "design": {"nodes": [{"id": "t", "type": "trigger", "data": {}},
+                             {"id": "a", "type": "action", "data": {"action": "add_tag", "tag": "fuzz"}}],
+                   "edges": [{"id": "e", "source": "t", "target": "a"}]}}).json()
     return {
         "base": base, "email": email, "password": password, "bearer": bearer,
         "user_id": body["user"]["id"], "tenant_id": body["tenant"]["id"], "slug": slug,
@@ -90,6 +100,7 @@ def make_workspace(base: str, keys: int = 6) -> dict:
         "existing": {
             "customer": customer["id"], "team": team["id"], "pipeline": pipeline["id"],
             "stage": pipeline["stages"][0]["id"], "field": entity["fields"][0]["id"], "entry": entry["id"],
+            "segment": segment["id"], "campaign": campaign["id"], "automation": automation["id"],
         },
     }
 

@@ -10,7 +10,11 @@
 - The fuzzer may not revoke the keys, the session or the membership it works with: such
   ids are replaced by one that does not exist.
 - CRM paths mostly get the workspace's own brand (else every CRM case is a 404), and one case
-  in three gets ids that exist (customer, team, pipeline, stage, field, entry).
+  in three gets ids that exist (customer, team, pipeline, stage, field, entry, segment,
+  campaign, automation).
+- Campaigns deliver only to the development mailbox and the loopback: delivery settings that
+  name an SMTP host get it cleared (the mailbox takes the mail), an SMS webhook URL is pointed
+  at a closed port on 127.0.0.1. So sends and test sends reach no one.
 """
 
 from __future__ import annotations
@@ -104,9 +108,34 @@ PROTECTED = {
 _brand_counter = itertools.count()
 
 
+LOOPBACK_SMS_WEBHOOK = "http://127.0.0.1:9/sms"
+
+
+def keep_delivery_local(case) -> None:
+    """Settings that would send mail or SMS elsewhere are pointed at the mailbox and the
+    loopback. Only values that stay valid are replaced, so a negative case stays negative."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    host = body.get("smtp_host")
+    if isinstance(host, str) and 0 < len(host) <= 190:
+        body["smtp_host"] = ""
+    url = body.get("sms_webhook_url")
+    if isinstance(url, str) and len(url) <= 1024 and url.lower().startswith(("http://", "https://")):
+        body["sms_webhook_url"] = LOOPBACK_SMS_WEBHOOK
+
+
+def is_negative(case) -> bool:
+    """Whether schemathesis generated this case to break the schema."""
+    mode = getattr(getattr(getattr(case, "meta", None), "generation", None), "mode", None)
+    return str(getattr(mode, "value", mode)).lower() == "negative"
+
+
 @schemathesis.hook
 def map_case(ctx, case):
     operation_id = case.operation.definition.raw.get("operationId")
+    if operation_id == "updateCampaignSettings":
+        keep_delivery_local(case)
     parameters = case.path_parameters
     if parameters is None:
         return case
@@ -130,9 +159,11 @@ def map_case(ctx, case):
     if "entity" in parameters and next(_brand_counter) % 3 == 0:
         parameters["entity"] = str(CREDENTIALS["entity_id"])
     # One case in three on an id that exists (else nearly every case of these operations is a 404).
-    # Not for deletes, so that the objects stay for the other cases.
+    # Not for deletes, so that the objects stay for the other cases, and not for negative cases,
+    # whose invalid id must stay invalid.
     existing = CREDENTIALS["existing"]
-    if next(_brand_counter) % 3 == 0 and operation_id not in PROTECTED and case.method.upper() != "DELETE":
+    if (next(_brand_counter) % 3 == 0 and operation_id not in PROTECTED and case.method.upper() != "DELETE"
+            and not is_negative(case)):
         for name in ("pipeline", "stage", "field", "entry"):
             if name in parameters:
                 parameters[name] = existing[name]
@@ -141,4 +172,10 @@ def map_case(ctx, case):
                 parameters["id"] = existing["customer"]
             elif case.path.startswith("/v1/teams/"):
                 parameters["id"] = existing["team"]
+            elif case.path.startswith("/v1/segments/"):
+                parameters["id"] = existing["segment"]
+            elif case.path.startswith("/v1/campaigns/"):
+                parameters["id"] = existing["campaign"]
+            elif case.path.startswith("/v1/automations/"):
+                parameters["id"] = existing["automation"]
     return case

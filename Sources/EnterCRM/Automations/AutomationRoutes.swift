@@ -77,9 +77,12 @@ enum AutomationRoutes {
     @Sendable static func create(_ c: Context) throws -> Response {
         let body = try c.request.jsonObject()
         let f = try Fields(body, creating: true)
-        try AutomationTriggers.checkSegment(c.db, c.tenant, type: f.type ?? "", config: f.config)
         var design: AutomationDesign?
         if let d = body["design"], !d.isNull { design = try AutomationDesign.validated(d, c.db, c.tenant) }
+        var errors = ValidationErrors()
+        try AutomationTriggers.checkReferences(c.db, c.tenant, type: f.type ?? "", config: f.config, errors: &errors)
+        try design?.checkReferences(c.db, c.tenant, errors: &errors)
+        try errors.check()
         if f.active == true, design == nil {
             // Active without a design: it has nothing to run yet; enrolments begin once a design is saved.
         }
@@ -170,8 +173,12 @@ enum AutomationRoutes {
         let f = try Fields(body, creating: false, currentType: try current.string("trigger_type"))
         let id = try current.int("id")
         let currentType = try current.string("trigger_type")
+        if let config = f.config {
+            var errors = ValidationErrors()
+            try AutomationTriggers.checkReferences(c.db, c.tenant, type: f.type ?? currentType, config: config, errors: &errors)
+            try errors.check()
+        }
         let typeChanged = f.type != nil && f.type != currentType
-        if let config = f.config { try AutomationTriggers.checkSegment(c.db, c.tenant, type: f.type ?? currentType, config: config) }
         try c.db.transaction {
             try c.db.execute("""
                 UPDATE automations SET name = COALESCE(\(f.name), name), trigger_type = COALESCE(\(f.type), trigger_type),
@@ -209,6 +216,9 @@ enum AutomationRoutes {
         let body = try c.request.json()
         let design = try AutomationDesign.validated(body, c.db, c.tenant)
         let id = try c.request.id()
+        var errors = ValidationErrors()
+        try design.checkReferences(c.db, c.tenant, errors: &errors)
+        try errors.check()
         let outcome: (kept: Int, moved: [JSON], ended: [JSON]) = try c.db.transaction {
             guard let row = try c.db.queryOne("SELECT design FROM automations WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE") else {
                 throw HTTPError.notFound("Automation not found.")

@@ -33,16 +33,6 @@ enum AutomationTriggers {
         return .object(o)
     }
 
-    /// A segment trigger must name a segment of this workspace (another's answers as missing).
-    static func checkSegment(_ db: Connection, _ tenant: Tenant, type: String, config: JSON?) throws {
-        guard type == "segment_entered" || type == "segment_exited", let id = config?["segment_id"]?.intValue else { return }
-        if try db.queryOne("SELECT id FROM segments WHERE tenant_id = \(tenant) AND id = \(id)") == nil {
-            var errors = ValidationErrors()
-            errors.add("trigger_config.segment_id", "Segment \(id) does not exist in this workspace.")
-            try errors.check()
-        }
-    }
-
     /// Sets the cursor of an automation being activated to what exists now: only what
     /// happens from now on enrols.
     static func resetCursor(_ db: Connection, _ tenant: Tenant, automationID: Int, type: String) throws {

@@ -119,7 +119,8 @@ enum EngagementRoutes {
         let q = c.request.query
         let links = CampaignLinks(base: CampaignLinks.publicBase(), secret: c.configuration.jwtSecret)
         guard let url = q["u"], let signature = q["s"], links.verify(token, url, signature),
-              url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://") else {
+              url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://"),
+              !url.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else {
             throw HTTPError.notFound("This link is not valid.")
         }
         if let m = try message(c.db, token: token) { _ = try record(c, m, kind: .click, url: url) }

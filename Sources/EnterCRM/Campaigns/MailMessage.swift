@@ -83,7 +83,50 @@ enum MailTemplate {
             .trimmingCharacters(in: .whitespaces)
     }
 
-    /// Rewrites every `href="http…"` through `link` (the click tracker).
+    /// A link's address as a browser reads it: without the tabs and line breaks that a
+    /// browser drops, and without leading and trailing spaces and control characters.
+    static func linkAddress(_ raw: String) -> String {
+        let kept = raw.unicodeScalars.filter { $0 != "\t" && $0 != "\n" && $0 != "\r" }
+        return String(String.UnicodeScalarView(kept)).trimmingCharacters(in: .whitespacesAndNewlines.union(.controlCharacters))
+    }
+
+    /// Schemes a link in a message may have; a link with any other (javascript:, data:,
+    /// vbscript:…) becomes "#". A link without a scheme (relative, #anchor) is kept.
+    static let safeSchemes: Set<String> = ["http", "https", "mailto", "tel", "sms"]
+
+    /// Whether a link's address is safe to keep: its scheme, read as a browser would (numeric
+    /// character references decoded, tabs, line breaks and spaces dropped), is allowed.
+    static func isSafeLink(_ address: String) -> Bool {
+        var squashed = ""
+        var scalars = Substring(decodeEntities(address)).unicodeScalars[...]
+        while let scalar = scalars.first {
+            scalars = scalars.dropFirst()
+            if scalar == "&", scalars.first == "#" {
+                // &#NN; or &#xHH; (the semicolon is optional to browsers).
+                var rest = scalars.dropFirst()
+                let hex = rest.first == "x" || rest.first == "X"
+                if hex { rest = rest.dropFirst() }
+                let digits = rest.prefix { hex ? $0.properties.isASCIIHexDigit : ("0"..."9").contains($0) }
+                if !digits.isEmpty, let value = UInt32(String(String.UnicodeScalarView(digits)), radix: hex ? 16 : 10),
+                   let decoded = Unicode.Scalar(value) {
+                    rest = rest.dropFirst(digits.count)
+                    if rest.first == ";" { rest = rest.dropFirst() }
+                    scalars = rest
+                    if decoded.value > 32 { squashed.unicodeScalars.append(decoded) }
+                    continue
+                }
+            }
+            if scalar.value > 32 { squashed.unicodeScalars.append(scalar) }
+        }
+        squashed = squashed.replacingOccurrences(of: "&Tab;", with: "").replacingOccurrences(of: "&NewLine;", with: "")
+        guard let colon = squashed.firstIndex(of: ":") else { return true }
+        let scheme = squashed[..<colon]
+        if scheme.contains(where: { "/?#".contains($0) }) { return true }
+        return safeSchemes.contains(scheme.lowercased())
+    }
+
+    /// Rewrites every `href="http…"` through `link` (the click tracker); links with a
+    /// scheme that is not safe (`isSafeLink`) become `#`.
     static func rewriteLinks(_ html: String, _ link: (String) -> String) -> String {
         var out = ""
         var rest = Substring(html)
@@ -93,11 +136,13 @@ enum MailTemplate {
             guard let quote = rest.first, quote == "\"" || quote == "'" else { continue }
             let afterQuote = rest.index(after: rest.startIndex)
             guard let end = rest[afterQuote...].firstIndex(of: quote) else { continue }
-            let url = decodeEntities(String(rest[afterQuote..<end]))
+            let url = linkAddress(decodeEntities(String(rest[afterQuote..<end])))
             out.append(quote)
             let lowered = url.lowercased()
             if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
                 out += escapeHTML(link(url))
+            } else if !isSafeLink(String(rest[afterQuote..<end])) {
+                out += "#"
             } else {
                 out += rest[afterQuote..<end]
             }
