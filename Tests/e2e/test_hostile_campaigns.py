@@ -248,8 +248,8 @@ def test_another_workspaces_ids_in_automations(base: str, workspaces) -> None:
     assert r.status_code in (404, 422), r.text
     # Designs.
     foreign = {
-        "in_segment condition": design(condition={"field": "in_segment", "segment_id": other["segment"]}),
-        "nested in_segment": design(condition={"any": [{"not": {"field": "in_segment", "segment_id": other["segment"]}}]}),
+        "in_segment condition": design(condition={"in_segment": other["segment"]}),
+        "nested in_segment": design(condition={"any": [{"not": {"in_segment": other["segment"]}}]}),
         "their entity": design({"action": "create_crm_entry", "entity": other["entity"], "pipeline": other["pipeline"],
                                 "stage": other["stage"]}),
         "my entity, their pipeline": design({"action": "create_crm_entry", "entity": me["entity"],
@@ -272,7 +272,7 @@ def test_another_workspaces_ids_in_automations(base: str, workspaces) -> None:
     r = http.post(f"{base}/v1/automations/{automation}/design", headers=key, timeout=30, json=mine)
     assert r.status_code == 200, r.text
     r = http.post(f"{base}/v1/automations/{automation}/design", headers=key, timeout=30,
-                  json=design(condition={"field": "in_segment", "segment_id": me["segment"]}))
+                  json=design(condition={"in_segment": me["segment"]}))
     assert r.status_code == 200, r.text
     # Their automation is not ours to read, change or run.
     theirs = Patient(new_session("127.0.0.143"), other["keys"])
