@@ -90,6 +90,23 @@ final class RecordingTransport: MailTransport {
         #expect(client.send("GET", "/v1/campaigns/\(id)", token: w.token).status == 404)
     }
 
+    /// Cancelling a campaign while it sends ends the messages still waiting: they are
+    /// 'cancelled', never sent, and a delivery run afterwards sends nothing.
+    @Test func cancellingWhileSendingEndsTheWaitingMessages() throws {
+        let w = try workspace(["one@x.io", "two@x.io", "three@x.io"])
+        let id = create(w.token, segment: w.segment)
+        #expect(client.send("POST", "/v1/campaigns/\(id)/send", token: w.token)["queued_messages"] == 3)
+        let cancelled = client.send("POST", "/v1/campaigns/\(id)/cancel", token: w.token)
+        #expect(cancelled.status == 200)
+        #expect(cancelled["status"] == "cancelled")
+        let statuses = try client.db.query("SELECT status FROM campaign_messages WHERE campaign_id = \(id)").map { try $0.string("status") }
+        #expect(statuses == ["cancelled", "cancelled", "cancelled"])
+        let transport = RecordingTransport()
+        try CampaignDelivery.deliver(client.db, w.tenant, campaign: id, links: links, makeTransport: { _ in transport })
+        #expect(transport.sent.isEmpty)
+        #expect(client.send("GET", "/v1/campaigns/\(id)", token: w.token)["status"] == "cancelled")
+    }
+
     @Test func sendFreezesTheAudienceAndDeliversOncePerRecipient() throws {
         let w = try workspace(["ana@x.io", nil, "ivan@x.io", "gone@x.io"])
         try client.db.execute("""

@@ -267,6 +267,12 @@ enum CampaignRoutes {
                 UPDATE campaigns SET status = 'cancelled', finished_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(id)
                 """)
+            // What was still waiting is never sent; a message already in an SMTP transaction
+            // ('sending') ends as its delivery records it.
+            try c.db.execute("""
+                UPDATE campaign_messages SET status = 'cancelled'
+                WHERE tenant_id = \(c.tenant) AND campaign_id = \(id) AND status = 'queued'
+                """)
         }
         return .json(try detail(c, try CampaignStore.find(c.db, c.tenant, id: id)!))
     }
