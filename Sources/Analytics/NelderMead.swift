@@ -30,6 +30,10 @@ public enum NelderMead {
             simplex.append(p)
         }
         var values = simplex.map(f)
+        // A run also ends when its best value has not improved by more than `tolerance`
+        // (relatively) in 20·n iterations: along a flat ridge towards a parameter bound the
+        // simplex keeps moving while the likelihood no longer changes.
+        var stallBest = values.min() ?? .infinity, stalled = 0
         for _ in 0..<maxIterations {
             let order = values.indices.sorted { values[$0] < values[$1] }
             simplex = order.map { simplex[$0] }
@@ -37,6 +41,12 @@ public enum NelderMead {
             if values[n].isFinite, abs(values[n] - values[0]) <= tolerance * (abs(values[0]) + 1e-12) {
                 let spread = (1...n).map { i in zip(simplex[i], simplex[0]).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
                 if spread < 1e-6 { break }
+            }
+            if values[0] < stallBest - tolerance * (abs(stallBest) + 1e-12) || !stallBest.isFinite {
+                stallBest = values[0]; stalled = 0
+            } else {
+                stalled += 1
+                if stalled >= 20 * n { break }
             }
             var centroid = [Double](repeating: 0, count: n)
             for i in 0..<n { for j in 0..<n { centroid[j] += simplex[i][j] / Double(n) } }

@@ -11,7 +11,7 @@ struct EnterCRMCommand: ParsableCommand {
         commandName: "entercrm",
         abstract: "EnterCRM: the FastCGI worker pool, the job runner, migrations and demo data.",
         version: Configuration.version,
-        subcommands: [Serve.self, Jobs.self, Migrate.self, Seed.self, BenchSegments.self, BenchAutomations.self]
+        subcommands: [Serve.self, Jobs.self, Migrate.self, Seed.self, BenchSegments.self, BenchAutomations.self, BenchAnalytics.self]
     )
 }
 

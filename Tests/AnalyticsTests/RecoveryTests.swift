@@ -66,6 +66,23 @@ import Testing
         #expect(abs(sampled.model.r / full.model.r - 1) < 1e-3)
     }
 
+    @Test func gammaGammaExploredOnASubsampleFindsTheFullMaximum() throws {
+        var g = SplitMix64(seed: 5)
+        let truth = GammaGamma(p: 6, q: 4, v: 15)
+        let spends: [Spend] = (0..<4000).map { i in
+            let x = 1 + i % 6
+            let amounts = Simulation.gammaGammaAmounts(truth, count: x, &g)
+            return Spend(x: Double(x), mean: amounts.reduce(0, +) / Double(x))
+        }
+        let full = try #require(GammaGamma.fit(spends, subsample: 100_000))
+        let sampled = try #require(GammaGamma.fit(spends, subsample: 400))
+        // The per-x arrangement computes the same likelihood as the plain formula.
+        #expect(abs(full.model.logLikelihood(spends) - full.logLikelihood) < 1e-6 * abs(full.logLikelihood))
+        #expect(abs(sampled.logLikelihood - full.logLikelihood) < 1e-3, "\(sampled.logLikelihood) vs \(full.logLikelihood)")
+        #expect(abs(sampled.model.p / full.model.p - 1) < 1e-3)
+        #expect(abs(sampled.model.q / full.model.q - 1) < 1e-3)
+    }
+
     @Test func aMaximumAtInfinityStopsAtTheBound() throws {
         // Everyone drops out with the same probability 0.2 and buys at the same rate: a, b → ∞
         // and r, α → ∞. The fit ends, finite, with a/(a+b) ≈ 0.2 and r/α ≈ the rate.

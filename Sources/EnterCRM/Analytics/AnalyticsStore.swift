@@ -1,4 +1,5 @@
 import Analytics
+import FastCGI
 import Foundation
 import MariaDB
 import Web
@@ -17,7 +18,9 @@ enum AnalyticsStore {
                           settings: CustomerValue.Settings = CustomerValue.Settings()) throws -> CustomerValue.Outcome {
         let started = Date()
         let histories = try purchases(db, tenant, before: asOf)
+        let read = Date()
         let outcome = CustomerValue.compute(histories, asOf: asOf.timeIntervalSince1970, settings: settings)
+        let computed = Date()
         let summary = calibrationSummary(outcome)
         let results = outcome.results.sorted { $0.id < $1.id }
         var next = 0
@@ -54,6 +57,8 @@ enum AnalyticsStore {
         }
         let bg = outcome.bgnbd, gg = outcome.gammaGamma
         let ms = Int(Date().timeIntervalSince(started) * 1000)
+        Log.info("analytics.recompute workspace \(tenant.id): \(outcome.customers) customers, read \(Int(read.timeIntervalSince(started) * 1000)) ms, "
+                 + "model \(Int(computed.timeIntervalSince(read) * 1000)) ms, written in \(ms - Int(computed.timeIntervalSince(started) * 1000)) ms")
         try db.execute("""
             INSERT INTO analytics_models (tenant_id, as_of, model, horizon_months, monthly_discount, customers, repeat_customers,
                 bgnbd_r, bgnbd_alpha, bgnbd_a, bgnbd_b, bgnbd_log_likelihood, gg_p, gg_q, gg_v, gg_log_likelihood,
