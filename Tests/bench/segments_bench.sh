@@ -106,11 +106,17 @@ for ((first = 1; first <= CUSTOMERS; first += 100000)); do
   last=$((first + 99999)); ((last <= CUSTOMERS)) || last=$CUSTOMERS
   { echo "SET @tenant = $TENANT, @first = $first, @last = $last;"; cat "$BENCH_DIR/customers.sql"; } | sql --batch
 done
-read -r CMIN CMAX < <(sql --batch --skip-column-names -e "SELECT MIN(id), MAX(id) FROM customers WHERE tenant_id = $TENANT")
-N=$((CMAX - CMIN + 1))
+# Customer ids have gaps (bulk inserts reserve auto-increment values ahead), so events are
+# given to the customers by rank, through a table of rank -> id.
+sql <<SQL
+DROP TABLE IF EXISTS bench_customer_ids;
+CREATE TABLE bench_customer_ids (n INT UNSIGNED NOT NULL PRIMARY KEY, id BIGINT UNSIGNED NOT NULL)
+  SELECT ROW_NUMBER() OVER (ORDER BY id) - 1 AS n, id FROM customers WHERE tenant_id = $TENANT;
+SQL
+N=$(sql --batch --skip-column-names -e "SELECT COUNT(*) FROM bench_customer_ids")
 
 step "loading $EVENTS events (1,000,000 a statement)"
-# Event k belongs to customer CMIN + (k * 7919) mod N, so each customer gets PER_CUSTOMER events;
+# Event k belongs to the customer of rank (k * 7919) mod N, so each customer gets PER_CUSTOMER events;
 # its kind is drawn from a hash of k: 70 % pageviews, 10 % purchases with an amount, the rest
 # signups and add_to_cart, so purchases per customer are binomial (about 35 % of customers
 # have none, some have five or more), spread over the last 365 days.
@@ -119,13 +125,14 @@ for ((from = 1; from <= EVENTS; from += 1000000)); do
   sql <<SQL
 SET SESSION unique_checks = 0, foreign_key_checks = 0;
 INSERT INTO events (tenant_id, public_id, customer_id, type, name, properties, amount, currency, occurred_at, received_at)
-SELECT $TENANT, CONCAT('evt_b', LPAD(HEX(seq), 15, '0')), $CMIN + (seq * 7919) % $N,
+SELECT $TENANT, CONCAT('evt_b', LPAD(HEX(seq), 15, '0')), b.id,
        IF(k < 7, 'pageview', 'event'),
        ELT(1 + k, 'pageview', 'pageview', 'pageview', 'pageview', 'pageview', 'pageview', 'pageview', 'purchase', 'signup', 'add_to_cart'),
        IF(k = 7, JSON_OBJECT('product_id', ELT(1 + seq % 4, 'prod_abc123', 'prod_basic', 'prod_addon', 'prod_course')), '{}'),
        IF(k = 7, 10 + seq % 200, NULL), IF(k = 7, 'EUR', NULL),
        UTC_TIMESTAMP(6) - INTERVAL (CRC32(seq) % 31536000) SECOND, UTC_TIMESTAMP(6)
-FROM (SELECT seq, CRC32(CONCAT('kind', seq)) % 10 AS k FROM seq_1_to_100000000 WHERE seq BETWEEN $from AND $to) s;
+FROM (SELECT seq, CRC32(CONCAT('kind', seq)) % 10 AS k FROM seq_1_to_100000000 WHERE seq BETWEEN $from AND $to) s
+JOIN bench_customer_ids b ON b.n = (s.seq * 7919) % $N;
 SQL
 done
 # The customers' stored purchase aggregates, as tracking would have kept them for these events.

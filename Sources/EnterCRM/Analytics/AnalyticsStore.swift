@@ -84,25 +84,34 @@ enum AnalyticsStore {
         return stride(from: low, through: high, by: rangeSize).map { ($0, min($0 + rangeSize, high + 1)) }
     }
 
-    /// Purchases with a positive amount at or before `before`, grouped by customer, read one
-    /// customer id range at a time along the (tenant, customer, time) index.
+    /// Purchases with a positive amount at or before `before`, grouped by customer (ascending
+    /// ids, each customer's purchases in time order). Read along the (tenant, name, time) index
+    /// one window of `purchaseWindow` at a time, so each statement stays short and only purchase
+    /// rows are visited (reading by customer visited every event of every customer).
     static func purchases(_ db: Connection, _ tenant: Tenant, before: Date) throws -> [(id: Int, purchases: [CustomerValue.Purchase])] {
-        var result: [(id: Int, purchases: [CustomerValue.Purchase])] = []
-        for (low, high) in try idRanges(db, tenant) {
+        guard let row = try db.queryOne("""
+                SELECT MIN(occurred_at) AS first FROM events WHERE tenant_id = \(tenant) AND name = 'purchase' AND occurred_at <= \(before)
+                """), let first = row.optionalDate("first") else { return [] }
+        var byCustomer: [Int: [CustomerValue.Purchase]] = [:]
+        var from = first
+        while from <= before {
+            let to = from.addingTimeInterval(purchaseWindow)
             let rows = try db.query("""
                 SELECT customer_id, occurred_at, amount FROM events
-                WHERE tenant_id = \(tenant) AND customer_id >= \(low) AND customer_id < \(high)
-                  AND type = 'event' AND name = 'purchase' AND amount > 0 AND occurred_at <= \(before)
-                ORDER BY customer_id, occurred_at
+                WHERE tenant_id = \(tenant) AND name = 'purchase' AND occurred_at >= \(from) AND occurred_at < \(to)
+                  AND occurred_at <= \(before) AND type = 'event' AND amount > 0 AND customer_id IS NOT NULL
                 """)
             for row in rows {
-                let id = try row.int("customer_id")
                 let p = CustomerValue.Purchase(time: try row.date("occurred_at").timeIntervalSince1970, amount: try row.double("amount"))
-                if result.last?.id == id { result[result.count - 1].purchases.append(p) } else { result.append((id, [p])) }
+                byCustomer[try row.int("customer_id"), default: []].append(p)
             }
+            from = to
         }
-        return result
+        return byCustomer.keys.sorted().map { id in (id, byCustomer[id]!.sorted { $0.time < $1.time }) }
     }
+
+    /// The span of one read of purchases: two weeks.
+    static let purchaseWindow: TimeInterval = 14 * 86400
 
     static func money(_ v: Double) -> DBValue { .decimal(String(format: "%.2f", v)) }
 
