@@ -59,41 +59,76 @@ struct AutomationActions {
     func perform(_ kind: AutomationDesign.ActionKind, context: inout JSON) throws -> String? {
         let profile = CustomerJSON.profile(try lockedCustomer(), segments: [])
         switch kind {
-        case .update_customer:
-            let value = node.data["value"].map { v -> JSON in
-                if let s = v.stringValue { return .string(Self.render(s, customer: profile, context: context)) }
-                return v
-            } ?? .null
-            if let field = text("field") {
-                let s = value.stringValue ?? (value.isNull ? nil : JSONWriter.string(value))
+        case .update_customer, .add_tag, .remove_tag:
+            var changed = profile
+            let (detail, change) = try Self.customerAction(kind, node: node, profile: &changed, context: context)
+            switch change {
+            case .properties(let properties): try saveProperties(properties)
+            case .field(let field, let s):
                 switch field {
                 case "name": try db.execute("UPDATE customers SET name = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
                 case "phone": try db.execute("UPDATE customers SET phone = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
                 case "city": try db.execute("UPDATE customers SET city = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
-                case "country": try db.execute("UPDATE customers SET country = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
-                default: throw AutomationError.action("unknown customer field \(field)")
+                default: try db.execute("UPDATE customers SET country = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
                 }
-                return "\(field) set"
             }
-            let key = text("property") ?? ""
-            var properties = profile["properties"]?.objectValue ?? JSONObject()
-            properties[key] = value
-            try saveProperties(properties)
-            return "property \(key) set"
-        case .add_tag, .remove_tag:
-            let tag = text("tag") ?? ""
-            var properties = profile["properties"]?.objectValue ?? JSONObject()
-            var tags = properties["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            if kind == .add_tag { if !tags.contains(tag) { tags.append(tag) } } else { tags.removeAll { $0 == tag } }
-            properties["tags"] = .array(tags.map(JSON.string))
-            try saveProperties(properties)
-            return (kind == .add_tag ? "tagged " : "untagged ") + tag
+            return detail
         case .create_crm_entry:
             return try createEntry(profile, context: &context)
         case .move_crm_entry:
             return try moveEntry(context: context)
         default:
             throw AutomationError.action("\(kind.rawValue) is not an action inside the database")
+        }
+    }
+
+    /// What a customer action writes: the whole `properties` object, or one column.
+    enum CustomerChange {
+        case properties(JSONObject)
+        /// `name`, `phone`, `city` or `country`, and its new value.
+        case field(String, String?)
+    }
+
+    /// The customer actions (`update_customer`, `add_tag`, `remove_tag`) on a customer's
+    /// profile: changes `profile` as the write will, and answers the write and a detail for
+    /// the log. The engine applies it to one customer at a time or to a whole batch.
+    static func customerAction(_ kind: AutomationDesign.ActionKind, node: AutomationDesign.Node, profile: inout JSON,
+                               context: JSON) throws -> (String?, CustomerChange) {
+        func text(_ key: String) -> String? {
+            guard let s = node.data[key]?.stringValue?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
+            return s
+        }
+        var o = profile.objectValue ?? JSONObject()
+        switch kind {
+        case .update_customer:
+            let value = node.data["value"].map { v -> JSON in
+                if let s = v.stringValue { return .string(render(s, customer: profile, context: context)) }
+                return v
+            } ?? .null
+            if let field = text("field") {
+                guard ["name", "phone", "city", "country"].contains(field) else { throw AutomationError.action("unknown customer field \(field)") }
+                let s = value.stringValue ?? (value.isNull ? nil : JSONWriter.string(value))
+                o[field] = s.map(JSON.string) ?? .null
+                profile = .object(o)
+                return ("\(field) set", .field(field, s))
+            }
+            let key = text("property") ?? ""
+            var properties = o["properties"]?.objectValue ?? JSONObject()
+            properties[key] = value
+            o["properties"] = .object(properties)
+            profile = .object(o)
+            return ("property \(key) set", .properties(properties))
+        case .add_tag, .remove_tag:
+            let tag = text("tag") ?? ""
+            var properties = o["properties"]?.objectValue ?? JSONObject()
+            var tags = properties["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if kind == .add_tag { if !tags.contains(tag) { tags.append(tag) } } else { tags.removeAll { $0 == tag } }
+            properties["tags"] = .array(tags.map(JSON.string))
+            o["properties"] = .object(properties)
+            profile = .object(o)
+            return ((kind == .add_tag ? "tagged " : "untagged ") + tag, .properties(properties))
+        default:
+            throw AutomationError.action("\(kind.rawValue) is not a customer action")
         }
     }
 
