@@ -29,7 +29,9 @@ struct AutomationWorkspace {
 
     func engine(_ now: Date, crash: Bool = false) -> AutomationEngine {
         let directory = mailbox
-        var e = AutomationEngine(now: now, messenger: CampaignMessenger(transport: { _ in DevMailbox(directory: directory) }),
+        // The unsubscribe links signed with the test application's secret (TestClient).
+        let links = CampaignLinks(base: "https://crm.example", secret: Array("test-secret-test-secret-test-secret!".utf8))
+        var e = AutomationEngine(now: now, messenger: CampaignMessenger(transport: { _ in DevMailbox(directory: directory) }, links: links),
                                  owner: TestDatabase.unique("runner"))
         e.crashAfterSend = crash
         e.retryBase = 1
@@ -628,6 +630,52 @@ final class OneShotServer: @unchecked Sendable {
         #expect(w.mails().isEmpty)
         #expect(try w.enrolments(id).first?.string("state") == "completed")
         #expect(try w.db.query("SELECT id FROM automation_messages WHERE automation_id = \(id)").isEmpty)
+    }
+
+    /// An automation's email carries `List-Unsubscribe` (one-click, RFC 8058) as a
+    /// campaign's does, and `{{unsubscribe_url}}` is its link. A GET asks; the one-click POST
+    /// unsubscribes the customer from email, and the flow's next email is not sent.
+    @Test func emailsCarryAOneClickUnsubscribe() throws {
+        let w = try AutomationWorkspace()
+        let id = w.automation("Leave", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "send_email", "subject": "Hi", "body": "Leave: {{unsubscribe_url}}"]),
+            node("3", "delay", ["amount": 1, "unit": "days"]), node("4", "action", ["action": "send_email", "subject": "Again", "body": "Hello"]),
+        ], edges: [edge("1", "2"), edge("2", "3"), edge("3", "4")])
+        let c = w.customer(TestDatabase.unique("leave") + "@example.com")
+        let now = Date()
+        try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        let mail = try #require(w.mails().first)
+        let head = try #require(mail.components(separatedBy: "\r\n\r\n").first)
+        let line = try #require(head.components(separatedBy: "\r\n").first { $0.hasPrefix("List-Unsubscribe: ") })
+        #expect(head.contains("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"))
+        let url = String(line.dropFirst("List-Unsubscribe: <".count).dropLast())
+        #expect(url.hasPrefix("https://crm.example/t/u/a"), "\(line)")
+        let token = try #require(url.components(separatedBy: "/t/u/").last)
+        let text = mail.components(separatedBy: "Content-Transfer-Encoding: base64\r\n\r\n").dropFirst().map { part in
+            String(decoding: Data(base64Encoded: part.components(separatedBy: "--").first!.replacingOccurrences(of: "\r\n", with: "")) ?? Data(), as: UTF8.self)
+        }.first ?? ""
+        #expect(text.contains("Leave: \(url)"), "\(text)")
+        // Another message's id under this signature, or a changed signature: not a link.
+        let other = token.replacingOccurrences(of: "^a[0-9]+s", with: "a999999999s", options: .regularExpression)
+        #expect(w.client.send("POST", "/t/u/\(other)").status == 404)
+        #expect(w.client.send("POST", "/t/u/\(token.dropLast())\(token.hasSuffix("0") ? "1" : "0")").status == 404)
+        func unsubscribed() throws -> Bool {
+            try w.db.queryOne("SELECT 1 AS x FROM campaign_unsubscribes WHERE tenant_id = \(w.tenant) AND customer_id = \(c) AND channel = 'email'") != nil
+        }
+        // A GET (a mail scanner following links) asks and unsubscribes nobody.
+        #expect(w.client.send("GET", "/t/u/\(token)", headers: ["user-agent": "Mimecast"]).body.contains("<form method=\"post\""))
+        #expect(try !unsubscribed())
+        let post = w.client.send("POST", "/t/u/\(token)", headers: ["content-type": "application/x-www-form-urlencoded"])
+        #expect(post.status == 200)
+        #expect(post.body.contains("You are unsubscribed"))
+        #expect(try unsubscribed())
+        #expect(w.client.send("GET", "/t/u/\(token)").body.contains("You are unsubscribed"))
+        try w.engine(now.addingTimeInterval(2 * 86400)).runDue(w.db, tenant: w.tenant)
+        #expect(w.mails().count == 1)
+        let last = try w.db.queryOne("SELECT detail FROM automation_steps WHERE automation_id = \(id) AND node_id = '4'")?.string("detail")
+        #expect(last == "skipped: the customer unsubscribed from email")
+        #expect(try w.enrolments(id).first?.string("state") == "completed")
     }
 
     @Test func aSignedPostWithTheCustomerAndTheEvent() throws {

@@ -253,12 +253,15 @@ struct AutomationActions {
             }
         }
         // 1. Recorded as sending, committed, before anything leaves.
-        let inserted = try db.execute("""
+        let insert = try db.execute("""
             INSERT IGNORE INTO automation_messages (tenant_id, automation_id, enrolment_id, step_seq, channel, recipient, subject, state, created_at)
             VALUES (\(tenant), \(automation.id), \(enrolmentID), \(seq), \(channel.rawValue), \(to), \(String(subject.prefix(300))), 'sending', UTC_TIMESTAMP(6))
-            """).affectedRows == 1
-        if !inserted {
-            let state = try db.queryOne("SELECT state FROM automation_messages WHERE enrolment_id = \(enrolmentID) AND step_seq = \(seq)")?.string("state") ?? ""
+            """)
+        var rowID = insert.lastInsertID
+        if insert.affectedRows != 1 {
+            let row = try db.queryOne("SELECT id, state FROM automation_messages WHERE enrolment_id = \(enrolmentID) AND step_seq = \(seq)")
+            rowID = try row?.int("id") ?? 0
+            let state = row?.optionalString("state") ?? ""
             switch state {
             case "sent": return "\(channel.rawValue) to \(to) (sent before a restart)"
             case "sending", "interrupted":
@@ -279,7 +282,8 @@ struct AutomationActions {
                                                    deliveryID: key)
             } else {
                 try messenger.deliver(OutboundMessage(channel: channel, key: key, to: to, subject: subject, body: body,
-                                                      customerID: customerID, automationID: automation.id), db: db, tenant: tenant)
+                                                      customerID: customerID, automationID: automation.id,
+                                                      messageRowID: rowID > 0 ? rowID : nil), db: db, tenant: tenant)
             }
         } catch AutomationError.uncertain(let reason) {
             // At most once: a message that may have arrived is not sent again.
