@@ -94,7 +94,10 @@ struct AutomationEngine {
                 if skips < 20, try unleasedDue(db, tenant: tenant) { skips += 1; usleep(10_000); continue }
                 break
             }
-            for (_, automationID) in claimed where cache[automationID] == nil {
+            // Read again for each batch: a design saved or an automation deactivated since
+            // the last one is what this batch follows.
+            cache = [:]
+            for automationID in Set(claimed.map(\.1)).sorted() {
                 if let loaded = try Self.load(db, automationID) { cache[automationID] = loaded }
             }
             // Steps inside the database, of the whole batch, in one transaction and set by
