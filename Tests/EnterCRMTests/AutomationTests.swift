@@ -29,7 +29,9 @@ struct AutomationWorkspace {
 
     func engine(_ now: Date, crash: Bool = false) -> AutomationEngine {
         let directory = mailbox
-        var e = AutomationEngine(now: now, messenger: CampaignMessenger(transport: { _ in DevMailbox(directory: directory) }),
+        // The unsubscribe links signed with the test application's secret (TestClient).
+        let links = CampaignLinks(base: "https://crm.example", secret: Array("test-secret-test-secret-test-secret!".utf8))
+        var e = AutomationEngine(now: now, messenger: CampaignMessenger(transport: { _ in DevMailbox(directory: directory) }, links: links),
                                  owner: TestDatabase.unique("runner"))
         e.crashAfterSend = crash
         e.retryBase = 1
@@ -630,6 +632,52 @@ final class OneShotServer: @unchecked Sendable {
         #expect(try w.db.query("SELECT id FROM automation_messages WHERE automation_id = \(id)").isEmpty)
     }
 
+    /// An automation's email carries `List-Unsubscribe` (one-click, RFC 8058) as a
+    /// campaign's does, and `{{unsubscribe_url}}` is its link. A GET asks; the one-click POST
+    /// unsubscribes the customer from email, and the flow's next email is not sent.
+    @Test func emailsCarryAOneClickUnsubscribe() throws {
+        let w = try AutomationWorkspace()
+        let id = w.automation("Leave", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "send_email", "subject": "Hi", "body": "Leave: {{unsubscribe_url}}"]),
+            node("3", "delay", ["amount": 1, "unit": "days"]), node("4", "action", ["action": "send_email", "subject": "Again", "body": "Hello"]),
+        ], edges: [edge("1", "2"), edge("2", "3"), edge("3", "4")])
+        let c = w.customer(TestDatabase.unique("leave") + "@example.com")
+        let now = Date()
+        try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        let mail = try #require(w.mails().first)
+        let head = try #require(mail.components(separatedBy: "\r\n\r\n").first)
+        let line = try #require(head.components(separatedBy: "\r\n").first { $0.hasPrefix("List-Unsubscribe: ") })
+        #expect(head.contains("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"))
+        let url = String(line.dropFirst("List-Unsubscribe: <".count).dropLast())
+        #expect(url.hasPrefix("https://crm.example/t/u/a"), "\(line)")
+        let token = try #require(url.components(separatedBy: "/t/u/").last)
+        let text = mail.components(separatedBy: "Content-Transfer-Encoding: base64\r\n\r\n").dropFirst().map { part in
+            String(decoding: Data(base64Encoded: part.components(separatedBy: "--").first!.replacingOccurrences(of: "\r\n", with: "")) ?? Data(), as: UTF8.self)
+        }.first ?? ""
+        #expect(text.contains("Leave: \(url)"), "\(text)")
+        // Another message's id under this signature, or a changed signature: not a link.
+        let other = token.replacingOccurrences(of: "^a[0-9]+s", with: "a999999999s", options: .regularExpression)
+        #expect(w.client.send("POST", "/t/u/\(other)").status == 404)
+        #expect(w.client.send("POST", "/t/u/\(token.dropLast())\(token.hasSuffix("0") ? "1" : "0")").status == 404)
+        func unsubscribed() throws -> Bool {
+            try w.db.queryOne("SELECT 1 AS x FROM campaign_unsubscribes WHERE tenant_id = \(w.tenant) AND customer_id = \(c) AND channel = 'email'") != nil
+        }
+        // A GET (a mail scanner following links) asks and unsubscribes nobody.
+        #expect(w.client.send("GET", "/t/u/\(token)", headers: ["user-agent": "Mimecast"]).body.contains("<form method=\"post\""))
+        #expect(try !unsubscribed())
+        let post = w.client.send("POST", "/t/u/\(token)", headers: ["content-type": "application/x-www-form-urlencoded"])
+        #expect(post.status == 200)
+        #expect(post.body.contains("You are unsubscribed"))
+        #expect(try unsubscribed())
+        #expect(w.client.send("GET", "/t/u/\(token)").body.contains("You are unsubscribed"))
+        try w.engine(now.addingTimeInterval(2 * 86400)).runDue(w.db, tenant: w.tenant)
+        #expect(w.mails().count == 1)
+        let last = try w.db.queryOne("SELECT detail FROM automation_steps WHERE automation_id = \(id) AND node_id = '4'")?.string("detail")
+        #expect(last == "skipped: the customer unsubscribed from email")
+        #expect(try w.enrolments(id).first?.string("state") == "completed")
+    }
+
     @Test func aSignedPostWithTheCustomerAndTheEvent() throws {
         let w = try AutomationWorkspace()
         let server = try OneShotServer()
@@ -654,5 +702,142 @@ final class OneShotServer: @unchecked Sendable {
         let signature = head.split(separator: "\r\n").first { $0.hasPrefix("x-entercrm-signature:") }?.dropFirst("x-entercrm-signature:".count)
             .trimmingCharacters(in: .whitespaces)
         #expect(signature == AutomationDelivery.signature(secret: "s3cret", timestamp: timestamp, body: Array(body.utf8)))
+    }
+}
+
+/// The engine takes a claimed batch set by set (AutomationBatch): these check that it comes
+/// to what one step at a time would, across automations sharing customers, conditions on
+/// properties the same batch changed, delays, failures and leases held by others.
+@Suite struct AutomationBatchTests {
+    func tags(_ w: AutomationWorkspace, _ customer: Int) throws -> (Set<String>, JSON) {
+        let properties = try JSONParser.parse(try w.db.queryOne("SELECT properties FROM customers WHERE id = \(customer)")!.string("properties"))
+        return (Set(properties["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []), properties)
+    }
+
+    @Test func aBatchTakesEveryStepOnceAcrossAutomationsSharingCustomers() throws {
+        let w = try AutomationWorkspace()
+        let a = w.automation("A", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "add_tag", "tag": "a"]),
+            node("3", "condition", ["filters": ["property": "plan", "equals": "pro"]]),
+            node("4", "action", ["action": "update_customer", "property": "level", "value": "gold {{customer.name}}"]),
+            node("5", "action", ["action": "remove_tag", "tag": "a"]), node("6", "exit"), node("7", "exit"),
+        ], edges: [edge("1", "2"), edge("2", "3"), edge("3", "4", "yes"), edge("3", "5", "no"), edge("4", "6"), edge("5", "7")])
+        let b = w.automation("B", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "add_tag", "tag": "b"]),
+            node("3", "action", ["action": "update_customer", "field": "city", "value": "Zagreb"]),
+            node("4", "delay", ["amount": 1, "unit": "hours"]), node("5", "action", ["action": "add_tag", "tag": "later"]),
+        ], edges: [edge("1", "2"), edge("2", "3"), edge("3", "4"), edge("4", "5")])
+        var pros: [Int] = []
+        var others: [Int] = []
+        for i in 0..<12 {
+            let c = w.customer(TestDatabase.unique("batch\(i)") + "@example.com", name: "N\(i)")
+            if i % 2 == 0 {
+                try w.db.execute("UPDATE customers SET properties = '{\"plan\":\"pro\"}' WHERE id = \(c)")
+                pros.append(c)
+            } else {
+                others.append(c)
+            }
+        }
+        let now = Date()
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0) == 24)
+        var engine = w.engine(now)
+        engine.batchSize = 5
+        // 12 x (trigger, tag, condition, set or untag, exit) + 12 x (trigger, tag, city, delay).
+        #expect(try engine.runDue(w.db, tenant: w.tenant) == 12 * 5 + 12 * 4)
+        for c in pros {
+            let (set, properties) = try tags(w, c)
+            #expect(set == ["a", "b"])
+            #expect(properties["plan"] == .string("pro"))
+            #expect(properties["level"]?.stringValue?.hasPrefix("gold N") == true)
+        }
+        for c in others {
+            let (set, properties) = try tags(w, c)
+            #expect(set == ["b"])
+            #expect(properties["level"] == nil)
+        }
+        #expect(try w.db.query("SELECT id FROM customers WHERE tenant_id = \(w.tenant) AND city = 'Zagreb'").count == 12)
+        for e in try w.enrolments(a) {
+            #expect(try e.string("state") == "exited")
+            #expect(try e.int("step_seq") == 5)
+            #expect(e.optionalString("locked_by") == nil)
+        }
+        for e in try w.enrolments(b) {
+            #expect(try e.string("state") == "waiting")
+            #expect(try e.string("current_node") == "4")
+            #expect(try e.int("step_seq") == 4)
+            #expect(abs((e.optionalDate("next_run_at") ?? .distantPast).timeIntervalSince(now) - 3600) < 1)
+            #expect(e.optionalString("locked_by") == nil)
+        }
+        let branches = try w.db.query("""
+            SELECT detail, COUNT(*) AS n FROM automation_steps WHERE automation_id = \(a) AND node_id = '3' GROUP BY detail ORDER BY detail
+            """).map { "\(try $0.string("detail")):\(try $0.int("n"))" }
+        #expect(branches == ["no:6", "yes:6"])
+        // Each step's line carries the sequence it was taken at: 0, 1, 2 … per enrolment.
+        let gaps = try w.db.queryOne("""
+            SELECT COUNT(*) AS n FROM (SELECT enrolment_id FROM automation_steps WHERE automation_id IN (\(a), \(b))
+            GROUP BY enrolment_id HAVING MAX(seq) + 1 <> COUNT(*) OR MIN(seq) <> 0) t
+            """)!.int("n")
+        #expect(gaps == 0)
+        #expect(try engine.runDue(w.db, tenant: w.tenant) == 0, "nothing is due before the delay ends")
+        // After the delay.
+        var later = w.engine(now.addingTimeInterval(7200))
+        later.batchSize = 5
+        #expect(try later.runDue(w.db, tenant: w.tenant) == 12 * 2)
+        for c in pros + others { #expect(try tags(w, c).0.contains("later")) }
+        #expect(try w.enrolments(b).allSatisfy { try $0.string("state") == "completed" && $0.int("step_seq") == 6 })
+        let show = w.send("GET", "/v1/automations/\(b)")
+        #expect(show["node_counts"]?["4"]?["completed"] == .int(12))
+    }
+
+    /// A failed action in a batch: its enrolment retries (the steps before it kept), the
+    /// others of the batch go on.
+    @Test func aFailedActionInABatchRetriesAloneAndLeasesOfOthersAreLeftAlone() throws {
+        let w = try AutomationWorkspace()
+        let key = w.send("POST", "/v1/api-keys", ["name": "crm"])["key"]!.stringValue!
+        let entity = w.client.send("POST", "/api/brands/\(w.tenant.id)/crm/entities", ["name": "Leads", "slug": "leads", "preset": "leads"],
+                                   headers: ["ef-access-key": key])
+        let stage = try #require(entity["pipelines"]?.arrayValue?.first?["stages"]?.arrayValue?.last?["id"])
+        // No CRM entry to move: the move fails for everyone.
+        let failing = w.automation("Move", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "add_tag", "tag": "before"]),
+            node("3", "action", ["action": "move_crm_entry", "stage": stage]),
+        ], edges: [edge("1", "2"), edge("2", "3")])
+        let fine = w.automation("Fine", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "add_tag", "tag": "fine"]),
+        ], edges: [edge("1", "2")])
+        let customers = (0..<4).map { w.customer(TestDatabase.unique("fail\($0)") + "@example.com") }
+        let now = Date()
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0) == 8)
+        // Another runner holds one enrolment of each automation.
+        let held = try [failing, fine].map { try w.enrolments($0)[0].int("id") }
+        try w.db.execute("""
+            UPDATE automation_enrolments SET locked_by = 'someone-else', locked_until = UTC_TIMESTAMP(6) + INTERVAL 60 SECOND WHERE id IN (\(list: held))
+            """)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        for e in try w.enrolments(failing) {
+            if held.contains(try e.int("id")) {
+                #expect(try e.int("step_seq") == 0)
+                #expect(e.optionalString("locked_by") == "someone-else")
+                continue
+            }
+            #expect(try e.string("state") == "active")
+            #expect(try e.string("current_node") == "3")
+            #expect(try e.int("step_seq") == 2)
+            #expect(try e.int("attempts") == 1)
+            #expect(e.optionalString("last_error")?.contains("no CRM entry to move") == true)
+            #expect(e.optionalString("locked_by") == nil)
+        }
+        #expect(try w.enrolments(fine).filter { try $0.string("state") == "completed" }.count == 3)
+        let outcomes = try w.db.query("""
+            SELECT outcome, COUNT(*) AS n FROM automation_steps WHERE automation_id = \(failing) GROUP BY outcome ORDER BY outcome
+            """).map { "\(try $0.string("outcome")):\(try $0.int("n"))" }
+        #expect(outcomes == ["completed:6", "retrying:3"])
+        let tagged = try customers.filter { try tags(w, $0).0 == ["before", "fine"] }.count
+        #expect(tagged == 3, "the steps before the failure are kept; the held enrolments have not moved")
+        // The other runner's lease runs out: its enrolments are taken too.
+        try w.db.execute("UPDATE automation_enrolments SET locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE id IN (\(list: held))")
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        #expect(try w.enrolments(fine).allSatisfy { try $0.string("state") == "completed" })
+        #expect(try customers.allSatisfy { try tags(w, $0).0 == ["before", "fine"] })
     }
 }

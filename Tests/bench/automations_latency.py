@@ -56,7 +56,7 @@ def main() -> None:
     latencies.sort()
     p95 = latencies[max(0, int(round(0.95 * len(latencies))) - 1)]
     print(f"automations: event → enrolment started, {events} events: p50 {statistics.median(latencies):.2f} s, "
-          f"p95 {p95:.2f} s, max {latencies[-1]:.2f} s (target: p95 ≤ 5 s)")
+          f"p95 {p95:.2f} s, max {latencies[-1]:.2f} s (target: p95 ≤ 5 s): {'PASS' if p95 <= 5 else 'MISS'}")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,11 @@ import requests
 import urllib3
 
 urllib3.disable_warnings()
+# What a request may fail with. The warning: aiosmtpd (the SMTP sink of fault 4) turns every
+# warning into an error for an instant, process-wide (warnings.catch_warnings is not
+# thread-safe), and the self-signed certificate's InsecureRequestWarning then raises in
+# whichever thread is connecting, before its request is sent.
+REQUEST_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPWarning)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CLUSTER = str(ROOT / "scripts" / "cluster.sh")
@@ -110,7 +115,7 @@ class LoadGen:
             if r.status_code == 429:
                 time.sleep(0.5)
             return None
-        except requests.RequestException:
+        except REQUEST_ERRORS:
             self.stats.add(f"{path} no answer")
             return None
 
@@ -166,7 +171,7 @@ class LoadGen:
                     cid = r.json()["data"][0]["id"]
                     r = s.get(f"{self.base}/v1/customers/{cid}", headers=self.key(), timeout=15)
                     self.stats.add(f"GET /v1/customers/id {r.status_code}")
-            except requests.RequestException:
+            except REQUEST_ERRORS:
                 self.stats.add("GET no answer")
                 s.close()
                 s = session()
@@ -321,7 +326,7 @@ def api(s: requests.Session, method: str, url: str, auth: dict, body: dict | Non
                 return r.json() if r.content else {}
             if r.status_code not in (429, 502, 503, 504):
                 break
-        except requests.RequestException as e:
+        except REQUEST_ERRORS as e:
             last = e
         time.sleep(1)
     raise RuntimeError(f"{method} {url} failed: {getattr(last, 'status_code', last)} {getattr(last, 'text', '')[:500]}")

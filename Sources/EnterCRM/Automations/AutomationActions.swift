@@ -59,41 +59,76 @@ struct AutomationActions {
     func perform(_ kind: AutomationDesign.ActionKind, context: inout JSON) throws -> String? {
         let profile = CustomerJSON.profile(try lockedCustomer(), segments: [])
         switch kind {
-        case .update_customer:
-            let value = node.data["value"].map { v -> JSON in
-                if let s = v.stringValue { return .string(Self.render(s, customer: profile, context: context)) }
-                return v
-            } ?? .null
-            if let field = text("field") {
-                let s = value.stringValue ?? (value.isNull ? nil : JSONWriter.string(value))
+        case .update_customer, .add_tag, .remove_tag:
+            var changed = profile
+            let (detail, change) = try Self.customerAction(kind, node: node, profile: &changed, context: context)
+            switch change {
+            case .properties(let properties): try saveProperties(properties)
+            case .field(let field, let s):
                 switch field {
                 case "name": try db.execute("UPDATE customers SET name = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
                 case "phone": try db.execute("UPDATE customers SET phone = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
                 case "city": try db.execute("UPDATE customers SET city = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
-                case "country": try db.execute("UPDATE customers SET country = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
-                default: throw AutomationError.action("unknown customer field \(field)")
+                default: try db.execute("UPDATE customers SET country = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
                 }
-                return "\(field) set"
             }
-            let key = text("property") ?? ""
-            var properties = profile["properties"]?.objectValue ?? JSONObject()
-            properties[key] = value
-            try saveProperties(properties)
-            return "property \(key) set"
-        case .add_tag, .remove_tag:
-            let tag = text("tag") ?? ""
-            var properties = profile["properties"]?.objectValue ?? JSONObject()
-            var tags = properties["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            if kind == .add_tag { if !tags.contains(tag) { tags.append(tag) } } else { tags.removeAll { $0 == tag } }
-            properties["tags"] = .array(tags.map(JSON.string))
-            try saveProperties(properties)
-            return (kind == .add_tag ? "tagged " : "untagged ") + tag
+            return detail
         case .create_crm_entry:
             return try createEntry(profile, context: &context)
         case .move_crm_entry:
             return try moveEntry(context: context)
         default:
             throw AutomationError.action("\(kind.rawValue) is not an action inside the database")
+        }
+    }
+
+    /// What a customer action writes: the whole `properties` object, or one column.
+    enum CustomerChange {
+        case properties(JSONObject)
+        /// `name`, `phone`, `city` or `country`, and its new value.
+        case field(String, String?)
+    }
+
+    /// The customer actions (`update_customer`, `add_tag`, `remove_tag`) on a customer's
+    /// profile: changes `profile` as the write will, and answers the write and a detail for
+    /// the log. The engine applies it to one customer at a time or to a whole batch.
+    static func customerAction(_ kind: AutomationDesign.ActionKind, node: AutomationDesign.Node, profile: inout JSON,
+                               context: JSON) throws -> (String?, CustomerChange) {
+        func text(_ key: String) -> String? {
+            guard let s = node.data[key]?.stringValue?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
+            return s
+        }
+        var o = profile.objectValue ?? JSONObject()
+        switch kind {
+        case .update_customer:
+            let value = node.data["value"].map { v -> JSON in
+                if let s = v.stringValue { return .string(render(s, customer: profile, context: context)) }
+                return v
+            } ?? .null
+            if let field = text("field") {
+                guard ["name", "phone", "city", "country"].contains(field) else { throw AutomationError.action("unknown customer field \(field)") }
+                let s = value.stringValue ?? (value.isNull ? nil : JSONWriter.string(value))
+                o[field] = s.map(JSON.string) ?? .null
+                profile = .object(o)
+                return ("\(field) set", .field(field, s))
+            }
+            let key = text("property") ?? ""
+            var properties = o["properties"]?.objectValue ?? JSONObject()
+            properties[key] = value
+            o["properties"] = .object(properties)
+            profile = .object(o)
+            return ("property \(key) set", .properties(properties))
+        case .add_tag, .remove_tag:
+            let tag = text("tag") ?? ""
+            var properties = o["properties"]?.objectValue ?? JSONObject()
+            var tags = properties["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if kind == .add_tag { if !tags.contains(tag) { tags.append(tag) } } else { tags.removeAll { $0 == tag } }
+            properties["tags"] = .array(tags.map(JSON.string))
+            o["properties"] = .object(properties)
+            profile = .object(o)
+            return ((kind == .add_tag ? "tagged " : "untagged ") + tag, .properties(properties))
+        default:
+            throw AutomationError.action("\(kind.rawValue) is not a customer action")
         }
     }
 
@@ -218,12 +253,15 @@ struct AutomationActions {
             }
         }
         // 1. Recorded as sending, committed, before anything leaves.
-        let inserted = try db.execute("""
+        let insert = try db.execute("""
             INSERT IGNORE INTO automation_messages (tenant_id, automation_id, enrolment_id, step_seq, channel, recipient, subject, state, created_at)
             VALUES (\(tenant), \(automation.id), \(enrolmentID), \(seq), \(channel.rawValue), \(to), \(String(subject.prefix(300))), 'sending', UTC_TIMESTAMP(6))
-            """).affectedRows == 1
-        if !inserted {
-            let state = try db.queryOne("SELECT state FROM automation_messages WHERE enrolment_id = \(enrolmentID) AND step_seq = \(seq)")?.string("state") ?? ""
+            """)
+        var rowID = insert.lastInsertID
+        if insert.affectedRows != 1 {
+            let row = try db.queryOne("SELECT id, state FROM automation_messages WHERE enrolment_id = \(enrolmentID) AND step_seq = \(seq)")
+            rowID = try row?.int("id") ?? 0
+            let state = row?.optionalString("state") ?? ""
             switch state {
             case "sent": return "\(channel.rawValue) to \(to) (sent before a restart)"
             case "sending", "interrupted":
@@ -244,7 +282,8 @@ struct AutomationActions {
                                                    deliveryID: key)
             } else {
                 try messenger.deliver(OutboundMessage(channel: channel, key: key, to: to, subject: subject, body: body,
-                                                      customerID: customerID, automationID: automation.id), db: db, tenant: tenant)
+                                                      customerID: customerID, automationID: automation.id,
+                                                      messageRowID: rowID > 0 ? rowID : nil), db: db, tenant: tenant)
             }
         } catch AutomationError.uncertain(let reason) {
             // At most once: a message that may have arrived is not sent again.

@@ -10,9 +10,21 @@ import Web
 /// workspace is removed afterwards.
 public enum AutomationBench {
     public struct Figures: Sendable {
+        /// Enrolled at the start.
+        public let enrolled: Int
+        /// Advanced to the end of the flow (state `exited`).
         public let enrolments: Int
         public let steps: Int
         public let seconds: Double
+        /// Checked afterwards: step log lines (one per node, trigger included: four per
+        /// enrolment), customers with the tag and the property, enrolments with a step twice.
+        public let stepLines: Int
+        public let customersChanged: Int
+        public let duplicateSteps: Int
+        /// Every enrolment advanced, each step recorded once, every customer changed.
+        public var complete: Bool {
+            enrolments == enrolled && stepLines == 4 * enrolled && customersChanged == enrolled && duplicateSteps == 0
+        }
         public var enrolmentsPerSecond: Double { Double(enrolments) / seconds }
         public var stepsPerSecond: Double { Double(steps) / seconds }
     }
@@ -88,9 +100,21 @@ public enum AutomationBench {
         for w in workers { w.join() }
         let seconds = Date().timeIntervalSince(started)
         let done = try db.queryOne("""
-            SELECT COUNT(*) AS n FROM automation_enrolments WHERE automation_id = \(automation) AND state = 'exited'
+            SELECT COUNT(*) AS n FROM automation_enrolments WHERE automation_id = \(automation) AND state = 'exited' AND step_seq = 4
             """)?.int("n") ?? 0
-        return Figures(enrolments: done, steps: counter.value, seconds: seconds)
+        let lines = try db.queryOne("""
+            SELECT COUNT(*) AS n FROM automation_steps WHERE automation_id = \(automation) AND outcome = 'completed'
+            """)?.int("n") ?? 0
+        let twice = try db.queryOne("""
+            SELECT COUNT(*) AS n FROM (SELECT enrolment_id FROM automation_steps WHERE automation_id = \(automation)
+            GROUP BY enrolment_id, node_id HAVING COUNT(*) > 1) t
+            """)?.int("n") ?? 0
+        let changed = try db.queryOne("""
+            SELECT COUNT(*) AS n FROM customers WHERE tenant_id = \(tenant)
+            AND JSON_CONTAINS(properties, '"bench"', '$.tags') AND JSON_VALUE(properties, '$.benched') = 'yes'
+            """)?.int("n") ?? 0
+        return Figures(enrolled: enrolments, enrolments: done, steps: counter.value, seconds: seconds,
+                       stepLines: lines, customersChanged: changed, duplicateSteps: twice)
     }
 }
 

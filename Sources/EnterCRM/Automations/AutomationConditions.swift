@@ -54,4 +54,21 @@ enum AutomationConditions {
             WHERE c.tenant_id = \(tenant) AND c.id = \(customerID) AND COALESCE(\(filter.sql(asOf: now)), 0)
             """) != nil
     }
+
+    /// Which of `customerIDs` match `filters`: `matches` for a batch of customers, in one query.
+    static func matching(_ db: Connection, _ tenant: Tenant, customerIDs: [Int], _ filters: JSON, now: Date = Date()) throws -> Set<Int> {
+        var errors = ValidationErrors()
+        guard !customerIDs.isEmpty, let filter = SegmentFilter.parse(filters, errors: &errors) else { return [] }
+        var found = Set<Int>()
+        let ids = Array(Set(customerIDs)).sorted()
+        for start in stride(from: 0, to: ids.count, by: 1000) {
+            for row in try db.query("""
+                SELECT c.id FROM customers c
+                WHERE c.tenant_id = \(tenant) AND c.id IN (\(list: Array(ids[start..<min(start + 1000, ids.count)]))) AND COALESCE(\(filter.sql(asOf: now)), 0)
+                """) {
+                found.insert(try row.int("id"))
+            }
+        }
+        return found
+    }
 }

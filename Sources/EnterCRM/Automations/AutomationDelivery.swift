@@ -18,6 +18,8 @@ struct OutboundMessage: Sendable {
     /// The enrolled customer: their fields fill the campaigns' merge tags.
     var customerID: Int?
     var automationID: Int?
+    /// The `automation_messages` row of an email to a customer: its unsubscribe link.
+    var messageRowID: Int?
 }
 
 /// Delivers what `send_email`, `send_sms` and `notify_user` send.
@@ -30,13 +32,17 @@ protocol AutomationMessenger: Sendable {
 struct CampaignMessenger: AutomationMessenger {
     /// The mail transport for a workspace's settings (tests give their own mailbox).
     var transport: @Sendable (MailSettings) -> MailTransport = { CampaignDelivery.transport($0) }
+    /// The unsubscribe links' address and key (`ENTERCRM_PUBLIC_URL`, the JWT secret).
+    var links = CampaignLinks.fromEnvironment()
 
     func deliver(_ m: OutboundMessage, db: Connection, tenant: Tenant) throws {
         let settings = try MailSettings.load(db, tenant)
         let customer = try m.customerID.flatMap {
             try db.queryOne("SELECT name, email, phone, city, country, properties FROM customers WHERE tenant_id = \(tenant) AND id = \($0)")
         }
-        let values = CampaignDelivery.mergeValues(customer)
+        var values = CampaignDelivery.mergeValues(customer)
+        let unsubscribe = m.channel == .email ? m.messageRowID.map { links.unsubscribe(links.automationToken(messageID: $0)) } : nil
+        if let unsubscribe { values.unsubscribeURL = unsubscribe }
         let outcome: SendOutcome
         if m.channel == .sms {
             let sms = SMSWebhook(settings)
@@ -49,7 +55,8 @@ struct CampaignMessenger: AutomationMessenger {
             defer { mail.close() }
             // Named like the campaigns' files, so that the workspace's mailbox lists it.
             if let box = mail as? DevMailbox { box.nextName = "\(tenant.id)-automation-\(m.key)" }
-            outcome = mail.send(from: settings.fromEmail, to: m.to, data: Self.compose(m, values: values, settings: settings).rendered())
+            outcome = mail.send(from: settings.fromEmail, to: m.to,
+                                data: Self.compose(m, values: values, settings: settings, unsubscribe: unsubscribe).rendered())
         }
         switch outcome {
         case .sent: return
@@ -59,8 +66,10 @@ struct CampaignMessenger: AutomationMessenger {
     }
 
     /// The message as the campaigns build it: the body (plain text from the designer) as
-    /// HTML with the merge tags filled and escaped, its text part, and the headers.
-    static func compose(_ m: OutboundMessage, values: MergeValues, settings: MailSettings) -> MailMessage {
+    /// HTML with the merge tags filled and escaped, its text part, and the headers: an
+    /// email to a customer carries `List-Unsubscribe` (one-click, RFC 8058) as a campaign's
+    /// does, and `{{unsubscribe_url}}` is its link.
+    static func compose(_ m: OutboundMessage, values: MergeValues, settings: MailSettings, unsubscribe: String? = nil) -> MailMessage {
         let paragraphs = MailTemplate.escapeHTML(m.body).replacingOccurrences(of: "\r\n", with: "\n")
             .components(separatedBy: "\n\n").map { "<p>" + $0.replacingOccurrences(of: "\n", with: "<br>") + "</p>" }
         let html = MailTemplate.merge("<html><body>" + paragraphs.joined() + "</body></html>", values, escape: MailTemplate.escapeHTML)
@@ -68,7 +77,7 @@ struct CampaignMessenger: AutomationMessenger {
         return MailMessage(fromEmail: settings.fromEmail, fromName: settings.fromName, to: m.to,
                            toName: m.channel == .email ? values.name : nil,
                            subject: MailTemplate.merge(m.subject, values, escape: MailTemplate.headerSafe),
-                           html: html, text: MailTemplate.text(fromHTML: html), messageID: "\(m.key)@\(domain)", listUnsubscribeURL: nil,
+                           html: html, text: MailTemplate.text(fromHTML: html), messageID: "\(m.key)@\(domain)", listUnsubscribeURL: unsubscribe,
                            extraHeaders: [("X-EnterCRM-Automation", m.automationID.map(String.init) ?? ""), ("X-EnterCRM-Channel", m.channel.rawValue)])
     }
 }

@@ -43,7 +43,7 @@ struct AutomationEngine {
     private struct Stale: Error {}
 
     /// `now`, and the microsecond that storing a time may round it up by.
-    private var due: Date { now.addingTimeInterval(0.000_002) }
+    var due: Date { now.addingTimeInterval(0.000_002) }
 
     enum Move {
         case next(String?, String?)
@@ -94,27 +94,16 @@ struct AutomationEngine {
                 if skips < 20, try unleasedDue(db, tenant: tenant) { skips += 1; usleep(10_000); continue }
                 break
             }
-            for (_, automationID) in claimed where cache[automationID] == nil {
+            // Read again for each batch: a design saved or an automation deactivated since
+            // the last one is what this batch follows.
+            cache = [:]
+            for automationID in Set(claimed.map(\.1)).sorted() {
                 if let loaded = try Self.load(db, automationID) { cache[automationID] = loaded }
             }
-            // Steps inside the database, of the whole batch, in one transaction (each step
-            // behind a savepoint); steps that send something, one enrolment at a time after.
-            var external: [Int] = []
-            try db.transaction {
-                external = []
-                for (id, automationID) in claimed {
-                    guard let automation = cache[automationID] else { continue }
-                    let (n, pending) = try advance(db, automation, enrolmentID: id, grouped: true)
-                    steps += n
-                    if pending { external.append(id) }
-                }
-                let done = claimed.map(\.0).filter { !external.contains($0) }
-                if !done.isEmpty {
-                    try db.execute("""
-                        UPDATE automation_enrolments SET locked_by = NULL, locked_until = NULL WHERE id IN (\(list: done)) AND locked_by = \(owner)
-                        """)
-                }
-            }
+            // Steps inside the database, of the whole batch, in one transaction and set by
+            // set (see AutomationBatch); steps that send something, one enrolment at a time after.
+            let (taken, external) = try db.transaction { try advanceBatch(db, claimed, cache) }
+            steps += taken
             for (id, automationID) in claimed where external.contains(id) {
                 guard let automation = cache[automationID] else { continue }
                 steps += try advance(db, automation, enrolmentID: id)
@@ -138,61 +127,69 @@ struct AutomationEngine {
                       secret: try row.string("webhook_secret"), isActive: try row.bool("is_active"))
     }
 
+    /// Leases up to `batchSize` due enrolments, the longest due first: (id, automation id).
     private func claim(_ db: Connection, tenant: Tenant?) throws -> [(Int, Int)] {
-        // The index is named: a scan that merged others would lock (and skip) rows of
-        // other workspaces' batches.
-        return try db.transaction {
-            let rows = try tenant.map { tenant in
-                try db.query("""
-                    SELECT id, automation_id FROM automation_enrolments FORCE INDEX (idx_enrolments_tenant_due)
-                    WHERE tenant_id = \(tenant) AND state IN ('active', 'waiting') AND next_run_at <= \(due)
+        try db.transaction {
+            // One scan per state, each in the order of its index (named: a scan that merged
+            // others would lock, and skip, rows of other workspaces' batches). A single scan
+            // of `state IN ('active', 'waiting') ORDER BY next_run_at` sorts: it reads, and
+            // locks, every due row for each batch, and other runners' SKIP LOCKED then find
+            // nothing.
+            var rows: [(id: Int, automation: Int, due: Date)] = []
+            for state in ["active", "waiting"] {
+                let found = try tenant.map { tenant in
+                    try db.query("""
+                        SELECT id, automation_id, next_run_at FROM automation_enrolments FORCE INDEX (idx_enrolments_tenant_due)
+                        WHERE tenant_id = \(tenant) AND state = \(state) AND next_run_at <= \(due)
+                        AND (locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6))
+                        ORDER BY next_run_at LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
+                        """)
+                } ?? db.query("""
+                    SELECT id, automation_id, next_run_at FROM automation_enrolments FORCE INDEX (idx_enrolments_due)
+                    WHERE state = \(state) AND next_run_at <= \(due)
                     AND (locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6))
                     ORDER BY next_run_at LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
                     """)
-            } ?? db.query("""
-                SELECT id, automation_id FROM automation_enrolments FORCE INDEX (idx_enrolments_due)
-                WHERE state IN ('active', 'waiting') AND next_run_at <= \(due)
-                AND (locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6))
-                ORDER BY next_run_at LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
-                """)
-            // Each claim is a conditional UPDATE and its affected rows decide: SKIP LOCKED only
-            // sees this node's locks, so on Galera a runner on another node may have leased
-            // the row already (its commit replicated after our SELECT).
-            var mine: [(Int, Int)] = []
-            for row in rows {
-                let id = try row.int("id")
-                if try db.execute("""
-                    UPDATE automation_enrolments SET locked_by = \(owner), locked_until = UTC_TIMESTAMP(6) + INTERVAL 120 SECOND
-                    WHERE id = \(id) AND state IN ('active', 'waiting') AND (locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6))
-                    """).affectedRows == 1 {
-                    mine.append((id, try row.int("automation_id")))
+                for row in found {
+                    rows.append((try row.int("id"), try row.int("automation_id"), row.optionalDate("next_run_at") ?? .distantPast))
                 }
             }
-            return mine
+            let picked = rows.sorted { ($0.due, $0.id) < ($1.due, $1.id) }.prefix(batchSize)
+            guard !picked.isEmpty else { return [] }
+            let ids = picked.map(\.id)
+            // The lease is a conditional UPDATE and what it changed decides: SKIP LOCKED only
+            // sees this node's locks, so on Galera a runner on another node may have leased a
+            // row already (its commit replicated after our SELECT).
+            let leased = try db.execute("""
+                UPDATE automation_enrolments SET locked_by = \(owner), locked_until = UTC_TIMESTAMP(6) + INTERVAL 120 SECOND
+                WHERE id IN (\(list: ids)) AND state IN ('active', 'waiting') AND (locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6))
+                """).affectedRows
+            if leased == ids.count { return picked.map { ($0.id, $0.automation) } }
+            // Some were not: the ones this runner holds now carry its name and a fresh lease
+            // (rows it held before were not due for a claim: their lease had not run out).
+            let mine = Set(try db.query("""
+                SELECT id FROM automation_enrolments WHERE id IN (\(list: ids)) AND locked_by = \(owner)
+                AND locked_until > UTC_TIMESTAMP(6) + INTERVAL 60 SECOND
+                """).map { try $0.int("id") })
+            return picked.filter { mine.contains($0.id) }.map { ($0.id, $0.automation) }
         }
     }
 
     /// Takes the steps of one claimed enrolment until it waits, ends or fails.
+    /// One enrolment at a time, each step in a transaction of its own: the path of steps that
+    /// send (batches hand them over), and of the demo seed. Releases the lease.
     func advance(_ db: Connection, _ automation: Loaded, enrolmentID: Int) throws -> Int {
-        try advance(db, automation, enrolmentID: enrolmentID, grouped: false).steps
-    }
-    /// `grouped`: inside the caller's transaction, stopping before a step that sends (it
-    /// needs commits of its own); `pending` then says that such a step is next. The caller
-    /// of a grouped run releases the lease.
-    func advance(_ db: Connection, _ automation: Loaded, enrolmentID: Int, grouped: Bool) throws -> (steps: Int, pending: Bool) {
         defer {
-            if !grouped {
-                _ = try? db.execute("""
-                    UPDATE automation_enrolments SET locked_by = NULL, locked_until = NULL WHERE id = \(enrolmentID) AND locked_by = \(owner)
-                    """)
-            }
+            _ = try? db.execute("""
+                UPDATE automation_enrolments SET locked_by = NULL, locked_until = NULL WHERE id = \(enrolmentID) AND locked_by = \(owner)
+                """)
         }
         guard let e = try db.queryOne("""
             SELECT id, customer_id, current_node, state, step_seq, context, next_run_at FROM automation_enrolments WHERE id = \(enrolmentID)
-            """) else { return (0, false) }
+            """) else { return 0 }
         var state = try e.string("state")
         guard state == "active" || state == "waiting", automation.isActive,
-              (e.optionalDate("next_run_at") ?? .distantFuture) <= due else { return (0, false) }
+              (e.optionalDate("next_run_at") ?? .distantFuture) <= due else { return 0 }
         // Carried from step to step: each step is recorded only against this sequence, so
         // what is read once stays true while the lease is held (or the step is Stale).
         var seq = try e.int("step_seq")
@@ -204,12 +201,8 @@ struct AutomationEngine {
             guard let node = automation.design.byID[nodeID] else {
                 _ = try record(db, automation, enrolmentID, seq: seq, nodeID: nodeID, nodeType: "removed",
                                .exit("the node is no longer in the flow"), outcome: "ended")
-                return (steps + 1, false)
+                return steps + 1
             }
-            let external = node.type == .action && (node.action?.isExternal ?? false)
-            if grouped, external { return (steps, true) }
-            let savepoint = grouped && node.type == .action
-            if savepoint { try db.execute("SAVEPOINT automation_step") }
             do {
                 var internalAction: (() throws -> (String?, JSON))?
                 let move: Move
@@ -254,12 +247,11 @@ struct AutomationEngine {
                                      move, context: context, perform: internalAction)
                 steps += 1
                 seq += 1
-                guard case .next(let target?, _) = move else { return (steps, false) }
+                guard case .next(let target?, _) = move else { return steps }
                 nodeID = target
                 state = "active"
             } catch is Stale {
-                if savepoint { try db.execute("ROLLBACK TO SAVEPOINT automation_step") }
-                return (steps, false)
+                return steps
             } catch AutomationError.simulatedCrash {
                 throw AutomationError.simulatedCrash
             } catch let error as MariaDBError {
@@ -267,16 +259,12 @@ struct AutomationEngine {
                 // its transaction is rolled back and the steps are taken again.
                 throw error
             } catch {
-                if savepoint {
-                    try db.execute("ROLLBACK TO SAVEPOINT automation_step")
-                } else if db.inTransaction {
-                    throw error
-                }
+                if db.inTransaction { throw error }
                 try retry(db, automation, enrolmentID, seq: seq, node: node, error: String(describing: error))
-                return (steps, false)
+                return steps
             }
         }
-        return (steps, false)
+        return steps
     }
 
     /// Records a step and moves the enrolment on, in one transaction with the action.
@@ -328,7 +316,7 @@ struct AutomationEngine {
     }
 
     /// A failed action: again after a back-off, or `failed` for good with the error.
-    private func retry(_ db: Connection, _ automation: Loaded, _ enrolmentID: Int, seq: Int, node: AutomationDesign.Node, error: String) throws {
+    func retry(_ db: Connection, _ automation: Loaded, _ enrolmentID: Int, seq: Int, node: AutomationDesign.Node, error: String) throws {
         try db.transaction {
             guard let row = try db.queryOne("SELECT attempts FROM automation_enrolments WHERE id = \(enrolmentID) AND step_seq = \(seq) FOR UPDATE") else { return }
             let attempts = try row.int("attempts") + 1

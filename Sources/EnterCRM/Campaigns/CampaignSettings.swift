@@ -80,6 +80,21 @@ struct CampaignLinks: Sendable {
         Digest.constantTimeEquals(Array(self.signature(token, url).utf8), Array(signature.utf8))
     }
 
+    /// The unsubscribe token of an automation's email (`automation_messages.id`): `a`, the
+    /// id, `s` and a signature, so that nobody can unsubscribe someone else by counting ids.
+    /// Never 24 characters long, the length of a campaign message's token.
+    func automationToken(messageID: Int) -> String {
+        let signature = Digest.hmacSHA256(key: key, message: Array("automation unsubscribe\n\(messageID)".utf8)).hexString.prefix(32)
+        return "a\(messageID)s\(signature)"
+    }
+
+    /// The automation message id of an unsubscribe token, when its signature holds.
+    func automationMessageID(token: String) -> Int? {
+        guard token.count <= 64, token.hasPrefix("a"), let s = token.firstIndex(of: "s"),
+              let id = Int(token[token.index(after: token.startIndex)..<s]), id > 0 else { return nil }
+        return Digest.constantTimeEquals(Array(automationToken(messageID: id).utf8), Array(token.utf8)) ? id : nil
+    }
+
     static func percentEncoded(_ s: String) -> String {
         let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
         return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""

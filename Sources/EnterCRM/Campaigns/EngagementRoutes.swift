@@ -39,6 +39,18 @@ enum EngagementRoutes {
         return "human"
     }
 
+    /// The automation email an unsubscribe token names (signed: see CampaignLinks), with its
+    /// workspace and customer.
+    static func automationMessage(_ c: Context, token: String) throws -> (tenant: Tenant, customerID: Int, automationID: Int, messageID: Int)? {
+        let links = CampaignLinks(base: CampaignLinks.publicBase(), secret: c.configuration.jwtSecret)
+        guard let id = links.automationMessageID(token: token), let row = try c.db.queryOne("""
+            SELECT m.tenant_id, m.automation_id, e.customer_id FROM automation_messages m
+            JOIN automation_enrolments e ON e.id = m.enrolment_id AND e.tenant_id = m.tenant_id
+            WHERE m.id = \(id) AND m.channel = 'email'
+            """) else { return nil }
+        return (Tenant(id: try row.int("tenant_id")), try row.int("customer_id"), try row.int("automation_id"), id)
+    }
+
     static func message(_ db: Connection, token: String) throws -> Row? {
         guard token.count == 24 || token.hasPrefix("test"), token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
         return try db.queryOne("""
@@ -144,6 +156,14 @@ enum EngagementRoutes {
     /// A GET never unsubscribes (scanners follow every link): it asks for a confirmation.
     @Sendable static func unsubscribePage(_ c: Context) throws -> Response {
         let token = c.request.pathParameters["token"] ?? ""
+        if let a = try automationMessage(c, token: token) {
+            if try c.db.queryOne("""
+                SELECT 1 AS x FROM campaign_unsubscribes WHERE tenant_id = \(a.tenant) AND customer_id = \(a.customerID) AND channel = 'email'
+                """) != nil {
+                return page("You are unsubscribed", ["You will receive no more of these emails."])
+            }
+            return page("Unsubscribe", ["Do you want to stop receiving these emails?"], form: token)
+        }
         guard let m = try message(c.db, token: token) else { throw HTTPError.notFound("This link is not valid.") }
         if try m.string("status") == "unsubscribed" {
             return page("You are unsubscribed", ["You will receive no more of these emails."])
@@ -155,6 +175,22 @@ enum EngagementRoutes {
     /// confirmation: both POST.
     @Sendable static func unsubscribe(_ c: Context) throws -> Response {
         let token = c.request.pathParameters["token"] ?? ""
+        if let a = try automationMessage(c, token: token) {
+            // An automation's email: the customer leaves email, as a campaign's unsubscribe
+            // does (automations and campaigns both send nothing more to them).
+            let first = try c.db.execute("""
+                INSERT IGNORE INTO campaign_unsubscribes (tenant_id, customer_id, channel, campaign_id, created_at)
+                VALUES (\(a.tenant), \(a.customerID), 'email', NULL, UTC_TIMESTAMP(6))
+                """).affectedRows == 1
+            if first {
+                let event = TrackedEvent(campaignEvent: "email_unsubscribed", customerID: a.customerID,
+                                         properties: JSONObject([("automation_id", JSON.int(a.automationID))]), url: nil,
+                                         userAgent: c.request.header("user-agent"), ip: c.request.remoteAddress,
+                                         messageID: "automation-email_unsubscribed-\(a.messageID)")
+                _ = try EventRecorder.record(c.db, a.tenant, [event])
+            }
+            return page("You are unsubscribed", ["You will receive no more of these emails."])
+        }
         guard let m = try message(c.db, token: token) else { throw HTTPError.notFound("This link is not valid.") }
         let tenant = Tenant(id: try m.int("tenant_id"))
         let id = try m.int("id")
