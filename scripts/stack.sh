@@ -214,8 +214,9 @@ character-set-server=utf8mb4
 collation-server=utf8mb4_unicode_ci
 max_connections=300
 max_allowed_packet=64M
-innodb_buffer_pool_size=256M
-innodb_log_file_size=96M
+# A workspace of a million customers is about 700 MB with its indexes: held in memory.
+innodb_buffer_pool_size=${ENTERCRM_DB_BUFFER_POOL:-1G}
+innodb_log_file_size=256M
 innodb_flush_log_at_trx_commit=1
 innodb_file_per_table=1
 performance_schema=OFF

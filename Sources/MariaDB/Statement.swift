@@ -44,10 +44,27 @@ final class Statement {
                 affectedRows: Int(truncatingIfNeeded: mysql_stmt_affected_rows(handle)),
                 lastInsertID: Int(truncatingIfNeeded: mysql_stmt_insert_id(handle))
             )
+            try drainMoreResults()
             return ([], result)
         }
         let rows = try fetchAll()
+        try drainMoreResults()
         return (rows, ExecuteResult(affectedRows: rows.count, lastInsertID: 0))
+    }
+
+    /// A CALL of a stored procedure answers its result sets and then a final status: the
+    /// rows of the first are returned, the rest read and dropped, so that the connection
+    /// is ready for the next command.
+    private func drainMoreResults() throws {
+        while mysql_stmt_more_results(handle) != 0 {
+            let rc = mysql_stmt_next_result(handle)
+            if rc > 0 { throw MariaDBError.from(statement: handle, sql: sql) }
+            if rc < 0 { break }
+            if mysql_stmt_field_count(handle) > 0 {
+                if mysql_stmt_store_result(handle) != 0 { throw MariaDBError.from(statement: handle, sql: sql) }
+                mysql_stmt_free_result(handle)
+            }
+        }
     }
 
     private func bindAndExecute(_ values: [DBValue]) throws {

@@ -28,7 +28,7 @@ public struct Input {
             fail(key, "The \(Self.label(key)) must be a string.")
             return nil
         }
-        let s = trim ? raw.trimmingCharacters(in: .whitespacesAndNewlines) : raw
+        let s = trim ? raw.trimmedOfWhitespace : raw
         if s.isEmpty && required {
             fail(key, "The \(Self.label(key)) field is required.")
             return nil
@@ -108,5 +108,16 @@ public struct Input {
               parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains("..")
         else { return false }
         return s.unicodeScalars.allSatisfy { $0.value > 32 && $0.value != 127 && !"<>()[],;:\\\"".unicodeScalars.contains($0) }
+    }
+}
+
+extension String {
+    /// `trimmingCharacters(in: .whitespacesAndNewlines)`, without the Foundation bridging
+    /// when there is nothing to trim (the usual case: hot paths read many such fields).
+    public var trimmedOfWhitespace: String {
+        let set = CharacterSet.whitespacesAndNewlines
+        guard let first = unicodeScalars.first, let last = unicodeScalars.last else { return self }
+        if !set.contains(first) && !set.contains(last) { return self }
+        return trimmingCharacters(in: set)
     }
 }

@@ -335,6 +335,49 @@ import Web
         #expect(p["clv_average_order"] == .double(10.01))
     }
 
+    /// Batches over the same customers from many connections at once (an import on several
+    /// connections): customers made by one batch and added to by the others, every aggregate
+    /// exact, nothing answered 503.
+    @Test func concurrentBatchesOverTheSameCustomersKeepAggregatesExact() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        let app = client.app
+        let config = try TestDatabase.configuration()
+        var threads: [JoinableThread] = []
+        for t in 0..<6 {
+            threads.append(try JoinableThread {
+                let db = Connection(configuration: config)
+                for round in 0..<5 {
+                    // 40 items over 12 customers, in a different order in each batch.
+                    let items: [JSON] = (0..<40).map { i in
+                        let who = (i * 7 + t * 5 + round) % 12
+                        return ["customer_email": .string("buyer\(who)@example.com"), "event": "purchase",
+                                "occurred_at": .string("2026-01-\(String(format: "%02d", 1 + (i + t) % 28))T10:00:00Z"),
+                                "properties": ["amount": 2.50, "currency": "EUR"]]
+                    }
+                    let request = Request(method: "POST", path: "/v1/track/batch", headers: ["x-api-key": k],
+                                          body: JSONWriter.bytes(["events": .array(items)]))
+                    let response = ErrorResponses.run(request) { try app.handle(request, state: db) }
+                    if response.status != 200 { Issue.record("status \(response.status): \(String(decoding: response.body, as: UTF8.self))") }
+                }
+                db.disconnect()
+            })
+        }
+        for t in threads { t.join() }
+        let rows = try client.db.query("""
+            SELECT COUNT(*) AS n, SUM(events_count) AS events, SUM(clv_order_count) AS orders, SUM(clv_total) AS total,
+                   MIN(first_order_at) AS first_order, MAX(last_order_at) AS last_order
+            FROM customers WHERE tenant_id = \(owner.tenantID)
+            """)
+        let r = try #require(rows.first)
+        #expect(try r.int("n") == 12)
+        #expect(try r.int("events") == 6 * 5 * 40 && r.int("orders") == 6 * 5 * 40)
+        #expect(try r.decimal("total") == "3000.00")
+        #expect(try client.db.queryOne("SELECT COUNT(*) AS n FROM events WHERE tenant_id = \(owner.tenantID)")?.int("n") == 6 * 5 * 40)
+        let p = customer(owner.token, "buyer0@example.com")
+        #expect(p["clv_average_order"] == .double(2.50) && p["first_order_at"] == "2026-01-01T10:00:00Z")
+    }
+
     @Test func recentEventsForTheConsole() {
         let owner = client.register()
         let k = key(owner.token)

@@ -352,6 +352,33 @@ import Web
         #expect(client.send("GET", "/v1/segments/\(everyone)", token: owner.token)["customers_count"] == 2)
     }
 
+    /// A single tracked event (the one-round-trip procedure of schema/015) marks its customer
+    /// in the same transaction: every segment for a customer whose only event it is (new, or
+    /// made earlier without events), the activity segments for the others; nothing while the
+    /// workspace has no segment.
+    @Test func singleEventsMarkTheirCustomerDirty() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        func reasons(_ id: Int) throws -> Int? {
+            try client.db.queryOne("SELECT reasons FROM segment_dirty WHERE customer_id = \(id)")?.int("reasons")
+        }
+        let before = try #require(client.send("POST", "/v1/track/event", ["customer_email": "early@example.com", "event": "visit"], key: k)["customer_id"]?.intValue)
+        #expect(try reasons(before) == nil, "no segment yet: no mark")
+        _ = try #require(create(owner.token, "Everyone", [:])["id"]?.intValue)
+        try client.db.execute("DELETE FROM segment_dirty WHERE tenant_id = \(owner.tenantID)")
+        let made = try #require(client.send("POST", "/v1/customers", ["email": "made@example.com"], token: owner.token)["id"]?.intValue)
+        try client.db.execute("DELETE FROM segment_dirty WHERE tenant_id = \(owner.tenantID)")
+
+        let fresh = try #require(client.send("POST", "/v1/track/event", ["customer_email": "fresh@example.com", "event": "signup"], key: k)["customer_id"]?.intValue)
+        #expect(try reasons(fresh) == 3, "a customer made by this event: every segment")
+        #expect(client.send("POST", "/v1/track/event", ["customer_email": "MADE@example.com ", "event": "visit"], key: k)["customer_id"]?.intValue == made)
+        #expect(try reasons(made) == 3, "their first event: every segment")
+        #expect(client.send("POST", "/v1/track/event", ["customer_email": "early@example.com", "event": "visit"], key: k)["customer_id"]?.intValue == before)
+        #expect(try reasons(before) == 2, "a customer with events before: the activity segments")
+        let p = client.send("GET", "/v1/customers/\(before)", token: owner.token)
+        #expect(p["events_count"] == 2 && p["clv_order_count"] == 0 && p["clv_average_order"] == .null && p["currency"] == .null)
+    }
+
     /// "Seen within N days" ends by time alone: the boundary sweep finds the customer whose
     /// last visit crossed now - N days and the evaluator takes them out.
     @Test func timeBasedExit() throws {

@@ -51,6 +51,28 @@ import Testing
         #expect(router.registered.contains { $0.method == "PUT" && $0.pattern == "/v1/customers/{id}" })
     }
 
+    /// Paths are compared only with the patterns whose second segment can be theirs: a
+    /// parameter there matches any second segment, literal ones first.
+    @Test func aParameterInTheSecondSegmentMatchesBesideLiterals() {
+        var r = Router<String>()
+        r.add("GET", "/t/{tenant}/items", "items")
+        r.add("GET", "/t/special/items", "special")
+        r.add("GET", "/t/special/other", "other")
+        func handler(_ path: String) -> String? {
+            if case .found(let h, _) = r.match(method: "GET", path: path) { return h }
+            return nil
+        }
+        #expect(handler("/t/special/items") == "special")
+        #expect(handler("/t/acme/items") == "items")
+        #expect(handler("/t/special/other") == "other")
+        #expect(handler("/t/acme/other") == nil)
+        guard case .methodNotAllowed(let allowed) = r.match(method: "POST", path: "/t/acme/items") else {
+            Issue.record("expected 405")
+            return
+        }
+        #expect(allowed == ["GET"])
+    }
+
     @Test func unknownPathsAreNotFound() {
         guard case .notFound = router.match(method: "GET", path: "/v1/nothing") else {
             Issue.record("expected 404")

@@ -59,6 +59,7 @@ enum APIKeyRoutes {
             WHERE tenant_id = \(c.tenant) AND id = \(try c.request.id()) AND revoked_at IS NULL
             """).affectedRows
         guard revoked == 1 else { throw HTTPError.notFound("API key not found.") }
+        CredentialCache.shared.invalidate()
         return .json(["message": "API key revoked."])
     }
 }

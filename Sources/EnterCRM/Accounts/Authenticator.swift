@@ -8,7 +8,9 @@ import Web
 /// A bearer token must verify (HS256 only, constant-time, unexpired) and its `jti` must be
 /// a session that is not revoked, whose user is still a member of the workspace: one
 /// indexed query, so a logout or a removed member is refused at once by every worker.
-/// An API key (`X-API-Key` or `EF-Access-Key`) is looked up by its SHA-256.
+/// An API key (`X-API-Key` or `EF-Access-Key`) is looked up by its SHA-256, and what it
+/// resolved to kept briefly (`CredentialCache`: a revocation is effective at once on this
+/// host's pool, within `CredentialCache.lifetime` seconds on other hosts).
 enum Authenticator {
     static func authenticate(_ c: Context, access: Access) throws -> Principal? {
         if case .anyone = access { return nil }
@@ -81,6 +83,9 @@ enum Authenticator {
     static func apiKey(_ key: String, _ c: Context) throws -> Principal {
         guard key.hasPrefix("eck_"), key.count <= 200 else { throw HTTPError.unauthorized("The API key is invalid.") }
         let hash = Digest.sha256(key).hexString
+        let cache = CredentialCache.shared
+        if let cached = cache.principal(forKeyHash: hash) { return cached }
+        let epoch = cache.currentEpoch()
         guard let row = try c.db.queryOne("""
             SELECT k.id, k.tenant_id, k.type, t.slug, t.name,
                    (k.last_used_at IS NULL OR k.last_used_at < UTC_TIMESTAMP(6) - INTERVAL 60 SECOND) AS stale
@@ -92,8 +97,10 @@ enum Authenticator {
         if try row.bool("stale") {
             try c.db.execute("UPDATE api_keys SET last_used_at = UTC_TIMESTAMP(6) WHERE id = \(id)")
         }
-        return Principal(tenant: Tenant(id: try row.int("tenant_id")), tenantSlug: try row.string("slug"),
-                         tenantName: try row.string("name"),
-                         credential: .apiKey(id: id, publishable: try row.string("type") == "publishable"))
+        let principal = Principal(tenant: Tenant(id: try row.int("tenant_id")), tenantSlug: try row.string("slug"),
+                                  tenantName: try row.string("name"),
+                                  credential: .apiKey(id: id, publishable: try row.string("type") == "publishable"))
+        cache.store(principal, forKeyHash: hash, epoch: epoch)
+        return principal
     }
 }

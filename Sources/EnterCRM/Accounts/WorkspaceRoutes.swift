@@ -44,6 +44,7 @@ enum WorkspaceRoutes {
         let name = input.string("name", max: 120)
         try input.check()
         try c.db.execute("UPDATE tenants SET name = \(name!), updated_at = UTC_TIMESTAMP(6) WHERE id = \(c.tenant)")
+        CredentialCache.shared.invalidate()
         return try current(c)
     }
 }

@@ -28,8 +28,9 @@ enum CustomerRoutes {
     }
 
     static func profile(_ c: Context, id: Int) throws -> JSON {
-        guard let row = try CustomerStore.find(c.db, c.tenant, id: id) else { throw HTTPError.notFound("Customer not found.") }
-        return CustomerJSON.profile(row, segments: try CustomerStore.segmentNames(c.db, c.tenant, customers: [id])[id] ?? [])
+        guard let row = try CustomerStore.findWithSegments(c.db, c.tenant, id: id) else { throw HTTPError.notFound("Customer not found.") }
+        let names = (try? JSONParser.parse(row.optionalString("segment_names") ?? "[]"))?.arrayValue ?? []
+        return CustomerJSON.profile(row, segments: names.compactMap(\.stringValue))
     }
 
     @Sendable static func show(_ c: Context) throws -> Response {

@@ -8,6 +8,17 @@ enum CustomerStore {
         try db.queryOne("SELECT \(CustomerJSON.columns) FROM customers c WHERE c.tenant_id = \(tenant) AND c.id = \(id)")
     }
 
+    /// The customer and their segments' names (a JSON array in `segment_names`, ordered by
+    /// name as `segmentNames` orders them): the profile in one query.
+    static func findWithSegments(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Row? {
+        try db.queryOne("""
+            SELECT \(CustomerJSON.columns),
+                   (SELECT JSON_ARRAYAGG(s.name ORDER BY s.name) FROM segment_members m JOIN segments s ON s.id = m.segment_id
+                    WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id) AS segment_names
+            FROM customers c WHERE c.tenant_id = \(tenant) AND c.id = \(id)
+            """)
+    }
+
     /// Segment names of each customer given, in one query.
     static func segmentNames(_ db: Connection, _ tenant: Tenant, customers ids: [Int]) throws -> [Int: [String]] {
         guard !ids.isEmpty else { return [:] }
@@ -23,7 +34,7 @@ enum CustomerStore {
 
     /// Emails are compared trimmed and lowercased.
     static func normalizeEmail(_ email: String) -> String {
-        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        email.trimmedOfWhitespace.lowercased()
     }
 }
 
@@ -116,6 +127,8 @@ struct CustomerQuery {
     }
 
     var whereClause: SQL { SQL.join(conditions, separator: " AND ") }
+    /// A word search through the FULLTEXT index is among the conditions.
+    var usesFullText: Bool { conditions.contains { $0.text.hasPrefix("MATCH(") } }
     /// Only the workspace condition: the total is the workspace's customer count.
     var isUnfiltered: Bool { conditions.count == 1 }
     var orderClause: SQL { order + (descending ? " DESC, c.id DESC" : " ASC, c.id ASC") }

@@ -89,6 +89,10 @@ enum SegmentStore {
     /// these (new, made by this very event), when every segment must look at them.
     static func markTracked(_ db: Connection, _ tenant: Tenant, events: [Int: Int]) throws {
         guard !events.isEmpty else { return }
+        // A batch's statement is large (a derived table of one SELECT per customer) and the
+        // server parses it whole: a workspace without segments (an import) skips it after
+        // one small query. What that query sees is what the EXISTS below would see.
+        if events.count > 1, try db.queryOne("SELECT 1 AS one FROM segments WHERE tenant_id = \(tenant) LIMIT 1") == nil { return }
         let rows: [SQL] = events.sorted { $0.key < $1.key }.map { "SELECT \($0.key) AS c, \($0.value) AS n" }
         try db.execute("""
             INSERT INTO segment_dirty (tenant_id, customer_id, reasons, marked_at)
