@@ -9,7 +9,7 @@
 #   scripts/stack.sh migrate | seed
 #   scripts/stack.sh nginx-start | nginx-stop | nginx-reload | nginx-test
 #   scripts/stack.sh pool-start | pool-stop | pool-reload | pool-pids
-#   scripts/stack.sh jobs-start | jobs-stop
+#   scripts/stack.sh jobs-start | jobs-stop | jobs-pids   (the supervising master, then the runner)
 #   scripts/stack.sh services-start | services-stop     (nginx + pool + jobs)
 #   scripts/stack.sh wait-health
 #   scripts/stack.sh free-ports PORT...   (the first free set of PORT+0, +100, +200 ...)
@@ -450,6 +450,15 @@ jobs_start() {
 
 jobs_stop() { stop_pid "the job runner" "$JOBS_PID_FILE" 60; }
 
+# `entercrm jobs` is a supervising master (its pid in $JOBS_PID_FILE) and the runner, its
+# child, which the master starts again if it dies.
+jobs_pids() {
+  local pid
+  pid=$(pid_of "$JOBS_PID_FILE") || die "the job runner is not running"
+  echo "$pid"
+  pgrep -P "$pid" || true
+}
+
 run_bin() { # subcommand
   need_bin
   log "entercrm $1"
@@ -489,6 +498,7 @@ status() {
   local pid
   if pid=$(pool_pid); then echo "  workers      $(pgrep -P "$pid" | tr '\n' ' ')"; fi
   status_line jobs "$JOBS_PID_FILE"
+  if pid=$(pid_of "$JOBS_PID_FILE"); then echo "  runner       $(pgrep -P "$pid" | tr '\n' ' ')"; fi
   local code
   code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 "$(health_url)" || true)
   echo "  health       $(health_url) -> ${code:-no answer}"
@@ -545,6 +555,7 @@ case $cmd in
   pool-pids) pid=$(pool_pid) || die "the pool is not running"; echo "$pid"; pgrep -P "$pid" || true ;;
   jobs-start) jobs_start ;;
   jobs-stop) jobs_stop ;;
+  jobs-pids) jobs_pids ;;
   services-start) services_start ;;
   services-stop) services_stop ;;
   wait-health) wait_health "${2:-60}" ;;
