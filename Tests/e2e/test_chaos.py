@@ -16,7 +16,9 @@ of the run and kept in $RUN_DIR/log/fault-table.txt.
 from __future__ import annotations
 
 import os
+import pathlib
 import random
+import shutil
 import signal
 import threading
 import time
@@ -401,3 +403,80 @@ def test_runner_killed_mid_campaign_and_mid_automation_sends_nobody_twice(stack,
         controller.stop()
         if not stack.jobs_runner_pids():
             stack.run("jobs-start")
+
+
+# ---------------------------------------------------------------------------------------
+# A full disk for the database: the test stack's MariaDB datadir is a small loop-mounted
+# ext4 of its own (scripts/stack.sh, ENTERCRM_DB_DISK_MB; root only). A file fills it up
+# under load; requests must answer a clear 503 (JSON, Retry-After), never a 2xx for what was
+# not committed, never a 500; once the file is removed, the service recovers by itself.
+
+def fill(path: pathlib.Path) -> int:
+    """Fills the file system of `path` to the last byte; returns the bytes written."""
+    total = 0
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        st = os.statvfs(path.parent)
+        free = st.f_bavail * st.f_frsize
+        if free > 1 << 20:
+            try:
+                os.posix_fallocate(fd, os.fstat(fd).st_size, free - (1 << 20))
+                total += free - (1 << 20)
+            except OSError:
+                pass
+        for chunk in (1 << 16, 4096, 512):
+            block = b"\0" * chunk
+            while True:
+                try:
+                    total += os.write(fd, block)
+                except OSError:
+                    break
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+    finally:
+        os.close(fd)
+    return total
+
+
+def test_full_disk_answers_503_and_recovers_by_itself(stack, base):
+    try:
+        disk = pathlib.Path(stack.run("db-disk").strip())
+    except AssertionError as e:
+        pytest.skip(f"the database has no file system of its own to fill (needs root and a loop device): {e}")
+    ws = register(base, "127.0.0.153")
+    http = new_session()
+    filler = disk / "chaos-filler"
+    timeline: list[str] = []
+    try:
+        with Writers(base, ws["keys"], label="disk") as writers:
+            time.sleep(2)
+            writers.phase = "database disk full"
+            before = len(writers.acknowledged)
+            written = fill(filler)
+            timeline.append(f"filled {disk} with {written >> 20} MB; {shutil.disk_usage(disk).free} bytes free")
+            deadline = time.monotonic() + 40
+            while writers.statuses.get("503 disk full", 0) < 10 and time.monotonic() < deadline:
+                fill(filler)  # whatever the server freed (a temporary table, a purge) is taken again
+                time.sleep(0.5)
+            refused = writers.statuses.get("503 disk full", 0)
+            timeline.append(f"503 (disk full) answers: {refused}; acknowledged while filling: {len(writers.acknowledged) - before}")
+            time.sleep(3)
+            stuck = len(writers.acknowledged)
+            writers.phase = "database disk freed"
+            filler.unlink()
+            freed_at = time.monotonic()
+            recovered = stack.wait_for(lambda: len(writers.acknowledged) >= stuck + 50, timeout=60, interval=0.1)
+            timeline.append(f"freed; {len(writers.acknowledged) - stuck} acknowledged within {time.monotonic() - freed_at:.1f} s")
+            writers.phase = "after the disk-full fault"
+            time.sleep(3)
+            writers.stop.set()
+    finally:
+        filler.unlink(missing_ok=True)
+    print("; ".join(timeline))
+    print(f"statuses: {writers.statuses}")
+    assert refused >= 10, f"the full disk gave no 503 naming the disk: {writers.statuses}"
+    assert recovered, f"no recovery within 60 s of freeing the disk: {writers.statuses}"
+    assert "500" not in writers.statuses, f"500 answers during the disk-full fault: {writers.statuses}"
+    audit(stack, http, base, ws["keys"], writers, "disk")
