@@ -180,7 +180,7 @@ def audit(stack, http, base: str, keys: list[str], writers: Writers, label: str)
     rows = []
     for p in phases:
         acked = [m for m in acknowledged if writers.phase_of.get(m) == p]
-        rows.append((p, len(acked), sum(1 for m in acked if m in counts), sum(1 for m in acked if counts.get(m, 0) > 1)))
+        rows.append((f"[{label}] {p}", len(acked), sum(1 for m in acked if m in counts), sum(1 for m in acked if counts.get(m, 0) > 1)))
     record(stack, rows)
     print(report)
     assert len(acknowledged) >= 50, f"too few writes acknowledged to show anything: {writers.statuses}"
