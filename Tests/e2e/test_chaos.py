@@ -336,6 +336,7 @@ def test_runner_killed_mid_campaign_and_mid_automation_sends_nobody_twice(stack,
             assert stack.wait_for(lambda: len(camp()) >= max(RECIPIENTS // 5, 2), timeout=60), "the campaign did not start delivering"
             killed.append(kill_runner(stack, f"campaign {campaign}: {len(camp())} of {RECIPIENTS} received"))
             assert len(camp()) < RECIPIENTS, "the campaign was over before the kill"
+            time.sleep(2)  # the load goes on while the supervisor brings the runner back
 
             writers.phase = "kill -9 job runner mid-automation"
             creating = threading.Thread(target=lambda: [
@@ -345,6 +346,7 @@ def test_runner_killed_mid_campaign_and_mid_automation_sends_nobody_twice(stack,
             caught = stack.wait_for(lambda: 0 < sends() < ENROLMENTS, timeout=90, interval=0.05)
             killed.append(kill_runner(stack, f"automation {automation}: {sends()} of {ENROLMENTS} sends recorded"))
             assert caught, "no automation send caught under way"
+            time.sleep(2)
             creating.join()
 
             # Recovery with no manual step: the supervisor started a runner, which takes over the
