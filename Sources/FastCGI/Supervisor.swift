@@ -62,7 +62,7 @@ public final class Supervisor {
     }
 
     /// Runs until a stop signal has drained the child, or the child stopped cleanly.
-    public func run() throws {
+    public func run() {
         var signals = sigset_t()
         sigemptyset(&signals)
         for s in [SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGCHLD] { sigaddset(&signals, s) }
@@ -78,9 +78,16 @@ public final class Supervisor {
             if child == 0 {
                 if stopping { break }
                 if now() >= nextStartAt {
-                    child = try spawn()
-                    startedAt = now()
-                    Log.info("supervisor: \(configuration.name) started (pid \(child))")
+                    do {
+                        child = try spawn()
+                        startedAt = now()
+                        Log.info("supervisor: \(configuration.name) started (pid \(child))")
+                    } catch {
+                        // The binary replaced mid-deploy, no memory: try again after the back-off.
+                        backoff = min(max(backoff * 2, 0.5), configuration.maxBackoff)
+                        nextStartAt = now() + backoff
+                        Log.error("supervisor: cannot start the \(configuration.name): \(error); trying again in \(backoff) s")
+                    }
                 }
             }
             var info = siginfo_t()

@@ -87,7 +87,7 @@ struct Jobs: ParsableCommand {
             if let concurrency { arguments += ["--concurrency", String(concurrency)] }
             let supervisor = Supervisor(configuration: .init(
                 name: "job runner", executable: executablePath(), arguments: arguments, pidFile: pidFile))
-            try supervisor.run()
+            supervisor.run()
             return
         }
         if runner, !Supervisor.bindToParent() {
