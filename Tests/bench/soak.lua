@@ -13,7 +13,7 @@
 --   SOAK requests=N seconds=S rps=R p50=MS p99=MS p999=MS max=MS non2xx=N errors=N track=N reads=N writes=N
 local key, emails, ids, run, pause
 local counter = 0
-local counts = {track = 0, reads = 0, writes = 0}
+counts = {track = 0, reads = 0, writes = 0} -- a global: done() reads it from each thread
 local threads = {}
 local thread_count = 0
 
