@@ -297,13 +297,15 @@ pool_kill() { # A: SIGKILL the master and every worker of pool A (a host lost)
   kill -KILL $pid 2>/dev/null || true
 }
 
-jobs_kill() { # A: SIGKILL app A's job runner
-  local a=$1 f pid
+jobs_kill() { # A: SIGKILL app A's job runner: the supervising master and its runner child (a host lost)
+  local a=$1 f pid runner
   f="$CLUSTER_DIR/app$a/jobs.pid"
   pid=$(tr -dc '0-9' <"$f" 2>/dev/null) || true
   [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || { log "jobs $a is not running"; return 0; }
-  log "killing the job runner of app $a (pid $pid)"
-  kill -KILL "$pid"
+  runner=$(pgrep -P "$pid" | tr '\n' ' ' || true)
+  log "killing the job runner of app $a (master pid $pid, runner $runner)"
+  # shellcheck disable=SC2086
+  kill -KILL "$pid" $runner 2>/dev/null || true
 }
 
 up() {

@@ -5,11 +5,11 @@
 # and ports (make up: .run, make test: .run/test, make bench: .run/bench).
 #
 #   scripts/stack.sh up | down | status | env
-#   scripts/stack.sh db-start | db-stop | db-restart | db-status | db-shell
+#   scripts/stack.sh db-start | db-stop | db-restart | db-status | db-shell | db-disk
 #   scripts/stack.sh migrate | seed
 #   scripts/stack.sh nginx-start | nginx-stop | nginx-reload | nginx-test
 #   scripts/stack.sh pool-start | pool-stop | pool-reload | pool-pids
-#   scripts/stack.sh jobs-start | jobs-stop
+#   scripts/stack.sh jobs-start | jobs-stop | jobs-pids   (the supervising master, then the runner)
 #   scripts/stack.sh services-start | services-stop     (nginx + pool + jobs)
 #   scripts/stack.sh wait-health
 #   scripts/stack.sh free-ports PORT...   (the first free set of PORT+0, +100, +200 ...)
@@ -28,6 +28,9 @@
 #   ENTERCRM_UPSTREAM_SERVERS  nginx upstream servers instead of this pool's own socket, e.g.
 #                              "h1:9001 max_fails=1 fail_timeout=5s; server h2:9001 ..."
 #                              (scripts/cluster.sh puts two pools behind one nginx)
+#   ENTERCRM_DB_DISK_MB        the private MariaDB's datadir on a file system of its own, this
+#                              many MB (a loop-mounted ext4; needs root): make test and make
+#                              chaos use it to fill the database's disk (db-disk prints its path)
 #   ENTERCRM_LISTEN, ENTERCRM_MAX_BODY_BYTES, ENTERCRM_DB_TIMEOUT, ENTERCRM_TOKEN_TTL,
 #   ENTERCRM_JOB_CONCURRENCY, ENTERCRM_SCRYPT_LOG_N
 # The first run writes everything, secrets included, to $RUN_DIR/entercrm.env (mode 0600);
@@ -63,7 +66,7 @@ CONFIG_VARS=(
   ENTERCRM_LISTEN ENTERCRM_WORKERS ENTERCRM_THREADS ENTERCRM_MAX_BODY_BYTES
   ENTERCRM_DB_TIMEOUT ENTERCRM_TOKEN_TTL ENTERCRM_TLS_CERT ENTERCRM_TLS_KEY
   ENTERCRM_RATE_LIMIT ENTERCRM_JOB_CONCURRENCY ENTERCRM_SCRYPT_LOG_N
-  ENTERCRM_UPSTREAM_SERVERS
+  ENTERCRM_UPSTREAM_SERVERS ENTERCRM_DB_DISK_MB
 )
 # Derived from RUN_DIR every time.
 DERIVED_VARS=(
@@ -226,9 +229,49 @@ wait_timeout=28800
 EOF
 }
 
+# The datadir on a small loop-mounted ext4 of its own (ENTERCRM_DB_DISK_MB), so that a test
+# can fill the database's disk without touching the machine's. Root only; otherwise the
+# datadir stays a plain directory and db-disk says why.
+db_disk_mounted() { mountpoint -q "$DB_DIR/data" 2>/dev/null; }
+
+db_disk_mount() {
+  [[ -n ${ENTERCRM_DB_DISK_MB:-} ]] || return 0
+  db_disk_mounted && return 0
+  if [[ $(id -u) -ne 0 ]]; then log "ENTERCRM_DB_DISK_MB: not root, the datadir stays on the main disk"; return 0; fi
+  if [[ -d $DB_DIR/data && -n $(ls -A "$DB_DIR/data" 2>/dev/null) && ! -f $DB_DIR/disk.img ]]; then
+    log "ENTERCRM_DB_DISK_MB: $DB_DIR/data already holds a database; leaving it on the main disk"
+    return 0
+  fi
+  mkdir -p "$DB_DIR/data"
+  if [[ ! -f $DB_DIR/disk.img ]]; then
+    truncate -s "${ENTERCRM_DB_DISK_MB}M" "$DB_DIR/disk.img"
+    mkfs.ext4 -q -F -m 0 -L entercrm-db "$DB_DIR/disk.img" >/dev/null 2>&1 ||
+      { rm -f "$DB_DIR/disk.img"; log "ENTERCRM_DB_DISK_MB: mkfs.ext4 failed; the datadir stays on the main disk"; return 0; }
+  fi
+  if mount -o loop "$DB_DIR/disk.img" "$DB_DIR/data" 2>"$LOG_DIR/db-disk.log"; then
+    rm -rf "$DB_DIR/data/lost+found"
+    log "MariaDB's datadir on a ${ENTERCRM_DB_DISK_MB} MB loop-mounted ext4 ($DB_DIR/disk.img)"
+  else
+    log "ENTERCRM_DB_DISK_MB: mount -o loop failed ($(cat "$LOG_DIR/db-disk.log")); the datadir stays on the main disk"
+  fi
+}
+
+db_disk_unmount() {
+  db_disk_mounted || return 0
+  umount "$DB_DIR/data" || umount -l "$DB_DIR/data" || true
+}
+
+db_disk() { # the datadir's mount point, when it is a file system of its own
+  if db_disk_mounted; then echo "$DB_DIR/data"; else
+    echo "no file system of its own for $DB_DIR/data (ENTERCRM_DB_DISK_MB=${ENTERCRM_DB_DISK_MB:-unset}, uid $(id -u))" >&2
+    return 1
+  fi
+}
+
 db_start() {
   [[ $ENTERCRM_DB_MODE = private ]] || { log "database is external; not starting MariaDB"; return 0; }
   if db_running; then log "MariaDB already running"; return 0; fi
+  db_disk_mount
   db_write_config
   if [[ ! -d $DB_DIR/data/mysql ]]; then
     log "initialising MariaDB in $DB_DIR/data"
@@ -451,6 +494,15 @@ jobs_start() {
 
 jobs_stop() { stop_pid "the job runner" "$JOBS_PID_FILE" 60; }
 
+# `entercrm jobs` is a supervising master (its pid in $JOBS_PID_FILE) and the runner, its
+# child, which the master starts again if it dies.
+jobs_pids() {
+  local pid
+  pid=$(pid_of "$JOBS_PID_FILE") || die "the job runner is not running"
+  echo "$pid"
+  pgrep -P "$pid" || true
+}
+
 run_bin() { # subcommand
   need_bin
   log "entercrm $1"
@@ -490,6 +542,7 @@ status() {
   local pid
   if pid=$(pool_pid); then echo "  workers      $(pgrep -P "$pid" | tr '\n' ' ')"; fi
   status_line jobs "$JOBS_PID_FILE"
+  if pid=$(pid_of "$JOBS_PID_FILE"); then echo "  runner       $(pgrep -P "$pid" | tr '\n' ' ')"; fi
   local code
   code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 "$(health_url)" || true)
   echo "  health       $(health_url) -> ${code:-no answer}"
@@ -527,11 +580,13 @@ case $cmd in
   down)
     services_stop
     db_stop
+    db_disk_unmount
     ;;
   status) status ;;
   db-start) db_start ;;
   db-stop) db_stop ;;
   db-restart) db_stop; db_start ;;
+  db-disk) db_disk ;;
   db-status) db_running && echo running || { echo stopped; exit 1; } ;;
   db-shell) shift; db_client "$ENTERCRM_DB_NAME" "$@" ;;
   migrate) run_bin migrate ;;
@@ -546,6 +601,7 @@ case $cmd in
   pool-pids) pid=$(pool_pid) || die "the pool is not running"; echo "$pid"; pgrep -P "$pid" || true ;;
   jobs-start) jobs_start ;;
   jobs-stop) jobs_stop ;;
+  jobs-pids) jobs_pids ;;
   services-start) services_start ;;
   services-stop) services_stop ;;
   wait-health) wait_health "${2:-60}" ;;

@@ -22,7 +22,11 @@ if [[ -f $RUN_DIR/entercrm.env ]]; then
   step "stopping a test stack left from an earlier run"
   "$STACK" down || true
 fi
+umount "$RUN_DIR/mariadb/data" 2>/dev/null || true # a loop mount left by a killed run
 rm -rf "$RUN_DIR"
+# MariaDB's datadir on a loop-mounted ext4 of its own, for the full-disk fault (root only;
+# otherwise that test is skipped and says why).
+export ENTERCRM_DB_DISK_MB=${ENTERCRM_DB_DISK_MB:-768}
 
 # Ports 18080, 18443, 3317, or the next free set (+100, +200 ...) when another stack has them.
 ports=$("$STACK" free-ports 18080 18443 3317)
@@ -90,6 +94,9 @@ env -u REQUESTS_CA_BUNDLE -u CURL_CA_BUNDLE \
 rc=${PIPESTATUS[0]}
 set -e
 summary=$(grep -E '^=+ .* in [0-9.]+s' "$RUN_DIR/log/pytest.log" | tail -n 1 | tr -d '=' | xargs || true)
+if [[ -f $RUN_DIR/log/fault-table.txt ]]; then
+  while IFS= read -r line; do results+=("$line"); done < <("$ROOT/scripts/fault-table.sh" "$RUN_DIR/log/fault-table.txt")
+fi
 if ((rc == 0)); then
   results+=("pytest: $summary")
 else

@@ -60,6 +60,18 @@ public struct MariaDBError: Error, CustomStringConvertible, Sendable {
     /// and another node may take it.
     public var isNodeNotReady: Bool { code == 1047 }
 
+    /// The server's disk is full: ER_RECORD_FILE_FULL (1114, "The table is full": InnoDB
+    /// could not extend a tablespace), ER_DISK_FULL (1021), or any error whose message
+    /// carries errno 28 (ENOSPC: "No space left on device", "Got error 28", "Errcode: 28").
+    /// The statement did not apply; it may succeed once space is freed.
+    public var isDiskFull: Bool {
+        if code == 1114 || code == 1021 { return true }
+        let text = message.lowercased()
+        return text.contains("no space left") || text.contains("errno: 28") || text.contains("errcode: 28")
+            || text.contains("error 28 ") || text.hasSuffix("error 28") || text.contains("error 28\"")
+            || text.contains("os error: 28") || text.contains("errno 28")
+    }
+
     /// ER_LOCK_DEADLOCK: the transaction was rolled back and may be run again.
     public var isDeadlock: Bool { code == 1213 }
 

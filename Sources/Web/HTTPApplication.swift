@@ -89,6 +89,10 @@ public enum ErrorResponses {
             Log.warning("request \(request.requestID): database unavailable: \(error.code) \(error.message)")
             return HTTPError.unavailable("The database is unavailable. Try again shortly.", retryAfter: 5).response
         }
+        if error.isDiskFull {
+            Log.error("request \(request.requestID): database out of disk space: \(error.code) \(error.message)")
+            return HTTPError.unavailable("The database is out of disk space; nothing was stored. Try again later.", retryAfter: 30).response
+        }
         if error.isTimeout || error.isDeadlock {
             Log.warning("request \(request.requestID): database busy: \(error.code) \(error.message)")
             return HTTPError.unavailable("The database is busy. Try again shortly.", retryAfter: 2).response

@@ -65,13 +65,17 @@ public enum JSONWriter {
 public struct JSONParseError: Error, CustomStringConvertible, Sendable {
     public let reason: String
     public let offset: Int
+    /// Objects and arrays nested deeper than `JSONParser.maximumDepth`.
+    public var isTooDeep = false
     public var description: String { "\(reason) at byte \(offset)" }
 }
 
 /// Reads JSON (RFC 8259) strictly: invalid UTF-8, trailing commas, comments, leading
-/// zeros, lone surrogates and trailing garbage are all refused. Nesting is capped.
+/// zeros, lone surrogates and trailing garbage are all refused. Nesting is capped at
+/// MariaDB's own limit for JSON documents (32 levels of objects and arrays), so that a body
+/// the parser accepts is one the database can store.
 public struct JSONParser {
-    public static let maximumDepth = 64
+    public static let maximumDepth = 32
 
     private let bytes: [UInt8]
     private var i = 0
@@ -102,8 +106,8 @@ public struct JSONParser {
         return value
     }
 
+    /// `depth`: how many objects and arrays enclose this value.
     private mutating func parseValue(depth: Int) throws -> JSON {
-        guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
         guard i < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[i] {
         case 123: return try parseObject(depth: depth)
@@ -117,7 +121,15 @@ public struct JSONParser {
         }
     }
 
+    private func tooDeep(_ depth: Int) -> JSONParseError? {
+        guard depth >= Self.maximumDepth else { return nil }
+        var error = fail("nested deeper than \(Self.maximumDepth) levels")
+        error.isTooDeep = true
+        return error
+    }
+
     private mutating func parseObject(depth: Int) throws -> JSON {
+        if let error = tooDeep(depth) { throw error }
         i += 1
         var object = JSONObject()
         skipWhitespace()
@@ -140,6 +152,7 @@ public struct JSONParser {
     }
 
     private mutating func parseArray(depth: Int) throws -> JSON {
+        if let error = tooDeep(depth) { throw error }
         i += 1
         var items: [JSON] = []
         skipWhitespace()

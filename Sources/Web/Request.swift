@@ -97,6 +97,10 @@ public struct Request: Sendable {
         if body.isEmpty { throw HTTPError.badRequest("A JSON request body is required.") }
         do {
             return try JSONParser.parse(body)
+        } catch let error as JSONParseError where error.isTooDeep {
+            var errors = ValidationErrors()
+            errors.add("body", "nested deeper than \(JSONParser.maximumDepth) levels")
+            throw HTTPError(400, "The JSON body is nested deeper than \(JSONParser.maximumDepth) levels.", errors: errors)
         } catch let error as JSONParseError {
             throw HTTPError.badRequest("Malformed JSON: \(error.description).")
         }

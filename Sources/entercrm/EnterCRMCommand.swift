@@ -69,12 +69,31 @@ func executablePath() -> String {
 }
 
 struct Jobs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run background jobs until SIGTERM.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run background jobs until SIGTERM, under a supervising master that restarts the runner if it dies.")
 
     @Option(help: "Threads claiming jobs (default ENTERCRM_JOB_CONCURRENCY or 2).") var concurrency: Int?
+    @Flag(help: "Run the job runner in this process, without a supervising master (a process manager restarts it).")
+    var noSupervisor = false
+    @Flag(help: .hidden) var runner = false
 
     func run() throws {
         let config = try loadConfiguration()
+        let pidFile = ProcessInfo.processInfo.environment["ENTERCRM_JOBS_PID_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if !runner && !noSupervisor {
+            // The master: the runner is a child process, started again if it dies (kill -9,
+            // a crash), drained on SIGTERM. The pid file names the master.
+            var arguments = ["jobs", "--runner"]
+            if let concurrency { arguments += ["--concurrency", String(concurrency)] }
+            let supervisor = Supervisor(configuration: .init(
+                name: "job runner", executable: executablePath(), arguments: arguments, pidFile: pidFile))
+            supervisor.run()
+            return
+        }
+        if runner, !Supervisor.bindToParent() {
+            Log.warning("jobs: the supervising master is gone; not starting")
+            return
+        }
         Connection.initializeLibrary()
         var signals = sigset_t()
         sigemptyset(&signals)
@@ -89,13 +108,13 @@ struct Jobs: ParsableCommand {
             Log.info("jobs: signal \(received), finishing current jobs")
             stop.set()
         }
-        if let pidFile = ProcessInfo.processInfo.environment["ENTERCRM_JOBS_PID_FILE"], !pidFile.isEmpty {
+        if !runner, let pidFile {
             try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }
-        let runner = JobRunner(registry: JobKinds.registry(), database: config.database)
+        let jobRunner = JobRunner(registry: JobKinds.registry(), database: config.database)
         let threads = concurrency ?? config.jobConcurrency
-        Log.info("jobs: runner \(runner.runnerID) started with \(threads) threads")
-        try runner.run(concurrency: threads, stop: stop)
+        Log.info("jobs: runner \(jobRunner.runnerID) started with \(threads) threads")
+        try jobRunner.run(concurrency: threads, stop: stop)
         signalThread.join()
         Log.info("jobs: stopped")
     }

@@ -40,7 +40,7 @@ import Web
     @Test func capsNesting() {
         let deep = String(repeating: "[", count: 1000) + String(repeating: "]", count: 1000)
         #expect(throws: JSONParseError.self) { try JSONParser.parse(deep) }
-        let fine = String(repeating: "[", count: 50) + String(repeating: "]", count: 50)
+        let fine = String(repeating: "[", count: 32) + String(repeating: "]", count: 32)
         #expect(throws: Never.self) { try JSONParser.parse(fine) }
     }
 }
@@ -53,3 +53,40 @@ import Web
         #expect(target.mergePatched(with: "x") == "x")
     }
 }
+
+/// Nesting is capped at MariaDB's 32 levels of objects and arrays, and the error says so.
+@Suite struct JSONDepthTests {
+    static func nested(_ levels: Int) -> String {
+        String(repeating: "{\"a\": ", count: levels - 1) + "[1]" + String(repeating: "}", count: levels - 1)
+    }
+
+    @Test func thirtyTwoLevelsAreRead() throws {
+        _ = try JSONParser.parse(Self.nested(32))
+        _ = try JSONParser.parse(String(repeating: "[", count: 32) + String(repeating: "]", count: 32))
+    }
+
+    @Test(arguments: [33, 40, 64, 65, 1000]) func deeperIsRefusedByName(levels: Int) {
+        do {
+            _ = try JSONParser.parse(Self.nested(levels))
+            Issue.record("\(levels) levels were read")
+        } catch let error as JSONParseError {
+            #expect(error.isTooDeep)
+            #expect(error.reason == "nested deeper than 32 levels")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func aRequestBodyTooDeepIsA400NamingTheBody() throws {
+        let request = Request(method: "POST", path: "/v1/customers", queryString: "", body: Array(Self.nested(33).utf8))
+        do {
+            _ = try request.json()
+            Issue.record("read")
+        } catch let error as HTTPError {
+            #expect(error.status == 400)
+            #expect(error.message.contains("nested deeper than 32 levels"))
+            #expect(error.errors?.has("body") == true)
+        }
+    }
+}
+

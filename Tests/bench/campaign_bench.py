@@ -98,7 +98,10 @@ def main() -> int:
             "name": "Bench", "segment_id": segment, "subject": "Hello {{name}}",
             "body": "<h1>Hello {{name}}</h1><p>Our spring collection is here, with free shipping to {{city}}.</p>"
                     "<p><a href=\"https://shop.example/spring\">See it</a></p>"}).json()["id"]
-        pid = int(pathlib.Path(e.get("ENTERCRM_JOBS_PID_FILE", str(RUN_DIR / "jobs.pid"))).read_text().strip())
+        master = int(pathlib.Path(e.get("ENTERCRM_JOBS_PID_FILE", str(RUN_DIR / "jobs.pid"))).read_text().strip())
+        # The runner is the supervising master's child.
+        kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+        pid = int(kids[0]) if kids else master
         samples = [rss_kib(pid)]
         started = time.time()
         sent = http.post(f"{base}/v1/campaigns/{cid}/send", headers=auth).json()

@@ -219,6 +219,7 @@ cpu_of() { # pid -> CPU seconds used so far (user + system)
   awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 jobs_pid=$(cat "$ENTERCRM_JOBS_PID_FILE")
+jobs_pid=$(pgrep -P "$jobs_pid" | head -n 1 || echo "$jobs_pid") # the runner: the supervising master's child
 step "POST /v1/track/event with $defined segments, the evaluator running: wrk -c$CONNECTIONS, ${SECONDS_PER_RUN}s"
 jobs_cpu_before=$(cpu_of "$jobs_pid")
 read -r rps_some p95_some <<<"$(measure_track with-segments)"

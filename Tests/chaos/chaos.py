@@ -361,9 +361,14 @@ def runner_pids() -> dict[int, int]:
     for a in (1, 2):
         f = ROOT / ".run" / "cluster" / f"app{a}" / "jobs.pid"
         try:
-            out[int(f.read_text().strip())] = a
+            master = int(f.read_text().strip())
         except (OSError, ValueError):
-            pass
+            continue
+        out[master] = a
+        # `entercrm jobs` is a supervising master; the runner (whose pid is in locked_by) is its child.
+        kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+        for k in kids:
+            out[int(k)] = a
     return out
 
 

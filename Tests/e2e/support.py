@@ -28,6 +28,19 @@ def read_env_file(path: pathlib.Path) -> dict[str, str]:
     return values
 
 
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError, ProcessLookupError):
+        return False
+
+
+def live_children(pid: int) -> set[int]:
+    done = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return {int(w) for w in done.stdout.split() if alive(int(w))}
+
+
 class Stack:
     """The running test stack: URLs, pids, and scripts/stack.sh for the disruptive tests."""
 
@@ -72,6 +85,15 @@ class Stack:
             if state != "Z":
                 pids.add(int(word))
         return pids
+
+    def jobs_master_pid(self) -> int:
+        """The supervising master of `entercrm jobs` (its pid file)."""
+        path = self.env.get("ENTERCRM_JOBS_PID_FILE", str(self.run_dir / "jobs.pid"))
+        return int(pathlib.Path(path).read_text().strip())
+
+    def jobs_runner_pids(self) -> set[int]:
+        """The live job runner processes: children of the jobs master that are not zombies."""
+        return live_children(self.jobs_master_pid())
 
     def wait_for(self, predicate, timeout: float, interval: float = 0.05):
         deadline = time.monotonic() + timeout

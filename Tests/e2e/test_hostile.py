@@ -182,10 +182,18 @@ def test_oversized_and_deeply_nested_json(base: str, hostile) -> None:
         nested = '{"name": "n", "properties": ' + '{"a": ' * depth + "1" + "}" * depth + "}"
         r = http.post(f"{base}/v1/customers", data=nested.encode(), headers=headers, timeout=30)
         assert_clear(r, allowed=(400,), what=f"object nested {depth}")
-    # Within the parser's limit but deeper than MariaDB's JSON checks: a clear 422, nothing stored.
-    nested = '{"name": "n", "properties": ' + '{"a": ' * 40 + "1" + "}" * 40 + "}"
-    r = http.post(f"{base}/v1/customers", data=nested.encode(), headers=headers, timeout=30)
-    assert_clear(r, allowed=(400, 422), what="properties nested 40")
+    # Deeper than MariaDB's 32 levels for JSON documents: a 400 that names the problem, for
+    # every depth from 33 on (the parser's limit is the database's), nothing stored.
+    for levels in (33, 40, 64):
+        nested = '{"name": "n", "properties": ' + '{"a": ' * (levels - 1) + "1" + "}" * (levels - 1) + "}"
+        r = http.post(f"{base}/v1/customers", data=nested.encode(), headers=headers, timeout=30)
+        assert_clear(r, allowed=(400,), what=f"properties nested to {levels} levels")
+        assert r.json()["message"] == "The JSON body is nested deeper than 32 levels.", r.text
+        assert r.json()["errors"] == {"body": ["nested deeper than 32 levels"]}, r.text
+        event = '{"customer_email": "deep@x.io", "event": "e", "properties": ' + '{"a": ' * (levels - 1) + "1" + "}" * (levels - 1) + "}"
+        r = http.post(f"{base}/v1/track/event", data=event.encode(), headers=headers, timeout=30)
+        assert_clear(r, allowed=(400,), what=f"event properties nested to {levels} levels")
+        assert "nested deeper than 32 levels" in r.json()["message"], r.text
     # A string of 300 characters in a field of at most 190; a batch of 501 events.
     r = http.post(f"{base}/v1/customers", json={"name": "x" * 300}, headers=me["key"], timeout=30)
     assert_clear(r, allowed=(422,), what="long name")
@@ -194,6 +202,14 @@ def test_oversized_and_deeply_nested_json(base: str, hostile) -> None:
     r = http.post(f"{base}/v1/track/batch", json={"events": events}, headers=me["key"], timeout=30)
     assert_clear(r, allowed=(422,), what="501 events")
     assert counts(http, base, me) == before
+    # 32 levels in all is within every limit: stored, and read back as sent.
+    nested = '{"name": "n", "properties": ' + '{"a": ' * 31 + "1" + "}" * 31 + "}"
+    r = http.post(f"{base}/v1/customers", data=nested.encode(), headers=headers, timeout=30)
+    assert_clear(r, allowed=(201,), what="properties nested to 32 levels")
+    deep = http.get(f"{base}/v1/customers/{r.json()['id']}", headers=me["key"], timeout=30).json()["properties"]
+    for _ in range(30):
+        deep = deep["a"]
+    assert deep == {"a": 1}
 
 
 def test_invalid_utf8_is_refused(base: str, hostile) -> None:
