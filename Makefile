@@ -16,7 +16,7 @@ help:
 	@echo "make test    unit, integration and end-to-end tests on a throwaway stack"
 	@echo "make fuzz    schemathesis on every operation of openapi.yaml, long (ENTERCRM_FUZZ_EXAMPLES, default 50 per operation)"
 	@echo "make chaos   faults under load (kill -9 worker, nginx and pool reload, MariaDB restart, job runner killed mid-campaign and mid-automation, the database's disk full), ENTERCRM_CHAOS_ROUNDS rounds (default 5)"
-	@echo "make soak    mixed workload (tracking 70%, reads 20%, writes 10%) at 70% of measured capacity for SOAK_MINUTES (default 30); run it under flock /work/bench.lock"
+	@echo "make soak    mixed workload (tracking 70%, reads 20%, writes 10%) at 70% of measured capacity for SOAK_MINUTES (default 30); run it on a machine doing nothing else"
 	@echo "make bench   wrk through nginx: static file, C FastCGI hello, GET /v1/health; the tracking and customer targets beside C database responders"
 	@echo "make status  what is running;  make logs: follow the logs"
 

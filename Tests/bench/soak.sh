@@ -18,8 +18,8 @@
 # or a process's RSS grew by more than 10 % after the warm-up (growth under 4 MiB is noise and
 # is not judged; MariaDB is judged without its InnoDB buffer pool's cached data pages, which
 # grow with the data written and are a cache, not a leak; both figures are printed).
-# The report is also written to .run/soak/soak-report.txt. Run it under the bench lock:
-#   flock /work/bench.lock make soak          SOAK_MINUTES=2 for a short check
+# The report is also written to .run/soak/soak-report.txt. Run it on a machine doing nothing else:
+#   make soak          SOAK_MINUTES=2 make soak for a short check
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -95,6 +95,8 @@ KEY=$(api POST /v1/api-keys '{"name":"soak"}' | field 'd["key"]')
 sql -e "INSERT INTO customers (tenant_id, name, email, city, properties, created_at, updated_at)
         SELECT $TENANT, CONCAT('Soak ', seq), CONCAT('c', seq, '@soak.example'), 'Zagreb', '{}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)
         FROM seq_1_to_$CUSTOMERS"
+# Fresh statistics after the bulk load, as after any import done behind the application's back.
+sql -e "ANALYZE TABLE customers" >/dev/null
 sql -N -e "SELECT email FROM customers WHERE tenant_id = $TENANT AND email LIKE '%@soak.example'" >"$RUN_DIR/data/emails.txt"
 sql -N -e "SELECT id FROM customers WHERE tenant_id = $TENANT AND email LIKE '%@soak.example'" >"$RUN_DIR/data/ids.txt"
 
