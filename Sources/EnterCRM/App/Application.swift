@@ -27,6 +27,7 @@ public struct Application: HTTPApplication {
         SegmentRoutes.register(&routes)
         AutomationRoutes.register(&routes)
         CampaignRoutes.register(&routes)
+        EmailTemplateRoutes.register(&routes)
         routes.get("/metrics", .anyone, Metrics.endpoint)
         self.routes = routes
         if Metrics.current == nil {

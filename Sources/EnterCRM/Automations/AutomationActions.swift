@@ -207,14 +207,22 @@ struct AutomationActions {
         var to = ""
         var subject = ""
         var body = ""
+        var html: String?
+        var plain: String?
         switch kind {
         case .send_email:
             guard let email = profile["email"]?.stringValue else { return "skipped: the customer has no email address" }
             to = email
-            if let template = text("email_template") ?? text("template") {
-                // A saved template: the campaigns delivery renders it after the merge.
-                subject = text("subject").map { Self.render($0, customer: profile, context: context, keepOthers: true) } ?? "[template \(template)]"
-                body = "Template: \(template)\n" + (text("body").map { Self.render($0, customer: profile, context: context, keepOthers: true) } ?? "")
+            if let ref = EmailTemplateStore.reference(node.data) {
+                // A saved template, read now (its latest version): the delivery merges the
+                // customer's values into its subject, HTML and text as a campaign's.
+                guard let row = try EmailTemplateStore.resolve(db, tenant, ref) else {
+                    throw AutomationError.action("\(ref) does not exist in this workspace")
+                }
+                subject = try row.string("subject")
+                html = try row.string("body_html")
+                plain = row.optionalString("body_text")
+                body = "template \(try row.string("key"))"
             } else {
                 subject = Self.render(text("subject") ?? "", customer: profile, context: context, keepOthers: true)
                 body = Self.render(text("body") ?? "", customer: profile, context: context, keepOthers: true)
@@ -281,7 +289,7 @@ struct AutomationActions {
                 try AutomationDelivery.postWebhook(url: to, body: JSONWriter.bytes(payload), secret: text("secret") ?? automation.secret,
                                                    deliveryID: key)
             } else {
-                try messenger.deliver(OutboundMessage(channel: channel, key: key, to: to, subject: subject, body: body,
+                try messenger.deliver(OutboundMessage(channel: channel, key: key, to: to, subject: subject, body: body, html: html, text: plain,
                                                       customerID: customerID, automationID: automation.id,
                                                       messageRowID: rowID > 0 ? rowID : nil), db: db, tenant: tenant)
             }

@@ -15,6 +15,10 @@ struct OutboundMessage: Sendable {
     let to: String
     let subject: String
     let body: String
+    /// A saved template's HTML and text parts (with the campaigns' merge tags): they
+    /// replace `body`, which is then only the log's description.
+    var html: String? = nil
+    var text: String? = nil
     /// The enrolled customer: their fields fill the campaigns' merge tags.
     var customerID: Int?
     var automationID: Int?
@@ -70,14 +74,20 @@ struct CampaignMessenger: AutomationMessenger {
     /// email to a customer carries `List-Unsubscribe` (one-click, RFC 8058) as a campaign's
     /// does, and `{{unsubscribe_url}}` is its link.
     static func compose(_ m: OutboundMessage, values: MergeValues, settings: MailSettings, unsubscribe: String? = nil) -> MailMessage {
-        let paragraphs = MailTemplate.escapeHTML(m.body).replacingOccurrences(of: "\r\n", with: "\n")
-            .components(separatedBy: "\n\n").map { "<p>" + $0.replacingOccurrences(of: "\n", with: "<br>") + "</p>" }
-        let html = MailTemplate.merge("<html><body>" + paragraphs.joined() + "</body></html>", values, escape: MailTemplate.escapeHTML)
+        let rendered: EmailTemplateStore.Rendered
+        if let html = m.html {
+            rendered = EmailTemplateStore.render(subject: m.subject, html: html, text: m.text, values: values)
+        } else {
+            let paragraphs = MailTemplate.escapeHTML(m.body).replacingOccurrences(of: "\r\n", with: "\n")
+                .components(separatedBy: "\n\n").map { "<p>" + $0.replacingOccurrences(of: "\n", with: "<br>") + "</p>" }
+            rendered = EmailTemplateStore.render(subject: m.subject, html: "<html><body>" + paragraphs.joined() + "</body></html>",
+                                                 text: nil, values: values)
+        }
         let domain = settings.fromEmail.split(separator: "@").last.map(String.init) ?? "entercrm.localhost"
         return MailMessage(fromEmail: settings.fromEmail, fromName: settings.fromName, to: m.to,
                            toName: m.channel == .email ? values.name : nil,
-                           subject: MailTemplate.merge(m.subject, values, escape: MailTemplate.headerSafe),
-                           html: html, text: MailTemplate.text(fromHTML: html), messageID: "\(m.key)@\(domain)", listUnsubscribeURL: unsubscribe,
+                           subject: rendered.subject,
+                           html: rendered.html, text: rendered.text, messageID: "\(m.key)@\(domain)", listUnsubscribeURL: unsubscribe,
                            extraHeaders: [("X-EnterCRM-Automation", m.automationID.map(String.init) ?? ""), ("X-EnterCRM-Channel", m.channel.rawValue)])
     }
 }

@@ -46,6 +46,18 @@ extension AutomationDesign {
         }
     }
 
+    /// Every `send_email` node's saved template (by key or id) must exist in the workspace:
+    /// checked when the automation runs (activation, or a save while active). A draft may
+    /// name a template that does not exist yet (the contract's win-back-1 example).
+    func checkTemplates(_ db: Connection, _ tenant: Tenant, errors: inout ValidationErrors) throws {
+        for node in nodes where node.type == .action && node.action == .send_email {
+            guard let ref = EmailTemplateStore.reference(node.data) else { continue }
+            if try EmailTemplateStore.resolve(db, tenant, ref) == nil {
+                errors.add("nodes.\(node.id)", "Action \(node.id) (send_email): \(ref) does not exist in this workspace.")
+            }
+        }
+    }
+
     /// An id or slug given as a string or a number, as the actions read it.
     static func reference(_ data: JSONObject, _ key: String) -> String? {
         if let s = data[key]?.stringValue?.trimmingCharacters(in: .whitespaces), !s.isEmpty { return s }

@@ -281,7 +281,7 @@ struct AutomationDesign: Sendable {
         func ref(_ key: String) -> Bool { text(key) != nil || d[key]?.intValue != nil }
         switch kind {
         case .send_email:
-            if text("email_template") != nil || text("template") != nil { return nil }
+            if text("email_template") != nil || text("template") != nil || ref("email_template_id") { return nil }
             return text("subject") != nil && text("body") != nil ? nil : "give a subject and a body, or an email_template."
         case .send_sms:
             return text("body") ?? text("message") != nil ? nil : "give the message body."

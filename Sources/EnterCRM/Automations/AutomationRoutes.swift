@@ -82,6 +82,7 @@ enum AutomationRoutes {
         var errors = ValidationErrors()
         try AutomationTriggers.checkReferences(c.db, c.tenant, type: f.type ?? "", config: f.config, errors: &errors)
         try design?.checkReferences(c.db, c.tenant, errors: &errors)
+        if f.active == true { try design?.checkTemplates(c.db, c.tenant, errors: &errors) }
         try errors.check()
         if f.active == true, design == nil {
             // Active without a design: it has nothing to run yet; enrolments begin once a design is saved.
@@ -220,8 +221,13 @@ enum AutomationRoutes {
         try design.checkReferences(c.db, c.tenant, errors: &errors)
         try errors.check()
         let outcome: (kept: Int, moved: [JSON], ended: [JSON]) = try c.db.transaction {
-            guard let row = try c.db.queryOne("SELECT design FROM automations WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE") else {
+            guard let row = try c.db.queryOne("SELECT design, is_active FROM automations WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE") else {
                 throw HTTPError.notFound("Automation not found.")
+            }
+            if try row.bool("is_active") {
+                var errors = ValidationErrors()
+                try design.checkTemplates(c.db, c.tenant, errors: &errors)
+                try errors.check()
             }
             let old = AutomationDesign.stored(try row.string("design"))
             try c.db.execute("""
@@ -288,6 +294,11 @@ enum AutomationRoutes {
                 """) else { throw HTTPError.notFound("Automation not found.") }
             if active, AutomationDesign.stored(try row.string("design")).trigger == nil {
                 throw HTTPError.invalid("design", "Save a design with a trigger before activating the automation.")
+            }
+            if active {
+                var errors = ValidationErrors()
+                try AutomationDesign.stored(try row.string("design")).checkTemplates(c.db, c.tenant, errors: &errors)
+                try errors.check()
             }
             let was = try row.bool("is_active")
             try c.db.execute("UPDATE automations SET is_active = \(active), updated_at = UTC_TIMESTAMP(6) WHERE id = \(id)")

@@ -1,0 +1,88 @@
+import Foundation
+import MariaDB
+import Web
+
+/// Saved email templates (`email_templates`): a subject, an HTML body and an optional text
+/// part with the campaigns' merge tags (`{{name}}`, `{{first_name|there}}`,
+/// `{{properties.plan}}`, `{{unsubscribe_url}}` …), rendered by `MailTemplate.merge` as a
+/// campaign is. Automations' `send_email` nodes name one by `email_template` (its key) or
+/// `email_template_id`.
+enum EmailTemplateStore {
+    static let columns: SQL = "id, `key`, name, subject, body_html, body_text, created_at, updated_at"
+
+    /// A slug: lowercase letters and digits, `-` or `_` between them, up to 100 characters.
+    static func isKey(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last, s.utf8.count <= 100 else { return false }
+        func alnum(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("0"..."9").contains(c) }
+        return alnum(first) && alnum(last) && s.unicodeScalars.allSatisfy { alnum($0) || $0 == "-" || $0 == "_" }
+    }
+
+    static func find(_ db: Connection, _ tenant: Tenant, id: Int, lock: Bool = false) throws -> Row? {
+        if lock { return try db.queryOne("SELECT \(columns) FROM email_templates WHERE tenant_id = \(tenant) AND id = \(id) FOR UPDATE") }
+        return try db.queryOne("SELECT \(columns) FROM email_templates WHERE tenant_id = \(tenant) AND id = \(id)")
+    }
+
+    static func find(_ db: Connection, _ tenant: Tenant, key: String) throws -> Row? {
+        try db.queryOne("SELECT \(columns) FROM email_templates WHERE tenant_id = \(tenant) AND `key` = \(key)")
+    }
+
+    /// The template a `send_email` node names: `email_template_id`, or `email_template`
+    /// (or `template`) as a key. `nil` when the node writes its own subject and body.
+    enum Reference: Equatable, CustomStringConvertible {
+        case id(Int), key(String)
+        var description: String {
+            switch self {
+            case .id(let i): return "email template \(i)"
+            case .key(let k): return "email template \"\(k)\""
+            }
+        }
+    }
+
+    static func reference(_ data: JSONObject) -> Reference? {
+        if let i = data["email_template_id"]?.intValue { return .id(i) }
+        if let s = data["email_template_id"]?.stringValue?.trimmingCharacters(in: .whitespaces), let i = Int(s) { return .id(i) }
+        for key in ["email_template", "template"] {
+            if let s = data[key]?.stringValue?.trimmingCharacters(in: .whitespaces), !s.isEmpty { return .key(s) }
+        }
+        return nil
+    }
+
+    static func resolve(_ db: Connection, _ tenant: Tenant, _ ref: Reference) throws -> Row? {
+        switch ref {
+        case .id(let i): return try find(db, tenant, id: i)
+        case .key(let k): return try find(db, tenant, key: k)
+        }
+    }
+
+    /// A template's subject, HTML and text for one recipient's merge values: the campaigns'
+    /// merge (values escaped for HTML in the body, on one line in the subject).
+    struct Rendered {
+        var subject: String
+        var html: String
+        var text: String
+    }
+
+    static func render(subject: String, html: String, text: String?, values: MergeValues) -> Rendered {
+        let body = MailTemplate.merge(html, values, escape: MailTemplate.escapeHTML)
+        return Rendered(subject: MailTemplate.headerSafe(MailTemplate.merge(subject, values, escape: MailTemplate.headerSafe)),
+                        html: body,
+                        text: text.map { MailTemplate.merge($0, values) { $0 } } ?? MailTemplate.text(fromHTML: body))
+    }
+
+    /// The automations whose design sends this template (by key or id), active ones only
+    /// when `activeOnly`: a template they use is not deleted nor re-keyed under them.
+    static func users(_ db: Connection, _ tenant: Tenant, id: Int, key: String, activeOnly: Bool) throws -> [(id: Int, name: String)] {
+        var out: [(id: Int, name: String)] = []
+        for row in try db.query("""
+            SELECT id, name, design FROM automations WHERE tenant_id = \(tenant) \(activeOnly ? "AND is_active = 1" : "") ORDER BY id
+            """) {
+            let design = AutomationDesign.stored(try row.string("design"))
+            let uses = design.nodes.contains { node in
+                guard node.type == .action, node.action == .send_email, let ref = reference(node.data) else { return false }
+                return ref == .id(id) || ref == .key(key)
+            }
+            if uses { out.append((try row.int("id"), try row.string("name"))) }
+        }
+        return out
+    }
+}
