@@ -210,6 +210,8 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
     /// The seed's win-back flow: customer_inactive (60 days) → the win-back-1 template.
     @Test func winBack() throws {
         let w = try AutomationWorkspace()
+        #expect(w.send("POST", "/v1/email-templates", ["key": "win-back-1", "name": "Win-back", "subject": "We miss you, {{first_name}}",
+                                                       "body_html": "<p>Come back</p>"]).status == 201)
         let id = w.automation("Win-Back Campaign", trigger: "customer_inactive", config: ["inactive_days": 60], nodes: [
             node("1", "trigger", ["label": "Customer Inactive"]),
             node("2", "action", ["label": "Send Email", "email_template": "win-back-1"]),
@@ -224,7 +226,7 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
         try w.engine(now).runDue(w.db, tenant: w.tenant)
         let mails = w.mails()
         #expect(mails.count == 1)
-        #expect(mails.first?.contains("win-back-1") == true)
+        #expect(mails.first?.contains("Subject: We miss you, Ann\r\n") == true)
         #expect(try w.enrolments(id).map { try $0.int("customer_id") } == [quiet])
     }
 

@@ -14,6 +14,7 @@ public enum Seeder {
         try CustomerSeed.run(db, tenant, log: log)
         try PipelineSeed.run(db, tenant, log: log)
         try SegmentSeed.run(db, tenant, log: log)
+        try EmailTemplateSeed.run(db, tenant, log: log)
         try AutomationSeed.run(db, tenant, log: log)
         try CampaignSeed.run(db, tenant, log: log)
     }

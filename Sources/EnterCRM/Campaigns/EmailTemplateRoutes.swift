@@ -98,7 +98,7 @@ enum EmailTemplateRoutes {
 
     static func keyTaken(_ c: Context, _ key: String, except id: Int?) throws -> Bool {
         try c.db.queryOne("""
-            SELECT id FROM email_templates WHERE tenant_id = \(c.tenant) AND `key` = \(key) \(id.map { "AND id <> \($0)" } ?? "")
+            SELECT id FROM email_templates WHERE tenant_id = \(c.tenant) AND `key` = \(key) AND id <> \(id ?? 0)
             """) != nil
     }
 

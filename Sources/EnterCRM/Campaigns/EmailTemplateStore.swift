@@ -74,7 +74,7 @@ enum EmailTemplateStore {
     static func users(_ db: Connection, _ tenant: Tenant, id: Int, key: String, activeOnly: Bool) throws -> [(id: Int, name: String)] {
         var out: [(id: Int, name: String)] = []
         for row in try db.query("""
-            SELECT id, name, design FROM automations WHERE tenant_id = \(tenant) \(activeOnly ? "AND is_active = 1" : "") ORDER BY id
+            SELECT id, name, design FROM automations WHERE tenant_id = \(tenant) AND is_active >= \(activeOnly ? 1 : 0) ORDER BY id
             """) {
             let design = AutomationDesign.stored(try row.string("design"))
             let uses = design.nodes.contains { node in
