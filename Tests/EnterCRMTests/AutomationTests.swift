@@ -113,6 +113,12 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
         #expect(put.status == 200)
         #expect(put["name"] == .string("Win-Back"))
         #expect(put["trigger_config"]?["inactive_days"] == .int(90))
+        // Activation needs the saved template win-back-1 in the workspace (the seed makes it).
+        let missing = w.send("POST", "/v1/automations/\(id)/activate")
+        #expect(missing.status == 422)
+        #expect(missing["errors"]?["nodes.2"] != nil, "\(missing.body)")
+        #expect(w.send("POST", "/v1/email-templates", ["key": "win-back-1", "name": "Win-back", "subject": "We miss you",
+                                                       "body_html": "<p>Come back</p>"]).status == 201)
         #expect(w.send("POST", "/v1/automations/\(id)/activate")["is_active"] == .bool(true))
         #expect(w.send("POST", "/v1/automations/\(id)/deactivate")["is_active"] == .bool(false))
         // Another workspace sees nothing.

@@ -135,3 +135,41 @@ def test_a_tracked_event_into_a_segment_enrols_within_seconds(base, workspace):
     assert {item["type"] for item in timeline["data"]} == {"event", "segment_entered"}
     entered = next(item for item in timeline["data"] if item["type"] == "segment_entered")
     assert entered["properties"]["segment_id"] == segment_id
+
+
+def test_email_templates_and_the_seeds_win_back(base, workspace):
+    """Saved templates through nginx: the contract's win-back-1 design activates once the
+    template exists, the preview renders the campaigns' merge tags, and an active
+    automation's template is not deleted (409 naming it)."""
+    http, headers = workspace["http"], workspace["headers"]
+    key = f"win-back-{uuid.uuid4().hex[:6]}"
+    made = http.post(f"{base}/v1/automations", headers=headers, json={
+        "name": "Win-Back E2E", "trigger_type": "customer_inactive", "trigger_config": {"inactive_days": 60}}).json()
+    design = {"nodes": [{"id": "1", "type": "trigger", "data": {"label": "Customer Inactive"}, "position": {"x": 250, "y": 50}},
+                        {"id": "2", "type": "action", "data": {"label": "Send Email", "email_template": key}, "position": {"x": 250, "y": 180}}],
+              "edges": [{"id": "e1-2", "source": "1", "target": "2"}]}
+    assert http.post(f"{base}/v1/automations/{made['id']}/design", headers=headers, json=design).status_code == 200
+    refused = http.post(f"{base}/v1/automations/{made['id']}/activate", headers=headers)
+    assert refused.status_code == 422 and "nodes.2" in refused.json()["errors"], refused.text
+    bad = http.post(f"{base}/v1/email-templates", headers=headers, json={"key": "Not A Slug", "name": "x", "subject": "", "body_html": ""})
+    assert bad.status_code == 422 and {"key", "subject", "body_html"} <= set(bad.json()["errors"]), bad.text
+    t = http.post(f"{base}/v1/email-templates", headers=headers, json={
+        "key": key, "name": "Win-back", "subject": "We miss you, {{first_name|friend}}", "body_html": "<p>Hi {{name}} from {{city|here}}</p>"})
+    assert t.status_code == 201, t.text
+    tid = t.json()["id"]
+    dup = http.post(f"{base}/v1/email-templates", headers=headers, json={"key": key, "name": "x", "subject": "s", "body_html": "<p>x</p>"})
+    assert dup.status_code == 422 and "key" in dup.json()["errors"]
+    customer = http.post(f"{base}/v1/customers", headers=headers, json={
+        "email": f"{uuid.uuid4().hex[:8]}@example.com", "name": "Rosa <Parks>", "city": "Montgomery"}).json()
+    p = http.post(f"{base}/v1/email-templates/{tid}/preview", headers=headers, json={"customer_id": customer["id"]})
+    assert p.status_code == 200, p.text
+    assert p.json()["subject"] == "We miss you, Rosa"
+    assert p.json()["html"] == "<p>Hi Rosa &lt;Parks&gt; from Montgomery</p>"
+    assert http.post(f"{base}/v1/automations/{made['id']}/activate", headers=headers).json()["is_active"] is True
+    gone = http.delete(f"{base}/v1/email-templates/{tid}", headers=headers)
+    assert gone.status_code == 409 and "Win-Back E2E" in gone.json()["message"], gone.text
+    listed = http.get(f"{base}/v1/email-templates", headers=headers, params={"search": key}).json()
+    assert listed["meta"]["total"] == 1 and listed["data"][0]["key"] == key
+    http.post(f"{base}/v1/automations/{made['id']}/deactivate", headers=headers).raise_for_status()
+    assert http.delete(f"{base}/v1/email-templates/{tid}", headers=headers).status_code == 200
+    assert http.get(f"{base}/v1/email-templates/{tid}", headers=headers).status_code == 404

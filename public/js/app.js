@@ -21,6 +21,7 @@ import * as customers from './pages/customers.js';
 import * as customerForm from './pages/customers-form.js';
 import * as customerProfile from './pages/customers-profile.js';
 import * as dashboard from './pages/dashboard.js';
+import * as emailTemplates from './pages/email-templates.js';
 import * as login from './pages/login.js';
 import * as members from './pages/members.js';
 import * as notFound from './pages/not-found.js';
@@ -50,6 +51,8 @@ const ROUTES = {
   '/campaigns': { page: campaigns, title: 'Campaigns' },
   '/campaigns/new': { page: campaignEditor, title: 'New campaign' },
   '/campaigns/mailbox': { page: campaignMailbox, title: 'Development mailbox' },
+  '/email-templates': { page: emailTemplates, title: 'Email templates' },
+  '/email-templates/new': { page: emailTemplates, title: 'New email template' },
   '/settings/members': { page: members, title: 'Members & Teams' },
   '/settings/api-keys': { page: apiKeys, title: 'API keys' },
   '/settings/sessions': { page: sessions, title: 'Sessions & password' },
@@ -65,6 +68,7 @@ const PATTERN_ROUTES = [
   [/^\/segments\/(\d+)\/edit$/, { page: segmentBuilder, title: 'Edit segment' }],
   [/^\/campaigns\/(\d+)$/, { page: campaign, title: 'Campaign' }],
   [/^\/campaigns\/(\d+)\/edit$/, { page: campaignEditor, title: 'Edit campaign' }],
+  [/^\/email-templates\/(\d+)$/, { page: emailTemplates, title: 'Email template' }],
   // The pipeline CRM routes within itself (#/pipelines/leads/board).
   [/^\/pipelines(?:\/.*)?$/, { page: pipelines, title: 'Pipelines' }],
   [/^\/automations(?:\/\d+)?$/, { page: automations, title: 'Automations' }],

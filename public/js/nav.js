@@ -22,6 +22,8 @@ export const NAV_SECTIONS = [
     items: [
       { path: '/campaigns', label: 'Campaigns', icon: 'campaigns',
         description: 'Email, SMS and ad campaigns to segments, sent now or on a schedule.' },
+      { path: '/email-templates', label: 'Email templates', icon: 'mail',
+        description: 'Saved emails with merge tags, sent by automations.' },
       { path: '/automations', label: 'Automations', icon: 'automations',
         description: 'Flows that react to what customers do: triggers, waits, conditions and messages.' },
     ],

@@ -51,7 +51,7 @@ function title(node) {
 function subtitle(node) {
   const d = node.data;
   switch (kindOf(node)) {
-    case 'send_email': return d.email_template ? `template ${d.email_template}` : (d.subject || 'no subject yet');
+    case 'send_email': return d.email_template || d.email_template_id ? `template ${d.email_template || d.email_template_id}` : (d.subject || 'no subject yet');
     case 'delay': return d.until_weekday ? `until day ${d.until_weekday} ${d.until_hour}:00` : `${d.amount || '?'} ${d.unit || 'days'}`;
     case 'condition': return `${conditionCount(d.filters)} condition(s)`;
     case 'split': return `A ${d.percent_a ?? 50}% · B ${100 - (d.percent_a ?? 50)}%`;
@@ -373,11 +373,49 @@ export function render({ id }) {
     return holder;
   }
 
+  let templateList = null;
+  function templates() {
+    templateList = templateList || request('GET', '/v1/email-templates', { query: { per_page: 100, sort: 'name', order: 'asc' } })
+      .then((r) => r.data || []).catch(() => []);
+    return templateList;
+  }
+
+  /** A send_email step: one of the workspace's saved templates (`GET /v1/email-templates`,
+   *  stored as `email_template`, its key), or a subject and body written here. */
+  function templatePicker(node) {
+    const own = h('div', { class: 'flow-email-own' },
+      dataInput(node, 'subject', 'Subject'), dataInput(node, 'body', 'Body', { type: 'textarea' }),
+      h('p', { class: 'field-hint', text: 'Use {{customer.name}}, {{customer.email}}, {{event.properties.…}}.' }));
+    const link = h('p', { class: 'field-hint flow-template-link' });
+    const holder = h('div', { class: 'flow-email' }, loadingState('Loading templates…'));
+    templates().then((list) => {
+      const byID = list.find((t) => String(t.id) === String(node.data.email_template_id ?? ''));
+      const current = node.data.email_template || node.data.template || (byID ? byID.key : '');
+      const options = [['', 'Write subject and body'], ...list.map((t) => [t.key, `${t.name} (${t.key})`])];
+      if (current && !list.some((t) => t.key === current)) options.push([current, `${current} (not found in this workspace)`]);
+      const show = (key) => {
+        own.hidden = Boolean(key);
+        const t = list.find((x) => x.key === key);
+        replace(link, ...(t ? [h('span', { text: `Subject: ${t.subject} ` }), h('a', { href: `#/email-templates/${t.id}`, text: 'Edit template' })]
+          : key ? [h('span', { text: 'Create this template on the Email templates page, or choose another.' })]
+            : [h('a', { href: '#/email-templates', text: 'Manage email templates' })]));
+      };
+      const picker = input('Email', current, (v) => {
+        delete node.data.email_template_id;
+        delete node.data.template;
+        if (v) node.data.email_template = v; else delete node.data.email_template;
+        show(v);
+      }, { options, name: 'email_template' });
+      show(current);
+      replace(holder, picker, link, own);
+    });
+    return holder;
+  }
+
   function nodeFields(node) {
     switch (kindOf(node)) {
       case 'trigger': return [h('p', { class: 'field-hint', text: `Starts when: ${automation.trigger_type.replace(/_/g, ' ')}` })];
-      case 'send_email': return [dataInput(node, 'email_template', 'Saved template (optional)'), dataInput(node, 'subject', 'Subject'), dataInput(node, 'body', 'Body', { type: 'textarea' }),
-        h('p', { class: 'field-hint', text: 'Use {{customer.name}}, {{customer.email}}, {{event.properties.…}}.' })];
+      case 'send_email': return [templatePicker(node)];
       case 'send_sms': return [dataInput(node, 'body', 'Message', { type: 'textarea' })];
       case 'webhook': return [dataInput(node, 'url', 'URL', { type: 'url' }), dataInput(node, 'secret', 'Signing secret (optional)')];
       case 'update_customer': return [dataInput(node, 'field', 'Field', { options: [['', 'A property…'], ['name', 'Name'], ['phone', 'Phone'], ['city', 'City'], ['country', 'Country']] }),
