@@ -400,7 +400,7 @@ export function render({ id }) {
           : key ? [h('span', { text: 'Create this template on the Email templates page, or choose another.' })]
             : [h('a', { href: '#/email-templates', text: 'Manage email templates' })]));
       };
-      const picker = input('Email', current, (v) => {
+      const picker = input('Template', current, (v) => {
         delete node.data.email_template_id;
         delete node.data.template;
         if (v) node.data.email_template = v; else delete node.data.email_template;
