@@ -72,6 +72,9 @@ func mailParts(_ mail: String) -> [String] {
         #expect(rekey.status == 422)
         #expect(rekey["errors"]?["key"] != nil)
         #expect(w.send("PATCH", "/v1/email-templates/\(id)", ["subject": .null])["errors"]?["subject"] != nil)
+        let blank = w.send("PATCH", "/v1/email-templates/\(id)", ["name": "  ", "body_html": ""])
+        #expect(blank.status == 422)
+        #expect(blank["errors"]?["name"] != nil && blank["errors"]?["body_html"] != nil, "\(blank.body)")
     }
 
     @Test func anotherWorkspacesTemplateIsNotFound() throws {

@@ -178,4 +178,6 @@ def map_case(ctx, case):
                 parameters["id"] = existing["campaign"]
             elif case.path.startswith("/v1/automations/"):
                 parameters["id"] = existing["automation"]
+            elif case.path.startswith("/v1/email-templates/") and "template" in existing:
+                parameters["id"] = existing["template"]
     return case

@@ -76,8 +76,12 @@ enum EmailTemplateRoutes {
             bodyHTML = Self.body(&input, body, "body_html", required: creating)
             bodyText = Self.body(&input, body, "body_text", required: false)
             if !creating {
-                for k in ["key", "name", "subject", "body_html"] where body[k] != nil && body[k]!.isNull {
-                    input.fail(k, "The \(k.replacingOccurrences(of: "_", with: " ")) field is required.")
+                // Given, they may be neither null nor blank.
+                for k in ["key", "name", "subject", "body_html"] {
+                    guard let v = body[k] else { continue }
+                    if v.isNull || v.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == true {
+                        input.fail(k, "The \(k.replacingOccurrences(of: "_", with: " ")) field is required.")
+                    }
                 }
             }
             try input.check()
