@@ -79,26 +79,12 @@ public final class ProcessPool {
         Log.info("master stopped")
     }
 
-    private func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    private func writePIDFile(_ path: String) {
-        let text = "\(getpid())\n"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return Log.warning("cannot write pid file \(path)") }
-        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
-        close(fd)
-    }
-
     /// Starts workers until there are as many as configured, honouring the crash back-off.
     private func fillUp() throws {
         while workers.count < configuration.workers {
-            if now() < nextSpawnAt { return }
+            if monotonicSeconds() < nextSpawnAt { return }
             let pid = try spawn()
-            workers[pid] = now()
+            workers[pid] = monotonicSeconds()
         }
     }
 
@@ -114,29 +100,14 @@ public final class ProcessPool {
         posix_spawn_file_actions_adddup2(&actions, listener.fd, Self.listenFD)
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], Self.readyFD)
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = ([configuration.executable] + configuration.arguments).map { strdup($0) } + [nil]
-        defer { for arg in argv { free(arg) } }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, configuration.executable, &actions, &attributes, argv, environ)
+        let spawned = Result { try spawnChild(configuration.executable, configuration.arguments, actions: &actions) }
         close(pipeFDs[1])
-        if rc != 0 { throw SystemError(call: "posix_spawn(\(configuration.executable))", errno: rc) }
+        let pid = try spawned.get()
 
         // Ready when the worker writes its byte; end of file means it died first.
         var pfd = pollfd(fd: pipeFDs[0], events: Int16(POLLIN), revents: 0)
-        let deadline = now() + 15
-        while now() < deadline {
+        let deadline = monotonicSeconds() + 15
+        while monotonicSeconds() < deadline {
             let n = poll(&pfd, 1, 100)
             if n > 0 {
                 var byte: UInt8 = 0
@@ -159,9 +130,9 @@ public final class ProcessPool {
             let description = exitedNormally ? "exit status \((status >> 8) & 0xff)" : "signal \(status & 0x7f)"
             Log.warning("worker \(pid) died (\(description)); starting a replacement")
             // A worker that dies young is probably crashing at start: back off up to 5 s.
-            if now() - started < 2 {
+            if monotonicSeconds() - started < 2 {
                 spawnDelay = min(max(spawnDelay * 2, 0.1), 5)
-                nextSpawnAt = now() + spawnDelay
+                nextSpawnAt = monotonicSeconds() + spawnDelay
             } else {
                 spawnDelay = 0
             }
@@ -174,7 +145,7 @@ public final class ProcessPool {
             guard workers[old] != nil else { continue }
             do {
                 let fresh = try spawn()
-                workers[fresh] = now()
+                workers[fresh] = monotonicSeconds()
             } catch {
                 Log.error("reload: cannot start a worker: \(error)")
                 return
@@ -188,10 +159,10 @@ public final class ProcessPool {
 
     /// Waits for one worker to exit, killing it after the drain timeout.
     private func waitFor(_ pid: pid_t) {
-        let deadline = now() + configuration.drainTimeout
+        let deadline = monotonicSeconds() + configuration.drainTimeout
         var status: Int32 = 0
         while waitpid(pid, &status, WNOHANG) == 0 {
-            if now() > deadline {
+            if monotonicSeconds() > deadline {
                 Log.warning("worker \(pid) did not drain in time; killing it")
                 kill(pid, SIGKILL)
                 waitpid(pid, &status, 0)

@@ -77,15 +77,15 @@ public final class Supervisor {
         while true {
             if child == 0 {
                 if stopping { break }
-                if now() >= nextStartAt {
+                if monotonicSeconds() >= nextStartAt {
                     do {
                         child = try spawn()
-                        startedAt = now()
+                        startedAt = monotonicSeconds()
                         Log.info("supervisor: \(configuration.name) started (pid \(child))")
                     } catch {
                         // The binary replaced mid-deploy, no memory: try again after the back-off.
                         backoff = min(max(backoff * 2, 0.5), configuration.maxBackoff)
-                        nextStartAt = now() + backoff
+                        nextStartAt = monotonicSeconds() + backoff
                         Log.error("supervisor: cannot start the \(configuration.name): \(error); trying again in \(backoff) s")
                     }
                 }
@@ -98,7 +98,7 @@ public final class Supervisor {
                 if !stopping {
                     Log.info("supervisor: signal \(received), stopping the \(configuration.name)")
                     stopping = true
-                    stopDeadline = now() + configuration.stopTimeout
+                    stopDeadline = monotonicSeconds() + configuration.stopTimeout
                     if child != 0 { kill(child, SIGTERM) }
                 }
             case SIGHUP:
@@ -110,7 +110,7 @@ public final class Supervisor {
             default:
                 break
             }
-            if child != 0, stopping, now() > stopDeadline {
+            if child != 0, stopping, monotonicSeconds() > stopDeadline {
                 Log.warning("supervisor: the \(configuration.name) did not stop in \(Int(configuration.stopTimeout)) s; killing it")
                 kill(child, SIGKILL)
                 stopDeadline = .infinity
@@ -133,16 +133,16 @@ public final class Supervisor {
         if restartRequested {
             restartRequested = false
             backoff = 0
-            nextStartAt = now()
+            nextStartAt = monotonicSeconds()
             return false
         }
         if !signalled, code == 0 {
             Log.info("supervisor: the \(configuration.name) (pid \(pid)) exited on its own with status 0; stopping")
             return true
         }
-        let lived = now() - startedAt
+        let lived = monotonicSeconds() - startedAt
         backoff = lived >= configuration.healthyAfter ? 0.5 : min(max(backoff * 2, 0.5), configuration.maxBackoff)
-        nextStartAt = now() + backoff
+        nextStartAt = monotonicSeconds() + backoff
         let how = signalled ? "signal \(status & 0x7f)" : "exit status \(code)"
         let message = "supervisor: the \(configuration.name) (pid \(pid)) died (\(how)) after \((lived * 10).rounded() / 10) s; "
             + "starting it again in \(backoff) s"
@@ -151,37 +151,6 @@ public final class Supervisor {
     }
 
     private func spawn() throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = ([configuration.executable] + configuration.arguments).map { strdup($0) } + [nil]
-        defer { for arg in argv { free(arg) } }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, configuration.executable, nil, &attributes, argv, environ)
-        if rc != 0 { throw SystemError(call: "posix_spawn(\(configuration.executable))", errno: rc) }
-        return pid
-    }
-
-    private func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    private func writePIDFile(_ path: String) {
-        let text = "\(getpid())\n"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return Log.warning("cannot write pid file \(path)") }
-        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
-        close(fd)
+        try spawnChild(configuration.executable, configuration.arguments, actions: nil)
     }
 }
