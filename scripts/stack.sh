@@ -25,6 +25,7 @@
 #   ENTERCRM_TLS_CERT/_KEY     a real certificate instead of the self-signed one
 #   ENTERCRM_WORKERS/_THREADS  pool size (default: cores x 8)
 #   ENTERCRM_RATE_LIMIT        on (default) or off (benchmarks only)
+#   ENTERCRM_UPSTREAM_KEEPALIVE idle connections each nginx worker keeps to the pool (64)
 #   ENTERCRM_UPSTREAM_SERVERS  nginx upstream servers instead of this pool's own socket, e.g.
 #                              "h1:9001 max_fails=1 fail_timeout=5s; server h2:9001 ..."
 #                              (scripts/cluster.sh puts two pools behind one nginx)
@@ -66,7 +67,7 @@ CONFIG_VARS=(
   ENTERCRM_LISTEN ENTERCRM_WORKERS ENTERCRM_THREADS ENTERCRM_MAX_BODY_BYTES
   ENTERCRM_DB_TIMEOUT ENTERCRM_TOKEN_TTL ENTERCRM_TLS_CERT ENTERCRM_TLS_KEY
   ENTERCRM_RATE_LIMIT ENTERCRM_JOB_CONCURRENCY ENTERCRM_SCRYPT_LOG_N
-  ENTERCRM_UPSTREAM_SERVERS ENTERCRM_DB_DISK_MB
+  ENTERCRM_UPSTREAM_SERVERS ENTERCRM_DB_DISK_MB ENTERCRM_UPSTREAM_KEEPALIVE
 )
 # Derived from RUN_DIR every time.
 DERIVED_VARS=(
@@ -348,10 +349,10 @@ nginx_render() { # sets NGINX_CHANGED=1 when the rendered files differ from the 
   if nginx_version_at_least 1 25 1; then http2_directive="http2 on;"; else http2_listen=" http2"; fi
   if [[ -n ${ENTERCRM_LISTEN:-} ]]; then upstream=$ENTERCRM_LISTEN; else upstream="unix:$ENTERCRM_SOCKET"; fi
   [[ -z ${ENTERCRM_UPSTREAM_SERVERS:-} ]] || upstream=$ENTERCRM_UPSTREAM_SERVERS
-  # Two nginx workers, each keeping at most this many idle connections: leave the pool
-  # threads to spare for new connections.
-  keepalive=$(((ENTERCRM_WORKERS * ENTERCRM_THREADS - 4) / 2))
-  ((keepalive <= 32)) || keepalive=32
+  # Idle connections each nginx worker keeps to the pool. An idle kept connection holds
+  # no pool thread (the workers wait on all of them at once, see ConnectionHub.swift), so
+  # nginx may keep as many as it has requests in flight: new connections are rare.
+  keepalive=${ENTERCRM_UPSTREAM_KEEPALIVE:-64}
   ((keepalive >= 1)) || keepalive=1
   if [[ $ENTERCRM_RATE_LIMIT = off ]]; then
     limit_req="# rate limit off (ENTERCRM_RATE_LIMIT=off)"

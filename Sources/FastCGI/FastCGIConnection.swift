@@ -1,26 +1,27 @@
 import CFastCGI
 import Glibc
 
-/// One thread's FastCGI request slot: owns an `FCGX_Request` and the connection from nginx
-/// it is reading (kept open between requests when nginx asks for `fastcgi_keep_conn`).
+/// One thread's FastCGI request slot: owns an `FCGX_Request`, and for the length of one
+/// request the connection from nginx it is reading.
 ///
-/// The connection is accepted here rather than inside libfcgi, so that a thread waiting for
-/// work waits in `poll()` on the listening socket, its kept connection and a wake-up
-/// descriptor together: a drain wakes every idle thread at once, with no signals.
-/// libfcgi is given no listening socket (-1), so it never blocks in accept itself: when a
-/// kept connection ends, `FCGX_Accept_r` returns an error and the loop comes back here.
+/// Connections are accepted and kept by the process's `ConnectionHub` rather than inside
+/// libfcgi: a thread waits for work in epoll, on the listening socket, every idle kept
+/// connection and a wake-up descriptor together, and takes whichever is ready first. After
+/// the answer, a connection nginx keeps (`fastcgi_keep_conn`) goes back to the hub, so an
+/// idle connection never holds a thread. libfcgi is given no listening socket (-1), so it
+/// never blocks in accept itself: when a connection ends, `FCGX_Accept_r` returns an error
+/// and the loop comes back here.
 public final class FastCGIConnection {
     private let request: UnsafeMutablePointer<FCGX_Request>
-    private let listenFD: Int32
-    private let wakeFD: Int32
+    private let hub: ConnectionHub
+    private var source = ConnectionHub.Source.accepted
 
     /// `FCGX_Init` must have been called once in the process.
-    public init(listenFD: Int32, wakeFD: Int32) {
+    public init(hub: ConnectionHub) {
         request = .allocate(capacity: 1)
         request.initialize(to: FCGX_Request())
         FCGX_InitRequest(request, -1, 0)
-        self.listenFD = listenFD
-        self.wakeFD = wakeFD
+        self.hub = hub
     }
 
     deinit {
@@ -33,35 +34,16 @@ public final class FastCGIConnection {
         FCGX_Init()
     }
 
-    /// Waits for the next request. Returns false when the wake-up descriptor fires (drain),
-    /// after closing any kept connection.
+    /// Waits for the next request. Returns false when the wake-up descriptor fires (drain).
     public func next() -> Bool {
         while true {
-            if request.pointee.ipcFd < 0 {
-                var fds = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
-                if poll(&fds, 2, -1) < 0 { continue }
-                if fds[1].revents != 0 { return false }
-                let fd = accept(listenFD, nil, nil)
-                if fd < 0 { continue }   // another thread or process took it (EAGAIN), or it went away
-                // A peer that stalls mid-request cannot hold this thread forever.
-                var timeout = timeval(tv_sec: 30, tv_usec: 0)
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                request.pointee.ipcFd = fd
-                // FCGX_Accept_r first finishes the previous request, closing the connection
-                // unless it is marked kept; mark it so, and libfcgi then reads the real
-                // keep-alive flag from nginx's FCGI_BEGIN_REQUEST.
-                request.pointee.keepConnection = 1
-            } else {
-                var fds = [pollfd(fd: request.pointee.ipcFd, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
-                if poll(&fds, 2, -1) < 0 { continue }
-                if fds[1].revents != 0 {
-                    FCGX_Free(request, 1)
-                    return false
-                }
-            }
+            guard let (fd, source) = hub.take() else { return false }
+            self.source = source
+            request.pointee.ipcFd = fd
+            // FCGX_Accept_r first finishes the previous request, closing the connection
+            // unless it is marked kept; mark it so, and libfcgi then reads the real
+            // keep-alive flag from nginx's FCGI_BEGIN_REQUEST.
+            request.pointee.keepConnection = 1
             if FCGX_Accept_r(request) >= 0 { return true }
             // The connection ended or broke; libfcgi has closed it. Wait for another.
             if request.pointee.ipcFd >= 0 { FCGX_Free(request, 1) }
@@ -69,14 +51,13 @@ public final class FastCGIConnection {
     }
 
     /// Ends the current request: flushes the output and, unless nginx asked to keep the
-    /// connection, closes it.
+    /// connection, closes it; a kept connection goes back to the hub.
     public func finish() {
         FCGX_Finish_r(request)
-    }
-
-    /// Closes the kept connection, if any (at drain).
-    public func closeConnection() {
-        if request.pointee.ipcFd >= 0 { FCGX_Free(request, 1) }
+        let fd = request.pointee.ipcFd
+        guard fd >= 0 else { return }
+        request.pointee.ipcFd = -1
+        hub.park(fd, source: source)
     }
 
     /// Every FastCGI parameter of the current request, copied into Swift at once: libfcgi

@@ -16,8 +16,9 @@ extension FastCGIResponder {
 
 /// A worker process: `threads` threads accepting on the inherited listening socket.
 ///
-/// SIGTERM, SIGINT and SIGQUIT start a drain: threads finish the request they are on,
-/// close their kept connections and exit; then `run` returns. The worker also stops
+/// SIGTERM, SIGINT and SIGQUIT start a drain: idle kept connections are closed at once,
+/// threads finish the request they are on, close its connection and exit; then `run`
+/// returns. The worker also stops
 /// when the master dies (PR_SET_PDEATHSIG).
 public struct Worker<Responder: FastCGIResponder> {
     public let listenFD: Int32
@@ -51,28 +52,30 @@ public struct Worker<Responder: FastCGIResponder> {
         let wakeFD = wakePipe[0], wakeWriteFD = wakePipe[1]
         let stopping = AtomicFlag()
 
+        let hub = try ConnectionHub(listenFD: listenFD, wakeFD: wakeFD)
         let signalSet = stopSignals
         let signalThread = try JoinableThread(stackSize: 256 << 10) {
             var set = signalSet
             var received: Int32 = 0
             sigwait(&set, &received)
             stopping.set()
+            // Idle kept connections close now, so that nginx sends its next requests to
+            // another worker; connections in use close when their request is answered.
+            hub.closeIdle()
             var byte: UInt8 = 1
             _ = Glibc.write(wakeWriteFD, &byte, 1)
         }
 
         let responder = self.responder
-        let listenFD = self.listenFD
         var workers: [JoinableThread] = []
         for _ in 0..<threads {
             workers.append(try JoinableThread(stackSize: 1 << 20) {
                 let state = responder.makeThreadState()
-                let connection = FastCGIConnection(listenFD: listenFD, wakeFD: wakeFD)
+                let connection = FastCGIConnection(hub: hub)
                 while !stopping.isSet, connection.next() {
                     responder.respond(to: connection, state: state)
                     connection.finish()
                 }
-                connection.closeConnection()
                 responder.finishThreadState(state)
             })
         }

@@ -1,0 +1,99 @@
+import CFastCGI
+import Glibc
+
+/// The connections of one worker process that are waiting for their next request, shared
+/// by all its threads.
+///
+/// A thread is not tied to a connection: nginx keeps idle connections open between
+/// requests (`fastcgi_keep_conn`), and a kept connection that holds a thread while idle
+/// would leave requests on new connections waiting in the listen queue. Instead every idle
+/// kept connection sits in one epoll set with the listening socket and the wake-up
+/// descriptor, and whichever thread is free takes whatever is ready first: a request on a
+/// kept connection, or a new connection to accept.
+///
+/// Kept connections are registered one-shot, so exactly one thread takes each; the thread
+/// parks it again after answering. Idle connections are also listed under a lock, so that a
+/// drain closes them at once and nginx sends its next request to another worker.
+public final class ConnectionHub: @unchecked Sendable {
+    // @unchecked: `idle` and `closed` are only touched while `mutex` is held; the epoll
+    // descriptor is safe to use from every thread.
+    private let epoll: Int32
+    private let listenFD: Int32
+    private let wakeFD: Int32
+    private var mutex = pthread_mutex_t()
+    private var idle = Set<Int32>()
+    private var closed = false
+
+    /// Where a descriptor handed out by `take` came from.
+    public enum Source { case accepted, kept }
+
+    public init(listenFD: Int32, wakeFD: Int32) throws {
+        self.listenFD = listenFD
+        self.wakeFD = wakeFD
+        epoll = try syscall("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+        pthread_mutex_init(&mutex, nil)
+        // Several worker processes wait on the same listening socket: EPOLLEXCLUSIVE wakes
+        // one of them per connection, not all.
+        try syscall("epoll_ctl") { cfastcgi_epoll_add_listener(epoll, listenFD) }
+        // Level-triggered and never read: once written, every waiting thread sees it.
+        try syscall("epoll_ctl") { cfastcgi_epoll_add_level(epoll, wakeFD) }
+    }
+
+    deinit {
+        Glibc.close(epoll)
+        pthread_mutex_destroy(&mutex)
+    }
+
+    /// Blocks until there is work: returns a connection whose next request can be read, or
+    /// nil once the wake-up descriptor has fired (drain), after closing the idle connections.
+    public func take() -> (fd: Int32, source: Source)? {
+        while true {
+            let fd = cfastcgi_epoll_wait_one(epoll)
+            if fd < 0 { continue }   // EINTR
+            if fd == wakeFD {
+                closeIdle()
+                return nil
+            }
+            if fd == listenFD {
+                let connection = accept(listenFD, nil, nil)
+                if connection < 0 { continue }   // another thread or process took it (EAGAIN)
+                // A peer that stalls mid-request cannot hold this thread forever.
+                var timeout = timeval(tv_sec: 30, tv_usec: 0)
+                setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                return (connection, .accepted)
+            }
+            pthread_mutex_lock(&mutex)
+            // Absent when a drain has closed it since epoll reported it.
+            let owned = idle.remove(fd) != nil
+            pthread_mutex_unlock(&mutex)
+            if owned { return (fd, .kept) }
+        }
+    }
+
+    /// Hands back a kept connection once its request is answered; it waits in the epoll set
+    /// for nginx's next request on it. During a drain it is closed instead.
+    public func park(_ fd: Int32, source: Source) {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        if closed {
+            Glibc.close(fd)
+            return
+        }
+        // Listed before it is armed: the thread that epoll hands it to must find it here.
+        idle.insert(fd)
+        if cfastcgi_epoll_arm_once(epoll, fd, source == .accepted ? 1 : 0) != 0 {
+            idle.remove(fd)
+            Glibc.close(fd)
+        }
+    }
+
+    /// Closes every idle kept connection and every connection parked from now on.
+    public func closeIdle() {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        closed = true
+        for fd in idle { Glibc.close(fd) }
+        idle.removeAll()
+    }
+}
