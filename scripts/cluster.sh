@@ -275,6 +275,9 @@ app_env() { # A: exports what stack.sh needs for app A
   export ENTERCRM_HTTP_PORT=$HTTP_PORT ENTERCRM_HTTPS_PORT=$HTTPS_PORT
   export ENTERCRM_WORKERS=${CLUSTER_WORKERS:-1} ENTERCRM_THREADS=${CLUSTER_THREADS:-12}
   export ENTERCRM_DB_TIMEOUT=${ENTERCRM_DB_TIMEOUT_OVERRIDE:-5}
+  # One development mailbox for both hosts, as a deployment shares a relay: a message
+  # sent by one host's runner is listed and read through either pool.
+  export ENTERCRM_MAIL_DIR="$CLUSTER_DIR/mail"
   export ENTERCRM_RATE_LIMIT=${CLUSTER_RATE_LIMIT:-on}
   # nginx (on app 1) balances over both pools; a pool that refuses connections is left
   # out for fail_timeout, and a request it could not take goes to the other pool.

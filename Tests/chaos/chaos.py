@@ -565,7 +565,7 @@ class MailFlow:
                                 "GROUP BY enrolment_id HAVING COUNT(*) > 1 LIMIT 5")
         # What left the system. Automation mail goes through the campaigns delivery: to the
         # workspace's relay (this sink; every recipient outside the campaign's domain is the
-        # automation's) or, with none, to the development mailbox files of both runners.
+        # automation's) or, with none, to the development mailbox the two hosts share.
         files: dict[str, int] = {}
         nfiles = 0
         with self.sink.lock:
@@ -573,8 +573,7 @@ class MailFlow:
         for r in relayed:
             nfiles += 1
             files[r] = files.get(r, 0) + 1
-        for app in (1, 2):
-            d = ROOT / ".run" / "cluster" / f"app{app}" / "mail"
+        for d in (ROOT / ".run" / "cluster" / "mail",):
             for f in d.glob(f"automation-a{aid}-*.eml") if d.is_dir() else []:
                 nfiles += 1
                 for line in f.read_text(errors="replace").splitlines():
