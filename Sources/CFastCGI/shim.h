@@ -21,11 +21,6 @@ static inline int cfastcgi_epoll_register(int epoll, int op, int fd, unsigned in
     return epoll_ctl(epoll, op, fd, &event);
 }
 
-/// A listening socket shared by several processes: one of them is woken per connection.
-static inline int cfastcgi_epoll_add_listener(int epoll, int fd) {
-    return cfastcgi_epoll_register(epoll, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLEXCLUSIVE);
-}
-
 /// A descriptor that stays ready for every waiter once it is (level-triggered).
 static inline int cfastcgi_epoll_add_level(int epoll, int fd) {
     return cfastcgi_epoll_register(epoll, EPOLL_CTL_ADD, fd, EPOLLIN);

@@ -32,9 +32,11 @@ public final class ConnectionHub: @unchecked Sendable {
         self.wakeFD = wakeFD
         epoll = try syscall("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
         pthread_mutex_init(&mutex, nil)
-        // Several worker processes wait on the same listening socket: EPOLLEXCLUSIVE wakes
-        // one of them per connection, not all.
-        try syscall("epoll_ctl") { cfastcgi_epoll_add_listener(epoll, listenFD) }
+        // Every worker process waits on the same listening socket, level-triggered: a new
+        // connection wakes an idle thread in each process and the first to accept takes it.
+        // (EPOLLEXCLUSIVE would hand it to one process even if all its threads are busy, and
+        // a kept connection stays with the process that accepted it.)
+        try syscall("epoll_ctl") { cfastcgi_epoll_add_level(epoll, listenFD) }
         // Level-triggered and never read: once written, every waiting thread sees it.
         try syscall("epoll_ctl") { cfastcgi_epoll_add_level(epoll, wakeFD) }
     }
