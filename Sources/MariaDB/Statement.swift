@@ -13,6 +13,10 @@ final class Statement {
     let handle: UnsafeMutablePointer<MYSQL_STMT>
     let sql: String
     let parameterCount: Int
+    /// The last result set's column index, kept while the columns stay the same (they do
+    /// unless the server re-prepares after a schema change), so that each query does not
+    /// build its name table again.
+    private var columnIndex: ColumnIndex?
 
     init(connection: UnsafeMutablePointer<MYSQL>, sql: String) throws {
         guard let stmt = mysql_stmt_init(connection) else {
@@ -206,7 +210,13 @@ final class Statement {
         }
         if mysql_stmt_bind_result(handle, binds) != 0 { throw MariaDBError.from(statement: handle, sql: sql) }
 
-        let columns = ColumnIndex(names: names)
+        let columns: ColumnIndex
+        if let cached = columnIndex, cached.names == names {
+            columns = cached
+        } else {
+            columns = ColumnIndex(names: names)
+            columnIndex = columns
+        }
         var rows: [Row] = []
         rows.reserveCapacity(Int(mysql_stmt_num_rows(handle)))
         while true {

@@ -8,16 +8,28 @@ public enum RFC3339 {
         var seconds = time_t(interval.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ v: Int32, _ width: Int = 2) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
+        let digits = min(max(fractionDigits, 0), 9)
+        // Written byte by byte: this runs for every date of every answer.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+            var i = 0
+            func put(_ value: Int, _ width: Int) {
+                var v = value
+                for k in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[i + k] = UInt8(48 + v % 10)
+                    v /= 10
+                }
+                i += width
+            }
+            func char(_ c: UInt8) { buffer[i] = c; i += 1 }
+            put(Int(parts.tm_year) + 1900, 4); char(45); put(Int(parts.tm_mon) + 1, 2); char(45); put(Int(parts.tm_mday), 2)
+            char(84); put(Int(parts.tm_hour), 2); char(58); put(Int(parts.tm_min), 2); char(58); put(Int(parts.tm_sec), 2)
+            if digits > 0 {
+                char(46)
+                put(Int(((interval - Double(seconds)) * pow(10, Double(digits))).rounded(.down)), digits)
+            }
+            char(90)
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<i]), as: UTF8.self)
         }
-        var text = "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))"
-        if fractionDigits > 0 {
-            let fraction = Int(((interval - Double(seconds)) * pow(10, Double(fractionDigits))).rounded(.down))
-            text += "." + pad(Int32(fraction), fractionDigits)
-        }
-        return text + "Z"
     }
 
     /// Reads "2026-03-20T09:00:00Z", with optional fraction and a `Z` or ±hh:mm offset.

@@ -86,6 +86,10 @@ import Testing
         let date = Date(timeIntervalSince1970: 1_773_657_720)
         #expect(RFC3339.format(date) == "2026-03-16T10:42:00Z")
         #expect(RFC3339.format(date, fractionDigits: 6) == "2026-03-16T10:42:00.000000Z")
+        #expect(RFC3339.format(date.addingTimeInterval(0.25), fractionDigits: 6) == "2026-03-16T10:42:00.250000Z")
+        #expect(RFC3339.format(date.addingTimeInterval(59.5), fractionDigits: 3) == "2026-03-16T10:42:59.500Z")
+        #expect(RFC3339.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z")
+        #expect(RFC3339.format(Date(timeIntervalSince1970: 253_402_300_799)) == "9999-12-31T23:59:59Z")
     }
 
     @Test func parsesZAndOffsets() {
