@@ -8,10 +8,10 @@ import { h, icon, replace, uid } from '../dom.js';
 import { navigate } from '../router.js';
 import { session } from '../session.js';
 import { alertRegion, clearErrors, field, showAlert, showErrors, submitting, values } from '../components/form.js';
-import { emptyState, errorState, loadingState } from '../components/page.js';
+import { loadingState } from '../components/page.js';
 import { toast } from '../components/toast.js';
 import { customerName } from './customers.js';
-import { backLink, listRoute } from './customers-profile.js';
+import { backLink, listRoute, showLoadError } from './customers-profile.js';
 
 const CONTACT_FIELDS = ['name', 'email', 'phone', 'city', 'country'];
 const TYPES = [
@@ -274,18 +274,7 @@ export function render({ params }) {
       fill(original);
       replace(body, h('section', { class: 'card card-customer-form', 'aria-label': 'Customer details' }, h('div', { class: 'card-body' }, form)));
     } catch (error) {
-      if (error.handled) return;
-      if (error.status === 404) {
-        title.textContent = 'Customer not found';
-        replace(body, emptyState({
-          title: 'This customer does not exist',
-          text: 'They may have been erased, or the link belongs to another workspace.',
-          iconName: 'customers',
-          action: h('a', { class: 'button button-secondary', href: `#${listRoute()}`, text: 'Back to customers' }),
-        }));
-        return;
-      }
-      replace(body, errorState(error, () => { replace(body, loadingState('Loading the customer…')); load(); }));
+      showLoadError(error, title, body, load);
     }
   }
 

@@ -18,6 +18,23 @@ import { customerName, LIST_QUERY_KEY } from './customers.js';
 const EVENTS_PER_PAGE = 25;
 
 /** The list's address with its last search, filters and page. */
+/** A customer that could not be loaded: "not found" for a 404 (erased, or another
+ * workspace's), else the error with a retry that calls `load` again. */
+export function showLoadError(error, title, body, load) {
+  if (error.handled) return;
+  if (error.status === 404) {
+    title.textContent = 'Customer not found';
+    replace(body, emptyState({
+      title: 'This customer does not exist',
+      text: 'They may have been erased, or the link belongs to another workspace.',
+      iconName: 'customers',
+      action: h('a', { class: 'button button-secondary', href: `#${listRoute()}`, text: 'Back to customers' }),
+    }));
+    return;
+  }
+  replace(body, errorState(error, () => { replace(body, loadingState('Loading the customer…')); load(); }));
+}
+
 export function listRoute() {
   let stored = '';
   try {
@@ -126,18 +143,7 @@ export function render({ params }) {
       customer = await api.get(base);
       show(customer);
     } catch (error) {
-      if (error.handled) return;
-      if (error.status === 404) {
-        title.textContent = 'Customer not found';
-        replace(body, emptyState({
-          title: 'This customer does not exist',
-          text: 'They may have been erased, or the link belongs to another workspace.',
-          iconName: 'customers',
-          action: h('a', { class: 'button button-secondary', href: `#${listRoute()}`, text: 'Back to customers' }),
-        }));
-        return;
-      }
-      replace(body, errorState(error, () => { replace(body, loadingState('Loading the customer…')); load(); }));
+      showLoadError(error, title, body, load);
     }
   }
 
