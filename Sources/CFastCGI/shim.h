@@ -32,10 +32,11 @@ static inline int cfastcgi_epoll_arm_once(int epoll, int fd, int add) {
                                    EPOLLIN | EPOLLRDHUP | EPOLLONESHOT);
 }
 
-/// Waits for one ready descriptor and returns its number; -1 with errno set on failure.
-static inline int cfastcgi_epoll_wait_one(int epoll) {
+/// Waits for one ready descriptor (at most `timeout` ms, -1: no limit) and returns its
+/// number; -1 with errno set on failure, or EAGAIN when the time ran out.
+static inline int cfastcgi_epoll_wait_one(int epoll, int timeout) {
     struct epoll_event event;
-    int n = epoll_wait(epoll, &event, 1, -1);
+    int n = epoll_wait(epoll, &event, 1, timeout);
     if (n == 1) return event.data.fd;
     if (n == 0) errno = EAGAIN;
     return -1;

@@ -48,9 +48,15 @@ public final class ConnectionHub: @unchecked Sendable {
 
     /// Blocks until there is work: returns a connection whose next request can be read, or
     /// nil once the wake-up descriptor has fired (drain), after closing the idle connections.
-    public func take() -> (fd: Int32, source: Source)? {
+    /// `beforeBlocking` runs when nothing is ready at once, just before the thread sleeps
+    /// (it flushes what the thread has buffered).
+    public func take(beforeBlocking: () -> Void = {}) -> (fd: Int32, source: Source)? {
         while true {
-            let fd = cfastcgi_epoll_wait_one(epoll)
+            var fd = cfastcgi_epoll_wait_one(epoll, 0)
+            if fd < 0, errno == EAGAIN {
+                beforeBlocking()
+                fd = cfastcgi_epoll_wait_one(epoll, -1)
+            }
             if fd < 0 { continue }   // EINTR
             if fd == wakeFD {
                 closeIdle()

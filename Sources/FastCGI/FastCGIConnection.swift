@@ -35,9 +35,10 @@ public final class FastCGIConnection {
     }
 
     /// Waits for the next request. Returns false when the wake-up descriptor fires (drain).
-    public func next() -> Bool {
+    /// `beforeBlocking` runs whenever the thread is about to sleep for want of work.
+    public func next(beforeBlocking: () -> Void = {}) -> Bool {
         while true {
-            guard let (fd, source) = hub.take() else { return false }
+            guard let (fd, source) = hub.take(beforeBlocking: beforeBlocking) else { return false }
             self.source = source
             request.pointee.ipcFd = fd
             // FCGX_Accept_r first finishes the previous request, closing the connection

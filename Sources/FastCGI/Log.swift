@@ -57,3 +57,35 @@ public enum Log {
         }
     }
 }
+
+/// One thread's access-log lines, written together: one `write(2)` when the buffer fills
+/// and whenever the thread runs out of work (see `FastCGIResponder.willWait`), rather than
+/// one per request. Lines are whole, so they never interleave with other threads'. What a
+/// killed process had buffered is lost (nginx's access log has every request too).
+public final class LogBuffer {
+    private var bytes: [UInt8] = []
+    private let limit: Int
+
+    public init(limit: Int = 16 << 10) {
+        self.limit = limit
+        bytes.reserveCapacity(limit + 512)
+    }
+
+    /// Appends a finished line.
+    public func append(_ line: String) {
+        bytes.append(contentsOf: line.utf8)
+        if bytes.count >= limit { flush() }
+    }
+
+    public func flush() {
+        guard !bytes.isEmpty else { return }
+        bytes.withUnsafeBufferPointer { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { break }
+            }
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+}

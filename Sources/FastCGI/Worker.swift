@@ -8,10 +8,13 @@ public protocol FastCGIResponder: Sendable {
     func makeThreadState() -> ThreadState
     func respond(to connection: FastCGIConnection, state: ThreadState)
     func finishThreadState(_ state: ThreadState)
+    /// The thread has no request to answer and is about to sleep (flush buffers here).
+    func willWait(_ state: ThreadState)
 }
 
 extension FastCGIResponder {
     public func finishThreadState(_ state: ThreadState) {}
+    public func willWait(_ state: ThreadState) {}
 }
 
 /// A worker process: `threads` threads accepting on the inherited listening socket.
@@ -72,7 +75,7 @@ public struct Worker<Responder: FastCGIResponder> {
             workers.append(try JoinableThread(stackSize: 1 << 20) {
                 let state = responder.makeThreadState()
                 let connection = FastCGIConnection(hub: hub)
-                while !stopping.isSet, connection.next() {
+                while !stopping.isSet, connection.next(beforeBlocking: { responder.willWait(state) }) {
                     responder.respond(to: connection, state: state)
                     connection.finish()
                 }

@@ -30,10 +30,21 @@ public struct HTTPServer<App: HTTPApplication>: FastCGIResponder {
         self.limits = limits
     }
 
-    public func makeThreadState() -> App.ThreadState { app.makeThreadState() }
-    public func finishThreadState(_ state: App.ThreadState) { app.finishThreadState(state) }
+    /// A pool thread's state: the application's, and its buffered access-log lines.
+    public final class ThreadState {
+        let app: App.ThreadState
+        let accessLog = LogBuffer()
+        init(app: App.ThreadState) { self.app = app }
+    }
 
-    public func respond(to connection: FastCGIConnection, state: App.ThreadState) {
+    public func makeThreadState() -> ThreadState { ThreadState(app: app.makeThreadState()) }
+    public func finishThreadState(_ state: ThreadState) {
+        state.accessLog.flush()
+        app.finishThreadState(state.app)
+    }
+    public func willWait(_ state: ThreadState) { state.accessLog.flush() }
+
+    public func respond(to connection: FastCGIConnection, state: ThreadState) {
         let started = DispatchTime.now().uptimeNanoseconds
         let parameters = connection.parameters()
         let declared = Int(parameters["CONTENT_LENGTH"] ?? "") ?? 0
@@ -44,7 +55,7 @@ public struct HTTPServer<App: HTTPApplication>: FastCGIResponder {
             response = HTTPError.payloadTooLarge().response
         } else if let body = connection.readBody(expected: declared, limit: limits.maxBodyBytes) {
             request = Request(parameters: parameters, body: body)
-            response = ErrorResponses.run(request) { try app.handle(request, state: state) }
+            response = ErrorResponses.run(request) { try app.handle(request, state: state.app) }
         } else {
             request = Request(parameters: parameters, body: [])
             response = HTTPError.payloadTooLarge().response
@@ -53,7 +64,7 @@ public struct HTTPServer<App: HTTPApplication>: FastCGIResponder {
         if request.method == "HEAD" { bytes = Array(bytes.prefix(bytes.count - response.body.count)) }
         connection.write(bytes)
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-        Log.raw("\(Log.timestamp()) access \(request.remoteAddress) \"\(request.method) \(request.path)\" \(response.status) \(response.body.count) \(micros)us \(request.requestID)\n")
+        state.accessLog.append("\(Log.timestamp()) access \(request.remoteAddress) \"\(request.method) \(request.path)\" \(response.status) \(response.body.count) \(micros)us \(request.requestID)\n")
     }
 }
 

@@ -50,10 +50,12 @@ export RUN_DIR="$ROOT/.run/bench"
 export ENTERCRM_BIN=${BENCH_BIN:-$ROOT/.build/release/entercrm}
 export ENTERCRM_BIND_ADDRESS=127.0.0.1 ENTERCRM_RATE_LIMIT=off
 export ENTERCRM_WORKERS=$workers ENTERCRM_THREADS=$threads
-HELLO_SOCKET="$RUN_DIR/c-hello.sock"
-INSERT_SOCKET="$RUN_DIR/c-insert.sock"
-SELECT_SOCKET="$RUN_DIR/c-select.sock"
-HELLO_PID="" INSERT_PID="" SELECT_PID=""
+# Each C responder runs twice, one process per keepalive setting (see below), so that the
+# connections one upstream keeps cannot hold the threads the other needs.
+HELLO_SOCKET="$RUN_DIR/c-hello.sock" HELLO_K_SOCKET="$RUN_DIR/c-hello-k.sock"
+INSERT_SOCKET="$RUN_DIR/c-insert.sock" INSERT_K_SOCKET="$RUN_DIR/c-insert-k.sock"
+SELECT_SOCKET="$RUN_DIR/c-select.sock" SELECT_K_SOCKET="$RUN_DIR/c-select-k.sock"
+C_PIDS=""
 
 step() { printf '==> %s\n' "$*" >&2; }
 
@@ -76,7 +78,7 @@ cleanup() {
   local rc=$?
   step "stopping the bench stack"
   local pid
-  for pid in $HELLO_PID $INSERT_PID $SELECT_PID; do
+  for pid in $C_PIDS; do
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -102,23 +104,22 @@ printf '%s' '{"status":"ok","database":"ok","version":"0.1.0"}' >"$RUN_DIR/stati
 "$STACK" nginx-test
 keepalive=$(sed -n 's/^ *keepalive \([0-9]*\);.*/\1/p' "$RUN_DIR/nginx/nginx.conf")
 [[ -n $keepalive ]] || { echo "bench: no keepalive in nginx.conf" >&2; exit 1; }
-cat >"$RUN_DIR/nginx/extra/http-bench.conf" <<EOF
-upstream bench_c_hello {
-    server unix:$HELLO_SOCKET;
-    keepalive $keepalive;
-    keepalive_timeout 60s;
-}
-upstream bench_c_insert {
-    server unix:$INSERT_SOCKET;
-    keepalive $keepalive;
-    keepalive_timeout 60s;
-}
-upstream bench_c_select {
-    server unix:$SELECT_SOCKET;
-    keepalive $keepalive;
-    keepalive_timeout 60s;
-}
-EOF
+# A plain libfcgi responder ties a thread to each connection until nginx closes it, so it
+# starves when nginx keeps more idle connections than it has threads. Each C ceiling is
+# therefore measured twice, with the pool's keepalive and with one that leaves it threads
+# to spare (2 nginx workers x k < threads), and the better figure is the ceiling.
+keepalive_c=$(((workers * threads - 4) / 2))
+((keepalive_c <= 32)) || keepalive_c=32
+((keepalive_c >= 1)) || keepalive_c=1
+{
+  for c in hello insert select; do
+    socket_var=${c^^}_SOCKET socket_k_var=${c^^}_K_SOCKET
+    printf 'upstream bench_c_%s {\n    server unix:%s;\n    keepalive %s;\n    keepalive_timeout 60s;\n}\n' \
+      "$c" "${!socket_var}" "$keepalive"
+    printf 'upstream bench_c_%s_k {\n    server unix:%s;\n    keepalive %s;\n    keepalive_timeout 60s;\n}\n' \
+      "$c" "${!socket_k_var}" "$keepalive_c"
+  done
+} >"$RUN_DIR/nginx/extra/http-bench.conf"
 cat >"$RUN_DIR/nginx/extra/server-bench.conf" <<EOF
 # make bench only: plain HTTP on loopback, so that TLS is not what is measured.
 listen 127.0.0.1:$PLAIN_PORT;
@@ -133,10 +134,20 @@ location = /bench/c-hello {
     fastcgi_keep_conn on;
     include fastcgi-params.conf;
 }
+location = /bench/c-hello-k {
+    fastcgi_pass bench_c_hello_k;
+    fastcgi_keep_conn on;
+    include fastcgi-params.conf;
+}
 
 # The database ceilings (db_responder.c): one INSERT, one primary-key SELECT a request.
 location = /bench/c-insert {
     fastcgi_pass bench_c_insert;
+    fastcgi_keep_conn on;
+    include fastcgi-params.conf;
+}
+location = /bench/c-insert-k {
+    fastcgi_pass bench_c_insert_k;
     fastcgi_keep_conn on;
     include fastcgi-params.conf;
 }
@@ -146,13 +157,20 @@ location ^~ /bench/c-select/ {
     fastcgi_keep_conn on;
     include fastcgi-params.conf;
 }
+location ^~ /bench/c-select-k/ {
+    fastcgi_pass bench_c_select_k;
+    fastcgi_keep_conn on;
+    include fastcgi-params.conf;
+}
 EOF
 
-setsid "$RUN_DIR/c-hello" "$HELLO_SOCKET" $((workers * threads)) </dev/null >>"$RUN_DIR/log/c-hello.log" 2>&1 &
-HELLO_PID=$!
+for socket in "$HELLO_SOCKET" "$HELLO_K_SOCKET"; do
+  setsid "$RUN_DIR/c-hello" "$socket" $((workers * threads)) </dev/null >>"$RUN_DIR/log/c-hello.log" 2>&1 &
+  C_PIDS+=" $!"
+done
 "$STACK" services-start
 
-for path in /bench/static.json /bench/c-hello /v1/health; do
+for path in /bench/static.json /bench/c-hello /bench/c-hello-k /v1/health; do
   body=$(curl -sf --max-time 5 "$BASE$path") || { echo "bench: $BASE$path does not answer" >&2; exit 1; }
   [[ $body = '{"status":"ok","database":"ok","version":"0.1.0"}' ]] ||
     echo "bench: note: $path answers ${#body} bytes: $body" >&2
@@ -191,17 +209,78 @@ measure() { # name path
   [[ -z $bad ]] || errors[$name]+="$bad; "
 }
 
+declare -A med_rps med_p50 med_p95 med_p99 range_rps keepalive_of best_p99
+summarize() { # medians of every run measured, and each C ceiling
+  local name c best
+  for name in "${!rps[@]}"; do
+    med_rps[$name]=$(median <<<"${rps[$name]}")
+    med_p99[$name]=$(median <<<"${p99[$name]}")
+    med_p50[$name]=$(median <<<"${p50[$name]:-}")
+    med_p95[$name]=$(median <<<"${p95[$name]:-}")
+    range_rps[$name]=$(tr ' ' '\n' <<<"${rps[$name]}" | awk 'NF' | sort -g | awk 'NR == 1 {a = $1} {b = $1} END {printf "%.0f-%.0f", a, b}')
+  done
+  # Each C ceiling: the better of its two keepalive settings, by median req/s; for p99 the
+  # lower of the two is the ceiling.
+  for c in c_hello c_insert c_select; do
+    [[ -n ${rps[${c}_pool]:-} ]] || continue
+    best=${c}_pool keepalive_of[$c]=$keepalive
+    if awk -v a="${med_rps[${c}_k]}" -v b="${med_rps[${c}_pool]}" 'BEGIN { exit !(a > b) }'; then
+      best=${c}_k keepalive_of[$c]=$keepalive_c
+    fi
+    med_rps[$c]=${med_rps[$best]} med_p99[$c]=${med_p99[$best]} med_p50[$c]=${med_p50[$best]}
+    med_p95[$c]=${med_p95[$best]} range_rps[$c]=${range_rps[$best]}
+    best_p99[$c]=$(printf '%s\n' "${med_p99[${c}_pool]}" "${med_p99[${c}_k]}" | sort -g | head -n1)
+  done
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+verdict() { # value op target
+  awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0); print ok ? "PASS" : "MISS" }'
+}
+
+print_health() {
+  echo
+  echo "EnterCRM bench: $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*: //'), pool ${workers} workers x ${threads} threads,"
+  echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d${SECONDS_PER_RUN}s over plain HTTP on loopback, median of $RUNS run(s)"
+  echo "load average at the start $load_start, at the end $load_end"
+  echo
+  printf '  %-28s %12s %12s\n' "" "req/s" "p99 (ms)"
+  printf '  %-28s %12.0f %12s\n' "nginx static file (49 B)" "${med_rps[static]}" "${med_p99[static]}"
+  printf '  %-28s %12.0f %12s\n' "C hello, keepalive $keepalive" "${med_rps[c_hello_pool]}" "${med_p99[c_hello_pool]}"
+  printf '  %-28s %12.0f %12s\n' "C hello, keepalive $keepalive_c" "${med_rps[c_hello_k]}" "${med_p99[c_hello_k]}"
+  printf '  %-28s %12.0f %12s\n' "GET /v1/health" "${med_rps[health]}" "${med_p99[health]}"
+  echo "  (nginx keeps $keepalive idle connections per worker to the pool; the C ceiling is its better setting,"
+  echo "   keepalive ${keepalive_of[c_hello]}, by req/s; for p99, the lower of the two: ${best_p99[c_hello]} ms)"
+  echo
+  health_ratio=$(ratio "${med_rps[health]}" "${med_rps[c_hello]}")
+  p99_ratio=$(ratio "${med_p99[health]}" "${best_p99[c_hello]}")
+  echo "Targets (issue 2)"
+  printf '  %-34s %14s %10s  %s\n' "figure" "value" "target" "result"
+  printf '  %-34s %14s %10s  %s\n' "health req/s / C hello req/s" "$health_ratio" ">= 0.70" "$(verdict "$health_ratio" ">=" 0.70)"
+  printf '  %-34s %14s %10s  %s\n' "health p99 / C hello p99" "$p99_ratio" "<= 2.00" "$(verdict "$p99_ratio" "<=" 2)"
+  printf '  %-34s %14s %10s  %s\n' "idle pool resident memory" "$((rss_idle / 1024)) MiB" "<= 150" "$(verdict "$((rss_idle / 1024))" "<=" 150)"
+  echo "  health / static:   $(ratio "${med_rps[health]}" "${med_rps[static]}")"
+  echo "  pool resident memory (master + workers, $(pool_processes) processes): idle $((rss_idle / 1024)) MiB, after the health runs $((rss_after / 1024)) MiB, at the end $((rss_end / 1024)) MiB"
+}
+
 median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 step "wrk: $CONNECTIONS connections, $WRK_THREADS threads, ${SECONDS_PER_RUN}s per run after ${WARMUP}s warm-up, $RUNS runs"
 for ((run = 1; run <= RUNS; run++)); do
   step "run $run of $RUNS"
   measure static /bench/static.json
-  measure c_hello /bench/c-hello
+  measure c_hello_pool /bench/c-hello
+  measure c_hello_k /bench/c-hello-k
   measure health /v1/health
 done
 sleep 2
 rss_after=$(pool_rss_kib)
+if [[ ${BENCH_HEALTH_ONLY:-0} = 1 ]]; then # issue 2's figures alone
+  rss_end=$rss_after load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+  summarize
+  print_health
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------------------
 # Issue 4: the workspaces, the million customers, the C database responders.
@@ -272,13 +351,20 @@ durability=$(db_sql "SELECT CONCAT('innodb_flush_log_at_trx_commit=', @@innodb_f
 
 # Same connection settings as the pool: its ENTERCRM_DATABASE_URL (the MariaDB unix socket).
 db_url=$(set +u && . "$RUN_DIR/entercrm.env" && echo "$ENTERCRM_DATABASE_URL")
-ENTERCRM_DATABASE_URL=$db_url setsid "$RUN_DIR/db-responder" insert "$INSERT_SOCKET" $((workers * threads)) \
-  </dev/null >>"$RUN_DIR/log/db-responder.log" 2>&1 &
-INSERT_PID=$!
-ENTERCRM_DATABASE_URL=$db_url setsid "$RUN_DIR/db-responder" select "$SELECT_SOCKET" $((workers * threads)) "$TENANT" \
-  </dev/null >>"$RUN_DIR/log/db-responder.log" 2>&1 &
-SELECT_PID=$!
-for ((i = 0; i < 50; i++)); do [[ -S $INSERT_SOCKET && -S $SELECT_SOCKET ]] && break; sleep 0.1; done
+for socket in "$INSERT_SOCKET" "$INSERT_K_SOCKET"; do
+  ENTERCRM_DATABASE_URL=$db_url setsid "$RUN_DIR/db-responder" insert "$socket" $((workers * threads)) \
+    </dev/null >>"$RUN_DIR/log/db-responder.log" 2>&1 &
+  C_PIDS+=" $!"
+done
+for socket in "$SELECT_SOCKET" "$SELECT_K_SOCKET"; do
+  ENTERCRM_DATABASE_URL=$db_url setsid "$RUN_DIR/db-responder" select "$socket" $((workers * threads)) "$TENANT" \
+    </dev/null >>"$RUN_DIR/log/db-responder.log" 2>&1 &
+  C_PIDS+=" $!"
+done
+for ((i = 0; i < 50; i++)); do
+  [[ -S $INSERT_SOCKET && -S $SELECT_SOCKET && -S $INSERT_K_SOCKET && -S $SELECT_K_SOCKET ]] && break
+  sleep 0.1
+done
 
 purchase=$(sed -n 1p "$RUN_DIR/data/hot-emails.txt" |
   awk '{printf "{\"customer_email\":\"%s\",\"event\":\"purchase\",\"properties\":{\"amount\":149.99,\"currency\":\"EUR\",\"product_id\":\"prod_abc123\",\"product_name\":\"Premium Plan\"}}", $1}')
@@ -289,7 +375,9 @@ check() { # method path expected-status [body]: one request answers as expected
   [[ $code = "$3" ]] || { echo "bench: $1 $2 answered $code, not $3: $(head -c 300 "$RUN_DIR/data/check.out")" >&2; exit 1; }
 }
 check POST /bench/c-insert 201 "$purchase"
+check POST /bench/c-insert-k 201 "$purchase"
 check GET "/bench/c-select/$hot_id" 200
+check GET "/bench/c-select-k/$hot_id" 200
 check POST /v1/track/event 200 "$purchase"
 check GET "/v1/customers/$hot_id" 200
 
@@ -325,9 +413,11 @@ measure_lua() { # name connections path mode args...: wrk with wrk.lua; reads it
 step "track/event and profile beside the C database responders: $CONNECTIONS connections, $RUNS runs"
 for ((run = 1; run <= RUNS; run++)); do
   step "run $run of $RUNS"
-  measure_lua c_insert "$CONNECTIONS" /bench/c-insert event "$KEY" "$RUN_DIR/data/hot-emails.txt"
+  measure_lua c_insert_pool "$CONNECTIONS" /bench/c-insert event "$KEY" "$RUN_DIR/data/hot-emails.txt"
+  measure_lua c_insert_k "$CONNECTIONS" /bench/c-insert-k event "$KEY" "$RUN_DIR/data/hot-emails.txt"
   measure_lua track_event "$CONNECTIONS" /v1/track/event event "$KEY" "$RUN_DIR/data/hot-emails.txt"
-  measure_lua c_select "$CONNECTIONS" /bench/c-select/ show "$KEY" "$RUN_DIR/data/hot-ids.txt"
+  measure_lua c_select_pool "$CONNECTIONS" /bench/c-select/ show "$KEY" "$RUN_DIR/data/hot-ids.txt"
+  measure_lua c_select_k "$CONNECTIONS" /bench/c-select-k/ show "$KEY" "$RUN_DIR/data/hot-ids.txt"
   measure_lua customer_get "$CONNECTIONS" /v1/customers/ show "$KEY" "$RUN_DIR/data/hot-ids.txt"
 done
 
@@ -372,41 +462,18 @@ sleep 2
 rss_end=$(pool_rss_kib)
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-declare -A med_rps med_p50 med_p95 med_p99 range_rps
-for name in static c_hello health c_insert track_event c_select customer_get list; do
-  med_rps[$name]=$(median <<<"${rps[$name]}")
-  med_p99[$name]=$(median <<<"${p99[$name]}")
-  med_p50[$name]=$(median <<<"${p50[$name]:-}")
-  med_p95[$name]=$(median <<<"${p95[$name]:-}")
-  range_rps[$name]=$(tr ' ' '\n' <<<"${rps[$name]}" | awk 'NF' | sort -g | awk 'NR == 1 {a = $1} {b = $1} END {printf "%.0f-%.0f", a, b}')
-done
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-verdict() { # value op target
-  awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0); print ok ? "PASS" : "MISS" }'
-}
-
-echo
-echo "EnterCRM bench: $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*: //'), pool ${workers} workers x ${threads} threads,"
-echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d${SECONDS_PER_RUN}s over plain HTTP on loopback, median of $RUNS run(s)"
-echo "load average at the start $load_start, at the end $load_end"
-echo
-printf '  %-28s %12s %12s\n' "" "req/s" "p99 (ms)"
-printf '  %-28s %12.0f %12s\n' "nginx static file (49 B)" "${med_rps[static]}" "${med_p99[static]}"
-printf '  %-28s %12.0f %12s\n' "C FastCGI hello" "${med_rps[c_hello]}" "${med_p99[c_hello]}"
-printf '  %-28s %12.0f %12s\n' "GET /v1/health" "${med_rps[health]}" "${med_p99[health]}"
-echo
-echo "  health / C hello:  $(ratio "${med_rps[health]}" "${med_rps[c_hello]}")"
-echo "  health / static:   $(ratio "${med_rps[health]}" "${med_rps[static]}")"
-echo "  pool resident memory (master + workers, $(pool_processes) processes): idle $((rss_idle / 1024)) MiB, after the health runs $((rss_after / 1024)) MiB, at the end $((rss_end / 1024)) MiB"
+summarize
+print_health
 
 echo
 echo "Issue 4 on $CUSTOMERS customers (seeded in ${seed_seconds}s, flushed in ${settle_seconds}s); $durability"
 echo "event and profile: wrk -c$CONNECTIONS over $HOT customers; C responders with $((workers * threads)) threads on the pool's database URL"
 echo
 printf '  %-30s %10s %10s %10s %10s %12s\n' "" "req/s" "p50 (ms)" "p95 (ms)" "p99 (ms)" "req/s range"
-for row in "c_insert|C: one durable INSERT" "track_event|POST /v1/track/event" \
-           "c_select|C: one primary-key SELECT" "customer_get|GET /v1/customers/{id}" \
+for row in "c_insert_pool|C: INSERT, keepalive $keepalive" "c_insert_k|C: INSERT, keepalive $keepalive_c" \
+           "track_event|POST /v1/track/event" \
+           "c_select_pool|C: PK SELECT, keepalive $keepalive" "c_select_k|C: PK SELECT, keepalive $keepalive_c" \
+           "customer_get|GET /v1/customers/{id}" \
            "list|customer list, 5 pages (-c$LIST_CONNECTIONS)"; do
   name=${row%%|*}
   printf '  %-30s %10.0f %10s %10s %10s %12s\n' "${row#*|}" "${med_rps[$name]}" "${med_p50[$name]}" \

@@ -57,6 +57,25 @@ def test_health_answers_ok_with_a_request_id(http, base):
     assert_security_headers(response)
 
 
+def test_every_request_has_one_access_log_line_with_its_request_id(stack, http, base):
+    log = stack.run_dir / "log" / "serve.log"
+    ids = []
+    for path in ("/v1/health", "/v1/no-such-route", "/v1/customers"):
+        ids.append((path, http.get(f"{base}{path}").headers["X-Request-Id"]))
+
+    def logged():
+        text = log.read_text(errors="replace")
+        lines = {i: [l for l in text.splitlines() if l.endswith(" " + i)] for _, i in ids}
+        return lines if all(len(v) == 1 for v in lines.values()) else None
+
+    # Lines are buffered per pool thread and written when the thread runs out of work.
+    lines = stack.wait_for(logged, timeout=5)
+    assert lines, f"access lines missing for {ids}"
+    for (path, request_id), status in zip(ids, ("200", "404", "401")):
+        line = lines[request_id][0]
+        assert " access " in line and f'"GET {path}" {status} ' in line, line
+
+
 def test_security_headers_on_static_api_and_nginx_errors(http, base):
     assert_security_headers(http.get(f"{base}/"))
     assert_security_headers(http.get(f"{base}/app.css"))
