@@ -42,6 +42,9 @@ import uuid
 import requests
 import urllib3
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from e2e import chaos_flow  # noqa: E402  (the campaign and automation test_chaos.py sends too)
+
 urllib3.disable_warnings()
 # What a request may fail with. The warning: aiosmtpd (the SMTP sink of fault 4) turns every
 # warning into an error for an instant, process-wide (warnings.catch_warnings is not
@@ -423,21 +426,12 @@ class MailFlow:
             time.sleep(0.5)
         print(f"  segment {seg['id']} built by the evaluator: {d['customers_count']} members")
         self.segment_id = seg["id"]
-        c = api(self.s, "POST", f"{b}/v1/campaigns", a, {
-            "name": f"Chaos {RUN_TAG}", "type": "email", "segment_id": seg["id"],
-            "subject": "Hello {{email}}", "body": "<p>Once only, {{email}}</p>"})
+        c = api(self.s, "POST", f"{b}/v1/campaigns", a, chaos_flow.campaign(f"Chaos {RUN_TAG}", seg["id"]))
         self.campaign_id = c["id"]
         # The automation: customer created -> tag -> send an email -> tag.
-        m = api(self.s, "POST", f"{b}/v1/automations", a, {"name": f"Chaos {RUN_TAG}", "trigger_type": "customer_created"})
+        m = api(self.s, "POST", f"{b}/v1/automations", a, chaos_flow.automation(f"Chaos {RUN_TAG}"))
         self.automation_id = m["id"]
-        api(self.s, "POST", f"{b}/v1/automations/{m['id']}/design", a, {
-            "nodes": [{"id": "1", "type": "trigger", "data": {}, "position": {"x": 0, "y": 0}},
-                      {"id": "2", "type": "action", "data": {"action": "add_tag", "tag": "chaos-a"}, "position": {"x": 0, "y": 100}},
-                      {"id": "3", "type": "action", "data": {"action": "send_email", "subject": "Welcome {{email}}", "body": "Once."},
-                       "position": {"x": 0, "y": 200}},
-                      {"id": "4", "type": "action", "data": {"action": "add_tag", "tag": "chaos-b"}, "position": {"x": 0, "y": 300}}],
-            "edges": [{"id": "e1", "source": "1", "target": "2"}, {"id": "e2", "source": "2", "target": "3"},
-                      {"id": "e3", "source": "3", "target": "4"}]})
+        api(self.s, "POST", f"{b}/v1/automations/{m['id']}/design", a, chaos_flow.DESIGN)
         api(self.s, "POST", f"{b}/v1/automations/{m['id']}/activate", a)
         print(f"  campaign {self.campaign_id} (draft) and automation {self.automation_id} (active, send step) ready")
 

@@ -27,6 +27,7 @@ import uuid
 import pytest
 import requests
 
+from . import chaos_flow
 from .support import alive, new_session
 
 ROUNDS = int(os.environ.get("ENTERCRM_CHAOS_ROUNDS", "1"))
@@ -297,18 +298,9 @@ def test_runner_killed_mid_campaign_and_mid_automation_sends_nobody_twice(stack,
         segment = api(http, "POST", f"{base}/v1/segments", auth, {"name": f"Chaos {tag}", "filters": {"email_domain": camp_domain}})
         assert stack.wait_for(lambda: api(http, "GET", f"{base}/v1/segments/{segment['id']}", auth).get("customers_count") == RECIPIENTS,
                               timeout=120, interval=0.5), "the segment was not built"
-        campaign = api(http, "POST", f"{base}/v1/campaigns", auth, {
-            "name": f"Chaos {tag}", "type": "email", "segment_id": segment["id"],
-            "subject": "Hello {{email}}", "body": "<p>Once only, {{email}}</p>"})["id"]
-        automation = api(http, "POST", f"{base}/v1/automations", auth, {"name": f"Chaos {tag}", "trigger_type": "customer_created"})["id"]
-        api(http, "POST", f"{base}/v1/automations/{automation}/design", auth, {
-            "nodes": [{"id": "1", "type": "trigger", "data": {}, "position": {"x": 0, "y": 0}},
-                      {"id": "2", "type": "action", "data": {"action": "add_tag", "tag": "chaos-a"}, "position": {"x": 0, "y": 100}},
-                      {"id": "3", "type": "action", "data": {"action": "send_email", "subject": "Welcome {{email}}", "body": "Once."},
-                       "position": {"x": 0, "y": 200}},
-                      {"id": "4", "type": "action", "data": {"action": "add_tag", "tag": "chaos-b"}, "position": {"x": 0, "y": 300}}],
-            "edges": [{"id": "e1", "source": "1", "target": "2"}, {"id": "e2", "source": "2", "target": "3"},
-                      {"id": "e3", "source": "3", "target": "4"}]})
+        campaign = api(http, "POST", f"{base}/v1/campaigns", auth, chaos_flow.campaign(f"Chaos {tag}", segment["id"]))["id"]
+        automation = api(http, "POST", f"{base}/v1/automations", auth, chaos_flow.automation(f"Chaos {tag}"))["id"]
+        api(http, "POST", f"{base}/v1/automations/{automation}/design", auth, chaos_flow.DESIGN)
         api(http, "POST", f"{base}/v1/automations/{automation}/activate", auth)
         time.sleep(1.5)  # the automation's cursor starts at activation
 
