@@ -226,6 +226,7 @@ innodb_file_per_table=1
 performance_schema=OFF
 table_open_cache=400
 thread_cache_size=64
+thread_handling=${ENTERCRM_DB_THREAD_HANDLING:-one-thread-per-connection}
 wait_timeout=28800
 EOF
 }

@@ -131,14 +131,16 @@ public final class Connection {
         if poll(&pfd, 1, 0) > 0 { disconnect() }
     }
 
-    /// A round trip to the server (COM_PING), reconnecting first if needed.
+    /// A round trip to the server (COM_PING), reconnecting first if needed. A ping is always
+    /// safe to repeat: one that finds the connection lost (the server hung up on it while it
+    /// was idle) is sent once more on a new connection.
     public func ping() throws {
-        dropIfClosedByServer()
-        try connect()
-        if mysql_ping(handle) != 0 {
+        for attempt in 1...2 {
+            try connect()
+            if mysql_ping(handle) == 0 { return }
             let error = MariaDBError.from(connection: handle)
             disconnect()
-            throw error
+            if attempt == 2 || !error.isConnectionLost { throw error }
         }
     }
 
