@@ -197,7 +197,7 @@ to_ms() { # wrk latency (12.3us, 1.2ms, 1.1s) -> milliseconds
     printf "%.3f", n }'
 }
 
-declare -A rps p99 errors
+declare -A rps p99 errors p50 p95
 measure() { # name path
   local name=$1 url=$BASE$2 out
   wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null
@@ -393,7 +393,6 @@ for path in "${LIST_PATHS[@]}"; do check GET "$path" 200; done
 # ---------------------------------------------------------------------------------------
 # Issue 4: the runs.
 
-declare -A p50 p95
 measure_lua() { # name connections path mode args...: wrk with wrk.lua; reads its BENCH line
   local name=$1 conns=$2 url=$BASE$3 out line
   shift 3
