@@ -378,6 +378,82 @@ import Web
         #expect(p["clv_average_order"] == .double(2.50) && p["first_order_at"] == "2026-01-01T10:00:00Z")
     }
 
+    /// Batch against batch on the same customers, known by email and by customer_id, with
+    /// message ids that several concurrent batches repeat: each message id is stored once,
+    /// the duplicates are answered as such, and the aggregates (counts, totals, averages,
+    /// last_seen_at, first and last order dates) equal what the stored events add up to.
+    @Test func concurrentBatchesByIDAndEmailWithSharedMessageIDsStayExact() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        let app = client.app
+        let config = try TestDatabase.configuration()
+        var ids: [Int] = []
+        for n in 0..<6 {
+            ids.append(client.send("POST", "/v1/customers", ["email": .string("known\(n)@example.com")], token: owner.token)["id"]!.intValue!)
+        }
+        let threads = 6, rounds = 4, perBatch = 30
+        let customerIDs = ids
+        final class Tally: @unchecked Sendable { let lock = NSLock(); var recorded = 0, duplicates = 0 }
+        let tally = Tally()
+        var workers: [JoinableThread] = []
+        for t in 0..<threads {
+            workers.append(try JoinableThread {
+                let db = Connection(configuration: config)
+                for round in 0..<rounds {
+                    let items: [JSON] = (0..<perBatch).map { i in
+                        let who = (i * 5 + t + round) % 6
+                        // Half the items carry a message id that every thread sends in this round.
+                        let day = String(format: "%02d", 1 + (i * 3 + t) % 27)
+                        let amount = Double(1 + i % 4) + 0.25
+                        var item = JSONObject()
+                        item["event"] = "purchase"
+                        item["occurred_at"] = .string("2026-02-" + day + "T08:30:00Z")
+                        let properties: JSON = ["amount": .double(amount), "currency": "EUR"]
+                        item["properties"] = properties
+                        if i % 2 == 0 { item["customer_id"] = .int(Int64(customerIDs[who])) } else { item["customer_email"] = .string("known\(who)@example.com") }
+                        if i % 3 == 0 { item["message_id"] = .string("shared-\(round)-\(i)") }
+                        if i % 5 == 4 { item["type"] = "pageview"; item["url"] = "https://shop.example/p"; item["properties"] = [:] }
+                        return .object(item)
+                    }
+                    let request = Request(method: "POST", path: "/v1/track/batch", headers: ["x-api-key": k],
+                                          body: JSONWriter.bytes(["events": .array(items)]))
+                    let response = ErrorResponses.run(request) { try app.handle(request, state: db) }
+                    if response.status != 200 { Issue.record("status \(response.status): \(String(decoding: response.body, as: UTF8.self))"); continue }
+                    guard let answer = try? JSONParser.parse(response.body) else { Issue.record("not JSON"); continue }
+                    if answer["errors"]?.arrayValue?.isEmpty != true { Issue.record("errors: \(answer)") }
+                    tally.lock.lock()
+                    tally.recorded += answer["recorded"]?.intValue ?? 0
+                    tally.duplicates += answer["duplicates"]?.intValue ?? 0
+                    tally.lock.unlock()
+                }
+                db.disconnect()
+            })
+        }
+        for w in workers { w.join() }
+        // Per round: 10 shared message ids stored once (and answered as duplicates by the
+        // other threads), 20 items of each thread stored.
+        let shared = (0..<perBatch).filter { $0 % 3 == 0 }.count
+        let recorded = tally.recorded, duplicates = tally.duplicates
+        #expect(recorded == rounds * (shared + threads * (perBatch - shared)))
+        #expect(duplicates == rounds * shared * (threads - 1))
+        let events = try client.db.queryOne("SELECT COUNT(*) AS n FROM events WHERE tenant_id = \(owner.tenantID)")
+        #expect(try events?.int("n") == recorded)
+        // Every customer's aggregates are those its events add up to.
+        let mismatched = try client.db.query("""
+            SELECT c.id FROM customers c LEFT JOIN (
+                SELECT customer_id, COUNT(*) AS n, MAX(occurred_at) AS seen, COALESCE(SUM(amount), 0) AS total, COUNT(amount) AS orders,
+                       MIN(IF(amount IS NULL, NULL, occurred_at)) AS first_order, MAX(IF(amount IS NULL, NULL, occurred_at)) AS last_order
+                FROM events WHERE tenant_id = \(owner.tenantID) GROUP BY customer_id
+            ) e ON e.customer_id = c.id
+            WHERE c.tenant_id = \(owner.tenantID) AND NOT (c.events_count <=> e.n AND c.last_seen_at <=> e.seen AND c.clv_total <=> e.total
+                AND c.clv_order_count <=> e.orders AND c.first_order_at <=> e.first_order AND c.last_order_at <=> e.last_order
+                AND c.clv_average_order <=> IF(e.orders > 0, ROUND(e.total / e.orders, 2), NULL))
+            """)
+        #expect(mismatched.isEmpty, "customers whose aggregates differ from their events: \(mismatched.count)")
+        let sums = try #require(try client.db.queryOne("SELECT SUM(events_count) AS n FROM customers WHERE tenant_id = \(owner.tenantID)"))
+        #expect(try sums.int("n") == recorded)
+    }
+
     @Test func recentEventsForTheConsole() {
         let owner = client.register()
         let k = key(owner.token)

@@ -13,6 +13,8 @@ struct TrackedEvent {
     var customerID: Int?
     var anonymousID: String?
     var properties: JSONObject
+    /// `properties` as stored (JSON text), written once when the event is read.
+    var propertiesText = "{}"
     /// Set for purchases: the order's amount and currency.
     var amount: Decimal?
     var currency: String?
@@ -77,7 +79,8 @@ struct TrackedEvent {
         if let value = body["properties"], value != .null {
             if let object = value.objectValue {
                 properties = object
-                if JSONWriter.bytes(value).count > Self.maxPropertiesBytes {
+                propertiesText = JSONWriter.string(value)
+                if propertiesText.utf8.count > Self.maxPropertiesBytes {
                     input.fail("properties", "The properties may not be larger than 32 KB.")
                 }
             } else {
@@ -86,6 +89,7 @@ struct TrackedEvent {
         }
         if kind == .pageview, let title = body["title"]?.stringValue, properties["title"] == nil {
             properties["title"] = .string(String(title.prefix(500)))
+            propertiesText = JSONWriter.string(.object(properties))
         }
         if kind == .event, name == "purchase" {
             switch properties["amount"] {
