@@ -45,6 +45,57 @@ import Web
         }
     }
 
+    /// The list's plans on a workspace large enough to take each one (CustomerStore.listPage):
+    /// a few matches sorted after the filter, many matches read in the sort's index order, and
+    /// a filter correlated with the sort, whose walk runs out of budget and is read again.
+    /// Every page is the one the plain query (ordered by the column and the id) gives.
+    @Test func filteredSortedPagesAreTheSameWhicheverPlanReadsThem() throws {
+        let owner = client.register()
+        let tenant = owner.tenantID
+        // 30,000 customers: DE one in five (6,000) and all with events_count above the HR
+        // customers' (a walk of the events_count index ascending meets 24,000 HR first);
+        // Lyon one in a hundred (300); Champions with a score of 13 or more.
+        try client.db.execute("""
+            INSERT INTO customers (tenant_id, name, email, city, country, rfm_score, rfm_segment, clv_total, events_count,
+                                   last_seen_at, created_at, updated_at)
+            SELECT \(tenant), CONCAT('Name ', LPAD(CRC32(seq) % 100000, 5, '0')), CONCAT('p', seq, '@plan.example'),
+                   IF(seq % 100 = 0, 'Lyon', 'Zagreb'), IF(seq % 5 = 0, 'DE', 'HR'),
+                   IF(seq % 3 = 0, NULL, IF(seq % 7 = 0, 13 + seq % 3, 3 + seq % 9)), IF(seq % 7 = 0 AND seq % 3 <> 0, 'Champions', NULL),
+                   (CRC32(CONCAT('v', seq)) % 100000) / 100, IF(seq % 5 = 0, 1000 + seq % 50, seq % 50),
+                   '2026-01-01' + INTERVAL seq MINUTE, '2025-01-01' + INTERVAL seq MINUTE, UTC_TIMESTAMP(6)
+            FROM seq_1_to_30000
+            """)
+        try client.db.execute("ANALYZE TABLE customers")
+        let cases = [
+            "country=DE&sort=events_count&order=asc",            // correlated: the walk's budget runs out
+            "country=DE&sort=events_count&order=asc&page=7",
+            "country=HR&sort=clv_total&order=desc&page=3",       // many matches: the sort's index
+            "city=Lyon&sort=name&order=asc&page=2",              // few: filter, then sort
+            "rfm_segment=Champions&sort=rfm_score&order=asc",    // few, nulls first in the index
+            "rfm_segment=Champions&sort=created_at&order=desc&page=4",
+            "created_after=2025-01-10T00:00:00Z&sort=last_seen_at&order=asc&page=2",
+            "country=DE&city=Lyon&sort=events_count&order=desc",
+        ]
+        let truths: [SQL] = [
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND country = 'DE' ORDER BY events_count, id LIMIT 25",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND country = 'DE' ORDER BY events_count, id LIMIT 25 OFFSET 150",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND country = 'HR' ORDER BY clv_total DESC, id DESC LIMIT 25 OFFSET 50",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND city = 'Lyon' ORDER BY name, id LIMIT 25 OFFSET 25",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND rfm_segment = 'Champions' ORDER BY rfm_score, id LIMIT 25",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND rfm_segment = 'Champions' ORDER BY created_at DESC, id DESC LIMIT 25 OFFSET 75",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND created_at >= '2025-01-10' ORDER BY last_seen_at, id LIMIT 25 OFFSET 25",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND country = 'DE' AND city = 'Lyon' ORDER BY events_count DESC, id DESC LIMIT 25",
+        ]
+        for (query, truth) in zip(cases, truths) {
+            let expected = try client.db.query(truth).map { try $0.int("id") }
+            #expect(expected.count == 25, "\(query): the case needs a full page")
+            let page = client.send("GET", "/v1/customers", token: owner.token, query: query)
+            #expect(page.status == 200)
+            let got = page["data"]?.arrayValue?.compactMap { $0["id"]?.intValue } ?? []
+            #expect(got == expected, "\(query)")
+        }
+    }
+
     @Test func emailsAreUniqueCaseInsensitivelyAfterTrimming() {
         let owner = client.register()
         #expect(client.send("POST", "/v1/customers", ["email": "  Ana.Kovac@Example.com "], token: owner.token)["email"] == "ana.kovac@example.com")
