@@ -115,9 +115,11 @@ enum EventRecorder {
         let messageIDs = Array(Set(events.compactMap(\.messageID)))
         var seen: [String: (String, Int?)] = [:]
         if !messageIDs.isEmpty {
+            let list = JSONWriter.string(.array(messageIDs.map { .string($0) }))
             for row in try db.query("""
-                SELECT message_id, public_id, customer_id FROM events
-                WHERE tenant_id = \(tenant) AND message_id IN (\(list: messageIDs))
+                SELECT e.message_id, e.public_id, e.customer_id
+                FROM JSON_TABLE(\(list), '$[*]' COLUMNS (m VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$')) j
+                JOIN events e FORCE INDEX (uq_message_id) ON e.tenant_id = \(tenant) AND e.message_id = j.m
                 """) {
                 seen[try row.string("message_id")] = (try row.string("public_id"), row.optionalInt("customer_id"))
             }
@@ -137,9 +139,11 @@ enum EventRecorder {
         let anonymousOnly = fresh.filter { events[$0].email == nil && events[$0].customerID == nil }.compactMap { events[$0].anonymousID }
         var linked: [String: Int] = [:]
         if !anonymousOnly.isEmpty {
+            let list = JSONWriter.string(.array(Set(anonymousOnly).map { .string($0) }))
             for row in try db.query("""
-                SELECT anonymous_id, customer_id FROM identities
-                WHERE tenant_id = \(tenant) AND anonymous_id IN (\(list: Array(Set(anonymousOnly))))
+                SELECT i.anonymous_id, i.customer_id
+                FROM JSON_TABLE(\(list), '$[*]' COLUMNS (a VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$')) j
+                JOIN identities i ON i.tenant_id = \(tenant) AND i.anonymous_id = j.a
                 """) {
                 linked[try row.string("anonymous_id")] = try row.int("customer_id")
             }
@@ -234,18 +238,25 @@ enum EventRecorder {
     }
 
     private static func insertOrAddByEmail(_ db: Connection, _ tenant: Tenant, _ deltas: [(key: String, value: Delta)]) throws -> [String: Int] {
-        let rows: [SQL] = deltas.map { email, d in
-            """
-            (\(tenant), \(email), \(d.count), \(d.lastSeen), \(d.totalText), \(d.orders), \(d.average), \(d.currency),
-             \(d.firstOrder), \(d.lastOrder), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-            """
+        // The new customers and their deltas as one JSON parameter (JSON_TABLE): one statement
+        // text for any number of them.
+        let rows: [JSON] = deltas.map { email, d in
+            .array([.string(email), .int(Int64(d.count)), .string(sqlDateTime(d.lastSeen)), .string(d.totalText.text),
+                    .int(Int64(d.orders)), d.average.map { .string($0.text) } ?? .null, d.currency.map { .string($0) } ?? .null,
+                    d.firstOrder.map { .string(sqlDateTime($0)) } ?? .null, d.lastOrder.map { .string(sqlDateTime($0)) } ?? .null])
         }
         // The average comes first: it reads the old total and count plus this batch's,
         // whichever order MariaDB applies the assignments in.
         let result = try db.execute("""
             INSERT INTO customers (tenant_id, email, events_count, last_seen_at, clv_total, clv_order_count, clv_average_order,
                                    currency, first_order_at, last_order_at, created_at, updated_at)
-            VALUES \(SQL.join(rows, separator: ", "))
+            SELECT \(tenant), j.address, j.n, j.seen, j.total, j.orders, j.average, j.money, j.first_order, j.last_order,
+                   UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)
+            FROM JSON_TABLE(\(JSONWriter.string(.array(rows))), '$[*]' COLUMNS (
+                     address VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$[0]', n INT UNSIGNED PATH '$[1]',
+                     seen DATETIME(6) PATH '$[2]', total DECIMAL(14,2) PATH '$[3]', orders INT UNSIGNED PATH '$[4]',
+                     average DECIMAL(14,2) PATH '$[5]', money CHAR(3) PATH '$[6]', first_order DATETIME(6) PATH '$[7]',
+                     last_order DATETIME(6) PATH '$[8]')) j
             ON DUPLICATE KEY UPDATE
                 id = LAST_INSERT_ID(id),
                 clv_average_order = IF(clv_order_count + VALUES(clv_order_count) > 0,
