@@ -54,11 +54,13 @@ enum CustomerStore {
                 """)
         }
         guard !query.isUnfiltered, !query.searches else { return try read("") }
-        if total <= filesortLimit { return try read("IGNORE INDEX (\(query.sortIndex))") }
+        // A range on the sort's own column is best read through the sort's index anyway.
+        let throughFilter: SQL = query.rangeColumns.contains(query.page.sort) ? "" : "IGNORE INDEX (\(query.sortIndex))"
+        if total <= filesortLimit { return try read(throughFilter) }
         let expected = min(limit, total - offset)
         let walked = try read("FORCE INDEX (\(query.sortIndexes))", budgeted: true)
         if walked.count >= expected { return walked }
-        return try read("IGNORE INDEX (\(query.sortIndex))")
+        return try read(throughFilter)
     }
 
     static let filesortLimit = 5_000
@@ -81,6 +83,8 @@ struct CustomerQuery {
     var descending = true
     /// A `q` search is among the conditions (its plan is the search's own).
     var searches = false
+    /// The columns a range filter bounds (created_after/before, the _min/_max ranges).
+    var rangeColumns: Set<String> = []
     let page: Pagination
 
     static let sortable = ["created_at", "last_seen_at", "name", "clv_total", "clv_predicted", "rfm_score", "events_count",
@@ -133,6 +137,7 @@ struct CustomerQuery {
                     continue
                 }
                 conditions.append("\(fragment)\(value)")
+                rangeColumns.insert(field)
             }
         }
         for (key, op) in [("created_after", ">="), ("created_before", "<")] {
@@ -142,6 +147,7 @@ struct CustomerQuery {
                 continue
             }
             conditions.append(op == ">=" ? "c.created_at >= \(date)" : "c.created_at < \(date)")
+            rangeColumns.insert("created_at")
         }
         try errors.check()
     }
