@@ -76,6 +76,7 @@ import Web
             "created_after=2025-01-10T00:00:00Z&sort=last_seen_at&order=asc&page=2",
             "country=DE&city=Lyon&sort=events_count&order=desc",
             "created_after=2025-01-03T00:00:00Z&created_before=2025-01-05T00:00:00Z&sort=created_at&order=asc&page=5",
+            "country=HR&sort=rfm_score&order=asc&page=2",
         ]
         let truths: [SQL] = [
             "SELECT id FROM customers WHERE tenant_id = \(tenant) AND country = 'DE' ORDER BY events_count, id LIMIT 25",
@@ -87,6 +88,7 @@ import Web
             "SELECT id FROM customers WHERE tenant_id = \(tenant) AND created_at >= '2025-01-10' ORDER BY last_seen_at, id LIMIT 25 OFFSET 25",
             "SELECT id FROM customers WHERE tenant_id = \(tenant) AND country = 'DE' AND city = 'Lyon' ORDER BY events_count DESC, id DESC LIMIT 25",
             "SELECT id FROM customers WHERE tenant_id = \(tenant) AND created_at >= '2025-01-03' AND created_at < '2025-01-05' ORDER BY created_at, id LIMIT 25 OFFSET 100",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND country = 'HR' ORDER BY rfm_score, id LIMIT 25 OFFSET 25",
         ]
         for (query, truth) in zip(cases, truths) {
             let expected = try client.db.query(truth).map { try $0.int("id") }

@@ -76,8 +76,8 @@ struct CustomerQuery {
     var conditions: [SQL] = []
     var order: SQL = "c.created_at"
     /// The index that reads the workspace's customers in the sort's order (tenant_id, column,
-    /// then the primary key); for created_at also the RFM segment's (tenant_id, rfm_segment,
-    /// created_at), which serves a segment filter in that order.
+    /// then the primary key); for created_at and rfm_score also the RFM segment's
+    /// (tenant_id, rfm_segment, column), which serves a segment filter in that order.
     var sortIndex: SQL = "idx_customers_created"
     var sortIndexes: SQL = "idx_customers_created, idx_customers_segment"
     var descending = true
@@ -104,7 +104,11 @@ struct CustomerQuery {
         case "expected_purchases": (order, sortIndex) = ("c.expected_purchases", "idx_customers_expected")
         default: (order, sortIndex) = ("c.created_at", "idx_customers_created")
         }
-        if page.sort != "created_at" { sortIndexes = sortIndex }
+        switch page.sort {
+        case "created_at": break
+        case "rfm_score": sortIndexes = "idx_customers_rfm, idx_customers_segment_rfm"
+        default: sortIndexes = sortIndex
+        }
         let q = request.query
         var errors = ValidationErrors()
         conditions.append("c.tenant_id = \(tenant)")
