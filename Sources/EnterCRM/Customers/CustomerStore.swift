@@ -40,30 +40,36 @@ enum CustomerStore {
     /// total (already known, for the envelope):
     /// - at most `filesortLimit` matches: read them through the filter's index and sort them
     ///   (the sort's index ignored);
-    /// - more: walk the sort's index (forced), but examine at most `walkBudget` rows; a page
-    ///   that comes back short was cut by that budget, and is read as above instead.
+    /// - more: walk the sort's index (forced), examining at most four times the rows the walk
+    ///   needs if the matches were spread evenly (the page's end x workspace / matches; at
+    ///   least 2,000, at most `walkBudget`); a page that comes back short was cut by that
+    ///   budget (the filter is correlated with the sort), and is read as above instead. A
+    ///   walk expected to read more rows than there are matches is not tried.
     /// A walk in index order returns rows in their final order, so a page that is full is
     /// the right page whether or not the budget was near.
-    static func listPage(_ db: Connection, _ query: CustomerQuery, total: Int) throws -> [Row] {
+    static func listPage(_ db: Connection, _ tenant: Tenant, _ query: CustomerQuery, total: Int) throws -> [Row] {
         let limit = query.page.perPage, offset = query.page.offset
-        func read(_ hint: SQL, budgeted: Bool = false) throws -> [Row] {
-            let budget: SQL = budgeted ? "ROWS EXAMINED 20000" : ""
+        func read(_ hint: SQL, budget: Int? = nil) throws -> [Row] {
+            let examined: SQL = budget.map { "ROWS EXAMINED \($0)" } ?? ""
             return try db.query("""
                 SELECT \(CustomerJSON.columns) FROM customers c \(hint) WHERE \(query.whereClause)
-                ORDER BY \(query.orderClause) LIMIT \(limit) OFFSET \(offset) \(budget)
+                ORDER BY \(query.orderClause) LIMIT \(limit) OFFSET \(offset) \(examined)
                 """)
         }
         guard !query.isUnfiltered, !query.searches else { return try read("") }
         // A range on the sort's own column is best read through the sort's index anyway.
         let throughFilter: SQL = query.rangeColumns.contains(query.page.sort) ? "" : "IGNORE INDEX (\(query.sortIndex))"
         if total <= filesortLimit { return try read(throughFilter) }
-        let expected = min(limit, total - offset)
-        let walked = try read("FORCE INDEX (\(query.sortIndexes))", budgeted: true)
-        if walked.count >= expected { return walked }
+        let workspace = try db.queryOne("SELECT COALESCE(SUM(n), 0) AS n FROM customer_counts WHERE tenant_id = \(tenant)")?.int("n") ?? 0
+        let evenWalk = (offset + limit) * max(workspace, total) / max(total, 1)
+        guard evenWalk <= total else { return try read(throughFilter) }
+        let walked = try read("FORCE INDEX (\(query.sortIndexes))", budget: min(max(4 * evenWalk, 2_000), walkBudget))
+        if walked.count >= min(limit, total - offset) { return walked }
         return try read(throughFilter)
     }
 
     static let filesortLimit = 5_000
+    static let walkBudget = 20_000
 
     /// Emails are compared trimmed and lowercased.
     static func normalizeEmail(_ email: String) -> String {
