@@ -12,9 +12,12 @@ struct TrackedEvent {
     var email: String?
     var customerID: Int?
     var anonymousID: String?
-    var properties: JSONObject
-    /// `properties` as stored (JSON text), written once when the event is read.
-    var propertiesText = "{}"
+    var properties: JSONObject { didSet { writtenProperties = nil } }
+    /// `properties` as JSON text, kept from reading the request (which writes it to check
+    /// its size) until `properties` changes.
+    private var writtenProperties: String?
+    /// `properties` as stored (JSON text).
+    var propertiesText: String { writtenProperties ?? JSONWriter.string(.object(properties)) }
     /// Set for purchases: the order's amount and currency.
     var amount: Decimal?
     var currency: String?
@@ -79,8 +82,8 @@ struct TrackedEvent {
         if let value = body["properties"], value != .null {
             if let object = value.objectValue {
                 properties = object
-                propertiesText = JSONWriter.string(value)
-                if propertiesText.utf8.count > Self.maxPropertiesBytes {
+                writtenProperties = JSONWriter.string(value)
+                if writtenProperties!.utf8.count > Self.maxPropertiesBytes {
                     input.fail("properties", "The properties may not be larger than 32 KB.")
                 }
             } else {
@@ -89,7 +92,7 @@ struct TrackedEvent {
         }
         if kind == .pageview, let title = body["title"]?.stringValue, properties["title"] == nil {
             properties["title"] = .string(String(title.prefix(500)))
-            propertiesText = JSONWriter.string(.object(properties))
+            writtenProperties = nil
         }
         if kind == .event, name == "purchase" {
             switch properties["amount"] {
