@@ -45,6 +45,61 @@ import Web
         }
     }
 
+    /// The list's plans on a workspace large enough to take each one (CustomerStore.listPage):
+    /// a few matches sorted after the filter, many matches read in the sort's index order, and
+    /// a filter correlated with the sort, whose walk runs out of budget and is read again.
+    /// Every page is the one the plain query (ordered by the column and the id) gives.
+    @Test func filteredSortedPagesAreTheSameWhicheverPlanReadsThem() throws {
+        let owner = client.register()
+        let tenant = owner.tenantID
+        // 30,000 customers: DE one in five (6,000) and all with events_count above the HR
+        // customers' (a walk of the events_count index ascending meets 24,000 HR first);
+        // Lyon one in a hundred (300); Champions with a score of 13 or more.
+        try client.db.execute("""
+            INSERT INTO customers (tenant_id, name, email, city, country, rfm_score, rfm_segment, clv_total, events_count,
+                                   last_seen_at, created_at, updated_at)
+            SELECT \(tenant), CONCAT('Name ', LPAD(CRC32(seq) % 100000, 5, '0')), CONCAT('p', seq, '@plan.example'),
+                   IF(seq % 100 = 0, 'Lyon', 'Zagreb'), IF(seq % 5 = 0, 'DE', 'HR'),
+                   IF(seq % 3 = 0, NULL, IF(seq % 7 = 0, 13 + seq % 3, 3 + seq % 9)), IF(seq % 7 = 0 AND seq % 3 <> 0, 'Champions', NULL),
+                   (CRC32(CONCAT('v', seq)) % 100000) / 100, IF(seq % 5 = 0, 1000 + seq % 50, seq % 50),
+                   '2026-01-01' + INTERVAL seq MINUTE, '2025-01-01' + INTERVAL seq MINUTE, UTC_TIMESTAMP(6)
+            FROM seq_1_to_30000
+            """)
+        try client.db.execute("ANALYZE TABLE customers")
+        let cases = [
+            "country=DE&sort=events_count&order=asc",            // correlated: the walk's budget runs out
+            "country=DE&sort=events_count&order=asc&page=7",
+            "country=HR&sort=clv_total&order=desc&page=3",       // many matches: the sort's index
+            "city=Lyon&sort=name&order=asc&page=2",              // few: filter, then sort
+            "rfm_segment=Champions&sort=rfm_score&order=asc",    // few, nulls first in the index
+            "rfm_segment=Champions&sort=created_at&order=desc&page=4",
+            "created_after=2025-01-10T00:00:00Z&sort=last_seen_at&order=asc&page=2",
+            "country=DE&city=Lyon&sort=events_count&order=desc",
+            "created_after=2025-01-03T00:00:00Z&created_before=2025-01-05T00:00:00Z&sort=created_at&order=asc&page=5",
+            "country=HR&sort=rfm_score&order=asc&page=2",
+        ]
+        let truths: [SQL] = [
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND country = 'DE' ORDER BY events_count, id LIMIT 25",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND country = 'DE' ORDER BY events_count, id LIMIT 25 OFFSET 150",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND country = 'HR' ORDER BY clv_total DESC, id DESC LIMIT 25 OFFSET 50",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND city = 'Lyon' ORDER BY name, id LIMIT 25 OFFSET 25",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND rfm_segment = 'Champions' ORDER BY rfm_score, id LIMIT 25",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND rfm_segment = 'Champions' ORDER BY created_at DESC, id DESC LIMIT 25 OFFSET 75",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND created_at >= '2025-01-10' ORDER BY last_seen_at, id LIMIT 25 OFFSET 25",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND country = 'DE' AND city = 'Lyon' ORDER BY events_count DESC, id DESC LIMIT 25",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND created_at >= '2025-01-03' AND created_at < '2025-01-05' ORDER BY created_at, id LIMIT 25 OFFSET 100",
+            "SELECT id FROM customers WHERE tenant_id = \(tenant) AND country = 'HR' ORDER BY rfm_score, id LIMIT 25 OFFSET 25",
+        ]
+        for (query, truth) in zip(cases, truths) {
+            let expected = try client.db.query(truth).map { try $0.int("id") }
+            #expect(expected.count == 25, "\(query): the case needs a full page")
+            let page = client.send("GET", "/v1/customers", token: owner.token, query: query)
+            #expect(page.status == 200)
+            let got = page["data"]?.arrayValue?.compactMap { $0["id"]?.intValue } ?? []
+            #expect(got == expected, "\(query)")
+        }
+    }
+
     @Test func emailsAreUniqueCaseInsensitivelyAfterTrimming() {
         let owner = client.register()
         #expect(client.send("POST", "/v1/customers", ["email": "  Ana.Kovac@Example.com "], token: owner.token)["email"] == "ana.kovac@example.com")
@@ -376,6 +431,82 @@ import Web
         #expect(try client.db.queryOne("SELECT COUNT(*) AS n FROM events WHERE tenant_id = \(owner.tenantID)")?.int("n") == 6 * 5 * 40)
         let p = customer(owner.token, "buyer0@example.com")
         #expect(p["clv_average_order"] == .double(2.50) && p["first_order_at"] == "2026-01-01T10:00:00Z")
+    }
+
+    /// Batch against batch on the same customers, known by email and by customer_id, with
+    /// message ids that several concurrent batches repeat: each message id is stored once,
+    /// the duplicates are answered as such, and the aggregates (counts, totals, averages,
+    /// last_seen_at, first and last order dates) equal what the stored events add up to.
+    @Test func concurrentBatchesByIDAndEmailWithSharedMessageIDsStayExact() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        let app = client.app
+        let config = try TestDatabase.configuration()
+        var ids: [Int] = []
+        for n in 0..<6 {
+            ids.append(client.send("POST", "/v1/customers", ["email": .string("known\(n)@example.com")], token: owner.token)["id"]!.intValue!)
+        }
+        let threads = 6, rounds = 4, perBatch = 30
+        let customerIDs = ids
+        final class Tally: @unchecked Sendable { let lock = NSLock(); var recorded = 0, duplicates = 0 }
+        let tally = Tally()
+        var workers: [JoinableThread] = []
+        for t in 0..<threads {
+            workers.append(try JoinableThread {
+                let db = Connection(configuration: config)
+                for round in 0..<rounds {
+                    let items: [JSON] = (0..<perBatch).map { i in
+                        let who = (i * 5 + t + round) % 6
+                        // Half the items carry a message id that every thread sends in this round.
+                        let day = String(format: "%02d", 1 + (i * 3 + t) % 27)
+                        let amount = Double(1 + i % 4) + 0.25
+                        var item = JSONObject()
+                        item["event"] = "purchase"
+                        item["occurred_at"] = .string("2026-02-" + day + "T08:30:00Z")
+                        let properties: JSON = ["amount": .double(amount), "currency": "EUR"]
+                        item["properties"] = properties
+                        if i % 2 == 0 { item["customer_id"] = .int(Int64(customerIDs[who])) } else { item["customer_email"] = .string("known\(who)@example.com") }
+                        if i % 3 == 0 { item["message_id"] = .string("shared-\(round)-\(i)") }
+                        if i % 5 == 4 { item["type"] = "pageview"; item["url"] = "https://shop.example/p"; item["properties"] = [:] }
+                        return .object(item)
+                    }
+                    let request = Request(method: "POST", path: "/v1/track/batch", headers: ["x-api-key": k],
+                                          body: JSONWriter.bytes(["events": .array(items)]))
+                    let response = ErrorResponses.run(request) { try app.handle(request, state: db) }
+                    if response.status != 200 { Issue.record("status \(response.status): \(String(decoding: response.body, as: UTF8.self))"); continue }
+                    guard let answer = try? JSONParser.parse(response.body) else { Issue.record("not JSON"); continue }
+                    if answer["errors"]?.arrayValue?.isEmpty != true { Issue.record("errors: \(answer)") }
+                    tally.lock.lock()
+                    tally.recorded += answer["recorded"]?.intValue ?? 0
+                    tally.duplicates += answer["duplicates"]?.intValue ?? 0
+                    tally.lock.unlock()
+                }
+                db.disconnect()
+            })
+        }
+        for w in workers { w.join() }
+        // Per round: 10 shared message ids stored once (and answered as duplicates by the
+        // other threads), 20 items of each thread stored.
+        let shared = (0..<perBatch).filter { $0 % 3 == 0 }.count
+        let recorded = tally.recorded, duplicates = tally.duplicates
+        #expect(recorded == rounds * (shared + threads * (perBatch - shared)))
+        #expect(duplicates == rounds * shared * (threads - 1))
+        let events = try client.db.queryOne("SELECT COUNT(*) AS n FROM events WHERE tenant_id = \(owner.tenantID)")
+        #expect(try events?.int("n") == recorded)
+        // Every customer's aggregates are those its events add up to.
+        let mismatched = try client.db.query("""
+            SELECT c.id FROM customers c LEFT JOIN (
+                SELECT customer_id, COUNT(*) AS n, MAX(occurred_at) AS seen, COALESCE(SUM(amount), 0) AS total, COUNT(amount) AS orders,
+                       MIN(IF(amount IS NULL, NULL, occurred_at)) AS first_order, MAX(IF(amount IS NULL, NULL, occurred_at)) AS last_order
+                FROM events WHERE tenant_id = \(owner.tenantID) GROUP BY customer_id
+            ) e ON e.customer_id = c.id
+            WHERE c.tenant_id = \(owner.tenantID) AND NOT (c.events_count <=> e.n AND c.last_seen_at <=> e.seen AND c.clv_total <=> e.total
+                AND c.clv_order_count <=> e.orders AND c.first_order_at <=> e.first_order AND c.last_order_at <=> e.last_order
+                AND c.clv_average_order <=> IF(e.orders > 0, ROUND(e.total / e.orders, 2), NULL))
+            """)
+        #expect(mismatched.isEmpty, "customers whose aggregates differ from their events: \(mismatched.count)")
+        let sums = try #require(try client.db.queryOne("SELECT SUM(events_count) AS n FROM customers WHERE tenant_id = \(owner.tenantID)"))
+        #expect(try sums.int("n") == recorded)
     }
 
     @Test func recentEventsForTheConsole() {

@@ -30,8 +30,13 @@ enum AnalyticsStore {
             let chunk = results[next..<end]
             next = end
             try db.transaction {
+                // FORCE INDEX (PRIMARY): the id range, never a scan of idx_customers_rfm or
+                // idx_customers_predicted for the IS NOT NULL test. After a bulk load, before
+                // the statistics caught up, the optimizer chose those indexes and the UPDATE
+                // locked every scored row of the workspace there, deadlocking with
+                // concurrent PATCHes of customers.
                 try db.execute("""
-                    UPDATE customers SET rfm_recency = NULL, rfm_frequency = NULL, rfm_monetary = NULL, rfm_score = NULL,
+                    UPDATE customers FORCE INDEX (PRIMARY) SET rfm_recency = NULL, rfm_frequency = NULL, rfm_monetary = NULL, rfm_score = NULL,
                         rfm_segment = NULL, rfm_revenue = NULL, clv_predicted = NULL, p_alive = NULL, expected_purchases = NULL
                     WHERE tenant_id = \(tenant) AND id >= \(low) AND id < \(high) AND (rfm_score IS NOT NULL OR clv_predicted IS NOT NULL)
                     """)
@@ -45,7 +50,8 @@ enum AnalyticsStore {
                         """
                     }
                     try db.execute("""
-                        UPDATE customers c JOIN (\(SQL.join(rows, separator: " UNION ALL "))) v ON v.id = c.id
+                        UPDATE (\(SQL.join(rows, separator: " UNION ALL "))) v
+                               STRAIGHT_JOIN customers c FORCE INDEX (PRIMARY) ON c.id = v.id
                         SET c.rfm_recency = v.r, c.rfm_frequency = v.f, c.rfm_monetary = v.m, c.rfm_score = v.score,
                             c.rfm_segment = v.segment, c.rfm_revenue = v.revenue, c.clv_predicted = v.clv,
                             c.p_alive = v.alive, c.expected_purchases = v.expected

@@ -368,7 +368,7 @@ extension AutomationEngine {
                 sets.append("\(column) = CASE id " + cases + " ELSE \(column) END")
             }
             guard !sets.isEmpty else { continue }
-            try db.execute("UPDATE customers SET " + SQL.join(sets, separator: ", ")
+            try db.execute("UPDATE customers FORCE INDEX (PRIMARY) SET " + SQL.join(sets, separator: ", ")
                 + ", updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id IN (\(list: chunk.map(\.0)))")
         }
     }

@@ -18,10 +18,7 @@ enum CustomerRoutes {
     @Sendable static func list(_ c: Context) throws -> Response {
         let query = try CustomerQuery(c.request, tenant: c.tenant)
         let total = try CountCache.shared.customers(c.db, c.tenant, query)
-        let rows = try c.db.query("""
-            SELECT \(CustomerJSON.columns) FROM customers c WHERE \(query.whereClause)
-            ORDER BY \(query.orderClause) LIMIT \(query.page.perPage) OFFSET \(query.page.offset)
-            """)
+        let rows = try CustomerStore.listPage(c.db, c.tenant, query, total: total)
         let segments = try CustomerStore.segmentNames(c.db, c.tenant, customers: rows.map { try $0.int("id") })
         let data = try rows.map { CustomerJSON.summary($0, segments: segments[try $0.int("id")] ?? []) }
         return .json(query.page.envelope(data, total: total))

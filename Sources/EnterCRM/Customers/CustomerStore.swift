@@ -32,6 +32,45 @@ enum CustomerStore {
         return result
     }
 
+    /// A page of the list. The optimizer alone picks badly on a large workspace when a
+    /// filter and the sort pull apart: it walks the sort's index expecting matches to be
+    /// spread evenly, and a filter that is rare, or correlated with the sort (Champions by
+    /// rfm_score ascending: every customer without a score comes first), makes that walk
+    /// read most of a million rows. So, with a filter and no search, the plan follows the
+    /// total (already known, for the envelope):
+    /// - at most `filesortLimit` matches: read them through the filter's index and sort them
+    ///   (the sort's index ignored);
+    /// - more: walk the sort's index (forced), examining at most four times the rows the walk
+    ///   needs if the matches were spread evenly (the page's end x workspace / matches; at
+    ///   least 2,000, at most `walkBudget`); a page that comes back short was cut by that
+    ///   budget (the filter is correlated with the sort), and is read as above instead. A
+    ///   walk expected to read more rows than there are matches is not tried.
+    /// A walk in index order returns rows in their final order, so a page that is full is
+    /// the right page whether or not the budget was near.
+    static func listPage(_ db: Connection, _ tenant: Tenant, _ query: CustomerQuery, total: Int) throws -> [Row] {
+        let limit = query.page.perPage, offset = query.page.offset
+        func read(_ hint: SQL, budget: Int? = nil) throws -> [Row] {
+            let examined: SQL = budget.map { "ROWS EXAMINED \($0)" } ?? ""
+            return try db.query("""
+                SELECT \(CustomerJSON.columns) FROM customers c \(hint) WHERE \(query.whereClause)
+                ORDER BY \(query.orderClause) LIMIT \(limit) OFFSET \(offset) \(examined)
+                """)
+        }
+        guard !query.isUnfiltered, !query.searches else { return try read("") }
+        // A range on the sort's own column is best read through the sort's index anyway.
+        let throughFilter: SQL = query.rangeColumns.contains(query.page.sort) ? "" : "IGNORE INDEX (\(query.sortIndex))"
+        if total <= filesortLimit { return try read(throughFilter) }
+        let workspace = try db.queryOne("SELECT COALESCE(SUM(n), 0) AS n FROM customer_counts WHERE tenant_id = \(tenant)")?.int("n") ?? 0
+        let evenWalk = (offset + limit) * max(workspace, total) / max(total, 1)
+        guard evenWalk <= total else { return try read(throughFilter) }
+        let walked = try read("FORCE INDEX (\(query.sortIndexes))", budget: min(max(4 * evenWalk, 2_000), walkBudget))
+        if walked.count >= min(limit, total - offset) { return walked }
+        return try read(throughFilter)
+    }
+
+    static let filesortLimit = 5_000
+    static let walkBudget = 20_000
+
     /// Emails are compared trimmed and lowercased.
     static func normalizeEmail(_ email: String) -> String {
         email.trimmedOfWhitespace.lowercased()
@@ -42,7 +81,16 @@ enum CustomerStore {
 struct CustomerQuery {
     var conditions: [SQL] = []
     var order: SQL = "c.created_at"
+    /// The index that reads the workspace's customers in the sort's order (tenant_id, column,
+    /// then the primary key); for created_at and rfm_score also the RFM segment's
+    /// (tenant_id, rfm_segment, column), which serves a segment filter in that order.
+    var sortIndex: SQL = "idx_customers_created"
+    var sortIndexes: SQL = "idx_customers_created, idx_customers_segment"
     var descending = true
+    /// A `q` search is among the conditions (its plan is the search's own).
+    var searches = false
+    /// The columns a range filter bounds (created_after/before, the _min/_max ranges).
+    var rangeColumns: Set<String> = []
     let page: Pagination
 
     static let sortable = ["created_at", "last_seen_at", "name", "clv_total", "clv_predicted", "rfm_score", "events_count",
@@ -52,21 +100,27 @@ struct CustomerQuery {
         page = try Pagination(request, sortable: Self.sortable, defaultSort: "created_at")
         descending = page.descending
         switch page.sort {
-        case "last_seen_at": order = "c.last_seen_at"
-        case "name": order = "c.name"
-        case "clv_total": order = "c.clv_total"
-        case "clv_predicted": order = "c.clv_predicted"
-        case "rfm_score": order = "c.rfm_score"
-        case "events_count": order = "c.events_count"
-        case "p_alive": order = "c.p_alive"
-        case "expected_purchases": order = "c.expected_purchases"
-        default: order = "c.created_at"
+        case "last_seen_at": (order, sortIndex) = ("c.last_seen_at", "idx_customers_seen")
+        case "name": (order, sortIndex) = ("c.name", "idx_customers_name")
+        case "clv_total": (order, sortIndex) = ("c.clv_total", "idx_customers_clv")
+        case "clv_predicted": (order, sortIndex) = ("c.clv_predicted", "idx_customers_predicted")
+        case "rfm_score": (order, sortIndex) = ("c.rfm_score", "idx_customers_rfm")
+        case "events_count": (order, sortIndex) = ("c.events_count", "idx_customers_events")
+        case "p_alive": (order, sortIndex) = ("c.p_alive", "idx_customers_alive")
+        case "expected_purchases": (order, sortIndex) = ("c.expected_purchases", "idx_customers_expected")
+        default: (order, sortIndex) = ("c.created_at", "idx_customers_created")
+        }
+        switch page.sort {
+        case "created_at": break
+        case "rfm_score": sortIndexes = "idx_customers_rfm, idx_customers_segment_rfm"
+        default: sortIndexes = sortIndex
         }
         let q = request.query
         var errors = ValidationErrors()
         conditions.append("c.tenant_id = \(tenant)")
         if let text = q["q"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             conditions.append(Self.search(text))
+            searches = true
         }
         if let email = q["email"], !email.isEmpty { conditions.append("c.email = \(CustomerStore.normalizeEmail(email))") }
         if let country = q["country"], !country.isEmpty { conditions.append("c.country = \(country)") }
@@ -93,6 +147,7 @@ struct CustomerQuery {
                     continue
                 }
                 conditions.append("\(fragment)\(value)")
+                rangeColumns.insert(field)
             }
         }
         for (key, op) in [("created_after", ">="), ("created_before", "<")] {
@@ -102,6 +157,7 @@ struct CustomerQuery {
                 continue
             }
             conditions.append(op == ">=" ? "c.created_at >= \(date)" : "c.created_at < \(date)")
+            rangeColumns.insert("created_at")
         }
         try errors.check()
     }

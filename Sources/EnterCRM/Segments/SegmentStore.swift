@@ -93,11 +93,14 @@ enum SegmentStore {
         // server parses it whole: a workspace without segments (an import) skips it after
         // one small query. What that query sees is what the EXISTS below would see.
         if events.count > 1, try db.queryOne("SELECT 1 AS one FROM segments WHERE tenant_id = \(tenant) LIMIT 1") == nil { return }
-        let rows: [SQL] = events.sorted { $0.key < $1.key }.map { "SELECT \($0.key) AS c, \($0.value) AS n" }
+        // The customers and their counts go as one JSON parameter (JSON_TABLE): one statement
+        // text for any batch, prepared once per connection.
+        let rows: [JSON] = events.sorted { $0.key < $1.key }.map { .array([.int(Int64($0.key)), .int(Int64($0.value))]) }
         try db.execute("""
             INSERT INTO segment_dirty (tenant_id, customer_id, reasons, marked_at)
             SELECT c.tenant_id, c.id, IF(c.events_count <= d.n, \(DirtyReason.all.rawValue), \(DirtyReason.activity.rawValue)), UTC_TIMESTAMP(6)
-            FROM (\(SQL.join(rows, separator: " UNION ALL "))) d JOIN customers c ON c.id = d.c AND c.tenant_id = \(tenant)
+            FROM JSON_TABLE(\(JSONWriter.string(.array(rows))), '$[*]' COLUMNS (c BIGINT UNSIGNED PATH '$[0]', n INT UNSIGNED PATH '$[1]')) d
+            STRAIGHT_JOIN customers c FORCE INDEX (PRIMARY) ON c.id = d.c AND c.tenant_id = \(tenant)
             WHERE EXISTS (SELECT 1 FROM segments s WHERE s.tenant_id = \(tenant))
             ON DUPLICATE KEY UPDATE reasons = reasons | VALUES(reasons), marked_at = VALUES(marked_at)
             """)

@@ -39,6 +39,17 @@ enum EventRecorder {
             }
         }
 
+        /// Adds another sum of the same customer's events.
+        mutating func merge(_ other: Delta) {
+            count += other.count
+            orders += other.orders
+            total += other.total
+            if other.lastSeen > lastSeen { lastSeen = other.lastSeen }
+            if let f = other.firstOrder { firstOrder = min(firstOrder ?? f, f) }
+            if let l = other.lastOrder { lastOrder = max(lastOrder ?? l, l) }
+            if currency == nil { currency = other.currency }
+        }
+
         var totalText: SQLDecimal { SQLDecimal("\(total)") ?? SQLDecimal(0) }
         var average: SQLDecimal? {
             guard orders > 0 else { return nil }
@@ -68,7 +79,7 @@ enum EventRecorder {
     static func recordOne(_ db: Connection, _ tenant: Tenant, _ e: TrackedEvent) throws -> Result {
         guard let email = e.email else { return try record(db, tenant, [e])[0] }
         precondition(!db.inTransaction, "track_one_event commits its own transaction")
-        let properties = JSONWriter.string(.object(e.properties))
+        let properties = e.propertiesText
         let amount = e.amount.flatMap { SQLDecimal("\($0)") }
         let call: SQL = """
             CALL track_one_event(\(tenant), \(email), \(e.publicID), \(e.anonymousID), \(e.kind.rawValue), \(e.name),
@@ -104,9 +115,11 @@ enum EventRecorder {
         let messageIDs = Array(Set(events.compactMap(\.messageID)))
         var seen: [String: (String, Int?)] = [:]
         if !messageIDs.isEmpty {
+            let list = JSONWriter.string(.array(messageIDs.map { .string($0) }))
             for row in try db.query("""
-                SELECT message_id, public_id, customer_id FROM events
-                WHERE tenant_id = \(tenant) AND message_id IN (\(list: messageIDs))
+                SELECT e.message_id, e.public_id, e.customer_id
+                FROM JSON_TABLE(\(list), '$[*]' COLUMNS (m VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$')) j
+                JOIN events e FORCE INDEX (uq_message_id) ON e.tenant_id = \(tenant) AND e.message_id = j.m
                 """) {
                 seen[try row.string("message_id")] = (try row.string("public_id"), row.optionalInt("customer_id"))
             }
@@ -126,9 +139,11 @@ enum EventRecorder {
         let anonymousOnly = fresh.filter { events[$0].email == nil && events[$0].customerID == nil }.compactMap { events[$0].anonymousID }
         var linked: [String: Int] = [:]
         if !anonymousOnly.isEmpty {
+            let list = JSONWriter.string(.array(Set(anonymousOnly).map { .string($0) }))
             for row in try db.query("""
-                SELECT anonymous_id, customer_id FROM identities
-                WHERE tenant_id = \(tenant) AND anonymous_id IN (\(list: Array(Set(anonymousOnly))))
+                SELECT i.anonymous_id, i.customer_id
+                FROM JSON_TABLE(\(list), '$[*]' COLUMNS (a VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$')) j
+                JOIN identities i ON i.tenant_id = \(tenant) AND i.anonymous_id = j.a
                 """) {
                 linked[try row.string("anonymous_id")] = try row.int("customer_id")
             }
@@ -145,19 +160,23 @@ enum EventRecorder {
             }
         }
 
-        // 3. Customers known by email: created or updated in one statement.
+        // 3. Customers known by email: their ids read (no lock), the new ones inserted with
+        // their deltas (and locked: they are new rows).
+        var known: [Int: Delta] = byID
+        var emailIDs: Set<Int> = []
         if !byEmail.isEmpty {
-            let ids = try upsertByEmail(db, tenant, byEmail.sorted { $0.key < $1.key })
+            let ids = try resolveByEmail(db, tenant, byEmail.sorted { $0.key < $1.key }, existing: &known)
+            emailIDs = Set(byEmail.keys.compactMap { ids[$0] })
             for i in fresh { if let email = events[i].email { customerOf[i] = ids[email] } }
         }
-        // 4. Customers known by id: updated in one statement.
-        if !byID.isEmpty { try updateByID(db, tenant, byID.sorted { $0.key < $1.key }) }
 
-        // 5. The events themselves.
+        // 4. The events themselves, before the customers that exist are locked: the row locks
+        // that concurrent batches over the same customers wait for are held from step 5 to
+        // the commit only, not through the INSERT of hundreds of events.
         if !fresh.isEmpty {
             let rows: [SQL] = fresh.map { i in
                 let e = events[i]
-                let properties = JSONWriter.string(.object(e.properties))
+                let properties = e.propertiesText
                 let amount = e.amount.flatMap { SQLDecimal("\($0)") }
                 return """
                     (\(tenant), \(e.publicID), \(customerOf[i]), \(e.anonymousID), \(e.kind.rawValue), \(e.name), \(properties),
@@ -174,6 +193,21 @@ enum EventRecorder {
                 throw DuplicateRace()
             }
         }
+
+        // 5. Every existing customer's deltas, summed per id (by email, customer_id or linked
+        // anonymous id alike), in one statement that locks them in id order.
+        if !known.isEmpty {
+            let matched = try updateByID(db, tenant, known.sorted { $0.key < $1.key })
+            if matched != known.count {
+                // A customer found by email was erased meanwhile: start again (no event may
+                // name a customer gone; the email then makes a new one).
+                let present = Set(try db.query("""
+                    SELECT c.id FROM JSON_TABLE(\(JSONWriter.string(.array(emailIDs.map { .int(Int64($0)) }))), '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j
+                    JOIN customers c ON c.id = j.id AND c.tenant_id = \(tenant)
+                    """).map { try $0.int("id") })
+                if !emailIDs.isSubset(of: present) { throw DuplicateRace() }
+            }
+        }
         // 6. Their segment memberships are re-evaluated after the commit, by the evaluator.
         var tracked: [Int: Int] = [:]
         for i in fresh { if let id = customerOf[i] { tracked[id, default: 0] += 1 } }
@@ -184,27 +218,17 @@ enum EventRecorder {
         return results.map { $0! }
     }
 
-    /// Inserts the customers that are new and adds the deltas to those that exist; returns
-    /// each email's customer id.
-    ///
-    /// For several customers (a batch), those that exist are found first by the unique email
-    /// (a read, no lock) and updated by id in one statement, in id order; only the others go
-    /// through the INSERT ... ON DUPLICATE KEY UPDATE, which also covers one created
-    /// meanwhile. An INSERT that meets an existing row costs a write undone, and its locks
-    /// on the unique index made concurrent imports of the same customers deadlock.
-    private static func upsertByEmail(_ db: Connection, _ tenant: Tenant, _ deltas: [(key: String, value: Delta)]) throws -> [String: Int] {
-        guard deltas.count > 1 else { return try insertOrAddByEmail(db, tenant, deltas) }
-        var ids: [String: Int] = [:]
-        for row in try db.query("""
-            SELECT id, email FROM customers WHERE tenant_id = \(tenant) AND email IN (\(list: deltas.map(\.key)))
-            """) {
-            ids[try row.string("email")] = try row.int("id")
-        }
-        let known = deltas.compactMap { d in ids[d.key].map { (key: $0, value: d.value) } }.sorted { $0.key < $1.key }
-        if !known.isEmpty {
-            let matched = try updateByID(db, tenant, known)
-            // One erased meanwhile: start again (no event may name a customer gone).
-            if matched != known.count { throw DuplicateRace() }
+    /// Returns each email's customer id. Those that exist are found by the unique email (a
+    /// read, no lock) and their deltas added to `existing` (summed with any the batch has for
+    /// the same id), to be applied by id later; the others go through the INSERT ... ON
+    /// DUPLICATE KEY UPDATE, which also covers one created meanwhile. An INSERT that meets
+    /// an existing row costs a write undone, and its locks on the unique index made
+    /// concurrent imports of the same customers deadlock.
+    private static func resolveByEmail(_ db: Connection, _ tenant: Tenant, _ deltas: [(key: String, value: Delta)],
+                                       existing: inout [Int: Delta]) throws -> [String: Int] {
+        var ids = try idsByEmail(db, tenant, deltas.map(\.key))
+        for (email, delta) in deltas {
+            if let id = ids[email] { existing[id, default: Delta()].merge(delta) }
         }
         let missing = deltas.filter { ids[$0.key] == nil }
         if !missing.isEmpty {
@@ -214,18 +238,25 @@ enum EventRecorder {
     }
 
     private static func insertOrAddByEmail(_ db: Connection, _ tenant: Tenant, _ deltas: [(key: String, value: Delta)]) throws -> [String: Int] {
-        let rows: [SQL] = deltas.map { email, d in
-            """
-            (\(tenant), \(email), \(d.count), \(d.lastSeen), \(d.totalText), \(d.orders), \(d.average), \(d.currency),
-             \(d.firstOrder), \(d.lastOrder), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-            """
+        // The new customers and their deltas as one JSON parameter (JSON_TABLE): one statement
+        // text for any number of them.
+        let rows: [JSON] = deltas.map { email, d in
+            .array([.string(email), .int(Int64(d.count)), .string(sqlDateTime(d.lastSeen)), .string(d.totalText.text),
+                    .int(Int64(d.orders)), d.average.map { .string($0.text) } ?? .null, d.currency.map { .string($0) } ?? .null,
+                    d.firstOrder.map { .string(sqlDateTime($0)) } ?? .null, d.lastOrder.map { .string(sqlDateTime($0)) } ?? .null])
         }
         // The average comes first: it reads the old total and count plus this batch's,
         // whichever order MariaDB applies the assignments in.
         let result = try db.execute("""
             INSERT INTO customers (tenant_id, email, events_count, last_seen_at, clv_total, clv_order_count, clv_average_order,
                                    currency, first_order_at, last_order_at, created_at, updated_at)
-            VALUES \(SQL.join(rows, separator: ", "))
+            SELECT \(tenant), j.address, j.n, j.seen, j.total, j.orders, j.average, j.money, j.first_order, j.last_order,
+                   UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)
+            FROM JSON_TABLE(\(JSONWriter.string(.array(rows))), '$[*]' COLUMNS (
+                     address VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$[0]', n INT UNSIGNED PATH '$[1]',
+                     seen DATETIME(6) PATH '$[2]', total DECIMAL(14,2) PATH '$[3]', orders INT UNSIGNED PATH '$[4]',
+                     average DECIMAL(14,2) PATH '$[5]', money CHAR(3) PATH '$[6]', first_order DATETIME(6) PATH '$[7]',
+                     last_order DATETIME(6) PATH '$[8]')) j
             ON DUPLICATE KEY UPDATE
                 id = LAST_INSERT_ID(id),
                 clv_average_order = IF(clv_order_count + VALUES(clv_order_count) > 0,
@@ -240,28 +271,64 @@ enum EventRecorder {
                 updated_at = VALUES(updated_at)
             """)
         if deltas.count == 1 { return [deltas[0].key: result.lastInsertID] }
+        return try idsByEmail(db, tenant, deltas.map(\.key))
+    }
+
+    /// The ids of those of `emails` that are customers (a read by the unique email, no lock).
+    /// The emails go as one JSON parameter (JSON_TABLE), so the statement's text is the same
+    /// for any number of them and is prepared once per connection, not once per batch.
+    private static func idsByEmail(_ db: Connection, _ tenant: Tenant, _ emails: [String]) throws -> [String: Int] {
         var ids: [String: Int] = [:]
+        let list = JSONWriter.string(.array(emails.map { .string($0) }))
         for row in try db.query("""
-            SELECT id, email FROM customers WHERE tenant_id = \(tenant) AND email IN (\(list: deltas.map(\.key)))
+            SELECT c.id, c.email
+            FROM JSON_TABLE(\(list), '$[*]' COLUMNS (email VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$')) j
+            JOIN customers c FORCE INDEX (uq_email) ON c.tenant_id = \(tenant) AND c.email = j.email
             """) {
             ids[try row.string("email")] = try row.int("id")
         }
         return ids
     }
 
+    /// A DATETIME(6) literal of `date` in UTC, rounded to the microsecond as a bound Date is
+    /// (MYSQL_TIME(date:)), for values passed inside a JSON parameter.
+    static func sqlDateTime(_ date: Date) -> String {
+        let interval = date.timeIntervalSince1970
+        var seconds = time_t(interval.rounded(.down))
+        var micros = Int((interval - Double(seconds)) * 1_000_000 + 0.5)
+        if micros >= 1_000_000 { seconds += 1; micros -= 1_000_000 }
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        func pad(_ v: Int32, _ width: Int) -> String {
+            let s = String(v)
+            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        }
+        return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1, 2))-\(pad(t.tm_mday, 2)) "
+            + "\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2)).\(pad(Int32(micros), 6))"
+    }
+
     /// Adds deltas to customers known by id (a customer_id, or a linked anonymous id);
     /// returns how many matched.
+    ///
+    /// The deltas go as one JSON parameter read by JSON_TABLE: one statement text for any
+    /// batch (prepared once per connection; a derived table of one SELECT per customer cost
+    /// a parse of hundreds of SELECTs per batch). FORCE INDEX (PRIMARY): each customer is
+    /// found and locked by its id, never by a scan of a secondary index that starts with
+    /// tenant_id (which stale statistics can make the optimizer choose, locking every row
+    /// it passes).
     @discardableResult
     private static func updateByID(_ db: Connection, _ tenant: Tenant, _ deltas: [(key: Int, value: Delta)]) throws -> Int {
-        let rows: [SQL] = deltas.map { id, d in
-            """
-            SELECT \(id) AS id, \(d.count) AS n, \(d.orders) AS orders, CAST(\(d.totalText) AS DECIMAL(14,2)) AS total,
-                   CAST(\(d.lastSeen) AS DATETIME(6)) AS seen, CAST(\(d.firstOrder) AS DATETIME(6)) AS first_order,
-                   CAST(\(d.lastOrder) AS DATETIME(6)) AS last_order, CAST(\(d.currency) AS CHAR(3)) AS currency
-            """
+        let rows: [JSON] = deltas.map { id, d in
+            .array([.int(Int64(id)), .int(Int64(d.count)), .int(Int64(d.orders)), .string(d.totalText.text),
+                    .string(sqlDateTime(d.lastSeen)), d.firstOrder.map { .string(sqlDateTime($0)) } ?? .null,
+                    d.lastOrder.map { .string(sqlDateTime($0)) } ?? .null, d.currency.map { .string($0) } ?? .null])
         }
         return try db.execute("""
-            UPDATE customers c JOIN (\(SQL.join(rows, separator: " UNION ALL "))) d ON c.id = d.id
+            UPDATE JSON_TABLE(\(JSONWriter.string(.array(rows))), '$[*]' COLUMNS (
+                       id BIGINT UNSIGNED PATH '$[0]', n INT UNSIGNED PATH '$[1]', orders INT UNSIGNED PATH '$[2]',
+                       total DECIMAL(14,2) PATH '$[3]', seen DATETIME(6) PATH '$[4]', first_order DATETIME(6) PATH '$[5]',
+                       last_order DATETIME(6) PATH '$[6]', currency CHAR(3) PATH '$[7]')) d
+                   STRAIGHT_JOIN customers c FORCE INDEX (PRIMARY) ON c.id = d.id
             SET c.clv_average_order = IF(c.clv_order_count + d.orders > 0,
                     ROUND((c.clv_total + d.total) / (c.clv_order_count + d.orders), 2), c.clv_average_order),
                 c.events_count = c.events_count + d.n,

@@ -12,7 +12,12 @@ struct TrackedEvent {
     var email: String?
     var customerID: Int?
     var anonymousID: String?
-    var properties: JSONObject
+    var properties: JSONObject { didSet { writtenProperties = nil } }
+    /// `properties` as JSON text, kept from reading the request (which writes it to check
+    /// its size) until `properties` changes.
+    private var writtenProperties: String?
+    /// `properties` as stored (JSON text).
+    var propertiesText: String { writtenProperties ?? JSONWriter.string(.object(properties)) }
     /// Set for purchases: the order's amount and currency.
     var amount: Decimal?
     var currency: String?
@@ -77,7 +82,8 @@ struct TrackedEvent {
         if let value = body["properties"], value != .null {
             if let object = value.objectValue {
                 properties = object
-                if JSONWriter.bytes(value).count > Self.maxPropertiesBytes {
+                writtenProperties = JSONWriter.string(value)
+                if writtenProperties!.utf8.count > Self.maxPropertiesBytes {
                     input.fail("properties", "The properties may not be larger than 32 KB.")
                 }
             } else {
@@ -86,6 +92,7 @@ struct TrackedEvent {
         }
         if kind == .pageview, let title = body["title"]?.stringValue, properties["title"] == nil {
             properties["title"] = .string(String(title.prefix(500)))
+            writtenProperties = nil
         }
         if kind == .event, name == "purchase" {
             switch properties["amount"] {
