@@ -66,7 +66,7 @@ struct CustomerQuery {
         var errors = ValidationErrors()
         conditions.append("c.tenant_id = \(tenant)")
         if let text = q["q"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-            conditions.append(Self.search(text))
+            conditions.append(Self.search(text, tenant: tenant))
         }
         if let email = q["email"], !email.isEmpty { conditions.append("c.email = \(CustomerStore.normalizeEmail(email))") }
         if let country = q["country"], !country.isEmpty { conditions.append("c.country = \(country)") }
@@ -106,20 +106,28 @@ struct CustomerQuery {
         try errors.check()
     }
 
-    /// Name or email, partial: word prefixes through the FULLTEXT index; an address
-    /// (with @) by its beginning; short terms by prefix.
-    static func search(_ text: String) -> SQL {
+    /// Name or email, partial: every word of the search begins a word of the name or the
+    /// email (its parts: "ana.horvat.12@gmail.com" is ana, horvat, 12, gmail, com), found
+    /// through `customer_words` (schema/017_search_index.sql), case- and accent-insensitively;
+    /// the longest word's range drives and the others are probed per customer. An address
+    /// (with @) matches by its beginning; a search of only one- and two-letter words, names
+    /// and emails that start with it.
+    static func search(_ text: String, tenant: Tenant) -> SQL {
         let lowered = text.lowercased()
         if lowered.contains("@") {
             return "c.email LIKE \(escapeLike(lowered) + "%")"
         }
-        let words = lowered.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init).filter { !$0.isEmpty }
-        if words.isEmpty || words.contains(where: { $0.count < 3 }) {
+        let words = SearchWords.split(text)
+        if words.isEmpty || words.allSatisfy({ $0.count < 3 }) {
             let like = escapeLike(lowered) + "%"
             return "(c.name LIKE \(like) OR c.email LIKE \(like) OR c.name LIKE \("% " + escapeLike(lowered) + "%"))"
         }
-        let boolean = words.map { "+" + $0 + "*" }.joined(separator: " ")
-        return "MATCH(c.name, c.email) AGAINST (\(boolean) IN BOOLEAN MODE)"
+        let lead = words.indices.max { words[$0].count < words[$1].count }!
+        var parts: [SQL] = ["w.tenant_id = \(tenant) AND w.word LIKE \(SearchWords.prefixPattern(words[lead]))"]
+        for (i, word) in words.enumerated() where i != lead {
+            parts.append("(SELECT 1 FROM customer_words x WHERE x.customer_id = w.customer_id AND x.word LIKE \(SearchWords.prefixPattern(word)) LIMIT 1) IS NOT NULL")
+        }
+        return "c.id IN (SELECT w.customer_id FROM customer_words w WHERE \(SQL.join(parts, separator: " AND ")))"
     }
 
     static func escapeLike(_ s: String) -> String {
@@ -127,8 +135,6 @@ struct CustomerQuery {
     }
 
     var whereClause: SQL { SQL.join(conditions, separator: " AND ") }
-    /// A word search through the FULLTEXT index is among the conditions.
-    var usesFullText: Bool { conditions.contains { $0.text.hasPrefix("MATCH(") } }
     /// Only the workspace condition: the total is the workspace's customer count.
     var isUnfiltered: Bool { conditions.count == 1 }
     var orderClause: SQL { order + (descending ? " DESC, c.id DESC" : " ASC, c.id ASC") }
