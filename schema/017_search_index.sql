@@ -2,15 +2,18 @@
 --
 -- A word table per surface: one row per distinct word of a document, in the document's
 -- workspace (and entity, for entries). The words are what search_words_json() splits out:
--- runs of letters, digits and combining marks; "jana.kovac123@gmail.com" gives jana,
--- kovac123, gmail and com. Words are kept to their first 32 characters. The column's
+-- runs of letters (with their combining marks) or of digits; "jana.kovac123@gmail.com"
+-- gives jana, kovac, 123, gmail and com. (Splitting letters from digits keeps one row for
+-- "Kovac" in a name and "kovac123" in an email, and a search for "kovac123" still finds
+-- it: both of its words must match.) Words are kept to their first 32 characters. The column's
 -- collation (utf8mb4_unicode_ci) makes every comparison case- and accent-insensitive, so
 -- "Kovačević" and "kovacevic" are one word, and `word LIKE 'zim%'` (a range of the primary
 -- key) finds "Zimmermann": a word prefix.
 --
--- Queries (EntryQuery, CustomerQuery) AND the words of q: the rarest word's range drives and
--- the others are probed per document through (document id, word); or, for a common word,
--- the documents are read in the order asked for and each probed.
+-- Queries (EntryQuery, CustomerQuery) AND the words of q: from the index's estimate of each
+-- word's range, either the words' matches are read (the rarest drives; the others joined
+-- as read, or probed per document through (document id, word)), or, for common words, the
+-- documents are read in the order asked for and each probed.
 --
 -- The tables are kept by triggers, in the statement (so the transaction) of every write that
 -- changes the searchable text, whoever writes it: the API, track_one_event, the batch import,
@@ -38,13 +41,18 @@ CREATE TABLE customer_words (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- The words of a text as a JSON array of strings (what JSON_TABLE reads): every run of
--- characters other than letters, digits and marks becomes one separator. No quote or
+-- characters other than letters, digits and marks becomes one separator, and so does the
+-- boundary between a letter and a digit. No quote or
 -- backslash survives, so the array needs no escaping. EntryQuery.words / SearchWords.split
 -- split q the same way.
 CREATE FUNCTION search_words_json(p_text TEXT CHARACTER SET utf8mb4)
 RETURNS LONGTEXT CHARACTER SET utf8mb4
 DETERMINISTIC NO SQL
-RETURN CONCAT('["', REPLACE(TRIM(REGEXP_REPLACE(COALESCE(p_text, ''), '[^\\p{L}\\p{N}\\p{M}]+', ' ')), ' ', '","'), '"]');
+RETURN CONCAT('["', REPLACE(TRIM(
+    REGEXP_REPLACE(REGEXP_REPLACE(REGEXP_REPLACE(COALESCE(p_text, ''),
+        '[^\\p{L}\\p{N}\\p{M}]+', ' '),
+        '([\\p{L}\\p{M}])(\\p{N})', '\\1 \\2'),
+        '(\\p{N})(\\p{L})', '\\1 \\2')), ' ', '","'), '"]');
 
 CREATE TRIGGER crm_entries_words_insert AFTER INSERT ON crm_entries FOR EACH ROW
     INSERT INTO crm_entry_words (tenant_id, entity_id, word, entry_id)

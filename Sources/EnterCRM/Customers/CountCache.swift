@@ -36,6 +36,14 @@ final class CountCache: @unchecked Sendable {
         }
         let key = "customers:\(query.whereClause.text):\(query.whereClause.binds)"
         if let total = cached(key) { return total }
+        if let matches = query.searchMatches {
+            // Only a word search: its matches in the word index, no customer read.
+            let capped = try db.queryOne("SELECT COUNT(*) AS n FROM (\(matches) LIMIT \(Self.exactLimit + 1)) x")?.int("n") ?? 0
+            if capped <= Self.exactLimit { return capped }
+            let total = try db.queryOne("SELECT COUNT(*) AS n FROM (\(matches)) x")?.int("n") ?? 0
+            store(key, total)
+            return total
+        }
         let capped = try db.queryOne("""
             SELECT COUNT(*) AS n FROM (SELECT 1 FROM customers c WHERE \(query.whereClause) LIMIT \(Self.exactLimit + 1)) x
             """)?.int("n") ?? 0

@@ -16,7 +16,7 @@ enum CustomerRoutes {
     }
 
     @Sendable static func list(_ c: Context) throws -> Response {
-        let query = try CustomerQuery(c.request, tenant: c.tenant)
+        let query = try CustomerQuery(c.request, tenant: c.tenant, db: c.db)
         let total = try CountCache.shared.customers(c.db, c.tenant, query)
         let rows = try c.db.query("""
             SELECT \(CustomerJSON.columns) FROM customers c WHERE \(query.whereClause)

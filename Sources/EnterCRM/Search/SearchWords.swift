@@ -8,12 +8,17 @@ import MariaDB
 enum SearchWords {
     static let maximumLength = 32
     static let maximumWords = 8
+    /// The derived tables' names of the words joined after the first (d0).
+    static let aliases: [SQL] = ["d1", "d2", "d3", "d4", "d5", "d6", "d7"]
 
-    /// The distinct words of `q` (compared case-insensitively), at most `maximumWords`, in order.
+    /// The distinct words of `q` (compared case-insensitively), at most `maximumWords`, in
+    /// order: runs of letters (with their marks) or of digits, as search_words_json() splits
+    /// the indexed text ("kovac123" is kovac and 123).
     static func split(_ q: String) -> [String] {
         var words: [String] = []
         var seen: Set<String> = []
         var current = ""
+        var digits = false
         func flush() {
             guard !current.isEmpty else { return }
             let word = String(current.prefix(maximumLength))
@@ -22,8 +27,16 @@ enum SearchWords {
         }
         for scalar in q.unicodeScalars {
             let p = scalar.properties
-            if p.isAlphabetic || p.numericType != nil || p.generalCategory == .nonspacingMark
-                || p.generalCategory == .spacingMark || p.generalCategory == .enclosingMark {
+            let mark = p.generalCategory == .nonspacingMark || p.generalCategory == .spacingMark || p.generalCategory == .enclosingMark
+            if mark, !current.isEmpty {
+                current.unicodeScalars.append(scalar)
+            } else if p.isAlphabetic || mark {
+                if digits { flush() }
+                digits = false
+                current.unicodeScalars.append(scalar)
+            } else if p.numericType != nil {
+                if !digits { flush() }
+                digits = true
                 current.unicodeScalars.append(scalar)
             } else {
                 flush()
@@ -31,6 +44,13 @@ enum SearchWords {
         }
         flush()
         return Array(words.prefix(maximumWords))
+    }
+
+    /// The index's estimate of how many rows of a word table match `condition` (EXPLAIN's
+    /// rows: a few B-tree dives, not a count).
+    static func estimate(_ db: Connection, _ select: SQL) throws -> Int {
+        let rows = try db.query("EXPLAIN \(select)")
+        return rows.compactMap { try? $0.int("rows") }.max() ?? 0
     }
 
     /// The LIKE pattern of the words that `word` begins.
