@@ -52,6 +52,11 @@ import Web
         #expect(titles(ws, "mann").isEmpty, "the start of a word, not its middle")
         #expect(titles(ws, "acme") == ["Zoë Zimmermann"], "an email's parts are words")
         #expect(titles(ws, "zoe.zimmermann@acme.io") == ["Zoë Zimmermann"], "and the whole address finds it")
+        ws.entry(entity, title: "Mira Horvat", values: ["email": "mira.horvat123@mail.hr"])
+        #expect(titles(ws, "horvat123") == ["Mira Horvat"], "letters and digits are words of their own, both must match")
+        #expect(titles(ws, "horvat12") == ["Mira Horvat"])
+        #expect(titles(ws, "horvat124").isEmpty)
+        #expect(titles(ws, "mira.horvat123@mail.hr") == ["Mira Horvat"])
         #expect(titles(ws, "facebook zim") == ["Zoë Zimmermann"], "select values are searched")
         #expect(search(ws, "zim")["total"] == 2)
 
