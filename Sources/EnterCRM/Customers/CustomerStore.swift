@@ -124,7 +124,8 @@ struct CustomerQuery {
     /// word's matches: rare words give `c.id IN (their matches)` (the rarest word's range,
     /// the others joined to it as read or probed per customer); common ones, a probe per
     /// customer through (customer_id, word), so that the customers are read in the order
-    /// asked for until the page is full. `matches` selects the matching ids either way.
+    /// asked for until the page is full. `matches` selects the matching ids (when the word
+    /// index alone can tell them).
     static func search(_ text: String, tenant: Tenant, db: Connection?, rowsNeeded: Int) throws -> (condition: SQL, matches: SQL?) {
         let lowered = text.lowercased()
         if lowered.contains("@") {
@@ -149,13 +150,20 @@ struct CustomerQuery {
         let byRarity = words.indices.sorted { estimates[$0] < estimates[$1] }
         var candidates = Double(estimates[byRarity[0]])
         var cost = candidates * 0.3
-        var lead: [SQL] = [range(words[byRarity[0]])]
         var joined: [SQL] = []
+        var probed: [String] = []
         for i in byRarity.dropFirst() {
             let read = Double(estimates[i]) * 0.3
             let probes = candidates * 4
-            if read < probes { cost += read; joined.append(range(words[i])) } else { cost += probes; lead.append(probe(words[i], "w.customer_id")) }
+            if read < probes { cost += read; joined.append(range(words[i])) } else { cost += probes; probed.append(words[i]) }
             candidates *= min(Double(estimates[i]) / n, 1)
+        }
+        // Probes come after the joins (on the customer), or, with no join, on the lead
+        // word's rows.
+        var lead: [SQL] = [range(words[byRarity[0]])]
+        var after: [SQL] = []
+        for word in probed {
+            if joined.isEmpty { lead.append(probe(word, "w.customer_id")) } else { after.append(probe(word, "c.id")) }
         }
         var from: SQL = "(SELECT DISTINCT w.customer_id FROM customer_words w WHERE \(SQL.join(lead, separator: " AND "))) d0"
         for (j, condition) in joined.enumerated() {
@@ -165,7 +173,10 @@ struct CustomerQuery {
         let density = estimates.reduce(1.0) { $0 * min(Double($1) / n, 1) }
         let orderedCost = Double(rowsNeeded) / max(density, 1e-9) * (0.3 + 4)
         if db != nil, orderedCost < cost + candidates * 3 {
-            return (SQL.join(words.map { probe($0, "c.id") }, separator: " AND "), matches)
+            return (SQL.join(words.map { probe($0, "c.id") }, separator: " AND "), after.isEmpty ? matches : nil)
+        }
+        if !after.isEmpty {
+            return ("c.id IN (\(matches)) AND \(SQL.join(after, separator: " AND "))", nil)
         }
         return ("c.id IN (\(matches))", matches)
     }

@@ -329,14 +329,13 @@ struct EntryQuery {
         let n = Double(max(entityTotal, 1))
         var filters = conditions + otherConditions
         for filter in valueFilters { filters.append(Self.probe(filter)) }
-        let filterClause = SQL.join(filters, separator: " AND ")
 
         // The matches: the rarest word first, then each other word joined or probed.
         let byRarity = estimates.indices.sorted { estimates[$0] < estimates[$1] }
         var candidates = Double(estimates[byRarity[0]])
         var matchCost = candidates * 0.3
-        var leadProbes: [SQL] = [range(searchWords[byRarity[0]])]
         var joined: [SQL] = []
+        var probed: [String] = []
         for i in byRarity.dropFirst() {
             let read = Double(estimates[i]) * 0.3
             let probe = candidates * 4
@@ -345,11 +344,18 @@ struct EntryQuery {
                 joined.append(range(searchWords[i]))
             } else {
                 matchCost += probe
-                leadProbes.append(Self.wordProbe(searchWords[i], entry: "w.entry_id"))
+                probed.append(searchWords[i])
             }
             candidates *= min(Double(estimates[i]) / n, 1)
         }
-        var from: SQL = "(SELECT DISTINCT w.entry_id FROM crm_entry_words w WHERE \(SQL.join(leadProbes, separator: " AND "))) d0"
+        // Probes come after the joins (on the entry, so that MariaDB cannot push them down
+        // into a derived table), or, with no join, on the lead word's rows.
+        var leadConditions: [SQL] = [range(searchWords[byRarity[0]])]
+        var after: [SQL] = []
+        for word in probed {
+            if joined.isEmpty { leadConditions.append(Self.wordProbe(word, entry: "w.entry_id")) } else { after.append(Self.wordProbe(word, entry: "e.id")) }
+        }
+        var from: SQL = "(SELECT DISTINCT w.entry_id FROM crm_entry_words w WHERE \(SQL.join(leadConditions, separator: " AND "))) d0"
         for (j, condition) in joined.enumerated() {
             from = from + " JOIN (SELECT DISTINCT w.entry_id FROM crm_entry_words w WHERE \(condition)) \(SearchWords.aliases[j]) ON \(SearchWords.aliases[j]).entry_id = d0.entry_id"
         }
@@ -358,12 +364,13 @@ struct EntryQuery {
         let density = estimates.reduce(1.0) { $0 * min(Double($1) / n, 1) }
         let scanned = Double(offset + perPage) / max(density, 1e-9)
         let wordsOnly = searchWords.count == 1 && filters.count == 1
+        let matchClause = SQL.join(filters + after, separator: " AND ")
         let orderedCost = scanned * (0.3 + 4) + (wordsOnly ? matchCost : candidateCost)
 
         if candidateCost <= orderedCost {
             let ids = try db.query("""
                 SELECT SQL_CALC_FOUND_ROWS e.id\(sortColumn) FROM \(from) STRAIGHT_JOIN crm_entries e ON e.id = d0.entry_id
-                WHERE \(filterClause) ORDER BY \(order) LIMIT \(perPage) OFFSET \(offset)
+                WHERE \(matchClause) ORDER BY \(order) LIMIT \(perPage) OFFSET \(offset)
                 """).map { try $0.int("id") }
             let total = try db.queryOne("SELECT FOUND_ROWS() AS n")?.int("n") ?? ids.count
             return Result(ids: ids, total: total, exact: true)
@@ -385,9 +392,9 @@ struct EntryQuery {
         }
         let key = "entries:\(tenant):\(entityID):\(whereClause.text):\(whereClause.binds)"
         if let total = TotalCache.shared.cached(key) { return Result(ids: ids, total: total, exact: true) }
-        let countSQL: SQL = filters.count == 1
+        let countSQL: SQL = filters.count == 1 && after.isEmpty
             ? "SELECT COUNT(*) AS n FROM \(from)"  // the words alone: no entry needs reading
-            : "SELECT COUNT(*) AS n FROM \(from) STRAIGHT_JOIN crm_entries e ON e.id = d0.entry_id WHERE \(filterClause)"
+            : "SELECT COUNT(*) AS n FROM \(from) STRAIGHT_JOIN crm_entries e ON e.id = d0.entry_id WHERE \(matchClause)"
         let total = try db.queryOne(countSQL)?.int("n") ?? 0
         if total > Self.countLimit { TotalCache.shared.store(key, total) }
         return Result(ids: ids, total: total, exact: true)
