@@ -7,12 +7,16 @@
 # straight into MariaDB (multi-row INSERT … SELECT from the SEQUENCE engine, 100,000 a
 # statement), then measures with wrk through nginx, on plain HTTP on loopback:
 #   filtered pages (stage, field value, both, a number range, assignee, a rare value),
-#   q searches (a full name, prefixes, a first name, an email), and the pipeline stats,
+#   q searches (a full name, prefixes, a first name, an email, a common word; through the word
+#   table crm_entry_words, which the insert trigger fills as the entries load), and the
+#   pipeline stats,
 # printing p50, p95 and p99 latency and req/s for each. Everything it started is stopped
 # at the end, unless CRM_BENCH_KEEP=1 (then a second run reuses the loaded data).
 #
 # CRM_BENCH_ENTRIES (1000000), BENCH_SECONDS (10), CRM_BENCH_CONNECTIONS ("1 4": one wrk run
-# per figure), BENCH_THREADS (2), BENCH_BIN (the binary), CRM_BENCH_BUFFER_POOL (3G).
+# per figure), BENCH_THREADS (2), BENCH_BIN (the binary), CRM_BENCH_BUFFER_POOL (3G),
+# CRM_BENCH_ONLY (an extended regular expression: only the figures whose name matches it),
+# CRM_BENCH_PORT_OFFSET (0, added to every port).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -30,9 +34,11 @@ CHUNK=100000
 for v in $(compgen -v ENTERCRM_); do unset "$v"; done
 export RUN_DIR="$ROOT/.run/crm-bench"
 export ENTERCRM_BIN=${BENCH_BIN:-$ROOT/.build/release/entercrm}
-export ENTERCRM_HTTP_PORT=39080 ENTERCRM_HTTPS_PORT=39443 ENTERCRM_DB_PORT=3339
+# CRM_BENCH_PORT_OFFSET (0) moves every port, so that two stacks can run side by side.
+PORT_OFFSET=${CRM_BENCH_PORT_OFFSET:-0}
+export ENTERCRM_HTTP_PORT=$((39080 + PORT_OFFSET)) ENTERCRM_HTTPS_PORT=$((39443 + PORT_OFFSET)) ENTERCRM_DB_PORT=$((3339 + PORT_OFFSET))
 export ENTERCRM_BIND_ADDRESS=127.0.0.1 ENTERCRM_RATE_LIMIT=off ENTERCRM_SCRYPT_LOG_N=14
-PLAIN_PORT=39081
+PLAIN_PORT=$((39081 + PORT_OFFSET))
 BASE="http://127.0.0.1:$PLAIN_PORT"
 
 step() { printf '==> %s\n' "$*" >&2; }
@@ -189,6 +195,9 @@ sql -e "SELECT COUNT(*) FROM crm_entries FORCE INDEX (PRIMARY); SELECT COUNT(*) 
         SELECT COUNT(*) FROM crm_entries FORCE INDEX (idx_crm_entries_updated); SELECT COUNT(*) FROM crm_entries FORCE INDEX (idx_crm_entries_stage);
         SELECT COUNT(*) FROM crm_entries FORCE INDEX (idx_crm_entries_user); SELECT COUNT(*) FROM crm_entries FORCE INDEX (idx_crm_entries_title);
         SELECT COUNT(*) FROM crm_stage_history FORCE INDEX (idx_crm_history_pipeline)" >/dev/null
+if [[ -n $(sql -N -e "SHOW TABLES LIKE 'crm_entry_words'") ]]; then
+  sql -e "SELECT COUNT(*) FROM crm_entry_words FORCE INDEX (PRIMARY); SELECT COUNT(*) FROM crm_entry_words FORCE INDEX (idx_crm_entry_words_entry)" >/dev/null
+fi
 
 LUA="$RUN_DIR/crm-bench.lua"
 cat >"$LUA" <<'EOF'
@@ -223,6 +232,7 @@ figures=(
   "q: prefixes|$E?q=jan%20kov|$E?q=mir%20hor|$E?q=luk%20bab"
   "q: first name (1%)|$E?q=jana|$E?q=mira|$E?q=luko"
   "q: email|$E?q=jana.kovac123@gmail.com|$E?q=mira.horvat7"
+  "q: email domain (17%)|$E?q=gmail|$E?q=yahoo|$E?q=outlook"
   "q: 2-letter title prefix|$E?q=Ja|$E?q=Mi"
   "pipeline stats|$B/pipelines/$PIPELINE/stats"
 )
@@ -239,6 +249,11 @@ total=$(curl -gs -H "EF-Access-Key: $KEY" "$BASE$E?per_page=1" | field 'd["total
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 results=()
+if [[ -n ${CRM_BENCH_ONLY:-} ]]; then
+  kept=()
+  for figure in "${figures[@]}"; do [[ ! ${figure%%|*} =~ $CRM_BENCH_ONLY ]] || kept+=("$figure"); done
+  figures=("${kept[@]}")
+fi
 for c in $CONNECTIONS; do
   for figure in "${figures[@]}"; do
     name=${figure%%|*}

@@ -3,8 +3,8 @@ import MariaDB
 import Web
 
 /// Totals for list pages. Small totals are counted exactly on every request (a count that
-/// stops at `exactLimit`); a larger one, or any total of a word search (`q`, through the
-/// FULLTEXT index), is counted once and kept for `lifetime` seconds per process, so paging
+/// stops at `exactLimit`, a word search's too); a larger one is counted once and kept for
+/// `lifetime` seconds per process, so paging
 /// through a large filtered list does not count a million rows per page.
 /// An unfiltered customer list reads the trigger-kept per-workspace counter instead.
 final class CountCache: @unchecked Sendable {
@@ -36,11 +36,11 @@ final class CountCache: @unchecked Sendable {
         }
         let key = "customers:\(query.whereClause.text):\(query.whereClause.binds)"
         if let total = cached(key) { return total }
-        if query.usesFullText {
-            // A word search costs as much to count as to list whatever the number found (the
-            // FULLTEXT index gives every match before any LIMIT): counted once, kept like a
-            // large total.
-            let total = try db.queryOne("SELECT COUNT(*) AS n FROM customers c WHERE \(query.whereClause)")?.int("n") ?? 0
+        if let matches = query.searchMatches {
+            // Only a word search: its matches in the word index, no customer read.
+            let capped = try db.queryOne("SELECT COUNT(*) AS n FROM (\(matches) LIMIT \(Self.exactLimit + 1)) x")?.int("n") ?? 0
+            if capped <= Self.exactLimit { return capped }
+            let total = try db.queryOne("SELECT COUNT(*) AS n FROM (\(matches)) x")?.int("n") ?? 0
             store(key, total)
             return total
         }

@@ -96,7 +96,11 @@ struct CustomerQuery {
     static let sortable = ["created_at", "last_seen_at", "name", "clv_total", "clv_predicted", "rfm_score", "events_count",
                            "p_alive", "expected_purchases"]
 
-    init(_ request: Request, tenant: Tenant) throws {
+    /// With `q` the only filter: its matches' ids (`SELECT … customer_id`), which count it
+    /// from the word index alone.
+    var searchMatches: SQL?
+
+    init(_ request: Request, tenant: Tenant, db: Connection? = nil) throws {
         page = try Pagination(request, sortable: Self.sortable, defaultSort: "created_at")
         descending = page.descending
         switch page.sort {
@@ -118,8 +122,11 @@ struct CustomerQuery {
         let q = request.query
         var errors = ValidationErrors()
         conditions.append("c.tenant_id = \(tenant)")
+        var matches: SQL?
         if let text = q["q"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-            conditions.append(Self.search(text))
+            let search = try Self.search(text, tenant: tenant, db: db, rowsNeeded: page.offset + page.perPage)
+            conditions.append(search.condition)
+            matches = search.matches
             searches = true
         }
         if let email = q["email"], !email.isEmpty { conditions.append("c.email = \(CustomerStore.normalizeEmail(email))") }
@@ -160,22 +167,74 @@ struct CustomerQuery {
             rangeColumns.insert("created_at")
         }
         try errors.check()
+        if conditions.count == 2 { searchMatches = matches }
     }
 
-    /// Name or email, partial: word prefixes through the FULLTEXT index; an address
-    /// (with @) by its beginning; short terms by prefix.
-    static func search(_ text: String) -> SQL {
+    /// Name or email, partial: every word of the search begins a word of the name or the
+    /// email (its parts: "ana.horvat.12@gmail.com" is ana, horvat, 12, gmail, com), found
+    /// through `customer_words` (schema/017_search_index.sql), case- and accent-insensitively.
+    /// An address (with @) matches by its beginning; a search of only one- and two-letter
+    /// words, names and emails that start with it.
+    ///
+    /// As for entries (EntryQuery.runSearch), the plan follows the index's estimate of each
+    /// word's matches: rare words give `c.id IN (their matches)` (the rarest word's range,
+    /// the others joined to it as read or probed per customer); common ones, a probe per
+    /// customer through (customer_id, word), so that the customers are read in the order
+    /// asked for until the page is full. `matches` selects the matching ids (when the word
+    /// index alone can tell them).
+    static func search(_ text: String, tenant: Tenant, db: Connection?, rowsNeeded: Int) throws -> (condition: SQL, matches: SQL?) {
         let lowered = text.lowercased()
         if lowered.contains("@") {
-            return "c.email LIKE \(escapeLike(lowered) + "%")"
+            return ("c.email LIKE \(escapeLike(lowered) + "%")", nil)
         }
-        let words = lowered.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init).filter { !$0.isEmpty }
-        if words.isEmpty || words.contains(where: { $0.count < 3 }) {
+        let words = SearchWords.split(text)
+        if words.isEmpty || words.allSatisfy({ $0.count < 3 }) {
             let like = escapeLike(lowered) + "%"
-            return "(c.name LIKE \(like) OR c.email LIKE \(like) OR c.name LIKE \("% " + escapeLike(lowered) + "%"))"
+            return ("(c.name LIKE \(like) OR c.email LIKE \(like) OR c.name LIKE \("% " + escapeLike(lowered) + "%"))", nil)
         }
-        let boolean = words.map { "+" + $0 + "*" }.joined(separator: " ")
-        return "MATCH(c.name, c.email) AGAINST (\(boolean) IN BOOLEAN MODE)"
+        func range(_ word: String) -> SQL { "w.tenant_id = \(tenant) AND w.word LIKE \(SearchWords.prefixPattern(word))" }
+        func probe(_ word: String, _ customer: SQL) -> SQL {
+            "(SELECT 1 FROM customer_words x WHERE x.customer_id = \(customer) AND x.word LIKE \(SearchWords.prefixPattern(word)) LIMIT 1) IS NOT NULL"
+        }
+        // Without a connection to ask: the longest word as the rarest.
+        var estimates = words.map { 1_000_000 / max($0.count, 1) }
+        var n = 1_000_000.0
+        if let db {
+            estimates = try words.map { max(1, try SearchWords.estimate(db, "SELECT w.customer_id FROM customer_words w WHERE \(range($0))")) }
+            n = Double(max(1, try db.queryOne("SELECT COALESCE(SUM(n), 0) AS n FROM customer_counts WHERE tenant_id = \(tenant)")?.int("n") ?? 0))
+        }
+        let byRarity = words.indices.sorted { estimates[$0] < estimates[$1] }
+        var candidates = Double(estimates[byRarity[0]])
+        var cost = candidates * 0.3
+        var joined: [SQL] = []
+        var probed: [String] = []
+        for i in byRarity.dropFirst() {
+            let read = Double(estimates[i]) * 0.3
+            let probes = candidates * 4
+            if read < probes { cost += read; joined.append(range(words[i])) } else { cost += probes; probed.append(words[i]) }
+            candidates *= min(Double(estimates[i]) / n, 1)
+        }
+        // Probes come after the joins (on the customer), or, with no join, on the lead
+        // word's rows.
+        var lead: [SQL] = [range(words[byRarity[0]])]
+        var after: [SQL] = []
+        for word in probed {
+            if joined.isEmpty { lead.append(probe(word, "w.customer_id")) } else { after.append(probe(word, "c.id")) }
+        }
+        var from: SQL = "(SELECT DISTINCT w.customer_id FROM customer_words w WHERE \(SQL.join(lead, separator: " AND "))) d0"
+        for (j, condition) in joined.enumerated() {
+            from = from + " JOIN (SELECT DISTINCT w.customer_id FROM customer_words w WHERE \(condition)) \(SearchWords.aliases[j]) ON \(SearchWords.aliases[j]).customer_id = d0.customer_id"
+        }
+        let matches: SQL = "SELECT d0.customer_id FROM \(from)"
+        let density = estimates.reduce(1.0) { $0 * min(Double($1) / n, 1) }
+        let orderedCost = Double(rowsNeeded) / max(density, 1e-9) * (0.3 + 4)
+        if db != nil, orderedCost < cost + candidates * 3 {
+            return (SQL.join(words.map { probe($0, "c.id") }, separator: " AND "), after.isEmpty ? matches : nil)
+        }
+        if !after.isEmpty {
+            return ("c.id IN (\(matches)) AND \(SQL.join(after, separator: " AND "))", nil)
+        }
+        return ("c.id IN (\(matches))", matches)
     }
 
     static func escapeLike(_ s: String) -> String {
@@ -183,8 +242,6 @@ struct CustomerQuery {
     }
 
     var whereClause: SQL { SQL.join(conditions, separator: " AND ") }
-    /// A word search through the FULLTEXT index is among the conditions.
-    var usesFullText: Bool { conditions.contains { $0.text.hasPrefix("MATCH(") } }
     /// Only the workspace condition: the total is the workspace's customer count.
     var isUnfiltered: Bool { conditions.count == 1 }
     var orderClause: SQL { order + (descending ? " DESC, c.id DESC" : " ASC, c.id ASC") }

@@ -18,8 +18,9 @@ struct EntryQuery {
     var otherConditions: [SQL] = []
     /// Field filters: the field and a condition on its typed rows (alias `v`).
     var valueFilters: [(field: Field, condition: SQL)] = []
-    /// `MATCH … AGAINST` on the full-text index.
-    var fullText: SQL?
+    /// The words of `q` (SearchWords), each a word prefix every match has in its title or
+    /// text values, found through `crm_entry_words`.
+    var searchWords: [String] = []
     var order: SQL
     /// A column the id query selects for `order` to use (a field's value), or "".
     var sortColumn: SQL = ""
@@ -37,12 +38,13 @@ struct EntryQuery {
     var pipelineID: Int?
     var stageID: Int?
 
-    /// Past this many matches a total that no counter knows is not counted further: the
-    /// answer says `"total_relation": "gte"` (as Elasticsearch's `track_total_hits` does).
-    static let countLimit = 1_000
+    /// Totals above this many are counted once and kept for a while (TotalCache), so that
+    /// paging through a large filtered list does not count it again on every page.
+    static let countLimit = 10_000
 
-    /// Words shorter than this are not in the full-text index (innodb_ft_min_token_size).
+    /// A query whose words are all shorter than this matches titles that start with it.
     static let minimumWordLength = 3
+
 
     init(_ request: Request, tenant: Tenant, entity: Entity, fields: [Field]) throws {
         var errors = ValidationErrors()
@@ -111,16 +113,19 @@ struct EntryQuery {
             }
         }
 
-        var relevance: SQL?
+        var searching = false
         if let q = first("q")?.trimmingCharacters(in: .whitespaces), !q.isEmpty {
             if q.count > 200 {
                 errors.add("q", "The search may not be greater than 200 characters.")
             } else {
-                let (match, prefix, score) = Self.search(q)
-                fullText = match
-                if let prefix { otherConditions.append(prefix) }
-                relevance = score
-                if match == nil && first("sort") == nil { shortSearch = true }
+                let words = SearchWords.split(q)
+                if words.isEmpty || words.allSatisfy({ $0.count < Self.minimumWordLength }) {
+                    otherConditions.append("e.title LIKE \(Self.escapeLike(q) + "%")")
+                    if first("sort") == nil { shortSearch = true }
+                } else {
+                    searchWords = words
+                    searching = true
+                }
             }
         }
 
@@ -142,19 +147,14 @@ struct EntryQuery {
             order = "e.title ASC, e.id ASC"
             indexHint = " FORCE INDEX (idx_crm_entries_title)"
         case "", "updated_at":
-            if sort.isEmpty, descending == nil, let relevance {
-                sortColumn = ", \(relevance) AS sort_value"
-                order = "sort_value DESC, e.updated_at DESC, e.id DESC"
-            } else {
-                order = descending ?? true ? "e.updated_at DESC, e.id DESC" : "e.updated_at ASC, e.id ASC"
-            }
+            order = descending ?? true ? "e.updated_at DESC, e.id DESC" : "e.updated_at ASC, e.id ASC"
         case "created_at":
             order = descending ?? true ? "e.created_at DESC, e.id DESC" : "e.created_at ASC, e.id ASC"
         case "title":
             order = descending ?? false ? "e.title DESC, e.id DESC" : "e.title ASC, e.id ASC"
-        case "relevance" where relevance != nil:
-            sortColumn = ", \(relevance!) AS sort_value"
-            order = "sort_value DESC, e.updated_at DESC, e.id DESC"
+        case "relevance" where searching:
+            // Every match has all the words; the most recently updated come first.
+            order = "e.updated_at DESC, e.id DESC"
         default:
             if let field = fields.first(where: { $0.key == sort }) {
                 sortField = field
@@ -185,7 +185,8 @@ struct EntryQuery {
     struct Result {
         let ids: [Int]
         let total: Int
-        /// False when `total` is a lower bound (`countLimit` reached).
+        /// False when `total` is a lower bound. (Every total is exact now; the answer's
+        /// `total_relation` stays, always "eq".)
         let exact: Bool
     }
 
@@ -197,9 +198,10 @@ struct EntryQuery {
     /// - a field filter that few entries pass drives: its entries are read and sorted;
     /// - otherwise the entries are read in the order asked for, each checked against its
     ///   typed values by primary key, until the page is full.
-    /// Totals: from `crm_stage_counts` when only the pipeline or the stage filter; from the
-    /// same pass for a full-text search; exact when the driving filter is selective or the
-    /// stage small; otherwise counted up to `countLimit`, from the most selective filter.
+    /// A search (`q`) goes through `runSearch`.
+    /// Totals are exact: from `crm_stage_counts` when only the pipeline or the stage filter;
+    /// counted when the driving filter is selective or the stage small, or up to
+    /// `countLimit`; past that counted in full once and kept for `TotalCache.lifetime`.
     func run(_ db: Connection) throws -> Result {
         let offset = (page - 1) * perPage
         var structural: SQL = ""
@@ -209,13 +211,14 @@ struct EntryQuery {
             SELECT COALESCE(SUM(entries), 0) AS n FROM crm_stage_counts
             WHERE tenant_id = \(tenant) AND entity_id = \(entityID)\(structural)
             """)?.int("n") ?? 0
+        if !searchWords.isEmpty { return try runSearch(db, counted: counted, offset: offset) }
 
         // How many values pass each field filter, counted up to the point where reading the
         // entries in order would cost less (√(entries read × candidates)).
         var selective: Int?
         var narrowest = 0
         var smallest = Int.max
-        if fullText == nil, !valueFilters.isEmpty {
+        if !valueFilters.isEmpty {
             var threshold = 64
             while threshold * threshold <= (offset + perPage) * max(counted, 1), threshold < 65_536 { threshold *= 2 }
             for (i, filter) in valueFilters.enumerated() {
@@ -227,29 +230,15 @@ struct EntryQuery {
             }
             if smallest <= threshold { selective = narrowest }
         }
-        func probe(_ filter: (field: Field, condition: SQL)) -> SQL {
-            // A scalar subquery: never turned into a semi-join, so the entries drive.
-            "(SELECT 1 FROM crm_entry_values v WHERE v.entry_id = e.id AND v.field_id = \(filter.field.id) AND \(filter.condition) LIMIT 1) IS NOT NULL"
-        }
-        var entryConditions = conditions + otherConditions
-        if let fullText { entryConditions.append(fullText) }
+        let entryConditions = conditions + otherConditions
         var all = entryConditions
         for (i, filter) in valueFilters.enumerated() {
             all.append(i == selective
                 ? "e.id IN (SELECT v.entry_id FROM crm_entry_values v WHERE v.tenant_id = \(tenant) AND v.field_id = \(filter.field.id) AND \(filter.condition))"
-                : probe(filter))
+                : Self.probe(filter))
         }
         let whereClause = SQL.join(all, separator: " AND ")
 
-        if fullText != nil {
-            // The full-text index yields every match anyway: count them in the same pass.
-            let ids = try db.query("""
-                SELECT SQL_CALC_FOUND_ROWS e.id\(sortColumn) FROM crm_entries e WHERE \(whereClause)
-                ORDER BY \(order) LIMIT \(perPage) OFFSET \(offset)
-                """).map { try $0.int("id") }
-            let total = try db.queryOne("SELECT FOUND_ROWS() AS n")?.int("n") ?? ids.count
-            return Result(ids: ids, total: total, exact: true)
-        }
         let ids: [Int]
         if let sortField, selective == nil {
             ids = try sortedByValue(db, sortField, whereClause: whereClause, offset: offset)
@@ -264,29 +253,151 @@ struct EntryQuery {
         if valueFilters.isEmpty && otherConditions.isEmpty {
             return Result(ids: ids, total: counted, exact: true)
         }
-        if selective != nil || counted <= Self.countLimit * 5 {
+        if selective != nil || counted <= Self.countLimit {
             let total = try db.queryOne("SELECT COUNT(*) AS n FROM crm_entries e WHERE \(whereClause)")?.int("n") ?? 0
             return Result(ids: ids, total: total, exact: true)
         }
-        let n: Int
+        // Many entries: counted exactly up to countLimit on every page; past it, counted in
+        // full once and kept (TotalCache), from the values of the narrowest filter.
+        let key = "entries:\(tenant):\(entityID):\(whereClause.text):\(whereClause.binds)"
+        if let total = TotalCache.shared.cached(key) { return Result(ids: ids, total: total, exact: true) }
+        let leadSQL: SQL
         if !valueFilters.isEmpty {
-            // From the values of the narrowest filter, each entry checked by primary key, up
-            // to the limit. (The probes' own `v` hides this one inside them.)
+            // The narrowest filter's values drive, each entry checked by primary key. (The
+            // probes' own `v` hides this one inside them.)
             let lead = valueFilters[narrowest]
             var rest = entryConditions
-            for (i, filter) in valueFilters.enumerated() where i != narrowest { rest.append(probe(filter)) }
-            n = try db.queryOne("""
-                SELECT COUNT(*) AS n FROM (SELECT DISTINCT STRAIGHT_JOIN e.id FROM crm_entry_values v
-                    JOIN crm_entries e ON e.id = v.entry_id
+            for (i, filter) in valueFilters.enumerated() where i != narrowest { rest.append(Self.probe(filter)) }
+            if valueFilters.count == 1 && entryConditions.count == 1 {
+                // Only the field filter: its index alone counts it.
+                leadSQL = """
+                    SELECT DISTINCT v.entry_id FROM crm_entry_values v
                     WHERE v.tenant_id = \(tenant) AND v.field_id = \(lead.field.id) AND \(lead.condition)
-                      AND \(SQL.join(rest, separator: " AND ")) LIMIT \(Self.countLimit + 1)) x
-                """)?.int("n") ?? 0
+                    """
+            } else {
+                leadSQL = """
+                    SELECT DISTINCT STRAIGHT_JOIN e.id FROM crm_entry_values v JOIN crm_entries e ON e.id = v.entry_id
+                    WHERE v.tenant_id = \(tenant) AND v.field_id = \(lead.field.id) AND \(lead.condition)
+                      AND \(SQL.join(rest, separator: " AND "))
+                    """
+            }
         } else {
-            n = try db.queryOne("""
-                SELECT COUNT(*) AS n FROM (SELECT 1 FROM crm_entries e WHERE \(whereClause) LIMIT \(Self.countLimit + 1)) x
-                """)?.int("n") ?? 0
+            leadSQL = "SELECT e.id FROM crm_entries e WHERE \(whereClause)"
         }
-        return n > Self.countLimit ? Result(ids: ids, total: Self.countLimit, exact: false) : Result(ids: ids, total: n, exact: true)
+        let capped = try db.queryOne("SELECT COUNT(*) AS n FROM (\(leadSQL) LIMIT \(Self.countLimit + 1)) x")?.int("n") ?? 0
+        if capped <= Self.countLimit { return Result(ids: ids, total: capped, exact: true) }
+        let total = try db.queryOne("SELECT COUNT(*) AS n FROM (\(leadSQL)) x")?.int("n") ?? 0
+        TotalCache.shared.store(key, total)
+        return Result(ids: ids, total: total, exact: true)
+    }
+
+    /// A field filter checked for one entry: a scalar subquery, never turned into a
+    /// semi-join, so that the entries drive.
+    static func probe(_ filter: (field: Field, condition: SQL)) -> SQL {
+        "(SELECT 1 FROM crm_entry_values v WHERE v.entry_id = e.id AND v.field_id = \(filter.field.id) AND \(filter.condition) LIMIT 1) IS NOT NULL"
+    }
+
+    /// A word of the search checked for the entry whose id is `entry`, through
+    /// (entry_id, word).
+    static func wordProbe(_ word: String, entry: SQL) -> SQL {
+        "(SELECT 1 FROM crm_entry_words x WHERE x.entry_id = \(entry) AND x.word LIKE \(SearchWords.prefixPattern(word)) LIMIT 1) IS NOT NULL"
+    }
+
+    /// A search: every word of `searchWords` begins a word of the entry (crm_entry_words).
+    ///
+    /// The plan is chosen from the index's estimate of each word's matches (EXPLAIN: rows of
+    /// the word's range, a few B-tree dives), costed in rough microseconds: reading a row of a
+    /// range ~0.3, probing one entry for a word through (entry_id, word) ~4, reading an
+    /// entry by primary key ~3. Either
+    /// - the words' matches drive: the rarest word's entries are read, each other word either
+    ///   read too and joined (in memory, on the derived table's key) or probed per entry,
+    ///   whichever is cheaper; the survivors are joined to their entries, filtered, sorted,
+    ///   and counted in the same pass; or
+    /// - the entries are read in the order asked for and each probed for every word until
+    ///   the page is full (common words: one entry in a hundred has "jana"), and the total
+    ///   counted from the words (kept for 30 s when large).
+    func runSearch(_ db: Connection, counted: Int, offset: Int) throws -> Result {
+        let scope: SQL = "w.tenant_id = \(tenant) AND w.entity_id = \(entityID)"
+        func range(_ word: String) -> SQL { "\(scope) AND w.word LIKE \(SearchWords.prefixPattern(word))" }
+        var estimates: [Int] = []
+        for word in searchWords {
+            estimates.append(max(1, try SearchWords.estimate(db, "SELECT w.entry_id FROM crm_entry_words w WHERE \(range(word))")))
+        }
+        let entityTotal = pipelineID == nil && stageID == nil ? counted : try db.queryOne("""
+            SELECT COALESCE(SUM(entries), 0) AS n FROM crm_stage_counts WHERE tenant_id = \(tenant) AND entity_id = \(entityID)
+            """)?.int("n") ?? 0
+        let n = Double(max(entityTotal, 1))
+        var filters = conditions + otherConditions
+        for filter in valueFilters { filters.append(Self.probe(filter)) }
+
+        // The matches: the rarest word first, then each other word joined or probed.
+        let byRarity = estimates.indices.sorted { estimates[$0] < estimates[$1] }
+        var candidates = Double(estimates[byRarity[0]])
+        var matchCost = candidates * 0.3
+        var joined: [SQL] = []
+        var probed: [String] = []
+        for i in byRarity.dropFirst() {
+            let read = Double(estimates[i]) * 0.3
+            let probe = candidates * 4
+            if read < probe {
+                matchCost += read
+                joined.append(range(searchWords[i]))
+            } else {
+                matchCost += probe
+                probed.append(searchWords[i])
+            }
+            candidates *= min(Double(estimates[i]) / n, 1)
+        }
+        // Probes come after the joins (on the entry, so that MariaDB cannot push them down
+        // into a derived table), or, with no join, on the lead word's rows.
+        var leadConditions: [SQL] = [range(searchWords[byRarity[0]])]
+        var after: [SQL] = []
+        for word in probed {
+            if joined.isEmpty { leadConditions.append(Self.wordProbe(word, entry: "w.entry_id")) } else { after.append(Self.wordProbe(word, entry: "e.id")) }
+        }
+        var from: SQL = "(SELECT DISTINCT w.entry_id FROM crm_entry_words w WHERE \(SQL.join(leadConditions, separator: " AND "))) d0"
+        for (j, condition) in joined.enumerated() {
+            from = from + " JOIN (SELECT DISTINCT w.entry_id FROM crm_entry_words w WHERE \(condition)) \(SearchWords.aliases[j]) ON \(SearchWords.aliases[j]).entry_id = d0.entry_id"
+        }
+        let candidateCost = matchCost + candidates * 3
+
+        let density = estimates.reduce(1.0) { $0 * min(Double($1) / n, 1) }
+        let scanned = Double(offset + perPage) / max(density, 1e-9)
+        let wordsOnly = searchWords.count == 1 && filters.count == 1
+        let matchClause = SQL.join(filters + after, separator: " AND ")
+        let orderedCost = scanned * (0.3 + 4) + (wordsOnly ? matchCost : candidateCost)
+
+        if candidateCost <= orderedCost {
+            let ids = try db.query("""
+                SELECT SQL_CALC_FOUND_ROWS e.id\(sortColumn) FROM \(from) STRAIGHT_JOIN crm_entries e ON e.id = d0.entry_id
+                WHERE \(matchClause) ORDER BY \(order) LIMIT \(perPage) OFFSET \(offset)
+                """).map { try $0.int("id") }
+            let total = try db.queryOne("SELECT FOUND_ROWS() AS n")?.int("n") ?? ids.count
+            return Result(ids: ids, total: total, exact: true)
+        }
+
+        var all = filters
+        for word in searchWords { all.append(Self.wordProbe(word, entry: "e.id")) }
+        let whereClause = SQL.join(all, separator: " AND ")
+        let ids: [Int]
+        if let sortField {
+            ids = try sortedByValue(db, sortField, whereClause: whereClause, offset: offset)
+        } else {
+            ids = try db.query("""
+                SELECT e.id\(sortColumn) FROM crm_entries e WHERE \(whereClause) ORDER BY \(order) LIMIT \(perPage) OFFSET \(offset)
+                """).map { try $0.int("id") }
+        }
+        if ids.count < perPage && (!ids.isEmpty || offset == 0) {
+            return Result(ids: ids, total: offset + ids.count, exact: true)
+        }
+        let key = "entries:\(tenant):\(entityID):\(whereClause.text):\(whereClause.binds)"
+        if let total = TotalCache.shared.cached(key) { return Result(ids: ids, total: total, exact: true) }
+        let countSQL: SQL = filters.count == 1 && after.isEmpty
+            ? "SELECT COUNT(*) AS n FROM \(from)"  // the words alone: no entry needs reading
+            : "SELECT COUNT(*) AS n FROM \(from) STRAIGHT_JOIN crm_entries e ON e.id = d0.entry_id WHERE \(matchClause)"
+        let total = try db.queryOne(countSQL)?.int("n") ?? 0
+        if total > Self.countLimit { TotalCache.shared.store(key, total) }
+        return Result(ids: ids, total: total, exact: true)
     }
 
     /// A page sorted by a field's value, read in the order of the typed values' index and
@@ -363,35 +474,6 @@ struct EntryQuery {
     }
 
     // MARK: Search
-
-    /// The words of `q` (letters and digits), at most eight.
-    static func words(_ q: String) -> [String] {
-        var words: [String] = []
-        var current = ""
-        for c in q {
-            if c.isLetter || c.isNumber { current.append(c) } else if !current.isEmpty { words.append(current); current = "" }
-        }
-        if !current.isEmpty { words.append(current) }
-        return Array(words.prefix(8))
-    }
-
-    /// Every word must match the start of a word of the title or a text value (`+word*` in
-    /// boolean mode, so that "jan" finds "Jane"). Words too short for the index narrow the
-    /// matches with LIKE; a query of short words only matches titles that start with it.
-    static func search(_ q: String) -> (match: SQL?, prefix: SQL?, score: SQL?) {
-        let words = words(q)
-        let long = words.filter { $0.count >= minimumWordLength }
-        let short = words.filter { $0.count < minimumWordLength }
-        guard !long.isEmpty else {
-            return (nil, "e.title LIKE \(escapeLike(q) + "%")", nil)
-        }
-        let boolean = long.map { "+\($0)*" }.joined(separator: " ")
-        var match: SQL = "MATCH(e.search_text) AGAINST(\(boolean) IN BOOLEAN MODE)"
-        for word in short {
-            match = match + " AND e.search_text LIKE \("%" + escapeLike(word) + "%")"
-        }
-        return (match, nil, "MATCH(e.search_text) AGAINST(\(boolean) IN BOOLEAN MODE)")
-    }
 
     static func escapeLike(_ s: String) -> String {
         var out = ""

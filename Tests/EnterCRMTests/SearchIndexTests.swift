@@ -1,0 +1,228 @@
+import EnterCRM
+import Foundation
+import MariaDB
+import Testing
+import TestSupport
+import Web
+
+/// Text search through the word tables of schema/017_search_index.sql: entries (`q` of the
+/// pipeline CRM) and customers (`q` of /v1/customers). Word prefixes, every word ANDed,
+/// case and accents folded, the workspace's own documents only, and the tables kept by every
+/// write that changes the text.
+@Suite struct SearchIndexTests {
+    let client: TestClient
+    init() throws { client = try TestClient() }
+
+    func leads() -> CRMWorkspace {
+        let ws = CRMWorkspace(client)
+        ws.preset("leads")
+        let field = ws.send("POST", "/entities/1/fields", [
+            "name": "Lead Source", "key": "lead_source", "type": "select", "options": ["Facebook", "Google", "Organic"],
+        ])
+        precondition(field.status == 201, field.body)
+        return ws
+    }
+
+    func search(_ ws: CRMWorkspace, _ q: String, _ extra: String = "") -> TestClient.Reply {
+        let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
+        let r = ws.send("GET", "/entities/1/entries", query: "q=\(encoded)\(extra)")
+        precondition(r.status == 200, r.body)
+        return r
+    }
+
+    func titles(_ ws: CRMWorkspace, _ q: String) -> [String] { search(ws, q).titles.sorted() }
+
+    func entryWords(_ uid: String) throws -> Int {
+        try client.db.queryOne("""
+            SELECT COUNT(*) AS n FROM crm_entry_words w JOIN crm_entries e ON e.id = w.entry_id WHERE e.uid = \(uid)
+            """)?.int("n") ?? -1
+    }
+
+    @Test func entriesMatchWordPrefixesAllWordsFoldedAndOnlyTheirOwn() throws {
+        let ws = leads()
+        let entity = ws.send("GET", "/entities/1").json
+        ws.entry(entity, title: "Zoë Zimmermann", values: ["email": "zoe.zimmermann@acme.io", "lead_source": "Facebook"])
+        ws.entry(entity, title: "Ivan Kovačević", values: ["email": "ivan@example.hr"])
+        ws.entry(entity, title: "Zimmer Frame Ltd")
+        #expect(titles(ws, "zim") == ["Zimmer Frame Ltd", "Zoë Zimmermann"], "a word prefix")
+        #expect(titles(ws, "ZIMMERMANN") == ["Zoë Zimmermann"], "case folds")
+        #expect(titles(ws, "zoe zimm") == ["Zoë Zimmermann"], "accents fold, every word must match")
+        #expect(titles(ws, "kovacevic") == ["Ivan Kovačević"], "accents of the text fold too")
+        #expect(titles(ws, "zoe kovac").isEmpty, "the words are ANDed")
+        #expect(titles(ws, "mann").isEmpty, "the start of a word, not its middle")
+        #expect(titles(ws, "acme") == ["Zoë Zimmermann"], "an email's parts are words")
+        #expect(titles(ws, "zoe.zimmermann@acme.io") == ["Zoë Zimmermann"], "and the whole address finds it")
+        ws.entry(entity, title: "Mira Horvat", values: ["email": "mira.horvat123@mail.hr"])
+        #expect(titles(ws, "horvat123") == ["Mira Horvat"], "letters and digits are words of their own, both must match")
+        #expect(titles(ws, "horvat12") == ["Mira Horvat"])
+        #expect(titles(ws, "horvat124").isEmpty)
+        #expect(titles(ws, "mira.horvat123@mail.hr") == ["Mira Horvat"])
+        #expect(titles(ws, "facebook zim") == ["Zoë Zimmermann"], "select values are searched")
+        #expect(search(ws, "zim")["total"] == 2)
+
+        // Another workspace's entries with the same words are never found, nor the other way.
+        let other = leads()
+        let otherEntity = other.send("GET", "/entities/1").json
+        other.entry(otherEntity, title: "Zimmermann Secret")
+        #expect(titles(ws, "zimmermann") == ["Zoë Zimmermann"])
+        #expect(titles(other, "zimmermann") == ["Zimmermann Secret"])
+        #expect(titles(other, "kovacevic").isEmpty)
+    }
+
+    @Test func theEntryIndexFollowsEveryWrite() throws {
+        let ws = leads()
+        let entity = ws.send("GET", "/entities/1").json
+        let id = ws.entry(entity, title: "Quentin Blake", values: ["email": "qb@oldmail.com", "lead_source": "Facebook"])["id"]!.stringValue!
+        ws.entry(entity, title: "Unrelated Person")
+        #expect(titles(ws, "quentin") == ["Quentin Blake"])
+
+        // The title changes.
+        #expect(ws.send("PUT", "/entries/\(id)", ["title": "Rowena Blake"]).status == 200)
+        #expect(titles(ws, "quentin").isEmpty, "the old title's word is gone")
+        #expect(titles(ws, "rowena blake") == ["Rowena Blake"])
+        #expect(titles(ws, "oldmail") == ["Rowena Blake"], "values untouched stay")
+
+        // The values merge: the changed one is searched as it is now, the rest stay.
+        #expect(ws.send("PUT", "/entries/\(id)", ["values": ["email": "rowena@newmail.org"]]).status == 200)
+        #expect(titles(ws, "oldmail").isEmpty)
+        #expect(titles(ws, "newmail") == ["Rowena Blake"])
+        #expect(titles(ws, "facebook") == ["Rowena Blake"])
+        #expect(ws.send("PUT", "/entries/\(id)", ["values": ["lead_source": "Google"]]).status == 200)
+        #expect(titles(ws, "facebook").isEmpty && titles(ws, "google") == ["Rowena Blake"])
+
+        // A stage move leaves the words as they were.
+        let before = try entryWords(id)
+        #expect(ws.send("PUT", "/entries/\(id)/stage", ["stage_id": .int(ws.stages(entity)[1])]).status == 200)
+        #expect(try entryWords(id) == before && titles(ws, "rowena") == ["Rowena Blake"])
+
+        // Deleting the field removes its values from the index.
+        let field = try #require(entity["fields"]?.arrayValue?.first { $0["key"] == "lead_source" }?["id"]?.intValue)
+        #expect(ws.send("DELETE", "/fields/\(field)").status == 200)
+        #expect(titles(ws, "google").isEmpty)
+        #expect(titles(ws, "newmail") == ["Rowena Blake"])
+
+        // Deleting the entry removes its words.
+        #expect(try entryWords(id) > 0)
+        #expect(ws.send("DELETE", "/entries/\(id)").status < 300)
+        #expect(titles(ws, "rowena").isEmpty)
+        #expect(try entryWords(id) == 0)
+        #expect(try client.db.queryOne("""
+            SELECT COUNT(*) AS n FROM crm_entry_words w LEFT JOIN crm_entries e ON e.id = w.entry_id
+            WHERE w.tenant_id = \(ws.owner.tenantID) AND e.id IS NULL
+            """)?.int("n") == 0, "no word outlives its entry")
+    }
+
+    @Test func searchPagesFollowTheSortOrder() throws {
+        let ws = leads()
+        let entity = ws.send("GET", "/entities/1").json
+        for i in 0..<23 { ws.entry(entity, title: "Pager \(String(format: "%02d", (i * 7) % 23)) Walker") }
+        for i in 0..<4 { ws.entry(entity, title: "Other \(i)") }
+        // Every order, read page by page (the word is in most entries: the first pages read the
+        // entries in order; the last, the word's matches), is the unfiltered list's order.
+        for (sort, extra) in [("", ""), ("title", "&sort=title"), ("title desc", "&sort=title&order=desc"), ("created", "&sort=created_at&order=asc")] {
+            let all = ws.send("GET", "/entities/1/entries", query: "per_page=100\(extra)").titles.filter { $0.hasPrefix("Pager") }
+            #expect(all.count == 23)
+            var paged: [String] = []
+            for page in 1...5 {
+                let r = search(ws, "walk", "&per_page=5&page=\(page)\(extra)")
+                #expect(r["total"] == 23, "\(sort) page \(page)")
+                #expect(r["last_page"] == 5)
+                paged += r.titles
+            }
+            #expect(paged == all, "\(sort)")
+        }
+        let rare = search(ws, "pager 07 walk", "&sort=title")
+        #expect(rare.titles == ["Pager 07 Walker"] && rare["total"] == 1)
+    }
+
+    // MARK: Customers
+
+    func key(_ token: String) -> String {
+        client.send("POST", "/v1/api-keys", ["name": "k", "type": "secret"], token: token)["key"]!.stringValue!
+    }
+
+    func names(_ token: String, _ q: String, _ extra: String = "") -> [String] {
+        let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
+        let r = client.send("GET", "/v1/customers", token: token, query: "q=\(encoded)\(extra)")
+        precondition(r.status == 200, r.body)
+        return r["data"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+    }
+
+    @Test func customersMatchNameAndEmailWordsFoldedAndOnlyTheirOwn() throws {
+        let owner = client.register()
+        for (name, email) in [("Željko Zimmermann", "zz@firma.de"), ("Ana Kovačević", "ana.k@example.com"),
+                              ("Anabel Horvat", "bel@example.com"), ("Mirko Novak", "zimmer.mirko@post.hr")] {
+            #expect(client.send("POST", "/v1/customers", ["name": .string(name), "email": .string(email)], token: owner.token).status == 201)
+        }
+        func found(_ q: String) -> [String] { names(owner.token, q, "&sort=name&order=asc") }
+        #expect(found("zim") == ["Mirko Novak", "Željko Zimmermann"], "a prefix of the name or of an email part")
+        #expect(found("zeljko") == ["Željko Zimmermann"], "accents fold")
+        #expect(found("KOVACEVIC") == ["Ana Kovačević"])
+        #expect(found("ana kov") == ["Ana Kovačević"], "every word must match")
+        #expect(found("ana horvat") == ["Anabel Horvat"], "ana begins Anabel")
+        #expect(found("ana novak").isEmpty)
+        #expect(found("anab") == ["Anabel Horvat"])
+        #expect(found("example") == ["Ana Kovačević", "Anabel Horvat"], "the email's domain is words")
+        #expect(found("mirko post") == ["Mirko Novak"])
+        #expect(found("vacevic").isEmpty, "the start of a word, not its middle")
+        #expect(client.send("GET", "/v1/customers", token: owner.token, query: "q=zim")["meta"]?["total"] == 2)
+
+        let other = client.register()
+        client.send("POST", "/v1/customers", ["name": "Zimmermann Other", "email": "z@other.example"], token: other.token)
+        #expect(found("zimmermann") == ["Željko Zimmermann"])
+        #expect(names(other.token, "zimmermann") == ["Zimmermann Other"])
+    }
+
+    @Test func theCustomerIndexFollowsEveryWrite() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        let id = client.send("POST", "/v1/customers", ["name": "Petra Quist", "email": "petra@alpha.example"], token: owner.token)["id"]!.intValue!
+        #expect(names(owner.token, "quist") == ["Petra Quist"])
+
+        // PUT changes the name and the email.
+        #expect(client.send("PUT", "/v1/customers/\(id)", ["name": "Petra Lindqvist", "email": "petra@beta.example"], token: owner.token).status == 200)
+        #expect(names(owner.token, "quist").isEmpty && names(owner.token, "alpha").isEmpty)
+        #expect(names(owner.token, "lindq beta") == ["Petra Lindqvist"])
+
+        // Tracking: an event of a known customer leaves the words alone; an unknown email
+        // creates a customer that is found by it.
+        let words = { try self.client.db.queryOne("SELECT COUNT(*) AS n FROM customer_words WHERE customer_id = \(id)")?.int("n") ?? -1 }
+        let before = try words()
+        #expect(client.send("POST", "/v1/track/event", ["customer_email": "petra@beta.example", "event": "purchase", "properties": ["amount": 10]], key: k).status == 200)
+        #expect(try words() == before)
+        #expect(client.send("POST", "/v1/track/event", ["customer_email": "tracked.person@gamma.example", "event": "signup"], key: k).status == 200)
+        #expect(client.send("GET", "/v1/customers", token: owner.token, query: "q=gamma")["meta"]?["total"] == 1)
+        // A batch import too.
+        #expect(client.send("POST", "/v1/track/batch", ["events": [["customer_email": "batch.one@delta.example", "event": "a"],
+                                                                   ["customer_email": "batch.two@delta.example", "event": "a"]]], key: k).status == 200)
+        #expect(client.send("GET", "/v1/customers", token: owner.token, query: "q=delta")["meta"]?["total"] == 2)
+        // Identify: an anonymous visitor gets an email and a name.
+        client.send("POST", "/v1/track/pageview", ["anonymous_id": "browser-9", "url": "https://shop.example/"], key: k)
+        #expect(client.send("POST", "/v1/track/identify", ["anonymous_id": "browser-9", "email": "vera@epsilon.example", "traits": ["name": "Vera Šimić"]], key: k).status == 200)
+        #expect(names(owner.token, "simic") == ["Vera Šimić"])
+        #expect(names(owner.token, "epsilon vera") == ["Vera Šimić"])
+
+        // Erasure removes the customer's words.
+        #expect(client.send("DELETE", "/v1/customers/\(id)", token: owner.token).status == 200)
+        #expect(names(owner.token, "lindqvist").isEmpty)
+        #expect(try words() == 0)
+    }
+
+    @Test func customerSearchPagesFollowTheSortOrder() throws {
+        let owner = client.register()
+        for i in 0..<12 {
+            client.send("POST", "/v1/customers", ["name": .string("Walker \(String(format: "%02d", (i * 5) % 12))"), "email": .string("w\(i)@walk.example")], token: owner.token)
+        }
+        client.send("POST", "/v1/customers", ["name": "Someone Else", "email": "else@other.example"], token: owner.token)
+        for (extra, expected) in [("&sort=name&order=asc", (0..<12).map { String(format: "Walker %02d", $0) }),
+                                  ("&sort=name&order=desc", (0..<12).reversed().map { String(format: "Walker %02d", $0) })] {
+            var paged: [String] = []
+            for page in 1...3 {
+                let r = client.send("GET", "/v1/customers", token: owner.token, query: "q=walk&per_page=5&page=\(page)\(extra)")
+                #expect(r["meta"]?["total"] == 12)
+                paged += r["data"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+            }
+            #expect(paged == expected)
+        }
+    }
+}
