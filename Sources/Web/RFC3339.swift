@@ -1,3 +1,4 @@
+import FastCGI
 import Foundation
 
 /// UTC timestamps as RFC 3339 text with `Z`.
@@ -5,31 +6,10 @@ public enum RFC3339 {
     /// "2026-03-16T09:41:00Z", or with `fractionDigits` (6 → "…:00.000000Z").
     public static func format(_ date: Date, fractionDigits: Int = 0) -> String {
         let interval = date.timeIntervalSince1970
-        var seconds = time_t(interval.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
+        let seconds = time_t(interval.rounded(.down))
         let digits = min(max(fractionDigits, 0), 9)
-        // Written byte by byte: this runs for every date of every answer.
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
-            var i = 0
-            func put(_ value: Int, _ width: Int) {
-                var v = value
-                for k in stride(from: width - 1, through: 0, by: -1) {
-                    buffer[i + k] = UInt8(48 + v % 10)
-                    v /= 10
-                }
-                i += width
-            }
-            func char(_ c: UInt8) { buffer[i] = c; i += 1 }
-            put(Int(parts.tm_year) + 1900, 4); char(45); put(Int(parts.tm_mon) + 1, 2); char(45); put(Int(parts.tm_mday), 2)
-            char(84); put(Int(parts.tm_hour), 2); char(58); put(Int(parts.tm_min), 2); char(58); put(Int(parts.tm_sec), 2)
-            if digits > 0 {
-                char(46)
-                put(Int(((interval - Double(seconds)) * pow(10, Double(digits))).rounded(.down)), digits)
-            }
-            char(90)
-            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<i]), as: UTF8.self)
-        }
+        let fraction = digits > 0 ? Int(((interval - Double(seconds)) * pow(10, Double(digits))).rounded(.down)) : 0
+        return Log.utcTimestamp(seconds: seconds, fraction: fraction, digits: digits)
     }
 
     /// Reads "2026-03-20T09:00:00Z", with optional fraction and a `Z` or ±hh:mm offset.
