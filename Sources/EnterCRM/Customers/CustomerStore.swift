@@ -203,20 +203,13 @@ struct CustomerQuery {
             estimates = try words.map { max(1, try SearchWords.estimate(db, "SELECT w.customer_id FROM customer_words w WHERE \(range($0))")) }
             n = Double(max(1, try db.queryOne("SELECT COALESCE(SUM(n), 0) AS n FROM customer_counts WHERE tenant_id = \(tenant)")?.int("n") ?? 0))
         }
-        let byRarity = words.indices.sorted { estimates[$0] < estimates[$1] }
-        var candidates = Double(estimates[byRarity[0]])
-        var cost = candidates * 0.3
-        var joined: [SQL] = []
-        var probed: [String] = []
-        for i in byRarity.dropFirst() {
-            let read = Double(estimates[i]) * 0.3
-            let probes = candidates * 4
-            if read < probes { cost += read; joined.append(range(words[i])) } else { cost += probes; probed.append(words[i]) }
-            candidates *= min(Double(estimates[i]) / n, 1)
-        }
+        let plan = SearchWords.plan(estimates: estimates, total: n)
+        let joined: [SQL] = plan.joined.map { range(words[$0]) }
+        let probed = plan.probed.map { words[$0] }
+        let candidates = plan.candidates, cost = plan.cost
         // Probes come after the joins (on the customer), or, with no join, on the lead
         // word's rows.
-        var lead: [SQL] = [range(words[byRarity[0]])]
+        var lead: [SQL] = [range(words[plan.lead])]
         var after: [SQL] = []
         for word in probed {
             if joined.isEmpty { lead.append(probe(word, "w.customer_id")) } else { after.append(probe(word, "c.id")) }

@@ -331,26 +331,13 @@ struct EntryQuery {
         for filter in valueFilters { filters.append(Self.probe(filter)) }
 
         // The matches: the rarest word first, then each other word joined or probed.
-        let byRarity = estimates.indices.sorted { estimates[$0] < estimates[$1] }
-        var candidates = Double(estimates[byRarity[0]])
-        var matchCost = candidates * 0.3
-        var joined: [SQL] = []
-        var probed: [String] = []
-        for i in byRarity.dropFirst() {
-            let read = Double(estimates[i]) * 0.3
-            let probe = candidates * 4
-            if read < probe {
-                matchCost += read
-                joined.append(range(searchWords[i]))
-            } else {
-                matchCost += probe
-                probed.append(searchWords[i])
-            }
-            candidates *= min(Double(estimates[i]) / n, 1)
-        }
+        let plan = SearchWords.plan(estimates: estimates, total: n)
+        let joined: [SQL] = plan.joined.map { range(searchWords[$0]) }
+        let probed = plan.probed.map { searchWords[$0] }
+        let candidates = plan.candidates, matchCost = plan.cost
         // Probes come after the joins (on the entry, so that MariaDB cannot push them down
         // into a derived table), or, with no join, on the lead word's rows.
-        var leadConditions: [SQL] = [range(searchWords[byRarity[0]])]
+        var leadConditions: [SQL] = [range(searchWords[plan.lead])]
         var after: [SQL] = []
         for word in probed {
             if joined.isEmpty { leadConditions.append(Self.wordProbe(word, entry: "w.entry_id")) } else { after.append(Self.wordProbe(word, entry: "e.id")) }

@@ -48,6 +48,39 @@ enum SearchWords {
 
     /// The index's estimate of how many rows of a word table match `condition` (EXPLAIN's
     /// rows: a few B-tree dives, not a count).
+    /// How a search's words are matched: the rarest word leads; each other word, rarest
+    /// first, is read and joined when reading its matches (0.3 a row) costs less than
+    /// probing every candidate left (4 a probe), and probed otherwise. `candidates` is the
+    /// expected number of matches, `cost` what finding them is expected to cost.
+    struct Plan {
+        var lead = 0
+        var joined: [Int] = []
+        var probed: [Int] = []
+        var candidates = 0.0
+        var cost = 0.0
+    }
+
+    /// The plan for words whose matches are estimated at `estimates`, among `total` documents.
+    static func plan(estimates: [Int], total n: Double) -> Plan {
+        let byRarity = estimates.indices.sorted { estimates[$0] < estimates[$1] }
+        var plan = Plan(lead: byRarity[0])
+        plan.candidates = Double(estimates[plan.lead])
+        plan.cost = plan.candidates * 0.3
+        for i in byRarity.dropFirst() {
+            let read = Double(estimates[i]) * 0.3
+            let probes = plan.candidates * 4
+            if read < probes {
+                plan.cost += read
+                plan.joined.append(i)
+            } else {
+                plan.cost += probes
+                plan.probed.append(i)
+            }
+            plan.candidates *= min(Double(estimates[i]) / n, 1)
+        }
+        return plan
+    }
+
     static func estimate(_ db: Connection, _ select: SQL) throws -> Int {
         let rows = try db.query("EXPLAIN \(select)")
         return rows.compactMap { try? $0.int("rows") }.max() ?? 0
