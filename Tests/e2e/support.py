@@ -80,7 +80,7 @@ class Stack:
         for word in done.stdout.split():
             try:
                 state = pathlib.Path(f"/proc/{word}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except (FileNotFoundError, IndexError):
+            except (FileNotFoundError, ProcessLookupError, IndexError):
                 continue
             if state != "Z":
                 pids.add(int(word))
