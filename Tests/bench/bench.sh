@@ -24,7 +24,7 @@
 # BENCH_SECONDS (10), BENCH_RUNS (3, the median is shown), BENCH_WARMUP (2), BENCH_BIN (the binary),
 # BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_CUSTOMERS (1000000), BENCH_HOT (10000),
 # BENCH_BATCH_EVENTS (200000 a run), BENCH_BATCH_CONNECTIONS (4), BENCH_LIST_CONNECTIONS (4),
-# BENCH_LIST_PATH_SECONDS (4, each list page alone); ENTERCRM_WORKERS / ENTERCRM_THREADS size the pool.
+# BENCH_LIST_PATH_SECONDS (4, each list page alone), BENCH_HOLD (0; 1 keeps the loaded stack up, see below); ENTERCRM_WORKERS / ENTERCRM_THREADS size the pool.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -381,6 +381,13 @@ check GET "/bench/c-select/$hot_id" 200
 check GET "/bench/c-select-k/$hot_id" 200
 check POST /v1/track/event 200 "$purchase"
 check GET "/v1/customers/$hot_id" 200
+# BENCH_HOLD=1 (development): keep the loaded stack and the C responders up for measuring by
+# hand; prints what a wrk command needs and waits until interrupted (then stops everything).
+if [[ ${BENCH_HOLD:-0} = 1 ]]; then
+  printf 'BASE=%s KEY=%s RUN_DIR=%s TENANT=%s IMPORT_KEY=%s\n' "$BASE" "$KEY" "$RUN_DIR" "$TENANT" "$IMPORT_KEY" >"$RUN_DIR/hold.env"
+  step "holding (BENCH_HOLD=1): $(cat "$RUN_DIR/hold.env"); interrupt to stop"
+  while :; do sleep 3600 & wait $! || true; done
+fi
 
 # The filtered and sorted pages of the million (issue 4's list target): every filter and every
 # sort, ascending and descending, common and rare values, a segment, a date range, a deep page.
