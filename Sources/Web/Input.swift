@@ -104,10 +104,24 @@ public struct Input {
     /// A pragmatic address check: one @, a dot in the domain, no spaces or control characters.
     public static func isEmail(_ s: String) -> Bool {
         let parts = s.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64, parts[1].count >= 3,
-              parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains("..")
-        else { return false }
-        return s.unicodeScalars.allSatisfy { $0.value > 32 && $0.value != 127 && !"<>()[],;:\\\"".unicodeScalars.contains($0) }
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64, parts[1].count >= 3 else { return false }
+        // The domain: a dot, not first or last, never two in a row (bytes: this runs on every
+        // tracked event, and Substring.contains(String) goes through Foundation).
+        let dot = UInt8(ascii: ".")
+        let domain = parts[1].utf8
+        guard domain.first != dot, domain.last != dot, domain.contains(dot) else { return false }
+        var previous: UInt8 = 0
+        for byte in domain {
+            if byte == dot && previous == dot { return false }
+            previous = byte
+        }
+        return s.unicodeScalars.allSatisfy { scalar in
+            switch scalar.value {
+            case 0...32, 127: return false
+            case 0x3C, 0x3E, 0x28, 0x29, 0x5B, 0x5D, 0x2C, 0x3B, 0x3A, 0x5C, 0x22: return false // <>()[],;:\"
+            default: return true
+            }
+        }
     }
 }
 
@@ -115,8 +129,10 @@ extension String {
     /// `trimmingCharacters(in: .whitespacesAndNewlines)`, without the Foundation bridging
     /// when there is nothing to trim (the usual case: hot paths read many such fields).
     public var trimmedOfWhitespace: String {
-        let set = CharacterSet.whitespacesAndNewlines
         guard let first = unicodeScalars.first, let last = unicodeScalars.last else { return self }
+        // Printable ASCII at both ends: nothing to trim, decided without building a CharacterSet.
+        if (33...126).contains(first.value) && (33...126).contains(last.value) { return self }
+        let set = CharacterSet.whitespacesAndNewlines
         if !set.contains(first) && !set.contains(last) { return self }
         return trimmingCharacters(in: set)
     }

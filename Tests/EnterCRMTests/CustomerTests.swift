@@ -390,6 +390,93 @@ import Web
         #expect(p["clv_average_order"] == .double(10.01))
     }
 
+    /// Single events sent at once from many connections are written in shared transactions
+    /// (TrackingGroupCommit): two workspaces, new and known customers, purchases, anonymous
+    /// events and message ids repeated across connections. Every answer names its own event
+    /// and customer, each repeated message id is stored once and answered with the first
+    /// event's id, and every aggregate is exact.
+    @Test func concurrentSingleEventsShareTransactionsAndStayExact() throws {
+        let owners = [client.register(), client.register()]
+        let keys = owners.map { key($0.token) }
+        let app = client.app
+        let config = try TestDatabase.configuration()
+        let before = TrackingGroupCommit.shared.statistics
+        final class Answers: @unchecked Sendable { // written under `lock` only
+            let lock = NSLock()
+            var items: [(workspace: Int, email: String?, message: String?, eventID: String, customerID: Int?)] = []
+        }
+        let answers = Answers()
+        var threads: [JoinableThread] = []
+        for t in 0..<12 {
+            threads.append(try JoinableThread {
+                let db = Connection(configuration: config)
+                for i in 0..<30 {
+                    let w = (t + i) % 2
+                    let email = i % 5 == 4 ? nil : "c\((t * 7 + i) % 9)@example.com"
+                    let base: JSON = ["event": "purchase", "properties": ["amount": 1.25, "currency": "EUR"]]
+                    var body = base.objectValue!
+                    if let email { body["customer_email"] = .string(email) } else { body["anonymous_id"] = .string("anon-\(t)") }
+                    let message = i % 3 == 0 ? "shared-\(i)" : nil // the same ids from every thread
+                    if let message { body["message_id"] = .string(message) }
+                    let request = Request(method: "POST", path: "/v1/track/event", headers: ["x-api-key": keys[w]],
+                                          body: JSONWriter.bytes(.object(body)))
+                    let response = ErrorResponses.run(request) { try app.handle(request, state: db) }
+                    guard response.status == 200, let json = try? JSONParser.parse(response.body),
+                          let id = json["event_id"]?.stringValue else {
+                        Issue.record("status \(response.status): \(String(decoding: response.body, as: UTF8.self))")
+                        continue
+                    }
+                    answers.lock.lock()
+                    answers.items.append((w, email, message, id, json["customer_id"]?.intValue))
+                    answers.lock.unlock()
+                }
+                db.disconnect()
+            })
+        }
+        for t in threads { t.join() }
+        let after = TrackingGroupCommit.shared.statistics
+        #expect(after.groups > before.groups, "some events shared a transaction")
+        #expect(answers.items.count == 360)
+
+        let db = Connection(configuration: config)
+        defer { db.disconnect() }
+        for (w, owner) in owners.enumerated() {
+            let mine = answers.items.filter { $0.workspace == w }
+            // A repeated message id: one event, every answer its id.
+            let byMessage = Dictionary(grouping: mine.filter { $0.message != nil }, by: { $0.message! })
+            for (message, items) in byMessage {
+                #expect(Set(items.map(\.eventID)).count == 1, "\(message) answered with one event id")
+                let n = try db.queryOne("SELECT COUNT(*) AS n FROM events WHERE tenant_id = \(owner.tenantID) AND message_id = \(message)")?.int("n")
+                #expect(n == 1)
+            }
+            // Every answer's event is stored, with the customer it was answered with.
+            let stored = Dictionary(uniqueKeysWithValues: try db.query("""
+                SELECT public_id, customer_id FROM events WHERE tenant_id = \(owner.tenantID)
+                """).map { (try $0.string("public_id"), $0.optionalInt("customer_id")) })
+            for item in mine {
+                #expect(stored[item.eventID] != nil, "event \(item.eventID) stored")
+                if let customer = stored[item.eventID] { #expect(customer == item.customerID) }
+            }
+            let unique = Set(mine.map(\.eventID))
+            #expect(stored.count == unique.count, "nothing stored twice")
+            // Aggregates: each customer's count and total equal their stored events.
+            for row in try db.query("""
+                SELECT c.id, c.email, c.events_count, c.clv_order_count, c.clv_total,
+                       (SELECT COUNT(*) FROM events e WHERE e.tenant_id = c.tenant_id AND e.customer_id = c.id) AS n,
+                       (SELECT COALESCE(SUM(amount), 0) FROM events e WHERE e.tenant_id = c.tenant_id AND e.customer_id = c.id) AS total
+                FROM customers c WHERE c.tenant_id = \(owner.tenantID)
+                """) {
+                let email = try row.string("email")
+                #expect(try row.int("events_count") == row.int("n"), "\(email) events_count")
+                #expect(try row.int("clv_order_count") == row.int("n"), "\(email) orders")
+                #expect(try row.string("clv_total") == row.string("total"), "\(email) total")
+                let id = try row.int("id")
+                let answered = Set(mine.filter { $0.customerID == id }.map(\.eventID)).count
+                #expect(try row.int("n") == answered, "\(email): one stored event per distinct answer")
+            }
+        }
+    }
+
     /// Batches over the same customers from many connections at once (an import on several
     /// connections): customers made by one batch and added to by the others, every aggregate
     /// exact, nothing answered 503.

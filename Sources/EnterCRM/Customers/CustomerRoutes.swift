@@ -25,9 +25,8 @@ enum CustomerRoutes {
     }
 
     static func profile(_ c: Context, id: Int) throws -> JSON {
-        guard let row = try CustomerStore.findWithSegments(c.db, c.tenant, id: id) else { throw HTTPError.notFound("Customer not found.") }
-        let names = (try? JSONParser.parse(row.optionalString("segment_names") ?? "[]"))?.arrayValue ?? []
-        return CustomerJSON.profile(row, segments: names.compactMap(\.stringValue))
+        guard let found = try CustomerStore.findWithSegments(c.db, c.tenant, id: id) else { throw HTTPError.notFound("Customer not found.") }
+        return CustomerJSON.profile(found.row, segments: found.segments)
     }
 
     @Sendable static func show(_ c: Context) throws -> Response {

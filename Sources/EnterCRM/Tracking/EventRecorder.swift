@@ -125,11 +125,15 @@ enum EventRecorder {
             }
         }
         var fresh: [Int] = []
+        var repeats: [(index: Int, first: Int)] = [] // an earlier item of this batch has its message id
+        var firstWith: [String: Int] = [:]
         for (i, e) in events.enumerated() {
-            if let m = e.messageID, let earlier = seen[m] {
+            if let m = e.messageID, let first = firstWith[m] {
+                repeats.append((i, first))
+            } else if let m = e.messageID, let earlier = seen[m] {
                 results[i] = Result(eventID: earlier.0, customerID: earlier.1, duplicate: true)
             } else {
-                if let m = e.messageID { seen[m] = (e.publicID, nil) }
+                if let m = e.messageID { firstWith[m] = i }
                 fresh.append(i)
             }
         }
@@ -214,6 +218,10 @@ enum EventRecorder {
         try SegmentStore.markTracked(db, tenant, events: tracked)
         for i in fresh {
             results[i] = Result(eventID: events[i].publicID, customerID: customerOf[i], duplicate: false)
+        }
+        // A repeat within the batch is answered as the item it repeats: its id and customer.
+        for (i, first) in repeats {
+            results[i] = Result(eventID: events[first].publicID, customerID: customerOf[first], duplicate: true)
         }
         return results.map { $0! }
     }

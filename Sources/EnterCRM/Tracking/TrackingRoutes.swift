@@ -50,7 +50,7 @@ enum TrackingRoutes {
         if !(try checkCustomerIDs(c, [event])).isEmpty {
             throw HTTPError.invalid("customer_id", "The customer id is not a customer of this workspace.")
         }
-        let result = try EventRecorder.recordOne(c.db, c.tenant, event)
+        let result = try TrackingGroupCommit.shared.record(c.db, c.tenant, event)
         return .json(["recorded": true, "event_id": .string(result.eventID), "customer_id": .from(result.customerID)])
     }
 
