@@ -91,7 +91,7 @@ struct CustomerQuery {
     var conditions: [SQL] = []
     var order: SQL = "c.created_at"
     /// The index that reads the workspace's customers in the sort's order (tenant_id, column,
-    /// then the primary key); for created_at and rfm_score also the RFM segment's
+    /// then the primary key); for created_at, rfm_score and name also the RFM segment's
     /// (tenant_id, rfm_segment, column), which serves a segment filter in that order.
     var sortIndex: SQL = "idx_customers_created"
     var sortIndexes: SQL = "idx_customers_created, idx_customers_segment"
@@ -126,6 +126,7 @@ struct CustomerQuery {
         switch page.sort {
         case "created_at": break
         case "rfm_score": sortIndexes = "idx_customers_rfm, idx_customers_segment_rfm"
+        case "name": sortIndexes = "idx_customers_name, idx_customers_segment_name"
         default: sortIndexes = sortIndex
         }
         let q = request.query
