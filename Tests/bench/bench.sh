@@ -382,10 +382,11 @@ check GET "/bench/c-select-k/$hot_id" 200
 check POST /v1/track/event 200 "$purchase"
 check GET "/v1/customers/$hot_id" 200
 # BENCH_HOLD=1 (development): keep the loaded stack and the C responders up for measuring by
-# hand; prints what a wrk command needs and waits until interrupted (then stops everything).
+# hand; prints what a wrk command needs (also in $RUN_DIR/hold.env) and waits until stopped
+# (Ctrl-C, or SIGTERM to the script: a background job ignores SIGINT), then stops everything.
 if [[ ${BENCH_HOLD:-0} = 1 ]]; then
   printf 'BASE=%s KEY=%s RUN_DIR=%s TENANT=%s IMPORT_KEY=%s\n' "$BASE" "$KEY" "$RUN_DIR" "$TENANT" "$IMPORT_KEY" >"$RUN_DIR/hold.env"
-  step "holding (BENCH_HOLD=1): $(cat "$RUN_DIR/hold.env"); interrupt to stop"
+  step "holding (BENCH_HOLD=1, pid $$): $(cat "$RUN_DIR/hold.env"); Ctrl-C or kill $$ to stop"
   while :; do sleep 3600 & wait $! || true; done
 fi
 
