@@ -65,6 +65,20 @@ enum CustomerStore {
                 ORDER BY \(query.orderClause) LIMIT \(limit) OFFSET \(offset) \(examined)
                 """)
         }
+        if query.searchWalks {
+            // The walk reads the sort's index and the word matches only (covering): the ids
+            // first, then the page's rows by primary key, not every walked customer's row.
+            let ids = try db.query("""
+                SELECT c.id FROM customers c FORCE INDEX (\(query.sortIndexes)) WHERE \(query.whereClause)
+                ORDER BY \(query.orderClause) LIMIT \(limit) OFFSET \(offset)
+                """).map { try $0.int("id") }
+            guard !ids.isEmpty else { return [] }
+            var byID: [Int: Row] = [:]
+            for row in try db.query("SELECT \(CustomerJSON.columns) FROM customers c WHERE c.tenant_id = \(tenant) AND c.id IN (\(list: ids))") {
+                byID[try row.int("id")] = row
+            }
+            return ids.compactMap { byID[$0] }
+        }
         guard !query.isUnfiltered, !query.searches else { return try read("") }
         // A range on the sort's own column is best read through the sort's index anyway.
         let throughFilter: SQL = query.rangeColumns.contains(query.page.sort) ? "" : "IGNORE INDEX (\(query.sortIndex))"
@@ -102,12 +116,18 @@ struct CustomerQuery {
     var rangeColumns: Set<String> = []
     let page: Pagination
 
+    /// A word's matches (the index's estimate) that a walking search materializes at most.
+    static let materializeLimit = 50_000
+
     static let sortable = ["created_at", "last_seen_at", "name", "clv_total", "clv_predicted", "rfm_score", "events_count",
                            "p_alive", "expected_purchases"]
 
     /// With `q` the only filter: its matches' ids (`SELECT … customer_id`), which count it
     /// from the word index alone.
     var searchMatches: SQL?
+    /// With `q` the only filter and a search whose matches are dense enough: read the page by
+    /// walking the sort's index (forced), the rarest word's matches materialized once.
+    var searchWalks = false
 
     init(_ request: Request, tenant: Tenant, db: Connection? = nil) throws {
         page = try Pagination(request, sortable: Self.sortable, defaultSort: "created_at")
@@ -133,10 +153,12 @@ struct CustomerQuery {
         var errors = ValidationErrors()
         conditions.append("c.tenant_id = \(tenant)")
         var matches: SQL?
+        var walks = false
         if let text = q["q"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             let search = try Self.search(text, tenant: tenant, db: db, rowsNeeded: page.offset + page.perPage)
             conditions.append(search.condition)
             matches = search.matches
+            walks = search.walk
             searches = true
         }
         if let email = q["email"], !email.isEmpty { conditions.append("c.email = \(CustomerStore.normalizeEmail(email))") }
@@ -177,7 +199,10 @@ struct CustomerQuery {
             rangeColumns.insert("created_at")
         }
         try errors.check()
-        if conditions.count == 2 { searchMatches = matches }
+        if conditions.count == 2 {
+            searchMatches = matches
+            searchWalks = walks
+        }
     }
 
     /// Name or email, partial: every word of the search begins a word of the name or the
@@ -192,15 +217,15 @@ struct CustomerQuery {
     /// customer through (customer_id, word), so that the customers are read in the order
     /// asked for until the page is full. `matches` selects the matching ids (when the word
     /// index alone can tell them).
-    static func search(_ text: String, tenant: Tenant, db: Connection?, rowsNeeded: Int) throws -> (condition: SQL, matches: SQL?) {
+    static func search(_ text: String, tenant: Tenant, db: Connection?, rowsNeeded: Int) throws -> (condition: SQL, matches: SQL?, walk: Bool) {
         let lowered = text.lowercased()
         if lowered.contains("@") {
-            return ("c.email LIKE \(escapeLike(lowered) + "%")", nil)
+            return ("c.email LIKE \(escapeLike(lowered) + "%")", nil, false)
         }
         let words = SearchWords.split(text)
         if words.isEmpty || words.allSatisfy({ $0.count < 3 }) {
             let like = escapeLike(lowered) + "%"
-            return ("(c.name LIKE \(like) OR c.email LIKE \(like) OR c.name LIKE \("% " + escapeLike(lowered) + "%"))", nil)
+            return ("(c.name LIKE \(like) OR c.email LIKE \(like) OR c.name LIKE \("% " + escapeLike(lowered) + "%"))", nil, false)
         }
         func range(_ word: String) -> SQL { "w.tenant_id = \(tenant) AND w.word LIKE \(SearchWords.prefixPattern(word))" }
         func probe(_ word: String, _ customer: SQL) -> SQL {
@@ -232,12 +257,22 @@ struct CustomerQuery {
         let density = estimates.reduce(1.0) { $0 * min(Double($1) / n, 1) }
         let orderedCost = Double(rowsNeeded) / max(density, 1e-9) * (0.3 + 4)
         if db != nil, orderedCost < cost + candidates * 3 {
-            return (SQL.join(words.map { probe($0, "c.id") }, separator: " AND "), after.isEmpty ? matches : nil)
+            // Customers read in the order asked for until the page is full. The rarest word,
+            // if its matches are few enough to hold, as a semi-join that MariaDB materializes
+            // once (a hash lookup per customer walked), the others probed: q=zimmer (0.8 % of
+            // a million) 43 -> 5 ms, against a correlated probe per customer for every word.
+            let rarest = estimates.indices.min { estimates[$0] < estimates[$1] }!
+            guard estimates[rarest] <= Self.materializeLimit else {
+                return (SQL.join(words.map { probe($0, "c.id") }, separator: " AND "), after.isEmpty ? matches : nil, false)
+            }
+            var conditions: [SQL] = ["c.id IN (SELECT w.customer_id FROM customer_words w WHERE \(range(words[rarest])))"]
+            for (i, word) in words.enumerated() where i != rarest { conditions.append(probe(word, "c.id")) }
+            return (SQL.join(conditions, separator: " AND "), after.isEmpty ? matches : nil, true)
         }
         if !after.isEmpty {
-            return ("c.id IN (\(matches)) AND \(SQL.join(after, separator: " AND "))", nil)
+            return ("c.id IN (\(matches)) AND \(SQL.join(after, separator: " AND "))", nil, false)
         }
-        return ("c.id IN (\(matches))", matches)
+        return ("c.id IN (\(matches))", matches, false)
     }
 
     static func escapeLike(_ s: String) -> String {
