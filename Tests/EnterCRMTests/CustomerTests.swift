@@ -459,6 +459,12 @@ import Web
             }
             let unique = Set(mine.map(\.eventID))
             #expect(stored.count == unique.count, "nothing stored twice")
+            // No event names a customer that does not exist (a lost id stored 0 once).
+            let orphans = try db.queryOne("""
+                SELECT COUNT(*) AS n FROM events e LEFT JOIN customers c ON c.id = e.customer_id
+                WHERE e.tenant_id = \(owner.tenantID) AND e.customer_id IS NOT NULL AND c.id IS NULL
+                """)?.int("n")
+            #expect(orphans == 0)
             // Aggregates: each customer's count and total equal their stored events.
             for row in try db.query("""
                 SELECT c.id, c.email, c.events_count, c.clv_order_count, c.clv_total,
@@ -467,7 +473,7 @@ import Web
                 FROM customers c WHERE c.tenant_id = \(owner.tenantID)
                 """) {
                 let email = try row.string("email")
-                #expect(try row.int("events_count") == row.int("n"), "\(email) events_count")
+                #expect(try row.int("events_count") == row.int("n"), "\(email) events_count \((try? row.int("events_count")) ?? -1) vs \((try? row.int("n")) ?? -1)")
                 #expect(try row.int("clv_order_count") == row.int("n"), "\(email) orders")
                 #expect(try row.string("clv_total") == row.string("total"), "\(email) total")
                 let id = try row.int("id")

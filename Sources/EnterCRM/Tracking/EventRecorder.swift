@@ -278,7 +278,11 @@ enum EventRecorder {
                 currency = COALESCE(currency, VALUES(currency)),
                 updated_at = VALUES(updated_at)
             """)
-        if deltas.count == 1 { return [deltas[0].key: result.lastInsertID] }
+        // One row inserted: its id is the statement's. When the customer was created meanwhile
+        // (the UPDATE branch), INSERT ... SELECT reports no id (0), not LAST_INSERT_ID(id):
+        // the events were stored with customer_id 0 while the customer took their
+        // aggregates. So anything else is read back by email.
+        if deltas.count == 1, result.affectedRows == 1, result.lastInsertID > 0 { return [deltas[0].key: result.lastInsertID] }
         return try idsByEmail(db, tenant, deltas.map(\.key))
     }
 
