@@ -332,14 +332,31 @@ struct EntryQuery {
         var filters = conditions + otherConditions
         for filter in valueFilters { filters.append(Self.probe(filter)) }
 
+        // The words' signature bits (schema/019: a bit per 3-letter prefix; none for a word
+        // of fewer than three letters).
+        var bits: [Int?] = []
+        if searchWords.count > 1 {
+            let columns = searchWords.enumerated().map { i, word -> SQL in "search_prefix_bit(\(word)) AS \(SearchWords.bitAliases[i])" }
+            let row = try db.queryOne("SELECT \(SQL.join(columns, separator: ", "))")
+            bits = searchWords.indices.map { row?.optionalInt("b\($0)") }
+        }
+
         // The matches: the rarest word first, then each other word joined or probed.
-        let plan = SearchWords.plan(estimates: estimates, total: n)
+        let plan = SearchWords.plan(estimates: estimates, total: n, signed: bits.map { $0 != nil })
         let joined: [SQL] = plan.joined.map { range(searchWords[$0]) }
         let probed = plan.probed.map { searchWords[$0] }
         let candidates = plan.candidates, matchCost = plan.cost
         // Probes come after the joins (on the entry, so that MariaDB cannot push them down
         // into a derived table), or, with no join, on the lead word's rows.
         var leadConditions: [SQL] = [range(searchWords[plan.lead])]
+        if !plan.signed.isEmpty {
+            var lo: UInt64 = 0, hi: UInt64 = 0
+            for i in plan.signed {
+                guard let bit = bits[i] else { continue }
+                if bit < 64 { lo |= 1 << UInt64(bit) } else { hi |= 1 << UInt64(bit - 64) }
+            }
+            leadConditions.append("(w.sig_lo & \(lo)) = \(lo) AND (w.sig_hi & \(hi)) = \(hi)")
+        }
         var after: [SQL] = []
         for word in probed {
             if joined.isEmpty { leadConditions.append(Self.wordProbe(word, entry: "w.entry_id")) } else { after.append(Self.wordProbe(word, entry: "e.id")) }
