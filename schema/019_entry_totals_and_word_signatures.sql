@@ -52,7 +52,7 @@ DROP TRIGGER crm_entries_words_update;
 CREATE TRIGGER crm_entries_words_insert AFTER INSERT ON crm_entries FOR EACH ROW
 BEGIN
     DECLARE v_lo, v_hi BIGINT UNSIGNED DEFAULT 0;
-    SELECT COALESCE(BIT_OR(IF(b < 64, 1 << b, 0)), 0), COALESCE(BIT_OR(IF(b >= 64, 1 << (b - 64), 0)), 0) INTO v_lo, v_hi
+    SELECT COALESCE(BIT_OR((b < 64) << (b MOD 64)), 0), COALESCE(BIT_OR((b >= 64) << (b MOD 64)), 0) INTO v_lo, v_hi
     FROM (SELECT search_prefix_bit(LEFT(w.word, 32)) AS b
           FROM JSON_TABLE(search_words_json(NEW.search_text), '$[*]' COLUMNS (word TEXT PATH '$')) w WHERE w.word <> '') x;
     INSERT INTO crm_entry_words (tenant_id, entity_id, word, entry_id, sig_lo, sig_hi)
@@ -66,7 +66,7 @@ CREATE TRIGGER crm_entries_words_update AFTER UPDATE ON crm_entries FOR EACH ROW
 BEGIN
     DECLARE v_lo, v_hi BIGINT UNSIGNED DEFAULT 0;
     IF NEW.search_text <> OLD.search_text OR NEW.entity_id <> OLD.entity_id OR NEW.tenant_id <> OLD.tenant_id THEN
-        SELECT COALESCE(BIT_OR(IF(b < 64, 1 << b, 0)), 0), COALESCE(BIT_OR(IF(b >= 64, 1 << (b - 64), 0)), 0) INTO v_lo, v_hi
+        SELECT COALESCE(BIT_OR((b < 64) << (b MOD 64)), 0), COALESCE(BIT_OR((b >= 64) << (b MOD 64)), 0) INTO v_lo, v_hi
         FROM (SELECT search_prefix_bit(LEFT(w.word, 32)) AS b
               FROM JSON_TABLE(search_words_json(NEW.search_text), '$[*]' COLUMNS (word TEXT PATH '$')) w WHERE w.word <> '') x;
         DELETE FROM crm_entry_words WHERE entry_id = OLD.id;
@@ -81,6 +81,6 @@ END;
 -- The backfill, after the triggers: each entry's signature from the words it has.
 UPDATE crm_entry_words w
 JOIN (SELECT entry_id,
-             COALESCE(BIT_OR(IF(b < 64, 1 << b, 0)), 0) AS lo, COALESCE(BIT_OR(IF(b >= 64, 1 << (b - 64), 0)), 0) AS hi
+             COALESCE(BIT_OR((b < 64) << (b MOD 64)), 0) AS lo, COALESCE(BIT_OR((b >= 64) << (b MOD 64)), 0) AS hi
       FROM (SELECT entry_id, search_prefix_bit(word) AS b FROM crm_entry_words) x GROUP BY entry_id) s ON s.entry_id = w.entry_id
 SET w.sig_lo = s.lo, w.sig_hi = s.hi;

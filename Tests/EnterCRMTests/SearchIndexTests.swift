@@ -152,6 +152,12 @@ import Web
                 documents.append(("\(first) \(last)", "\(first) \(last) \(email)"))
             }
         }
+        // Words whose prefixes have the first and last bits of either half (aab: 127,
+        // abh: 64, acs: 63, and jan: 0).
+        for title in ["Aabel Acsai", "Abhay Aabel", "Acsai Jana", "Aabel Jankovic"] {
+            ws.entry(entity, title: title)
+            documents.append((title, title))
+        }
         func fold(_ s: String) -> String { s.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).lowercased() }
         func words(_ s: String) -> [String] {
             var out: [String] = [], current = "", digits = false
@@ -167,7 +173,7 @@ import Web
         }
         let queries = ["jan kov", "JAN KOVAČ", "mir hor", "zoe bab", "kov jan", "luk bab mail", "jan 3", "jana kovacevic",
                        "kovač jurić", "ivan nov", "zel kne", "janko kov", "hor hor", "ja kov", "mira.horv", "mai1 hor kov",
-                       "hr mail0 zoe", "zoë horvatić", "ivan mail1 hr"]
+                       "hr mail0 zoe", "zoë horvatić", "ivan mail1 hr", "aab acs", "acs aab", "abh aab", "aab abh", "acs jan", "jan aab"]
         for q in queries {
             let wanted = words(q)
             let expected = documents.filter { d in let have = words(d.text); return wanted.allSatisfy { w in have.contains { $0.hasPrefix(w) } } }
@@ -177,11 +183,23 @@ import Web
             #expect(r["total"]?.intValue == expected.count, "\(q)")
         }
 
-        // Each word row carries its entry's signature: a bit per 3-letter prefix of its words,
-        // as 019's backfill computes it from the words.
+        // Each word row carries its entry's signature: every bit of its words, and no other.
+        #expect(try client.db.queryOne("""
+            SELECT COUNT(*) AS n FROM crm_entry_words w JOIN crm_entry_words o ON o.entry_id = w.entry_id
+            WHERE w.tenant_id = \(ws.owner.tenantID) AND search_prefix_bit(o.word) IS NOT NULL
+              AND IF(search_prefix_bit(o.word) < 64, (w.sig_lo >> search_prefix_bit(o.word)) & 1,
+                     (w.sig_hi >> (search_prefix_bit(o.word) - 64)) & 1) = 0
+            """)?.int("n") == 0, "every word's bit is set")
+        #expect(try client.db.queryOne("""
+            SELECT COUNT(*) AS n FROM (
+                SELECT w.entry_id FROM crm_entry_words w JOIN crm_entry_words o ON o.entry_id = w.entry_id
+                WHERE w.tenant_id = \(ws.owner.tenantID)
+                GROUP BY w.entry_id, w.word HAVING MAX(BIT_COUNT(w.sig_lo) + BIT_COUNT(w.sig_hi)) <> COUNT(DISTINCT search_prefix_bit(o.word))) x
+            """)?.int("n") == 0, "and no other")
+        // As 019's backfill computes it from the words.
         #expect(try client.db.queryOne("""
             SELECT COUNT(*) AS n FROM crm_entry_words w
-            JOIN (SELECT entry_id, COALESCE(BIT_OR(IF(b < 64, 1 << b, 0)), 0) AS lo, COALESCE(BIT_OR(IF(b >= 64, 1 << (b - 64), 0)), 0) AS hi
+            JOIN (SELECT entry_id, COALESCE(BIT_OR((b < 64) << (b MOD 64)), 0) AS lo, COALESCE(BIT_OR((b >= 64) << (b MOD 64)), 0) AS hi
                   FROM (SELECT entry_id, search_prefix_bit(word) AS b FROM crm_entry_words WHERE tenant_id = \(ws.owner.tenantID)) x
                   GROUP BY entry_id) s ON s.entry_id = w.entry_id
             WHERE w.tenant_id = \(ws.owner.tenantID) AND (w.sig_lo <> s.lo OR w.sig_hi <> s.hi OR (w.sig_lo | w.sig_hi) = 0)
