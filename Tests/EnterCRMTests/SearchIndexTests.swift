@@ -135,6 +135,77 @@ import Web
         #expect(rare.titles == ["Pager 07 Walker"] && rare["total"] == 1)
     }
 
+    /// Several word prefixes (the rarest read, the others checked by their signature bits,
+    /// then probed) find exactly what checking every entry's words finds.
+    @Test func severalPrefixesFindWhatEveryEntrysWordsFind() throws {
+        let ws = leads()
+        let entity = ws.send("GET", "/entities/1").json
+        let firsts = ["Jana", "JANKO", "Mira", "Mirko", "Luka", "Željka", "Zoë", "Ivan"]
+        let lasts = ["Kovač", "Kovačević", "Horvat", "HORVATIĆ", "Babić", "Novak", "Knežević", "Jurić"]
+        var documents: [(title: String, text: String)] = []
+        for (i, first) in firsts.enumerated() {
+            for (j, last) in lasts.enumerated() where (i + j) % 3 != 0 {
+                let n = (i * 8 + j) % 7
+                let email = "\(first.prefix(3)).\(last.prefix(4))\(n)@mail\(n % 2).hr"
+                    .folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).lowercased()
+                ws.entry(entity, title: "\(first) \(last)", values: ["email": .string(email)])
+                documents.append(("\(first) \(last)", "\(first) \(last) \(email)"))
+            }
+        }
+        // Words whose prefixes have the first and last bits of either half (aab: 127,
+        // abh: 64, acs: 63, and jan: 0).
+        for title in ["Aabel Acsai", "Abhay Aabel", "Acsai Jana", "Aabel Jankovic"] {
+            ws.entry(entity, title: title)
+            documents.append((title, title))
+        }
+        func fold(_ s: String) -> String { s.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).lowercased() }
+        func words(_ s: String) -> [String] {
+            var out: [String] = [], current = "", digits = false
+            for c in fold(s) {
+                if c.isLetter || c.isNumber {
+                    if !current.isEmpty && c.isNumber != digits { out.append(current); current = "" }
+                    digits = c.isNumber
+                    current.append(c)
+                } else if !current.isEmpty { out.append(current); current = "" }
+            }
+            if !current.isEmpty { out.append(current) }
+            return out
+        }
+        let queries = ["jan kov", "JAN KOVAČ", "mir hor", "zoe bab", "kov jan", "luk bab mail", "jan 3", "jana kovacevic",
+                       "kovač jurić", "ivan nov", "zel kne", "janko kov", "hor hor", "ja kov", "mira.horv", "mai1 hor kov",
+                       "hr mail0 zoe", "zoë horvatić", "ivan mail1 hr", "aab acs", "acs aab", "abh aab", "aab abh", "acs jan", "jan aab"]
+        for q in queries {
+            let wanted = words(q)
+            let expected = documents.filter { d in let have = words(d.text); return wanted.allSatisfy { w in have.contains { $0.hasPrefix(w) } } }
+                .map(\.title).sorted()
+            let r = search(ws, q, "&per_page=100")
+            #expect(r.titles.sorted() == expected, "\(q)")
+            #expect(r["total"]?.intValue == expected.count, "\(q)")
+        }
+
+        // Each word row carries its entry's signature: every bit of its words, and no other.
+        #expect(try client.db.queryOne("""
+            SELECT COUNT(*) AS n FROM crm_entry_words w JOIN crm_entry_words o ON o.entry_id = w.entry_id
+            WHERE w.tenant_id = \(ws.owner.tenantID) AND search_prefix_bit(o.word) IS NOT NULL
+              AND IF(search_prefix_bit(o.word) < 64, (w.sig_lo >> search_prefix_bit(o.word)) & 1,
+                     (w.sig_hi >> (search_prefix_bit(o.word) - 64)) & 1) = 0
+            """)?.int("n") == 0, "every word's bit is set")
+        #expect(try client.db.queryOne("""
+            SELECT COUNT(*) AS n FROM (
+                SELECT w.entry_id FROM crm_entry_words w JOIN crm_entry_words o ON o.entry_id = w.entry_id
+                WHERE w.tenant_id = \(ws.owner.tenantID)
+                GROUP BY w.entry_id, w.word HAVING MAX(BIT_COUNT(w.sig_lo) + BIT_COUNT(w.sig_hi)) <> COUNT(DISTINCT search_prefix_bit(o.word))) x
+            """)?.int("n") == 0, "and no other")
+        // As 019's backfill computes it from the words.
+        #expect(try client.db.queryOne("""
+            SELECT COUNT(*) AS n FROM crm_entry_words w
+            JOIN (SELECT entry_id, COALESCE(BIT_OR((b < 64) << (b MOD 64)), 0) AS lo, COALESCE(BIT_OR((b >= 64) << (b MOD 64)), 0) AS hi
+                  FROM (SELECT entry_id, search_prefix_bit(word) AS b FROM crm_entry_words WHERE tenant_id = \(ws.owner.tenantID)) x
+                  GROUP BY entry_id) s ON s.entry_id = w.entry_id
+            WHERE w.tenant_id = \(ws.owner.tenantID) AND (w.sig_lo <> s.lo OR w.sig_hi <> s.hi OR (w.sig_lo | w.sig_hi) = 0)
+            """)?.int("n") == 0)
+    }
+
     // MARK: Customers
 
     func key(_ token: String) -> String {

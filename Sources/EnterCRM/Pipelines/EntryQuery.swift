@@ -38,8 +38,9 @@ struct EntryQuery {
     var pipelineID: Int?
     var stageID: Int?
 
-    /// Totals above this many are counted once and kept for a while (TotalCache), so that
-    /// paging through a large filtered list does not count it again on every page.
+    /// Totals above this many are counted in full and kept for a while (ListTotals: shared
+    /// by every process, at most 30 s old, recounted in the background), so that paging
+    /// through a large filtered list does not count it again on every page.
     static let countLimit = 10_000
 
     /// A query whose words are all shorter than this matches titles that start with it.
@@ -201,7 +202,8 @@ struct EntryQuery {
     /// A search (`q`) goes through `runSearch`.
     /// Totals are exact: from `crm_stage_counts` when only the pipeline or the stage filter;
     /// counted when the driving filter is selective or the stage small, or up to
-    /// `countLimit`; past that counted in full once and kept for `TotalCache.lifetime`.
+    /// `countLimit`; past that counted in full and kept in `crm_list_totals` (ListTotals):
+    /// an exact count, but of a moment up to `ListTotals.lifetime` (30 s) ago.
     func run(_ db: Connection) throws -> Result {
         let offset = (page - 1) * perPage
         var structural: SQL = ""
@@ -258,9 +260,7 @@ struct EntryQuery {
             return Result(ids: ids, total: total, exact: true)
         }
         // Many entries: counted exactly up to countLimit on every page; past it, counted in
-        // full once and kept (TotalCache), from the values of the narrowest filter.
-        let key = "entries:\(tenant):\(entityID):\(whereClause.text):\(whereClause.binds)"
-        if let total = TotalCache.shared.cached(key) { return Result(ids: ids, total: total, exact: true) }
+        // full and kept (ListTotals), from the values of the narrowest filter.
         let leadSQL: SQL
         if !valueFilters.isEmpty {
             // The narrowest filter's values drive, each entry checked by primary key. (The
@@ -284,11 +284,13 @@ struct EntryQuery {
         } else {
             leadSQL = "SELECT e.id FROM crm_entries e WHERE \(whereClause)"
         }
+        let key = "entries:\(tenant.id):\(entityID):\(leadSQL.text):\(leadSQL.binds)"
+        let countSQL: SQL = "SELECT COUNT(*) AS n FROM (\(leadSQL)) x"
+        let count: @Sendable (Connection) throws -> Int = { try $0.queryOne(countSQL)?.int("n") ?? 0 }
+        if let total = try ListTotals.cached(db, tenant, key: key, count: count) { return Result(ids: ids, total: total, exact: true) }
         let capped = try db.queryOne("SELECT COUNT(*) AS n FROM (\(leadSQL) LIMIT \(Self.countLimit + 1)) x")?.int("n") ?? 0
         if capped <= Self.countLimit { return Result(ids: ids, total: capped, exact: true) }
-        let total = try db.queryOne("SELECT COUNT(*) AS n FROM (\(leadSQL)) x")?.int("n") ?? 0
-        TotalCache.shared.store(key, total)
-        return Result(ids: ids, total: total, exact: true)
+        return Result(ids: ids, total: try ListTotals.counted(db, tenant, key: key, count: count), exact: true)
     }
 
     /// A field filter checked for one entry: a scalar subquery, never turned into a
@@ -315,7 +317,7 @@ struct EntryQuery {
     ///   and counted in the same pass; or
     /// - the entries are read in the order asked for and each probed for every word until
     ///   the page is full (common words: one entry in a hundred has "jana"), and the total
-    ///   counted from the words (kept for 30 s when large).
+    ///   counted from the words (kept in ListTotals when large).
     func runSearch(_ db: Connection, counted: Int, offset: Int) throws -> Result {
         let scope: SQL = "w.tenant_id = \(tenant) AND w.entity_id = \(entityID)"
         func range(_ word: String) -> SQL { "\(scope) AND w.word LIKE \(SearchWords.prefixPattern(word))" }
@@ -330,14 +332,31 @@ struct EntryQuery {
         var filters = conditions + otherConditions
         for filter in valueFilters { filters.append(Self.probe(filter)) }
 
+        // The words' signature bits (schema/019: a bit per 3-letter prefix; none for a word
+        // of fewer than three letters).
+        var bits: [Int?] = []
+        if searchWords.count > 1 {
+            let columns = searchWords.enumerated().map { i, word -> SQL in "search_prefix_bit(\(word)) AS \(SearchWords.bitAliases[i])" }
+            let row = try db.queryOne("SELECT \(SQL.join(columns, separator: ", "))")
+            bits = searchWords.indices.map { row?.optionalInt("b\($0)") }
+        }
+
         // The matches: the rarest word first, then each other word joined or probed.
-        let plan = SearchWords.plan(estimates: estimates, total: n)
+        let plan = SearchWords.plan(estimates: estimates, total: n, signed: bits.map { $0 != nil })
         let joined: [SQL] = plan.joined.map { range(searchWords[$0]) }
         let probed = plan.probed.map { searchWords[$0] }
         let candidates = plan.candidates, matchCost = plan.cost
         // Probes come after the joins (on the entry, so that MariaDB cannot push them down
         // into a derived table), or, with no join, on the lead word's rows.
         var leadConditions: [SQL] = [range(searchWords[plan.lead])]
+        if !plan.signed.isEmpty {
+            var lo: UInt64 = 0, hi: UInt64 = 0
+            for i in plan.signed {
+                guard let bit = bits[i] else { continue }
+                if bit < 64 { lo |= 1 << UInt64(bit) } else { hi |= 1 << UInt64(bit - 64) }
+            }
+            leadConditions.append("(w.sig_lo & \(lo)) = \(lo) AND (w.sig_hi & \(hi)) = \(hi)")
+        }
         var after: [SQL] = []
         for word in probed {
             if joined.isEmpty { leadConditions.append(Self.wordProbe(word, entry: "w.entry_id")) } else { after.append(Self.wordProbe(word, entry: "e.id")) }
@@ -377,14 +396,16 @@ struct EntryQuery {
         if ids.count < perPage && (!ids.isEmpty || offset == 0) {
             return Result(ids: ids, total: offset + ids.count, exact: true)
         }
-        let key = "entries:\(tenant):\(entityID):\(whereClause.text):\(whereClause.binds)"
-        if let total = TotalCache.shared.cached(key) { return Result(ids: ids, total: total, exact: true) }
-        let countSQL: SQL = filters.count == 1 && after.isEmpty
-            ? "SELECT COUNT(*) AS n FROM \(from)"  // the words alone: no entry needs reading
-            : "SELECT COUNT(*) AS n FROM \(from) STRAIGHT_JOIN crm_entries e ON e.id = d0.entry_id WHERE \(matchClause)"
-        let total = try db.queryOne(countSQL)?.int("n") ?? 0
-        if total > Self.countLimit { TotalCache.shared.store(key, total) }
-        return Result(ids: ids, total: total, exact: true)
+        let matchesSQL: SQL = filters.count == 1 && after.isEmpty
+            ? "SELECT d0.entry_id FROM \(from)"  // the words alone: no entry needs reading
+            : "SELECT d0.entry_id FROM \(from) STRAIGHT_JOIN crm_entries e ON e.id = d0.entry_id WHERE \(matchClause)"
+        let key = "entries:\(tenant.id):\(entityID):\(matchesSQL.text):\(matchesSQL.binds)"
+        let countSQL: SQL = "SELECT COUNT(*) AS n FROM (\(matchesSQL)) x"
+        let count: @Sendable (Connection) throws -> Int = { try $0.queryOne(countSQL)?.int("n") ?? 0 }
+        if let total = try ListTotals.cached(db, tenant, key: key, count: count) { return Result(ids: ids, total: total, exact: true) }
+        let capped = try db.queryOne("SELECT COUNT(*) AS n FROM (\(matchesSQL) LIMIT \(Self.countLimit + 1)) x")?.int("n") ?? 0
+        if capped <= Self.countLimit { return Result(ids: ids, total: capped, exact: true) }
+        return Result(ids: ids, total: try ListTotals.counted(db, tenant, key: key, count: count), exact: true)
     }
 
     /// A page sorted by a field's value, read in the order of the typed values' index and
