@@ -261,7 +261,7 @@ struct CustomerQuery {
             // if its matches are few enough to hold, as a semi-join that MariaDB materializes
             // once (a hash lookup per customer walked), the others probed: q=zimmer (0.8 % of
             // a million) 43 -> 5 ms, against a correlated probe per customer for every word.
-            let rarest = estimates.indices.min { estimates[$0] < estimates[$1] }!
+            let rarest = plan.lead
             guard estimates[rarest] <= Self.materializeLimit else {
                 return (SQL.join(words.map { probe($0, "c.id") }, separator: " AND "), after.isEmpty ? matches : nil, false)
             }

@@ -78,9 +78,6 @@ public final class TrackingGroupCommit: @unchecked Sendable {
 
     /// Writes a group; one outcome per waiter, in order.
     private static func write(_ db: Connection, _ group: [Waiter]) -> [Result<EventRecorder.Result, any Error>] {
-        if group.count == 1 {
-            return [Result { try EventRecorder.recordOne(db, group[0].tenant, group[0].event) }]
-        }
         var outcomes = [Result<EventRecorder.Result, any Error>?](repeating: nil, count: group.count)
         var byTenant: [Int: [Int]] = [:]
         for (i, w) in group.enumerated() { byTenant[w.tenant.id, default: []].append(i) }

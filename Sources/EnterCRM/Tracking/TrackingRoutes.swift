@@ -140,7 +140,7 @@ enum TrackingRoutes {
         try input.check()
 
         let (customerID, merged): (Int, Int) = try c.db.transaction {
-            let inserted = try c.db.execute("""
+            let id = try c.db.execute("""
                 INSERT INTO customers (tenant_id, email, name, phone, city, country, properties, created_at, updated_at)
                 VALUES (\(c.tenant), \(email!), \(name), \(phone), \(city), \(country), '{}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
                 ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id),
@@ -148,11 +148,6 @@ enum TrackingRoutes {
                     city = COALESCE(VALUES(city), city), country = COALESCE(VALUES(country), country),
                     updated_at = UTC_TIMESTAMP(6)
                 """).lastInsertID
-            // Never 0 for this INSERT ... VALUES, but an id of 0 would attach the history to no one.
-            let id = inserted > 0 ? inserted : try c.db.queryOne("""
-                SELECT id FROM customers FORCE INDEX (uq_email) WHERE tenant_id = \(c.tenant) AND email = \(email!) FOR UPDATE
-                """)?.int("id") ?? 0
-            guard id > 0 else { throw HTTPError.conflict("The customer could not be found or created; try again.") }
             if let properties {
                 // The upsert locked the row; merge the traits' properties into it.
                 let current = try c.db.queryOne("SELECT properties FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id)")
