@@ -23,7 +23,7 @@
 #   ENTERCRM_BIND_ADDRESS      address nginx listens on (default: all)
 #   ENTERCRM_DATABASE_URL      an existing MariaDB instead of the private one
 #   ENTERCRM_TLS_CERT/_KEY     a real certificate instead of the self-signed one
-#   ENTERCRM_WORKERS/_THREADS  pool size (default: cores x 8)
+#   ENTERCRM_WORKERS/_THREADS  pool size (default: cores x 32)
 #   ENTERCRM_RATE_LIMIT        on (default) or off (benchmarks only)
 #   ENTERCRM_UPSTREAM_KEEPALIVE idle connections each nginx worker keeps to the pool (64)
 #   ENTERCRM_UPSTREAM_SERVERS  nginx upstream servers instead of this pool's own socket, e.g.
@@ -115,7 +115,7 @@ load_env() {
   : "${ENTERCRM_DB_NAME:=entercrm}" "${ENTERCRM_DB_USER:=entercrm}"
   : "${ENTERCRM_DB_PASSWORD:=$(openssl rand -hex 16)}"
   : "${ENTERCRM_JWT_SECRET:=$(openssl rand -hex 32)}"
-  : "${ENTERCRM_WORKERS:=$(nproc)}" "${ENTERCRM_THREADS:=16}"
+  : "${ENTERCRM_WORKERS:=$(nproc)}" "${ENTERCRM_THREADS:=32}"
   : "${ENTERCRM_MAX_BODY_BYTES:=10485760}" "${ENTERCRM_DB_TIMEOUT:=10}" "${ENTERCRM_TOKEN_TTL:=604800}"
   : "${ENTERCRM_TLS_CERT:=$NGINX_DIR/tls/localhost.crt}" "${ENTERCRM_TLS_KEY:=$NGINX_DIR/tls/localhost.key}"
   : "${ENTERCRM_RATE_LIMIT:=on}"
@@ -225,7 +225,7 @@ innodb_flush_log_at_trx_commit=1
 innodb_file_per_table=1
 performance_schema=OFF
 table_open_cache=400
-thread_cache_size=64
+thread_cache_size=128
 thread_handling=${ENTERCRM_DB_THREAD_HANDLING:-one-thread-per-connection}
 wait_timeout=28800
 EOF
