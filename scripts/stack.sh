@@ -216,7 +216,7 @@ skip-name-resolve
 skip-log-bin
 character-set-server=utf8mb4
 collation-server=utf8mb4_unicode_ci
-max_connections=300
+max_connections=1000
 max_allowed_packet=64M
 # A workspace of a million customers is about 700 MB with its indexes: held in memory.
 innodb_buffer_pool_size=${ENTERCRM_DB_BUFFER_POOL:-1G}
