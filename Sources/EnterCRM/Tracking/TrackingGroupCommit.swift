@@ -69,7 +69,8 @@ public final class TrackingGroupCommit: @unchecked Sendable {
                 return try outcome.get()
             }
             if inFlight < leaders {
-                // `me` has no outcome, so it is still waiting: the group holds it.
+                // The oldest waiting events; `me` is among them unless more than batchLimit
+                // wait, and then a later group (or the next turn of this loop) takes it.
                 let group = Array(waiting.prefix(batchLimit))
                 waiting.removeFirst(group.count)
                 inFlight += 1
