@@ -115,7 +115,7 @@ load_env() {
   : "${ENTERCRM_DB_NAME:=entercrm}" "${ENTERCRM_DB_USER:=entercrm}"
   : "${ENTERCRM_DB_PASSWORD:=$(openssl rand -hex 16)}"
   : "${ENTERCRM_JWT_SECRET:=$(openssl rand -hex 32)}"
-  : "${ENTERCRM_WORKERS:=$(nproc)}" "${ENTERCRM_THREADS:=32}"
+  : "${ENTERCRM_WORKERS:=$(nproc)}" "${ENTERCRM_THREADS:=8}"
   : "${ENTERCRM_MAX_BODY_BYTES:=10485760}" "${ENTERCRM_DB_TIMEOUT:=10}" "${ENTERCRM_TOKEN_TTL:=604800}"
   : "${ENTERCRM_TLS_CERT:=$NGINX_DIR/tls/localhost.crt}" "${ENTERCRM_TLS_KEY:=$NGINX_DIR/tls/localhost.key}"
   : "${ENTERCRM_RATE_LIMIT:=on}"

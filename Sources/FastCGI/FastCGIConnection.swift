@@ -12,22 +12,43 @@ import Glibc
 /// never blocks in accept itself: when a connection ends, `FCGX_Accept_r` returns an error
 /// and the loop comes back here.
 public final class FastCGIConnection {
-    private let request: UnsafeMutablePointer<FCGX_Request>
+    private var request: UnsafeMutablePointer<FCGX_Request>
     private let hub: ConnectionHub
     private var source = ConnectionHub.Source.accepted
+    /// The current request was handed to a `DetachedRequest`: nothing to finish here.
+    private var detached = false
 
     /// `FCGX_Init` must have been called once in the process.
     public init(hub: ConnectionHub) {
-        request = .allocate(capacity: 1)
-        request.initialize(to: FCGX_Request())
-        FCGX_InitRequest(request, -1, 0)
+        request = Self.newRequest()
         self.hub = hub
     }
 
     deinit {
+        Self.freeRequest(request)
+    }
+
+    static func newRequest() -> UnsafeMutablePointer<FCGX_Request> {
+        let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+        request.initialize(to: FCGX_Request())
+        FCGX_InitRequest(request, -1, 0)
+        return request
+    }
+
+    static func freeRequest(_ request: UnsafeMutablePointer<FCGX_Request>) {
         FCGX_Free(request, 1)
         request.deinitialize(count: 1)
         request.deallocate()
+    }
+
+    /// Hands the current request (its streams and its connection from nginx) to a value that
+    /// another thread answers later; this thread goes on to its next request at once. The
+    /// request's parameters and body must have been read already.
+    public func detach() -> DetachedRequest {
+        let taken = DetachedRequest(request: request, hub: hub, source: source)
+        request = Self.newRequest()
+        detached = true
+        return taken
     }
 
     public static func initializeLibrary() {
@@ -37,6 +58,7 @@ public final class FastCGIConnection {
     /// Waits for the next request. Returns false when the wake-up descriptor fires (drain).
     /// `beforeBlocking` runs whenever the thread is about to sleep for want of work.
     public func next(beforeBlocking: () -> Void = {}) -> Bool {
+        detached = false
         while true {
             guard let (fd, source) = hub.take(beforeBlocking: beforeBlocking) else { return false }
             self.source = source
@@ -54,6 +76,11 @@ public final class FastCGIConnection {
     /// Ends the current request: flushes the output and, unless nginx asked to keep the
     /// connection, closes it; a kept connection goes back to the hub.
     public func finish() {
+        if detached { return }
+        Self.finish(request, hub: hub, source: source)
+    }
+
+    static func finish(_ request: UnsafeMutablePointer<FCGX_Request>, hub: ConnectionHub, source: ConnectionHub.Source) {
         FCGX_Finish_r(request)
         let fd = request.pointee.ipcFd
         guard fd >= 0 else { return }
@@ -100,11 +127,46 @@ public final class FastCGIConnection {
 
     /// Writes bytes to the response stream.
     public func write(_ bytes: [UInt8]) {
+        Self.write(bytes, to: request)
+    }
+
+    static func write(_ bytes: [UInt8], to request: UnsafeMutablePointer<FCGX_Request>) {
         bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress, buffer.count > 0 else { return }
             base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                 _ = FCGX_PutStr($0, Int32(buffer.count), request.pointee.out)
             }
         }
+    }
+}
+
+/// A request taken off the thread that read it (`FastCGIConnection.detach`), answered later
+/// from any thread: written, then finished once, which hands a kept connection back to the
+/// process's hub as `FastCGIConnection.finish` does.
+public final class DetachedRequest: @unchecked Sendable {
+    // @unchecked: used by one thread at a time: the reading thread hands it over, and the
+    // answering thread alone writes and finishes it.
+    private let request: UnsafeMutablePointer<FCGX_Request>
+    private let hub: ConnectionHub
+    private let source: ConnectionHub.Source
+    private var finished = false
+
+    init(request: UnsafeMutablePointer<FCGX_Request>, hub: ConnectionHub, source: ConnectionHub.Source) {
+        self.request = request
+        self.hub = hub
+        self.source = source
+    }
+
+    deinit {
+        if !finished { FastCGIConnection.finish(request, hub: hub, source: source) }
+        FastCGIConnection.freeRequest(request)
+    }
+
+    /// Writes the whole answer and ends the request.
+    public func answer(_ bytes: [UInt8]) {
+        precondition(!finished, "a detached request is answered once")
+        FastCGIConnection.write(bytes, to: request)
+        FastCGIConnection.finish(request, hub: hub, source: source)
+        finished = true
     }
 }

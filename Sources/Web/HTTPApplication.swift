@@ -40,9 +40,16 @@ public struct HTTPServer<App: HTTPApplication>: FastCGIResponder {
     public func makeThreadState() -> ThreadState { ThreadState(app: app.makeThreadState()) }
     public func finishThreadState(_ state: ThreadState) {
         state.accessLog.flush()
+        deferredLog.flush()
         app.finishThreadState(state.app)
     }
-    public func willWait(_ state: ThreadState) { state.accessLog.flush() }
+    public func willWait(_ state: ThreadState) {
+        state.accessLog.flush()
+        deferredLog.flush()
+    }
+
+    /// The access-log lines of answers given later, by whichever thread gives them.
+    private let deferredLog = SharedLogBuffer()
 
     public func respond(to connection: FastCGIConnection, state: ThreadState) {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -60,11 +67,54 @@ public struct HTTPServer<App: HTTPApplication>: FastCGIResponder {
             request = Request(parameters: parameters, body: [])
             response = HTTPError.payloadTooLarge().response
         }
-        var bytes = response.serialized(requestID: request.requestID)
-        if request.method == "HEAD" { bytes = Array(bytes.prefix(bytes.count - response.body.count)) }
-        connection.write(bytes)
+        if let pending = response.pending {
+            let placeholder = response
+            if let final = pending.current {
+                response = placeholder.completed(by: final)
+            } else {
+                // Answered later by another thread: this one goes on to its next request.
+                let detached = connection.detach()
+                let log = deferredLog
+                let send: (Response) -> Void = { final in
+                    let answer = placeholder.completed(by: final)
+                    detached.answer(Self.bytes(answer, request))
+                    log.append(Self.accessLine(request, answer, started))
+                }
+                if let final = pending.takeOrDeliver(send) { send(final) }
+                return
+            }
+        }
+        connection.write(Self.bytes(response, request))
+        state.accessLog.append(Self.accessLine(request, response, started))
+    }
+
+    static func bytes(_ response: Response, _ request: Request) -> [UInt8] {
+        let bytes = response.serialized(requestID: request.requestID)
+        return request.method == "HEAD" ? Array(bytes.prefix(bytes.count - response.body.count)) : bytes
+    }
+
+    static func accessLine(_ request: Request, _ response: Response, _ started: UInt64) -> String {
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-        state.accessLog.append("\(Log.timestamp()) access \(request.remoteAddress) \"\(request.method) \(request.path)\" \(response.status) \(response.body.count) \(micros)us \(request.requestID)\n")
+        return "\(Log.timestamp()) access \(request.remoteAddress) \"\(request.method) \(request.path)\" \(response.status) \(response.body.count) \(micros)us \(request.requestID)\n"
+    }
+}
+
+/// A `LogBuffer` that several threads append to.
+final class SharedLogBuffer: @unchecked Sendable {
+    // @unchecked: `buffer` is only touched while holding `lock`.
+    private let lock = NSLock()
+    private let buffer = LogBuffer()
+
+    func append(_ line: String) {
+        lock.lock()
+        buffer.append(line)
+        lock.unlock()
+    }
+
+    func flush() {
+        lock.lock()
+        buffer.flush()
+        lock.unlock()
     }
 }
 

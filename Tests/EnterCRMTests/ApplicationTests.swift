@@ -19,7 +19,7 @@ import Web
 
     func send(_ method: String, _ path: String, body: String? = nil) -> (status: Int, json: JSON?, response: Response) {
         let request = Request(method: method, path: path, body: body.map { Array($0.utf8) } ?? [])
-        let response = ErrorResponses.run(request) { try app.handle(request, state: db) }
+        let response = ErrorResponses.run(request) { try app.handle(request, state: db).settled() }
         return (response.status, try? JSONParser.parse(response.body), response)
     }
 
@@ -34,7 +34,7 @@ import Web
         broken.socket = "/nonexistent/mariadb.sock"
         let offline = Connection(configuration: broken)
         let request = Request(method: "GET", path: "/v1/health")
-        let response = ErrorResponses.run(request) { try app.handle(request, state: offline) }
+        let response = ErrorResponses.run(request) { try app.handle(request, state: offline).settled() }
         #expect(response.status == 503)
         #expect(response.header("Retry-After") == "5")
     }

@@ -376,7 +376,7 @@ import Web
                     let body: JSON = ["customer_email": "hot@example.com", "event": "purchase", "message_id": .string("t\(t)-\(i)"),
                                       "properties": ["amount": 10.01]]
                     let request = Request(method: "POST", path: "/v1/track/event", headers: ["x-api-key": k], body: JSONWriter.bytes(body))
-                    let response = ErrorResponses.run(request) { try app.handle(request, state: db) }
+                    let response = ErrorResponses.run(request) { try app.handle(request, state: db).settled() }
                     if response.status != 200 { Issue.record("status \(response.status): \(String(decoding: response.body, as: UTF8.self))") }
                 }
                 db.disconnect()
@@ -420,7 +420,7 @@ import Web
                     if let message { body["message_id"] = .string(message) }
                     let request = Request(method: "POST", path: "/v1/track/event", headers: ["x-api-key": keys[w]],
                                           body: JSONWriter.bytes(.object(body)))
-                    let response = ErrorResponses.run(request) { try app.handle(request, state: db) }
+                    let response = ErrorResponses.run(request) { try app.handle(request, state: db).settled() }
                     guard response.status == 200, let json = try? JSONParser.parse(response.body),
                           let id = json["event_id"]?.stringValue else {
                         Issue.record("status \(response.status): \(String(decoding: response.body, as: UTF8.self))")
@@ -505,7 +505,7 @@ import Web
                     }
                     let request = Request(method: "POST", path: "/v1/track/batch", headers: ["x-api-key": k],
                                           body: JSONWriter.bytes(["events": .array(items)]))
-                    let response = ErrorResponses.run(request) { try app.handle(request, state: db) }
+                    let response = ErrorResponses.run(request) { try app.handle(request, state: db).settled() }
                     if response.status != 200 { Issue.record("status \(response.status): \(String(decoding: response.body, as: UTF8.self))") }
                 }
                 db.disconnect()
@@ -565,7 +565,7 @@ import Web
                     }
                     let request = Request(method: "POST", path: "/v1/track/batch", headers: ["x-api-key": k],
                                           body: JSONWriter.bytes(["events": .array(items)]))
-                    let response = ErrorResponses.run(request) { try app.handle(request, state: db) }
+                    let response = ErrorResponses.run(request) { try app.handle(request, state: db).settled() }
                     if response.status != 200 { Issue.record("status \(response.status): \(String(decoding: response.body, as: UTF8.self))"); continue }
                     guard let answer = try? JSONParser.parse(response.body) else { Issue.record("not JSON"); continue }
                     if answer["errors"]?.arrayValue?.isEmpty != true { Issue.record("errors: \(answer)") }

@@ -34,7 +34,7 @@ struct TestClient {
         if let key { all["x-api-key"] = key }
         let request = Request(method: method, path: path, queryString: query, headers: all,
                               body: body.map(JSONWriter.bytes) ?? [])
-        let response = ErrorResponses.run(request) { try app.handle(request, state: db) }
+        let response = ErrorResponses.run(request) { try app.handle(request, state: db).settled() }
         return Reply(status: response.status, json: (try? JSONParser.parse(response.body)) ?? .null, response: response)
     }
 

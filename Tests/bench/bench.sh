@@ -45,7 +45,7 @@ LIST_PATH_SECONDS=${BENCH_LIST_PATH_SECONDS:-4}
 BENCH_DIR="$ROOT/Tests/bench"
 
 workers=${ENTERCRM_WORKERS:-$(nproc)}
-threads=${ENTERCRM_THREADS:-32}
+threads=${ENTERCRM_THREADS:-8}
 for v in $(compgen -v ENTERCRM_); do unset "$v"; done
 export RUN_DIR="$ROOT/.run/bench"
 export ENTERCRM_BIN=${BENCH_BIN:-$ROOT/.build/release/entercrm}

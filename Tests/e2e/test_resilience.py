@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 
 from .support import Load, describe
@@ -121,3 +122,75 @@ def test_mariadb_restart_gives_503_then_recovers_without_restarting_the_pool(sta
         assert r.retry_after and int(r.retry_after) >= 1, r
     tail = [r for r in results if r.started > recovered_at]
     assert tail and all(r.ok for r in tail), describe([r for r in tail if not r.ok])
+
+
+def test_reload_answers_every_tracking_event_it_has_taken(stack, base):
+    """Single events wait for their group commit off the request threads (detached, answered
+    by each worker's tracking writer). A rolling reload stops every worker while events are
+    queued: each must be answered, and every event answered 200 must be stored, once, with
+    the customer's aggregates exact."""
+    import threading
+    import uuid
+
+    from .support import new_session
+
+    http = new_session("127.0.0.181")
+    r = http.post(f"{base}/v1/auth/register", json={
+        "name": "Reload Drain", "email": f"drain-{uuid.uuid4().hex[:10]}@company.com", "password": "secret123",
+        "workspace_name": "Reload drain"}, timeout=30)
+    assert r.status_code == 201, r.text
+    auth = {"Authorization": f"Bearer {r.json()['token']}"}
+    key = http.post(f"{base}/v1/api-keys", json={"name": "Importer"}, headers=auth, timeout=30).json()["key"]
+    email = f"drain-{uuid.uuid4().hex[:8]}@example.com"
+
+    stop = threading.Event()
+    lock = threading.Lock()
+    answers: list[tuple[int | None, str]] = []
+
+    def send(address: str) -> None:
+        # Paced under the tracking limit (1000 a minute, burst 50, per key and address).
+        session = new_session(address)
+        while not stop.is_set():
+            body = {"event": "purchase", "customer_email": email, "message_id": uuid.uuid4().hex,
+                    "properties": {"amount": 1.25, "currency": "EUR"}}
+            try:
+                response = session.post(f"{base}/v1/track/event", json=body, headers={"X-API-Key": key}, timeout=20)
+                outcome = (response.status_code, response.text)
+            except Exception as e:  # noqa: BLE001 - a broken connection is what is counted
+                outcome = (None, repr(e))
+            with lock:
+                answers.append(outcome)
+            time.sleep(0.06)
+
+    workers = stack.worker_pids()
+    threads = [threading.Thread(target=send, args=(f"127.0.0.{190 + i}",), daemon=True) for i in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    # The customer's row held locked across the reload's start: the writers' transactions
+    # wait for it, so events are surely queued and unanswered when the workers are told to
+    # stop (below the lock wait timeout: ENTERCRM_DB_TIMEOUT / 2, at least 2 s in tests).
+    holder = subprocess.Popen(
+        [stack.script, "db-shell", "-N", "-e",
+         f"BEGIN; SELECT id FROM customers WHERE email = '{email}' FOR UPDATE; DO SLEEP(1.2); COMMIT;"],
+        env=dict(os.environ, RUN_DIR=str(stack.run_dir)), stdout=subprocess.DEVNULL)
+    time.sleep(0.4)
+    stack.run("pool-reload")
+    assert holder.wait(30) == 0
+    replaced = stack.wait_for(lambda: (lambda now: now if now and not (now & workers) else None)(stack.worker_pids()),
+                              timeout=30)
+    assert replaced, f"workers not all replaced: before {workers}, now {stack.worker_pids()}"
+    time.sleep(1.0)
+    stop.set()
+    for t in threads:
+        t.join(30)
+
+    failed = [a for a in answers if a[0] != 200]
+    assert not failed, f"{len(failed)} of {len(answers)} not answered 200: {failed[:5]}"
+    assert len(answers) >= 100, "too few events during the reload to show anything"
+    row = stack.run("db-shell", "-N", "-e",
+                    f"SELECT c.events_count, c.clv_order_count, c.clv_total, (SELECT COUNT(*) FROM events e "
+                    f"WHERE e.tenant_id = c.tenant_id AND e.customer_id = c.id) FROM customers c WHERE c.email = '{email}'")
+    count, orders, total, rows = row.split()
+    assert int(count) == int(orders) == int(rows) == len(answers), (row, len(answers))
+    assert total == f"{1.25 * len(answers):.2f}", (row, len(answers))

@@ -45,6 +45,8 @@ public struct Application: HTTPApplication {
     }
 
     public func finishThreadState(_ db: Connection) {
+        // A stopping worker answers the tracking events it has taken before it exits.
+        TrackingGroupCommit.shared.waitUntilIdle()
         db.disconnect()
         Connection.finishThread()
     }
@@ -59,6 +61,15 @@ public struct Application: HTTPApplication {
             response = try handleRouted(request, db, &slot)
         } catch {
             response = ErrorResponses.response(for: error, request: request)
+        }
+        if let pending = response.pending {
+            // Counted when answered, by the thread that answers.
+            let counted = slot
+            pending.observe { final in
+                Metrics.current?.record(slot: counted, status: final.status,
+                                        seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            }
+            return response
         }
         Metrics.current?.record(slot: slot, status: response.status,
                                 seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)

@@ -32,7 +32,7 @@ public struct Configuration: Sendable {
         socketPath = ".run/entercrm.sock"
         listenAddress = nil
         workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        threads = 32
+        threads = 8
         pidFile = nil
         schemaDirectory = "schema"
         maxBodyBytes = 10 << 20

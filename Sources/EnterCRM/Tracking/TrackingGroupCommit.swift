@@ -1,54 +1,48 @@
 import Foundation
+import FastCGI
 import MariaDB
 
-/// Single events (`/v1/track/event`, `/v1/track/pageview`) that arrive while another is being
-/// written are written together, in one transaction: group commit in the pool.
+/// Single events (`/v1/track/event`, `/v1/track/pageview`) that arrive while another group
+/// is being written are written together, in one transaction: group commit in the pool.
 ///
-/// A request thread that finds fewer than `leaders` transactions under way in its process
-/// becomes a leader: it takes the events waiting (its own among them, up to `batchLimit`),
-/// writes them on its own database connection, and hands each waiting thread its result.
-/// The others wait for theirs. No request is answered before the transaction holding its
-/// event has committed, so a 2xx still means committed, and nothing waits for a timer: an
-/// event that arrives alone is written alone at once (the `track_one_event` procedure, one
-/// round trip).
+/// Each worker process has one writer thread with its own database connection. A request
+/// thread hands it the event and goes on to its next request at once: the request is
+/// detached (`Response.pending`) and the writer answers it after the commit. While the
+/// writer commits a group, the events that arrive form the next one, so groups grow with
+/// the load, not with the number of pool threads (when the request threads waited for their
+/// commit themselves, a larger group needed more threads, and 32 threads a process made the
+/// cheapest requests' tail latency worse). No request is answered before the transaction
+/// holding its event has committed, so a 2xx still means committed, and nothing waits for a
+/// timer: an event that arrives alone is written alone at once (the `track_one_event`
+/// procedure, one round trip).
 ///
 /// Events of one workspace go through `EventRecorder.record`, exactly as a batch does (the
 /// customers' aggregates summed per customer, customers locked in id order, message ids
 /// de-duplicated across the group too). If a group's transaction fails, its events are
 /// written one by one, so that one event cannot fail another's request.
 public final class TrackingGroupCommit: @unchecked Sendable {
-    // @unchecked: `waiting`, `inFlight` and every Waiter's `outcome` are only touched while
-    // holding `lock`.
+    // @unchecked: `waiting`, `writing`, `sleeping`, `writer` and the counters are only
+    // touched while holding `lock`.
     public static let shared = TrackingGroupCommit()
 
-    /// Transactions under way at once per process. One: the events that arrive while it
-    /// commits make the next group larger, and each group costs the server about the same
-    /// few statements whatever its size. Measured on the bench's million-customer workspace
-    /// (wrk -c64 on POST /v1/track/event, 2 processes x 16 threads): 2 leaders made groups of
-    /// about 5 events and cost mariadbd 220-240 us an event; 1 leader, groups of about 8, cost
-    /// 165-180 us; with 32 threads a process, groups of about 12, 135-140 us.
-    let leaders = 1
     /// Events per transaction at most.
     let batchLimit = 100
 
-    private final class Waiter {
+    typealias Outcome = Result<EventRecorder.Result, any Error>
+
+    private struct Waiter {
         let tenant: Tenant
         let event: TrackedEvent
-        var outcome: Result<EventRecorder.Result, any Error>?
-        /// Each waiting thread sleeps on its own semaphore, woken when its outcome is set or
-        /// when it is to lead the next group: a broadcast woke every waiting thread of the
-        /// process at each commit, and the futex traffic of those that went back to sleep
-        /// cost more of the pool's CPU than writing the events.
-        let wake = DispatchSemaphore(value: 0)
-        init(_ tenant: Tenant, _ event: TrackedEvent) {
-            self.tenant = tenant
-            self.event = event
-        }
+        let done: @Sendable (Outcome) -> Void
     }
 
     private let lock = NSLock()
     private var waiting: [Waiter] = []
-    private var inFlight = 0
+    private var writing = false
+    private var sleeping = false
+    /// The writer, started by the first event; it lives as long as the process.
+    private var writer: JoinableThread?
+    private let wake = DispatchSemaphore(value: 0)
     private var groups = 0, grouped = 0
 
     /// Transactions that held more than one event since the process started, and their events.
@@ -58,44 +52,63 @@ public final class TrackingGroupCommit: @unchecked Sendable {
         return (groups, grouped)
     }
 
-    /// Records `event`, alone or with others that arrived meanwhile; returns when it is committed.
-    func record(_ db: Connection, _ tenant: Tenant, _ event: TrackedEvent) throws -> EventRecorder.Result {
-        let me = Waiter(tenant, event)
+    /// Queues `event` for the writer; `done` is called on the writer's thread once the event
+    /// is committed (or has failed).
+    func submit(_ database: DatabaseConfiguration, _ tenant: Tenant, _ event: TrackedEvent,
+                done: @escaping @Sendable (Outcome) -> Void) throws {
         lock.lock()
-        waiting.append(me)
+        if writer == nil {
+            do {
+                writer = try JoinableThread(stackSize: 1 << 20) { [self] in run(database) }
+            } catch {
+                lock.unlock()
+                throw error
+            }
+        }
+        waiting.append(Waiter(tenant: tenant, event: event, done: done))
+        let asleep = sleeping
+        sleeping = false
+        lock.unlock()
+        if asleep { wake.signal() }
+    }
+
+    /// Returns once every event queued so far is written and answered (a stopping worker).
+    func waitUntilIdle() {
         while true {
-            if let outcome = me.outcome {
+            lock.lock()
+            let idle = waiting.isEmpty && !writing
+            lock.unlock()
+            if idle { return }
+            usleep(1_000)
+        }
+    }
+
+    /// The writer thread: takes the waiting events, writes them, answers them; sleeps when
+    /// none wait.
+    private func run(_ database: DatabaseConfiguration) {
+        Connection.initializeThread()
+        let db = Connection(configuration: database)
+        while true {
+            lock.lock()
+            if waiting.isEmpty {
+                writing = false
+                sleeping = true
                 lock.unlock()
-                return try outcome.get()
+                wake.wait()
+                continue
             }
-            if inFlight < leaders {
-                // The oldest waiting events; `me` is among them unless more than batchLimit
-                // wait, and then a later group (or the next turn of this loop) takes it.
-                let group = Array(waiting.prefix(batchLimit))
-                waiting.removeFirst(group.count)
-                inFlight += 1
-                if group.count > 1 { groups += 1; grouped += group.count }
-                lock.unlock()
-                let outcomes = Self.write(db, group)
-                lock.lock()
-                inFlight -= 1
-                for (waiter, outcome) in zip(group, outcomes) {
-                    waiter.outcome = outcome
-                    if waiter !== me { waiter.wake.signal() }
-                }
-                // The first of those still waiting leads the next group.
-                waiting.first?.wake.signal()
-            } else {
-                lock.unlock()
-                me.wake.wait()
-                lock.lock()
-            }
+            let group = Array(waiting.prefix(batchLimit))
+            waiting.removeFirst(group.count)
+            writing = true
+            if group.count > 1 { groups += 1; grouped += group.count }
+            lock.unlock()
+            for (waiter, outcome) in zip(group, Self.write(db, group)) { waiter.done(outcome) }
         }
     }
 
     /// Writes a group; one outcome per waiter, in order.
-    private static func write(_ db: Connection, _ group: [Waiter]) -> [Result<EventRecorder.Result, any Error>] {
-        var outcomes = [Result<EventRecorder.Result, any Error>?](repeating: nil, count: group.count)
+    private static func write(_ db: Connection, _ group: [Waiter]) -> [Outcome] {
+        var outcomes = [Outcome?](repeating: nil, count: group.count)
         var byTenant: [Int: [Int]] = [:]
         for (i, w) in group.enumerated() { byTenant[w.tenant.id, default: []].append(i) }
         for indexes in byTenant.values {

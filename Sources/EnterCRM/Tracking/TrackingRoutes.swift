@@ -50,8 +50,16 @@ enum TrackingRoutes {
         if !(try checkCustomerIDs(c, [event])).isEmpty {
             throw HTTPError.invalid("customer_id", "The customer id is not a customer of this workspace.")
         }
-        let result = try TrackingGroupCommit.shared.record(c.db, c.tenant, event)
-        return .json(["recorded": true, "event_id": .string(result.eventID), "customer_id": .from(result.customerID)])
+        // Answered by the process's tracking writer once the event is committed; this thread
+        // goes on to other requests meanwhile.
+        let pending = PendingResponse(), request = c.request
+        try TrackingGroupCommit.shared.submit(c.configuration.database, c.tenant, event) { outcome in
+            pending.fulfil(ErrorResponses.run(request) {
+                let result = try outcome.get()
+                return .json(["recorded": true, "event_id": .string(result.eventID), "customer_id": .from(result.customerID)])
+            })
+        }
+        return .pending(pending)
     }
 
     @Sendable static func event(_ c: Context) throws -> Response {
