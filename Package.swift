@@ -15,15 +15,18 @@ let package = Package(
         .systemLibrary(name: "CFastCGI", providers: [.apt(["libfcgi-dev"])]),
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Layers.
         .target(name: "FastCGI", dependencies: ["CFastCGI"]),
         .target(name: "MariaDB", dependencies: ["CMariaDB"]),
         .target(name: "Cryptography", dependencies: ["COpenSSL"]),
+        // Every call to a host a user typed (webhooks, SMS, SMTP), behind the address guard.
+        .target(name: "Outbound", dependencies: ["CCurl", "FastCGI"]),
         .target(name: "Web", dependencies: ["FastCGI", "MariaDB"]),
         // Pure Swift statistics (RFM, BG/NBD, Gamma-Gamma): no database, no C.
         .target(name: "Analytics"),
-        .target(name: "EnterCRM", dependencies: ["Web", "MariaDB", "Cryptography", "Analytics", "COpenSSL"]),
+        .target(name: "EnterCRM", dependencies: ["Web", "MariaDB", "Cryptography", "Analytics", "Outbound", "COpenSSL"]),
         .executableTarget(name: "entercrm", dependencies: [
             "EnterCRM", "FastCGI", "Web", "MariaDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -35,6 +38,7 @@ let package = Package(
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
         .testTarget(name: "WebTests", dependencies: ["Web"]),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
+        .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Web", "MariaDB", "FastCGI", "TestSupport", "Analytics"]),
     ],
     swiftLanguageModes: [.v6]
