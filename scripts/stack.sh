@@ -26,6 +26,9 @@
 #   ENTERCRM_WORKERS/_THREADS  pool size (default: cores x 32)
 #   ENTERCRM_RATE_LIMIT        on (default) or off (benchmarks only)
 #   ENTERCRM_UPSTREAM_KEEPALIVE idle connections each nginx worker keeps to the pool (64)
+#   ENTERCRM_OUTBOUND_ALLOW    internal targets the server may call (SMTP relay, SMS gateway,
+#                              webhooks): comma-separated host:port or CIDR entries; empty by
+#                              default, so loopback, private and link-local addresses are refused
 #   ENTERCRM_UPSTREAM_SERVERS  nginx upstream servers instead of this pool's own socket, e.g.
 #                              "h1:9001 max_fails=1 fail_timeout=5s; server h2:9001 ..."
 #                              (scripts/cluster.sh puts two pools behind one nginx)
@@ -68,6 +71,7 @@ CONFIG_VARS=(
   ENTERCRM_DB_TIMEOUT ENTERCRM_TOKEN_TTL ENTERCRM_TLS_CERT ENTERCRM_TLS_KEY
   ENTERCRM_RATE_LIMIT ENTERCRM_JOB_CONCURRENCY ENTERCRM_SCRYPT_LOG_N
   ENTERCRM_UPSTREAM_SERVERS ENTERCRM_DB_DISK_MB ENTERCRM_UPSTREAM_KEEPALIVE
+  ENTERCRM_OUTBOUND_ALLOW
 )
 # Derived from RUN_DIR every time.
 DERIVED_VARS=(

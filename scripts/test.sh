@@ -15,6 +15,10 @@ export RUN_DIR="$ROOT/.run/test"
 export ENTERCRM_BIN="$ROOT/.build/debug/entercrm"
 export ENTERCRM_BIND_ADDRESS=127.0.0.1
 export ENTERCRM_DB_TIMEOUT=5
+# The tests' own SMTP, SMS and webhook sinks listen on this loopback address, and the
+# outbound guard allows it and nothing else internal (the attack tests' listeners on
+# 127.0.0.1 must receive nothing). Swift tests read it from entercrm.env as the pool does.
+export ENTERCRM_OUTBOUND_ALLOW=127.77.0.1/32
 
 step() { printf '\n==> %s\n' "$*"; }
 

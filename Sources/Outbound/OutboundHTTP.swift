@@ -33,7 +33,7 @@ public enum OutboundHTTP {
         var list: UnsafeMutablePointer<curl_slist>?
         for (name, value) in headers + [("Expect", "")] {
             // A header value never carries a line break (it would start another header).
-            let clean = value.filter { $0 != "\r" && $0 != "\n" }
+            let clean = String(String.UnicodeScalarView(value.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }))
             list = curl_slist_append(list, value.isEmpty ? "\(name):" : "\(name): \(clean)")
         }
         defer { curl_slist_free_all(list) }
@@ -77,12 +77,14 @@ public enum OutboundHTTP {
         switch code {
         case CURLE_OPERATION_TIMEDOUT: return .timedOut
         case CURLE_COULDNT_RESOLVE_HOST: return .unresolved
-        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT: return .invalid
+        case CURLE_URL_MALFORMAT: return .invalid
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
              CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS,
              CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED, CURLE_USE_SSL_FAILED:
             return .tlsFailed
-        case CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_WEIRD_SERVER_REPLY:
+        // The scheme was checked before the call: an unsupported protocol here is an answer
+        // that is not HTTP (HTTP/0.9 is refused).
+        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_WEIRD_SERVER_REPLY:
             return .broken
         default: return .couldNotConnect
         }

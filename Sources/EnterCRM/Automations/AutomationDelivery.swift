@@ -1,10 +1,8 @@
 import Cryptography
 import Foundation
 import MariaDB
+import Outbound
 import Web
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// One message an automation action sends.
 struct OutboundMessage: Sendable {
@@ -118,48 +116,24 @@ enum AutomationDelivery {
         "sha256=" + Digest.hmacSHA256(key: Array(secret.utf8), message: Array("\(timestamp).".utf8) + body).hexString
     }
 
-    /// POSTs `body` to `url`, signed; a status outside 2xx is an error (the step retries).
-    static func postWebhook(url: String, body: [UInt8], secret: String, deliveryID: String, timeout: Double = 10) throws {
-        guard let u = URL(string: url) else { throw AutomationError.action("invalid webhook url") }
+    /// POSTs `body` to `url`, signed, through the outbound guard; a status outside 2xx is an
+    /// error (the step retries). Errors are categories ("refused: private address",
+    /// "timed out", "answered 503"), never the socket's text.
+    static func postWebhook(url: String, body: [UInt8], secret: String, deliveryID: String, timeout: Double = 10,
+                            policy: OutboundPolicy = .fromEnvironment()) throws {
         let timestamp = Int(Date().timeIntervalSince1970)
-        var request = URLRequest(url: u, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("EnterCRM-Automations/1", forHTTPHeaderField: "User-Agent")
-        request.setValue(String(timestamp), forHTTPHeaderField: "X-EnterCRM-Timestamp")
-        request.setValue(deliveryID, forHTTPHeaderField: "X-EnterCRM-Delivery")
-        request.setValue(signature(secret: secret, timestamp: timestamp, body: body), forHTTPHeaderField: "X-EnterCRM-Signature")
-        let box = WebhookOutcome()
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { _, response, error in
-            box.set(status: (response as? HTTPURLResponse)?.statusCode, error: error.map { String(describing: $0) })
-            done.signal()
-        }.resume()
-        if done.wait(timeout: .now() + timeout + 1) == .timedOut { throw AutomationError.action("webhook timed out") }
-        let (status, error) = box.get()
-        if let error { throw AutomationError.action("webhook failed: \(error)") }
-        guard let status, (200..<300).contains(status) else { throw AutomationError.action("webhook answered \(status ?? 0)") }
-    }
-}
-
-/// The answer of one webhook call, handed from URLSession's thread to the caller.
-final class WebhookOutcome: @unchecked Sendable {
-    // @unchecked: every access holds `lock`.
-    private let lock = NSLock()
-    private var status: Int?
-    private var error: String?
-
-    func set(status: Int?, error: String?) {
-        lock.lock()
-        self.status = status
-        self.error = error
-        lock.unlock()
-    }
-
-    func get() -> (Int?, String?) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (status, error)
+        let answer: HTTPAnswer
+        do {
+            answer = try OutboundHTTP.post(url, headers: [
+                ("Content-Type", "application/json"),
+                ("User-Agent", "EnterCRM-Automations/1"),
+                ("X-EnterCRM-Timestamp", String(timestamp)),
+                ("X-EnterCRM-Delivery", deliveryID),
+                ("X-EnterCRM-Signature", signature(secret: secret, timestamp: timestamp, body: body)),
+            ], body: body, connectTimeout: min(5, timeout), timeout: timeout, policy: policy)
+        } catch {
+            throw AutomationError.action("webhook: \(error)")
+        }
+        guard (200..<300).contains(answer.status) else { throw AutomationError.action("webhook answered \(answer.status)") }
     }
 }

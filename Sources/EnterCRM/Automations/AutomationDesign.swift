@@ -1,5 +1,6 @@
 import Foundation
 import MariaDB
+import Outbound
 import Web
 
 /// A flow design as the designer sends it (React-Flow style `nodes` and `edges`), read and
@@ -288,6 +289,10 @@ struct AutomationDesign: Sendable {
         case .webhook:
             guard let url = text("url"), let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil else {
                 return "give an http or https url."
+            }
+            // The outbound guard at once (and again on every call, as DNS may change).
+            do { try Outbound.check(url: url) } catch {
+                return error == .refused ? "the url \(OutboundError.fieldMessage)." : "give an http or https url."
             }
             return nil
         case .update_customer:

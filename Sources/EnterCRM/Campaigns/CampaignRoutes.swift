@@ -1,6 +1,7 @@
 import Cryptography
 import Foundation
 import MariaDB
+import Outbound
 import Web
 
 /// `/v1/campaigns`: list, create, detail, update, delete, send, cancel, test send, the ad
@@ -396,6 +397,19 @@ enum CampaignRoutes {
             input.fail("sms_webhook_url", "The SMS webhook URL must be an http or https URL.")
         }
         let smsSecret = input.string("sms_webhook_secret", required: false, max: 190, trim: false)
+        try input.check()
+        // The outbound guard, at once: a relay or webhook on an internal address is refused
+        // here (and again on every call, as DNS may change).
+        if let host, !host.isEmpty {
+            do { try Outbound.check(host: host, port: port ?? 587) } catch {
+                input.fail("smtp_host", error == .refused ? "The SMTP host \(OutboundError.fieldMessage)." : "The SMTP host is not a valid host name.")
+            }
+        }
+        if let smsURL, !smsURL.isEmpty {
+            do { try Outbound.check(url: smsURL) } catch {
+                input.fail("sms_webhook_url", error == .refused ? "The SMS webhook URL \(OutboundError.fieldMessage)." : "The SMS webhook URL must be an http or https URL.")
+            }
+        }
         try input.check()
         try c.db.execute("""
             INSERT INTO campaign_settings (tenant_id, smtp_host, smtp_port, smtp_starttls, smtp_username, smtp_password, from_email,

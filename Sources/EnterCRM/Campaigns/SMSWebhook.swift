@@ -1,22 +1,24 @@
 import Cryptography
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import MariaDB
+import Outbound
 import Web
 
 /// SMS through the workspace's HTTP provider webhook: a JSON POST whose body is signed with
 /// HMAC-SHA-256 (`X-EnterCRM-Signature: sha256=<hex>`). The provider's answer sets the
 /// message's status: 2xx with `"status"` other than failed/rejected is sent; 4xx or a
-/// failed/rejected status bounces; 5xx or no connection is retried.
+/// failed/rejected status bounces; 5xx or no connection is retried; a target
+/// the outbound guard refuses bounces. The call goes through `OutboundHTTP` (no redirects,
+/// internal addresses refused), and its errors are categories.
 final class SMSWebhook: MailTransport {
-    let url: URL?
+    let url: String?
     let secret: [UInt8]
+    let policy: OutboundPolicy
 
-    init(_ settings: MailSettings) {
-        url = settings.smsWebhookURL.flatMap(URL.init(string:))
+    init(_ settings: MailSettings, policy: OutboundPolicy = .fromEnvironment()) {
+        url = settings.smsWebhookURL
         secret = Array((settings.smsWebhookSecret ?? "").utf8)
+        self.policy = policy
     }
 
     static func payload(campaign: Row, message: Int, to: String, values: MergeValues, token: String, links: CampaignLinks) -> [UInt8] {
@@ -35,35 +37,19 @@ final class SMSWebhook: MailTransport {
         "sha256=" + Digest.hmacSHA256(key: secret, message: body).hexString
     }
 
-    /// The answer of one request, handed from URLSession's queue to the sending thread.
-    private final class Answer: @unchecked Sendable {
-        // @unchecked: written once by the completion handler before `done` is signalled,
-        // read only after waiting on it.
-        var status = 0
-        var body = Data()
-        var error: String?
-        let done = DispatchSemaphore(value: 0)
-    }
-
     func send(from: String, to: String, data: [UInt8]) -> SendOutcome {
         guard let url else { return .temporary("no SMS webhook is configured for this workspace") }
-        var request = URLRequest(url: url, timeoutInterval: 20)
-        request.httpMethod = "POST"
-        request.httpBody = Data(data)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(Self.signature(secret: secret, body: data), forHTTPHeaderField: "X-EnterCRM-Signature")
-        let answer = Answer()
-        URLSession.shared.dataTask(with: request) { body, response, error in
-            answer.status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            answer.body = body ?? Data()
-            answer.error = error.map { "\($0)" }
-            answer.done.signal()
-        }.resume()
-        answer.done.wait()
-        if answer.status == 0 {
-            return .temporary("the SMS webhook did not answer: \(answer.error ?? "no response")")
+        let answer: HTTPAnswer
+        do {
+            answer = try OutboundHTTP.post(url, headers: [
+                ("Content-Type", "application/json"),
+                ("X-EnterCRM-Signature", Self.signature(secret: secret, body: data)),
+            ], body: data, timeout: 20, policy: policy)
+        } catch {
+            // A target the guard refuses will not become acceptable by waiting: it bounces.
+            return error == .refused || error == .invalid ? .permanent("the SMS webhook: \(error)") : .temporary("the SMS webhook: \(error)")
         }
-        let json = (try? JSONParser.parse(Array(answer.body))) ?? .null
+        let json = (try? JSONParser.parse(answer.body)) ?? .null
         let status = json["status"]?.stringValue?.lowercased() ?? ""
         switch answer.status {
         case 200..<300:

@@ -1,5 +1,7 @@
 import COpenSSL
 import Foundation
+import FastCGI
+import Outbound
 
 /// What became of one message handed to a transport.
 enum SendOutcome: Equatable {
@@ -33,20 +35,31 @@ struct SMTPConfiguration: Sendable, Equatable {
     var heloName: String = "entercrm.localhost"
 
     /// A relay on loopback is the developer's own (a test server with a self-signed
-    /// certificate); anywhere else the certificate must verify against the system's CAs.
-    var verifiesCertificate: Bool { !["127.0.0.1", "::1", "localhost"].contains(host.lowercased()) }
+    /// certificate, reachable only where `ENTERCRM_OUTBOUND_ALLOW` names it); anywhere else
+    /// the certificate must verify against the system's CAs.
+    var verifiesCertificate: Bool {
+        host.lowercased() != "localhost" && IPAddress(host)?.internalRange != "loopback"
+    }
 }
 
 /// An SMTP client on a plain socket, with STARTTLS through OpenSSL and AUTH PLAIN or LOGIN.
 /// One connection is kept open across messages (RSET between them) and reopened after an error.
+/// The socket comes from `Outbound.connect`: the relay's address is vetted (internal addresses
+/// are refused unless the operator's allow list names them) and connected to as checked.
+/// Errors of the connection are categories ("could not connect", "timed out", "TLS failed"),
+/// never the socket's or OpenSSL's text; the relay's own replies are kept.
 final class SMTPClient: MailTransport {
     struct Failure: Error, CustomStringConvertible {
         let description: String
         /// The reply code, when the relay answered.
         var code: Int = 0
+        /// Refused for good without a reply (the outbound guard refused the address).
+        var refused = false
+        var permanent: Bool { code >= 500 || refused }
     }
 
     let configuration: SMTPConfiguration
+    let policy: OutboundPolicy
     private var fd: Int32 = -1
     private var context: OpaquePointer?
     private var ssl: OpaquePointer?
@@ -56,7 +69,10 @@ final class SMTPClient: MailTransport {
     /// The relay offers PIPELINING (RFC 2920).
     private var pipelining = false
 
-    init(_ configuration: SMTPConfiguration) { self.configuration = configuration }
+    init(_ configuration: SMTPConfiguration, policy: OutboundPolicy = .fromEnvironment()) {
+        self.configuration = configuration
+        self.policy = policy
+    }
 
     deinit { close() }
 
@@ -67,7 +83,7 @@ final class SMTPClient: MailTransport {
             if fd < 0 { try open() } else if unfinished { try expect(command: "RSET", 250) }
         } catch let failure as Failure {
             close()
-            return failure.code >= 500 ? .permanent(failure.description) : .temporary(failure.description)
+            return failure.permanent ? .permanent(failure.description) : .temporary(failure.description)
         } catch {
             close()
             return .temporary("\(error)")
@@ -217,7 +233,10 @@ final class SMTPClient: MailTransport {
                 let socket = fd
                 n = chunk.withUnsafeMutableBytes { raw in Self.retrying { recv(socket, raw.baseAddress, raw.count, 0) } }
             }
-            guard n > 0 else { throw Failure(description: "connection closed by the relay") }
+            guard n > 0 else {
+                let timedOut = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+                throw Failure(description: timedOut ? OutboundError.timedOut.description : "connection closed by the relay")
+            }
             buffer += chunk[..<n]
         }
     }
@@ -230,7 +249,7 @@ final class SMTPClient: MailTransport {
                 if let ssl { return Int(SSL_write(ssl, base, Int32(raw.count - offset))) }
                 return Self.retrying { Glibc.send(fd, base, raw.count - offset, Int32(MSG_NOSIGNAL)) }
             }
-            guard n > 0 else { throw Failure(description: "write failed (errno \(errno))") }
+            guard n > 0 else { throw Failure(description: OutboundError.broken.description) }
             offset += n
         }
     }
@@ -246,44 +265,21 @@ final class SMTPClient: MailTransport {
     // MARK: Socket and TLS
 
     private func connect() throws {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_family = AF_UNSPEC
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(configuration.host, String(configuration.port), &hints, &list)
-        guard rc == 0, let first = list else {
-            throw Failure(description: "cannot resolve \(configuration.host)")
+        do {
+            fd = try Outbound.connect(host: configuration.host, port: configuration.port, timeout: configuration.timeout, policy: policy)
+        } catch {
+            throw Failure(description: error.description, refused: error == .refused || error == .invalid)
         }
-        defer { freeaddrinfo(list) }
-        var lastError = "no address"
-        var entry: UnsafeMutablePointer<addrinfo>? = first
-        while let a = entry {
-            entry = a.pointee.ai_next
-            let s = socket(a.pointee.ai_family, a.pointee.ai_socktype, a.pointee.ai_protocol)
-            guard s >= 0 else { continue }
-            var tv = timeval(tv_sec: configuration.timeout, tv_usec: 0)
-            setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-            var one: Int32 = 1
-            setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            if Glibc.connect(s, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 {
-                fd = s
-                return
-            }
-            lastError = "connect to \(configuration.host):\(configuration.port) failed (errno \(errno))"
-            Glibc.close(s)
-        }
-        throw Failure(description: lastError)
     }
 
     private func startTLS() throws {
-        guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw Failure(description: "SSL_CTX_new failed") }
+        guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw Failure(description: OutboundError.tlsFailed.description) }
         context = ctx
         if configuration.verifiesCertificate {
             SSL_CTX_set_default_verify_paths(ctx)
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
         }
-        guard let s = SSL_new(ctx) else { throw Failure(description: "SSL_new failed") }
+        guard let s = SSL_new(ctx) else { throw Failure(description: OutboundError.tlsFailed.description) }
         ssl = s
         _ = COpenSSL_set_sni(s, configuration.host)
         if configuration.verifiesCertificate {
@@ -295,7 +291,8 @@ final class SMTPClient: MailTransport {
             let code = ERR_get_error()
             var text = [CChar](repeating: 0, count: 256)
             ERR_error_string_n(code, &text, text.count)
-            throw Failure(description: "TLS handshake failed: \(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+            Log.info("smtp: TLS handshake with \(configuration.host):\(configuration.port) failed: \(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+            throw Failure(description: OutboundError.tlsFailed.description)
         }
     }
 
