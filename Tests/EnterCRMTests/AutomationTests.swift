@@ -344,7 +344,7 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
     @Test func failedActionsRetryThenFail() throws {
         let w = try AutomationWorkspace()
         let id = w.automation("Hook", trigger: "customer_created", nodes: [
-            node("1", "trigger"), node("2", "action", ["action": "webhook", "url": "http://127.0.0.1:9/hook"]),
+            node("1", "trigger"), node("2", "action", ["action": "webhook", "url": .string("http://\(sinkHost):9/hook")]),
         ], edges: [edge("1", "2")])
         _ = w.customer(TestDatabase.unique("hook") + "@example.com")
         var now = Date()
@@ -549,7 +549,7 @@ final class OneShotServer: @unchecked Sendable {
         fd = s
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_addr.s_addr = inet_addr(sinkHost)
         addr.sin_port = 0
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
@@ -596,7 +596,7 @@ final class OneShotServer: @unchecked Sendable {
         server.start()
         try w.db.execute("""
             INSERT INTO campaign_settings (tenant_id, from_email, from_name, sms_webhook_url, sms_webhook_secret, updated_at)
-            VALUES (\(w.tenant), 'hello@shop.example', 'The Shop', \("http://127.0.0.1:\(server.port)/sms"), 'smskey', UTC_TIMESTAMP(6))
+            VALUES (\(w.tenant), 'hello@shop.example', 'The Shop', \("http://\(sinkHost):\(server.port)/sms"), 'smskey', UTC_TIMESTAMP(6))
             """)
         let id = w.automation("Both", trigger: "customer_created", nodes: [
             node("1", "trigger"),
@@ -698,12 +698,34 @@ final class OneShotServer: @unchecked Sendable {
         #expect(try w.enrolments(id).first?.string("state") == "completed")
     }
 
+    /// The outbound guard when a design is saved: a webhook to an internal address, however
+    /// spelled, is refused with the node named; the tests' allowed sink passes.
+    @Test func aWebhookToAnInternalAddressIsRefusedWhenSaved() throws {
+        let w = try AutomationWorkspace()
+        let r = w.send("POST", "/v1/automations", ["name": "Probe", "trigger_type": "customer_created", "is_active": false])
+        let id = try #require(r["id"]?.intValue, "\(r.body)")
+        func save(_ url: String) -> TestClient.Reply {
+            w.send("POST", "/v1/automations/\(id)/design", [
+                "nodes": [node("1", "trigger"), node("2", "action", ["action": "webhook", "url": .string(url)])], "edges": [edge("1", "2")],
+            ])
+        }
+        for url in ["http://127.0.0.1:3306/", "http://localhost/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/",
+                    "http://192.168.1.1/", "http://100.64.0.1/", "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://2130706433/",
+                    "http://0x7f.1/", "http://127.1/", "https://[fd00::1]/", "http://0.0.0.0/"] {
+            let d = save(url)
+            #expect(d.status == 422, "\(url): \(d.body)")
+            let message = d["errors"]?["nodes.2"]?.arrayValue?.compactMap(\.stringValue).joined() ?? ""
+            #expect(message.contains("must be a public host"), "\(url): \(d.body)")
+        }
+        #expect(save("http://\(sinkHost):9/hook").status == 200)
+    }
+
     @Test func aSignedPostWithTheCustomerAndTheEvent() throws {
         let w = try AutomationWorkspace()
         let server = try OneShotServer()
         server.start()
         _ = w.automation("Hook", trigger: "customer_created", nodes: [
-            node("1", "trigger"), node("2", "action", ["action": "webhook", "url": .string("http://127.0.0.1:\(server.port)/hook"), "secret": "s3cret"]),
+            node("1", "trigger"), node("2", "action", ["action": "webhook", "url": .string("http://\(sinkHost):\(server.port)/hook"), "secret": "s3cret"]),
         ], edges: [edge("1", "2")])
         let email = TestDatabase.unique("hooked") + "@example.com"
         _ = w.customer(email)
@@ -861,3 +883,8 @@ final class OneShotServer: @unchecked Sendable {
         #expect(try customers.allSatisfy { try tags(w, $0).0 == ["before", "fine"] })
     }
 }
+
+/// The address of the tests' own webhook and SMS sinks: the one internal address the outbound
+/// guard lets the server reach in make test (`ENTERCRM_OUTBOUND_ALLOW=127.77.0.1/32`, set by
+/// scripts/test.sh and written to the test stack's entercrm.env).
+let sinkHost = "127.77.0.1"
