@@ -15,6 +15,12 @@ import requests
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
+# The tests' own SMTP, SMS and webhook sinks listen here: the one internal address that the
+# outbound guard lets the server reach in make test (scripts/test.sh sets
+# ENTERCRM_OUTBOUND_ALLOW=127.77.0.1/32). Anything on 127.0.0.1 is out of the server's reach.
+SINK_HOST = "127.77.0.1"
+
+
 def read_env_file(path: pathlib.Path) -> dict[str, str]:
     values: dict[str, str] = {}
     for line in path.read_text().splitlines():

@@ -1,4 +1,5 @@
-"""Campaigns end to end: a real SMTP server on loopback (aiosmtpd, started here) receives the
+"""Campaigns end to end: a real SMTP server on loopback (aiosmtpd, started here, on the sinks'
+address that the outbound guard allows in make test) receives the
 messages through the job runner; MIME, merge tags and unsubscribe headers; a bounce; STARTTLS
 with AUTH; opens, clicks, a scanner and one-click unsubscribe through nginx; a scheduled
 campaign; a crash of the job runner mid-campaign; the SMS webhook; the seed's examples."""
@@ -28,7 +29,7 @@ import requests
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from .support import new_session
+from .support import SINK_HOST, new_session
 
 BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15"
 
@@ -61,14 +62,14 @@ class Sink:
 def free_port() -> int:
     import socket
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((SINK_HOST, 0))
         return s.getsockname()[1]
 
 
 @pytest.fixture
 def smtp():
     sink = Sink(refuse={"nobody@bounce.example"})
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller = Controller(sink, hostname=SINK_HOST, port=free_port())
     controller.start()
     yield sink, controller.port
     controller.stop()
@@ -120,7 +121,7 @@ def wait_status(base: str, ws: dict, campaign: int, status: str, timeout: float 
 
 
 def use_smtp(base: str, ws: dict, port: int, **extra) -> None:
-    body = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False,
+    body = {"smtp_host": SINK_HOST, "smtp_port": port, "smtp_starttls": False,
             "from_email": "news@shop.example", "from_name": "Shop Ž", **extra}
     r = ws["http"].put(f"{base}/v1/campaigns/settings", headers=ws["auth"], json=body)
     assert r.status_code == 200, r.text
@@ -242,7 +243,7 @@ class PipeliningSink(Sink):
 
 def test_pipelined_smtp_with_a_refused_recipient(stack, base: str) -> None:
     sink = PipeliningSink(refuse={"nobody@bounce.example"})
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller = Controller(sink, hostname=SINK_HOST, port=free_port())
     controller.start()
     try:
         ws = register(base, "127.0.0.189")
@@ -279,7 +280,7 @@ def test_starttls_and_auth(stack, base: str) -> None:
         return AuthResult(success=ok)
 
     sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True,
+    controller = Controller(sink, hostname=SINK_HOST, port=free_port(), tls_context=context, require_starttls=True,
                             authenticator=authenticator, auth_require_tls=True)
     controller.start()
     try:
@@ -386,12 +387,12 @@ class SMSReceiver(http.server.BaseHTTPRequestHandler):
 
 
 def test_sms_through_a_signed_webhook(stack, base: str) -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SMSReceiver)
+    server = http.server.ThreadingHTTPServer((SINK_HOST, 0), SMSReceiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         ws = register(base, "127.0.0.186")
         r = ws["http"].put(f"{base}/v1/campaigns/settings", headers=ws["auth"], json={
-            "sms_webhook_url": f"http://127.0.0.1:{server.server_address[1]}/sms", "sms_webhook_secret": "sms-secret"})
+            "sms_webhook_url": f"http://{SINK_HOST}:{server.server_address[1]}/sms", "sms_webhook_secret": "sms-secret"})
         assert r.status_code == 200, r.text
         segment, _ = make_segment(stack, base, ws, [
             {"name": "Ana", "phone": "+385911111111"}, {"name": "Bad", "phone": "+385910000000"}, {"name": "No phone", "email": "x@y.io"}])

@@ -7,7 +7,7 @@ import Web
 /// SMS through the workspace's HTTP provider webhook: a JSON POST whose body is signed with
 /// HMAC-SHA-256 (`X-EnterCRM-Signature: sha256=<hex>`). The provider's answer sets the
 /// message's status: 2xx with `"status"` other than failed/rejected is sent; 4xx or a
-/// failed/rejected status bounces; 5xx or no connection is retried; a target
+/// failed/rejected status, a 3xx (never followed) bounces; 5xx or no connection is retried; a target
 /// the outbound guard refuses bounces. The call goes through `OutboundHTTP` (no redirects,
 /// internal addresses refused), and its errors are categories.
 final class SMSWebhook: MailTransport {
@@ -57,7 +57,8 @@ final class SMSWebhook: MailTransport {
                 return .permanent("the provider answered \(status)")
             }
             return .sent(json["id"]?.stringValue ?? "")
-        case 400..<500: return .permanent("the provider answered \(answer.status)")
+        // A redirect is not followed (the outbound guard's rule), so waiting does not help.
+        case 300..<500: return .permanent("the provider answered \(answer.status)")
         default: return .temporary("the provider answered \(answer.status)")
         }
     }
