@@ -14,6 +14,7 @@ import * as automations from './pages/automations.js';
 import * as campaign from './pages/campaign.js';
 import * as campaignEditor from './pages/campaign-editor.js';
 import * as campaignMailbox from './pages/campaign-mailbox.js';
+import * as campaignSettings from './pages/campaign-settings.js';
 import * as campaigns from './pages/campaigns.js';
 import * as apiReference from './pages/api-reference.js';
 import * as comingSoon from './pages/coming-soon.js';
@@ -51,6 +52,7 @@ const ROUTES = {
   '/campaigns': { page: campaigns, title: 'Campaigns' },
   '/campaigns/new': { page: campaignEditor, title: 'New campaign' },
   '/campaigns/mailbox': { page: campaignMailbox, title: 'Development mailbox' },
+  '/campaigns/settings': { page: campaignSettings, title: 'Delivery settings' },
   '/email-templates': { page: emailTemplates, title: 'Email templates' },
   '/email-templates/new': { page: emailTemplates, title: 'New email template' },
   '/settings/members': { page: members, title: 'Members & Teams' },

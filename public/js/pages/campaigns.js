@@ -32,6 +32,7 @@ export function render() {
       title: 'Campaigns',
       description: 'Email, SMS and ad campaigns to segments, sent now or on a schedule.',
       actions: [
+        h('a', { class: 'button button-secondary', href: '#/campaigns/settings', dataset: { action: 'delivery-settings' } }, icon('settings'), h('span', { text: 'Delivery settings' })),
         h('a', { class: 'button button-secondary', href: '#/campaigns/mailbox' }, icon('mail'), h('span', { text: 'Dev mailbox' })),
         h('a', { class: 'button button-primary', href: '#/campaigns/new', dataset: { action: 'new-campaign' } }, icon('plus'), h('span', { text: 'New campaign' })),
       ],
