@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Web", dependencies: ["FastCGI", "MariaDB"]),
         // Pure Swift statistics (RFM, BG/NBD, Gamma-Gamma): no database, no C.
         .target(name: "Analytics"),
-        .target(name: "EnterCRM", dependencies: ["Web", "MariaDB", "Cryptography", "Analytics", "Outbound", "COpenSSL"]),
+        .target(name: "EnterCRM", dependencies: ["Web", "MariaDB", "Cryptography", "Analytics", "Outbound"]),
         .executableTarget(name: "entercrm", dependencies: [
             "EnterCRM", "FastCGI", "Web", "MariaDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "WebTests", dependencies: ["Web"]),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
-        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Web", "MariaDB", "FastCGI", "TestSupport", "Analytics"]),
+        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Outbound", "Web", "MariaDB", "FastCGI", "TestSupport", "Analytics"]),
     ],
     swiftLanguageModes: [.v6]
 )

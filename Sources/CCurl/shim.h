@@ -28,6 +28,14 @@ static inline CURLcode ccurl_setopt_write(CURL *curl, curl_write_callback callba
     return curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, callback);
 }
 
+static inline CURLcode ccurl_setopt_read(CURL *curl, curl_read_callback callback) {
+    return curl_easy_setopt(curl, CURLOPT_READFUNCTION, callback);
+}
+
+static inline CURLcode ccurl_setopt_header(CURL *curl, curl_write_callback callback) {
+    return curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, callback);
+}
+
 static inline CURLcode ccurl_getinfo_long(CURL *curl, CURLINFO info, long *value) {
     return curl_easy_getinfo(curl, info, value);
 }

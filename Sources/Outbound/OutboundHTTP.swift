@@ -20,7 +20,7 @@ public enum OutboundHTTP {
 
     /// `curl_global_init` once per process, before the first handle (a Swift global is
     /// initialised once, under a lock).
-    private static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+    static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
     /// POSTs `body` to `url`. Any HTTP answer is returned (the caller judges its status);
     /// everything else throws a category.
@@ -108,7 +108,7 @@ public enum OutboundHTTP {
 
 /// libcurl's open-socket callback: vets the address it is about to connect to, and makes
 /// the socket only for an address the policy permits (CURL_SOCKET_BAD refuses the connection).
-private let openSocket: curl_opensocket_callback = { clientp, purpose, address in
+let openSocket: curl_opensocket_callback = { clientp, purpose, address in
     guard let clientp, let address else { return CURL_SOCKET_BAD }
     let transfer = Unmanaged<OutboundHTTP.Transfer>.fromOpaque(clientp).takeUnretainedValue()
     guard let sa = ccurl_sockaddr(address), let (ip, port) = IPAddress.from(sa),

@@ -1,6 +1,7 @@
 @testable import EnterCRM
 import Foundation
 import MariaDB
+import Outbound
 import Testing
 import TestSupport
 import Web
@@ -342,8 +343,8 @@ final class RecordingTransport: MailTransport {
         #expect(lines[1].components(separatedBy: ",").map(\.count) == [64, 64])
     }
 
-    @Test func dotStuffingAndEncodedWords() {
-        #expect(SMTPClient.dotStuffed(Array("a\n.b\r\n..c".utf8)) == Array("a\r\n..b\r\n...c\r\n".utf8))
+    @Test func lineEndsAndEncodedWords() {
+        #expect(OutboundSMTP.crlf(Array("a\n.b\r\n..c".utf8)) == Array("a\r\n.b\r\n..c\r\n".utf8))
         let words = MailMessage.encodedWords(String(repeating: "č", count: 40))
         #expect(words.components(separatedBy: "\r\n ").allSatisfy { $0.count <= 75 && $0.hasPrefix("=?UTF-8?B?") })
         #expect(MailTemplate.text(fromHTML: "<h1>Hi</h1><p>See <a href=\"https://x.io/a\">this</a></p>") == "Hi\n\nSee this (https://x.io/a)\n")
