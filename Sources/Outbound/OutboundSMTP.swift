@@ -108,14 +108,14 @@ public final class OutboundSMTP {
         ccurl_setopt_slist(curl, CURLOPT_MAIL_RCPT, nil)
         var reply = 0
         ccurl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &reply)
-        if code == CURLE_OK { return .accepted(message.lastReply) }
+        if code == CURLE_OK { return .accepted(message.reply(reply)) }
         if transfer.refused {
             close()
             return .failed(.refused, handedOver: false)
         }
         // A reply that refuses (4xx, 5xx) decides; 354 is DATA's go-ahead, not a refusal.
         if reply >= 400 {
-            return .refused(code: reply, reply: message.lastReply)
+            return .refused(code: reply, reply: message.reply(reply))
         }
         let error = OutboundHTTP.category(code, refused: false)
         Log.info("outbound: SMTP to \(transfer.host):\(relay.port) failed: \(error) (\(String(cString: curl_easy_strerror(code))), last reply \(reply))")
@@ -128,11 +128,18 @@ public final class OutboundSMTP {
         // Not Sendable: libcurl calls back on the sending thread, inside perform.
         let bytes: [UInt8]
         var offset = 0
-        /// The whole message was given to libcurl (the read callback reported its end).
-        var finished = false
-        var lastReply = ""
+        /// The relay's reply lines in this transaction (a refusal may be followed by QUIT's 221).
+        var replies: [String] = []
 
         init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        /// The whole message was given to libcurl.
+        var finished: Bool { offset == bytes.count }
+
+        /// The last reply line with this code.
+        func reply(_ code: Int) -> String {
+            replies.last { $0.hasPrefix("\(code) ") || $0 == String(code) } ?? replies.last { $0.hasPrefix(String(code)) } ?? ""
+        }
     }
 
     /// CRLF line ends (a bare LF becomes CRLF), and a final CRLF. libcurl doubles leading
@@ -161,10 +168,7 @@ private let readMessage: curl_read_callback = { buffer, size, count, clientp in
     guard let buffer, let clientp else { return 0 }
     let message = Unmanaged<OutboundSMTP.Message>.fromOpaque(clientp).takeUnretainedValue()
     let n = min(size * count, message.bytes.count - message.offset)
-    if n == 0 {
-        message.finished = true
-        return 0
-    }
+    if n == 0 { return 0 }
     message.bytes.withUnsafeBufferPointer { source in
         UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress! + message.offset, byteCount: n)
     }
@@ -178,6 +182,6 @@ private let replyLine: curl_write_callback = { data, size, count, clientp in
     guard let data, let clientp else { return n }
     let message = Unmanaged<OutboundSMTP.Message>.fromOpaque(clientp).takeUnretainedValue()
     let line = data.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: min(n, 512)), as: UTF8.self) }
-    message.lastReply = line.trimmingCharacters(in: .whitespacesAndNewlines)
+    if message.replies.count < 64 { message.replies.append(line.trimmingCharacters(in: .whitespacesAndNewlines)) }
     return n
 }
