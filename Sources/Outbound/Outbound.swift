@@ -4,9 +4,10 @@ import Foundation
 import Glibc
 #endif
 
-/// The one way the server reaches a host a user typed (webhooks, the SMS provider, SMTP).
+/// The one way the server reaches a host a user typed (webhooks and the SMS provider through
+/// `OutboundHTTP`, SMTP through `OutboundSMTP`, both over libcurl).
 ///
-/// Every address is vetted at the moment of connecting: a name is resolved, each address it
+/// Every address is vetted at the moment of connecting, in libcurl's open-socket callback: a name is resolved, each address it
 /// gives is refused when it is internal (`IPAddress.internalRange`) unless the operator's
 /// allow list names it, and the socket connects to exactly the address that was vetted, so a
 /// second DNS answer (rebinding) cannot move it. Errors are `OutboundError` categories.
@@ -60,38 +61,6 @@ public enum Outbound {
     public static func check(url: String, policy: OutboundPolicy = .fromEnvironment()) throws(OutboundError) {
         let target = try HTTPTarget(url)
         try check(host: target.host, port: target.port, policy: policy)
-    }
-
-    /// A TCP connection to `host`:`port` (for SMTP), to the first vetted address that answers.
-    /// Send and receive time out after `timeout` seconds, and so does the connect.
-    public static func connect(host: String, port: Int, timeout: Int, policy: OutboundPolicy = .fromEnvironment()) throws(OutboundError) -> Int32 {
-        var refused = false, timedOut = false
-        for (address, storage, length) in try resolve(host, port: port) {
-            guard policy.permits(address, port: port, host: host) else {
-                Log.info("outbound: refused \(OutboundPolicy.bare(host)):\(port) -> \(address) (\(address.internalRange ?? ""))")
-                refused = true
-                continue
-            }
-            let s = socket(Int32(storage.ss_family), Int32(SOCK_STREAM.rawValue), 0)
-            guard s >= 0 else { continue }
-            var tv = timeval(tv_sec: timeout, tv_usec: 0)
-            setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-            var one: Int32 = 1
-            setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            var target = storage
-            // On Linux SO_SNDTIMEO bounds connect(2) as well (it fails with EINPROGRESS).
-            let rc = withUnsafePointer(to: &target) { p in
-                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(s, $0, length) }
-            }
-            if rc == 0 { return s }
-            let code = errno
-            Log.info("outbound: connect to \(OutboundPolicy.bare(host)):\(port) failed (errno \(code))")
-            if code == EINPROGRESS || code == ETIMEDOUT || code == EAGAIN { timedOut = true }
-            Glibc.close(s)
-        }
-        if timedOut { throw .timedOut }
-        throw refused ? .refused : .couldNotConnect
     }
 }
 

@@ -39,7 +39,8 @@ import Testing
         // (loopback, 0.0.0.0): a test never sends packets to another network.
         let addresses = try Outbound.resolve(host, port: 9).map(\.0)
         if addresses.allSatisfy({ ["loopback", "unspecified"].contains($0.internalRange) }) {
-            #expect(throws: OutboundError.refused) { _ = try Outbound.connect(host: host, port: 9, timeout: 1, policy: OutboundPolicy()) }
+            let smtp = OutboundSMTP(OutboundSMTP.Relay(host: host, port: 9, startTLS: false, timeout: 1), policy: OutboundPolicy())
+            #expect(smtp.send(from: "a@b.c", to: "d@e.f", data: [65]) == .failed(.refused, handedOver: false))
         }
     }
 

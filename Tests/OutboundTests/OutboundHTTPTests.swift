@@ -147,9 +147,6 @@ final class Listener: Sendable {
         #expect(throws: OutboundError.couldNotConnect) {
             _ = try OutboundHTTP.post("http://\(Self.sinkHost):\(closedPort)/", headers: [], body: [], policy: policy)
         }
-        #expect(throws: OutboundError.couldNotConnect) {
-            _ = try Outbound.connect(host: Self.sinkHost, port: closedPort, timeout: 1, policy: policy)
-        }
         let garbage = try Listener(host: Self.sinkHost, answer: Array("SSH-2.0-OpenSSH_9.2\r\n".utf8))
         do {
             _ = try OutboundHTTP.post(garbage.url, headers: [], body: [], policy: policy)
