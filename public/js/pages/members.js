@@ -50,7 +50,7 @@ export function render({ query }) {
   let teamsCache = [];
 
   const addButton = canManage
-    ? h('button', { type: 'button', class: 'button button-primary', dataset: { action: 'add-member' }, onClick: () => openAddMember() }, icon('plus'), h('span', { text: 'Add member' }))
+    ? h('button', { type: 'button', class: 'button button-primary', dataset: { action: 'add-member' }, onClick: () => openAddMember() }, icon('plus'), h('span', { text: 'Invite member' }))
     : null;
   const newTeamButton = canManage
     ? h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'new-team' }, onClick: () => openTeamDialog() }, icon('plus'), h('span', { text: 'New team' }))
