@@ -92,3 +92,16 @@ def test_an_existing_account_signs_in_then_accepts(console_factory, account, api
         c.submit_auth_form("Accept invitation", "/dashboard")
         c.wait().until(lambda d: account["workspace"] in c.find(".switcher-name").text)
         c.shot("joined the inviting workspace")
+
+
+def test_invitations_fit_a_phone(mobile, account, api):
+    c = mobile
+    for name in ("Lise Meitner", "Chien-Shiung Wu"):
+        api.request("POST", "/v1/users", {"name": name, "email": unique_email("invitee"), "role": "member"}, expect=201)
+    c.sign_in_with_token(account["token"], "/settings/members")
+    c.wait_heading("Members & Teams")
+    rows = c.find_all(".card-invitations tr[data-status='invited']")
+    assert len(rows) == 2
+    c.assert_no_horizontal_overflow("invitations")
+    c.find(".card-invitations").location_once_scrolled_into_view
+    c.shot("invitations on a phone")
