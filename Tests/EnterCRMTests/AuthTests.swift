@@ -95,6 +95,15 @@ import Web
             SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = \(user.tenantID) AND action = 'auth.login_failed' AND ip = \(attacker)
             """)?.int("n")
         #expect(failed == 6)
+        // A pair quiet for longer than the longest wait starts again from zero.
+        let stale = "10.68.0.\(Int.random(in: 1...250))"
+        for _ in 0..<5 { #expect(login("nope-nope", from: stale).status == 401) }
+        try client.db.execute("""
+            UPDATE login_throttle SET blocked_until = NULL, updated_at = UTC_TIMESTAMP(6) - INTERVAL \(AuthRoutes.longestDelay + 1) SECOND
+            WHERE email = \(user.email) AND ip = \(stale)
+            """)
+        #expect(login("nope-nope", from: stale).status == 401)
+        #expect(login("secret123", from: stale).status == 200, "one failure after a quiet spell is not a sixth")
         let unknown = "nobody-\(UUID())@example.com"
         #expect(client.send("POST", "/v1/auth/login", ["email": .string(unknown), "password": "x"], from: attacker).status == 401)
         #expect(try client.db.queryOne("""

@@ -81,7 +81,8 @@ enum AuthRoutes {
 
     /// Failed sign-ins slow the source, not the holder: after this many failures for one
     /// address from one client address, that pair waits `firstDelay` seconds, then twice as
-    /// long after each further failure, up to `longestDelay`.
+    /// long after each further failure, up to `longestDelay`. A pair quiet for `longestDelay`
+    /// starts again from zero.
     static let failuresBeforeDelay = 5
     static let firstDelay = 15
     static let longestDelay = 900
@@ -125,7 +126,8 @@ enum AuthRoutes {
                 try c.db.execute("""
                     INSERT INTO login_throttle (email, ip, failures, blocked_until, updated_at)
                     VALUES (\(email!), \(ip), 1, NULL, UTC_TIMESTAMP(6))
-                    ON DUPLICATE KEY UPDATE failures = failures + 1,
+                    ON DUPLICATE KEY UPDATE
+                        failures = IF(updated_at < UTC_TIMESTAMP(6) - INTERVAL \(longestDelay) SECOND, 1, failures + 1),
                         blocked_until = IF(failures >= \(failuresBeforeDelay),
                             UTC_TIMESTAMP(6) + INTERVAL LEAST(\(firstDelay) * POW(2, failures - \(failuresBeforeDelay)), \(longestDelay)) SECOND,
                             NULL),
