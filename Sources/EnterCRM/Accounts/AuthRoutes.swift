@@ -133,12 +133,13 @@ enum AuthRoutes {
                             NULL),
                         updated_at = UTC_TIMESTAMP(6)
                     """)
-                // One row in each workspace of each account tried; none known: a row of no workspace.
+                // One row in each workspace of each account tried (the account is the target: who
+                // tried is unknown, only from where); no account: one row of no workspace.
                 var recorded = false
                 for row in candidates {
                     let id = try row.int("id")
                     for tenant in try AccountStore.tenantIDs(c.db, userID: id) {
-                        try AuditLog.record(c, "auth.login_failed", tenantID: tenant, target: ("user", id), actorUserID: id, actorLabel: email)
+                        try AuditLog.record(c, "auth.login_failed", tenantID: tenant, target: ("user", id), actorLabel: email)
                         recorded = true
                     }
                 }

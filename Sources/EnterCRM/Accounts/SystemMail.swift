@@ -54,7 +54,9 @@ enum SystemMail {
         var html = letter.paragraphs.map { "<p>\(MailTemplate.escapeHTML($0))</p>" }.joined(separator: "\n")
         if let link = letter.link {
             text += "\n\n\(link.label): \(link.url)\n"
-            html += "\n<p><a href=\"\(MailTemplate.escapeHTML(link.url))\">\(MailTemplate.escapeHTML(link.label))</a></p>"
+            let url = MailTemplate.escapeHTML(link.url)
+            html += "\n<p><a href=\"\(url)\">\(MailTemplate.escapeHTML(link.label))</a></p>"
+            html += "\n<p style=\"color:#555;font-size:13px\">Or open this address: <span style=\"word-break:break-all\">\(url)</span></p>"
         }
         text += "\n\n-- \nEnterCRM\n"
         let message = MailMessage(fromEmail: from, fromName: "EnterCRM", to: letter.to, toName: letter.toName,
