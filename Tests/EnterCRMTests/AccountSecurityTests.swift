@@ -142,3 +142,82 @@ import Web
         #expect(try client.db.queryOne("SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = \(user.tenantID) AND action = 'auth.password_reset'")?.int("n") == 1)
     }
 }
+
+/// Accepts one SMTP session on a loopback port and keeps what it was sent.
+final class SMTPSink: @unchecked Sendable {
+    // Written by the sink's thread, read after `done` is signalled.
+    let fd: Int32
+    let port: Int
+    var received = ""
+    let done = DispatchSemaphore(value: 0)
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        listen(fd, 1)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { self.serve() }
+    }
+
+    func serve() {
+        defer { close(fd); done.signal() }
+        let client = accept(fd, nil, nil)
+        guard client >= 0 else { return }
+        defer { close(client) }
+        func say(_ line: String) { _ = line.withCString { write(client, $0, strlen($0)) } }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var pending = ""
+        var inData = false
+        say("220 sink ESMTP\r\n")
+        while true {
+            let n = read(client, &buffer, buffer.count)
+            if n <= 0 { return }
+            pending += String(decoding: buffer[0..<n], as: UTF8.self)
+            while true {
+                if inData {
+                    guard let end = pending.range(of: "\r\n.\r\n") else { break }
+                    received += pending[..<end.lowerBound]
+                    pending = String(pending[end.upperBound...])
+                    inData = false
+                    say("250 queued\r\n")
+                    continue
+                }
+                guard let end = pending.range(of: "\r\n") else { break }
+                let line = String(pending[..<end.lowerBound]).uppercased()
+                pending = String(pending[end.upperBound...])
+                if line.hasPrefix("EHLO") { say("250-sink\r\n250 OK\r\n") }
+                else if line.hasPrefix("DATA") { inData = true; say("354 go on\r\n") }
+                else if line.hasPrefix("QUIT") { say("221 bye\r\n"); return }
+                else { say("250 OK\r\n") }
+            }
+        }
+    }
+}
+
+/// System mail goes to the operator's relay when ENTERCRM_SYSTEM_SMTP_HOST is set (here a
+/// one-connection SMTP sink on loopback), not to the development mailbox.
+@Suite struct SystemMailTests {
+    @Test func aConfiguredRelayGetsTheMessageAndTheMailboxDoesNot() throws {
+        let sink = try SMTPSink()
+        let to = TestDatabase.unique("relay") + "@company.com"
+        let env = ["ENTERCRM_SYSTEM_SMTP_HOST": "127.0.0.1", "ENTERCRM_SYSTEM_SMTP_PORT": String(sink.port),
+                   "ENTERCRM_SYSTEM_SMTP_STARTTLS": "off", "ENTERCRM_SYSTEM_MAIL_FROM": "accounts@example.org",
+                   "ENTERCRM_PUBLIC_URL": "https://crm.example.org",
+                   "ENTERCRM_OUTBOUND_ALLOW": "127.0.0.1:\(sink.port)"]
+        SystemMail.send(.init(to: to, toName: "Relay Test", subject: "Confirm your email address", paragraphs: ["Hello."],
+                              link: ("Confirm my address", SystemMail.link("verify-email", token: "ecv_x", env: env))),
+                        reader: .account(1), kind: "verify", env: env)
+        sink.done.wait()
+        #expect(sink.received.contains("To: \"Relay Test\" <\(to)>"))
+        #expect(sink.received.contains("From: \"EnterCRM\" <accounts@example.org>"))
+        #expect(sink.received.contains("Subject: Confirm your email address"))
+        #expect(TestMail.messages(to: to).isEmpty, "nothing in the development mailbox")
+    }
+}
