@@ -9,14 +9,11 @@ import Web
     let client: TestClient
     init() throws { client = try TestClient() }
 
-    func addMember(_ owner: String, role: String, password: String? = "member-pass") -> (id: Int, email: String, token: String?) {
+    /// A member joined as people join now: invited by email, accepted through the link.
+    func addMember(_ owner: String, role: String) -> (id: Int, email: String, token: String?) {
         let email = TestDatabase.unique("member") + "@company.com"
-        var body: JSONObject = JSONObject([("name", "Ivan Blažević"), ("email", .string(email)), ("role", .string(role))])
-        if let password { body["password"] = .string(password) }
-        let r = client.send("POST", "/v1/users", .object(body), token: owner)
-        precondition(r.status == 201, r.body)
-        let token = password.flatMap { client.send("POST", "/v1/auth/login", ["email": .string(email), "password": .string($0)])["token"]?.stringValue }
-        return (r["id"]!.intValue!, email, token)
+        let joined = client.invite(owner, email: email, role: role)
+        return (joined.id, email, joined.token)
     }
 
     @Test func ownersAddListAndChangeMembers() throws {
@@ -78,23 +75,44 @@ import Web
         let owner = client.register()
         let email = TestDatabase.unique("invitee") + "@company.com"
         let r = client.send("POST", "/v1/users", ["name": "Ana Kovač", "email": .string(email), "role": "member"], token: owner.token)
-        #expect(r.status == 201)
-        let invitation = try #require(r["invitation_token"]?.stringValue)
+        #expect(r.status == 201 && r["status"] == "invited" && r["email"] == .string(email) && r["role"] == "member")
+        #expect(r.json.objectValue?.keys.sorted() == ["created_at", "email", "expires_at", "id", "invited_by", "name", "role", "status"])
+        #expect(!r.body.contains("eci_"), "the token is in no answer")
+        let invitation = try #require(TestMail.token(to: email, page: "accept-invitation"))
         #expect(client.send("POST", "/v1/auth/login", ["email": .string(email), "password": "whatever1"]).status == 401)
         let accepted = client.send("POST", "/v1/auth/accept-invitation", ["token": .string(invitation), "password": "chosen-password"])
         #expect(accepted.status == 200)
         #expect(accepted["tenant"]?["id"]?.intValue == owner.tenantID)
+        #expect(client.send("GET", "/v1/auth/me", token: accepted["token"]!.stringValue!)["user"]?["email_verified"] == true,
+                "the link proved the address")
         #expect(client.send("POST", "/v1/auth/accept-invitation", ["token": .string(invitation), "password": "another-one"]).status == 422)
         #expect(client.send("POST", "/v1/auth/login", ["email": .string(email), "password": "chosen-password"]).status == 200)
+        #expect(client.send("GET", "/v1/invitations", token: owner.token)["meta"]?["total"] == 0, "accepted: no longer pending")
     }
 
-    @Test func anExistingAccountJoinsWithoutAPassword() throws {
+    @Test func aPasswordForSomeoneElseIsRefused() {
         let owner = client.register()
-        let elsewhere = client.register()
-        let r = client.send("POST", "/v1/users", ["name": "ignored", "email": .string(elsewhere.email), "role": "admin"], token: owner.token)
-        #expect(r.status == 201 && r["invitation_token"] == nil)
-        let workspaces = client.send("GET", "/v1/auth/me", token: elsewhere.token)["workspaces"]?.arrayValue ?? []
-        #expect(workspaces.count == 2)
+        let r = client.send("POST", "/v1/users", ["name": "M", "email": .string(TestDatabase.unique("m") + "@a.io"), "password": "password1"],
+                            token: owner.token)
+        #expect(r.status == 422 && r["errors"]?["password"] != nil)
+    }
+
+    @Test func anExistingAccountJoinsOnlyWhenItsHolderAccepts() throws {
+        let owner = client.register()
+        let elsewhere = client.register(name: "Private Person")
+        let r = client.send("POST", "/v1/users", ["name": "As the admin typed", "email": .string(elsewhere.email), "role": "admin"], token: owner.token)
+        #expect(r.status == 201 && r["status"] == "invited" && r["name"] == "As the admin typed")
+        #expect(!r.body.contains("Private Person") && r["id"]?.intValue != elsewhere.userID, "nothing of the account is shown")
+        func workspaces() -> Int { client.send("GET", "/v1/auth/me", token: elsewhere.token)["workspaces"]?.arrayValue?.count ?? -1 }
+        #expect(workspaces() == 1, "not joined before accepting")
+        #expect(client.send("GET", "/v1/users", token: owner.token)["meta"]?["total"] == 1)
+        let token = try #require(TestMail.token(to: elsewhere.email, page: "accept-invitation"))
+        // Without signing in, the link cannot make a second account for a verified address.
+        #expect(client.send("POST", "/v1/auth/accept-invitation", ["token": .string(token), "password": "hijack-attempt"]).status == 409)
+        let accepted = client.send("POST", "/v1/auth/accept-invitation", ["token": .string(token)], token: elsewhere.token)
+        #expect(accepted.status == 200 && accepted["tenant"]?["id"]?.intValue == owner.tenantID)
+        #expect(workspaces() == 2)
+        #expect(client.send("GET", "/v1/users/\(elsewhere.userID)", token: owner.token)["role"] == "admin")
         #expect(client.send("POST", "/v1/users", ["name": "again", "email": .string(elsewhere.email)], token: owner.token).status == 422)
     }
 
@@ -193,7 +211,7 @@ import Web
         let keyA = client.send("POST", "/v1/api-keys", ["name": "A key"], token: a.token)
         let keyAID = keyA["id"]!.intValue!
         let keyB = client.send("POST", "/v1/api-keys", ["name": "B key"], token: b.token)["key"]!.stringValue!
-        let memberA = client.send("POST", "/v1/users", ["name": "M", "email": .string(TestDatabase.unique("m") + "@a.io"), "password": "password1"], token: a.token)["id"]!.intValue!
+        let memberA = client.invite(a.token, email: TestDatabase.unique("m") + "@a.io").id
 
         for (method, path, body) in [
             ("GET", "/v1/teams/\(teamA)", nil), ("PUT", "/v1/teams/\(teamA)", ["name": "stolen"]),

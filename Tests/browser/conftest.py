@@ -50,12 +50,14 @@ def api(base):
 
 @pytest.fixture
 def account(api):
-    """A new user with a new workspace, registered through the API."""
+    """A new user with a new workspace, registered through the API, its address confirmed
+    through the emailed link."""
     tag = uuid.uuid4().hex[:6]
     name = f"Ada Lovelace {tag}"
     email = unique_email("owner")
     workspace = f"Analytical Engines {tag}"
     result = api.register(name, email, workspace)
+    api.verify(email)
     return {
         "name": name, "email": email, "password": PASSWORD, "workspace": workspace,
         "token": result["token"], "tenant": result["tenant"], "user": result["user"],

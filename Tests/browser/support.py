@@ -75,7 +75,7 @@ class Api:
 
     def request(self, method: str, path: str, body=None, expect: int | None = None, token: str | None = None):
         headers = {"Accept": "application/json"}
-        bearer = token or self.token
+        bearer = self.token if token is None else token
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
         deadline = time.monotonic() + 120
@@ -101,8 +101,41 @@ class Api:
             body["workspace"] = workspace
         return self.request("POST", "/v1/auth/login", body, expect=200)
 
+    def verify(self, email: str) -> None:
+        """Confirms the address through the emailed link, as its holder would."""
+        token = mailed_token(email, "verify-email")
+        assert token, f"no verification mail to {email}"
+        self.request("POST", "/v1/auth/verify-email", {"token": token}, expect=200, token="")
+
+    def invite(self, name: str, email: str, role: str = "member", password: str = PASSWORD) -> dict:
+        """Invites `email` to this client's workspace, then accepts as the new person through
+        the emailed link; returns the accept answer (token, user, tenant)."""
+        self.request("POST", "/v1/users", {"name": name, "email": email, "role": role}, expect=201)
+        token = mailed_token(email, "accept-invitation")
+        assert token, f"no invitation mail to {email}"
+        return self.request("POST", "/v1/auth/accept-invitation", {"token": token, "password": password}, expect=200, token="")
+
     def close(self) -> None:
         self.http.close()
+
+
+def mailed_token(to: str, page: str) -> str | None:
+    """The token of the newest link to #/<page> in the system mail sent to `to`, read from the
+    stack's development mailbox (the holder's inbox; the API never shows it)."""
+    import email as email_module
+    import email.policy
+
+    run_dir = pathlib.Path(os.environ.get("ENTERCRM_RUN_DIR") or ROOT / ".run" / "test")
+    directory = pathlib.Path(os.environ.get("ENTERCRM_MAIL_DIR") or run_dir / "mail")
+    found = []
+    for path in list(directory.glob("account-*.eml")) + list(directory.glob("address-*.eml")):
+        message = email_module.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] is None or message["To"].addresses[0].addr_spec != to:
+            continue
+        match = re.search(rf"#/{re.escape(page)}\?token=(\S+)", message.get_body(preferencelist=("plain",)).get_content())
+        if match:
+            found.append((path.stat().st_mtime_ns, match.group(1)))
+    return max(found)[1] if found else None
 
 
 # --- The browser -----------------------------------------------------------------------

@@ -10,7 +10,7 @@ import uuid
 
 from selenium.webdriver.common.by import By
 
-from .support import Api, unique_email
+from .support import unique_email
 
 STUB = "<script>window.entercrm=window.entercrm||function(){(entercrm.q=entercrm.q||[]).push(arguments)}</script>"
 
@@ -95,10 +95,7 @@ def test_key_snippet_and_live_events(desktop, account, api):
 
 def test_a_member_sees_the_snippet_without_the_key(desktop, account, api, base):
     email = unique_email("member")
-    api.request("POST", "/v1/users", {"name": "Mia Member", "email": email, "role": "member", "password": "member-password-42"}, expect=201)
-    member = Api(base)
-    token = member.login(email, "member-password-42")["token"]
-    member.close()
+    token = api.invite("Mia Member", email, role="member", password="member-password-42")["token"]
 
     c = desktop
     c.sign_in_with_token(token, "/tracking")

@@ -232,3 +232,30 @@ def describe(results: list[Result], limit: int = 10) -> str:
         for r in results[:limit]
     )
 
+
+
+def system_mail(stack: "Stack", to: str) -> list[str]:
+    """The text of the system mail (verification, invitations, password reset) sent to `to`,
+    oldest first, read from the development mailbox as the holder reads their inbox."""
+    import email
+    import email.policy
+
+    directory = pathlib.Path(stack.env.get("ENTERCRM_MAIL_DIR") or stack.run_dir / "mail")
+    found = []
+    for path in list(directory.glob("account-*.eml")) + list(directory.glob("address-*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] is None or message["To"].addresses[0].addr_spec != to:
+            continue
+        found.append((path.stat().st_mtime_ns, message.get_body(preferencelist=("plain",)).get_content()))
+    return [text for _, text in sorted(found)]
+
+
+def mailed_token(stack: "Stack", to: str, page: str) -> str | None:
+    """The token of the newest link to #/<page> mailed to `to`."""
+    import re
+
+    for text in reversed(system_mail(stack, to)):
+        match = re.search(rf"#/{re.escape(page)}\?token=(\S+)", text)
+        if match:
+            return match.group(1)
+    return None

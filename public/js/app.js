@@ -23,22 +23,28 @@ import * as customerForm from './pages/customers-form.js';
 import * as customerProfile from './pages/customers-profile.js';
 import * as dashboard from './pages/dashboard.js';
 import * as emailTemplates from './pages/email-templates.js';
+import * as forgotPassword from './pages/forgot-password.js';
 import * as login from './pages/login.js';
 import * as members from './pages/members.js';
 import * as notFound from './pages/not-found.js';
 import * as pipelines from './pages/pipelines.js';
 import * as register from './pages/register.js';
+import * as resetPassword from './pages/reset-password.js';
 import * as segments from './pages/segments.js';
 import * as segmentBuilder from './pages/segments-builder.js';
 import * as segmentDetail from './pages/segments-detail.js';
 import * as sessions from './pages/sessions.js';
 import * as tracking from './pages/tracking.js';
+import * as verifyEmail from './pages/verify-email.js';
 import * as workspace from './pages/workspace.js';
 
 const PUBLIC_ROUTES = {
   '/login': { page: login, title: 'Sign in', guestOnly: true },
   '/register': { page: register, title: 'Create your workspace', guestOnly: true },
   '/accept-invitation': { page: acceptInvitation, title: 'Join your team' },
+  '/verify-email': { page: verifyEmail, title: 'Confirm your email address' },
+  '/forgot-password': { page: forgotPassword, title: 'Forgot password' },
+  '/reset-password': { page: resetPassword, title: 'Choose a new password' },
 };
 
 const ROUTES = {

@@ -50,11 +50,72 @@ enum AccountStore {
             """)
     }
 
-    static func createUser(_ db: Connection, name: String, email: String, passwordHash: String?) throws -> Int {
+    /// A new account. `verified`: its address is proven (an accepted invitation, the seed);
+    /// a verified address held by another account is then a duplicate key.
+    static func createUser(_ db: Connection, name: String, email: String, passwordHash: String?, verified: Bool) throws -> Int {
         try db.execute("""
-            INSERT INTO users (name, email, password_hash, created_at, updated_at)
-            VALUES (\(name), \(email), \(passwordHash), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+            INSERT INTO users (name, email, email_verified_at, password_hash, created_at, updated_at)
+            VALUES (\(name), \(email), IF(\(verified), UTC_TIMESTAMP(6), NULL), \(passwordHash), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
             """).lastInsertID
+    }
+
+    /// What an emailed link is for, and how long it lives.
+    enum TokenPurpose: String {
+        case verifyEmail = "verify_email"
+        case passwordReset = "password_reset"
+
+        var lifetime: Int { self == .verifyEmail ? 24 * 3600 : 3600 }
+        var prefix: String { self == .verifyEmail ? "ecv_" : "ecr_" }
+    }
+
+    /// A new single-use token for the account; the older unused ones of that purpose die.
+    /// Stored only as its SHA-256.
+    static func issueAccountToken(_ db: Connection, userID: Int, purpose: TokenPurpose) throws -> String {
+        let token = purpose.prefix + Random.base62(length: 40)
+        try db.execute("""
+            UPDATE account_tokens SET used_at = UTC_TIMESTAMP(6)
+            WHERE user_id = \(userID) AND purpose = \(purpose.rawValue) AND used_at IS NULL
+            """)
+        try db.execute("""
+            INSERT INTO account_tokens (user_id, purpose, token_hash, expires_at, created_at)
+            VALUES (\(userID), \(purpose.rawValue), \(Digest.sha256(token).hexString),
+                    UTC_TIMESTAMP(6) + INTERVAL \(purpose.lifetime) SECOND, UTC_TIMESTAMP(6))
+            """)
+        return token
+    }
+
+    /// Uses a token up (inside the caller's transaction) and returns its account, or nil when
+    /// it is unknown, used, expired or of another purpose.
+    static func consumeAccountToken(_ db: Connection, _ token: String, purpose: TokenPurpose) throws -> Int? {
+        guard token.hasPrefix(purpose.prefix), token.count <= 100 else { return nil }
+        guard let row = try db.queryOne("""
+            SELECT id, user_id FROM account_tokens
+            WHERE token_hash = \(Digest.sha256(token).hexString) AND purpose = \(purpose.rawValue)
+              AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(6)
+            FOR UPDATE
+            """) else { return nil }
+        try db.execute("UPDATE account_tokens SET used_at = UTC_TIMESTAMP(6) WHERE id = \(try row.int("id"))")
+        return try row.int("user_id")
+    }
+
+    /// True when a token of that purpose was sent to the account within the last minute
+    /// (resending is then skipped, so nobody can make the server mail an address in a loop).
+    static func recentlySent(_ db: Connection, userID: Int, purpose: TokenPurpose) throws -> Bool {
+        try db.queryOne("""
+            SELECT id FROM account_tokens
+            WHERE user_id = \(userID) AND purpose = \(purpose.rawValue) AND created_at > UTC_TIMESTAMP(6) - INTERVAL 60 SECOND
+            LIMIT 1
+            """) != nil
+    }
+
+    /// The ids of the workspaces an account belongs to (the audit log writes one row in each).
+    static func tenantIDs(_ db: Connection, userID: Int) throws -> [Int] {
+        try db.query("SELECT tenant_id FROM memberships WHERE user_id = \(userID) ORDER BY tenant_id").map { try $0.int("tenant_id") }
+    }
+
+    /// The account whose address is verified, if any.
+    static func verifiedAccount(_ db: Connection, email: String) throws -> Int? {
+        try db.queryOne("SELECT id FROM users WHERE verified_email = \(email)")?.int("id")
     }
 
     /// Records a session and returns its signed token.
@@ -78,7 +139,9 @@ enum AccountStore {
     }
 
     static func userRow(_ db: Connection, id: Int) throws -> Row {
-        guard let row = try db.queryOne("SELECT id, name, email, created_at FROM users WHERE id = \(id)") else {
+        guard let row = try db.queryOne("""
+            SELECT id, name, email, created_at, email_verified_at IS NOT NULL AS email_verified FROM users WHERE id = \(id)
+            """) else {
             throw HTTPError.notFound()
         }
         return row

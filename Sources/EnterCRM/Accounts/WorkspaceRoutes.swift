@@ -14,11 +14,15 @@ enum WorkspaceRoutes {
         .json(["data": .array(try AccountStore.workspaces(c.db, userID: c.userID))])
     }
 
-    /// A new workspace, with the caller as its owner.
+    /// A new workspace, with the caller as its owner. Until its address is verified, an
+    /// account uses only the workspace it registered with.
     @Sendable static func create(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let name = input.string("name", max: 120)
         try input.check()
+        if try c.db.queryOne("SELECT id FROM users WHERE id = \(c.userID) AND email_verified_at IS NOT NULL") == nil {
+            throw HTTPError.forbidden("Verify your email address before creating another workspace.")
+        }
         let tenant = try c.db.transaction {
             let tenant = try AccountStore.createTenant(c.db, name: name!)
             try AccountStore.addMember(c.db, tenantID: tenant.id, userID: c.userID, role: .owner)

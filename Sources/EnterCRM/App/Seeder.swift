@@ -19,7 +19,8 @@ public enum Seeder {
         try CampaignSeed.run(db, tenant, log: log)
     }
 
-    /// The demo login, "Demo Workspace" (slug `demo`), two colleagues and a sales team.
+    /// The demo login, "Demo Workspace" (slug `demo`), two colleagues and a sales team: accounts
+    /// made here directly, verified (no invitation: the seed stands for their acceptance).
     static func seedAccounts(_ db: Connection, hasher: PasswordHasher, log: (String) -> Void) throws -> Tenant {
         let tenantID: Int
         if let existing = try db.queryOne("SELECT id FROM tenants WHERE slug = 'demo'")?.int("id") {
@@ -40,7 +41,7 @@ public enum Seeder {
         for person in people {
             var id = try db.queryOne("SELECT id FROM users WHERE email = \(person.email)")?.int("id")
             if id == nil {
-                id = try AccountStore.createUser(db, name: person.name, email: person.email, passwordHash: hasher.hash(demoPassword))
+                id = try AccountStore.createUser(db, name: person.name, email: person.email, passwordHash: hasher.hash(demoPassword), verified: true)
                 log("seed: user \(person.email)")
             }
             ids.append(id!)

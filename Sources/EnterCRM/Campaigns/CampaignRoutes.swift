@@ -427,12 +427,18 @@ enum CampaignRoutes {
 
     // MARK: Development mailbox
 
+    /// The prefixes of the mailbox files the caller may read: the workspace's, and the system
+    /// mail sent to the signed-in account itself (`SystemMail`), never another account's.
+    static func mailboxPrefixes(_ c: Context) -> [String] {
+        ["\(c.tenant.id)-"] + (c.principal?.userID.map { ["account-\($0)-"] } ?? [])
+    }
+
     /// This workspace's `.eml` files in the development mailbox, newest first.
     @Sendable static func mailbox(_ c: Context) throws -> Response {
         let dir = DevMailbox.defaultDirectory()
-        let prefix = "\(c.tenant.id)-"
+        let prefixes = mailboxPrefixes(c)
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
-            .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".eml") }
+            .filter { name in prefixes.contains { name.hasPrefix($0) } && name.hasSuffix(".eml") }
         // Times for all, to sort; headers only for the page shown.
         var entries: [(name: String, modified: Date, size: Int)] = []
         for name in names {
@@ -460,7 +466,7 @@ enum CampaignRoutes {
     /// One message of the mailbox, as the raw RFC 5322 text.
     @Sendable static func mailboxMessage(_ c: Context) throws -> Response {
         let name = c.request.pathParameters["name"] ?? ""
-        guard name.hasPrefix("\(c.tenant.id)-"), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
+        guard mailboxPrefixes(c).contains(where: { name.hasPrefix($0) }), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
               let data = FileManager.default.contents(atPath: DevMailbox.defaultDirectory() + "/" + name + ".eml") else {
             throw HTTPError.notFound("Message not found.")
         }

@@ -2,6 +2,7 @@
 // navigation (a drawer behind the menu button on small screens) and the main region.
 
 import { api } from '../api.js';
+import { toast } from './toast.js';
 import { avatar, h, icon, roleLabel } from '../dom.js';
 import { NAV_SECTIONS } from '../nav.js';
 import { session } from '../session.js';
@@ -129,7 +130,25 @@ export function createShell(actions) {
     userMenu.root);
 
   const main = h('main', { class: 'main', id: 'main', tabindex: '-1' });
-  const root = h('div', { class: 'shell' }, topbar, h('div', { class: 'shell-body' }, nav, backdrop, main));
+  // Until the address is verified: "check your inbox", with a way to get a new link.
+  const verifyText = h('p', {});
+  const resendButton = h('button', { type: 'button', class: 'button button-secondary button-small', dataset: { action: 'resend-verification' }, text: 'Resend the link' });
+  const verifyBanner = h('div', { class: 'alert alert-info verify-banner', role: 'status', hidden: true },
+    icon('info'),
+    h('div', { class: 'alert-content' }, verifyText, resendButton,
+      h('a', { href: '#/campaigns/mailbox', class: 'muted', text: 'No mail relay? Open the development mailbox' })));
+  resendButton.addEventListener('click', async () => {
+    resendButton.disabled = true;
+    try {
+      const result = await api.post('/v1/auth/verify-email/resend', {});
+      toast(result?.message || 'A new link is on its way.');
+    } catch (error) {
+      if (!error.handled) toast(error.message, 'error');
+    } finally {
+      resendButton.disabled = false;
+    }
+  });
+  const root = h('div', { class: 'shell' }, topbar, verifyBanner, h('div', { class: 'shell-body' }, nav, backdrop, main));
 
   function openNav() {
     root.classList.add('nav-open');
@@ -182,6 +201,8 @@ export function createShell(actions) {
     switcherButton.setAttribute('aria-label', `Workspace: ${me.tenant?.name || ''}. Switch workspace`);
     userAvatar.textContent = avatar(me.user?.name).textContent;
     userName.textContent = me.user?.name || '';
+    verifyBanner.hidden = me.user?.email_verified !== false;
+    verifyText.textContent = `Check your inbox: we sent a link to ${me.user?.email || 'your address'} to confirm it is yours. Until then, this account can use only this workspace and cannot join others.`;
   }
 
   // The API's version in the navigation footer.

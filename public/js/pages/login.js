@@ -11,6 +11,7 @@ const NOTICES = {
   'signed-out': 'You have been signed out.',
   expired: 'Your session has ended. Sign in again to continue.',
   'password-changed': 'Your password was changed. Sign in with the new one.',
+  'password-reset': 'Your new password is set and every session was signed out. Sign in with it.',
 };
 
 export function render({ query }) {
@@ -20,6 +21,7 @@ export function render({ query }) {
     alert,
     field({ label: 'Email', name: 'email', type: 'email', required: true, autocomplete: 'username', inputmode: 'email', spellcheck: 'false' }),
     field({ label: 'Password', name: 'password', type: 'password', required: true, autocomplete: 'current-password' }),
+    h('p', { class: 'form-aside' }, h('a', { href: '#/forgot-password', dataset: { action: 'forgot-password' }, text: 'Forgot your password?' })),
     h('details', { class: 'form-more', open: query.get('workspace') ? true : null },
       h('summary', { text: 'Sign in to a specific workspace' }),
       workspace),

@@ -1,11 +1,12 @@
-// #/settings/members: the workspace's members (add, change role, remove) and its teams
-// (create, rename, delete, add and remove members). Owners and admins manage; members read.
+// #/settings/members: the workspace's members (invite, change role, remove), its pending
+// invitations (re-send, revoke) and its teams (create, rename, delete, add and remove
+// members). Owners and admins manage; members read. An invitation's token is emailed to the
+// address and never shown here.
 
 import { api } from '../api.js';
 import { avatar, h, icon, replace, roleBadge, roleLabel, time } from '../dom.js';
 import { navigate } from '../router.js';
 import { session } from '../session.js';
-import { copyField } from '../components/copy.js';
 import { confirmDialog, openDialog } from '../components/dialog.js';
 import { alertRegion, field, hideAlert, showAlert, submitting, validate, values } from '../components/form.js';
 import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
@@ -45,10 +46,11 @@ export function render({ query }) {
   const pageAlert = alertRegion();
   const membersBody = h('div', {}, loadingState('Loading members…'));
   const teamsBody = h('div', {}, loadingState('Loading teams…'));
+  const invitationsBody = h('div', {}, loadingState('Loading invitations…'));
   let teamsCache = [];
 
   const addButton = canManage
-    ? h('button', { type: 'button', class: 'button button-primary', dataset: { action: 'add-member' }, onClick: () => openAddMember() }, icon('plus'), h('span', { text: 'Add member' }))
+    ? h('button', { type: 'button', class: 'button button-primary', dataset: { action: 'add-member' }, onClick: () => openAddMember() }, icon('plus'), h('span', { text: 'Invite member' }))
     : null;
   const newTeamButton = canManage
     ? h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'new-team' }, onClick: () => openTeamDialog() }, icon('plus'), h('span', { text: 'New team' }))
@@ -64,6 +66,7 @@ export function render({ query }) {
       h('div', { class: 'alert-content' }, h('p', { text: 'You are a member of this workspace. Only owners and admins can add, change or remove members and teams.' }))),
     pageAlert,
     card({ title: 'Members', description: 'Owners manage everything, other owners included; admins manage members, teams and API keys; members use the workspace.', body: [membersBody], className: 'card-members' }),
+    canManage ? card({ title: 'Invitations', description: 'People invited by email who have not accepted yet. The link in the email is the only way in: it is never shown here.', body: [invitationsBody], className: 'card-invitations' }) : null,
     card({ title: 'Teams', description: 'Group members by function, such as Sales or Marketing.', actions: [newTeamButton].filter(Boolean), body: [teamsBody], className: 'card-teams' }));
 
   function fail(error) {
@@ -202,49 +205,99 @@ export function render({ query }) {
     const form = h('form', { class: 'form', novalidate: true },
       alertRegion(),
       field({ label: 'Name', name: 'name', required: true, autocomplete: 'off', maxlength: 120 }),
-      field({ label: 'Email', name: 'email', type: 'email', required: true, autocomplete: 'off', spellcheck: 'false' }),
+      field({ label: 'Email', name: 'email', type: 'email', required: true, autocomplete: 'off', spellcheck: 'false', hint: 'The invitation is emailed to this address. Whoever accepts it proves they read that inbox.' }),
       field({ label: 'Role', name: 'role', type: 'select', options: roleOptions(), value: 'member', hint: 'Admins manage members, teams and API keys. Members use the workspace.' }),
-      field({ label: 'Password', name: 'password', type: 'password', optional: true, minlength: 8, autocomplete: 'new-password', hint: 'Leave empty to invite them instead: you will get a one-time invitation token to share.' }),
       h('div', { class: 'form-actions' },
         h('button', { type: 'button', class: 'button button-secondary', text: 'Cancel', onClick: () => dialog.close('cancel') }),
-        h('button', { type: 'submit', class: 'button button-primary', text: 'Add member', dataset: { busyLabel: 'Adding…' } })));
-    const dialog = openDialog({ title: 'Add a member', body: [form] });
+        h('button', { type: 'submit', class: 'button button-primary', text: 'Send invitation', dataset: { busyLabel: 'Sending…' } })));
+    const dialog = openDialog({ title: 'Invite a member', body: [form] });
 
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       if (!validate(form)) return;
       const data = values(form);
-      const body = { name: data.name, email: data.email, role: data.role };
-      if (data.password) body.password = data.password;
       await submitting(form, async () => {
-        const member = await api.post('/v1/users', body);
-        loadMembers();
-        loadTeams();
-        if (member?.invitation_token) {
-          dialog.close('done');
-          showInvitation(member);
-        } else {
-          dialog.close('done');
-          toast(`${member?.name || data.name} was added to the workspace.`);
-        }
+        const invitation = await api.post('/v1/users', { name: data.name, email: data.email, role: data.role });
+        dialog.close('done');
+        toast(`Invitation sent to ${invitation?.email || data.email}.`);
+        loadInvitations();
       });
     });
   }
 
-  function showInvitation(member) {
-    const link = `${location.origin}/#/accept-invitation?token=${encodeURIComponent(member.invitation_token)}`;
-    const done = h('button', { type: 'button', class: 'button button-primary', text: 'Done', onClick: () => dialog.close('done') });
-    const dialog = openDialog({
-      title: 'Invitation created',
-      body: [
-        h('p', {}, 'Send ', h('strong', { text: member.name }), ` (${member.email}) this invitation link or token. They choose their password when they accept.`),
-        h('div', { class: 'alert alert-warning' }, icon('alert'),
-          h('div', { class: 'alert-content' }, h('p', { text: 'This is the only time the invitation token is shown. Copy it now.' }))),
-        copyField({ label: 'Invitation link', value: link, name: 'invitation-link', monospace: false, autofocus: true }),
-        copyField({ label: 'Invitation token', value: member.invitation_token, name: 'invitation-token' }),
-      ],
-      actions: [done],
+  // Invitations -----------------------------------------------------------------------
+
+  async function loadInvitations() {
+    if (!canManage) return;
+    try {
+      const result = await api.get('/v1/invitations', { query: { per_page: 100 } });
+      renderInvitations(result.data || []);
+    } catch (error) {
+      if (!error.handled) replace(invitationsBody, errorState(error, () => { replace(invitationsBody, loadingState()); loadInvitations(); }));
+    }
+  }
+
+  function renderInvitations(invitations) {
+    if (!invitations.length) {
+      replace(invitationsBody, emptyState({ title: 'No pending invitations', text: 'Invite someone with “Invite member”: they get an email with a link to join.', iconName: 'users' }));
+      return;
+    }
+    const table = h('table', { class: 'table' },
+      h('thead', {}, h('tr', {},
+        h('th', { scope: 'col', text: 'Invited' }),
+        h('th', { scope: 'col', text: 'Role' }),
+        h('th', { scope: 'col', text: 'Status' }),
+        h('th', { scope: 'col', class: 'cell-actions' }, h('span', { class: 'visually-hidden', text: 'Actions' })))),
+      h('tbody', {}, invitations.map(invitationRow)));
+    replace(invitationsBody, tableWrap(table, 'Invitations'));
+  }
+
+  function invitationRow(invitation) {
+    const expired = invitation.status === 'expired';
+    const ownerOnly = invitation.role === 'owner' && session.me.role !== 'owner';
+    return h('tr', { dataset: { invitationId: invitation.id, email: invitation.email, status: invitation.status } },
+      h('td', {}, h('div', { class: 'person' },
+        avatar(invitation.name),
+        h('div', { class: 'person-text' },
+          h('span', { class: 'person-name', text: invitation.name }),
+          h('span', { class: 'person-email', text: invitation.email })))),
+      h('td', {}, roleBadge(invitation.role)),
+      h('td', {},
+        h('span', { class: `badge ${expired ? 'badge-tone-warning' : 'badge-tone-info'}`, text: expired ? 'Expired' : 'Invited' }),
+        h('span', { class: 'muted nowrap invitation-expiry' }, expired ? ' ' : ' until ', time(invitation.expires_at, { dateOnly: true, empty: '' }))),
+      h('td', { class: 'cell-actions' },
+        ownerOnly ? null : h('div', { class: 'row-actions' },
+          h('button', { type: 'button', class: 'button button-secondary button-small', 'aria-label': `Re-send the invitation to ${invitation.email}`, dataset: { action: 'resend' }, onClick: () => resendInvitation(invitation) }, h('span', { text: 'Re-send' })),
+          h('button', { type: 'button', class: 'button button-ghost-danger button-small', 'aria-label': `Revoke the invitation to ${invitation.email}`, dataset: { action: 'revoke' }, onClick: () => revokeInvitation(invitation) }, icon('trash'), h('span', { text: 'Revoke' })))));
+  }
+
+  async function resendInvitation(invitation) {
+    hideAlert(pageAlert);
+    try {
+      await api.post(`/v1/invitations/${encodeURIComponent(invitation.id)}/resend`);
+      toast(`A new invitation was sent to ${invitation.email}; the old link no longer works.`);
+      loadInvitations();
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  async function revokeInvitation(invitation) {
+    const ok = await confirmDialog({
+      title: `Revoke the invitation to ${invitation.email}?`,
+      message: 'The emailed link stops working. You can invite them again later.',
+      confirmLabel: 'Revoke invitation',
+      danger: true,
     });
+    if (!ok) return;
+    hideAlert(pageAlert);
+    try {
+      await api.del(`/v1/invitations/${encodeURIComponent(invitation.id)}`);
+      toast(`The invitation to ${invitation.email} was revoked.`);
+      loadInvitations();
+    } catch (error) {
+      fail(error);
+    }
   }
 
   // Teams -----------------------------------------------------------------------------
@@ -390,6 +443,7 @@ export function render({ query }) {
   }
 
   loadMembers();
+  loadInvitations();
   loadTeams();
   return root;
 }

@@ -24,7 +24,7 @@ export function render() {
     await submitting(form, async () => {
       const result = await api.post('/v1/auth/register', data, { auth: false });
       await session.start(result.token);
-      toast(`Welcome to EnterCRM, ${result.user?.name || data.name}.`);
+      toast(`Welcome to EnterCRM, ${result.user?.name || data.name}. Check your inbox to confirm your address.`);
       navigate('/dashboard', { replace: true });
     });
   });
