@@ -291,16 +291,18 @@ location = /v1/__nginx_test/504 {{
     include fastcgi-params.conf;
 }}
 """)
-    stack.run("nginx-reload")
-    # A reload replaces nginx's workers in the background: wait until the new ones answer.
-    deadline = time.monotonic() + 30
-    while raw(stack, request_bytes("GET", "/v1/__nginx_test/503"))[0] != 503:
-        assert time.monotonic() < deadline, "nginx did not load the test locations"
-        time.sleep(0.2)
-    yield
-    conf.unlink()
-    stack.run("nginx-reload")
-    silent.close()
+    try:
+        stack.run("nginx-reload")
+        # A reload replaces nginx's workers in the background: wait until the new ones answer.
+        deadline = time.monotonic() + 30
+        while raw(stack, request_bytes("GET", "/v1/__nginx_test/503"))[0] != 503:
+            assert time.monotonic() < deadline, "nginx did not load the test locations"
+            time.sleep(0.2)
+        yield
+    finally:
+        conf.unlink()
+        stack.run("nginx-reload")
+        silent.close()
 
 
 def test_nginx_server_errors_are_json(stack, error_locations):
@@ -329,4 +331,4 @@ def test_rate_limit_config_matches_the_documented_numbers(stack):
     conf = (stack.run_dir / "nginx" / "nginx.conf").read_text()
     assert re.search(r"zone=credential:\S+ rate=1000r/m", conf)
     assert len(re.findall(r"limit_req zone=credential burst=999 nodelay;", conf)) >= 2
-    assert "limit_req zone=tracking burst=999 nodelay;" in conf
+    assert "limit_req zone=tracking_credential burst=999 nodelay;" in conf

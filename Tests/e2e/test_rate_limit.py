@@ -60,7 +60,10 @@ def fresh_address() -> str:
     return f"127.77.{random.randint(0, 255)}.{random.randint(1, 254)}"
 
 
-VARIANT_BURST = 30
+VARIANT_BURST = 60
+# Requests a spent bucket may let through beyond what it regained: the last 429 of a burst
+# may come a moment before the burst is over.
+SLACK = 3
 
 
 class Spent:
@@ -72,10 +75,10 @@ class Spent:
     def check(self, send, what: str) -> None:
         """`send` draws on this bucket: of VARIANT_BURST requests at once, no more pass than
         the bucket regained since it was spent (a budget of its own would let all pass)."""
-        responses, _ = Burst(self.source, threads=10).run(VARIANT_BURST, send)
+        responses, _ = Burst(self.source, threads=12).run(VARIANT_BURST, send)
         now = time.monotonic()
         passed = [r.status_code for r in responses if r.status_code != 429]
-        assert len(passed) <= refill(now - self.since) + 1, \
+        assert len(passed) <= refill(now - self.since) + SLACK, \
             f"{what}: {len(passed)} of {VARIANT_BURST} passed, {now - self.since:.2f}s after the bucket was spent"
         assert_rate_limited(next(r for r in responses if r.status_code == 429), retry_after_max=60)
         self.since = now
