@@ -9,9 +9,10 @@
 ///   a query parameter counts when its name is `key` in any letter case followed by `=`, as
 ///   nginx's `$arg_key` finds it (its value is used as sent, not percent-decoded, as nginx
 ///   keys on it).
-/// - More than one of them is a 400, before anything is looked up. So is a header sent
-///   twice: nginx 1.22 hands both lines to the pool (the FastCGI layer joins them with ", ",
-///   as nginx 1.23 and later do themselves), and a credential never contains a comma. So is a
+/// - More than one of them is a 400, before anything is looked up. So is an API-key header
+///   sent twice: nginx 1.22 hands both lines to the pool (the FastCGI layer joins them with
+///   ", ", as nginx 1.23 and later do themselves), and a key never contains a comma. (A
+///   repeated Authorization never gets here: nginx answers it with 400 itself.) So is a
 ///   query parameter that decodes to `key` but is not written `key=` (`%6Bey=`, `key` alone),
 ///   which nginx would not see.
 /// - `Authorization` must be `Bearer <token>`: "Bearer" in any letter case, spaces or tabs,
@@ -32,7 +33,8 @@ public enum RequestCredential: Sendable, Equatable {
     public static func of(_ request: Request) throws -> RequestCredential? {
         var found: [(name: String, credential: RequestCredential)] = []
         if let value = nonEmpty(request.headers["authorization"]) {
-            try single(value, "Authorization")
+            // nginx itself refuses a repeated Authorization (400), so a comma here is no
+            // second credential, only a malformed one.
             found.append(("Authorization", bearer(value).map(RequestCredential.bearer) ?? .malformedAuthorization))
         }
         if let value = nonEmpty(request.headers["x-api-key"]) {

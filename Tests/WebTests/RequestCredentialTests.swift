@@ -27,7 +27,8 @@ import Testing
     }
 
     @Test func anythingElseInAuthorizationIsMalformed() throws {
-        for value in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Bearertoken", "Bearer a b", "Bearer a=b", "Token abc", "Bearer é"] {
+        for value in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Bearertoken", "Bearer a b", "Bearer a=b", "Token abc", "Bearer é",
+                      "Bearer a, Bearer b"] {
             #expect(try credential(["authorization": value]) == .malformedAuthorization, "\(value)")
         }
     }
@@ -53,7 +54,6 @@ import Testing
             (["authorization": "Basic x"], "key=eck_pub_b"),
             (["x-api-key": "eck_a, eck_b"], ""),
             (["ef-access-key": "eck_a, eck_a"], ""),
-            (["authorization": "Bearer a, Bearer b"], ""),
             ([:], "key=a&key=b"),
             ([:], "key=a&x=1&Key=b"),
             ([:], "%6Bey=eck_pub_a"),
