@@ -366,8 +366,9 @@ nginx_render() { # sets NGINX_CHANGED=1 when the rendered files differ from the 
     limit_req="# rate limit off (ENTERCRM_RATE_LIMIT=off)"
     limit_req_tracking=$limit_req
   else
-    limit_req="limit_req zone=credential burst=50 nodelay;"
-    limit_req_tracking="limit_req zone=tracking burst=50 nodelay;"
+    # A credential's minute of 1,000 requests at once: the first plus 999 in excess.
+    limit_req="limit_req zone=credential burst=999 nodelay;"
+    limit_req_tracking="limit_req zone=tracking_credential burst=999 nodelay;"
   fi
   local listen_prefix=""
   [[ -z ${ENTERCRM_BIND_ADDRESS:-} ]] || listen_prefix="$ENTERCRM_BIND_ADDRESS:"

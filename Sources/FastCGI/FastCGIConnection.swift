@@ -100,7 +100,13 @@ public final class FastCGIConnection {
                 let name = entry.withMemoryRebound(to: UInt8.self, capacity: nameLength) {
                     String(decoding: UnsafeBufferPointer(start: $0, count: nameLength), as: UTF8.self)
                 }
-                result[name] = String(cString: equals + 1)
+                let value = String(cString: equals + 1)
+                // A header sent twice: nginx 1.22 passes each line as a parameter of its own,
+                // 1.23 and later join them with ", ". Joined here too, so the application
+                // sees every line (and refuses a credential sent twice) with either.
+                if let earlier = result.updateValue(value, forKey: name) {
+                    result[name] = earlier + ", " + value
+                }
             }
             cursor += 1
         }

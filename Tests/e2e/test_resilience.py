@@ -148,7 +148,7 @@ def test_reload_answers_every_tracking_event_it_has_taken(stack, base):
     answers: list[tuple[int | None, str]] = []
 
     def send(address: str) -> None:
-        # Paced under the tracking limit (1000 a minute, burst 50, per key and address).
+        # Paced under the tracking limit (1,000 a minute, all at once if need be, per key and address).
         session = new_session(address)
         while not stop.is_set():
             body = {"event": "purchase", "customer_email": email, "message_id": uuid.uuid4().hex,

@@ -13,20 +13,22 @@ import Web
 /// host's pool, within `CredentialCache.lifetime` seconds on other hosts).
 enum Authenticator {
     static func authenticate(_ c: Context, access: Access) throws -> Principal? {
-        if case .anyone = access { return nil }
+        // Which credential the request carries (RequestCredential, the rule nginx's rate
+        // limit mirrors): more than one is a 400 on every route, public ones included.
         let request = c.request
+        let credential = try RequestCredential.of(request)
+        if case .anyone = access { return nil }
         let principal: Principal
-        if let header = request.header("authorization"), !header.isEmpty {
-            guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
-                throw HTTPError.unauthorized("The Authorization header must be a Bearer token.")
-            }
-            principal = try session(token: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), c)
-        } else if let key = request.header("x-api-key") ?? request.header("ef-access-key"), !key.isEmpty {
+        switch credential {
+        case .bearer(let token):
+            principal = try session(token: token, c)
+        case .malformedAuthorization:
+            throw HTTPError.unauthorized("The Authorization header must be a Bearer token.")
+        case .headerKey(let key):
             principal = try apiKey(key, c)
-        } else if case .tracking = access, let key = request.query["key"], !key.isEmpty {
-            // sendBeacon cannot set headers: the tracker puts its publishable key in the URL.
-            principal = try apiKey(key, c)
-        } else {
+        case .urlKey(let key):
+            principal = try urlKey(key, access: access, c)
+        case nil:
             throw HTTPError.unauthorized()
         }
         switch access {
@@ -47,6 +49,21 @@ enum Authenticator {
                 throw HTTPError.notFound("Brand not found.")
             }
         }
+        return principal
+    }
+
+    /// A key in the URL (`?key=`): only a publishable key, only on /v1/track (sendBeacon
+    /// cannot set headers). A secret key there is refused before it is looked up, and the
+    /// answer says it has been exposed.
+    static func urlKey(_ key: String, access: Access, _ c: Context) throws -> Principal {
+        guard case .tracking = access else {
+            throw HTTPError.unauthorized("An API key in the URL (?key=) is accepted only on /v1/track, and only a publishable key. Send the key in the X-API-Key header.")
+        }
+        let secret = HTTPError.unauthorized(
+            "Only a publishable key (eck_pub_…) is accepted in the URL (?key=): send a secret key in the X-API-Key header. URLs are kept in browser histories, proxies and logs, so treat this secret key as exposed: revoke it and create a new one.")
+        guard key.hasPrefix("eck_pub_") else { throw secret }
+        let principal = try apiKey(key, c)
+        guard principal.isPublishableKey else { throw secret }
         return principal
     }
 
