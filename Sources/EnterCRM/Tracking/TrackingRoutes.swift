@@ -46,7 +46,7 @@ enum TrackingRoutes {
     }
 
     static func single(_ c: Context, kind: TrackedEvent.Kind) throws -> Response {
-        let event = try TrackedEvent(try c.request.jsonObject(), kind: kind, request: c.request, now: Date())
+        let event = try TrackedEvent(try c.request.jsonObject(plainText: true), kind: kind, request: c.request, now: Date())
         if !(try checkCustomerIDs(c, [event])).isEmpty {
             throw HTTPError.invalid("customer_id", "The customer id is not a customer of this workspace.")
         }
@@ -72,7 +72,7 @@ enum TrackingRoutes {
 
     /// Up to 500 items; the valid ones are stored even when others are not.
     @Sendable static func batch(_ c: Context) throws -> Response {
-        let body = try c.request.jsonObject()
+        let body = try c.request.jsonObject(plainText: true)
         guard let items = body["events"]?.arrayValue else {
             throw HTTPError.invalid("events", "The events field must be an array of events.")
         }
@@ -126,7 +126,7 @@ enum TrackingRoutes {
     /// linked to another identified customer is linked anew for what comes next; the two
     /// customers are never merged.
     @Sendable static func identify(_ c: Context) throws -> Response {
-        let body = try c.request.jsonObject()
+        let body = try c.request.jsonObject(plainText: true)
         var input = Input(body)
         let email = input.email("email")
         let anonymousID = input.string("anonymous_id", required: false, max: 100).flatMap { $0.isEmpty ? nil : $0 }
