@@ -330,7 +330,9 @@ import Web
         let id = identified["customer_id"]!.intValue!
         var p = client.send("GET", "/v1/customers/\(id)", token: owner.token)
         #expect(p["email"] == "visitor@example.com" && p["name"] == "Petra Horvat" && p["properties"] == ["newsletter": true])
-        #expect(p["events_count"] == 4 && p["clv_total"] == .double(30.00) && p["clv_order_count"] == 1)
+        // The browser's purchase is on the timeline, but not in the lifetime value: the
+        // workspace does not count revenue reported by browsers (the default).
+        #expect(p["events_count"] == 4 && p["clv_total"] == .double(0) && p["clv_order_count"] == 0)
         // Later anonymous events go straight to the customer.
         #expect(client.send("POST", "/v1/track/pageview", ["anonymous_id": "anon-42", "url": "https://shop.example/thanks"], key: k)["customer_id"]?.intValue == id)
         p = client.send("GET", "/v1/customers/\(id)", token: owner.token)
