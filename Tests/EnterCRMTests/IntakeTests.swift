@@ -92,6 +92,10 @@ import Web
         #expect(try client.db.query("SELECT id FROM audit_log WHERE tenant_id = \(owner.tenantID) AND action = 'settings.changed'").count == 1)
         let bad = client.send("PUT", "/v1/workspace", ["count_browser_revenue": "yes"], token: owner.token)
         #expect(bad.status == 422 && bad["errors"]?["count_browser_revenue"] != nil)
+        // Nothing given changes nothing; a name given must be one.
+        let name = client.send("GET", "/v1/workspace", token: owner.token)["name"]
+        #expect(client.send("PUT", "/v1/workspace", [:], token: owner.token)["name"] == name)
+        #expect(client.send("PUT", "/v1/workspace", ["name": ""], token: owner.token)["errors"]?["name"] != nil)
     }
 
     // MARK: Content-Type

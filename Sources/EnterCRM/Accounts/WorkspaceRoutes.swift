@@ -41,11 +41,11 @@ enum WorkspaceRoutes {
     }
 
     /// Renames the workspace and changes its settings: only the fields given change
-    /// (`name`, `count_browser_revenue`), at least one of them. A setting that changes is
+    /// (`name`, `count_browser_revenue`; none is a no-op). A setting that changes is
     /// recorded in the audit log, in the same transaction.
     @Sendable static func rename(_ c: Context) throws -> Response {
         var input = try Input(c.request)
-        let name = input.has("count_browser_revenue") && !input.has("name") ? nil : input.string("name", max: 120)
+        let name = input.has("name") ? input.string("name", max: 120) : nil
         let countBrowserRevenue = input.bool("count_browser_revenue")
         try input.check()
         try c.db.transaction {
