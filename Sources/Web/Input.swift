@@ -17,9 +17,21 @@ public struct Input {
 
     public mutating func fail(_ key: String, _ message: String) { errors.add(key, message) }
 
-    /// A string, trimmed. `nil` when absent (an error if required) or invalid.
+    /// What a text field may hold besides printable characters.
+    public enum Lines: Sendable {
+        /// Names, titles, addresses, keys: no control character at all (C0, DEL, C1), no line
+        /// or paragraph separator, no bidirectional embedding, override or isolate (which can
+        /// make a name display as something else).
+        case single
+        /// Descriptions, notes, bodies: tab, line feed and carriage return too; still no NUL
+        /// or other C0 control.
+        case multi
+    }
+
+    /// A string, trimmed. `nil` when absent (an error if required) or invalid. Single-line
+    /// unless `lines: .multi` (see `Lines`): every field read here gets the rule.
     public mutating func string(_ key: String, required: Bool = true, min: Int = 0, max: Int = 255,
-                                trim: Bool = true) -> String? {
+                                trim: Bool = true, lines: Lines = .single) -> String? {
         guard let value = object[key], !value.isNull else {
             if required { fail(key, "The \(Self.label(key)) field is required.") }
             return nil
@@ -29,6 +41,10 @@ public struct Input {
             return nil
         }
         let s = trim ? raw.trimmedOfWhitespace : raw
+        if let problem = Self.controlCharacterProblem(s, lines) {
+            fail(key, "The \(Self.label(key)) may not contain \(problem).")
+            return nil
+        }
         if s.isEmpty && required {
             fail(key, "The \(Self.label(key)) field is required.")
             return nil
@@ -96,6 +112,69 @@ public struct Input {
             return nil
         }
         return b
+    }
+
+    /// What `s` holds that a field of `lines` may not ("control characters", …), or nil.
+    /// Byte by byte over the UTF-8 (this runs for every field of every tracked event): C0
+    /// and DEL are single bytes; C1 is C2 80–9F; U+2028/2029 and U+202A–202E are E2 80 A8–AE;
+    /// U+2066–2069 are E2 81 A6–A9.
+    public static func controlCharacterProblem(_ s: String, _ lines: Lines = .single) -> String? {
+        var previous: UInt8 = 0, beforePrevious: UInt8 = 0
+        for byte in s.utf8 {
+            switch byte {
+            case 0x09, 0x0A, 0x0D:
+                if lines == .single { return "control characters (line breaks or tabs)" }
+            case 0x00...0x1F:
+                return "control characters"
+            case 0x7F:
+                if lines == .single { return "control characters" }
+            case 0x80...0xBF:
+                if lines == .single {
+                    if previous == 0xC2, byte <= 0x9F { return "control characters" }
+                    if beforePrevious == 0xE2, previous == 0x80, (0xA8...0xAE).contains(byte) {
+                        return byte <= 0xA9 ? "line or paragraph separators" : "bidirectional text controls"
+                    }
+                    if beforePrevious == 0xE2, previous == 0x81, (0xA6...0xA9).contains(byte) { return "bidirectional text controls" }
+                }
+            default:
+                break
+            }
+            beforePrevious = previous
+            previous = byte
+        }
+        return nil
+    }
+
+    /// The most a customer's properties may take, written as JSON, and any one value of them.
+    public static let maxPropertiesBytes = 65_536
+    public static let maxPropertyValueBytes = 8_192
+
+    /// Checks a customer's properties (what a request sets, or the result of merging it):
+    /// each value at most 8 KiB and the whole at most 64 KiB, written as JSON. Errors name
+    /// `field.key` for a value (`properties.notes`) and `field` for the whole.
+    public static func propertiesProblems(_ properties: JSONObject, field: String = "properties") -> ValidationErrors {
+        var errors = ValidationErrors()
+        for (key, value) in properties where JSONWriter.string(value).utf8.count > maxPropertyValueBytes {
+            errors.add("\(field).\(key)", "A property value may not be larger than 8 KB (\(maxPropertyValueBytes) bytes as JSON).")
+        }
+        if JSONWriter.string(.object(properties)).utf8.count > maxPropertiesBytes {
+            errors.add(field, "The properties may not be larger than 64 KB (\(maxPropertiesBytes) bytes as JSON).")
+        }
+        return errors
+    }
+
+    /// A customer's properties: a JSON object within the limits of `propertiesProblems`.
+    /// `nil` when absent or null (no error) or invalid (an error).
+    public mutating func properties(_ key: String = "properties", field: String? = nil) -> JSONObject? {
+        let name = field ?? key
+        guard let value = object[key], !value.isNull else { return nil }
+        guard let properties = value.objectValue else {
+            fail(name, "The \(Self.label(name)) must be a JSON object.")
+            return nil
+        }
+        let problems = Self.propertiesProblems(properties, field: name)
+        for f in problems.fields { for m in f.messages { fail(f.field, m) } }
+        return problems.isEmpty ? properties : nil
     }
 
     /// Throws 422 with every problem found, if any.

@@ -92,9 +92,45 @@ public struct Request: Sendable {
         return v
     }
 
-    /// The body as JSON: 400 when it is missing or malformed.
-    public func json() throws -> JSON {
+    /// Whether a Content-Type names JSON: `application/json` or `application/<something>+json`,
+    /// any letter case, parameters (`; charset=utf-8`) ignored.
+    public static func isJSONType(_ contentType: String) -> Bool {
+        // The usual header, decided without building strings (every tracked event passes here).
+        if contentType == "application/json" || contentType == "application/json; charset=utf-8" { return true }
+        let type = mediaType(contentType)
+        return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
+    }
+
+    /// `text/plain` (what `navigator.sendBeacon` and a CORS "simple" request send).
+    public static func isPlainTextType(_ contentType: String) -> Bool {
+        mediaType(contentType) == "text/plain"
+    }
+
+    /// "Application/JSON ; charset=UTF-8" → "application/json".
+    static func mediaType(_ contentType: String) -> String {
+        let type = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return type.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+
+    /// 415 unless the body is declared JSON (or `text/plain` where `plainText` allows it).
+    /// A body without a Content-Type is refused too: a JSON endpoint names its type. Every
+    /// JSON body is read through `json()`, so every endpoint that reads one gets the rule;
+    /// requests without a body (GET, DELETE) are not concerned.
+    public func checkJSONContentType(plainText: Bool = false) throws {
+        let type = header("content-type") ?? ""
+        if Request.isJSONType(type) || (plainText && Request.isPlainTextType(type)) { return }
+        let expected = plainText ? "application/json or text/plain" : "application/json"
+        var errors = ValidationErrors()
+        errors.add("content_type", type.isEmpty ? "The Content-Type header is missing; expected \(expected)."
+                                                : "The Content-Type must be \(expected).")
+        throw HTTPError(415, "Unsupported media type: send the body as JSON with Content-Type: \(expected).", errors: errors)
+    }
+
+    /// The body as JSON: 400 when it is missing or malformed, 415 when it is not declared
+    /// JSON (`plainText`: `text/plain` is taken too, the tracking endpoints' beacons).
+    public func json(plainText: Bool = false) throws -> JSON {
         if body.isEmpty { throw HTTPError.badRequest("A JSON request body is required.") }
+        try checkJSONContentType(plainText: plainText)
         do {
             return try JSONParser.parse(body)
         } catch let error as JSONParseError where error.isTooDeep {
@@ -107,8 +143,8 @@ public struct Request: Sendable {
     }
 
     /// The body as a JSON object: 400 when it is not one.
-    public func jsonObject() throws -> JSONObject {
-        guard let object = try json().objectValue else { throw HTTPError.badRequest("The request body must be a JSON object.") }
+    public func jsonObject(plainText: Bool = false) throws -> JSONObject {
+        guard let object = try json(plainText: plainText).objectValue else { throw HTTPError.badRequest("The request body must be a JSON object.") }
         return object
     }
 }

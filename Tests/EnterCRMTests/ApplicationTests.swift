@@ -18,7 +18,8 @@ import Web
     }
 
     func send(_ method: String, _ path: String, body: String? = nil) -> (status: Int, json: JSON?, response: Response) {
-        let request = Request(method: method, path: path, body: body.map { Array($0.utf8) } ?? [])
+        let request = Request(method: method, path: path, headers: body == nil ? [:] : ["content-type": "application/json"],
+                              body: body.map { Array($0.utf8) } ?? [])
         let response = ErrorResponses.run(request) { try app.handle(request, state: db).settled() }
         return (response.status, try? JSONParser.parse(response.body), response)
     }

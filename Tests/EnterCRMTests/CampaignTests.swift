@@ -218,8 +218,14 @@ final class RecordingTransport: MailTransport {
     @Test func mimeMergeTagsAndHeaders() throws {
         let w = try workspace(["ana@x.io"])
         try client.db.execute("UPDATE customers SET name = '<b>Ana & Čedo</b>' WHERE id = \(w.customers[0])")
+        // A subject with a line break is refused at the door (a single-line field)...
+        let refused = client.send("POST", "/v1/campaigns", ["name": "Spring Sale", "type": "email", "segment_id": .int(w.segment),
+                                                            "subject": "Proljeće {{name}}\r\nBcc: evil@x.io", "body": "<p>x</p>"], token: w.token)
+        #expect(refused.status == 422 && refused["errors"]?["subject"] != nil)
+        // ...and one already stored (written before the rule) still cannot add a header.
         let id = create(w.token, segment: w.segment, body: "<p>Hello {{name}} from {{city}}, plan {{plan}}, {{missing|friend}}</p>",
-                        subject: "Proljeće {{name}}\r\nBcc: evil@x.io")
+                        subject: "Proljeće {{name}}")
+        try client.db.execute("UPDATE campaigns SET subject = 'Proljeće {{name}}\r\nBcc: evil@x.io' WHERE id = \(id)")
         _ = client.send("POST", "/v1/campaigns/\(id)/send", token: w.token)
         let transport = RecordingTransport()
         try CampaignDelivery.deliver(client.db, w.tenant, campaign: id, links: links, makeTransport: { _ in transport })

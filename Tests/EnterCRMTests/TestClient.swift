@@ -32,6 +32,7 @@ struct TestClient {
         var all = headers
         if let token { all["authorization"] = "Bearer \(token)" }
         if let key { all["x-api-key"] = key }
+        if body != nil, all["content-type"] == nil { all["content-type"] = "application/json" }
         let request = Request(method: method, path: path, queryString: query, headers: all,
                               body: body.map(JSONWriter.bytes) ?? [], remoteAddress: address)
         let response = ErrorResponses.run(request) { try app.handle(request, state: db).settled() }

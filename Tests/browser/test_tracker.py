@@ -134,6 +134,8 @@ def follow_link(c, css: str, path: str) -> str:
 def test_tracker_on_another_origin_identifies_and_purchases(desktop, api, website):
     c = desktop
     email = f"tracy-{uuid.uuid4().hex[:8]}@shop.test"
+    # This shop trusts its own browsers' purchases (off by default: anyone can forge them).
+    assert api.request("PUT", "/v1/workspace", {"count_browser_revenue": True}, expect=200)["count_browser_revenue"] is True
 
     # Load: the queued event and the pageview, anonymous; the script came from EnterCRM's origin.
     anonymous = open_site(c, f"{website.origin}/")

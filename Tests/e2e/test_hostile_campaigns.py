@@ -128,8 +128,9 @@ def test_merge_tags_cannot_add_headers(base: str, workspaces) -> None:
 def test_click_redirects_refuse_tampered_and_unsigned_targets(base: str, workspaces) -> None:
     me, _, http = workspaces
     campaign = make_campaign(http, base, me, "Links click-test", '<p><a href="https://shop.example/offer?a=1&amp;b=2">Offer</a></p>')
-    r = http.post(f"{base}/v1/campaigns/{campaign}/test", headers=me["key"], timeout=30, json={"email": "eve@inject.example"})
-    assert r.status_code == 200, r.text
+    # Sent (a test send signs no click redirect: test_publishable_key.py).
+    r = http.post(f"{base}/v1/campaigns/{campaign}/send", headers=me["key"], timeout=30)
+    assert r.status_code == 200 and r.json()["queued_messages"] == 1, r.text
     _, html = head_and_html(mailbox_message(http, base, me, "click-test"))
     links = [html_module.unescape(u) for u in re.findall(r'href="([^"]*/t/c/[^"]+)"', html)]
     assert links, html

@@ -55,7 +55,7 @@ enum TeamRoutes {
     @Sendable static func create(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let name = input.string("name", max: 100)
-        let description = input.string("description", required: false, max: 500)
+        let description = input.string("description", required: false, max: 500, lines: .multi)
         try input.check()
         let id = try c.db.execute("""
             INSERT INTO teams (tenant_id, name, description, created_at, updated_at)
@@ -69,7 +69,7 @@ enum TeamRoutes {
         _ = try one(c, id)
         var input = try Input(c.request)
         let name = input.has("name") ? input.string("name", max: 100) : nil
-        let description = input.string("description", required: false, max: 500)
+        let description = input.string("description", required: false, max: 500, lines: .multi)
         try input.check()
         try c.db.execute("""
             UPDATE teams SET name = COALESCE(\(name), name),

@@ -140,6 +140,10 @@ struct AutomationActions {
     }
 
     private func saveProperties(_ properties: JSONObject) throws {
+        // The limits every writer of customer properties keeps (Input.propertiesProblems).
+        if let problem = Input.propertiesProblems(properties).fields.first {
+            throw AutomationError.action("\(problem.field): \(problem.messages.joined(separator: " "))")
+        }
         try db.execute("""
             UPDATE customers SET properties = \(JSONWriter.string(.object(properties))), updated_at = UTC_TIMESTAMP(6)
             WHERE tenant_id = \(tenant) AND id = \(customerID)

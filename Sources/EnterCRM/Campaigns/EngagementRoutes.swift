@@ -52,7 +52,7 @@ enum EngagementRoutes {
     }
 
     static func message(_ db: Connection, token: String) throws -> Row? {
-        guard token.count == 24 || token.hasPrefix("test"), token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
+        guard token.count == 24, token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
         return try db.queryOne("""
             SELECT m.id, m.tenant_id, m.campaign_id, m.customer_id, m.status, m.sent_at, c.name AS campaign_name
             FROM campaign_messages m JOIN campaigns c ON c.id = m.campaign_id WHERE m.token = \(token)
@@ -124,18 +124,20 @@ enum EngagementRoutes {
         return Response(status: 200, headers: [("Content-Type", "image/gif"), ("Cache-Control", "no-store, max-age=0")], body: gif)
     }
 
-    /// Redirects to the destination only when its signature is this message's: the link
-    /// cannot be pointed anywhere else.
+    /// Redirects to the destination only when its signature is this message's and the token
+    /// is a stored message of a campaign that was sent: the link cannot be pointed anywhere
+    /// else, and no token that nobody stored (a test send's) makes a redirect.
     @Sendable static func click(_ c: Context) throws -> Response {
         let token = c.request.pathParameters["token"] ?? ""
         let q = c.request.query
         let links = CampaignLinks(base: CampaignLinks.publicBase(), secret: c.configuration.jwtSecret)
         guard let url = q["u"], let signature = q["s"], links.verify(token, url, signature),
               url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://"),
-              !url.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else {
+              !url.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }),
+              let m = try message(c.db, token: token) else {
             throw HTTPError.notFound("This link is not valid.")
         }
-        if let m = try message(c.db, token: token) { _ = try record(c, m, kind: .click, url: url) }
+        _ = try record(c, m, kind: .click, url: url)
         return Response(status: 302, headers: [("Location", url), ("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer")])
     }
 

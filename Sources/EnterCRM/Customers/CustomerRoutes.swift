@@ -58,9 +58,7 @@ enum CustomerRoutes {
             for key in [\Fields.name, \Fields.email, \Fields.phone, \Fields.city, \Fields.country] where self[keyPath: key] == "" {
                 self[keyPath: key] = nil
             }
-            if let value = body["properties"], value != .null {
-                if let object = value.objectValue { properties = object } else { input.fail("properties", "The properties must be a JSON object.") }
-            }
+            properties = input.properties("properties")
             if creating, (name ?? "").isEmpty, (email ?? "").isEmpty {
                 input.fail("email", "A customer needs an email or a name.")
             }
@@ -97,7 +95,10 @@ enum CustomerRoutes {
             var properties: String?
             if let patch = f.properties {
                 let existing = (try? JSONParser.parse(current.optionalString("properties") ?? "{}")) ?? [:]
-                properties = JSONWriter.string(existing.mergePatched(with: .object(patch)))
+                let merged = existing.mergePatched(with: .object(patch))
+                // Each value was checked in the request; the whole is checked as it will be stored.
+                try Input.propertiesProblems(merged.objectValue ?? JSONObject()).check()
+                properties = JSONWriter.string(merged)
             }
             try c.db.execute("""
                 UPDATE customers SET

@@ -125,7 +125,7 @@ enum SegmentRoutes {
             if creating || present.contains("name") {
                 name = input.string("name", required: true, min: 1, max: 120)?.trimmingCharacters(in: .whitespaces)
             }
-            description = input.string("description", required: false, max: 500)
+            description = input.string("description", required: false, max: 500, lines: .multi)
             color = input.string("color", required: false, max: 16)
             if let color, !color.isEmpty, !Self.isColor(color) {
                 input.fail("color", "The color must be a hex colour such as #34d399.")

@@ -18,7 +18,11 @@ struct TrackedEvent {
     private var writtenProperties: String?
     /// `properties` as stored (JSON text).
     var propertiesText: String { writtenProperties ?? JSONWriter.string(.object(properties)) }
-    /// Set for purchases: the order's amount and currency.
+    /// Set for purchases that count towards the customer's lifetime value: the order's
+    /// amount and currency. Every aggregate of revenue (the `track_one_event` procedure,
+    /// `EventRecorder`'s deltas and `recompute`, the analytics) reads this, stored as
+    /// `events.amount`; a purchase that does not count (`withholdRevenue`) keeps its amount
+    /// only in its properties, so it shows on the timeline.
     var amount: Decimal?
     var currency: String?
     var url: String?
@@ -123,4 +127,16 @@ struct TrackedEvent {
     }
 
     var isPurchase: Bool { amount != nil }
+
+    /// The one rule of revenue from browsers: a purchase sent with a publishable key counts
+    /// towards lifetime value (clv_total, orders, averages, analytics) only where the
+    /// workspace turned on `count_browser_revenue`. The secret key and sessions always count.
+    /// Every tracking route (event, batch) passes its events through here before recording.
+    static func applyRevenueRule(_ events: inout [TrackedEvent], publishable: Bool, countsBrowserRevenue: () throws -> Bool) rethrows {
+        guard publishable, events.contains(where: \.isPurchase), !(try countsBrowserRevenue()) else { return }
+        for i in events.indices where events[i].isPurchase {
+            events[i].amount = nil
+            events[i].currency = nil
+        }
+    }
 }

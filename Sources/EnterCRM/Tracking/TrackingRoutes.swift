@@ -45,8 +45,17 @@ enum TrackingRoutes {
         return Set(ids).subtracting(known)
     }
 
+    /// `TrackedEvent.applyRevenueRule` for this caller.
+    static func applyRevenueRule(_ c: Context, _ events: inout [TrackedEvent]) throws {
+        try TrackedEvent.applyRevenueRule(&events, publishable: c.principal?.isPublishableKey == true) {
+            try WorkspaceSettings.countsBrowserRevenue(c.db, c.tenant)
+        }
+    }
+
     static func single(_ c: Context, kind: TrackedEvent.Kind) throws -> Response {
-        let event = try TrackedEvent(try c.request.jsonObject(), kind: kind, request: c.request, now: Date())
+        var events = [try TrackedEvent(try c.request.jsonObject(plainText: true), kind: kind, request: c.request, now: Date())]
+        try applyRevenueRule(c, &events)
+        let event = events[0]
         if !(try checkCustomerIDs(c, [event])).isEmpty {
             throw HTTPError.invalid("customer_id", "The customer id is not a customer of this workspace.")
         }
@@ -72,7 +81,7 @@ enum TrackingRoutes {
 
     /// Up to 500 items; the valid ones are stored even when others are not.
     @Sendable static func batch(_ c: Context) throws -> Response {
-        let body = try c.request.jsonObject()
+        let body = try c.request.jsonObject(plainText: true)
         guard let items = body["events"]?.arrayValue else {
             throw HTTPError.invalid("events", "The events field must be an array of events.")
         }
@@ -112,6 +121,7 @@ enum TrackingRoutes {
             valid = kept
             errors.sort { ($0["index"]?.intValue ?? 0) < ($1["index"]?.intValue ?? 0) }
         }
+        try applyRevenueRule(c, &valid)
         let results = try EventRecorder.record(c.db, c.tenant, valid)
         let duplicates = results.filter(\.duplicate).count
         return .json([
@@ -124,9 +134,10 @@ enum TrackingRoutes {
     /// Links a browser's anonymous id to a customer (made from the email if new), applies the
     /// traits, and moves the browser's anonymous history to the customer. A browser already
     /// linked to another identified customer is linked anew for what comes next; the two
-    /// customers are never merged.
+    /// customers are never merged. With a publishable key the traits only fill what is empty
+    /// (`EventRecorder.identify`).
     @Sendable static func identify(_ c: Context) throws -> Response {
-        let body = try c.request.jsonObject()
+        let body = try c.request.jsonObject(plainText: true)
         var input = Input(body)
         let email = input.email("email")
         let anonymousID = input.string("anonymous_id", required: false, max: 100).flatMap { $0.isEmpty ? nil : $0 }
@@ -135,49 +146,18 @@ enum TrackingRoutes {
             input.fail("traits", "The traits must be a JSON object.")
         }
         var traitInput = Input(traits)
-        let name = traitInput.string("name", required: false, max: 190)
-        let phone = traitInput.string("phone", required: false, max: 40)
-        let city = traitInput.string("city", required: false, max: 120)
-        var country = traitInput.string("country", required: false, max: 64)
-        if let c = country, c.count == 2 { country = c.uppercased() }
-        let properties = traits["properties"]?.objectValue
-        if let value = traits["properties"], value != .null, properties == nil {
-            input.fail("traits.properties", "The traits properties must be a JSON object.")
-        }
+        var t = EventRecorder.Traits()
+        t.name = traitInput.string("name", required: false, max: 190)
+        t.phone = traitInput.string("phone", required: false, max: 40)
+        t.city = traitInput.string("city", required: false, max: 120)
+        t.country = traitInput.string("country", required: false, max: 64)
+        if let c = t.country, c.count == 2 { t.country = c.uppercased() }
+        t.properties = traitInput.properties("properties")
         for field in traitInput.errors.fields { for m in field.messages { input.fail("traits.\(field.field)", m) } }
         try input.check()
 
-        let (customerID, merged): (Int, Int) = try c.db.transaction {
-            let id = try c.db.execute("""
-                INSERT INTO customers (tenant_id, email, name, phone, city, country, properties, created_at, updated_at)
-                VALUES (\(c.tenant), \(email!), \(name), \(phone), \(city), \(country), '{}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-                ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id),
-                    name = COALESCE(VALUES(name), name), phone = COALESCE(VALUES(phone), phone),
-                    city = COALESCE(VALUES(city), city), country = COALESCE(VALUES(country), country),
-                    updated_at = UTC_TIMESTAMP(6)
-                """).lastInsertID
-            if let properties {
-                // The upsert locked the row; merge the traits' properties into it.
-                let current = try c.db.queryOne("SELECT properties FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id)")
-                let existing = (try? JSONParser.parse(current?.optionalString("properties") ?? "{}")) ?? [:]
-                let merged = JSONWriter.string(existing.mergePatched(with: .object(properties)))
-                try c.db.execute("UPDATE customers SET properties = \(merged) WHERE tenant_id = \(c.tenant) AND id = \(id)")
-            }
-            var merged = 0
-            if let anonymousID {
-                try c.db.execute("""
-                    INSERT INTO identities (tenant_id, anonymous_id, customer_id, created_at, updated_at)
-                    VALUES (\(c.tenant), \(anonymousID), \(id), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-                    ON DUPLICATE KEY UPDATE customer_id = VALUES(customer_id), updated_at = UTC_TIMESTAMP(6)
-                    """)
-                merged = try c.db.execute("""
-                    UPDATE events SET customer_id = \(id)
-                    WHERE tenant_id = \(c.tenant) AND anonymous_id = \(anonymousID) AND customer_id IS NULL
-                    """).affectedRows
-                if merged > 0 { try EventRecorder.recompute(c.db, c.tenant, customer: id) }
-            }
-            return (id, merged)
-        }
+        let (customerID, merged) = try EventRecorder.identify(c.db, c.tenant, email: email!, traits: t, anonymousID: anonymousID,
+                                                              overwrite: c.principal?.isPublishableKey != true)
         return .json(["identified": true, "customer_id": .int(customerID), "merged_events": .int(merged)])
     }
 
