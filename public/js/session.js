@@ -31,14 +31,14 @@ export const session = {
     return Array.isArray(table.allowed) && table.allowed.includes(route);
   },
 
-  /** "Only admins and owners" for a route whose least role is admin. */
+  /** "Only owners and admins" for a route whose least role is admin. */
   whoCan(route) {
     const least = this.permissions?.routes?.[route] || this.permissions?.actions?.[route];
-    return { owner: 'Only owners', admin: 'Only admins and owners', member: 'Only members, admins and owners' }[least]
+    return { owner: 'Only owners', admin: 'Only owners and admins', member: 'Only owners, admins and members' }[least]
       || 'Your role does not allow this:';
   },
 
-  /** Why the role may not: "Only admins and owners can delete segments." */
+  /** Why the role may not: "Only owners and admins can delete segments." */
   reason(route, doing) {
     return `${this.whoCan(route)} can ${doing}.`;
   },

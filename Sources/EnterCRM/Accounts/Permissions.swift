@@ -222,8 +222,8 @@ enum Permissions {
         /// Said in the 403.
         var refusal: String {
             switch self {
-            case .sendCampaign: "Only admins and owners can send or schedule campaigns."
-            case .activateAutomation: "Only admins and owners can activate automations."
+            case .sendCampaign: "Only owners and admins can send or schedule campaigns."
+            case .activateAutomation: "Only owners and admins can activate or deactivate automations."
             case .changeOwners: "Only an owner can change an owner or make one."
             }
         }
@@ -258,12 +258,12 @@ enum Permissions {
         return role >= action.least
     }
 
-    /// "Only admins and owners" for `.admin`.
+    /// "Only owners and admins" for `.admin`.
     static func describe(_ least: Role) -> String {
         switch least {
         case .owner: "Only owners"
-        case .admin: "Only admins and owners"
-        case .member: "Only members, admins and owners"
+        case .admin: "Only owners and admins"
+        case .member: "Only owners, admins and members"
         case .viewer: "Every member"
         }
     }
