@@ -20,6 +20,29 @@ export function permit(control, route, doing) {
     h('span', { class: 'permit-note', id: noteID, text: reason }));
 }
 
+/**
+ * A row of actions, each `[control, route, doing]` (or a bare node): the ones the role may not
+ * use are disabled, and one note after the row gives every reason once. Returns the nodes.
+ */
+export function permitAll(items) {
+  const noteID = uid('permit');
+  // "Only owners and admins" → ["export customers", "erase customers"], in order.
+  const byWho = new Map();
+  const nodes = items.filter(Boolean).map((item) => {
+    if (!Array.isArray(item)) return item;
+    const [control, route, doing] = item;
+    if (session.can(route)) return control;
+    const who = session.whoCan(route);
+    if (!byWho.has(who)) byWho.set(who, []);
+    if (!byWho.get(who).includes(doing)) byWho.get(who).push(doing);
+    disable(control, session.reason(route, doing), noteID);
+    return control;
+  });
+  const sentences = [...byWho].map(([who, doings]) => `${who} can ${listText(doings)}.`);
+  if (sentences.length) nodes.push(h('p', { class: 'permit-note permit-note-row', id: noteID, text: sentences.join(' ') }));
+  return nodes;
+}
+
 /** Like `permit`, but with the reason only as a tooltip (for tight rows and menus). */
 export function permitQuiet(control, route, doing) {
   if (session.can(route)) return control;
@@ -48,6 +71,11 @@ export function readOnlyNote(route, doing) {
   if (session.can(route)) return null;
   return h('div', { class: 'alert alert-info permit-alert', role: 'note' },
     h('div', { class: 'alert-content' }, h('p', { text: `You are ${article(session.me?.role)} ${session.me?.role || 'viewer'} here. ${session.reason(route, doing)}` })));
+}
+
+/** "a", "a and b", "a, b and c". */
+function listText(words) {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
 function article(word) {

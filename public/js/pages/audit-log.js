@@ -116,7 +116,8 @@ export function render() {
     try {
       const result = await api.get('/v1/audit-log', { query });
       const rows = result?.data || [];
-      summary.textContent = `${count(result?.meta?.total ?? rows.length, '0')} entries`;
+      const total = result?.meta?.total ?? rows.length;
+      summary.textContent = `${count(total, '0')} ${total === 1 ? 'entry' : 'entries'}`;
       replace(body, rows.length ? table(rows)
         : emptyState({ title: 'No entries', text: 'Nothing recorded matches these filters.', iconName: 'shield' }));
       renderPager(result?.meta);
