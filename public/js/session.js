@@ -17,17 +17,18 @@ export const session = {
 
   /** Can the current role manage members, teams and keys? */
   get canManage() {
+    if (!this.permissions) return this.me?.role === 'owner' || this.me?.role === 'admin';
     return this.can('POST /v1/api-keys');
   },
 
   /**
    * May the signed-in role call `route` ("METHOD /pattern", as the server's table names it)?
    * Read from the server's own table, never a copy; the server refuses what this allows
-   * wrongly. Unknown before the table has loaded: then only the role decides, as owners do.
+   * wrongly. Should the table not load, nothing is disabled: the server still refuses.
    */
   can(route) {
     const table = this.permissions;
-    if (!table) return this.me?.role === 'owner' || this.me?.role === 'admin';
+    if (!table) return true;
     return Array.isArray(table.allowed) && table.allowed.includes(route);
   },
 
