@@ -8,7 +8,7 @@
   throwaway token of the same user, logged in from addresses of their own (nginx allows
   10 logins a minute per address), so the fuzzer cannot sign its own workspace out.
 - The fuzzer may not revoke the keys, the session or the membership it works with: such
-  ids are replaced by one that does not exist.
+  ids are replaced by one that does not exist; nor delete its workspace.
 - CRM paths mostly get the workspace's own brand (else every CRM case is a 404), and one case
   in three gets ids that exist (customer, team, pipeline, stage, field, entry, segment,
   campaign, automation).
@@ -169,6 +169,9 @@ def map_case(ctx, case):
     operation_id = case.operation.definition.raw.get("operationId")
     if operation_id == "updateCampaignSettings":
         keep_delivery_local(case)
+    # The fuzzer's own workspace is never deleted: a confirm that names it names another.
+    if operation_id == "deleteWorkspace" and isinstance(case.body, dict) and case.body.get("confirm") == CREDENTIALS["slug"]:
+        case.body["confirm"] = CREDENTIALS["slug"] + "-kept"
     parameters = case.path_parameters
     if parameters is None:
         return case

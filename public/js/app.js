@@ -10,6 +10,7 @@ import { toast } from './components/toast.js';
 import * as acceptInvitation from './pages/accept-invitation.js';
 import * as analytics from './pages/analytics.js';
 import * as apiKeys from './pages/api-keys.js';
+import * as auditLog from './pages/audit-log.js';
 import * as automations from './pages/automations.js';
 import * as campaign from './pages/campaign.js';
 import * as campaignEditor from './pages/campaign-editor.js';
@@ -63,6 +64,7 @@ const ROUTES = {
   '/email-templates/new': { page: emailTemplates, title: 'New email template' },
   '/settings/members': { page: members, title: 'Members & Teams' },
   '/settings/api-keys': { page: apiKeys, title: 'API keys' },
+  '/settings/audit-log': { page: auditLog, title: 'Audit log' },
   '/settings/sessions': { page: sessions, title: 'Sessions & password' },
   '/settings/workspace': { page: workspace, title: 'Workspace' },
   '/developers/api-reference': { page: apiReference, title: 'API reference' },

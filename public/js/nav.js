@@ -42,6 +42,8 @@ export const NAV_SECTIONS = [
     items: [
       { path: '/settings/members', label: 'Members & Teams', icon: 'users' },
       { path: '/settings/api-keys', label: 'API keys', icon: 'key' },
+      // Shown to the roles the server's table lets read it (session.can).
+      { path: '/settings/audit-log', label: 'Audit log', icon: 'activity', permission: 'GET /v1/audit-log' },
       { path: '/settings/sessions', label: 'Sessions & password', icon: 'shield' },
       { path: '/settings/workspace', label: 'Workspace', icon: 'building' },
     ],

@@ -12,9 +12,36 @@ export const session = {
     return Boolean(getToken());
   },
 
+  /** The server's permission matrix (GET /v1/permissions), read with `me`; null until then. */
+  permissions: null,
+
   /** Can the current role manage members, teams and keys? */
   get canManage() {
-    return this.me?.role === 'owner' || this.me?.role === 'admin';
+    if (!this.permissions) return this.me?.role === 'owner' || this.me?.role === 'admin';
+    return this.can('POST /v1/api-keys');
+  },
+
+  /**
+   * May the signed-in role call `route` ("METHOD /pattern", as the server's table names it)?
+   * Read from the server's own table, never a copy; the server refuses what this allows
+   * wrongly. Should the table not load, nothing is disabled: the server still refuses.
+   */
+  can(route) {
+    const table = this.permissions;
+    if (!table) return true;
+    return Array.isArray(table.allowed) && table.allowed.includes(route);
+  },
+
+  /** "Only owners and admins" for a route whose least role is admin. */
+  whoCan(route) {
+    const least = this.permissions?.routes?.[route] || this.permissions?.actions?.[route];
+    return { owner: 'Only owners', admin: 'Only owners and admins', member: 'Only owners, admins and members' }[least]
+      || 'Your role does not allow this:';
+  },
+
+  /** Why the role may not: "Only owners and admins can delete segments." */
+  reason(route, doing) {
+    return `${this.whoCan(route)} can ${doing}.`;
   },
 
   /** Calls `listener(me)` whenever `me` changes. */
@@ -24,7 +51,11 @@ export const session = {
   },
 
   async refresh() {
-    const me = await api.get('/v1/auth/me');
+    const [me, permissions] = await Promise.all([
+      api.get('/v1/auth/me'),
+      api.get('/v1/permissions').catch(() => null),
+    ]);
+    this.permissions = permissions?.data || null;
     this.me = normaliseMe(me);
     for (const listener of listeners) listener(this.me);
     return this.me;
@@ -51,6 +82,7 @@ export const session = {
   clear() {
     setToken(null);
     this.me = null;
+    this.permissions = null;
     for (const listener of listeners) listener(null);
   },
 

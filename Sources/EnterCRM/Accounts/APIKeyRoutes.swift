@@ -40,11 +40,16 @@ enum APIKeyRoutes {
         try input.check()
         let prefix = type == "publishable" ? "eck_pub_" : "eck_"
         let key = prefix + Random.base62(length: 43)
-        let id = try c.db.execute("""
-            INSERT INTO api_keys (tenant_id, name, type, prefix, last4, key_hash, public_key, created_by, created_at)
-            VALUES (\(c.tenant), \(name!), \(type!), \(prefix), \(String(key.suffix(4))), \(Digest.sha256(key).hexString),
-                    \(type == "publishable" ? key : nil), \(c.userID), UTC_TIMESTAMP(6))
-            """).lastInsertID
+        let id: Int = try c.db.transaction {
+            let id = try c.db.execute("""
+                INSERT INTO api_keys (tenant_id, name, type, prefix, last4, key_hash, public_key, created_by, created_at)
+                VALUES (\(c.tenant), \(name!), \(type!), \(prefix), \(String(key.suffix(4))), \(Digest.sha256(key).hexString),
+                        \(type == "publishable" ? key : nil), \(c.userID), UTC_TIMESTAMP(6))
+                """).lastInsertID
+            try AuditLog.record(c, "api_key.created", target: ("api_key", id),
+                                details: ["name": .string(name!), "type": .string(type!), "last4": .string(String(key.suffix(4)))])
+            return id
+        }
         let row = try c.db.queryOne("SELECT created_at FROM api_keys WHERE id = \(id)")
         return .json([
             "id": .int(id), "name": .string(name!), "type": .string(type!), "key": .string(key),
@@ -54,11 +59,14 @@ enum APIKeyRoutes {
     }
 
     @Sendable static func revoke(_ c: Context) throws -> Response {
-        let revoked = try c.db.execute("""
-            UPDATE api_keys SET revoked_at = UTC_TIMESTAMP(6)
-            WHERE tenant_id = \(c.tenant) AND id = \(try c.request.id()) AND revoked_at IS NULL
-            """).affectedRows
-        guard revoked == 1 else { throw HTTPError.notFound("API key not found.") }
+        let id = try c.request.id()
+        try c.db.transaction {
+            guard let key = try c.db.queryOne("""
+                SELECT name, type FROM api_keys WHERE tenant_id = \(c.tenant) AND id = \(id) AND revoked_at IS NULL FOR UPDATE
+                """) else { throw HTTPError.notFound("API key not found.") }
+            try c.db.execute("UPDATE api_keys SET revoked_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(c.tenant) AND id = \(id)")
+            try AuditLog.record(c, "api_key.revoked", target: ("api_key", id), details: ["name": key.json("name"), "type": key.json("type")])
+        }
         CredentialCache.shared.invalidate()
         return .json(["message": "API key revoked."])
     }

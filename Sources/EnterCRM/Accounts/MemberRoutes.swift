@@ -40,7 +40,7 @@ enum MemberRoutes {
         switch page.sort {
         case "name": order = "u.name"
         case "email": order = "u.email"
-        case "role": order = "FIELD(m.role, 'owner', 'admin', 'member')"
+        case "role": order = "FIELD(m.role, 'owner', 'admin', 'member', 'viewer')"
         default: order = "m.created_at"
         }
         let direction: SQL = page.descending ? " DESC" : " ASC"
@@ -194,9 +194,7 @@ enum MemberRoutes {
     /// Refuses changes an admin may not make, and any that would leave no owner.
     static func guardOwnership(_ c: Context, target: Row, newRole: Role?) throws {
         let targetRole = Role(rawValue: try target.string("role"))
-        if (targetRole == .owner || newRole == .owner), c.principal?.role != .owner {
-            throw HTTPError.forbidden("Only an owner can change an owner or make one.")
-        }
+        if targetRole == .owner || newRole == .owner { try Permissions.require(c, .changeOwners) }
         guard targetRole == .owner, newRole != .owner else { return }
         let owners = try c.db.query("""
             SELECT user_id FROM memberships WHERE tenant_id = \(c.tenant) AND role = 'owner' FOR UPDATE
@@ -212,8 +210,13 @@ enum MemberRoutes {
         let role = input.oneOf("role", Role.allCases.map(\.rawValue)).flatMap(Role.init)
         try input.check()
         try c.db.transaction {
-            try guardOwnership(c, target: try member(c, userID: userID), newRole: role)
+            let target = try member(c, userID: userID)
+            try guardOwnership(c, target: target, newRole: role)
             try c.db.execute("UPDATE memberships SET role = \(role!.rawValue) WHERE tenant_id = \(c.tenant) AND user_id = \(userID)")
+            if try target.string("role") != role!.rawValue {
+                try AuditLog.record(c, "member.role_changed", target: ("user", userID),
+                                    details: ["email": target.json("email"), "from": target.json("role"), "to": .string(role!.rawValue)])
+            }
         }
         return .json(memberJSON(try member(c, userID: userID)))
     }
@@ -222,7 +225,9 @@ enum MemberRoutes {
     @Sendable static func remove(_ c: Context) throws -> Response {
         let userID = try c.request.id()
         try c.db.transaction {
-            try guardOwnership(c, target: try member(c, userID: userID), newRole: nil)
+            let target = try member(c, userID: userID)
+            try guardOwnership(c, target: target, newRole: nil)
+            try AuditLog.record(c, "member.removed", target: ("user", userID), details: ["email": target.json("email"), "role": target.json("role")])
             try c.db.execute("DELETE FROM team_members WHERE tenant_id = \(c.tenant) AND user_id = \(userID)")
             try c.db.execute("DELETE FROM memberships WHERE tenant_id = \(c.tenant) AND user_id = \(userID)")
             try c.db.execute("""

@@ -1,12 +1,27 @@
 import MariaDB
 import Web
 
-/// A member's role in a workspace.
-public enum Role: String, Sendable, CaseIterable {
+/// A member's role in a workspace, from the most rights to the least. What each role may
+/// do is `Permissions`' table, not here.
+public enum Role: String, Sendable, CaseIterable, Comparable {
     case owner, admin, member
+    /// Reads everything a member reads, changes nothing but its own account and sessions.
+    case viewer
+
+    /// viewer 0 < member 1 < admin 2 < owner 3.
+    public var rank: Int {
+        switch self {
+        case .viewer: 0
+        case .member: 1
+        case .admin: 2
+        case .owner: 3
+        }
+    }
+
+    public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
 
     /// Owners and admins manage members, teams and API keys.
-    public var canManage: Bool { self != .member }
+    public var canManage: Bool { self >= .admin }
 }
 
 /// The workspace a request acts in. Only authentication makes one (and the seeder), so a
@@ -63,7 +78,8 @@ public enum Access: Sendable {
     case anyone
     /// A user's bearer token (their account, sessions, workspaces).
     case user
-    /// An owner's or admin's bearer token (members, teams, API keys).
+    /// A user's bearer token, on a route `Permissions` keeps for owners and admins (members,
+    /// teams, API keys, settings): the role itself is checked by `Permissions`, like every route's.
     case manager
     /// A bearer token or a secret API key: the data endpoints.
     case server

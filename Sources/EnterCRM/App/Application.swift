@@ -28,6 +28,7 @@ public struct Application: HTTPApplication {
         AutomationRoutes.register(&routes)
         CampaignRoutes.register(&routes)
         EmailTemplateRoutes.register(&routes)
+        AuditLogRoutes.register(&routes)
         routes.get("/metrics", .anyone, Metrics.endpoint)
         self.routes = routes
         if Metrics.current == nil {
@@ -38,6 +39,9 @@ public struct Application: HTTPApplication {
 
     /// The (method, pattern) pairs of every route, for checking the OpenAPI description.
     public var registeredRoutes: [(method: String, pattern: String)] { routes.router.registered }
+
+    /// "METHOD /pattern" of every route, in the order registered, with its `Access`.
+    public var routeTable: [(name: String, access: Access)] { routes.names.map { ($0, routes.accessByName[$0]!) } }
 
     public func makeThreadState() -> Connection {
         Connection.initializeThread()
@@ -106,6 +110,9 @@ public struct Application: HTTPApplication {
             db.dropIfClosedByServer()
             let context = Context(request: request, db: db, configuration: configuration, services: services)
             context.principal = try Authenticator.authenticate(context, access: endpoint.access)
+            if let refusal = Permissions.refusal(endpoint.permission, name: endpoint.name, principal: context.principal) {
+                throw refusal
+            }
             return try endpoint.handler(context)
         }
     }

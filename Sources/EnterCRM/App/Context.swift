@@ -73,6 +73,11 @@ public struct Endpoint: Sendable {
     public let handler: @Sendable (Context) throws -> Response
     /// This route's counters in `Metrics` (its place in `Routes.names`, plus one).
     var metricsSlot = 0
+    /// "METHOD /pattern".
+    var name = ""
+    /// Its entry in `Permissions.routes`, looked up once when the route is added; nil (no
+    /// entry) refuses everybody.
+    var permission: Permissions.Need?
 }
 
 /// The routing table that every feature adds its routes to.
@@ -82,9 +87,15 @@ public struct Routes: Sendable {
     public private(set) var names: [String] = []
 
     private mutating func add(_ method: String, _ path: String, _ access: Access, _ handler: @escaping Handler) {
-        names.append("\(method) \(path)")
-        router.add(method, path, Endpoint(access: access, handler: handler, metricsSlot: names.count))
+        let name = "\(method) \(path)"
+        names.append(name)
+        accessByName[name] = access
+        router.add(method, path, Endpoint(access: access, handler: handler, metricsSlot: names.count, name: name,
+                                          permission: Permissions.routes[name]))
     }
+
+    /// Each route's `Access` by "METHOD /pattern" (for the permission walk).
+    public private(set) var accessByName: [String: Access] = [:]
 
     public init() {}
 

@@ -77,6 +77,7 @@ enum AutomationRoutes {
     @Sendable static func create(_ c: Context) throws -> Response {
         let body = try c.request.jsonObject()
         let f = try Fields(body, creating: true)
+        if f.active == true { try Permissions.require(c, .activateAutomation) }
         var design: AutomationDesign?
         if let d = body["design"], !d.isNull { design = try AutomationDesign.validated(d, c.db, c.tenant) }
         var errors = ValidationErrors()
@@ -95,7 +96,10 @@ enum AutomationRoutes {
                         \(f.active ?? false), \(JSONWriter.string(design?.json ?? ["nodes": [], "edges": []])), \(design?.stepsCount ?? 0),
                         \(Random.hex(bytes: 24)), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
                 """).lastInsertID
-            if f.active == true { try AutomationTriggers.resetCursor(c.db, c.tenant, automationID: id, type: f.type ?? "") }
+            if f.active == true {
+                try AutomationTriggers.resetCursor(c.db, c.tenant, automationID: id, type: f.type ?? "")
+                try AuditLog.record(c, "automation.activated", target: ("automation", id), details: ["name": .string(f.name ?? "")])
+            }
             return id
         }
         let row = try c.db.queryOne("SELECT \(columns) FROM automations a WHERE a.id = \(id)")!
@@ -199,8 +203,12 @@ enum AutomationRoutes {
     }
 
     @Sendable static func delete(_ c: Context) throws -> Response {
-        let id = try find(c).int("id")
-        try c.db.execute("DELETE FROM automations WHERE tenant_id = \(c.tenant) AND id = \(id)")
+        let row = try find(c)
+        let id = try row.int("id")
+        try c.db.transaction {
+            try c.db.execute("DELETE FROM automations WHERE tenant_id = \(c.tenant) AND id = \(id)")
+            try AuditLog.record(c, "automation.deleted", target: ("automation", id), details: ["name": row.json("name")])
+        }
         return .json(["message": "Automation deleted.", "id": .int(id)])
     }
 
@@ -301,6 +309,11 @@ enum AutomationRoutes {
                 try errors.check()
             }
             let was = try row.bool("is_active")
+            if active != was {
+                // Through its route or `is_active` in a PUT alike.
+                try Permissions.require(c, .activateAutomation)
+                try AuditLog.record(c, active ? "automation.activated" : "automation.deactivated", target: ("automation", id))
+            }
             try c.db.execute("UPDATE automations SET is_active = \(active), updated_at = UTC_TIMESTAMP(6) WHERE id = \(id)")
             if active {
                 if !was { try AutomationTriggers.resetCursor(c.db, c.tenant, automationID: id, type: try row.string("trigger_type")) }

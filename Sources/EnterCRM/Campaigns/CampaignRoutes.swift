@@ -168,6 +168,8 @@ enum CampaignRoutes {
 
     @Sendable static func create(_ c: Context) throws -> Response {
         let f = try Fields(c, try c.request.jsonObject(), creating: true)
+        // Scheduling is sending, later: the same permission as the send route.
+        if f.scheduledAt != nil { try Permissions.require(c, .sendCampaign) }
         let status = f.scheduledAt == nil ? "draft" : "scheduled"
         let id: Int = try c.db.transaction {
             let id = try c.db.execute("""
@@ -175,7 +177,10 @@ enum CampaignRoutes {
                 VALUES (\(c.tenant), \(f.name!), \(f.type!), \(status), \(f.segmentID), \(f.subject), \(f.body), \(f.scheduledAt),
                         UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
                 """).lastInsertID
-            if let at = f.scheduledAt { try CampaignStore.scheduleStart(c.db, c.tenant, campaign: id, at: at) }
+            if let at = f.scheduledAt {
+                try CampaignStore.scheduleStart(c.db, c.tenant, campaign: id, at: at)
+                try AuditLog.record(c, "campaign.scheduled", target: ("campaign", id), details: ["scheduled_at": .date(at)])
+            }
             return id
         }
         let row = try CampaignStore.find(c.db, c.tenant, id: id)!
@@ -202,6 +207,7 @@ enum CampaignRoutes {
         let id = try c.request.id()
         let f = try Fields(c, try c.request.jsonObject(), creating: false)
         func has(_ key: String) -> Bool { f.present.contains(key) }
+        if has("scheduled_at"), f.scheduledAt != nil { try Permissions.require(c, .sendCampaign) }
         try c.db.transaction {
             guard let row = try CampaignStore.find(c.db, c.tenant, id: id, lock: true) else { throw HTTPError.notFound("Campaign not found.") }
             let status = try row.string("status")
@@ -219,7 +225,10 @@ enum CampaignRoutes {
                     scheduled_at = \(scheduled), status = \(newStatus), updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(id)
                 """)
-            if has("scheduled_at"), let at = scheduled { try CampaignStore.scheduleStart(c.db, c.tenant, campaign: id, at: at) }
+            if has("scheduled_at"), let at = scheduled {
+                try CampaignStore.scheduleStart(c.db, c.tenant, campaign: id, at: at)
+                try AuditLog.record(c, "campaign.scheduled", target: ("campaign", id), details: ["scheduled_at": .date(at)])
+            }
         }
         return .json(try detail(c, try CampaignStore.find(c.db, c.tenant, id: id)!))
     }
@@ -233,6 +242,7 @@ enum CampaignRoutes {
                 throw HTTPError.conflict("Only a draft can be deleted; this campaign is \(status).")
             }
             try c.db.execute("DELETE FROM campaigns WHERE tenant_id = \(c.tenant) AND id = \(id)")
+            try AuditLog.record(c, "campaign.deleted", target: ("campaign", id), details: ["name": row.json("name")])
         }
         return .json(["message": "Campaign deleted."])
     }
@@ -246,6 +256,8 @@ enum CampaignRoutes {
                 throw HTTPError.conflict("Only a draft or scheduled campaign can be sent; this one is \(status).")
             }
             let queued = try CampaignStore.start(c.db, c.tenant, campaign: row)
+            try AuditLog.record(c, "campaign.sent", target: ("campaign", id),
+                                details: ["name": row.json("name"), "queued_messages": .int(Int64(queued))])
             return (queued, try row.string("type") == "ad" ? "sent" : "sending")
         }
         return .json([
@@ -274,6 +286,7 @@ enum CampaignRoutes {
                 UPDATE campaign_messages SET status = 'cancelled'
                 WHERE tenant_id = \(c.tenant) AND campaign_id = \(id) AND status = 'queued'
                 """)
+            try AuditLog.record(c, "campaign.cancelled", target: ("campaign", id), details: ["name": row.json("name")])
         }
         return .json(try detail(c, try CampaignStore.find(c.db, c.tenant, id: id)!))
     }
@@ -319,6 +332,7 @@ enum CampaignRoutes {
         let id = try c.request.id()
         guard let row = try CampaignStore.find(c.db, c.tenant, id: id) else { throw HTTPError.notFound("Campaign not found.") }
         guard try row.string("type") == "ad" else { throw HTTPError.conflict("Only an ad campaign has an audience file.") }
+        try AuditLog.record(c, "campaign.audience_exported", target: ("campaign", id), details: ["name": row.json("name")])
         var csv = "email,phone\n"
         for r in try c.db.query("""
             SELECT cu.email, cu.phone FROM campaign_messages m JOIN customers cu ON cu.id = m.customer_id AND cu.tenant_id = m.tenant_id
@@ -411,17 +425,22 @@ enum CampaignRoutes {
             }
         }
         try input.check()
-        try c.db.execute("""
-            INSERT INTO campaign_settings (tenant_id, smtp_host, smtp_port, smtp_starttls, smtp_username, smtp_password, from_email,
-                                           from_name, send_rate, sms_webhook_url, sms_webhook_secret, updated_at)
-            VALUES (\(c.tenant), \(host), \(port), \(startTLS), \(user), \(password), \(fromEmail), \(fromName), \(rate), \(smsURL),
-                    \(smsSecret), UTC_TIMESTAMP(6))
-            ON DUPLICATE KEY UPDATE smtp_host = VALUES(smtp_host), smtp_port = VALUES(smtp_port), smtp_starttls = VALUES(smtp_starttls),
-                smtp_username = VALUES(smtp_username), smtp_password = COALESCE(VALUES(smtp_password), smtp_password),
-                from_email = VALUES(from_email), from_name = VALUES(from_name), send_rate = VALUES(send_rate),
-                sms_webhook_url = VALUES(sms_webhook_url), sms_webhook_secret = COALESCE(VALUES(sms_webhook_secret), sms_webhook_secret),
-                updated_at = VALUES(updated_at)
-            """)
+        try c.db.transaction {
+            try c.db.execute("""
+                INSERT INTO campaign_settings (tenant_id, smtp_host, smtp_port, smtp_starttls, smtp_username, smtp_password, from_email,
+                                               from_name, send_rate, sms_webhook_url, sms_webhook_secret, updated_at)
+                VALUES (\(c.tenant), \(host), \(port), \(startTLS), \(user), \(password), \(fromEmail), \(fromName), \(rate), \(smsURL),
+                        \(smsSecret), UTC_TIMESTAMP(6))
+                ON DUPLICATE KEY UPDATE smtp_host = VALUES(smtp_host), smtp_port = VALUES(smtp_port), smtp_starttls = VALUES(smtp_starttls),
+                    smtp_username = VALUES(smtp_username), smtp_password = COALESCE(VALUES(smtp_password), smtp_password),
+                    from_email = VALUES(from_email), from_name = VALUES(from_name), send_rate = VALUES(send_rate),
+                    sms_webhook_url = VALUES(sms_webhook_url), sms_webhook_secret = COALESCE(VALUES(sms_webhook_secret), sms_webhook_secret),
+                    updated_at = VALUES(updated_at)
+                """)
+            // Which settings were sent, never their values (passwords, secrets).
+            try AuditLog.record(c, "settings.changed", target: ("workspace", c.tenant.id),
+                                details: ["campaigns": .array(input.object.keys.sorted().map(JSON.string))])
+        }
         return try settings(c)
     }
 

@@ -136,6 +136,7 @@ enum CustomerRoutes {
             }
             try SegmentStore.forget(c.db, c.tenant, customer: id)
             try c.db.execute("DELETE FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id)")
+            try AuditLog.record(c, "customer.erased", target: ("customer", id), details: ["events_deleted": .int(Int64(removed))])
             return removed
         }
         return .json(["message": "Customer erased.", "events_deleted": .int(removed)])
@@ -178,6 +179,7 @@ enum CustomerRoutes {
     @Sendable static func export(_ c: Context) throws -> Response {
         let id = try c.request.id()
         let profile = try profile(c, id: id)
+        try AuditLog.record(c, "customer.exported", target: ("customer", id))
         let events = try c.db.query("""
             SELECT public_id, type, name, customer_id, anonymous_id, properties, url, referrer, message_id, occurred_at, received_at
             FROM events WHERE tenant_id = \(c.tenant) AND customer_id = \(id) ORDER BY occurred_at, id

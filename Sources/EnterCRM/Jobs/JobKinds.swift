@@ -21,6 +21,7 @@ public enum JobKinds {
         SegmentJobs.register(&registry)
         AutomationJobs.register(&registry)
         CampaignDelivery.register(&registry)
+        AuditRetention.register(&registry)
         return registry
     }
 }

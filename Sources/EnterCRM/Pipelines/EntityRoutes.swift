@@ -113,7 +113,11 @@ enum EntityRoutes {
             throw HTTPError.conflict("The entity holds \(count) \(count == 1 ? "entry" : "entries"). Delete them first, or pass ?force=true to delete them with it.")
         }
         try EntryStore.deleteAll(c.db, c.tenant, entityID: entity.id)
-        try c.db.execute("DELETE FROM crm_entities WHERE tenant_id = \(c.tenant) AND id = \(entity.id)")
+        try c.db.transaction {
+            try c.db.execute("DELETE FROM crm_entities WHERE tenant_id = \(c.tenant) AND id = \(entity.id)")
+            try AuditLog.record(c, "entity.deleted", target: ("entity", entity.id),
+                                details: ["name": .string(entity.name), "entries_deleted": .int(Int64(count))])
+        }
         return .json(["message": "Entity deleted."])
     }
 }

@@ -197,6 +197,8 @@ enum FieldRoutes {
                 SELECT id FROM crm_fields WHERE tenant_id = \(c.tenant) AND entity_id = \(field.entityID) ORDER BY position, id FOR UPDATE
                 """).map { try $0.int("id") }
             try renumber(c.db, c.tenant, fieldIDs: rest)
+            try AuditLog.record(c, "field.deleted", target: ("field", field.id),
+                                details: ["name": .string(field.name), "key": .string(field.key), "entries_updated": .int(Int64(purged))])
         }
         return .json(["message": "Field deleted.", "entries_updated": .int(purged)])
     }

@@ -140,7 +140,11 @@ enum PipelineRoutes {
             throw HTTPError.conflict("The pipeline holds \(count) \(count == 1 ? "entry" : "entries"). Move them, or pass ?force=true to delete them with it.")
         }
         try EntryStore.deleteAll(c.db, c.tenant, entityID: pipeline.entityID, pipelineID: pipeline.id)
-        try c.db.execute("DELETE FROM crm_pipelines WHERE tenant_id = \(c.tenant) AND id = \(pipeline.id)")
+        try c.db.transaction {
+            try c.db.execute("DELETE FROM crm_pipelines WHERE tenant_id = \(c.tenant) AND id = \(pipeline.id)")
+            try AuditLog.record(c, "pipeline.deleted", target: ("pipeline", pipeline.id),
+                                details: ["name": .string(pipeline.name), "entries_deleted": .int(Int64(count))])
+        }
         return .json(["message": "Pipeline deleted."])
     }
 
@@ -270,6 +274,8 @@ enum PipelineRoutes {
             }
             try c.db.execute("DELETE FROM crm_stages WHERE tenant_id = \(c.tenant) AND id = \(stage.id)")
             try PipelineStore.renumber(c.db, c.tenant, stageIDs: order.filter { $0 != stage.id })
+            try AuditLog.record(c, "stage.deleted", target: ("stage", stage.id),
+                                details: ["name": .string(stage.name), "pipeline_id": .int(Int64(stage.pipelineID)), "moved_entries": .int(Int64(moved))])
             return moved
         }
         return .json(["message": "Stage deleted.", "moved_entries": .int(moved)])

@@ -220,7 +220,10 @@ enum SegmentRoutes {
         }
         // Members go in bounded batches; then the segment, with its changes (cascade).
         while try c.db.execute("DELETE FROM segment_members WHERE segment_id = \(id) LIMIT 10000").affectedRows == 10000 {}
-        try c.db.execute("DELETE FROM segments WHERE tenant_id = \(c.tenant) AND id = \(id)")
+        try c.db.transaction {
+            try c.db.execute("DELETE FROM segments WHERE tenant_id = \(c.tenant) AND id = \(id)")
+            try AuditLog.record(c, "segment.deleted", target: ("segment", id), details: ["name": existing.json("name")])
+        }
         return .json(["message": "Segment deleted."])
     }
 
@@ -336,6 +339,8 @@ enum SegmentRoutes {
     @Sendable static func export(_ c: Context) throws -> Response {
         let row = try segment(c)
         let id = try row.int("id")
+        // Recorded before the file is made: no audit entry, no export.
+        try AuditLog.record(c, "segment.exported", target: ("segment", id), details: ["name": row.json("name")])
         var out = "id,name,email,phone,city,country,rfm_score,rfm_segment,clv_total,clv_predicted,added_at\r\n"
         var after = 0
         while true {

@@ -15,6 +15,8 @@ import { openCreateWorkspace } from './workspace-dialog.js';
  */
 export function createShell(actions) {
   const links = new Map();
+  /** Navigation items only some roles may open: [list item, "METHOD /pattern"]. */
+  const gated = [];
   const nav = h(
     'nav',
     { class: 'sidebar', id: 'sidebar', 'aria-label': 'Main' },
@@ -30,7 +32,9 @@ export function createShell(actions) {
                 h('span', { class: 'nav-label', text: item.label }),
                 item.soon ? h('span', { class: 'nav-soon', text: 'Soon' }) : null);
               links.set(item.path, link);
-              return h('li', {}, link);
+              const li = h('li', {}, link);
+              if (item.permission) gated.push([li, item.permission]);
+              return li;
             })),
         ))),
     h('div', { class: 'sidebar-footer' }, h('span', { class: 'status-dot', 'aria-hidden': 'true' }), h('span', { class: 'sidebar-status', text: 'EnterCRM' }))),
@@ -196,6 +200,7 @@ export function createShell(actions) {
 
   function update(me) {
     if (!me) return;
+    for (const [li, route] of gated) li.hidden = !session.can(route);
     switcherName.textContent = me.tenant?.name || '';
     switcherMark.textContent = workspaceLetter(me.tenant?.name);
     switcherButton.setAttribute('aria-label', `Workspace: ${me.tenant?.name || ''}. Switch workspace`);

@@ -8,6 +8,7 @@ import { h, icon, replace } from '../dom.js';
 import { count, dateOnly, money, segmentBadge } from '../components/format.js';
 import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { toast } from '../components/toast.js';
+import { permit } from '../components/permit.js';
 
 const MODEL_LABELS = {
   bgnbd_gamma_gamma: 'BG/NBD + Gamma-Gamma',
@@ -122,6 +123,7 @@ export function render() {
   const runButton = h('button', { type: 'button', class: 'button button-secondary', text: 'Compare' });
   const recomputeButton = h('button', { type: 'button', class: 'button button-primary', dataset: { action: 'recompute' } },
     icon('activity'), h('span', { text: 'Recompute' }));
+  const recomputeControl = permit(recomputeButton, 'POST /v1/analytics/recompute', 'recompute the analytics');
 
   async function load() {
     try {
@@ -163,7 +165,7 @@ export function render() {
     pageHeader({
       title: 'Analytics',
       description: 'RFM segments and predicted lifetime value, fitted to this workspace’s purchases.',
-      actions: [recomputeButton],
+      actions: [recomputeControl],
     }),
     card({ title: 'RFM grid', description: 'Customers by recency (R, 5 = most recent) and purchase frequency (F). Quintiles of this workspace’s purchasers.', body: [rfmBody] }),
     card({ title: 'Segments', description: 'Customers and revenue per segment.', body: [segmentsBody] }),

@@ -10,6 +10,7 @@ import { h, replace } from '../dom.js';
 import { conditionCount, filterBuilder } from '../components/filter-builder.js';
 import { card, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { toast } from '../components/toast.js';
+import { permit } from '../components/permit.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 200;
@@ -561,7 +562,8 @@ export function render({ id }) {
     zoomOut.addEventListener('click', () => zoom(1 / 1.2));
     reset.addEventListener('click', fit);
     replace(root,
-      pageHeader({ title: automation.name, eyebrow: 'Automation', description: `Trigger: ${automation.trigger_type.replace(/_/g, ' ')}`, actions: [statusBadge, activeButton, saveButton] }),
+      pageHeader({ title: automation.name, eyebrow: 'Automation', description: `Trigger: ${automation.trigger_type.replace(/_/g, ' ')}`, actions: [statusBadge, permit(activeButton, 'POST /v1/automations/{id}/activate', 'activate or deactivate automations'),
+        permit(saveButton, 'POST /v1/automations/{id}/design', 'change automations')] }),
       problems,
       h('div', { class: 'flow-designer' }, palette, h('div', { class: 'flow-stage' }, h('div', { class: 'flow-zoom' }, zoomOut, zoomIn, reset), canvas), panel),
       card({ title: 'Enrolments', description: 'Each customer in this flow and the path they took.', body: [enrolmentsBody] }));

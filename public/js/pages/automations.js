@@ -10,6 +10,7 @@ import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } fro
 import { count, dateOnly } from '../components/format.js';
 import { toast } from '../components/toast.js';
 import * as designer from './automations-designer.js';
+import { permit } from '../components/permit.js';
 
 export const TRIGGERS = [
   ['customer_created', 'Customer created'], ['customer_inactive', 'Customer inactive'], ['event_performed', 'Event performed'],
@@ -33,7 +34,8 @@ export function render({ path }) {
   const newButton = h('button', { type: 'button', class: 'button button-primary', dataset: { action: 'new-automation' } }, icon('plus'), h('span', { text: 'New automation' }));
   newButton.addEventListener('click', openNew);
   const body = h('div', {}, loadingState());
-  replace(root, pageHeader({ title: 'Automations', description: 'Flows that react to what customers do: triggers, waits, conditions and messages.', actions: [newButton] }), body);
+  replace(root, pageHeader({ title: 'Automations', description: 'Flows that react to what customers do: triggers, waits, conditions and messages.',
+    actions: [permit(newButton, 'POST /v1/automations', 'create automations')] }), body);
 
   async function load() {
     try {

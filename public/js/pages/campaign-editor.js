@@ -5,6 +5,7 @@
 import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { navigate } from '../router.js';
+import { session } from '../session.js';
 import { alertRegion, field, showAlert, submitting, values } from '../components/form.js';
 import { card, errorState, loadingState, pageHeader } from '../components/page.js';
 import { toast } from '../components/toast.js';
@@ -64,7 +65,10 @@ export function render({ params }) {
           field({ label: 'Subject', name: 'subject', value: campaign.subject ?? '', optional: true }),
           bodyField,
           field({ label: 'Send at', name: 'scheduled_at', type: 'datetime-local', optional: true, value: toLocalInput(campaign.scheduled_at),
-            hint: 'Leave empty to keep a draft and send it by hand.' })),
+            // Scheduling is sending: the send route's rule.
+            disabled: !session.can('POST /v1/campaigns/{id}/send'),
+            hint: session.can('POST /v1/campaigns/{id}/send') ? 'Leave empty to keep a draft and send it by hand.'
+              : session.reason('POST /v1/campaigns/{id}/send', 'send or schedule campaigns') })),
         h('div', { class: 'campaign-editor-preview' }, h('p', { class: 'field-label', text: 'Preview' }), frame)),
       h('div', { class: 'form-actions' },
         h('button', { type: 'submit', class: 'button button-primary', dataset: { busyLabel: 'Saving…' }, text: 'Save' })));

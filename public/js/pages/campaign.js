@@ -9,6 +9,7 @@ import { count, relativeTime } from '../components/format.js';
 import { card, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { toast } from '../components/toast.js';
 import { campaignStyles, percent, statusBadge } from './campaigns.js';
+import { permitAll } from '../components/permit.js';
 
 /** Widths go through the CSSOM: the content security policy forbids style attributes. */
 function bar(className, value) {
@@ -60,21 +61,23 @@ export function render({ params }) {
       replace(header, pageHeader({ title: c.name, eyebrow: `${c.type} campaign`, description: c.subject || '' }));
       const buttons = [];
       if (c.status === 'draft' || c.status === 'scheduled') {
-        buttons.push(h('a', { class: 'button button-secondary', href: `#/campaigns/${id}/edit`, text: 'Edit' }));
-        buttons.push(h('button', { type: 'button', class: 'button button-primary', dataset: { action: 'send' }, text: 'Send now',
-          onClick: () => act('POST', `/v1/campaigns/${id}/send`, 'Sending.') }));
+        buttons.push([h('a', { class: 'button button-secondary', href: `#/campaigns/${id}/edit`, text: 'Edit' }), 'PUT /v1/campaigns/{id}', 'edit campaigns']);
+        buttons.push([h('button', { type: 'button', class: 'button button-primary', dataset: { action: 'send' }, text: 'Send now',
+          onClick: () => act('POST', `/v1/campaigns/${id}/send`, 'Sending.') }), 'POST /v1/campaigns/{id}/send', 'send campaigns']);
       }
       if (c.status === 'scheduled' || c.status === 'sending') {
-        buttons.push(h('button', { type: 'button', class: 'button button-secondary', text: 'Cancel', onClick: () => act('POST', `/v1/campaigns/${id}/cancel`, 'Cancelled.') }));
+        buttons.push([h('button', { type: 'button', class: 'button button-secondary', text: 'Cancel', onClick: () => act('POST', `/v1/campaigns/${id}/cancel`, 'Cancelled.') }),
+          'POST /v1/campaigns/{id}/cancel', 'cancel sends']);
       }
       if (c.status === 'draft') {
-        buttons.push(h('button', { type: 'button', class: 'button button-danger', text: 'Delete',
-          onClick: () => act('DELETE', `/v1/campaigns/${id}`, 'Deleted.', () => navigate('/campaigns')) }));
+        buttons.push([h('button', { type: 'button', class: 'button button-danger', text: 'Delete', dataset: { action: 'delete' },
+          onClick: () => act('DELETE', `/v1/campaigns/${id}`, 'Deleted.', () => navigate('/campaigns')) }), 'DELETE /v1/campaigns/{id}', 'delete campaigns']);
       }
       if (c.type === 'ad' && c.status === 'sent') {
-        buttons.push(h('button', { type: 'button', class: 'button button-secondary', text: 'Download audience', onClick: () => download(c) }));
+        buttons.push([h('button', { type: 'button', class: 'button button-secondary', text: 'Download audience', onClick: () => download(c) }),
+          'GET /v1/campaigns/{id}/audience.csv', 'export audiences']);
       }
-      replace(actions, buttons);
+      replace(actions, ...permitAll(buttons));
       header.querySelector('.page-header')?.append(actions);
 
       const progress = h('div', { class: 'campaign-progress' },

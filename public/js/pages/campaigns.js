@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { count, dateOnly } from '../components/format.js';
 import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
+import { permit } from '../components/permit.js';
 
 let styleAdded = false;
 /** The campaigns' stylesheet, added once. */
@@ -34,7 +35,8 @@ export function render() {
       actions: [
         h('a', { class: 'button button-secondary', href: '#/campaigns/settings', dataset: { action: 'delivery-settings' } }, icon('settings'), h('span', { text: 'Delivery settings' })),
         h('a', { class: 'button button-secondary', href: '#/campaigns/mailbox' }, icon('mail'), h('span', { text: 'Dev mailbox' })),
-        h('a', { class: 'button button-primary', href: '#/campaigns/new', dataset: { action: 'new-campaign' } }, icon('plus'), h('span', { text: 'New campaign' })),
+        permit(h('a', { class: 'button button-primary', href: '#/campaigns/new', dataset: { action: 'new-campaign' } }, icon('plus'), h('span', { text: 'New campaign' })),
+          'POST /v1/campaigns', 'create campaigns'),
       ],
     }),
     body);

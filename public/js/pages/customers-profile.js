@@ -12,6 +12,7 @@ import {
   count, dateOnly, dayKey, dayLabel, eventSummary, money, placeText, relativeTime, segmentBadge, timeOfDay, urlLink, valueText,
 } from '../components/format.js';
 import { card, emptyState, errorState, loadingState } from '../components/page.js';
+import { permitAll } from '../components/permit.js';
 import { toast } from '../components/toast.js';
 import { customerName, LIST_QUERY_KEY } from './customers.js';
 
@@ -161,12 +162,13 @@ export function render({ params }) {
     const exportButton = h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'export' } },
       icon('download'), h('span', { text: 'Export' }));
     exportButton.addEventListener('click', () => exportCustomer(exportButton));
-    replace(actions,
-      h('a', { class: 'button button-secondary', href: `#/customers/${encodeURIComponent(c.id)}/edit`, dataset: { action: 'edit' } },
-        icon('edit'), h('span', { text: 'Edit' })),
-      exportButton,
-      h('button', { type: 'button', class: 'button button-ghost-danger', dataset: { action: 'erase' }, onClick: () => openErase() },
-        icon('trash'), h('span', { text: 'Erase' })));
+    replace(actions, ...permitAll([
+      [h('a', { class: 'button button-secondary', href: `#/customers/${encodeURIComponent(c.id)}/edit`, dataset: { action: 'edit' } },
+        icon('edit'), h('span', { text: 'Edit' })), 'PUT /v1/customers/{id}', 'edit customers'],
+      [exportButton, 'GET /v1/customers/{id}/export', 'export customers'],
+      [h('button', { type: 'button', class: 'button button-ghost-danger', dataset: { action: 'erase' }, onClick: () => openErase() },
+        icon('trash'), h('span', { text: 'Erase' })), 'DELETE /v1/customers/{id}', 'erase customers'],
+    ]));
 
     const metrics = h('dl', { class: 'metrics', 'aria-label': 'Value and activity' },
       metric('Lifetime value', money(c.clv_total, { empty: money(0) }), null, 'clv_total'),

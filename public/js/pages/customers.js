@@ -8,6 +8,7 @@ import { avatar, h, icon, replace, uid } from '../dom.js';
 import { field } from '../components/form.js';
 import { count, countryName, dateOnly, money, placeText, relativeTime, RFM_SEGMENTS, segmentBadge } from '../components/format.js';
 import { emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
+import { permit } from '../components/permit.js';
 
 /** sessionStorage: the list's last query, so that a profile's "Customers" link returns to it. */
 export const LIST_QUERY_KEY = 'entercrm.customers.query';
@@ -341,7 +342,7 @@ export function render({ query }) {
     pageHeader({
       title: 'Customers',
       description: 'Everyone your websites and servers have told EnterCRM about, with their value and activity.',
-      actions: [newButton],
+      actions: [permit(newButton, 'POST /v1/customers', 'add customers')],
     }),
     h('section', { class: 'card card-customers', 'aria-label': 'Customer list' },
       h('div', { class: 'customers-toolbar' },
@@ -448,7 +449,7 @@ export function render({ query }) {
           text: 'Customers appear here when your website’s tracker or your servers send events, or when you add one.',
           iconName: 'customers',
           action: h('div', { class: 'state-actions' },
-            h('a', { class: 'button button-primary', href: '#/customers/new', text: 'Add a customer' }),
+            permit(h('a', { class: 'button button-primary', href: '#/customers/new', text: 'Add a customer' }), 'POST /v1/customers', 'add customers'),
             h('a', { class: 'button button-secondary', href: '#/tracking', text: 'Set up tracking' })),
         }));
       return;

@@ -12,6 +12,7 @@ import { alertRegion, field, showAlert, submitting, values } from '../components
 import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { toast } from '../components/toast.js';
 import { campaignStyles } from './campaigns.js';
+import { permit } from '../components/permit.js';
 
 const TAGS = ['{{name}}', '{{first_name|there}}', '{{email}}', '{{city}}', '{{properties.plan}}', '{{unsubscribe_url}}'];
 const STARTER = '<h1>Hello {{first_name|there}}</h1>\n<p>Write your message here.</p>\n<p style="font-size:12px"><a href="{{unsubscribe_url}}">Unsubscribe</a></p>';
@@ -29,8 +30,8 @@ function list() {
     pageHeader({
       title: 'Email templates',
       description: 'Saved emails with merge tags, sent by automations\u2019 "Send email" steps.',
-      actions: [h('a', { class: 'button button-primary', href: '#/email-templates/new', dataset: { action: 'new-template' } },
-        icon('plus'), h('span', { text: 'New template' }))],
+      actions: [permit(h('a', { class: 'button button-primary', href: '#/email-templates/new', dataset: { action: 'new-template' } },
+        icon('plus'), h('span', { text: 'New template' })), 'POST /v1/email-templates', 'create templates')],
     }),
     body);
 
@@ -114,8 +115,10 @@ function editor(id) {
           usedBy),
         h('div', { class: 'campaign-editor-preview' }, h('p', { class: 'field-label', text: 'Preview (sample recipient)' }), previewSubject, frame)),
       h('div', { class: 'form-actions' },
-        h('button', { type: 'submit', class: 'button button-primary', dataset: { busyLabel: 'Saving…' }, text: 'Save' }),
-        id ? h('button', { type: 'button', class: 'button button-danger', dataset: { action: 'delete-template' }, text: 'Delete' }) : null));
+        permit(h('button', { type: 'submit', class: 'button button-primary', dataset: { busyLabel: 'Saving…' }, text: 'Save' }),
+          id ? 'PUT /v1/email-templates/{id}' : 'POST /v1/email-templates', 'save templates'),
+        id ? permit(h('button', { type: 'button', class: 'button button-danger', dataset: { action: 'delete-template' }, text: 'Delete' }),
+          'DELETE /v1/email-templates/{id}', 'delete templates') : null));
 
     const textarea = bodyField.querySelector('textarea');
     const subjectInput = el.querySelector('[name="subject"]');

@@ -15,7 +15,7 @@ import { toast } from '../components/toast.js';
 const PER_PAGE = 25;
 
 function roleOptions() {
-  const roles = session.me.role === 'owner' ? ['owner', 'admin', 'member'] : ['admin', 'member'];
+  const roles = session.me.role === 'owner' ? ['owner', 'admin', 'member', 'viewer'] : ['admin', 'member', 'viewer'];
   return roles.map((role) => ({ value: role, label: roleLabel(role) }));
 }
 
@@ -63,9 +63,9 @@ export function render({ query }) {
       actions: [addButton].filter(Boolean),
     }),
     canManage ? null : h('div', { class: 'alert alert-info' }, icon('info'),
-      h('div', { class: 'alert-content' }, h('p', { text: 'You are a member of this workspace. Only owners and admins can add, change or remove members and teams.' }))),
+      h('div', { class: 'alert-content' }, h('p', { text: `You are ${withArticle(session.me.role || 'member')} of this workspace. ${session.reason('POST /v1/users', 'add, change or remove members and teams')}` }))),
     pageAlert,
-    card({ title: 'Members', description: 'Owners manage everything, other owners included; admins manage members, teams and API keys; members use the workspace.', body: [membersBody], className: 'card-members' }),
+    card({ title: 'Members', description: 'Owners manage everything, other owners included; admins manage members, teams, API keys and settings, and delete, send and activate; members work with customers, CRM entries and drafts; viewers only read.', body: [membersBody], className: 'card-members' }),
     canManage ? card({ title: 'Invitations', description: 'People invited by email who have not accepted yet. The link in the email is the only way in: it is never shown here.', body: [invitationsBody], className: 'card-invitations' }) : null,
     card({ title: 'Teams', description: 'Group members by function, such as Sales or Marketing.', actions: [newTeamButton].filter(Boolean), body: [teamsBody], className: 'card-teams' }));
 

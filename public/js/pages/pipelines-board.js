@@ -11,6 +11,7 @@ import { toast } from '../components/toast.js';
 import { crm, workspacePeople } from './pipelines-api.js';
 import { openEntryForm } from './pipelines-entry.js';
 import { entityHeader, formatNumber, formatValue, keyValues, singular, swatch } from './pipelines-common.js';
+import { permit } from '../components/permit.js';
 
 const PAGE = 30;
 const DRAG_THRESHOLD = 6;
@@ -36,7 +37,8 @@ export function render({ entity, query }) {
     : null;
   picker?.addEventListener('change', () => navigate(`/pipelines/${slug}/board?pipeline=${picker.value}`));
   const newButton = h('button', { type: 'button', class: 'button button-primary', dataset: { action: 'new-entry' } },
-    icon('plus'), h('span', { text: `New ${singular(entity).toLowerCase()}` }));
+    icon('plus'), h('span', { text: `New ${singular(entity).toLowerCase()}` }))
+  const newControl = permit(newButton, 'POST /api/brands/{brand}/crm/entities/{entity}/entries', 'add entries');
   newButton.addEventListener('click', () => create(stages[0]?.id));
 
   const summary = h('p', { class: 'board-summary muted', 'aria-live': 'polite' });
@@ -45,7 +47,7 @@ export function render({ entity, query }) {
   const boardEl = h('div', { class: 'kanban', role: 'list', 'aria-label': `${pipeline.name} board` },
     stages.map((stage) => column(stage)));
   const root = h('div', { class: 'page page-crm page-crm-board' },
-    entityHeader(entity, 'board', [picker, newButton].filter(Boolean)),
+    entityHeader(entity, 'board', [picker, newControl].filter(Boolean)),
     h('div', { class: 'board-bar' }, h('h2', { class: 'board-title', text: pipeline.name }), summary),
     stages.length ? boardEl : emptyState({ title: 'This pipeline has no stages', iconName: 'pipelines',
       action: h('a', { class: 'button button-primary', href: `#/pipelines/${slug}/settings`, text: 'Add stages' }) }),

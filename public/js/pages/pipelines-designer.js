@@ -11,6 +11,7 @@ import { card, emptyState } from '../components/page.js';
 import { toast } from '../components/toast.js';
 import { crm } from './pipelines-api.js';
 import { entityHeader, slugify, swatch } from './pipelines-common.js';
+import { permit, permitQuiet } from '../components/permit.js';
 
 const TYPES = [
   ['text', 'Text'], ['number', 'Number'], ['date', 'Date'], ['boolean', 'Yes / no'], ['select', 'Select (one option)'],
@@ -50,13 +51,15 @@ export function render({ entity: initial }) {
 
   function fieldsCard() {
     const fields = entity.fields || [];
-    const add = h('button', { type: 'button', class: 'button button-primary button-small', dataset: { action: 'add-field' } }, icon('plus'), h('span', { text: 'Add field' }));
+    const add = permitQuiet(h('button', { type: 'button', class: 'button button-primary button-small', dataset: { action: 'add-field' } }, icon('plus'), h('span', { text: 'Add field' })),
+      'POST /api/brands/{brand}/crm/entities/{entity}/fields', 'add fields');
     add.addEventListener('click', () => openFieldDialog());
     const list = h('ol', { class: 'sortable field-list', 'aria-label': 'Fields' }, fields.map((f, i) => {
       const up = h('button', { type: 'button', class: 'icon-button icon-button-small', 'aria-label': `Move ${f.name} up`, disabled: i === 0 }, arrow('up'));
       const down = h('button', { type: 'button', class: 'icon-button icon-button-small', 'aria-label': `Move ${f.name} down`, disabled: i === fields.length - 1 }, arrow('down'));
       const edit = h('button', { type: 'button', class: 'button button-ghost button-small', text: 'Edit', 'aria-label': `Edit ${f.name}` });
-      const remove = h('button', { type: 'button', class: 'icon-button icon-button-small danger', 'aria-label': `Delete ${f.name}` }, icon('trash'));
+      const remove = permitQuiet(h('button', { type: 'button', class: 'icon-button icon-button-small danger', 'aria-label': `Delete ${f.name}` }, icon('trash')),
+        'DELETE /api/brands/{brand}/crm/fields/{field}', 'delete fields');
       up.addEventListener('click', () => reorderFields(move(fields.map((x) => x.id), i, i - 1)));
       down.addEventListener('click', () => reorderFields(move(fields.map((x) => x.id), i, i + 1)));
       edit.addEventListener('click', () => openFieldDialog(f));
@@ -185,7 +188,8 @@ export function render({ entity: initial }) {
         fail(error);
       }
     });
-    const remove = h('button', { type: 'button', class: 'button button-ghost-danger button-small', 'aria-label': `Delete pipeline ${pipeline.name}` }, icon('trash'), h('span', { text: 'Delete' }));
+    const remove = permitQuiet(h('button', { type: 'button', class: 'button button-ghost-danger button-small', 'aria-label': `Delete pipeline ${pipeline.name}` }, icon('trash'), h('span', { text: 'Delete' })),
+      'DELETE /api/brands/{brand}/crm/pipelines/{pipeline}', 'delete pipelines');
     remove.addEventListener('click', () => deletePipeline(pipeline));
     const board = h('a', { class: 'button button-ghost button-small', href: `#/pipelines/${slug()}/board?pipeline=${pipeline.id}`, text: 'Open board' });
 
@@ -371,7 +375,8 @@ export function render({ entity: initial }) {
     });
     return h('div', { class: 'settings-bottom' },
       card({ title: 'Entity', description: 'Its names, address and colour.', body: [form] }),
-      card({ title: 'Danger zone', className: 'card-danger', body: [h('p', { class: 'muted', text: 'Deleting the entity deletes its pipelines, fields and entries.' }), remove] }));
+      card({ title: 'Danger zone', className: 'card-danger', body: [h('p', { class: 'muted', text: 'Deleting the entity deletes its pipelines, fields and entries.' }),
+        permit(remove, 'DELETE /api/brands/{brand}/crm/entities/{entity}', 'delete entities')] }));
   }
 
   paint();

@@ -9,6 +9,7 @@ import { card, emptyState, errorState, loadingState } from '../components/page.j
 import { toast } from '../components/toast.js';
 import { crm, workspacePeople } from './pipelines-api.js';
 import { entityHeader, singular, stagesById, swatch, valueNode } from './pipelines-common.js';
+import { permitQuiet } from '../components/permit.js';
 
 const INPUT_TYPES = { text: 'text', number: 'number', date: 'date', url: 'url', email: 'email', phone: 'tel' };
 
@@ -155,8 +156,10 @@ export function render({ entity, id }) {
   function show(entry, history, { users, teams }) {
     const stage = stages.get(entry.stage_id);
     const pipeline = stage?.pipeline;
-    const edit = h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'edit-entry' } }, h('span', { text: 'Edit' }));
-    const remove = h('button', { type: 'button', class: 'button button-ghost-danger', dataset: { action: 'delete-entry' } }, icon('trash'), h('span', { text: 'Delete' }));
+    const edit = permitQuiet(h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'edit-entry' } }, h('span', { text: 'Edit' })),
+      'PUT /api/brands/{brand}/crm/entries/{entry}', 'edit entries');
+    const remove = permitQuiet(h('button', { type: 'button', class: 'button button-ghost-danger', dataset: { action: 'delete-entry' } }, icon('trash'), h('span', { text: 'Delete' })),
+      'DELETE /api/brands/{brand}/crm/entries/{entry}', 'delete entries');
     edit.addEventListener('click', async () => {
       if (await openEntryForm({ entity, entry })) load();
     });

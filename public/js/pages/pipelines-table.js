@@ -8,6 +8,7 @@ import { emptyState, errorState, loadingState, tableWrap } from '../components/p
 import { crm, workspacePeople } from './pipelines-api.js';
 import { openEntryForm } from './pipelines-entry.js';
 import { entityHeader, formatNumber, singular, stageBadge, stagesById, valueNode } from './pipelines-common.js';
+import { permit } from '../components/permit.js';
 
 const PER_PAGE = 25;
 
@@ -78,7 +79,8 @@ export function render({ entity, query, path }) {
   const active = [...query.keys()].some((k) => !['page', 'sort', 'order'].includes(k));
   const clear = active ? h('a', { class: 'button button-ghost button-small', href: `#${path}`, text: 'Clear filters' }) : null;
   const newButton = h('button', { type: 'button', class: 'button button-primary', dataset: { action: 'new-entry' } },
-    icon('plus'), h('span', { text: `New ${singular(entity).toLowerCase()}` }));
+    icon('plus'), h('span', { text: `New ${singular(entity).toLowerCase()}` }))
+  const newControl = permit(newButton, 'POST /api/brands/{brand}/crm/entities/{entity}/entries', 'add entries');
   newButton.addEventListener('click', async () => {
     const entry = await openEntryForm({ entity });
     if (entry) load();
@@ -86,7 +88,7 @@ export function render({ entity, query, path }) {
 
   const body = h('div', { class: 'crm-table-body' }, loadingState('Loading…'));
   const root = h('div', { class: 'page page-crm page-crm-table' },
-    entityHeader(entity, 'table', [newButton]),
+    entityHeader(entity, 'table', [newControl]),
     h('section', { class: 'card crm-table-card', 'aria-label': 'Entries' },
       h('div', { class: 'table-toolbar' }, searchForm, filters, clear),
       body));

@@ -17,6 +17,7 @@ import * as board from './pipelines-board.js';
 import * as designer from './pipelines-designer.js';
 import * as entryPage from './pipelines-entry.js';
 import * as table from './pipelines-table.js';
+import { permit } from '../components/permit.js';
 
 export function render(route) {
   ensureStyles();
@@ -48,7 +49,7 @@ function list() {
   const newButton = h('button', { type: 'button', class: 'button button-primary', dataset: { action: 'new-entity' }, onClick: () => openNewEntity() },
     icon('plus'), h('span', { text: 'New entity' }));
   const root = h('div', { class: 'page page-crm-entities' },
-    pageHeader({ title: 'Pipelines', description: 'The kinds of record you track, each with its pipelines, stages and fields.', actions: [newButton] }),
+    pageHeader({ title: 'Pipelines', description: 'The kinds of record you track, each with its pipelines, stages and fields.', actions: [permit(newButton, 'POST /api/brands/{brand}/crm/entities', 'create entities')] }),
     body);
 
   async function load() {
@@ -56,7 +57,8 @@ function list() {
       const entities = await crm.entities();
       if (!entities.length) {
         replace(body, emptyState({ title: 'No entities yet', text: 'Start from a preset (Leads, Contacts or Deals) or from scratch.', iconName: 'pipelines',
-          action: h('button', { type: 'button', class: 'button button-primary', onClick: () => openNewEntity() }, icon('plus'), h('span', { text: 'New entity' })) }));
+          action: permit(h('button', { type: 'button', class: 'button button-primary', onClick: () => openNewEntity() }, icon('plus'), h('span', { text: 'New entity' })),
+            'POST /api/brands/{brand}/crm/entities', 'create entities') }));
         return;
       }
       replace(body, h('ul', { class: 'entity-grid' }, entities.map((entity) => h('li', {},

@@ -10,6 +10,7 @@ import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } fro
 import { toast } from '../components/toast.js';
 import { navigate } from '../router.js';
 import { segmentStyles, statusBadge, swatch } from './segments.js';
+import { permitAll } from '../components/permit.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const PER_PAGE = 25;
@@ -139,10 +140,11 @@ export function render({ params }) {
     const exportButton = h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'export' } },
       icon('download'), h('span', { text: 'Export CSV' }));
     exportButton.addEventListener('click', () => exportCSV(segment, exportButton));
-    const actions = [exportButton];
+    const items = [[exportButton, 'GET /v1/segments/{id}/export.csv', 'export segments']];
     if (!segment.system) {
-      actions.unshift(h('a', { class: 'button button-secondary', href: `#/segments/${segment.id}/edit` }, icon('edit'), h('span', { text: 'Edit' })));
-      actions.push(h('button', { type: 'button', class: 'button button-ghost-danger', dataset: { action: 'delete' }, onClick: async () => {
+      items.unshift([h('a', { class: 'button button-secondary', href: `#/segments/${segment.id}/edit` }, icon('edit'), h('span', { text: 'Edit' })),
+        'PUT /v1/segments/{id}', 'edit segments']);
+      items.push([h('button', { type: 'button', class: 'button button-ghost-danger', dataset: { action: 'delete' }, onClick: async () => {
         const ok = await confirmDialog({ title: 'Delete segment', message: `Delete “${segment.name}”? Its membership history goes with it.`, confirmLabel: 'Delete', danger: true });
         if (!ok) return;
         try {
@@ -152,8 +154,9 @@ export function render({ params }) {
         } catch (error) {
           toast(error.message, 'error');
         }
-      } }, icon('trash'), h('span', { text: 'Delete' })));
+      } }, icon('trash'), h('span', { text: 'Delete' })), 'DELETE /v1/segments/{id}', 'delete segments']);
     }
+    const actions = permitAll(items);
     const lastPage = segment.meta?.last_page || 1;
     const members = segment.customers.length
       ? h('div', {},

@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { count, dateOnly } from '../components/format.js';
 import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
+import { permit } from '../components/permit.js';
 
 let stylesheetAdded = false;
 
@@ -51,7 +52,7 @@ export function render() {
     pageHeader({
       title: 'Segments',
       description: 'Groups of customers defined by rules. Membership is stored and kept current within seconds of every change.',
-      actions: [h('a', { class: 'button button-primary', href: '#/segments/new' }, icon('plus'), h('span', { text: 'New segment' }))],
+      actions: [permit(h('a', { class: 'button button-primary', href: '#/segments/new' }, icon('plus'), h('span', { text: 'New segment' })), 'POST /v1/segments', 'create segments')],
     }),
     card({ title: 'Your segments', body: [mine], className: 'card-segments-mine' }),
     card({ title: 'RFM segments', description: 'Built in, kept in step with every RFM recompute. Read-only.', body: [builtIn], className: 'card-segments-rfm' }));
@@ -63,7 +64,7 @@ export function render() {
       replace(mine, own.length ? table(own) : emptyState({
         title: 'No segments yet',
         text: 'Build one from conditions on customers’ data, events and scores.',
-        action: h('a', { class: 'button button-secondary', href: '#/segments/new', text: 'New segment' }),
+        action: permit(h('a', { class: 'button button-secondary', href: '#/segments/new', text: 'New segment' }), 'POST /v1/segments', 'create segments'),
       }));
       replace(builtIn, table(data.filter((s) => s.system)));
       if (data.some((s) => s.status === 'building') && document.contains(root)) setTimeout(load, 1500);

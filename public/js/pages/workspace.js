@@ -7,6 +7,8 @@ import { session } from '../session.js';
 import { alertRegion, field, submitting, validate, values } from '../components/form.js';
 import { toast } from '../components/toast.js';
 import { card, pageHeader, tableWrap } from '../components/page.js';
+import { confirmDialog } from '../components/dialog.js';
+import { permit } from '../components/permit.js';
 import { openCreateWorkspace } from '../components/workspace-dialog.js';
 
 export function render({ switchWorkspace }) {
@@ -65,7 +67,58 @@ export function render({ switchWorkspace }) {
     card({ title: 'This workspace', body: [details] }),
     renameForm ? card({ title: 'Workspace name', body: [renameForm], className: 'card-rename' }) : null,
     revenueCard,
-    card({ title: 'Your workspaces', description: 'Switching signs this browser in to the other workspace.', body: [tableWrap(table, 'Your workspaces')] }));
+    card({ title: 'Your workspaces', description: 'Switching signs this browser in to the other workspace.', body: [tableWrap(table, 'Your workspaces')] }),
+    retentionCard(),
+    deleteCard(me));
+}
+
+/** How long the audit log keeps its entries (admins and owners change it; others see why not). */
+function retentionCard() {
+  const form = h('form', { class: 'form form-narrow', novalidate: true, 'aria-label': 'Audit log retention' },
+    alertRegion(),
+    field({ label: 'Keep audit log entries for (days)', name: 'audit_retention_days', type: 'number', min: 1, max: 3650, required: true,
+      hint: 'Older entries are deleted by the job runner, once an hour. 365 by default.' }),
+    h('div', { class: 'form-actions form-actions-start' },
+      permit(h('button', { type: 'submit', class: 'button button-primary', text: 'Save retention', dataset: { action: 'save-retention', busyLabel: 'Saving…' } }),
+        'PUT /v1/workspace', 'change workspace settings')));
+  const input = form.elements.audit_retention_days;
+  input.disabled = !session.can('PUT /v1/workspace');
+  api.get('/v1/workspace').then((workspace) => { input.value = String(workspace?.audit_retention_days ?? 365); }).catch(() => {});
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!validate(form)) return;
+    const days = Number(values(form).audit_retention_days);
+    await submitting(form, async () => {
+      const saved = await api.put('/v1/workspace', { audit_retention_days: days });
+      input.value = String(saved?.audit_retention_days ?? days);
+      toast(`Audit log entries are kept for ${input.value} days.`);
+    });
+  });
+  return card({ title: 'Audit log', description: 'The record of security-relevant actions, on the Audit log page.', body: [form], className: 'card-retention' });
+}
+
+/** Deleting the workspace: owners only, after typing its slug. */
+function deleteCard(me) {
+  const button = h('button', { type: 'button', class: 'button button-danger', dataset: { action: 'delete-workspace' } },
+    icon('trash'), h('span', { text: 'Delete this workspace' }));
+  button.addEventListener('click', async () => {
+    const slug = me.tenant?.slug || '';
+    const typed = window.prompt(`This deletes “${me.tenant?.name}” with all its customers, events, campaigns and members, for good. Type its slug (${slug}) to confirm.`);
+    if (typed === null) return;
+    const ok = await confirmDialog({ title: 'Delete workspace', message: `Delete “${me.tenant?.name}” for good?`, confirmLabel: 'Delete workspace', danger: true });
+    if (!ok) return;
+    try {
+      await api.del('/v1/workspace', { body: { confirm: typed } });
+      await session.refresh().catch(() => null);
+      toast('Workspace deleted.');
+      navigate('/settings/workspace');
+    } catch (error) {
+      toast(error.message, 'error');
+    }
+  });
+  return card({ title: 'Danger zone', className: 'card-danger', body: [
+    h('p', { class: 'muted', text: 'Deleting the workspace deletes everything in it. Its members keep their accounts and other workspaces.' }),
+    permit(button, 'DELETE /v1/workspace', 'delete the workspace')] });
 }
 
 /**
@@ -73,7 +126,7 @@ export function render({ switchWorkspace }) {
  * it is off by default. Owners and admins change it; others see it, disabled, and why.
  */
 function browserRevenueCard() {
-  const canChange = session.canManage;
+  const canChange = session.can('PUT /v1/workspace');
   const checkbox = h('input', { type: 'checkbox', name: 'count_browser_revenue', id: 'count-browser-revenue', disabled: true,
     'aria-describedby': 'count-browser-revenue-reason' });
   const reason = h('div', { class: 'setting-reason', id: 'count-browser-revenue-reason' },
