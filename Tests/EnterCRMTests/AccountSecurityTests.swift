@@ -150,12 +150,14 @@ final class SMTPSink: @unchecked Sendable {
     let port: Int
     var received = ""
     let done = DispatchSemaphore(value: 0)
+    /// The address the test stack's outbound guard allows (ENTERCRM_OUTBOUND_ALLOW in scripts/test.sh).
+    static let host = "127.77.0.1"
 
     init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(SMTPSink.host)
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
@@ -202,19 +204,18 @@ final class SMTPSink: @unchecked Sendable {
 }
 
 /// System mail goes to the operator's relay when ENTERCRM_SYSTEM_SMTP_HOST is set (here a
-/// one-connection SMTP sink on loopback), not to the development mailbox.
+/// one-connection SMTP sink on the loopback address the test stack allows), not to the development mailbox.
 @Suite struct SystemMailTests {
     @Test func aConfiguredRelayGetsTheMessageAndTheMailboxDoesNot() throws {
         let sink = try SMTPSink()
         let to = TestDatabase.unique("relay") + "@company.com"
-        let env = ["ENTERCRM_SYSTEM_SMTP_HOST": "127.0.0.1", "ENTERCRM_SYSTEM_SMTP_PORT": String(sink.port),
+        let env = ["ENTERCRM_SYSTEM_SMTP_HOST": SMTPSink.host, "ENTERCRM_SYSTEM_SMTP_PORT": String(sink.port),
                    "ENTERCRM_SYSTEM_SMTP_STARTTLS": "off", "ENTERCRM_SYSTEM_MAIL_FROM": "accounts@example.org",
-                   "ENTERCRM_PUBLIC_URL": "https://crm.example.org",
-                   "ENTERCRM_OUTBOUND_ALLOW": "127.0.0.1:\(sink.port)"]
+                   "ENTERCRM_PUBLIC_URL": "https://crm.example.org"]
         SystemMail.send(.init(to: to, toName: "Relay Test", subject: "Confirm your email address", paragraphs: ["Hello."],
                               link: ("Confirm my address", SystemMail.link("verify-email", token: "ecv_x", env: env))),
                         reader: .account(1), kind: "verify", env: env)
-        sink.done.wait()
+        try #require(sink.done.wait(timeout: .now() + 60) == .success, "the relay got no message")
         #expect(sink.received.contains("To: \"Relay Test\" <\(to)>"))
         #expect(sink.received.contains("From: \"EnterCRM\" <accounts@example.org>"))
         #expect(sink.received.contains("Subject: Confirm your email address"))

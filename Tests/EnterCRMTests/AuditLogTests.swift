@@ -87,6 +87,8 @@ import Web
 
     @Test func filtersPagesAndWhoMayRead() throws {
         let w = try RoleWorkspace(client)
+        // What making the workspace recorded itself (its keys, its sign-ins).
+        let made = try #require(w.send(.role(.admin), "GET", "/v1/audit-log")["meta"]?["total"]?.intValue)
         for i in 0..<3 { w.make("POST", "/v1/api-keys", ["name": .string("k\(i)")]) }
         #expect(w.send(.role(.admin), "POST", "/v1/api-keys", ["name": "by admin"]).status == 201)
         // Entries of another day, written as the job that imports them would (directly).
@@ -96,8 +98,7 @@ import Web
             """)
         let admin = Caller.role(.admin)
         let all = w.send(admin, "GET", "/v1/audit-log")
-        // The RoleWorkspace made two keys itself.
-        #expect(all["meta"]?["total"] == 7)
+        #expect(all["meta"]?["total"]?.intValue == made + 5)
         let byAction = w.send(admin, "GET", "/v1/audit-log", query: "action=settings.changed")
         #expect(actions(byAction) == ["settings.changed"])
         let byActor = w.send(admin, "GET", "/v1/audit-log", query: "actor=\(w.userIDs[.admin]!)")
@@ -107,7 +108,7 @@ import Web
         let before = w.send(admin, "GET", "/v1/audit-log", query: "to=2026-01-14")
         #expect(before["meta"]?["total"] == 0)
         let page = w.send(admin, "GET", "/v1/audit-log", query: "per_page=2&page=2")
-        #expect(page["meta"]?["current_page"] == 2 && page["meta"]?["per_page"] == 2 && page["meta"]?["last_page"] == 4)
+        #expect(page["meta"]?["current_page"] == 2 && page["meta"]?["per_page"] == 2 && page["meta"]?["last_page"]?.intValue == (made + 6) / 2)
         #expect(page["data"]?.arrayValue?.count == 2)
         // Bad filters name their field.
         for (query, field) in [("actor=abc", "actor"), ("from=yesterday", "from"), ("to=2026-13-45", "to"), ("per_page=x", "per_page")] {
@@ -123,7 +124,7 @@ import Web
         let other = try RoleWorkspace(client)
         let theirs = other.send(.role(.admin), "GET", "/v1/audit-log", query: "per_page=100")
         #expect(theirs["data"]?.arrayValue?.allSatisfy { $0["details"]?["name"] != "by admin" } == true)
-        #expect(theirs["meta"]?["total"] == 2)
+        #expect(theirs["meta"]?["total"]?.intValue == made)
     }
 
     @Test func entriesCannotBeChangedOrDeletedThroughTheAPI() throws {

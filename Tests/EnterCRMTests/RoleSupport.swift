@@ -58,7 +58,7 @@ struct RoleWorkspace {
 
     static func addPerson(_ client: TestClient, tenant: Int, _ role: Role, name: String = "Ivana Horvat") throws -> (id: Int, token: String) {
         let email = TestDatabase.unique(role.rawValue) + "@company.com"
-        let id = try AccountStore.createUser(client.db, name: name, email: email, passwordHash: nil)
+        let id = try AccountStore.createUser(client.db, name: name, email: email, passwordHash: nil, verified: true)
         try AccountStore.addMember(client.db, tenantID: tenant, userID: id, role: role)
         return (id, try session(client, tenant: tenant, userID: id))
     }

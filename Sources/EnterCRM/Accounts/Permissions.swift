@@ -47,6 +47,10 @@ enum Permissions {
         "GET /v1/auth/sessions": .role(.viewer),
         "DELETE /v1/auth/sessions/{id}": .role(.viewer),
         "POST /v1/auth/password": .role(.viewer),
+        "POST /v1/auth/verify-email": .anyone,
+        "POST /v1/auth/verify-email/resend": .role(.viewer),
+        "POST /v1/auth/password-reset": .anyone,
+        "POST /v1/auth/password-reset/confirm": .anyone,
 
         // Workspaces
         "GET /v1/workspaces": .role(.viewer),
@@ -61,6 +65,9 @@ enum Permissions {
         "GET /v1/users/{id}": .role(.viewer),
         "PUT /v1/users/{id}": .role(.admin),
         "DELETE /v1/users/{id}": .role(.admin),
+        "GET /v1/invitations": .role(.admin),
+        "POST /v1/invitations/{id}/resend": .role(.admin),
+        "DELETE /v1/invitations/{id}": .role(.admin),
         "GET /v1/teams": .role(.viewer),
         "POST /v1/teams": .role(.admin),
         "GET /v1/teams/{id}": .role(.viewer),
