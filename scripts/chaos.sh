@@ -17,6 +17,8 @@ export RUN_DIR="$ROOT/.run/chaos"
 export ENTERCRM_BIN="$ROOT/.build/debug/entercrm"
 export ENTERCRM_BIND_ADDRESS=127.0.0.1
 export ENTERCRM_DB_TIMEOUT=5
+# The sinks listen on the one address the outbound guard allows (Tests/e2e/support.py SINK_HOST).
+export ENTERCRM_OUTBOUND_ALLOW=127.77.0.1/32
 
 if [[ -f $RUN_DIR/entercrm.env ]]; then "$STACK" down || true; fi
 umount "$RUN_DIR/mariadb/data" 2>/dev/null || true # a loop mount left by a killed run

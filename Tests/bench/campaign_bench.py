@@ -21,6 +21,9 @@ import uuid
 import requests
 from aiosmtpd.controller import Controller
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from e2e.support import SINK_HOST  # noqa: E402  (the sink's address, the one campaign_bench.sh allows outbound)
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RUN_DIR = pathlib.Path(os.environ.get("RUN_DIR", ROOT / ".run"))
 N = int(os.environ.get("CAMPAIGN_BENCH_RECIPIENTS", "100000"))
@@ -69,9 +72,9 @@ def main() -> int:
     sink = Sink()
     import socket
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((SINK_HOST, 0))
         port = probe.getsockname()[1]
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller = Controller(sink, hostname=SINK_HOST, port=port)
     controller.start()
     try:
         r = http.post(f"{base}/v1/auth/register", json={"name": "Bench", "email": f"bench-{uuid.uuid4().hex[:8]}@bench.example",
@@ -80,7 +83,7 @@ def main() -> int:
         auth = {"Authorization": f"Bearer {r.json()['token']}"}
         tenant = r.json()["tenant"]["id"]
         http.put(f"{base}/v1/campaigns/settings", headers=auth, json={
-            "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False, "from_email": "bench@bench.example",
+            "smtp_host": SINK_HOST, "smtp_port": port, "smtp_starttls": False, "from_email": "bench@bench.example",
             "send_rate": 100000}).raise_for_status()
         t0 = time.time()
         chunk = 100000

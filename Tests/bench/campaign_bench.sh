@@ -16,6 +16,8 @@ export RUN_DIR="$ROOT/.run/campaign-bench"
 export ENTERCRM_BIN=${BENCH_BIN:-$ROOT/.build/release/entercrm}
 export ENTERCRM_HTTP_PORT=40080 ENTERCRM_HTTPS_PORT=40443 ENTERCRM_DB_PORT=3340
 export ENTERCRM_BIND_ADDRESS=127.0.0.1 ENTERCRM_RATE_LIMIT=off ENTERCRM_SCRYPT_LOG_N=14
+# The SMTP sink listens on the one address the outbound guard allows (Tests/e2e/support.py SINK_HOST).
+export ENTERCRM_OUTBOUND_ALLOW=127.77.0.1/32
 # One delivery thread is what a campaign uses (one campaign of a workspace sends at a time).
 export ENTERCRM_JOB_CONCURRENCY=${ENTERCRM_JOB_CONCURRENCY:-2}
 

@@ -44,6 +44,7 @@ import urllib3
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from e2e import chaos_flow  # noqa: E402  (the campaign and automation test_chaos.py sends too)
+from e2e.support import SINK_HOST  # noqa: E402  (the SMTP sink on the address the outbound guard allows)
 
 urllib3.disable_warnings()
 # What a request may fail with. The warning: aiosmtpd (the SMTP sink of fault 4) turns every
@@ -310,10 +311,10 @@ def start_sink() -> tuple[SMTPSink, object, int]:
     import socket
     from aiosmtpd.controller import Controller
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((SINK_HOST, 0))
         port = sock.getsockname()[1]
     sink = SMTPSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller = Controller(sink, hostname=SINK_HOST, port=port)
     controller.start()
     return sink, controller, port
 
@@ -410,7 +411,7 @@ class MailFlow:
         # Relay: the workspace's own settings (they win over ENTERCRM_SMTP_*), the sink on
         # loopback without STARTTLS; a send rate that spreads the campaign over seconds.
         api(self.s, "PUT", f"{b}/v1/campaigns/settings", a, {
-            "smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_starttls": False,
+            "smtp_host": SINK_HOST, "smtp_port": self.port, "smtp_starttls": False,
             "from_email": "chaos@shop.example", "send_rate": 40})
         t = time.monotonic()
         create_customers(b, a, [f"r{i}@{self.camp_domain}" for i in range(self.recipients)])

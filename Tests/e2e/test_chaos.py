@@ -28,7 +28,7 @@ import pytest
 import requests
 
 from . import chaos_flow
-from .support import alive, new_session
+from .support import SINK_HOST, alive, new_session
 
 ROUNDS = int(os.environ.get("ENTERCRM_CHAOS_ROUNDS", "1"))
 WRITERS = 4
@@ -280,7 +280,7 @@ def test_runner_killed_mid_campaign_and_mid_automation_sends_nobody_twice(stack,
     from .test_campaigns import Sink, free_port
 
     sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller = Controller(sink, hostname=SINK_HOST, port=free_port())
     controller.start()
     ws = register(base, "127.0.0.152")
     http, auth = ws["http"], ws["auth"]
@@ -291,7 +291,7 @@ def test_runner_killed_mid_campaign_and_mid_automation_sends_nobody_twice(stack,
     try:
         # The workspace's relay is the sink; a send rate that spreads the campaign over seconds.
         api(http, "PUT", f"{base}/v1/campaigns/settings", auth, {
-            "smtp_host": "127.0.0.1", "smtp_port": controller.port, "smtp_starttls": False,
+            "smtp_host": SINK_HOST, "smtp_port": controller.port, "smtp_starttls": False,
             "from_email": "chaos@shop.example", "send_rate": max(RECIPIENTS // 5, 5)})
         for i in range(RECIPIENTS):
             api(http, "POST", f"{base}/v1/customers", auth, {"email": f"r{i}@{camp_domain}", "name": f"R {i}"}, ok=(201,))

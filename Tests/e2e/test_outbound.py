@@ -22,6 +22,7 @@ import uuid
 import pytest
 
 from .support import SINK_HOST, new_session
+from .test_campaigns import make_segment
 
 CATEGORY_WORDS = ("refused: private address", "could not connect", "timed out", "answered", "TLS failed",
                   "connection broken", "could not resolve", "invalid address")
@@ -231,16 +232,7 @@ def test_a_closed_port_reads_as_a_category(stack, base, ws) -> None:
 
 def campaign_messages(stack, base, w, kind: str, people: list[dict], body: str) -> list[dict]:
     """Sends a campaign to `people` and waits until none of its messages is queued."""
-    ids = []
-    for p in people:
-        r = w["http"].post(f"{base}/v1/customers", headers=w["auth"], json=p)
-        assert r.status_code == 201, r.text
-        ids.append(r.json()["id"])
-    name = f"Seg {uuid.uuid4().hex[:8]}"
-    sql(stack, f"INSERT INTO segments (tenant_id, name, created_at, updated_at) VALUES ({w['tenant']}, '{name}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))")
-    segment = int(sql(stack, f"SELECT id FROM segments WHERE tenant_id = {w['tenant']} AND name = '{name}'").strip())
-    values = ", ".join(f"({segment}, {i}, {w['tenant']}, UTC_TIMESTAMP(6))" for i in ids)
-    sql(stack, f"INSERT INTO segment_members (segment_id, customer_id, tenant_id, added_at) VALUES {values}")
+    segment, _ = make_segment(stack, base, w, people)
     cid = w["http"].post(f"{base}/v1/campaigns", headers=w["auth"], json={
         "name": "Probe", "type": kind, "segment_id": segment, "subject": "Hi", "body": body}).json()["id"]
     r = w["http"].post(f"{base}/v1/campaigns/{cid}/send", headers=w["auth"])
