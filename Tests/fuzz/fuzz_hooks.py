@@ -14,7 +14,7 @@
   campaign, automation).
 - Campaigns deliver only to the development mailbox and the loopback: delivery settings that
   name an SMTP host get it cleared (the mailbox takes the mail), an SMS webhook URL is pointed
-  at a closed port on 127.0.0.1. So sends and test sends reach no one.
+  at a closed port on 127.77.0.1, the one internal address the stack allows. So sends and test sends reach no one.
 """
 
 from __future__ import annotations
@@ -141,7 +141,9 @@ PROTECTED = {
 _brand_counter = itertools.count()
 
 
-LOOPBACK_SMS_WEBHOOK = "http://127.0.0.1:9/sms"
+# A closed port on the address the test stacks allow past the outbound guard
+# (ENTERCRM_OUTBOUND_ALLOW=127.77.0.1/32): any other internal address is refused with 422.
+LOOPBACK_SMS_WEBHOOK = "http://127.77.0.1:9/sms"
 
 
 def keep_delivery_local(case) -> None:
