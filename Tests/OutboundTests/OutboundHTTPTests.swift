@@ -39,7 +39,10 @@ final class Listener: Sendable {
         let thread = Thread {
             while true {
                 let c = accept(s, nil, nil)
-                if c < 0 { return }
+                // The listening socket is closed here, by the only thread that uses it, never in
+                // deinit: a number closed there could be reused by another test's socket at once,
+                // and this loop would accept that test's connections.
+                if c < 0 { Glibc.close(s); return }
                 state.lock.withLock { state.accepted += 1 }
                 var tv = timeval(tv_sec: 2, tv_usec: 0)
                 setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -72,7 +75,8 @@ final class Listener: Sendable {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    deinit { shutdown(fd, Int32(SHUT_RDWR)); Glibc.close(fd) }
+    /// Ends accept (the thread then closes the socket).
+    deinit { shutdown(fd, Int32(SHUT_RDWR)) }
 
     var accepted: Int { state.lock.withLock { state.accepted } }
     var requests: [String] { state.lock.withLock { state.requests } }

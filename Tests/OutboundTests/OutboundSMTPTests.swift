@@ -25,7 +25,10 @@ final class ScriptedRelay: Sendable {
         Thread {
             while true {
                 let c = accept(s, nil, nil)
-                if c < 0 { return }
+                // The listening socket is closed here, by the only thread that uses it, never in
+                // deinit: a number closed there could be reused by another test's socket at once,
+                // and this loop would accept that test's connections.
+                if c < 0 { Glibc.close(s); return }
                 state.lock.withLock { state.accepted += 1 }
                 var tv = timeval(tv_sec: 5, tv_usec: 0)
                 setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -68,7 +71,8 @@ final class ScriptedRelay: Sendable {
         }.start()
     }
 
-    deinit { shutdown(fd, Int32(SHUT_RDWR)); Glibc.close(fd) }
+    /// Ends accept (the thread then closes the socket).
+    deinit { shutdown(fd, Int32(SHUT_RDWR)) }
 
     var accepted: Int { state.lock.withLock { state.accepted } }
     var messages: [String] { state.lock.withLock { state.requests } }
