@@ -53,3 +53,9 @@ def test_openapi_json_asks_what_openapi_yaml_asks(http, base):
     # Served twice from the kept bytes, the same document.
     assert http.get(f"{base}/v1/openapi.json").content == http.get(f"{base}/v1/openapi.json").content
 
+
+def test_the_console_has_no_yaml_reader_left(http, base):
+    assert http.get(f"{base}/js/yaml.js").status_code == 404
+    page = http.get(f"{base}/js/pages/api-reference.js")
+    assert page.status_code == 200
+    assert "/v1/openapi.json" in page.text and "yaml.js" not in page.text
