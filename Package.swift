@@ -9,6 +9,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // YAML parser: openapi.yaml served as JSON (GET /v1/openapi.json).
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C libraries: a module map and a shim each, no Swift code.
@@ -26,7 +28,10 @@ let package = Package(
         .target(name: "Web", dependencies: ["FastCGI", "MariaDB"]),
         // Pure Swift statistics (RFM, BG/NBD, Gamma-Gamma): no database, no C.
         .target(name: "Analytics"),
-        .target(name: "EnterCRM", dependencies: ["Web", "MariaDB", "Cryptography", "Analytics", "Outbound"]),
+        .target(name: "EnterCRM", dependencies: [
+            "Web", "MariaDB", "Cryptography", "Analytics", "Outbound",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .executableTarget(name: "entercrm", dependencies: [
             "EnterCRM", "FastCGI", "Web", "MariaDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

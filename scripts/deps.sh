@@ -13,7 +13,7 @@ DEBIAN_PACKAGES=(
   galera-4 mariadb-backup socat rsync
 )
 # module name:pip name
-PYTHON_PACKAGES=(pytest:pytest requests:requests selenium:selenium aiosmtpd:aiosmtpd schemathesis:schemathesis)
+PYTHON_PACKAGES=(pytest:pytest requests:requests selenium:selenium aiosmtpd:aiosmtpd schemathesis:schemathesis yaml:pyyaml)
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 

@@ -34,6 +34,7 @@ enum Permissions {
         "GET /v1/health": .anyone,
         "POST /v1/echo": .anyone,
         "GET /v1/openapi.yaml": .anyone,
+        "GET /v1/openapi.json": .anyone,
         "GET /metrics": .anyone,
         "GET /v1/permissions": .role(.viewer),
 

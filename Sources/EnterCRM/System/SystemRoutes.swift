@@ -8,18 +8,33 @@ enum SystemRoutes {
         routes.get("/v1/health", .anyone, health)
         routes.post("/v1/echo", .anyone, echo)
         routes.get("/v1/openapi.yaml", .anyone, openAPI)
+        routes.get("/v1/openapi.json", .anyone, openAPIJSON)
     }
 
     /// `openapi.yaml` from the top of the repository (beside `schema/`), read on each request
     /// so that a deploy of the file needs no restart.
     @Sendable static func openAPI(_ c: Context) throws -> Response {
-        let path = URL(fileURLWithPath: c.configuration.schemaDirectory).deletingLastPathComponent()
-            .appendingPathComponent("openapi.yaml").path
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileManager.default.contents(atPath: openAPIPath(c)) else {
             throw HTTPError.notFound("The API description is not installed.")
         }
         return Response(status: 200, headers: [("Content-Type", "application/yaml; charset=utf-8"),
                                                ("Cache-Control", "no-cache")], body: Array(data))
+    }
+
+    /// The same file as JSON, for the console's API reference: parsed once per version of
+    /// the file and kept (`OpenAPIDocument`).
+    @Sendable static func openAPIJSON(_ c: Context) throws -> Response {
+        guard let body = try OpenAPIDocument.jsonBytes(path: openAPIPath(c)) else {
+            throw HTTPError.notFound("The API description is not installed.")
+        }
+        return Response(status: 200, headers: [("Content-Type", "application/json; charset=utf-8"),
+                                               ("Cache-Control", "no-cache")], body: body)
+    }
+
+    /// `openapi.yaml` beside the schema directory.
+    static func openAPIPath(_ c: Context) -> String {
+        URL(fileURLWithPath: c.configuration.schemaDirectory).deletingLastPathComponent()
+            .appendingPathComponent("openapi.yaml").path
     }
 
     /// 200 when the database answers a ping, 503 with Retry-After when it does not.

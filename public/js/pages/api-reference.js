@@ -1,4 +1,4 @@
-// #/developers/api-reference: openapi.yaml (fetched from /v1/openapi.yaml, read by yaml.js)
+// #/developers/api-reference: openapi.yaml, as the server serves it in JSON (/v1/openapi.json),
 // rendered by tag: each operation with its authentication, parameters, request body,
 // responses and a curl example to copy. Everything from the file goes in as text.
 
@@ -6,7 +6,6 @@ import { h, icon, replace } from '../dom.js';
 import { session } from '../session.js';
 import { copyField } from '../components/copy.js';
 import { card, errorState, loadingState, pageHeader } from '../components/page.js';
-import { parseYAML } from '../yaml.js';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'options'];
 
@@ -259,9 +258,9 @@ export function render() {
   const load = async () => {
     replace(body, loadingState('Loading the API description…'));
     try {
-      const response = await fetch('/v1/openapi.yaml', { headers: { Accept: 'application/yaml' } });
+      const response = await fetch('/v1/openapi.json', { headers: { Accept: 'application/json' } });
       if (!response.ok) throw new Error(`The API description could not be loaded (HTTP ${response.status}).`);
-      renderSpec(body, parseYAML(await response.text()));
+      renderSpec(body, await response.json());
     } catch (error) {
       replace(body, errorState(error, load));
     }
