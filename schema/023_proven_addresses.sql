@@ -32,8 +32,8 @@ CREATE TABLE account_tokens (
     CONSTRAINT fk_account_tokens_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- Failed sign-ins per (address tried, client address): after 5, that pair waits 1 s, 2, 4 …
--- up to 15 min. Another client address is not slowed, so nobody can lock the holder out.
+-- Failed sign-ins per (address tried, client address): after 5, that pair waits 15 s, then
+-- 30, 60 … up to 15 min (AuthRoutes.firstDelay, longestDelay). Another client address is not slowed, so nobody can lock the holder out.
 CREATE TABLE login_throttle (
     email VARCHAR(190) NOT NULL,
     ip VARCHAR(45) NOT NULL,
