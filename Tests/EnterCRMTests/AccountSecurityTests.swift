@@ -102,6 +102,35 @@ import Web
         #expect(client.send("POST", "/v1/auth/login", ["email": .string(holder.email), "password": "secret123"])["tenant"]?["id"]?.intValue == holder.tenantID)
     }
 
+    /// Addresses compare exactly but for case: a look-alike with an accent (here the
+    /// attacker's own domain) finds no account, so no reset link or "someone tried" mail
+    /// reaches it; mail goes to the address the account holds, whatever case was typed.
+    @Test func aLookAlikeAddressFindsNoAccount() throws {
+        let local = TestDatabase.unique("alice")
+        let alice = client.register(name: "Alice", email: local + "@company.com")
+        let lookalike = local + "@compány.com"
+        #expect(client.send("POST", "/v1/auth/password-reset", ["email": .string(lookalike)]).status == 202)
+        #expect(TestMail.token(to: lookalike, page: "reset-password") == nil, "no reset link to the look-alike")
+        #expect(TestMail.token(to: alice.email, page: "reset-password") == nil, "nor to Alice: nobody asked for hers")
+        let probe = client.send("POST", "/v1/auth/register", ["name": "Mallory", "email": .string(lookalike),
+                                                              "password": "secret123", "workspace_name": "Look-alike"])
+        #expect(probe.status == 201)
+        #expect(!TestMail.messages(to: lookalike).contains { $0.contains("tried to create an EnterCRM account") })
+        #expect(!TestMail.messages(to: alice.email).contains { $0.contains("tried to create an EnterCRM account") })
+        #expect(client.send("POST", "/v1/auth/login", ["email": .string(lookalike), "password": "secret123"])["user"]?["id"]
+                == probe["user"]?["id"], "the look-alike signs in to its own account only")
+        for password in ["wrong-password", "secret123"] {
+            let other = client.send("POST", "/v1/auth/login", ["email": .string(local + "@compañy.com"), "password": .string(password)])
+            #expect(other.status == 401)
+        }
+        // Case does not matter, and the mail goes to the address Alice's account holds.
+        #expect(client.send("POST", "/v1/auth/password-reset", ["email": .string(alice.email.uppercased())]).status == 202)
+        #expect(TestMail.token(to: alice.email, page: "reset-password") != nil)
+        #expect(TestMail.messages(to: alice.email.uppercased()).isEmpty)
+        #expect(client.send("POST", "/v1/auth/login", ["email": .string(alice.email.uppercased()), "password": "secret123"])["user"]?["id"]?.intValue
+                == alice.userID)
+    }
+
     @Test func verificationMarksTheAddressOnce() throws {
         let user = client.register(verified: false)
         #expect(client.send("GET", "/v1/auth/me", token: user.token)["user"]?["email_verified"] == false)

@@ -37,7 +37,8 @@ enum AuthRoutes {
     /// A new account and its workspace. The answer is the same whether or not the address is
     /// taken (the password is hashed, an account and a workspace made, one message sent in both
     /// cases): a free address gets a verification link; a verified holder gets "someone tried
-    /// to register with your address", and the new account can never be verified.
+    /// to register with your address" (at the address its account holds, never the one typed),
+    /// and the new account can never be verified.
     @Sendable static func register(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let name = input.string("name", max: 120)
@@ -46,7 +47,7 @@ enum AuthRoutes {
         let workspace = input.string("workspace_name", max: 120)
         try input.check()
         let hash = c.services.hasher.hash(password!)
-        let holder = try c.db.queryOne("SELECT id, name FROM users WHERE verified_email = \(email!)")
+        let holder = try c.db.queryOne("SELECT id, name, email FROM users WHERE verified_email = \(email!)")
         let (user, tenant, token, verification): (Int, (id: Int, name: String, slug: String), String, String?) = try c.db.transaction {
             let user = try AccountStore.createUser(c.db, name: name!, email: email!, passwordHash: hash, verified: false)
             let tenant = try AccountStore.createTenant(c.db, name: workspace!)
@@ -58,7 +59,7 @@ enum AuthRoutes {
         if let verification {
             sendVerification(to: email!, name: name!, userID: user, token: verification)
         } else if let holder {
-            SystemMail.send(.init(to: email!, toName: holder.optionalString("name"),
+            SystemMail.send(.init(to: try holder.string("email"), toName: holder.optionalString("name"),
                                   subject: "Someone tried to register with your address",
                                   paragraphs: ["Someone has just tried to create an EnterCRM account with this email address, which already has an account.",
                                                "If it was you, sign in instead (or use \"Forgot password\"). If it was not, you need do nothing: that account cannot use your address."]),
@@ -312,13 +313,14 @@ enum AuthRoutes {
     static let resetAnswer: JSON = ["message": "If an account uses this address, a link to reset its password is on its way."]
 
     /// Always 202 with the same answer. The link (1 hour, single use) goes to the verified
-    /// account of the address, else to its newest unverified one.
+    /// account of the address, else to its newest unverified one, at the address that account
+    /// holds (never the one typed: addresses compare exactly but for case, see schema/023).
     @Sendable static func requestPasswordReset(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let email = input.email()
         try input.check()
         guard let row = try c.db.queryOne("""
-            SELECT id, name FROM users WHERE email = \(email!) ORDER BY email_verified_at IS NULL, id DESC LIMIT 1
+            SELECT id, name, email FROM users WHERE email = \(email!) ORDER BY email_verified_at IS NULL, id DESC LIMIT 1
             """) else { return .json(resetAnswer, status: 202) }
         let userID = try row.int("id")
         let token: String? = try c.db.transaction {
@@ -326,7 +328,7 @@ enum AuthRoutes {
             return try AccountStore.issueAccountToken(c.db, userID: userID, purpose: .passwordReset)
         }
         if let token {
-            SystemMail.send(.init(to: email!, toName: row.optionalString("name"), subject: "Reset your EnterCRM password",
+            SystemMail.send(.init(to: try row.string("email"), toName: row.optionalString("name"), subject: "Reset your EnterCRM password",
                                   paragraphs: ["Someone (we hope you) asked to reset the password of the EnterCRM account of this address.",
                                                "The link works once, for one hour. Setting a new password signs the account out everywhere. If you did not ask, ignore this message: your password stays as it is."],
                                   link: ("Choose a new password", SystemMail.link("reset-password", token: token))),
