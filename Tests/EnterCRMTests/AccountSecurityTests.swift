@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 import Web
 
-/// Issue 20, finding 1 and 5: each test sends the attack.
+/// Issue 20, finding 1 and 5, and the review of the account code: each test sends the attack.
 @Suite struct AccountSecurityTests {
     let client: TestClient
     init() throws { client = try TestClient() }
@@ -129,6 +129,35 @@ import Web
         #expect(TestMail.messages(to: alice.email.uppercased()).isEmpty)
         #expect(client.send("POST", "/v1/auth/login", ["email": .string(alice.email.uppercased()), "password": "secret123"])["user"]?["id"]?.intValue
                 == alice.userID)
+    }
+
+    /// A failed sign-in is recorded in the workspaces of the address's verified account only:
+    /// Mallory, who registered Alice's address without holding it, never reads in her audit
+    /// log when or from where Alice tries to sign in.
+    @Test func failedSignInsAreRecordedOnlyForTheVerifiedAccount() throws {
+        let alice = TestDatabase.unique("alice") + "@company.com"
+        let mallory = client.register(name: "Mallory Attacker", email: alice, verified: false)
+        let from = "10.71.\(Int.random(in: 1...250)).\(Int.random(in: 1...250))"
+        func failures(_ tenant: Int?) throws -> Int {
+            try client.db.queryOne("""
+                SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id <=> \(tenant) AND action = 'auth.login_failed'
+                  AND actor_label = \(alice) AND ip = \(from)
+                """)?.int("n") ?? -1
+        }
+        // Alice has no account yet: her mistyped sign-in is a row of no workspace.
+        #expect(client.send("POST", "/v1/auth/login", ["email": .string(alice), "password": "alice-typo"], from: from).status == 401)
+        #expect(try failures(mallory.tenantID) == 0 && failures(nil) == 1)
+        // Alice joins a company by invitation (her account is verified); Mallory's stays unverified.
+        let company = client.register(name: "Company Owner")
+        let joined = client.invite(company.token, email: alice, password: "alice-own-password")
+        #expect(client.send("POST", "/v1/auth/login", ["email": .string(alice), "password": "alice-typo-2"], from: from).status == 401)
+        #expect(try failures(company.tenantID) == 1 && failures(mallory.tenantID) == 0 && failures(nil) == 1)
+        #expect(try client.db.queryOne("""
+            SELECT target_id FROM audit_log WHERE tenant_id = \(company.tenantID) AND action = 'auth.login_failed' AND ip = \(from)
+            """)?.int("target_id") == joined.id)
+        // What Mallory's console shows: nothing of Alice's sign-ins.
+        let log = client.send("GET", "/v1/audit-log", token: mallory.token)
+        #expect(log.status == 200 && !log.body.contains(from) && !log.body.contains("login_failed"))
     }
 
     @Test func verificationMarksTheAddressOnce() throws {

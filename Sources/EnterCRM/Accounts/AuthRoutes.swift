@@ -107,7 +107,7 @@ enum AuthRoutes {
                                             retryAfter: seconds)
         }
         let candidates = try c.db.query("""
-            SELECT id, password_hash FROM users WHERE email = \(email!)
+            SELECT id, password_hash, email_verified_at IS NOT NULL AS verified FROM users WHERE email = \(email!)
             ORDER BY email_verified_at IS NULL, id DESC LIMIT \(candidatesPerLogin)
             """)
         var userID: Int?
@@ -134,10 +134,13 @@ enum AuthRoutes {
                             NULL),
                         updated_at = UTC_TIMESTAMP(6)
                     """)
-                // One row in each workspace of each account tried (the account is the target: who
-                // tried is unknown, only from where); no account: one row of no workspace.
+                // One row in each workspace of the VERIFIED account of the address (the account is
+                // the target: who tried is unknown, only from where); none: one row of no workspace.
+                // An unverified account's workspaces get nothing: whoever registered the address
+                // first, without holding it, would read when and from where its holder signs in.
                 var recorded = false
                 for row in candidates {
+                    guard try row.bool("verified") else { continue }
                     let id = try row.int("id")
                     for tenant in try AccountStore.tenantIDs(c.db, userID: id) {
                         try AuditLog.record(c, "auth.login_failed", tenantID: tenant, target: ("user", id), actorLabel: email)
