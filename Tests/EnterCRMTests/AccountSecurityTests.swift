@@ -160,6 +160,29 @@ import Web
         #expect(log.status == 200 && !log.body.contains(from) && !log.body.contains("login_failed"))
     }
 
+    /// A reset link sent before a password change, or beside the one used, sets no password.
+    @Test func aPasswordChangeOrResetKillsTheResetLinksSentBefore() throws {
+        let user = client.register()
+        #expect(client.send("POST", "/v1/auth/password-reset", ["email": .string(user.email)]).status == 202)
+        let early = try #require(TestMail.token(to: user.email, page: "reset-password"))
+        // The holder, signed in, changes the password (say, after noticing the unasked-for mail).
+        let changed = client.send("POST", "/v1/auth/password", ["current_password": "secret123", "password": "changed-password"], token: user.token)
+        #expect(changed.status == 200)
+        let late = client.send("POST", "/v1/auth/password-reset/confirm", ["token": .string(early), "password": "attacker-pass"])
+        #expect(late.status == 422 && late["errors"]?["token"] != nil)
+        #expect(client.send("POST", "/v1/auth/login", ["email": .string(user.email), "password": "attacker-pass"]).status == 401)
+        // Two live links (two requests that crossed): using one kills the other.
+        try client.db.execute("DELETE FROM account_tokens WHERE user_id = \(user.userID)")
+        #expect(client.send("POST", "/v1/auth/password-reset", ["email": .string(user.email)]).status == 202)
+        let first = try #require(TestMail.token(to: user.email, page: "reset-password"))
+        let second = try AccountStore.issueAccountToken(client.db, userID: user.userID, purpose: .passwordReset)
+        try client.db.execute("UPDATE account_tokens SET used_at = NULL WHERE user_id = \(user.userID) AND purpose = 'password_reset'")
+        #expect(client.send("POST", "/v1/auth/password-reset/confirm", ["token": .string(second), "password": "holder-new-pass"]).status == 200)
+        let other = client.send("POST", "/v1/auth/password-reset/confirm", ["token": .string(first), "password": "attacker-pass"])
+        #expect(other.status == 422 && other["errors"]?["token"] != nil)
+        #expect(client.send("POST", "/v1/auth/login", ["email": .string(user.email), "password": "holder-new-pass"]).status == 200)
+    }
+
     @Test func verificationMarksTheAddressOnce() throws {
         let user = client.register(verified: false)
         #expect(client.send("GET", "/v1/auth/me", token: user.token)["user"]?["email_verified"] == false)

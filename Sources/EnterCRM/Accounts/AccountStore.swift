@@ -72,16 +72,22 @@ enum AccountStore {
     /// Stored only as its SHA-256.
     static func issueAccountToken(_ db: Connection, userID: Int, purpose: TokenPurpose) throws -> String {
         let token = purpose.prefix + Random.base62(length: 40)
-        try db.execute("""
-            UPDATE account_tokens SET used_at = UTC_TIMESTAMP(6)
-            WHERE user_id = \(userID) AND purpose = \(purpose.rawValue) AND used_at IS NULL
-            """)
+        try revokeAccountTokens(db, userID: userID, purpose: purpose)
         try db.execute("""
             INSERT INTO account_tokens (user_id, purpose, token_hash, expires_at, created_at)
             VALUES (\(userID), \(purpose.rawValue), \(Digest.sha256(token).hexString),
                     UTC_TIMESTAMP(6) + INTERVAL \(purpose.lifetime) SECOND, UTC_TIMESTAMP(6))
             """)
         return token
+    }
+
+    /// Kills the account's unused tokens of that purpose (a new one is issued, or the password
+    /// changed: a reset link sent before must not set another password after).
+    static func revokeAccountTokens(_ db: Connection, userID: Int, purpose: TokenPurpose) throws {
+        try db.execute("""
+            UPDATE account_tokens SET used_at = UTC_TIMESTAMP(6)
+            WHERE user_id = \(userID) AND purpose = \(purpose.rawValue) AND used_at IS NULL
+            """)
     }
 
     /// Uses a token up (inside the caller's transaction) and returns its account, or nil when

@@ -247,7 +247,8 @@ enum AuthRoutes {
         return .json(["message": "Session revoked."])
     }
 
-    /// Changes the password (the current one is asked for) and revokes every other session.
+    /// Changes the password (the current one is asked for), revokes every other session and
+    /// kills the reset links sent before.
     @Sendable static func changePassword(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let current = input.string("current_password", max: AccountStore.passwordMaximum, trim: false)
@@ -260,6 +261,7 @@ enum AuthRoutes {
         let hash = c.services.hasher.hash(new!)
         let revoked: Int = try c.db.transaction {
             try c.db.execute("UPDATE users SET password_hash = \(hash), updated_at = UTC_TIMESTAMP(6) WHERE id = \(c.userID)")
+            try AccountStore.revokeAccountTokens(c.db, userID: c.userID, purpose: .passwordReset)
             return try c.db.execute("""
                 UPDATE sessions SET revoked_at = UTC_TIMESTAMP(6)
                 WHERE user_id = \(c.userID) AND id <> \(c.principal?.sessionID ?? 0) AND revoked_at IS NULL
@@ -340,8 +342,9 @@ enum AuthRoutes {
         return .json(resetAnswer, status: 202)
     }
 
-    /// Sets the new password and revokes every session of the account. The link proves the
-    /// address, so an unverified account becomes verified (unless another account holds it).
+    /// Sets the new password, revokes every session of the account and kills its other reset
+    /// links. The link proves the address, so an unverified account becomes verified (unless
+    /// another account holds it).
     @Sendable static func confirmPasswordReset(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let token = input.string("token", max: 200)
@@ -353,6 +356,7 @@ enum AuthRoutes {
                 throw HTTPError.invalid("token", "The link is invalid, used or expired. Ask for a new one.")
             }
             try c.db.execute("UPDATE users SET password_hash = \(hash), updated_at = UTC_TIMESTAMP(6) WHERE id = \(userID)")
+            try AccountStore.revokeAccountTokens(c.db, userID: userID, purpose: .passwordReset)
             let taken = try c.db.queryOne("""
                 SELECT 1 AS x FROM users u JOIN users o ON o.verified_email = u.email AND o.id <> u.id WHERE u.id = \(userID)
                 """) != nil
