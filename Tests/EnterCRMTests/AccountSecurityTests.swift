@@ -36,7 +36,7 @@ import Web
         #expect(accepted.status == 200 && accepted["user"]?["id"]?.intValue != mallory.userID)
         // Mallory's account can never be verified now, and signing in with Alice's password finds Alice's account.
         let mine = try #require(TestMail.token(to: alice, page: "verify-email"))
-        let verify = client.send("POST", "/v1/auth/verify-email", ["token": .string(mine)])
+        let verify = client.send("POST", "/v1/auth/verify-email", ["token": .string(mine)], token: mallory.token)
         #expect(verify.status == 422 && verify["errors"]?["token"] != nil)
         let login = client.send("POST", "/v1/auth/login", ["email": .string(alice), "password": "alice-own-password"])
         #expect(login["tenant"]?["id"]?.intValue == company.tenantID)
@@ -187,12 +187,35 @@ import Web
         let user = client.register(verified: false)
         #expect(client.send("GET", "/v1/auth/me", token: user.token)["user"]?["email_verified"] == false)
         let token = try #require(TestMail.token(to: user.email, page: "verify-email"))
-        #expect(client.send("POST", "/v1/auth/verify-email", ["token": .string(token)]).status == 200)
-        #expect(client.send("POST", "/v1/auth/verify-email", ["token": .string(token)]).status == 422, "single use")
-        #expect(client.send("POST", "/v1/auth/verify-email", ["token": "ecv_forged"]).status == 422)
+        #expect(client.send("POST", "/v1/auth/verify-email", ["token": .string(token)], token: user.token).status == 200)
+        #expect(client.send("POST", "/v1/auth/verify-email", ["token": .string(token)], token: user.token).status == 422, "single use")
+        #expect(client.send("POST", "/v1/auth/verify-email", ["token": "ecv_forged"], token: user.token).status == 422)
         #expect(client.send("GET", "/v1/auth/me", token: user.token)["user"]?["email_verified"] == true)
         #expect(try client.db.queryOne("SELECT COUNT(*) AS n FROM account_tokens WHERE token_hash = \(token)")?.int("n") == 0,
                 "stored only as a hash")
+    }
+
+    /// Mallory registers with Alice's address: the verification link lands in Alice's inbox.
+    /// Alice opening it (signed out, or signed in to her own account) must not verify
+    /// Mallory's account: only the session of the link's own account verifies with it.
+    @Test func verifyingNeedsTheSessionOfTheLinksAccount() throws {
+        let alice = TestDatabase.unique("alice") + "@company.com"
+        let mallory = client.register(name: "Mallory Attacker", email: alice, verified: false)
+        let link = try #require(TestMail.token(to: alice, page: "verify-email"))
+        let signedOut = client.send("POST", "/v1/auth/verify-email", ["token": .string(link)])
+        #expect(signedOut.status == 401 && signedOut["message"] != nil)
+        let someoneElse = client.register(name: "Alice Elsewhere")
+        let wrong = client.send("POST", "/v1/auth/verify-email", ["token": .string(link)], token: someoneElse.token)
+        #expect(wrong.status == 422 && wrong["errors"]?["token"] != nil)
+        #expect(client.send("GET", "/v1/auth/me", token: mallory.token)["user"]?["email_verified"] == false)
+        #expect(try client.db.queryOne("SELECT COUNT(*) AS n FROM users WHERE verified_email = \(alice)")?.int("n") == 0)
+        // Still unused: a company's invitation to alice@ is not Mallory's to accept.
+        let company = client.register(name: "Company Owner")
+        #expect(client.send("POST", "/v1/users", ["name": "Alice", "email": .string(alice)], token: company.token).status == 201)
+        let invitation = try #require(TestMail.token(to: alice, page: "accept-invitation"))
+        #expect(client.send("POST", "/v1/auth/accept-invitation", ["token": .string(invitation)], token: mallory.token).status == 403)
+        // The link's own account, signed in, verifies with it (the failed tries did not use it up).
+        #expect(client.send("POST", "/v1/auth/verify-email", ["token": .string(link)], token: mallory.token).status == 200)
     }
 
     /// Forgot password: same 202 for unknown addresses; the link works once, within the hour,

@@ -91,8 +91,9 @@ enum AccountStore {
     }
 
     /// Uses a token up (inside the caller's transaction) and returns its account, or nil when
-    /// it is unknown, used, expired or of another purpose.
-    static func consumeAccountToken(_ db: Connection, _ token: String, purpose: TokenPurpose) throws -> Int? {
+    /// it is unknown, used, expired or of another purpose. `account`: the token must be that
+    /// account's, else it stays unused and the answer is 422 (token).
+    static func consumeAccountToken(_ db: Connection, _ token: String, purpose: TokenPurpose, account: Int? = nil) throws -> Int? {
         guard token.hasPrefix(purpose.prefix), token.count <= 100 else { return nil }
         guard let row = try db.queryOne("""
             SELECT id, user_id FROM account_tokens
@@ -100,6 +101,9 @@ enum AccountStore {
               AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(6)
             FOR UPDATE
             """) else { return nil }
+        if let account, try row.int("user_id") != account {
+            throw HTTPError.invalid("token", "This link is for another account. Sign in with the account you created with this address, then open the link again.")
+        }
         try db.execute("UPDATE account_tokens SET used_at = UTC_TIMESTAMP(6) WHERE id = \(try row.int("id"))")
         return try row.int("user_id")
     }

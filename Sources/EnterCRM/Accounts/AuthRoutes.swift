@@ -16,7 +16,7 @@ enum AuthRoutes {
         routes.delete("/v1/auth/sessions/{id}", .user, revokeSession)
         routes.post("/v1/auth/password", .user, changePassword)
         routes.post("/v1/auth/accept-invitation", .anyone, acceptInvitation)
-        routes.post("/v1/auth/verify-email", .anyone, verifyEmail)
+        routes.post("/v1/auth/verify-email", .user, verifyEmail)
         routes.post("/v1/auth/verify-email/resend", .user, resendVerification)
         routes.post("/v1/auth/password-reset", .anyone, requestPasswordReset)
         routes.post("/v1/auth/password-reset/confirm", .anyone, confirmPasswordReset)
@@ -75,7 +75,7 @@ enum AuthRoutes {
     static func sendVerification(to email: String, name: String, userID: Int, token: String) {
         SystemMail.send(.init(to: email, toName: name, subject: "Confirm your email address",
                               paragraphs: ["Welcome to EnterCRM. Confirm that this address is yours: until then, your account can use only the workspace it created, and no other workspace can add it.",
-                                           "The link works once, for 24 hours."],
+                                           "The link works once, for 24 hours, signed in to the account you created (the console asks you to sign in first). If you did not create an EnterCRM account, ignore this message."],
                               link: ("Confirm my address", SystemMail.link("verify-email", token: token))),
                         reader: .account(userID), kind: "verify")
     }
@@ -272,15 +272,18 @@ enum AuthRoutes {
 
     // MARK: Proving the address
 
-    /// Marks the account of an emailed verification link verified. An address verified by
-    /// another account meanwhile cannot be verified again (the unique key on verified_email).
+    /// Marks the signed-in account verified with the emailed link of THAT account: the link
+    /// alone is not enough, or whoever registered with someone else's address would have its
+    /// holder confirm it with one click (a link of another account: 422, and it stays unused).
+    /// An address verified by another account meanwhile cannot be verified again (the unique
+    /// key on verified_email).
     @Sendable static func verifyEmail(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let token = input.string("token", max: 200)
         try input.check()
         let refused = HTTPError.invalid("token", "The link is invalid, used or expired. Ask for a new one.")
         try c.db.transaction {
-            guard let userID = try AccountStore.consumeAccountToken(c.db, token!, purpose: .verifyEmail) else { throw refused }
+            guard let userID = try AccountStore.consumeAccountToken(c.db, token!, purpose: .verifyEmail, account: c.userID) else { throw refused }
             do {
                 try c.db.execute("""
                     UPDATE users SET email_verified_at = COALESCE(email_verified_at, UTC_TIMESTAMP(6)), updated_at = UTC_TIMESTAMP(6)
