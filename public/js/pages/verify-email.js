@@ -40,7 +40,7 @@ export function render({ query }) {
   } else if (getToken()) {
     confirm();
   } else {
-    status.textContent = 'Sign in to the account you created with this address: you come back here, and the address is confirmed.';
+    status.textContent = 'Sign in to the account you created with this address: you come back here, and the address is confirmed. Did not create an EnterCRM account? Ignore the email: nothing is confirmed without signing in.';
     next.replaceChildren(h('a', {
       class: 'button button-primary button-block',
       href: `#/login?notice=verify&next=${encodeURIComponent(back)}`,
@@ -53,6 +53,6 @@ export function render({ query }) {
     title: 'Confirm your email address',
     subtitle: 'A confirmed address lets your account join the workspaces that invite you.',
     body: [status, alert, next],
-    footer: ['Did not create an EnterCRM account? Ignore the email: nothing is confirmed without signing in. Need a new link? Sign in and use “Resend the link” in the banner.'],
+    footer: ['Need a new link? Sign in and use “Resend the link” in the banner.'],
   });
 }
