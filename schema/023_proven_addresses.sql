@@ -5,11 +5,19 @@
 -- makes a new, unverified account (the answer is the same as for a free address); it can
 -- never be verified while another account holds the address verified.
 -- Accounts made before this migration count as verified: they were made before the rule.
+--
+-- Account addresses (users.email, users.verified_email, invitations.email,
+-- login_throttle.email) compare exactly (utf8mb4_bin): the application lowercases an address
+-- on the way in (Input.email), so case does not matter, but accents and other variants do.
+-- Under utf8mb4_unicode_ci "alicé@company.com" would find the account of alice@company.com.
+UPDATE users SET email = LOWER(email);
 ALTER TABLE users
+    MODIFY email VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     ADD COLUMN email_verified_at DATETIME(6) NULL AFTER email;
 UPDATE users SET email_verified_at = created_at;
 ALTER TABLE users
-    ADD COLUMN verified_email VARCHAR(190) AS (IF(email_verified_at IS NULL, NULL, email)) PERSISTENT AFTER email_verified_at,
+    ADD COLUMN verified_email VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin
+        AS (IF(email_verified_at IS NULL, NULL, email)) PERSISTENT AFTER email_verified_at,
     DROP INDEX uq_email,
     ADD UNIQUE KEY uq_verified_email (verified_email),
     ADD KEY idx_users_email (email, email_verified_at),
@@ -32,10 +40,10 @@ CREATE TABLE account_tokens (
     CONSTRAINT fk_account_tokens_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- Failed sign-ins per (address tried, client address): after 5, that pair waits 1 s, 2, 4 …
--- up to 15 min. Another client address is not slowed, so nobody can lock the holder out.
+-- Failed sign-ins per (address tried, client address): after 5, that pair waits 15 s, then
+-- 30, 60 … up to 15 min (AuthRoutes.firstDelay, longestDelay). Another client address is not slowed, so nobody can lock the holder out.
 CREATE TABLE login_throttle (
-    email VARCHAR(190) NOT NULL,
+    email VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     ip VARCHAR(45) NOT NULL,
     failures INT UNSIGNED NOT NULL DEFAULT 0,
     blocked_until DATETIME(6) NULL,
@@ -50,7 +58,7 @@ CREATE TABLE login_throttle (
 ALTER TABLE invitations
     DROP FOREIGN KEY fk_invitations_user,
     MODIFY user_id BIGINT UNSIGNED NULL,
-    ADD COLUMN email VARCHAR(190) NOT NULL DEFAULT '' AFTER tenant_id,
+    ADD COLUMN email VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL DEFAULT '' AFTER tenant_id,
     ADD COLUMN name VARCHAR(120) NULL AFTER email,
     ADD COLUMN role VARCHAR(20) NOT NULL DEFAULT 'member' AFTER name,
     ADD COLUMN revoked_at DATETIME(6) NULL AFTER accepted_at,

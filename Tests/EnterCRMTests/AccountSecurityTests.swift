@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 import Web
 
-/// Issue 20, finding 1 and 5: each test sends the attack.
+/// Issue 20, finding 1 and 5, and the review of the account code: each test sends the attack.
 @Suite struct AccountSecurityTests {
     let client: TestClient
     init() throws { client = try TestClient() }
@@ -36,7 +36,7 @@ import Web
         #expect(accepted.status == 200 && accepted["user"]?["id"]?.intValue != mallory.userID)
         // Mallory's account can never be verified now, and signing in with Alice's password finds Alice's account.
         let mine = try #require(TestMail.token(to: alice, page: "verify-email"))
-        let verify = client.send("POST", "/v1/auth/verify-email", ["token": .string(mine)])
+        let verify = client.send("POST", "/v1/auth/verify-email", ["token": .string(mine)], token: mallory.token)
         #expect(verify.status == 422 && verify["errors"]?["token"] != nil)
         let login = client.send("POST", "/v1/auth/login", ["email": .string(alice), "password": "alice-own-password"])
         #expect(login["tenant"]?["id"]?.intValue == company.tenantID)
@@ -102,16 +102,120 @@ import Web
         #expect(client.send("POST", "/v1/auth/login", ["email": .string(holder.email), "password": "secret123"])["tenant"]?["id"]?.intValue == holder.tenantID)
     }
 
+    /// Addresses compare exactly but for case: a look-alike with an accent (here the
+    /// attacker's own domain) finds no account, so no reset link or "someone tried" mail
+    /// reaches it; mail goes to the address the account holds, whatever case was typed.
+    @Test func aLookAlikeAddressFindsNoAccount() throws {
+        let local = TestDatabase.unique("alice")
+        let alice = client.register(name: "Alice", email: local + "@company.com")
+        let lookalike = local + "@compány.com"
+        #expect(client.send("POST", "/v1/auth/password-reset", ["email": .string(lookalike)]).status == 202)
+        #expect(TestMail.token(to: lookalike, page: "reset-password") == nil, "no reset link to the look-alike")
+        #expect(TestMail.token(to: alice.email, page: "reset-password") == nil, "nor to Alice: nobody asked for hers")
+        let probe = client.send("POST", "/v1/auth/register", ["name": "Mallory", "email": .string(lookalike),
+                                                              "password": "secret123", "workspace_name": "Look-alike"])
+        #expect(probe.status == 201)
+        #expect(!TestMail.messages(to: lookalike).contains { $0.contains("tried to create an EnterCRM account") })
+        #expect(!TestMail.messages(to: alice.email).contains { $0.contains("tried to create an EnterCRM account") })
+        #expect(client.send("POST", "/v1/auth/login", ["email": .string(lookalike), "password": "secret123"])["user"]?["id"]
+                == probe["user"]?["id"], "the look-alike signs in to its own account only")
+        for password in ["wrong-password", "secret123"] {
+            let other = client.send("POST", "/v1/auth/login", ["email": .string(local + "@compañy.com"), "password": .string(password)])
+            #expect(other.status == 401)
+        }
+        // Case does not matter, and the mail goes to the address Alice's account holds.
+        #expect(client.send("POST", "/v1/auth/password-reset", ["email": .string(alice.email.uppercased())]).status == 202)
+        #expect(TestMail.token(to: alice.email, page: "reset-password") != nil)
+        #expect(TestMail.messages(to: alice.email.uppercased()).isEmpty)
+        #expect(client.send("POST", "/v1/auth/login", ["email": .string(alice.email.uppercased()), "password": "secret123"])["user"]?["id"]?.intValue
+                == alice.userID)
+    }
+
+    /// A failed sign-in is recorded in the workspaces of the address's verified account only:
+    /// Mallory, who registered Alice's address without holding it, never reads in her audit
+    /// log when or from where Alice tries to sign in.
+    @Test func failedSignInsAreRecordedOnlyForTheVerifiedAccount() throws {
+        let alice = TestDatabase.unique("alice") + "@company.com"
+        let mallory = client.register(name: "Mallory Attacker", email: alice, verified: false)
+        let from = "10.71.\(Int.random(in: 1...250)).\(Int.random(in: 1...250))"
+        func failures(_ tenant: Int?) throws -> Int {
+            try client.db.queryOne("""
+                SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id <=> \(tenant) AND action = 'auth.login_failed'
+                  AND actor_label = \(alice) AND ip = \(from)
+                """)?.int("n") ?? -1
+        }
+        // Alice has no account yet: her mistyped sign-in is a row of no workspace.
+        #expect(client.send("POST", "/v1/auth/login", ["email": .string(alice), "password": "alice-typo"], from: from).status == 401)
+        #expect(try failures(mallory.tenantID) == 0 && failures(nil) == 1)
+        // Alice joins a company by invitation (her account is verified); Mallory's stays unverified.
+        let company = client.register(name: "Company Owner")
+        let joined = client.invite(company.token, email: alice, password: "alice-own-password")
+        #expect(client.send("POST", "/v1/auth/login", ["email": .string(alice), "password": "alice-typo-2"], from: from).status == 401)
+        #expect(try failures(company.tenantID) == 1 && failures(mallory.tenantID) == 0 && failures(nil) == 1)
+        #expect(try client.db.queryOne("""
+            SELECT target_id FROM audit_log WHERE tenant_id = \(company.tenantID) AND action = 'auth.login_failed' AND ip = \(from)
+            """)?.int("target_id") == joined.id)
+        // What Mallory's console shows: nothing of Alice's sign-ins.
+        let log = client.send("GET", "/v1/audit-log", token: mallory.token)
+        #expect(log.status == 200 && !log.body.contains(from) && !log.body.contains("login_failed"))
+    }
+
+    /// A reset link sent before a password change, or beside the one used, sets no password.
+    @Test func aPasswordChangeOrResetKillsTheResetLinksSentBefore() throws {
+        let user = client.register()
+        #expect(client.send("POST", "/v1/auth/password-reset", ["email": .string(user.email)]).status == 202)
+        let early = try #require(TestMail.token(to: user.email, page: "reset-password"))
+        // The holder, signed in, changes the password (say, after noticing the unasked-for mail).
+        let changed = client.send("POST", "/v1/auth/password", ["current_password": "secret123", "password": "changed-password"], token: user.token)
+        #expect(changed.status == 200)
+        let late = client.send("POST", "/v1/auth/password-reset/confirm", ["token": .string(early), "password": "attacker-pass"])
+        #expect(late.status == 422 && late["errors"]?["token"] != nil)
+        #expect(client.send("POST", "/v1/auth/login", ["email": .string(user.email), "password": "attacker-pass"]).status == 401)
+        // Two live links (two requests that crossed): using one kills the other.
+        try client.db.execute("DELETE FROM account_tokens WHERE user_id = \(user.userID)")
+        #expect(client.send("POST", "/v1/auth/password-reset", ["email": .string(user.email)]).status == 202)
+        let first = try #require(TestMail.token(to: user.email, page: "reset-password"))
+        let second = try AccountStore.issueAccountToken(client.db, userID: user.userID, purpose: .passwordReset)
+        try client.db.execute("UPDATE account_tokens SET used_at = NULL WHERE user_id = \(user.userID) AND purpose = 'password_reset'")
+        #expect(client.send("POST", "/v1/auth/password-reset/confirm", ["token": .string(second), "password": "holder-new-pass"]).status == 200)
+        let other = client.send("POST", "/v1/auth/password-reset/confirm", ["token": .string(first), "password": "attacker-pass"])
+        #expect(other.status == 422 && other["errors"]?["token"] != nil)
+        #expect(client.send("POST", "/v1/auth/login", ["email": .string(user.email), "password": "holder-new-pass"]).status == 200)
+    }
+
     @Test func verificationMarksTheAddressOnce() throws {
         let user = client.register(verified: false)
         #expect(client.send("GET", "/v1/auth/me", token: user.token)["user"]?["email_verified"] == false)
         let token = try #require(TestMail.token(to: user.email, page: "verify-email"))
-        #expect(client.send("POST", "/v1/auth/verify-email", ["token": .string(token)]).status == 200)
-        #expect(client.send("POST", "/v1/auth/verify-email", ["token": .string(token)]).status == 422, "single use")
-        #expect(client.send("POST", "/v1/auth/verify-email", ["token": "ecv_forged"]).status == 422)
+        #expect(client.send("POST", "/v1/auth/verify-email", ["token": .string(token)], token: user.token).status == 200)
+        #expect(client.send("POST", "/v1/auth/verify-email", ["token": .string(token)], token: user.token).status == 422, "single use")
+        #expect(client.send("POST", "/v1/auth/verify-email", ["token": "ecv_forged"], token: user.token).status == 422)
         #expect(client.send("GET", "/v1/auth/me", token: user.token)["user"]?["email_verified"] == true)
         #expect(try client.db.queryOne("SELECT COUNT(*) AS n FROM account_tokens WHERE token_hash = \(token)")?.int("n") == 0,
                 "stored only as a hash")
+    }
+
+    /// Mallory registers with Alice's address: the verification link lands in Alice's inbox.
+    /// Alice opening it (signed out, or signed in to her own account) must not verify
+    /// Mallory's account: only the session of the link's own account verifies with it.
+    @Test func verifyingNeedsTheSessionOfTheLinksAccount() throws {
+        let alice = TestDatabase.unique("alice") + "@company.com"
+        let mallory = client.register(name: "Mallory Attacker", email: alice, verified: false)
+        let link = try #require(TestMail.token(to: alice, page: "verify-email"))
+        let signedOut = client.send("POST", "/v1/auth/verify-email", ["token": .string(link)])
+        #expect(signedOut.status == 401 && signedOut["message"] != nil)
+        let someoneElse = client.register(name: "Alice Elsewhere")
+        let wrong = client.send("POST", "/v1/auth/verify-email", ["token": .string(link)], token: someoneElse.token)
+        #expect(wrong.status == 422 && wrong["errors"]?["token"] != nil)
+        #expect(client.send("GET", "/v1/auth/me", token: mallory.token)["user"]?["email_verified"] == false)
+        #expect(try client.db.queryOne("SELECT COUNT(*) AS n FROM users WHERE verified_email = \(alice)")?.int("n") == 0)
+        // Still unused: a company's invitation to alice@ is not Mallory's to accept.
+        let company = client.register(name: "Company Owner")
+        #expect(client.send("POST", "/v1/users", ["name": "Alice", "email": .string(alice)], token: company.token).status == 201)
+        let invitation = try #require(TestMail.token(to: alice, page: "accept-invitation"))
+        #expect(client.send("POST", "/v1/auth/accept-invitation", ["token": .string(invitation)], token: mallory.token).status == 403)
+        // The link's own account, signed in, verifies with it (the failed tries did not use it up).
+        #expect(client.send("POST", "/v1/auth/verify-email", ["token": .string(link)], token: mallory.token).status == 200)
     }
 
     /// Forgot password: same 202 for unknown addresses; the link works once, within the hour,

@@ -14,7 +14,7 @@ import Web
     /// Account and session routes a viewer may call beside every GET.
     static let ownAccountRoutes: Set<String> = [
         "POST /v1/auth/logout", "POST /v1/auth/switch", "DELETE /v1/auth/sessions/{id}", "POST /v1/auth/password",
-        "POST /v1/auth/verify-email/resend", "POST /v1/workspaces",
+        "POST /v1/auth/verify-email", "POST /v1/auth/verify-email/resend", "POST /v1/workspaces",
     ]
 
     /// What only admins and owners may do (issue 20): checked here by name, not read from the table.

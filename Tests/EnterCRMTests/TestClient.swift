@@ -40,7 +40,7 @@ struct TestClient {
     }
 
     /// Registers a fresh user and workspace; returns the token and ids. `verified`: the
-    /// address is then confirmed through the emailed link, as its holder would.
+    /// address is then confirmed through the emailed link, as its holder would (signed in).
     func register(name: String = "Jane Smith", workspace: String? = nil, password: String = "secret123", email given: String? = nil,
                   verified: Bool = true) -> (token: String, userID: Int, tenantID: Int, slug: String, email: String) {
         let email = given ?? TestDatabase.unique("jane") + "@company.com"
@@ -52,7 +52,7 @@ struct TestClient {
         if verified {
             let token = TestMail.token(to: email, page: "verify-email")
             precondition(token != nil, "no verification mail to \(email)")
-            let v = send("POST", "/v1/auth/verify-email", ["token": .string(token!)])
+            let v = send("POST", "/v1/auth/verify-email", ["token": .string(token!)], token: r["token"]!.stringValue!)
             precondition(v.status == 200, "verify failed: \(v.body)")
         }
         return (r["token"]!.stringValue!, r["user"]!["id"]!.intValue!, r["tenant"]!["id"]!.intValue!,

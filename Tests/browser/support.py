@@ -102,10 +102,11 @@ class Api:
         return self.request("POST", "/v1/auth/login", body, expect=200)
 
     def verify(self, email: str) -> None:
-        """Confirms the address through the emailed link, as its holder would."""
+        """Confirms the address through the emailed link, as its holder would: signed in to
+        the account this client registered."""
         token = mailed_token(email, "verify-email")
         assert token, f"no verification mail to {email}"
-        self.request("POST", "/v1/auth/verify-email", {"token": token}, expect=200, token="")
+        self.request("POST", "/v1/auth/verify-email", {"token": token}, expect=200)
 
     def invite(self, name: str, email: str, role: str = "member", password: str = PASSWORD) -> dict:
         """Invites `email` to this client's workspace, then accepts as the new person through

@@ -48,6 +48,36 @@ def test_register_then_verify_from_the_emailed_link(console_factory):
         c.shot("link used twice")
 
 
+def test_a_link_opened_signed_out_asks_to_sign_in_then_confirms(console_factory, api):
+    """The link alone confirms nothing (someone who registered with another person's address
+    must not have its holder confirm it with one click): a first-time user whose browser is
+    signed out is asked to sign in, and sign-in brings them back to the link, which confirms."""
+    email = unique_email("marie")
+    api.register("Marie Curie", email, f"Radium {uuid.uuid4().hex[:6]}")
+    token = mailed_token(email, "verify-email")
+    for size in ((375, 812), (1280, 900)):
+        c = console_factory(size)
+        c.open(f"/verify-email?token={token}")
+        c.wait_heading("Confirm your email address")
+        assert "Sign in to the account you created" in c.find("p[role='status']").text
+        assert c.button_present("Sign in to confirm")
+        c.shot("verification link signed out")
+        if size[0] < 600:
+            continue  # the phone only looks; the desktop signs in and confirms (the link works once)
+        assert api.request("GET", "/v1/auth/me")["user"]["email_verified"] is False, "opening the link confirmed nothing"
+        c.click("Sign in to confirm")
+        c.wait_route("/login")
+        assert "Sign in to the account you created" in c.alert_text()
+        c.fill({"email": email, "password": PASSWORD})
+        c.submit_auth_form("Sign in", "/verify-email")
+        c.wait().until(lambda d: "verified" in c.find(".alert-success").text)
+        c.shot("confirmed after signing in")
+        c.click("Go to the dashboard")
+        c.wait_route("/dashboard")
+        assert not any(banner.is_displayed() for banner in c.find_all(".verify-banner"))
+    assert api.request("GET", "/v1/auth/me")["user"]["email_verified"] is True
+
+
 def test_forgot_and_reset_password(console_factory, account):
     # The phone asks for the link and opens it; the desktop, with the same link, sets the
     # password (a second request within a minute sends no second link).

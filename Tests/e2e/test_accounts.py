@@ -18,10 +18,11 @@ def register(http, base: str, email: str, name: str = "Jane Smith", password: st
     return body
 
 
-def verify(http, base: str, stack, email: str) -> None:
-    token = mailed_token(stack, email, "verify-email")
+def verify(http, base: str, stack, account: dict) -> None:
+    """Confirms the account's address through the emailed link, signed in to it."""
+    token = mailed_token(stack, account["user"]["email"], "verify-email")
     assert token
-    assert http.post(f"{base}/v1/auth/verify-email", json={"token": token}, timeout=30).status_code == 200
+    assert http.post(f"{base}/v1/auth/verify-email", json={"token": token}, headers=account["auth"], timeout=30).status_code == 200
 
 
 def test_registering_an_address_first_takes_over_nothing(base, stack):
@@ -29,7 +30,7 @@ def test_registering_an_address_first_takes_over_nothing(base, stack):
     alice = f"alice-{uuid.uuid4().hex[:10]}@company.io"
     mallory = register(http, base, alice, name="Mallory Attacker")
     company = register(http, base, f"owner-{uuid.uuid4().hex[:10]}@company.io", name="Company Owner")
-    verify(http, base, stack, company["user"]["email"])
+    verify(http, base, stack, company)
     invited = http.post(f"{base}/v1/users", json={"name": "Alice", "email": alice, "role": "admin"}, headers=company["auth"])
     assert invited.status_code == 201 and invited.json()["status"] == "invited"
     assert "Mallory" not in invited.text and "eci_" not in invited.text
@@ -45,8 +46,27 @@ def test_registering_an_address_first_takes_over_nothing(base, stack):
     assert joined.status_code == 200 and joined.json()["tenant"]["id"] == company["tenant"]["id"]
     assert joined.json()["user"]["id"] != mallory["user"]["id"]
     # Mallory's verification link, had she Alice's inbox later, is dead for good.
-    late = http.post(f"{base}/v1/auth/verify-email", json={"token": mailed_token(stack, alice, "verify-email")})
+    late = http.post(f"{base}/v1/auth/verify-email", json={"token": mailed_token(stack, alice, "verify-email")},
+                     headers=mallory["auth"])
     assert late.status_code == 422 and "token" in late.json()["errors"]
+
+
+def test_the_verification_link_alone_verifies_nothing(base, stack):
+    """Mallory registers with Alice's address; Alice opens the link from her inbox, signed out
+    or signed in to an account of her own: Mallory's account stays unverified."""
+    http = new_session("127.0.0.38")
+    alice = f"alice-{uuid.uuid4().hex[:10]}@company.io"
+    mallory = register(http, base, alice, name="Mallory Attacker")
+    link = mailed_token(stack, alice, "verify-email")
+    signed_out = http.post(f"{base}/v1/auth/verify-email", json={"token": link})
+    assert signed_out.status_code == 401 and signed_out.headers["Content-Type"].startswith("application/json")
+    own = register(http, base, f"alice-elsewhere-{uuid.uuid4().hex[:10]}@company.io", name="Alice")
+    wrong = http.post(f"{base}/v1/auth/verify-email", json={"token": link}, headers=own["auth"])
+    assert wrong.status_code == 422 and "token" in wrong.json()["errors"]
+    assert http.get(f"{base}/v1/auth/me", headers=mallory["auth"]).json()["user"]["email_verified"] is False
+    # The link was not used up: with its own account's session it verifies.
+    mine = http.post(f"{base}/v1/auth/verify-email", json={"token": link}, headers=mallory["auth"])
+    assert mine.status_code == 200 and mine.json()["email_verified"] is True
 
 
 def test_the_admin_cannot_read_or_use_the_invitation_token(base, stack):
@@ -77,7 +97,7 @@ def test_the_admin_cannot_read_or_use_the_invitation_token(base, stack):
 def test_registration_answers_alike_for_a_taken_address(base, stack):
     http = new_session("127.0.0.33")
     holder = register(http, base, f"holder-{uuid.uuid4().hex[:10]}@company.io", name="Holder")
-    verify(http, base, stack, holder["user"]["email"])
+    verify(http, base, stack, holder)
     taken = http.post(f"{base}/v1/auth/register", json={"name": "Probe", "email": holder["user"]["email"],
                                                         "password": "secret123", "workspace_name": "Probe"})
     free = http.post(f"{base}/v1/auth/register", json={"name": "Probe", "email": f"free-{uuid.uuid4().hex[:10]}@company.io",

@@ -136,7 +136,8 @@ def test_the_matrix_the_console_reads(base: str, ws) -> None:
     assert viewer["role"] == "viewer"
     writes = [route for route in viewer["allowed"] if not route.startswith("GET ") and viewer["routes"][route] != "anyone"]
     assert sorted(writes) == ["DELETE /v1/auth/sessions/{id}", "POST /v1/auth/logout", "POST /v1/auth/password",
-                              "POST /v1/auth/switch", "POST /v1/auth/verify-email/resend", "POST /v1/workspaces"]
+                              "POST /v1/auth/switch", "POST /v1/auth/verify-email", "POST /v1/auth/verify-email/resend",
+                              "POST /v1/workspaces"]
     assert viewer["routes"]["DELETE /v1/segments/{id}"] == "admin"
     assert viewer["routes"]["DELETE /v1/workspace"] == "owner"
     member = call(w, "member", "GET", "/v1/permissions").json()["data"]

@@ -72,10 +72,7 @@ enum AccountStore {
     /// Stored only as its SHA-256.
     static func issueAccountToken(_ db: Connection, userID: Int, purpose: TokenPurpose) throws -> String {
         let token = purpose.prefix + Random.base62(length: 40)
-        try db.execute("""
-            UPDATE account_tokens SET used_at = UTC_TIMESTAMP(6)
-            WHERE user_id = \(userID) AND purpose = \(purpose.rawValue) AND used_at IS NULL
-            """)
+        try revokeAccountTokens(db, userID: userID, purpose: purpose)
         try db.execute("""
             INSERT INTO account_tokens (user_id, purpose, token_hash, expires_at, created_at)
             VALUES (\(userID), \(purpose.rawValue), \(Digest.sha256(token).hexString),
@@ -84,9 +81,19 @@ enum AccountStore {
         return token
     }
 
+    /// Kills the account's unused tokens of that purpose (a new one is issued, or the password
+    /// changed: a reset link sent before must not set another password after).
+    static func revokeAccountTokens(_ db: Connection, userID: Int, purpose: TokenPurpose) throws {
+        try db.execute("""
+            UPDATE account_tokens SET used_at = UTC_TIMESTAMP(6)
+            WHERE user_id = \(userID) AND purpose = \(purpose.rawValue) AND used_at IS NULL
+            """)
+    }
+
     /// Uses a token up (inside the caller's transaction) and returns its account, or nil when
-    /// it is unknown, used, expired or of another purpose.
-    static func consumeAccountToken(_ db: Connection, _ token: String, purpose: TokenPurpose) throws -> Int? {
+    /// it is unknown, used, expired or of another purpose. `account`: the token must be that
+    /// account's, else it stays unused and the answer is 422 (token).
+    static func consumeAccountToken(_ db: Connection, _ token: String, purpose: TokenPurpose, account: Int? = nil) throws -> Int? {
         guard token.hasPrefix(purpose.prefix), token.count <= 100 else { return nil }
         guard let row = try db.queryOne("""
             SELECT id, user_id FROM account_tokens
@@ -94,6 +101,9 @@ enum AccountStore {
               AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(6)
             FOR UPDATE
             """) else { return nil }
+        if let account, try row.int("user_id") != account {
+            throw HTTPError.invalid("token", "This link is for another account. Sign in with the account you created with this address, then open the link again.")
+        }
         try db.execute("UPDATE account_tokens SET used_at = UTC_TIMESTAMP(6) WHERE id = \(try row.int("id"))")
         return try row.int("user_id")
     }

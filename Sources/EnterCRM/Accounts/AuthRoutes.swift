@@ -16,7 +16,7 @@ enum AuthRoutes {
         routes.delete("/v1/auth/sessions/{id}", .user, revokeSession)
         routes.post("/v1/auth/password", .user, changePassword)
         routes.post("/v1/auth/accept-invitation", .anyone, acceptInvitation)
-        routes.post("/v1/auth/verify-email", .anyone, verifyEmail)
+        routes.post("/v1/auth/verify-email", .user, verifyEmail)
         routes.post("/v1/auth/verify-email/resend", .user, resendVerification)
         routes.post("/v1/auth/password-reset", .anyone, requestPasswordReset)
         routes.post("/v1/auth/password-reset/confirm", .anyone, confirmPasswordReset)
@@ -37,7 +37,8 @@ enum AuthRoutes {
     /// A new account and its workspace. The answer is the same whether or not the address is
     /// taken (the password is hashed, an account and a workspace made, one message sent in both
     /// cases): a free address gets a verification link; a verified holder gets "someone tried
-    /// to register with your address", and the new account can never be verified.
+    /// to register with your address" (at the address its account holds, never the one typed),
+    /// and the new account can never be verified.
     @Sendable static func register(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let name = input.string("name", max: 120)
@@ -46,7 +47,7 @@ enum AuthRoutes {
         let workspace = input.string("workspace_name", max: 120)
         try input.check()
         let hash = c.services.hasher.hash(password!)
-        let holder = try c.db.queryOne("SELECT id, name FROM users WHERE verified_email = \(email!)")
+        let holder = try c.db.queryOne("SELECT id, name, email FROM users WHERE verified_email = \(email!)")
         let (user, tenant, token, verification): (Int, (id: Int, name: String, slug: String), String, String?) = try c.db.transaction {
             let user = try AccountStore.createUser(c.db, name: name!, email: email!, passwordHash: hash, verified: false)
             let tenant = try AccountStore.createTenant(c.db, name: workspace!)
@@ -58,7 +59,7 @@ enum AuthRoutes {
         if let verification {
             sendVerification(to: email!, name: name!, userID: user, token: verification)
         } else if let holder {
-            SystemMail.send(.init(to: email!, toName: holder.optionalString("name"),
+            SystemMail.send(.init(to: try holder.string("email"), toName: holder.optionalString("name"),
                                   subject: "Someone tried to register with your address",
                                   paragraphs: ["Someone has just tried to create an EnterCRM account with this email address, which already has an account.",
                                                "If it was you, sign in instead (or use \"Forgot password\"). If it was not, you need do nothing: that account cannot use your address."]),
@@ -74,7 +75,7 @@ enum AuthRoutes {
     static func sendVerification(to email: String, name: String, userID: Int, token: String) {
         SystemMail.send(.init(to: email, toName: name, subject: "Confirm your email address",
                               paragraphs: ["Welcome to EnterCRM. Confirm that this address is yours: until then, your account can use only the workspace it created, and no other workspace can add it.",
-                                           "The link works once, for 24 hours."],
+                                           "The link works once, for 24 hours, signed in to the account you created (the console asks you to sign in first). If you did not create an EnterCRM account, ignore this message."],
                               link: ("Confirm my address", SystemMail.link("verify-email", token: token))),
                         reader: .account(userID), kind: "verify")
     }
@@ -106,7 +107,7 @@ enum AuthRoutes {
                                             retryAfter: seconds)
         }
         let candidates = try c.db.query("""
-            SELECT id, password_hash FROM users WHERE email = \(email!)
+            SELECT id, password_hash, email_verified_at IS NOT NULL AS verified FROM users WHERE email = \(email!)
             ORDER BY email_verified_at IS NULL, id DESC LIMIT \(candidatesPerLogin)
             """)
         var userID: Int?
@@ -133,10 +134,13 @@ enum AuthRoutes {
                             NULL),
                         updated_at = UTC_TIMESTAMP(6)
                     """)
-                // One row in each workspace of each account tried (the account is the target: who
-                // tried is unknown, only from where); no account: one row of no workspace.
+                // One row in each workspace of the VERIFIED account of the address (the account is
+                // the target: who tried is unknown, only from where); none: one row of no workspace.
+                // An unverified account's workspaces get nothing: whoever registered the address
+                // first, without holding it, would read when and from where its holder signs in.
                 var recorded = false
                 for row in candidates {
+                    guard try row.bool("verified") else { continue }
                     let id = try row.int("id")
                     for tenant in try AccountStore.tenantIDs(c.db, userID: id) {
                         try AuditLog.record(c, "auth.login_failed", tenantID: tenant, target: ("user", id), actorLabel: email)
@@ -243,7 +247,8 @@ enum AuthRoutes {
         return .json(["message": "Session revoked."])
     }
 
-    /// Changes the password (the current one is asked for) and revokes every other session.
+    /// Changes the password (the current one is asked for), revokes every other session and
+    /// kills the reset links sent before.
     @Sendable static func changePassword(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let current = input.string("current_password", max: AccountStore.passwordMaximum, trim: false)
@@ -256,6 +261,7 @@ enum AuthRoutes {
         let hash = c.services.hasher.hash(new!)
         let revoked: Int = try c.db.transaction {
             try c.db.execute("UPDATE users SET password_hash = \(hash), updated_at = UTC_TIMESTAMP(6) WHERE id = \(c.userID)")
+            try AccountStore.revokeAccountTokens(c.db, userID: c.userID, purpose: .passwordReset)
             return try c.db.execute("""
                 UPDATE sessions SET revoked_at = UTC_TIMESTAMP(6)
                 WHERE user_id = \(c.userID) AND id <> \(c.principal?.sessionID ?? 0) AND revoked_at IS NULL
@@ -266,15 +272,18 @@ enum AuthRoutes {
 
     // MARK: Proving the address
 
-    /// Marks the account of an emailed verification link verified. An address verified by
-    /// another account meanwhile cannot be verified again (the unique key on verified_email).
+    /// Marks the signed-in account verified with the emailed link of THAT account: the link
+    /// alone is not enough, or whoever registered with someone else's address would have its
+    /// holder confirm it with one click (a link of another account: 422, and it stays unused).
+    /// An address verified by another account meanwhile cannot be verified again (the unique
+    /// key on verified_email).
     @Sendable static func verifyEmail(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let token = input.string("token", max: 200)
         try input.check()
         let refused = HTTPError.invalid("token", "The link is invalid, used or expired. Ask for a new one.")
         try c.db.transaction {
-            guard let userID = try AccountStore.consumeAccountToken(c.db, token!, purpose: .verifyEmail) else { throw refused }
+            guard let userID = try AccountStore.consumeAccountToken(c.db, token!, purpose: .verifyEmail, account: c.userID) else { throw refused }
             do {
                 try c.db.execute("""
                     UPDATE users SET email_verified_at = COALESCE(email_verified_at, UTC_TIMESTAMP(6)), updated_at = UTC_TIMESTAMP(6)
@@ -312,13 +321,14 @@ enum AuthRoutes {
     static let resetAnswer: JSON = ["message": "If an account uses this address, a link to reset its password is on its way."]
 
     /// Always 202 with the same answer. The link (1 hour, single use) goes to the verified
-    /// account of the address, else to its newest unverified one.
+    /// account of the address, else to its newest unverified one, at the address that account
+    /// holds (never the one typed: addresses compare exactly but for case, see schema/023).
     @Sendable static func requestPasswordReset(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let email = input.email()
         try input.check()
         guard let row = try c.db.queryOne("""
-            SELECT id, name FROM users WHERE email = \(email!) ORDER BY email_verified_at IS NULL, id DESC LIMIT 1
+            SELECT id, name, email FROM users WHERE email = \(email!) ORDER BY email_verified_at IS NULL, id DESC LIMIT 1
             """) else { return .json(resetAnswer, status: 202) }
         let userID = try row.int("id")
         let token: String? = try c.db.transaction {
@@ -326,7 +336,7 @@ enum AuthRoutes {
             return try AccountStore.issueAccountToken(c.db, userID: userID, purpose: .passwordReset)
         }
         if let token {
-            SystemMail.send(.init(to: email!, toName: row.optionalString("name"), subject: "Reset your EnterCRM password",
+            SystemMail.send(.init(to: try row.string("email"), toName: row.optionalString("name"), subject: "Reset your EnterCRM password",
                                   paragraphs: ["Someone (we hope you) asked to reset the password of the EnterCRM account of this address.",
                                                "The link works once, for one hour. Setting a new password signs the account out everywhere. If you did not ask, ignore this message: your password stays as it is."],
                                   link: ("Choose a new password", SystemMail.link("reset-password", token: token))),
@@ -335,8 +345,9 @@ enum AuthRoutes {
         return .json(resetAnswer, status: 202)
     }
 
-    /// Sets the new password and revokes every session of the account. The link proves the
-    /// address, so an unverified account becomes verified (unless another account holds it).
+    /// Sets the new password, revokes every session of the account and kills its other reset
+    /// links. The link proves the address, so an unverified account becomes verified (unless
+    /// another account holds it).
     @Sendable static func confirmPasswordReset(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let token = input.string("token", max: 200)
@@ -348,6 +359,7 @@ enum AuthRoutes {
                 throw HTTPError.invalid("token", "The link is invalid, used or expired. Ask for a new one.")
             }
             try c.db.execute("UPDATE users SET password_hash = \(hash), updated_at = UTC_TIMESTAMP(6) WHERE id = \(userID)")
+            try AccountStore.revokeAccountTokens(c.db, userID: userID, purpose: .passwordReset)
             let taken = try c.db.queryOne("""
                 SELECT 1 AS x FROM users u JOIN users o ON o.verified_email = u.email AND o.id <> u.id WHERE u.id = \(userID)
                 """) != nil

@@ -48,7 +48,7 @@ enum Permissions {
         "GET /v1/auth/sessions": .role(.viewer),
         "DELETE /v1/auth/sessions/{id}": .role(.viewer),
         "POST /v1/auth/password": .role(.viewer),
-        "POST /v1/auth/verify-email": .anyone,
+        "POST /v1/auth/verify-email": .role(.viewer),
         "POST /v1/auth/verify-email/resend": .role(.viewer),
         "POST /v1/auth/password-reset": .anyone,
         "POST /v1/auth/password-reset/confirm": .anyone,

@@ -12,6 +12,7 @@ const NOTICES = {
   expired: 'Your session has ended. Sign in again to continue.',
   'password-changed': 'Your password was changed. Sign in with the new one.',
   'password-reset': 'Your new password is set and every session was signed out. Sign in with it.',
+  verify: 'Sign in to the account you created with this address: then the console confirms it.',
 };
 
 export function render({ query }) {

@@ -1,5 +1,8 @@
-// #/verify-email?token=…: the link of the verification email. Confirms the address, then
-// offers the way on (the dashboard when signed in, else sign in).
+// #/verify-email?token=…: the link of the verification email. Confirming needs the session
+// of the account the link was sent for (the link alone is not enough: whoever registered
+// with someone else's address must not have its holder confirm it with one click). Signed
+// out, the page asks to sign in first and sign-in comes back here; signed in, it confirms,
+// then offers the dashboard.
 
 import { api, getToken } from '../api.js';
 import { h } from '../dom.js';
@@ -9,31 +12,42 @@ import { session } from '../session.js';
 
 export function render({ query }) {
   const token = query.get('token') || '';
+  const back = `/verify-email?token=${encodeURIComponent(token)}`;
   const alert = alertRegion();
   const next = h('p', { class: 'auth-next' });
-  const status = h('p', { role: 'status', text: 'Confirming your address…' });
+  const status = h('p', { role: 'status' });
+  const dashboard = () => h('a', { class: 'button button-primary button-block', href: '#/dashboard', text: 'Go to the dashboard' });
 
   async function confirm() {
-    if (!token) {
-      status.textContent = '';
-      showAlert(alert, 'This link has no token. Open the link from the email again, or ask for a new one from the banner in the console.');
-      return;
-    }
+    status.textContent = 'Confirming your address…';
     try {
-      const result = await api.post('/v1/auth/verify-email', { token }, { auth: false });
+      const result = await api.post('/v1/auth/verify-email', { token });
       status.textContent = '';
       showAlert(alert, result?.message || 'Your email address is verified.', [], 'success');
-      if (getToken()) await session.refresh().catch(() => {});
+      await session.refresh().catch(() => {});
     } catch (error) {
       status.textContent = '';
+      if (error?.handled) return; // the session ended: the console asks to sign in again, then comes back here
       const details = Object.values(error?.errors || {}).flat().map(String);
       showAlert(alert, details[0] || error?.message || 'The address could not be verified.');
     }
-    next.replaceChildren(getToken()
-      ? h('a', { class: 'button button-primary button-block', href: '#/dashboard', text: 'Go to the dashboard' })
-      : h('a', { class: 'button button-primary button-block', href: '#/login', text: 'Sign in' }));
+    next.replaceChildren(dashboard());
   }
-  confirm();
+
+  if (!token) {
+    showAlert(alert, 'This link has no token. Open the link from the email again, or ask for a new one from the banner in the console.');
+    if (getToken()) next.replaceChildren(dashboard());
+  } else if (getToken()) {
+    confirm();
+  } else {
+    status.textContent = 'Sign in to the account you created with this address: you come back here, and the address is confirmed. Did not create an EnterCRM account? Ignore the email: nothing is confirmed without signing in.';
+    next.replaceChildren(h('a', {
+      class: 'button button-primary button-block',
+      href: `#/login?notice=verify&next=${encodeURIComponent(back)}`,
+      dataset: { action: 'sign-in-to-verify' },
+      text: 'Sign in to confirm',
+    }));
+  }
 
   return authLayout({
     title: 'Confirm your email address',
