@@ -116,6 +116,26 @@ def test_a_viewer_sees_disabled_actions_with_the_reason(account, api, console_fa
         c.shot("viewer workspace", full_page=True)
 
 
+def test_a_member_sees_why_the_flow_of_an_active_automation_is_not_theirs(account, api, console_factory) -> None:
+    tenant = account["tenant"]["id"]
+    made = api.request("POST", "/v1/automations", {"name": "Welcome", "trigger_type": "customer_created"}, expect=201)
+    api.request("POST", f"/v1/automations/{made['id']}/design", {
+        "nodes": [{"id": "1", "type": "trigger", "data": {}, "position": {"x": 200, "y": 40}}], "edges": []}, expect=200)
+    draft = api.request("POST", "/v1/automations", {"name": "Draft", "trigger_type": "customer_created"}, expect=201)
+    api.request("POST", f"/v1/automations/{made['id']}/activate", {}, expect=200)
+    member = person(tenant, "member", "Mia Member")
+
+    c = console_factory((1280, 900))
+    c.sign_in_with_token(member["token"], f"/automations/{made['id']}")
+    c.find("[data-action='save']")
+    disabled_with_reason(c, "[data-action='save']", "Only owners and admins can change the flow of an active automation.")
+    c.shot("member on an active automation")
+    # A draft is still the member's to design.
+    c.go(f"/automations/{draft['id']}")
+    c.wait_heading("Draft")
+    assert c.find("[data-action='save']").get_attribute("aria-disabled") is None
+
+
 def test_an_admin_reads_filters_and_pages_the_audit_log(account, api, console_factory) -> None:
     tenant = account["tenant"]["id"]
     admin = person(tenant, "admin", "Adam Admin")
