@@ -328,6 +328,24 @@ import Web
         #expect(w.send(member, "PUT", "/v1/automations/\(s.automation)", ["trigger_type": "customer_created"]).status == 200)
     }
 
+    /// The audit log's retention is the owners': an admin (or a stolen admin session) cannot
+    /// shorten it, and nobody below 30 days, so the trail is not erased the next day.
+    @Test func anAdminCannotShortenTheAuditLog() throws {
+        let w = try RoleWorkspace(client)
+        func days() throws -> Int { try client.db.queryOne("SELECT audit_retention_days FROM tenants WHERE id = \(w.tenant)")!.int("audit_retention_days") }
+        refused(w.send(.role(.admin), "PUT", "/v1/workspace", ["audit_retention_days": 30]), "shorten the audit log")
+        refused(w.send(.role(.admin), "PUT", "/v1/workspace", ["audit_retention_days": 3650, "name": "Renamed"]), "change the retention")
+        #expect(try days() == 365)
+        #expect(try client.db.queryOne("SELECT name FROM tenants WHERE id = \(w.tenant)")!.string("name") != "Renamed")
+        let floor = w.send(.role(.owner), "PUT", "/v1/workspace", ["audit_retention_days": 1])
+        #expect(floor.status == 422 && floor["errors"]?["audit_retention_days"] != nil, "\(floor.body)")
+        #expect(try days() == 365)
+        // The admin keeps the rest of the settings, and may send the retention it has.
+        #expect(w.send(.role(.admin), "PUT", "/v1/workspace", ["name": "Renamed", "audit_retention_days": 365]).status == 200)
+        #expect(w.send(.role(.owner), "PUT", "/v1/workspace", ["audit_retention_days": 30]).status == 200)
+        #expect(try days() == 30)
+    }
+
     @Test func aViewerWritesNothing() throws {
         let s = try Scene(client)
         let w = s.w

@@ -16,8 +16,8 @@ import Web
 /// erase customers, export, delete segments, campaigns, automations, entities, pipelines,
 /// stages and fields, send or cancel campaigns, activate or deactivate automations, change
 /// the design or trigger of an active automation, and manage keys, members, teams, settings
-/// and the audit log. Only owners delete the workspace or
-/// change owners. Viewers read (GET) and manage their own account and sessions.
+/// and the audit log. Only owners delete the workspace, change owners or change how long the
+/// audit log is kept. Viewers read (GET) and manage their own account and sessions.
 enum Permissions {
     /// What a route asks of its caller.
     enum Need: Sendable, Equatable {
@@ -213,19 +213,21 @@ enum Permissions {
     /// Actions that a field of a request can take, beside its route: the same rule as the
     /// route that does it openly (scheduling a campaign sends it; `is_active: true` on an
     /// automation activates it; changing the design or trigger of an active automation puts
-    /// a new flow live, as activating does; making or changing an owner).
+    /// a new flow live, as activating does; making or changing an owner; the audit log's
+    /// retention, which decides how soon its entries are gone).
     enum Action: String, Sendable, CaseIterable {
         case sendCampaign = "campaign.send"
         case activateAutomation = "automation.activate"
         case editActiveAutomation = "automation.edit_active"
         case changeOwners = "members.change_owner"
+        case changeAuditRetention = "workspace.audit_retention"
 
         /// The least role that may.
         var least: Role {
             switch self {
             case .sendCampaign: Permissions.least("POST /v1/campaigns/{id}/send")
             case .activateAutomation, .editActiveAutomation: Permissions.least("POST /v1/automations/{id}/activate")
-            case .changeOwners: .owner
+            case .changeOwners, .changeAuditRetention: .owner
             }
         }
 
@@ -236,6 +238,7 @@ enum Permissions {
             case .activateAutomation: "Only owners and admins can activate or deactivate automations."
             case .editActiveAutomation: "Only owners and admins can change the design or trigger of an active automation."
             case .changeOwners: "Only an owner can change an owner or make one."
+            case .changeAuditRetention: "Only owners can change how long the audit log is kept."
             }
         }
     }
