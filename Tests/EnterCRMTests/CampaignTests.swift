@@ -452,4 +452,24 @@ final class RecordingTransport: MailTransport {
         let later = put(with(relay, [("smtp_host", "smtp.attacker.example")]))
         #expect(later.status == 200 && later["smtp_password_set"] == false, "\(later.body)")
     }
+
+    /// The operator's relay account (ENTERCRM_SMTP_USERNAME / _PASSWORD) goes only to the
+    /// operator's relay (ENTERCRM_SMTP_HOST): a workspace that types a host of its own, and no
+    /// account, gets none, where it used to be given the operator's to send there.
+    @Test func theInstanceRelayAccountNeverGoesToAWorkspaceHost() throws {
+        let w = client.register()
+        let tenant = Tenant(id: w.tenantID)
+        let env = ["ENTERCRM_SMTP_HOST": "relay.operator.example", "ENTERCRM_SMTP_USERNAME": "operator",
+                   "ENTERCRM_SMTP_PASSWORD": "operator-secret"]
+        let instance = try #require(try MailSettings.load(client.db, tenant, env: env).smtp)
+        #expect(instance.host == "relay.operator.example" && instance.username == "operator" && instance.password == "operator-secret")
+        func put(_ body: JSON) { #expect(client.send("PUT", "/v1/campaigns/settings", body, token: w.token).status == 200) }
+        put(["smtp_host": "smtp.attacker.example", "smtp_starttls": false])
+        let typed = try #require(try MailSettings.load(client.db, tenant, env: env).smtp)
+        #expect(typed.host == "smtp.attacker.example" && typed.username == nil && typed.password == nil, "\(typed)")
+        // A workspace's own account goes with its own host.
+        put(["smtp_host": "smtp.attacker.example", "smtp_username": "own", "smtp_password": "own-secret"])
+        let own = try #require(try MailSettings.load(client.db, tenant, env: env).smtp)
+        #expect(own.username == "own" && own.password == "own-secret")
+    }
 }
