@@ -17,6 +17,12 @@ public struct Input {
 
     public mutating func fail(_ key: String, _ message: String) { errors.add(key, message) }
 
+    /// Refuses a JSON null for each of `keys` that is not nullable where an absent field means
+    /// "unchanged" (the readers below take null as absent): one error naming each.
+    public mutating func refuseNull(_ keys: String...) {
+        for key in keys where object[key]?.isNull == true { fail(key, "The \(Self.label(key)) may not be null.") }
+    }
+
     /// What a text field may hold besides printable characters.
     public enum Lines: Sendable {
         /// Names, titles, addresses, keys: no control character at all (C0, DEL, C1), no line

@@ -396,4 +396,80 @@ final class RecordingTransport: MailTransport {
         #expect(client.send("DELETE", "/v1/customers/\(w.customers[0])", token: w.token).status == 200)
         #expect(try messages(id).map { try $0.string("address") } == ["ivan@x.io"])
     }
+
+    /// The stored SMTP password and SMS signing secret go only where they were set for. A save
+    /// that points the relay (host, port, STARTTLS, username) or the webhook elsewhere and leaves
+    /// the secret out, as an admin or a stolen admin session would to receive it, is refused
+    /// with 422 naming the secret, and nothing changes; saving the same destination keeps it.
+    @Test func aStoredSecretNeverFollowsTheSettingsElsewhere() throws {
+        let w = client.register()
+        func put(_ body: JSON) -> TestClient.Reply { client.send("PUT", "/v1/campaigns/settings", body, token: w.token) }
+        func stored() throws -> [String?] {
+            let row = try #require(try client.db.queryOne("SELECT * FROM campaign_settings WHERE tenant_id = \(w.tenantID)"))
+            return ["smtp_host", "smtp_port", "smtp_starttls", "smtp_username", "smtp_password", "sms_webhook_url", "sms_webhook_secret"]
+                .map { row.optionalString($0) }
+        }
+        let relay: JSON = ["smtp_host": .string(sinkHost), "smtp_port": 2525, "smtp_starttls": false, "smtp_username": "mailer"]
+        let webhook = JSON.string("http://\(sinkHost):9/sms")
+        func with(_ base: JSON, _ changes: [(String, JSON)]) -> JSON {
+            var o = base.objectValue!
+            for (k, v) in changes { o[k] = v }
+            return .object(o)
+        }
+        let saved = put(with(relay, [("smtp_password", "hunter2"), ("sms_webhook_url", webhook), ("sms_webhook_secret", "sms-secret")]))
+        #expect(saved.status == 200 && saved["smtp_password_set"] == true && saved["sms_webhook_secret_set"] == true, "\(saved.body)")
+        let original = try stored()
+        #expect(original[4] == "hunter2" && original[6] == "sms-secret")
+
+        // The same relay and URL without the secrets (as the console saves): both kept.
+        let same = put(with(relay, [("sms_webhook_url", webhook), ("from_name", "Shop")]))
+        #expect(same.status == 200 && same["smtp_password_set"] == true && same["sms_webhook_secret_set"] == true, "\(same.body)")
+        #expect(try stored() == original)
+
+        // Elsewhere without the password: refused, naming it; nothing saved.
+        for change: (String, JSON) in [("smtp_host", "smtp.attacker.example"), ("smtp_port", 2526), ("smtp_starttls", true),
+                                       ("smtp_username", "attacker")] {
+            let r = put(with(relay, [change, ("sms_webhook_url", webhook)]))
+            #expect(r.status == 422, "\(change.0): \(r.status) \(r.body)")
+            #expect(r["errors"]?["smtp_password"]?.arrayValue?.first?.stringValue?.hasPrefix("Enter the password again") == true, "\(change.0): \(r.body)")
+            #expect(r["errors"]?["sms_webhook_secret"] == nil, "\(change.0): \(r.body)")
+            #expect(try stored() == original, "\(change.0)")
+        }
+        let moved = put(with(relay, [("sms_webhook_url", .string("http://\(sinkHost):10/sms"))]))
+        #expect(moved.status == 422 && moved["errors"]?["sms_webhook_secret"] != nil && moved["errors"]?["smtp_password"] == nil, "\(moved.body)")
+        #expect(try stored() == original)
+
+        // With the secret given again, the new destination is saved with it.
+        let again = put(with(relay, [("smtp_host", "smtp.example.org"), ("smtp_password", "n3w"), ("sms_webhook_url", webhook)]))
+        #expect(again.status == 200, "\(again.body)")
+        #expect(try stored()[0] == "smtp.example.org" && stored()[4] == "n3w" && stored()[6] == "sms-secret")
+
+        // No relay or URL left: nothing for a secret to go to, and the stored ones are dropped
+        // (a relay set later starts without them).
+        let cleared = put([:])
+        #expect(cleared.status == 200 && cleared["smtp_password_set"] == false && cleared["sms_webhook_secret_set"] == false, "\(cleared.body)")
+        #expect(try stored()[4] == nil && stored()[6] == nil)
+        let later = put(with(relay, [("smtp_host", "smtp.attacker.example")]))
+        #expect(later.status == 200 && later["smtp_password_set"] == false, "\(later.body)")
+    }
+
+    /// The operator's relay account (ENTERCRM_SMTP_USERNAME / _PASSWORD) goes only to the
+    /// operator's relay (ENTERCRM_SMTP_HOST): a workspace that types a host of its own, and no
+    /// account, gets none, where it used to be given the operator's to send there.
+    @Test func theInstanceRelayAccountNeverGoesToAWorkspaceHost() throws {
+        let w = client.register()
+        let tenant = Tenant(id: w.tenantID)
+        let env = ["ENTERCRM_SMTP_HOST": "relay.operator.example", "ENTERCRM_SMTP_USERNAME": "operator",
+                   "ENTERCRM_SMTP_PASSWORD": "operator-secret"]
+        let instance = try #require(try MailSettings.load(client.db, tenant, env: env).smtp)
+        #expect(instance.host == "relay.operator.example" && instance.username == "operator" && instance.password == "operator-secret")
+        func put(_ body: JSON) { #expect(client.send("PUT", "/v1/campaigns/settings", body, token: w.token).status == 200) }
+        put(["smtp_host": "smtp.attacker.example", "smtp_starttls": false])
+        let typed = try #require(try MailSettings.load(client.db, tenant, env: env).smtp)
+        #expect(typed.host == "smtp.attacker.example" && typed.username == nil && typed.password == nil, "\(typed)")
+        // A workspace's own account goes with its own host.
+        put(["smtp_host": "smtp.attacker.example", "smtp_username": "own", "smtp_password": "own-secret"])
+        let own = try #require(try MailSettings.load(client.db, tenant, env: env).smtp)
+        #expect(own.username == "own" && own.password == "own-secret")
+    }
 }

@@ -96,6 +96,14 @@ import Web
         let name = client.send("GET", "/v1/workspace", token: owner.token)["name"]
         #expect(client.send("PUT", "/v1/workspace", [:], token: owner.token)["name"] == name)
         #expect(client.send("PUT", "/v1/workspace", ["name": ""], token: owner.token)["errors"]?["name"] != nil)
+        // null is no value for a setting without one (the schema says string, boolean, integer;
+        // it was taken as "unchanged" with 200): 422 naming the field, nothing changed.
+        for field in ["count_browser_revenue", "audit_retention_days", "name"] {
+            let r = client.send("PUT", "/v1/workspace", [field: .null], token: owner.token)
+            #expect(r.status == 422 && r["errors"]?[field] != nil, "\(field): \(r.status) \(r.body)")
+        }
+        let after = client.send("GET", "/v1/workspace", token: owner.token)
+        #expect(after["count_browser_revenue"] == true && after["audit_retention_days"] == 365 && after["name"] == name)
     }
 
     // MARK: Content-Type

@@ -71,3 +71,32 @@ def test_designer_shows_a_refused_webhook_on_its_node(desktop, account, api) -> 
     c.shot("refused webhook on its node")
     saved = api.request("GET", f"/v1/automations/{made['id']}/design", expect=200)
     assert saved["nodes"][1]["data"]["url"] == f"http://{SINK_HOST}:9/hook"
+
+
+def test_a_new_relay_asks_for_the_password_again(desktop, account, api) -> None:
+    """The stored password goes only to the relay it was set for: changing the port (or host,
+    STARTTLS, username) turns the password's hint into a request for it, and saving without
+    it shows the server's 422 beside the field; entered again, the new relay is saved."""
+    c = desktop
+    api.request("PUT", "/v1/campaigns/settings", {"smtp_host": SINK_HOST, "smtp_port": 2525, "smtp_starttls": False,
+                                                  "smtp_username": "mailer", "smtp_password": "hunter2"},
+                token=account["token"], expect=200)
+    c.allow_log(r"/v1/campaigns/settings - Failed to load resource: the server responded with a status of 422")
+    c.sign_in_with_token(account["token"], "/campaigns/settings")
+    c.wait_heading("Delivery settings")
+    hint = c.find(".field[data-field='smtp_password'] .field-hint")
+    assert "leave empty to keep it" in hint.text
+    fill(c, "smtp_port", "2526")
+    c.wait().until(lambda d: "Enter the password again" in hint.text)
+    c.find("[data-action='save-settings']").click()
+    error = c.find(".field[data-field='smtp_password'] .field-error")
+    c.wait().until(lambda d: "Enter the password again" in error.text)
+    assert c.find(".field[data-field='smtp_password'] input").get_attribute("aria-invalid") == "true"
+    c.shot("a new relay asks for the password again")
+    assert api.request("GET", "/v1/campaigns/settings", token=account["token"], expect=200)["smtp_port"] == 2525
+
+    fill(c, "smtp_password", "hunter2")
+    c.find("[data-action='save-settings']").click()
+    c.wait().until(lambda d: "Saved" in d.find_element("css selector", "body").text)
+    saved = api.request("GET", "/v1/campaigns/settings", token=account["token"], expect=200)
+    assert saved["smtp_port"] == 2526 and saved["smtp_password_set"] is True

@@ -116,6 +116,54 @@ def test_a_viewer_sees_disabled_actions_with_the_reason(account, api, console_fa
         c.shot("viewer workspace", full_page=True)
 
 
+def test_a_member_sees_why_the_flow_of_an_active_automation_is_not_theirs(account, api, console_factory) -> None:
+    tenant = account["tenant"]["id"]
+    made = api.request("POST", "/v1/automations", {"name": "Welcome", "trigger_type": "customer_created"}, expect=201)
+    api.request("POST", f"/v1/automations/{made['id']}/design", {
+        "nodes": [{"id": "1", "type": "trigger", "data": {}, "position": {"x": 200, "y": 40}}], "edges": []}, expect=200)
+    draft = api.request("POST", "/v1/automations", {"name": "Draft", "trigger_type": "customer_created"}, expect=201)
+    api.request("POST", f"/v1/automations/{made['id']}/activate", {}, expect=200)
+    member = person(tenant, "member", "Mia Member")
+
+    c = console_factory((1280, 900))
+    c.sign_in_with_token(member["token"], f"/automations/{made['id']}")
+    c.find("[data-action='save']")
+    disabled_with_reason(c, "[data-action='save']", "Only owners and admins can change the flow of an active automation.")
+    c.shot("member on an active automation")
+    # A draft is still the member's to design.
+    c.go(f"/automations/{draft['id']}")
+    c.wait_heading("Draft")
+    assert c.find("[data-action='save']").get_attribute("aria-disabled") is None
+
+
+def test_only_an_owner_changes_the_audit_log_retention(account, api, console_factory) -> None:
+    admin = person(account["tenant"]["id"], "admin", "Adam Admin")
+    c = console_factory((1280, 900))
+    c.sign_in_with_token(admin["token"], "/settings/workspace")
+    c.wait_heading("Workspace")
+    disabled_with_reason(c, "[data-action='save-retention']", "Only owners can change how long the audit log is kept.")
+    assert c.find("[name='audit_retention_days']").get_attribute("disabled") is not None
+    c.shot("admin sees the retention as the owner's", full_page=True)
+
+    # The owner may, from 30 days on: fewer is refused in the form.
+    c = console_factory((1280, 900))
+    c.sign_in_with_token(account["token"], "/settings/workspace")
+    c.wait_heading("Workspace")
+    days = c.find("[name='audit_retention_days']")
+    assert days.get_attribute("min") == "30" and days.get_attribute("disabled") is None
+    c.wait().until(lambda d: days.get_attribute("value") == "365")
+    days.clear()
+    days.send_keys("7")
+    c.find("[data-action='save-retention']").click()
+    c.wait().until(lambda d: c.find(".field[data-field='audit_retention_days'] .field-error").text)
+    assert api.request("GET", "/v1/workspace", expect=200)["audit_retention_days"] == 365
+    days.clear()
+    days.send_keys("30")
+    c.find("[data-action='save-retention']").click()
+    c.toast("30 days")
+    assert api.request("GET", "/v1/workspace", expect=200)["audit_retention_days"] == 30
+
+
 def test_an_admin_reads_filters_and_pages_the_audit_log(account, api, console_factory) -> None:
     tenant = account["tenant"]["id"]
     admin = person(tenant, "admin", "Adam Admin")

@@ -298,6 +298,47 @@ def test_starttls_and_auth(stack, base: str) -> None:
         controller.stop()
 
 
+def test_a_new_relay_never_receives_the_stored_password(stack, base: str) -> None:
+    """The attack of the settings review: with a relay and its password saved, an admin (or a
+    stolen admin session) points the settings at a relay of their own, leaving the password
+    out so that the stored one is kept, and sends a test message to receive it there. The save
+    is refused (422 naming smtp_password), the own relay hears nothing, and mail still goes
+    through the relay the password was set for."""
+    logins: dict[str, list[tuple[bytes, bytes]]] = {"relay": [], "attacker": []}
+
+    def recording(name):
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            if isinstance(auth_data, LoginPassword):
+                logins[name].append((auth_data.login, auth_data.password))
+            return AuthResult(success=True)
+        return authenticator
+
+    controllers = {name: Controller(Sink(), hostname=SINK_HOST, port=free_port(), authenticator=recording(name), auth_require_tls=False)
+                   for name in logins}
+    for controller in controllers.values():
+        controller.start()
+    try:
+        ws = register(base, "127.0.0.190")
+        use_smtp(base, ws, controllers["relay"].port, smtp_username="mailer", smtp_password="the-stored-secret")
+        cid = ws["http"].post(f"{base}/v1/campaigns", headers=ws["auth"], json={
+            "name": "Probe", "subject": "Hi", "body": "<p>Hi</p>"}).json()["id"]
+        # The attacker's relay: the same allowed sink address, another port (the tests have one
+        # address the outbound guard allows; a host name of one's own is the same attack).
+        r = ws["http"].put(f"{base}/v1/campaigns/settings", headers=ws["auth"], json={
+            "smtp_host": SINK_HOST, "smtp_port": controllers["attacker"].port, "smtp_starttls": False,
+            "smtp_username": "mailer", "from_email": "news@shop.example"})
+        assert r.status_code == 422, r.text
+        assert list(r.json()["errors"]) == ["smtp_password"], r.text
+        assert "Enter the password again" in r.json()["errors"]["smtp_password"][0]
+        r = ws["http"].post(f"{base}/v1/campaigns/{cid}/test", headers=ws["auth"], json={"email": "me@shop.example"})
+        assert r.status_code == 200, r.text
+        assert logins["attacker"] == []
+        assert logins["relay"] == [(b"mailer", b"the-stored-secret")]
+    finally:
+        for controller in controllers.values():
+            controller.stop()
+
+
 def test_scheduled_campaign_starts_at_its_time(stack, base: str, smtp) -> None:
     sink, port = smtp
     ws = register(base, "127.0.0.184")

@@ -22,14 +22,15 @@ export const session = {
   },
 
   /**
-   * May the signed-in role call `route` ("METHOD /pattern", as the server's table names it)?
+   * May the signed-in role call `route` ("METHOD /pattern", as the server's table names it),
+   * or take an action a request's field can take ("automation.edit_active")?
    * Read from the server's own table, never a copy; the server refuses what this allows
    * wrongly. Should the table not load, nothing is disabled: the server still refuses.
    */
   can(route) {
     const table = this.permissions;
     if (!table) return true;
-    return Array.isArray(table.allowed) && table.allowed.includes(route);
+    return [table.allowed, table.allowed_actions].some((list) => Array.isArray(list) && list.includes(route));
   },
 
   /** "Only owners and admins" for a route whose least role is admin. */

@@ -93,6 +93,12 @@ enum AuditLogRoutes {
 enum AuditRetention {
     static let kind = "audit.prune"
 
+    /// The fewest and most days a workspace may keep its entries. The floor keeps an admin
+    /// or a stolen session from erasing the trail by setting a day (and only owners change
+    /// it, `Permissions.Action.changeAuditRetention`); pruning never goes below it either.
+    static let minimumDays = 30
+    static let maximumDays = 3650
+
     static func register(_ registry: inout JobRegistry) {
         registry.register(kind, maxAttempts: 3) { context in try pruneAll(context.db) }
         registry.every(3600, name: "prune-audit-log", kind: kind)
@@ -101,7 +107,7 @@ enum AuditRetention {
     /// Every workspace's old entries, each workspace by its own retention.
     static func pruneAll(_ db: Connection) throws {
         for row in try db.query("SELECT id, audit_retention_days FROM tenants ORDER BY id") {
-            try prune(db, tenantID: try row.int("id"), days: try row.int("audit_retention_days"))
+            try prune(db, tenantID: try row.int("id"), days: max(minimumDays, try row.int("audit_retention_days")))
         }
     }
 

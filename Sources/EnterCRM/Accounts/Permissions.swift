@@ -14,9 +14,10 @@ import Web
 ///
 /// Members work with customers, tracking, CRM entries and drafts. Only admins and owners
 /// erase customers, export, delete segments, campaigns, automations, entities, pipelines,
-/// stages and fields, send or cancel campaigns, activate or deactivate automations, and manage
-/// keys, members, teams, settings and the audit log. Only owners delete the workspace or
-/// change owners. Viewers read (GET) and manage their own account and sessions.
+/// stages and fields, send or cancel campaigns, activate or deactivate automations, change
+/// the design or trigger of an active automation, and manage keys, members, teams, settings
+/// and the audit log. Only owners delete the workspace, change owners or change how long the
+/// audit log is kept. Viewers read (GET) and manage their own account and sessions.
 enum Permissions {
     /// What a route asks of its caller.
     enum Need: Sendable, Equatable {
@@ -212,18 +213,22 @@ enum Permissions {
 
     /// Actions that a field of a request can take, beside its route: the same rule as the
     /// route that does it openly (scheduling a campaign sends it; `is_active: true` on an
-    /// automation activates it; making or changing an owner).
+    /// automation activates it; changing the design or trigger of an active automation puts
+    /// a new flow live, as activating does; making or changing an owner; the audit log's
+    /// retention, which decides how soon its entries are gone).
     enum Action: String, Sendable, CaseIterable {
         case sendCampaign = "campaign.send"
         case activateAutomation = "automation.activate"
+        case editActiveAutomation = "automation.edit_active"
         case changeOwners = "members.change_owner"
+        case changeAuditRetention = "workspace.audit_retention"
 
         /// The least role that may.
         var least: Role {
             switch self {
             case .sendCampaign: Permissions.least("POST /v1/campaigns/{id}/send")
-            case .activateAutomation: Permissions.least("POST /v1/automations/{id}/activate")
-            case .changeOwners: .owner
+            case .activateAutomation, .editActiveAutomation: Permissions.least("POST /v1/automations/{id}/activate")
+            case .changeOwners, .changeAuditRetention: .owner
             }
         }
 
@@ -232,7 +237,9 @@ enum Permissions {
             switch self {
             case .sendCampaign: "Only owners and admins can send or schedule campaigns."
             case .activateAutomation: "Only owners and admins can activate or deactivate automations."
+            case .editActiveAutomation: "Only owners and admins can change the design or trigger of an active automation."
             case .changeOwners: "Only an owner can change an owner or make one."
+            case .changeAuditRetention: "Only owners can change how long the audit log is kept."
             }
         }
     }
@@ -277,7 +284,7 @@ enum Permissions {
     }
 
     /// The matrix for the console and clients: each route's least role, each action's, and
-    /// what the caller's role may call.
+    /// what the caller's role may call (`allowed`) and take (`allowed_actions`).
     static func json(for role: Role?) -> JSON {
         var table = JSONObject()
         var allowed: [JSON] = []
@@ -292,13 +299,18 @@ enum Permissions {
             }
         }
         var actions = JSONObject()
-        for action in Action.allCases { actions[action.rawValue] = .string(action.least.rawValue) }
+        var allowedActions: [JSON] = []
+        for action in Action.allCases {
+            actions[action.rawValue] = .string(action.least.rawValue)
+            if let role, role >= action.least { allowedActions.append(.string(action.rawValue)) }
+        }
         return [
             "role": role.map { .string($0.rawValue) } ?? .null,
             "roles": .array(Role.allCases.sorted().map { .string($0.rawValue) }),
             "routes": .object(table),
             "actions": .object(actions),
             "allowed": .array(allowed),
+            "allowed_actions": .array(allowedActions),
         ]
     }
 }

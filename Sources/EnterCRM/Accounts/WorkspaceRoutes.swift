@@ -46,18 +46,22 @@ enum WorkspaceRoutes {
     }
 
     /// Renames the workspace and changes its settings: only the fields given change (`name`,
-    /// `count_browser_revenue`, `audit_retention_days` from 1 to 3650, 365 by default; none is
-    /// a no-op). What changes is recorded in the audit log, in the same transaction.
+    /// `count_browser_revenue`, `audit_retention_days` from 30 to 3650, 365 by default, changed
+    /// by owners only; none is a no-op; null is no value for any of them). What changes is
+    /// recorded in the audit log, in the same transaction.
     @Sendable static func rename(_ c: Context) throws -> Response {
         var input = try Input(c.request)
+        input.refuseNull("count_browser_revenue", "audit_retention_days")
         let name = input.has("name") ? input.string("name", max: 120) : nil
         let countBrowserRevenue = input.bool("count_browser_revenue")
-        let retention = input.int("audit_retention_days", required: false, min: 1, max: 3650)
+        let retention = input.int("audit_retention_days", required: false, min: AuditRetention.minimumDays, max: AuditRetention.maximumDays)
         try input.check()
         try c.db.transaction {
             guard let before = try c.db.queryOne("""
                 SELECT name, count_browser_revenue, audit_retention_days FROM tenants WHERE id = \(c.tenant) FOR UPDATE
                 """) else { throw HTTPError.notFound() }
+            // Sending the value it has changes nothing, and asks nothing.
+            if let retention, retention != (try before.int("audit_retention_days")) { try Permissions.require(c, .changeAuditRetention) }
             try c.db.execute("""
                 UPDATE tenants SET name = COALESCE(\(name), name),
                     count_browser_revenue = COALESCE(\(countBrowserRevenue), count_browser_revenue),

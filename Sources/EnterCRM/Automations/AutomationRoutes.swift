@@ -185,6 +185,17 @@ enum AutomationRoutes {
         }
         let typeChanged = f.type != nil && f.type != currentType
         try c.db.transaction {
+            // A new trigger on a live automation enrols other customers at once: as activating
+            // does, so it asks what activating asks. Read under the row's lock, so that an
+            // automation activated meanwhile counts as active.
+            let locked = try find(c, lock: true)
+            if try locked.bool("is_active") {
+                let storedType = try locked.string("trigger_type")
+                let storedConfig = try? JSONParser.parse(try locked.string("trigger_config"))
+                if (f.type != nil && f.type != storedType) || (f.config != nil && f.config != storedConfig) {
+                    try Permissions.require(c, .editActiveAutomation)
+                }
+            }
             try c.db.execute("""
                 UPDATE automations SET name = COALESCE(\(f.name), name), trigger_type = COALESCE(\(f.type), trigger_type),
                     trigger_config = COALESCE(\(f.config.map { JSONWriter.string($0) }), trigger_config),
@@ -233,6 +244,8 @@ enum AutomationRoutes {
                 throw HTTPError.notFound("Automation not found.")
             }
             if try row.bool("is_active") {
+                // A live flow changed is a new flow live: what activating asks.
+                try Permissions.require(c, .editActiveAutomation)
                 var errors = ValidationErrors()
                 try design.checkTemplates(c.db, c.tenant, errors: &errors)
                 try errors.check()

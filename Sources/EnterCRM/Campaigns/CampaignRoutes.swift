@@ -426,15 +426,38 @@ enum CampaignRoutes {
         }
         try input.check()
         try c.db.transaction {
+            let stored = try c.db.queryOne("""
+                SELECT smtp_host, smtp_port, smtp_starttls, smtp_username, smtp_password, sms_webhook_url, sms_webhook_secret
+                FROM campaign_settings WHERE tenant_id = \(c.tenant) FOR UPDATE
+                """)
+            func was(_ column: String) -> String { stored?.optionalString(column) ?? "" }
+            // The relay a password was set for: its host, port (587 unsaid, as MailSettings
+            // reads it), STARTTLS (off would send it in clear) and the account.
+            let sameRelay = (host ?? "").lowercased() == was("smtp_host").lowercased()
+                && (port ?? 587) == (stored?.optionalInt("smtp_port") ?? 587)
+                && startTLS == ((stored?.optionalInt("smtp_starttls") ?? 1) != 0)
+                && (user ?? "") == was("smtp_username")
+            let smtpPassword = keptSecret(
+                sent: password, stored: was("smtp_password"), sameDestination: sameRelay,
+                hasDestination: !(host ?? "").isEmpty && !(user ?? "").isEmpty, field: "smtp_password",
+                "Enter the password again: the SMTP host, port, STARTTLS or username changed, and a stored password only goes to the relay it was set for.",
+                &input)
+            let webhookSecret = keptSecret(
+                sent: smsSecret, stored: was("sms_webhook_secret"),
+                sameDestination: (smsURL ?? "") == was("sms_webhook_url"), hasDestination: !(smsURL ?? "").isEmpty,
+                field: "sms_webhook_secret",
+                "Enter the signing secret again: the SMS webhook URL changed, and a stored secret only goes to the URL it was set for.",
+                &input)
+            try input.check()
             try c.db.execute("""
                 INSERT INTO campaign_settings (tenant_id, smtp_host, smtp_port, smtp_starttls, smtp_username, smtp_password, from_email,
                                                from_name, send_rate, sms_webhook_url, sms_webhook_secret, updated_at)
-                VALUES (\(c.tenant), \(host), \(port), \(startTLS), \(user), \(password), \(fromEmail), \(fromName), \(rate), \(smsURL),
-                        \(smsSecret), UTC_TIMESTAMP(6))
+                VALUES (\(c.tenant), \(host), \(port), \(startTLS), \(user), \(smtpPassword), \(fromEmail), \(fromName), \(rate), \(smsURL),
+                        \(webhookSecret), UTC_TIMESTAMP(6))
                 ON DUPLICATE KEY UPDATE smtp_host = VALUES(smtp_host), smtp_port = VALUES(smtp_port), smtp_starttls = VALUES(smtp_starttls),
-                    smtp_username = VALUES(smtp_username), smtp_password = COALESCE(VALUES(smtp_password), smtp_password),
+                    smtp_username = VALUES(smtp_username), smtp_password = VALUES(smtp_password),
                     from_email = VALUES(from_email), from_name = VALUES(from_name), send_rate = VALUES(send_rate),
-                    sms_webhook_url = VALUES(sms_webhook_url), sms_webhook_secret = COALESCE(VALUES(sms_webhook_secret), sms_webhook_secret),
+                    sms_webhook_url = VALUES(sms_webhook_url), sms_webhook_secret = VALUES(sms_webhook_secret),
                     updated_at = VALUES(updated_at)
                 """)
             // Which settings were sent, never their values (passwords, secrets).
@@ -442,6 +465,21 @@ enum CampaignRoutes {
                                 details: ["campaigns": .array(input.object.keys.sorted().map(JSON.string))])
         }
         return try settings(c)
+    }
+
+    /// What a stored secret becomes when the settings are replaced: the one sent, if any;
+    /// else the stored one, but only while it still goes where it was set for (the same SMTP
+    /// relay and username, the same webhook URL). Otherwise an admin, or whoever holds an
+    /// admin's session, could point the relay at their own server and receive the password.
+    /// With a new destination and no secret sent, 422 naming `field` (`reenter` says why);
+    /// with no destination left (no host or no username, no URL), the stored one is dropped.
+    static func keptSecret(sent: String?, stored: String, sameDestination: Bool, hasDestination: Bool, field: String,
+                           _ reenter: String, _ input: inout Input) -> String? {
+        if let sent { return sent }
+        if stored.isEmpty || !hasDestination { return nil }
+        if sameDestination { return stored }
+        input.fail(field, reenter)
+        return nil
     }
 
     // MARK: Development mailbox

@@ -35,9 +35,14 @@ struct MailSettings {
             let ownHost = row?.optionalString("smtp_host").map { !$0.isEmpty } ?? false
             let port = (ownHost ? row?.optionalInt("smtp_port") : env["ENTERCRM_SMTP_PORT"].flatMap(Int.init)) ?? 587
             let startTLS = ownHost ? ((row?.optionalInt("smtp_starttls") ?? 1) != 0) : env["ENTERCRM_SMTP_STARTTLS"] != "off"
+            // The account goes with its relay: the instance's username and password only to
+            // the instance's host, never to a host a workspace typed.
+            func credential(_ column: String, _ variable: String) -> String? {
+                ownHost ? row?.optionalString(column).flatMap { $0.isEmpty ? nil : $0 } : text(column, variable)
+            }
             settings.smtp = SMTPConfiguration(host: host, port: port, startTLS: startTLS,
-                                              username: text("smtp_username", "ENTERCRM_SMTP_USERNAME"),
-                                              password: text("smtp_password", "ENTERCRM_SMTP_PASSWORD"))
+                                              username: credential("smtp_username", "ENTERCRM_SMTP_USERNAME"),
+                                              password: credential("smtp_password", "ENTERCRM_SMTP_PASSWORD"))
         }
         settings.sendRate = max(1, settings.sendRate)
         return settings

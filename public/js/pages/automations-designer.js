@@ -563,7 +563,10 @@ export function render({ id }) {
     reset.addEventListener('click', fit);
     replace(root,
       pageHeader({ title: automation.name, eyebrow: 'Automation', description: `Trigger: ${automation.trigger_type.replace(/_/g, ' ')}`, actions: [statusBadge, permit(activeButton, 'POST /v1/automations/{id}/activate', 'activate or deactivate automations'),
-        permit(saveButton, 'POST /v1/automations/{id}/design', 'change automations')] }),
+        // A live flow changed is a new flow live: on an active automation, what activating asks.
+        automation.is_active
+          ? permit(saveButton, 'automation.edit_active', 'change the flow of an active automation')
+          : permit(saveButton, 'POST /v1/automations/{id}/design', 'change automations')] }),
       problems,
       h('div', { class: 'flow-designer' }, palette, h('div', { class: 'flow-stage' }, h('div', { class: 'flow-zoom' }, zoomOut, zoomIn, reset), canvas), panel),
       card({ title: 'Enrolments', description: 'Each customer in this flow and the path they took.', body: [enrolmentsBody] }));

@@ -72,17 +72,17 @@ export function render({ switchWorkspace }) {
     deleteCard(me));
 }
 
-/** How long the audit log keeps its entries (admins and owners change it; others see why not). */
+/** How long the audit log keeps its entries (owners change it; others see why not). */
 function retentionCard() {
   const form = h('form', { class: 'form form-narrow', novalidate: true, 'aria-label': 'Audit log retention' },
     alertRegion(),
-    field({ label: 'Keep audit log entries for (days)', name: 'audit_retention_days', type: 'number', min: 1, max: 3650, required: true,
-      hint: 'Older entries are deleted by the job runner, once an hour. 365 by default.' }),
+    field({ label: 'Keep audit log entries for (days)', name: 'audit_retention_days', type: 'number', min: 30, max: 3650, required: true,
+      hint: 'At least 30 days. Older entries are deleted by the job runner, once an hour. 365 by default.' }),
     h('div', { class: 'form-actions form-actions-start' },
       permit(h('button', { type: 'submit', class: 'button button-primary', text: 'Save retention', dataset: { action: 'save-retention', busyLabel: 'Saving…' } }),
-        'PUT /v1/workspace', 'change workspace settings')));
+        'workspace.audit_retention', 'change how long the audit log is kept')));
   const input = form.elements.audit_retention_days;
-  input.disabled = !session.can('PUT /v1/workspace');
+  input.disabled = !session.can('workspace.audit_retention');
   api.get('/v1/workspace').then((workspace) => { input.value = String(workspace?.audit_retention_days ?? 365); }).catch(() => {});
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
