@@ -18,15 +18,17 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Layers.
-        .target(name: "FastCGI", dependencies: ["CFastCGI"]),
-        .target(name: "MariaDB", dependencies: ["CMariaDB"]),
+        // What every layer uses, with no C library and nothing above it: the clock and dates (UTC).
+        .target(name: "Platform"),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "Platform"]),
+        .target(name: "MariaDB", dependencies: ["CMariaDB", "Platform"]),
         .target(name: "Cryptography", dependencies: ["COpenSSL"]),
         // Every call to a host a user typed (webhooks, SMS, SMTP), behind the address guard.
         .target(name: "Outbound", dependencies: ["CCurl", "FastCGI"]),
-        .target(name: "Web", dependencies: ["FastCGI", "MariaDB"]),
+        .target(name: "Web", dependencies: ["FastCGI", "MariaDB", "Platform"]),
         // Pure Swift statistics (RFM, BG/NBD, Gamma-Gamma): no database, no C.
         .target(name: "Analytics"),
-        .target(name: "EnterCRM", dependencies: ["Web", "MariaDB", "Cryptography", "Analytics", "Outbound"]),
+        .target(name: "EnterCRM", dependencies: ["Web", "MariaDB", "Cryptography", "Analytics", "Outbound", "Platform"]),
         .executableTarget(name: "entercrm", dependencies: [
             "EnterCRM", "FastCGI", "Web", "MariaDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -34,6 +36,7 @@ let package = Package(
 
         // Shared by the test targets: the test database, migrated once per run.
         .target(name: "TestSupport", dependencies: ["MariaDB"], path: "Tests/TestSupport"),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
         .testTarget(name: "WebTests", dependencies: ["Web"]),
