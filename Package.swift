@@ -3,7 +3,10 @@ import PackageDescription
 
 let package = Package(
     name: "EnterCRM",
-    platforms: [.macOS(.v14)],
+    // Linux only (Glibc, epoll, libfcgi's accept loop): no `platforms` line. SwiftPM's
+    // `platforms` names minimum versions of Apple systems only (there is no Linux entry), and
+    // the macOS 14 that was declared could never build this package: besides Glibc and epoll,
+    // Synchronization's Mutex and Atomic need macOS 15.
     products: [
         .executable(name: "entercrm", targets: ["entercrm"]),
     ],
@@ -20,16 +23,18 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Layers.
-        .target(name: "FastCGI", dependencies: ["CFastCGI"]),
-        .target(name: "MariaDB", dependencies: ["CMariaDB"]),
+        // What every layer uses, with no C library and nothing above it: the clock and dates (UTC).
+        .target(name: "Platform"),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "Platform"]),
+        .target(name: "MariaDB", dependencies: ["CMariaDB", "Platform"]),
         .target(name: "Cryptography", dependencies: ["COpenSSL"]),
         // Every call to a host a user typed (webhooks, SMS, SMTP), behind the address guard.
         .target(name: "Outbound", dependencies: ["CCurl", "FastCGI"]),
-        .target(name: "Web", dependencies: ["FastCGI", "MariaDB"]),
+        .target(name: "Web", dependencies: ["FastCGI", "MariaDB", "Platform"]),
         // Pure Swift statistics (RFM, BG/NBD, Gamma-Gamma): no database, no C.
         .target(name: "Analytics"),
         .target(name: "EnterCRM", dependencies: [
-            "Web", "MariaDB", "Cryptography", "Analytics", "Outbound",
+            "Web", "MariaDB", "Cryptography", "Analytics", "Outbound", "Platform",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "entercrm", dependencies: [
@@ -39,6 +44,7 @@ let package = Package(
 
         // Shared by the test targets: the test database, migrated once per run.
         .target(name: "TestSupport", dependencies: ["MariaDB"], path: "Tests/TestSupport"),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
         .testTarget(name: "WebTests", dependencies: ["Web"]),

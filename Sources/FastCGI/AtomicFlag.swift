@@ -1,23 +1,16 @@
-import Glibc
+import Synchronization
 
 /// A flag set once and read from many threads, guarded by a mutex.
-public final class AtomicFlag: @unchecked Sendable {
-    // @unchecked: every access to `value` holds `mutex`.
-    private var mutex = pthread_mutex_t()
-    private var value = false
+public final class AtomicFlag: Sendable {
+    private let value = Mutex(false)
 
-    public init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
+    public init() {}
 
     public var isSet: Bool {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return value
+        value.withLock { $0 }
     }
 
     public func set() {
-        pthread_mutex_lock(&mutex)
-        value = true
-        pthread_mutex_unlock(&mutex)
+        value.withLock { $0 = true }
     }
 }

@@ -1,5 +1,6 @@
 import CFastCGI
 import Glibc
+import Synchronization
 
 /// The connections of one worker process that are waiting for their next request, shared
 /// by all its threads.
@@ -12,17 +13,18 @@ import Glibc
 /// kept connection, or a new connection to accept.
 ///
 /// Kept connections are registered one-shot, so exactly one thread takes each; the thread
-/// parks it again after answering. Idle connections are also listed under a lock, so that a
+/// parks it again after answering. Idle connections are also listed under a mutex, so that a
 /// drain closes them at once and nginx sends its next request to another worker.
-public final class ConnectionHub: @unchecked Sendable {
-    // @unchecked: `idle` and `closed` are only touched while `mutex` is held; the epoll
-    // descriptor is safe to use from every thread.
+public final class ConnectionHub: Sendable {
+    // The epoll descriptor is safe to use from every thread.
     private let epoll: Int32
     private let listenFD: Int32
     private let wakeFD: Int32
-    private var mutex = pthread_mutex_t()
-    private var idle = Set<Int32>()
-    private var closed = false
+    private struct Parked {
+        var idle = Set<Int32>()
+        var closed = false
+    }
+    private let parked = Mutex(Parked())
 
     /// Where a descriptor handed out by `take` came from.
     public enum Source { case accepted, kept }
@@ -31,7 +33,6 @@ public final class ConnectionHub: @unchecked Sendable {
         self.listenFD = listenFD
         self.wakeFD = wakeFD
         epoll = try syscall("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
-        pthread_mutex_init(&mutex, nil)
         // Every worker process waits on the same listening socket, level-triggered: a new
         // connection wakes an idle thread in each process and the first to accept takes it.
         // (EPOLLEXCLUSIVE would hand it to one process even if all its threads are busy, and
@@ -43,7 +44,6 @@ public final class ConnectionHub: @unchecked Sendable {
 
     deinit {
         Glibc.close(epoll)
-        pthread_mutex_destroy(&mutex)
     }
 
     /// Blocks until there is work: returns a connection whose next request can be read, or
@@ -71,10 +71,8 @@ public final class ConnectionHub: @unchecked Sendable {
                 setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
                 return (connection, .accepted)
             }
-            pthread_mutex_lock(&mutex)
             // Absent when a drain has closed it since epoll reported it.
-            let owned = idle.remove(fd) != nil
-            pthread_mutex_unlock(&mutex)
+            let owned = parked.withLock { $0.idle.remove(fd) != nil }
             if owned { return (fd, .kept) }
         }
     }
@@ -82,26 +80,26 @@ public final class ConnectionHub: @unchecked Sendable {
     /// Hands back a kept connection once its request is answered; it waits in the epoll set
     /// for nginx's next request on it. During a drain it is closed instead.
     public func park(_ fd: Int32, source: Source) {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        if closed {
-            Glibc.close(fd)
-            return
-        }
-        // Listed before it is armed: the thread that epoll hands it to must find it here.
-        idle.insert(fd)
-        if cfastcgi_epoll_arm_once(epoll, fd, source == .accepted ? 1 : 0) != 0 {
-            idle.remove(fd)
-            Glibc.close(fd)
+        parked.withLock { parked in
+            if parked.closed {
+                Glibc.close(fd)
+                return
+            }
+            // Listed before it is armed: the thread that epoll hands it to must find it here.
+            parked.idle.insert(fd)
+            if cfastcgi_epoll_arm_once(epoll, fd, source == .accepted ? 1 : 0) != 0 {
+                parked.idle.remove(fd)
+                Glibc.close(fd)
+            }
         }
     }
 
     /// Closes every idle kept connection and every connection parked from now on.
     public func closeIdle() {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        closed = true
-        for fd in idle { Glibc.close(fd) }
-        idle.removeAll()
+        parked.withLock { parked in
+            parked.closed = true
+            for fd in parked.idle { Glibc.close(fd) }
+            parked.idle.removeAll()
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import Platform
 
 /// Log lines on standard error, each written with one `write(2)` so that lines from
 /// several threads and processes never interleave.
@@ -36,35 +37,7 @@ public enum Log {
     public static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        return utcTimestamp(seconds: now.tv_sec, fraction: now.tv_nsec / 1_000_000, digits: 3)
-    }
-
-    /// A UTC time as RFC 3339, written byte by byte (it runs for every log line and every
-    /// date of every answer): `fraction` is shown in `digits` digits (0: none).
-    public static func utcTimestamp(seconds: time_t, fraction: Int, digits: Int) -> String {
-        var seconds = seconds
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
-            var i = 0
-            func put(_ value: Int, _ width: Int) {
-                var v = value
-                for k in stride(from: width - 1, through: 0, by: -1) {
-                    buffer[i + k] = UInt8(48 + v % 10)
-                    v /= 10
-                }
-                i += width
-            }
-            func char(_ c: UInt8) { buffer[i] = c; i += 1 }
-            put(Int(parts.tm_year) + 1900, 4); char(45); put(Int(parts.tm_mon) + 1, 2); char(45); put(Int(parts.tm_mday), 2)
-            char(84); put(Int(parts.tm_hour), 2); char(58); put(Int(parts.tm_min), 2); char(58); put(Int(parts.tm_sec), 2)
-            if digits > 0 {
-                char(46)
-                put(fraction, digits)
-            }
-            char(90)
-            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<i]), as: UTF8.self)
-        }
+        return UTC.rfc3339(seconds: now.tv_sec, fraction: now.tv_nsec / 1_000_000, digits: 3)
     }
 }
 

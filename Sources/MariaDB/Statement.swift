@@ -1,5 +1,6 @@
 import CMariaDB
 import Foundation
+import Platform
 
 /// What a statement that returns no rows reports.
 public struct ExecuteResult: Sendable {
@@ -255,32 +256,22 @@ final class Statement {
 
 extension MYSQL_TIME {
     init(date: Date) {
-        let interval = date.timeIntervalSince1970
-        var seconds = time_t(interval.rounded(.down))
-        var micros = Int((interval - Double(seconds)) * 1_000_000 + 0.5)
-        if micros >= 1_000_000 { seconds += 1; micros -= 1_000_000 }
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
+        let (seconds, micros) = UTC.microseconds(date)
+        let parts = UTC.parts(seconds)
         self.init()
-        year = UInt32(parts.tm_year + 1900)
-        month = UInt32(parts.tm_mon + 1)
-        day = UInt32(parts.tm_mday)
-        hour = UInt32(parts.tm_hour)
-        minute = UInt32(parts.tm_min)
-        second = UInt32(parts.tm_sec)
+        year = UInt32(parts.year)
+        month = UInt32(parts.month)
+        day = UInt32(parts.day)
+        hour = UInt32(parts.hour)
+        minute = UInt32(parts.minute)
+        second = UInt32(parts.second)
         second_part = UInt(micros)
         time_type = MYSQL_TIMESTAMP_DATETIME
     }
 
     var date: Date {
-        var parts = tm()
-        parts.tm_year = Int32(year) - 1900
-        parts.tm_mon = Int32(month) - 1
-        parts.tm_mday = Int32(max(day, 1))
-        parts.tm_hour = Int32(hour)
-        parts.tm_min = Int32(minute)
-        parts.tm_sec = Int32(second)
-        let seconds = timegm(&parts)
+        let seconds = UTC.seconds(UTC.Parts(year: Int(year), month: Int(month), day: Int(max(day, 1)),
+                                            hour: Int(hour), minute: Int(minute), second: Int(second)))
         return Date(timeIntervalSince1970: Double(seconds) + Double(second_part) / 1_000_000)
     }
 }

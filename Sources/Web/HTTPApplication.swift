@@ -1,6 +1,7 @@
 import FastCGI
 import Foundation
 import MariaDB
+import Synchronization
 
 /// An application served over FastCGI. Each pool thread makes one `ThreadState` (its
 /// database connection and caches) and passes it to every request it handles.
@@ -100,21 +101,15 @@ public struct HTTPServer<App: HTTPApplication>: FastCGIResponder {
 }
 
 /// A `LogBuffer` that several threads append to.
-final class SharedLogBuffer: @unchecked Sendable {
-    // @unchecked: `buffer` is only touched while holding `lock`.
-    private let lock = NSLock()
-    private let buffer = LogBuffer()
+final class SharedLogBuffer: Sendable {
+    private let buffer = Mutex(LogBuffer())
 
     func append(_ line: String) {
-        lock.lock()
-        buffer.append(line)
-        lock.unlock()
+        buffer.withLock { $0.append(line) }
     }
 
     func flush() {
-        lock.lock()
-        buffer.flush()
-        lock.unlock()
+        buffer.withLock { $0.flush() }
     }
 }
 

@@ -49,6 +49,21 @@ func mailParts(_ mail: String) -> [String] {
         #expect(try w.db.queryOne("SELECT COUNT(*) AS n FROM email_templates WHERE tenant_id = \(w.tenant)")?.int("n") == 1)
     }
 
+    /// `_` and `%` in a search match only themselves (SQL.likePattern), not any character.
+    @Test func searchTakesWildcardsLiterally() throws {
+        let w = try AutomationWorkspace()
+        for (key, name) in [("axb", "Plain axb"), ("a-b", "Under a_b"), ("p50", "Half 50% off"), ("p5", "Five 500")] {
+            #expect(w.send("POST", "/v1/email-templates", ["key": .string(key), "name": .string(name), "subject": "S", "body_html": "<p>x</p>"]).status == 201)
+        }
+        func found(_ search: String) -> [String] {
+            let list = w.send("GET", "/v1/email-templates", query: "sort=key&order=asc&search=" + search.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            return list["data"]?.arrayValue?.compactMap { $0["key"]?.stringValue } ?? []
+        }
+        #expect(found("a_b") == ["a-b"])
+        #expect(found("50%") == ["p50"])
+        #expect(found("axb") == ["axb"])
+    }
+
     @Test func validation() throws {
         let w = try AutomationWorkspace()
         let empty = w.send("POST", "/v1/email-templates", [:])

@@ -1,4 +1,4 @@
-import EnterCRM
+@testable import EnterCRM
 import Foundation
 import MariaDB
 import Testing
@@ -206,6 +206,19 @@ import Web
         #expect(r.status == 200)
         #expect(r.json.arrayValue?.compactMap { $0["key"]?.stringValue } == ["source", "phone", "email"])
         #expect(ws.send("PUT", "/fields/reorder", ["fields": [["id": .int(ids[0]), "position": 0]]]).status == 422)
+        // One rule for stages and fields (Ordering): a position given twice is an ambiguous
+        // order, refused as for stages, and nothing is applied.
+        let twice = ws.send("PUT", "/fields/reorder", ["fields": .array(ids.map { ["id": .int($0), "position": 0] })])
+        #expect(twice.status == 422)
+        #expect(twice.errorKeys == ["fields"])
+        #expect(ws.send("GET", "/entities/\(leads["id"]!.intValue!)/fields").json.arrayValue?.compactMap { $0["key"]?.stringValue } == ["source", "phone", "email"])
+    }
+
+    @Test func orderingMovesOneChildAndClampsThePosition() {
+        #expect(Ordering.moving(3, to: 0, in: [1, 2, 3]) == [3, 1, 2])
+        #expect(Ordering.moving(1, to: 99, in: [1, 2, 3]) == [2, 3, 1])
+        #expect(Ordering.moving(4, to: 1, in: [1, 2, 3]) == [1, 4, 2, 3])
+        #expect(Ordering.moving(4, to: Int.max, in: []) == [4])
     }
 
     @Test func aFieldsTypeChangesOnlyWhileItHoldsNoValues() throws {

@@ -1,4 +1,5 @@
 import MariaDB
+import TestSupport
 import Testing
 
 @Suite struct SQLTests {
@@ -62,5 +63,34 @@ import Testing
         #expect(one.hosts.count == 1 && one.hosts[0].port == 3310 && !one.balanceRandomly)
         #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration(url: "mariadb://x@db1,,db2/z") }
         #expect(throws: DatabaseConfiguration.InvalidURL.self) { try DatabaseConfiguration(url: "mariadb://x@db1:99999,db2/z") }
+    }
+}
+
+@Suite struct LikePatternTests {
+    @Test func wildcardsAndTheEscapeCharacterAreEscaped() {
+        #expect(SQL.likeEscaped("a_b") == "a\\_b")
+        #expect(SQL.likeEscaped("50%") == "50\\%")
+        #expect(SQL.likeEscaped("c:\\x") == "c:\\\\x")
+        #expect(SQL.likeEscaped("Kovačević") == "Kovačević")
+        #expect(SQL.likePattern(startingWith: "a_") == "a\\_%")
+        #expect(SQL.likePattern(containing: "%") == "%\\%%")
+        #expect(SQL.likePattern(wordStartingWith: "jo") == "% jo%")
+    }
+
+    /// What MariaDB itself makes of the patterns (the session's sql_mode keeps `\` as LIKE's escape).
+    @Test func mariaDBMatchesOnlyTheTextItself() throws {
+        let db = try TestDatabase.connect()
+        defer { db.disconnect() }
+        func matches(_ value: String, _ pattern: String) throws -> Bool {
+            try db.queryOne("SELECT \(value) LIKE \(pattern) AS m")!.bool("m")
+        }
+        #expect(try !matches("axb", SQL.likePattern(containing: "a_b")))
+        #expect(try matches("xa_by", SQL.likePattern(containing: "a_b")))
+        #expect(try !matches("500", SQL.likePattern(startingWith: "50%")))
+        #expect(try matches("50% off", SQL.likePattern(startingWith: "50%")))
+        #expect(try matches("c:\\x", SQL.likePattern(startingWith: "c:\\")))
+        #expect(try !matches("c:x", SQL.likePattern(startingWith: "c:\\")))
+        #expect(try matches("Mary Jones", SQL.likePattern(wordStartingWith: "jo")))
+        #expect(try !matches("Jones", SQL.likePattern(wordStartingWith: "jo")))
     }
 }

@@ -16,10 +16,9 @@ import Synchronization
 /// Sessions (bearer tokens) are not cached: their check is one indexed query already and
 /// logins, logouts and membership changes must take effect at once.
 public final class CredentialCache: @unchecked Sendable {
-    // @unchecked: `entries` is only touched while holding `lock`; `epoch` points at memory
-    // only accessed through Atomic operations, mapped for the life of the process.
-    private let lock = NSLock()
-    private var entries: [String: Entry] = [:]
+    // @unchecked: `epoch` points at memory only accessed through Atomic operations, mapped
+    // for the life of the process; `entries` is a Mutex.
+    private let entries = Mutex<[String: Entry]>([:])
     private let epoch: UnsafeMutablePointer<Atomic<UInt64>>
     let shared: Bool
 
@@ -70,29 +69,27 @@ public final class CredentialCache: @unchecked Sendable {
 
     func principal(forKeyHash hash: String) -> Principal? {
         let current = currentEpoch(), now = Self.now()
-        lock.lock()
-        defer { lock.unlock() }
-        guard let entry = entries[hash] else { return nil }
-        guard entry.epoch == current, entry.expires > now else {
-            entries.removeValue(forKey: hash)
-            return nil
+        return entries.withLock { entries in
+            guard let entry = entries[hash] else { return nil }
+            guard entry.epoch == current, entry.expires > now else {
+                entries.removeValue(forKey: hash)
+                return nil
+            }
+            return entry.principal
         }
-        return entry.principal
     }
 
     func store(_ principal: Principal, forKeyHash hash: String, epoch: UInt64) {
         let expires = Self.now() + UInt64(Self.lifetime * 1e9)
-        lock.lock()
-        defer { lock.unlock() }
-        if entries.count >= Self.maxEntries { entries.removeAll() }
-        entries[hash] = Entry(principal: principal, expires: expires, epoch: epoch)
+        entries.withLock { entries in
+            if entries.count >= Self.maxEntries { entries.removeAll() }
+            entries[hash] = Entry(principal: principal, expires: expires, epoch: epoch)
+        }
     }
 
     /// Drops every entry of every worker on this host; call after the change has committed.
     public func invalidate() {
         epoch[0].wrappingAdd(1, ordering: .releasing)
-        lock.lock()
-        entries.removeAll()
-        lock.unlock()
+        entries.withLock { $0.removeAll() }
     }
 }

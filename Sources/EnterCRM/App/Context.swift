@@ -2,6 +2,7 @@ import Cryptography
 import Foundation
 import MariaDB
 import Web
+import Synchronization
 
 /// Long-lived helpers built once from the configuration and shared by every thread.
 public struct Services: Sendable {
@@ -21,18 +22,17 @@ public struct Services: Sendable {
 }
 
 /// Computed on first use, not at start-up: each hash costs what a login costs.
-final class DummyHash: @unchecked Sendable {
-    // @unchecked: `cached` is only read and written while holding `lock`.
-    private let lock = NSLock()
-    private var cached: String?
+final class DummyHash: Sendable {
+    private let cached = Mutex<String?>(nil)
 
+    /// Made under the mutex: threads that ask meanwhile wait for the one hash.
     func value(_ hasher: PasswordHasher) -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached { return cached }
-        let made = hasher.hash(Random.hex(bytes: 16))
-        cached = made
-        return made
+        cached.withLock { cached in
+            if let cached { return cached }
+            let made = hasher.hash(Random.hex(bytes: 16))
+            cached = made
+            return made
+        }
     }
 }
 

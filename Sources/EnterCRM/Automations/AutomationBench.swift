@@ -3,6 +3,7 @@ import FastCGI
 import Foundation
 import MariaDB
 import Web
+import Synchronization
 
 /// `entercrm bench-automations`: enrols `enrolments` customers of a scratch workspace in a
 /// three-step flow (add a tag, set a property, exit) and lets `threads` engine threads
@@ -119,10 +120,8 @@ public enum AutomationBench {
 }
 
 /// Steps counted across the bench threads.
-final class StepCounter: @unchecked Sendable {
-    // @unchecked: every access holds `lock`.
-    private let lock = NSLock()
-    private var total = 0
-    func add(_ n: Int) { lock.lock(); total += n; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return total }
+final class StepCounter: Sendable {
+    private let total = Mutex(0)
+    func add(_ n: Int) { total.withLock { $0 += n } }
+    var value: Int { total.withLock { $0 } }
 }

@@ -35,8 +35,7 @@ enum EmailTemplateRoutes {
         let page = try Pagination(c.request, sortable: ["created_at", "updated_at", "name", "key"], defaultSort: "created_at")
         var conditions: [SQL] = ["tenant_id = \(c.tenant)"]
         if let search = c.request.query["search"]?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
-            let like = "%" + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_") + "%"
+            let like = SQL.likePattern(containing: search)
             conditions.append("(name LIKE \(like) OR `key` LIKE \(like) OR subject LIKE \(like))")
         }
         let filter = SQL.join(conditions, separator: " AND ")

@@ -1,5 +1,6 @@
 import Cryptography
 import Foundation
+import Platform
 import Web
 
 /// One recipient's values for the merge tags.
@@ -232,7 +233,7 @@ struct MailMessage {
     func rendered() -> [UInt8] {
         let boundary = "=_entercrm_" + Random.hex(bytes: 12)
         var h: [(String, String)] = [
-            ("Date", Self.rfc5322Date(date)),
+            ("Date", UTC.rfc5322(date)),
             ("From", Self.address(fromEmail, name: fromName)),
             ("To", Self.address(to, name: toName)),
             ("Subject", Self.encodedWords(MailTemplate.headerSafe(subject))),
@@ -298,15 +299,5 @@ struct MailMessage {
             return "\"\(quoted)\" <\(addr)>"
         }
         return "\(encodedWords(name)) <\(addr)>"
-    }
-
-    static func rfc5322Date(_ date: Date) -> String {
-        var t = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        var out = [CChar](repeating: 0, count: 64)
-        // strftime's %a and %b are English in the C locale, which a process has at start.
-        strftime(&out, out.count, "%a, %d %b %Y %H:%M:%S +0000", &parts)
-        return String(cString: out)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MariaDB
+import Synchronization
 import Web
 
 /// Totals for list pages. Small totals are counted exactly on every request (a count that
@@ -7,26 +8,24 @@ import Web
 /// `lifetime` seconds per process, so paging
 /// through a large filtered list does not count a million rows per page.
 /// An unfiltered customer list reads the trigger-kept per-workspace counter instead.
-final class CountCache: @unchecked Sendable {
-    // @unchecked: `entries` is only touched while holding `lock`.
-    private let lock = NSLock()
-    private var entries: [String: (total: Int, expires: Double)] = [:]
+final class CountCache: Sendable {
+    private let entries = Mutex<[String: (total: Int, expires: Double)]>([:])
     static let shared = CountCache()
     static let exactLimit = 10_000
     static let lifetime = 30.0
 
     private func cached(_ key: String) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let entry = entries[key], entry.expires > Date().timeIntervalSince1970 else { return nil }
-        return entry.total
+        entries.withLock { entries in
+            guard let entry = entries[key], entry.expires > Date().timeIntervalSince1970 else { return nil }
+            return entry.total
+        }
     }
 
     private func store(_ key: String, _ total: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        if entries.count > 5_000 { entries.removeAll() }
-        entries[key] = (total, Date().timeIntervalSince1970 + Self.lifetime)
+        entries.withLock { entries in
+            if entries.count > 5_000 { entries.removeAll() }
+            entries[key] = (total, Date().timeIntervalSince1970 + Self.lifetime)
+        }
     }
 
     /// The number of customers matching `query`.

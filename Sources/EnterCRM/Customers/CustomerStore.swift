@@ -220,16 +220,16 @@ struct CustomerQuery {
     static func search(_ text: String, tenant: Tenant, db: Connection?, rowsNeeded: Int) throws -> (condition: SQL, matches: SQL?, walk: Bool) {
         let lowered = text.lowercased()
         if lowered.contains("@") {
-            return ("c.email LIKE \(escapeLike(lowered) + "%")", nil, false)
+            return ("c.email LIKE \(SQL.likePattern(startingWith: lowered))", nil, false)
         }
         let words = SearchWords.split(text)
         if words.isEmpty || words.allSatisfy({ $0.count < 3 }) {
-            let like = escapeLike(lowered) + "%"
-            return ("(c.name LIKE \(like) OR c.email LIKE \(like) OR c.name LIKE \("% " + escapeLike(lowered) + "%"))", nil, false)
+            let like = SQL.likePattern(startingWith: lowered)
+            return ("(c.name LIKE \(like) OR c.email LIKE \(like) OR c.name LIKE \(SQL.likePattern(wordStartingWith: lowered)))", nil, false)
         }
-        func range(_ word: String) -> SQL { "w.tenant_id = \(tenant) AND w.word LIKE \(SearchWords.prefixPattern(word))" }
+        func range(_ word: String) -> SQL { "w.tenant_id = \(tenant) AND w.word LIKE \(SQL.likePattern(startingWith: word))" }
         func probe(_ word: String, _ customer: SQL) -> SQL {
-            "(SELECT 1 FROM customer_words x WHERE x.customer_id = \(customer) AND x.word LIKE \(SearchWords.prefixPattern(word)) LIMIT 1) IS NOT NULL"
+            "(SELECT 1 FROM customer_words x WHERE x.customer_id = \(customer) AND x.word LIKE \(SQL.likePattern(startingWith: word)) LIMIT 1) IS NOT NULL"
         }
         // Without a connection to ask: the longest word as the rarest.
         var estimates = words.map { 1_000_000 / max($0.count, 1) }
@@ -273,10 +273,6 @@ struct CustomerQuery {
             return ("c.id IN (\(matches)) AND \(SQL.join(after, separator: " AND "))", nil, false)
         }
         return ("c.id IN (\(matches))", matches, false)
-    }
-
-    static func escapeLike(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
     }
 
     var whereClause: SQL { SQL.join(conditions, separator: " AND ") }

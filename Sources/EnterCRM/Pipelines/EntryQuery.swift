@@ -121,7 +121,7 @@ struct EntryQuery {
             } else {
                 let words = SearchWords.split(q)
                 if words.isEmpty || words.allSatisfy({ $0.count < Self.minimumWordLength }) {
-                    otherConditions.append("e.title LIKE \(Self.escapeLike(q) + "%")")
+                    otherConditions.append("e.title LIKE \(SQL.likePattern(startingWith: q))")
                     if first("sort") == nil { shortSearch = true }
                 } else {
                     searchWords = words
@@ -302,7 +302,7 @@ struct EntryQuery {
     /// A word of the search checked for the entry whose id is `entry`, through
     /// (entry_id, word).
     static func wordProbe(_ word: String, entry: SQL) -> SQL {
-        "(SELECT 1 FROM crm_entry_words x WHERE x.entry_id = \(entry) AND x.word LIKE \(SearchWords.prefixPattern(word)) LIMIT 1) IS NOT NULL"
+        "(SELECT 1 FROM crm_entry_words x WHERE x.entry_id = \(entry) AND x.word LIKE \(SQL.likePattern(startingWith: word)) LIMIT 1) IS NOT NULL"
     }
 
     /// A search: every word of `searchWords` begins a word of the entry (crm_entry_words).
@@ -320,7 +320,7 @@ struct EntryQuery {
     ///   counted from the words (kept in ListTotals when large).
     func runSearch(_ db: Connection, counted: Int, offset: Int) throws -> Result {
         let scope: SQL = "w.tenant_id = \(tenant) AND w.entity_id = \(entityID)"
-        func range(_ word: String) -> SQL { "\(scope) AND w.word LIKE \(SearchWords.prefixPattern(word))" }
+        func range(_ word: String) -> SQL { "\(scope) AND w.word LIKE \(SQL.likePattern(startingWith: word))" }
         var estimates: [Int] = []
         for word in searchWords {
             estimates.append(max(1, try SearchWords.estimate(db, "SELECT w.entry_id FROM crm_entry_words w WHERE \(range(word))")))
@@ -479,17 +479,6 @@ struct EntryQuery {
             guard let d = FieldValue.decimal(.string(text)) else { throw FieldValueError(message: "The \(field.key) filter must be a number.") }
             return .decimal(d)
         }
-    }
-
-    // MARK: Search
-
-    static func escapeLike(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            if c == "%" || c == "_" || c == "\\" { out.append("\\") }
-            out.append(c)
-        }
-        return out
     }
 
     // MARK: Query string

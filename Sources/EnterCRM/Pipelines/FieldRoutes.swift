@@ -20,7 +20,7 @@ enum FieldRoutes {
         return field
     }
 
-    /// Inserts a field at the end; the caller renumbers if it asked for a position.
+    /// Inserts a field at `position`; Ordering.fields places it among the others.
     static func create(_ db: Connection, _ tenant: Tenant, entityID: Int, name: String, key: String, type: FieldType,
                        options: [String]?, required: Bool, position: Int) throws -> Int {
         let id = try CRM.nextID(db, tenant, "field")
@@ -64,22 +64,6 @@ enum FieldRoutes {
         return key
     }
 
-    /// Moves `id` to `position` among the entity's fields and writes 0, 1, 2 … in order.
-    static func place(_ db: Connection, _ tenant: Tenant, entityID: Int, id: Int, at position: Int) throws {
-        var order = try db.query("""
-            SELECT id FROM crm_fields WHERE tenant_id = \(tenant) AND entity_id = \(entityID) ORDER BY position, id FOR UPDATE
-            """).map { try $0.int("id") }
-        order.removeAll { $0 == id }
-        order.insert(id, at: min(position, order.count))
-        try renumber(db, tenant, fieldIDs: order)
-    }
-
-    static func renumber(_ db: Connection, _ tenant: Tenant, fieldIDs: [Int]) throws {
-        for (position, id) in fieldIDs.enumerated() {
-            try db.execute("UPDATE crm_fields SET position = \(position) WHERE tenant_id = \(tenant) AND id = \(id) AND position <> \(position)")
-        }
-    }
-
     @Sendable static func list(_ c: Context) throws -> Response {
         let entity = try Entity.require(c)
         return .json(.array(try Field.all(c.db, c.tenant, entityID: entity.id).map(\.json)))
@@ -107,10 +91,10 @@ enum FieldRoutes {
         }
         try input.check()
         let id: Int = try c.db.transaction {
-            let id = try create(c.db, c.tenant, entityID: entity.id, name: name!, key: key!, type: type!, options: options,
-                                required: required, position: 1_000_000)
-            try place(c.db, c.tenant, entityID: entity.id, id: id, at: position ?? Int.max)
-            return id
+            try Ordering.fields.add(c.db, c.tenant, parent: entity.id, at: position) { end in
+                try create(c.db, c.tenant, entityID: entity.id, name: name!, key: key!, type: type!, options: options,
+                           required: required, position: end)
+            }
         }
         return .json(try Field.find(c.db, c.tenant, id: id)!.json, status: 201)
     }
@@ -143,47 +127,14 @@ enum FieldRoutes {
                     options = \(optionsText), required = COALESCE(\(required), required), updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(field.id)
                 """)
-            if let position { try place(c.db, c.tenant, entityID: field.entityID, id: field.id, at: position) }
+            if let position { try Ordering.fields.move(c.db, c.tenant, parent: field.entityID, id: field.id, to: position) }
         }
         return .json(try Field.find(c.db, c.tenant, id: field.id)!.json)
     }
 
     /// `{"fields": [{id, position}, …]}`: every field of one entity, applied together.
     @Sendable static func reorder(_ c: Context) throws -> Response {
-        var input = try Input(c.request)
-        var wanted: [(id: Int, position: Int)] = []
-        if let items = input.object["fields"]?.arrayValue, !items.isEmpty, items.count <= 500 {
-            for (i, item) in items.enumerated() {
-                guard let object = item.objectValue else { input.fail("fields.\(i)", "Each field must be {id, position}."); continue }
-                var one = Input(object)
-                let id = one.int("id", min: 1)
-                let position = one.int("position", min: 0, max: 10_000)
-                for (field, messages) in one.errors.fields { for m in messages { input.fail("fields.\(i).\(field)", m) } }
-                if let id, let position { wanted.append((id, position)) }
-            }
-        } else {
-            input.fail("fields", "The fields field must be a non-empty array of {id, position}.")
-        }
-        if Set(wanted.map(\.id)).count != wanted.count { input.fail("fields", "Each field may appear only once.") }
-        try input.check()
-        let entityID: Int = try c.db.transaction {
-            let found = try c.db.query("""
-                SELECT id, entity_id FROM crm_fields WHERE tenant_id = \(c.tenant) AND id IN (\(list: wanted.map(\.id)))
-                """)
-            guard found.count == wanted.count else { throw HTTPError.invalid("fields", "One or more fields do not exist.") }
-            let entities = Set(try found.map { try $0.int("entity_id") })
-            guard entities.count == 1, let entityID = entities.first else {
-                throw HTTPError.invalid("fields", "The fields must all belong to one entity.")
-            }
-            let all = try c.db.query("""
-                SELECT id FROM crm_fields WHERE tenant_id = \(c.tenant) AND entity_id = \(entityID) FOR UPDATE
-                """).map { try $0.int("id") }
-            guard Set(all) == Set(wanted.map(\.id)) else {
-                throw HTTPError.invalid("fields", "The list must hold every field of the entity (\(all.count)).")
-            }
-            try renumber(c.db, c.tenant, fieldIDs: wanted.sorted { ($0.position, $0.id) < ($1.position, $1.id) }.map(\.id))
-            return entityID
-        }
+        let entityID = try Ordering.fields.reorder(c)
         return .json(.array(try Field.all(c.db, c.tenant, entityID: entityID).map(\.json)))
     }
 
@@ -193,10 +144,7 @@ enum FieldRoutes {
         let purged = try EntryStore.purge(c.db, c.tenant, field: field)
         try c.db.transaction {
             try c.db.execute("DELETE FROM crm_fields WHERE tenant_id = \(c.tenant) AND id = \(field.id)")
-            let rest = try c.db.query("""
-                SELECT id FROM crm_fields WHERE tenant_id = \(c.tenant) AND entity_id = \(field.entityID) ORDER BY position, id FOR UPDATE
-                """).map { try $0.int("id") }
-            try renumber(c.db, c.tenant, fieldIDs: rest)
+            try Ordering.fields.close(c.db, c.tenant, parent: field.entityID)
             try AuditLog.record(c, "field.deleted", target: ("field", field.id),
                                 details: ["name": .string(field.name), "key": .string(field.key), "entries_updated": .int(Int64(purged))])
         }

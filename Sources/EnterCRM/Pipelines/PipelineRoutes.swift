@@ -21,29 +21,6 @@ enum PipelineStore {
             """)
         return id
     }
-
-    /// Writes positions 0, 1, 2 … in the order given (and drops the pipeline's reach table,
-    /// which is by position).
-    static func renumber(_ db: Connection, _ tenant: Tenant, stageIDs: [Int]) throws {
-        if let first = stageIDs.first,
-           let pipelineID = try db.queryOne("SELECT pipeline_id FROM crm_stages WHERE tenant_id = \(tenant) AND id = \(first)")?.int("pipeline_id") {
-            try PipelineStats.forget(db, tenant, pipelineID: pipelineID)
-        }
-        for (position, id) in stageIDs.enumerated() {
-            try db.execute("""
-                UPDATE crm_stages SET position = \(position), updated_at = IF(position = \(position), updated_at, UTC_TIMESTAMP(6))
-                WHERE tenant_id = \(tenant) AND id = \(id)
-                """)
-        }
-    }
-
-    /// The stage ids of a pipeline in order, locked for the caller's transaction.
-    static func lockedStageIDs(_ db: Connection, _ tenant: Tenant, pipelineID: Int) throws -> [Int] {
-        try db.query("""
-            SELECT id FROM crm_stages WHERE tenant_id = \(tenant) AND pipeline_id = \(pipelineID)
-            ORDER BY position, id FOR UPDATE
-            """).map { try $0.int("id") }
-    }
 }
 
 /// Pipelines (`/entities/{entity}/pipelines`, `/pipelines/{pipeline}`) and their stages
@@ -169,12 +146,10 @@ enum PipelineRoutes {
         let status = input.oneOf("status", StageStatus.allCases.map(\.rawValue), default: "active").flatMap(StageStatus.init)
         try input.check()
         let id: Int = try c.db.transaction {
-            var order = try PipelineStore.lockedStageIDs(c.db, c.tenant, pipelineID: pipeline.id)
-            let id = try PipelineStore.createStage(c.db, c.tenant, pipelineID: pipeline.id, name: name!, color: color,
-                                                   position: order.count, status: status!)
-            order.insert(id, at: min(position ?? order.count, order.count))
-            try PipelineStore.renumber(c.db, c.tenant, stageIDs: order)
-            return id
+            try Ordering.stages.add(c.db, c.tenant, parent: pipeline.id, at: position) { end in
+                try PipelineStore.createStage(c.db, c.tenant, pipelineID: pipeline.id, name: name!, color: color,
+                                              position: end, status: status!)
+            }
         }
         return .json(try Stage.find(c.db, c.tenant, id: id)!.json, status: 201)
     }
@@ -194,51 +169,14 @@ enum PipelineRoutes {
                 WHERE tenant_id = \(c.tenant) AND id = \(stage.id)
                 """)
             if status != nil { try PipelineStats.forget(c.db, c.tenant, pipelineID: stage.pipelineID) }
-            if let position {
-                var order = try PipelineStore.lockedStageIDs(c.db, c.tenant, pipelineID: stage.pipelineID)
-                order.removeAll { $0 == stage.id }
-                order.insert(stage.id, at: min(position, order.count))
-                try PipelineStore.renumber(c.db, c.tenant, stageIDs: order)
-            }
+            if let position { try Ordering.stages.move(c.db, c.tenant, parent: stage.pipelineID, id: stage.id, to: position) }
         }
         return .json(try Stage.find(c.db, c.tenant, id: stage.id)!.json)
     }
 
     /// `{"stages": [{id, position}, …]}`: every stage of one pipeline, applied together.
     @Sendable static func reorder(_ c: Context) throws -> Response {
-        var input = try Input(c.request)
-        var wanted: [(id: Int, position: Int)] = []
-        if let items = input.object["stages"]?.arrayValue, !items.isEmpty, items.count <= 200 {
-            for (i, item) in items.enumerated() {
-                guard let object = item.objectValue else { input.fail("stages.\(i)", "Each stage must be {id, position}."); continue }
-                var one = Input(object)
-                let id = one.int("id", min: 1)
-                let position = one.int("position", min: 0, max: 10_000)
-                for (field, messages) in one.errors.fields { for m in messages { input.fail("stages.\(i).\(field)", m) } }
-                if let id, let position { wanted.append((id, position)) }
-            }
-        } else {
-            input.fail("stages", "The stages field must be a non-empty array of {id, position}.")
-        }
-        if Set(wanted.map(\.id)).count != wanted.count { input.fail("stages", "Each stage may appear only once.") }
-        if Set(wanted.map(\.position)).count != wanted.count { input.fail("stages", "Each position may appear only once.") }
-        try input.check()
-        let pipelineID: Int = try c.db.transaction {
-            let found = try c.db.query("""
-                SELECT id, pipeline_id FROM crm_stages WHERE tenant_id = \(c.tenant) AND id IN (\(list: wanted.map(\.id)))
-                """)
-            guard found.count == wanted.count else { throw HTTPError.invalid("stages", "One or more stages do not exist.") }
-            let pipelines = Set(try found.map { try $0.int("pipeline_id") })
-            guard pipelines.count == 1, let pipelineID = pipelines.first else {
-                throw HTTPError.invalid("stages", "The stages must all belong to one pipeline.")
-            }
-            let all = try PipelineStore.lockedStageIDs(c.db, c.tenant, pipelineID: pipelineID)
-            guard Set(all) == Set(wanted.map(\.id)) else {
-                throw HTTPError.invalid("stages", "The list must hold every stage of the pipeline (\(all.count)).")
-            }
-            try PipelineStore.renumber(c.db, c.tenant, stageIDs: wanted.sorted { $0.position < $1.position }.map(\.id))
-            return pipelineID
-        }
+        let pipelineID = try Ordering.stages.reorder(c)
         return .json(.array(try Stage.all(c.db, c.tenant, pipelineIDs: [pipelineID]).map(\.json)))
     }
 
@@ -256,7 +194,7 @@ enum PipelineRoutes {
             try input.check()
         }
         let moved: Int = try c.db.transaction {
-            let order = try PipelineStore.lockedStageIDs(c.db, c.tenant, pipelineID: stage.pipelineID)
+            let order = try Ordering.stages.lockedIDs(c.db, c.tenant, parent: stage.pipelineID)
             var moved = 0
             if let target {
                 guard target != stage.id, order.contains(target), let to = try Stage.find(c.db, c.tenant, id: target) else {
@@ -273,7 +211,7 @@ enum PipelineRoutes {
                 }
             }
             try c.db.execute("DELETE FROM crm_stages WHERE tenant_id = \(c.tenant) AND id = \(stage.id)")
-            try PipelineStore.renumber(c.db, c.tenant, stageIDs: order.filter { $0 != stage.id })
+            try Ordering.stages.renumber(c.db, c.tenant, parent: stage.pipelineID, ids: order.filter { $0 != stage.id })
             try AuditLog.record(c, "stage.deleted", target: ("stage", stage.id),
                                 details: ["name": .string(stage.name), "pipeline_id": .int(Int64(stage.pipelineID)), "moved_entries": .int(Int64(moved))])
             return moved

@@ -111,14 +111,4 @@ enum SearchWords {
         let rows = try db.query("EXPLAIN \(select)")
         return rows.compactMap { try? $0.int("rows") }.max() ?? 0
     }
-
-    /// The LIKE pattern of the words that `word` begins.
-    static func prefixPattern(_ word: String) -> String {
-        var out = ""
-        for c in word {
-            if c == "%" || c == "_" || c == "\\" { out.append("\\") }
-            out.append(c)
-        }
-        return out + "%"
-    }
 }

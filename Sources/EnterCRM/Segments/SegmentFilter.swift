@@ -9,7 +9,7 @@ import Web
 /// `{"rfm_score_min": 12, "purchase_count_min": 10}`); `{"all": […]}`, `{"any": […]}` and
 /// `{"not": …}` nest. An object with `property` or `event` is one condition with its options.
 /// Column names come only from the switches below; every value is a bound parameter.
-indirect enum SegmentFilter: Equatable {
+indirect enum SegmentFilter: Equatable, Sendable {
     case all([SegmentFilter])
     case any([SegmentFilter])
     case not(SegmentFilter)

@@ -2,6 +2,7 @@ import Analytics
 import Foundation
 import MariaDB
 import Web
+import Synchronization
 
 /// The SQL of segments and their stored membership. Every function takes the workspace.
 ///
@@ -146,7 +147,7 @@ enum SegmentStore {
 
     /// A segment ready for evaluation: its compiled test, and whether tracking can change it
     /// (itself, or through a segment it names with `in_segment`).
-    struct Compiled {
+    struct Compiled: Sendable {
         let id: Int
         let filter: SegmentFilter
         let test: SQL
@@ -439,24 +440,22 @@ enum SegmentStore {
 }
 
 /// Each workspace's parsed segments in evaluation order, shared by the threads of a process.
-final class SegmentCache: @unchecked Sendable {
-    // @unchecked: `entries` is only read and written while holding `lock`.
+final class SegmentCache: Sendable {
     static let shared = SegmentCache()
     typealias Levels = [[SegmentStore.Compiled]]
-    private let lock = NSLock()
-    private var entries: [Int: (stamp: String, levels: Levels)] = [:]
+    private let entries = Mutex<[Int: (stamp: String, levels: Levels)]>([:])
 
     func levels(tenant: Int, stamp: String) -> Levels? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let entry = entries[tenant], entry.stamp == stamp else { return nil }
-        return entry.levels
+        entries.withLock { entries in
+            guard let entry = entries[tenant], entry.stamp == stamp else { return nil }
+            return entry.levels
+        }
     }
 
     func store(tenant: Int, stamp: String, levels: Levels) {
-        lock.lock()
-        defer { lock.unlock() }
-        if entries.count > 10_000 { entries.removeAll() }
-        entries[tenant] = (stamp, levels)
+        entries.withLock { entries in
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[tenant] = (stamp, levels)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MariaDB
+import Platform
 import Web
 
 /// Stores events and keeps each customer's aggregates in step, in one transaction: a 2xx
@@ -254,9 +255,9 @@ enum EventRecorder {
         // The new customers and their deltas as one JSON parameter (JSON_TABLE): one statement
         // text for any number of them.
         let rows: [JSON] = deltas.map { email, d in
-            .array([.string(email), .int(Int64(d.count)), .string(sqlDateTime(d.lastSeen)), .string(d.totalText.text),
+            .array([.string(email), .int(Int64(d.count)), .string(UTC.sqlDateTime(d.lastSeen)), .string(d.totalText.text),
                     .int(Int64(d.orders)), d.average.map { .string($0.text) } ?? .null, d.currency.map { .string($0) } ?? .null,
-                    d.firstOrder.map { .string(sqlDateTime($0)) } ?? .null, d.lastOrder.map { .string(sqlDateTime($0)) } ?? .null])
+                    d.firstOrder.map { .string(UTC.sqlDateTime($0)) } ?? .null, d.lastOrder.map { .string(UTC.sqlDateTime($0)) } ?? .null])
         }
         // The average comes first: it reads the old total and count plus this batch's,
         // whichever order MariaDB applies the assignments in.
@@ -316,23 +317,6 @@ enum EventRecorder {
         return ids
     }
 
-    /// A DATETIME(6) literal of `date` in UTC, rounded to the microsecond as a bound Date is
-    /// (MYSQL_TIME(date:)), for values passed inside a JSON parameter.
-    static func sqlDateTime(_ date: Date) -> String {
-        let interval = date.timeIntervalSince1970
-        var seconds = time_t(interval.rounded(.down))
-        var micros = Int((interval - Double(seconds)) * 1_000_000 + 0.5)
-        if micros >= 1_000_000 { seconds += 1; micros -= 1_000_000 }
-        var t = tm()
-        gmtime_r(&seconds, &t)
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-        }
-        return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1, 2))-\(pad(t.tm_mday, 2)) "
-            + "\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2)).\(pad(Int32(micros), 6))"
-    }
-
     /// Adds deltas to customers known by id (a customer_id, or a linked anonymous id);
     /// returns how many matched.
     ///
@@ -346,8 +330,8 @@ enum EventRecorder {
     private static func updateByID(_ db: Connection, _ tenant: Tenant, _ deltas: [(key: Int, value: Delta)]) throws -> Int {
         let rows: [JSON] = deltas.map { id, d in
             .array([.int(Int64(id)), .int(Int64(d.count)), .int(Int64(d.orders)), .string(d.totalText.text),
-                    .string(sqlDateTime(d.lastSeen)), d.firstOrder.map { .string(sqlDateTime($0)) } ?? .null,
-                    d.lastOrder.map { .string(sqlDateTime($0)) } ?? .null, d.currency.map { .string($0) } ?? .null])
+                    .string(UTC.sqlDateTime(d.lastSeen)), d.firstOrder.map { .string(UTC.sqlDateTime($0)) } ?? .null,
+                    d.lastOrder.map { .string(UTC.sqlDateTime($0)) } ?? .null, d.currency.map { .string($0) } ?? .null])
         }
         return try db.execute("""
             UPDATE JSON_TABLE(\(JSONWriter.string(.array(rows))), '$[*]' COLUMNS (

@@ -1,6 +1,7 @@
 import Foundation
 import FastCGI
 import MariaDB
+import Synchronization
 
 /// Single events (`/v1/track/event`, `/v1/track/pageview`) that arrive while another group
 /// is being written are written together, in one transaction: group commit in the pool.
@@ -20,9 +21,7 @@ import MariaDB
 /// customers' aggregates summed per customer, customers locked in id order, message ids
 /// de-duplicated across the group too). If a group's transaction fails, its events are
 /// written one by one, so that one event cannot fail another's request.
-public final class TrackingGroupCommit: @unchecked Sendable {
-    // @unchecked: `waiting`, `writing`, `sleeping`, `writer` and the counters are only
-    // touched while holding `lock`.
+public final class TrackingGroupCommit: Sendable {
     public static let shared = TrackingGroupCommit()
 
     /// Events per transaction at most.
@@ -36,49 +35,41 @@ public final class TrackingGroupCommit: @unchecked Sendable {
         let done: @Sendable (Outcome) -> Void
     }
 
-    private let lock = NSLock()
-    private var waiting: [Waiter] = []
-    private var writing = false
-    private var sleeping = false
-    /// The writer, started by the first event; it lives as long as the process.
-    private var writer: JoinableThread?
+    private struct Queue {
+        var waiting: [Waiter] = []
+        var writing = false
+        var sleeping = false
+        /// The writer, started by the first event; it lives as long as the process.
+        var writer: JoinableThread?
+        var groups = 0, grouped = 0
+    }
+    private let queue = Mutex(Queue())
     private let wake = DispatchSemaphore(value: 0)
-    private var groups = 0, grouped = 0
 
     /// Transactions that held more than one event since the process started, and their events.
     public var statistics: (groups: Int, events: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (groups, grouped)
+        queue.withLock { ($0.groups, $0.grouped) }
     }
 
     /// Queues `event` for the writer; `done` is called on the writer's thread once the event
     /// is committed (or has failed).
     func submit(_ database: DatabaseConfiguration, _ tenant: Tenant, _ event: TrackedEvent,
                 done: @escaping @Sendable (Outcome) -> Void) throws {
-        lock.lock()
-        if writer == nil {
-            do {
-                writer = try JoinableThread(stackSize: 1 << 20) { [self] in run(database) }
-            } catch {
-                lock.unlock()
-                throw error
+        let asleep = try queue.withLock { queue in
+            if queue.writer == nil {
+                queue.writer = try JoinableThread(stackSize: 1 << 20) { [self] in run(database) }
             }
+            queue.waiting.append(Waiter(tenant: tenant, event: event, done: done))
+            defer { queue.sleeping = false }
+            return queue.sleeping
         }
-        waiting.append(Waiter(tenant: tenant, event: event, done: done))
-        let asleep = sleeping
-        sleeping = false
-        lock.unlock()
         if asleep { wake.signal() }
     }
 
     /// Returns once every event queued so far is written and answered (a stopping worker).
     func waitUntilIdle() {
         while true {
-            lock.lock()
-            let idle = waiting.isEmpty && !writing
-            lock.unlock()
-            if idle { return }
+            if queue.withLock({ $0.waiting.isEmpty && !$0.writing }) { return }
             usleep(1_000)
         }
     }
@@ -89,19 +80,22 @@ public final class TrackingGroupCommit: @unchecked Sendable {
         Connection.initializeThread()
         let db = Connection(configuration: database)
         while true {
-            lock.lock()
-            if waiting.isEmpty {
-                writing = false
-                sleeping = true
-                lock.unlock()
+            let group: [Waiter] = queue.withLock { queue in
+                if queue.waiting.isEmpty {
+                    queue.writing = false
+                    queue.sleeping = true
+                    return []
+                }
+                let group = Array(queue.waiting.prefix(batchLimit))
+                queue.waiting.removeFirst(group.count)
+                queue.writing = true
+                if group.count > 1 { queue.groups += 1; queue.grouped += group.count }
+                return group
+            }
+            if group.isEmpty {
                 wake.wait()
                 continue
             }
-            let group = Array(waiting.prefix(batchLimit))
-            waiting.removeFirst(group.count)
-            writing = true
-            if group.count > 1 { groups += 1; grouped += group.count }
-            lock.unlock()
             for (waiter, outcome) in zip(group, Self.write(db, group)) { waiter.done(outcome) }
         }
     }
