@@ -23,34 +23,10 @@ struct AutomationActions {
         return s
     }
 
-    /// `{{customer.email}}`, `{{customer.properties.plan}}`, `{{event.properties.amount}}`.
-    /// Fills `{{customer.…}}`, `{{event.…}}` and `{{entry.…}}`. With `keepOthers`, other tags
-    /// stay as they are for the campaigns merge (`{{name}}`, `{{unsubscribe_url}}` …).
-    static func render(_ template: String, customer: JSON, context: JSON, keepOthers: Bool = false) -> String {
-        var out = ""
-        var rest = Substring(template)
-        while let open = rest.range(of: "{{") {
-            out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else { out += rest[open.lowerBound...]; return out }
-            let path = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces).split(separator: ".").map(String.init)
-            var value: JSON? = path.first == "customer" ? customer : path.first == "event" ? context["event"] : path.first == "entry" ? context["entry"] : nil
-            if keepOthers, value == nil {
-                out += rest[open.lowerBound..<close.upperBound]
-                rest = rest[close.upperBound...]
-                continue
-            }
-            for key in path.dropFirst() { value = value?[key] }
-            switch value {
-            case .string(let s)?: out += s
-            case .int(let i)?: out += String(i)
-            case .double(let d)?: out += String(d)
-            case .number(let n)?: out += n
-            case .bool(let b)?: out += b ? "true" : "false"
-            default: break
-            }
-            rest = rest[close.upperBound...]
-        }
-        return out + rest
+    /// A text of the node with the customer's and the enrolment's values (`Template`), plain:
+    /// what `update_customer` and the CRM actions write.
+    static func render(_ template: String, customer: JSON, context: JSON) -> String {
+        Template.render(template, TemplateValues(customer: customer, context: context), for: .plain)
     }
 
     // MARK: Inside the database (committed with the step)
@@ -211,6 +187,8 @@ struct AutomationActions {
         var to = ""
         var subject = ""
         var body = ""
+        // `subject`, `body`, `html` and `plain` are templates: the delivery renders them once,
+        // with the unsubscribe link it makes (`Template`).
         var html: String?
         var plain: String?
         switch kind {
@@ -218,8 +196,8 @@ struct AutomationActions {
             guard let email = profile["email"]?.stringValue else { return "skipped: the customer has no email address" }
             to = email
             if let ref = EmailTemplateStore.reference(node.data) {
-                // A saved template, read now (its latest version): the delivery merges the
-                // customer's values into its subject, HTML and text as a campaign's.
+                // A saved template, read now (its latest version): the delivery renders its
+                // subject, HTML and text for the customer as a campaign's.
                 guard let row = try EmailTemplateStore.resolve(db, tenant, ref) else {
                     throw AutomationError.action("\(ref) does not exist in this workspace")
                 }
@@ -228,14 +206,14 @@ struct AutomationActions {
                 plain = row.optionalString("body_text")
                 body = "template \(try row.string("key"))"
             } else {
-                subject = Self.render(text("subject") ?? "", customer: profile, context: context, keepOthers: true)
-                body = Self.render(text("body") ?? "", customer: profile, context: context, keepOthers: true)
+                subject = text("subject") ?? ""
+                body = text("body") ?? ""
             }
         case .send_sms:
             channel = .sms
             guard let phone = profile["phone"]?.stringValue else { return "skipped: the customer has no phone number" }
             to = phone
-            body = Self.render(text("body") ?? text("message") ?? "", customer: profile, context: context, keepOthers: true)
+            body = text("body") ?? text("message") ?? ""
         case .notify_user:
             channel = .notify
             if let userID = node.data["user_id"]?.intValue {
@@ -246,8 +224,8 @@ struct AutomationActions {
             } else {
                 to = text("email") ?? ""
             }
-            subject = Self.render(text("subject") ?? "", customer: profile, context: context, keepOthers: true)
-            body = Self.render(text("body") ?? "Customer: {{customer.name}} <{{customer.email}}>", customer: profile, context: context, keepOthers: true)
+            subject = text("subject") ?? ""
+            body = text("body") ?? "Customer: {{customer.name}} <{{customer.email}}>"
         case .webhook:
             channel = .webhook
             to = text("url") ?? ""
@@ -265,9 +243,10 @@ struct AutomationActions {
             }
         }
         // 1. Recorded as sending, committed, before anything leaves.
+        let logSubject = MailTemplate.headerSafe(Template.render(subject, TemplateValues(customer: profile, context: context), for: .header))
         let insert = try db.execute("""
             INSERT IGNORE INTO automation_messages (tenant_id, automation_id, enrolment_id, step_seq, channel, recipient, subject, state, created_at)
-            VALUES (\(tenant), \(automation.id), \(enrolmentID), \(seq), \(channel.rawValue), \(to), \(String(subject.prefix(300))), 'sending', UTC_TIMESTAMP(6))
+            VALUES (\(tenant), \(automation.id), \(enrolmentID), \(seq), \(channel.rawValue), \(to), \(String(logSubject.prefix(300))), 'sending', UTC_TIMESTAMP(6))
             """)
         var rowID = insert.lastInsertID
         if insert.affectedRows != 1 {
@@ -294,7 +273,7 @@ struct AutomationActions {
                                                    deliveryID: key)
             } else {
                 try messenger.deliver(OutboundMessage(channel: channel, key: key, to: to, subject: subject, body: body, html: html, text: plain,
-                                                      customerID: customerID, automationID: automation.id,
+                                                      customer: profile, context: context, automationID: automation.id,
                                                       messageRowID: rowID > 0 ? rowID : nil), db: db, tenant: tenant)
             }
         } catch AutomationError.uncertain(let reason) {

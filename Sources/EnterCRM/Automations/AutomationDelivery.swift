@@ -11,14 +11,18 @@ struct OutboundMessage: Sendable {
     /// Unique per enrolment step: the same step never makes two messages.
     let key: String
     let to: String
+    /// Templates (`Template`), rendered once by the delivery: the subject, and the body
+    /// as plain text.
     let subject: String
     let body: String
-    /// A saved template's HTML and text parts (with the campaigns' merge tags): they
-    /// replace `body`, which is then only the log's description.
+    /// A saved template's HTML and text parts: they replace `body`, which is then only the
+    /// log's description.
     var html: String? = nil
     var text: String? = nil
-    /// The enrolled customer: their fields fill the campaigns' merge tags.
-    var customerID: Int?
+    /// The enrolled customer's profile and the enrolment's context (event, CRM entry): the
+    /// templates' values.
+    var customer: JSON = [:]
+    var context: JSON = [:]
     var automationID: Int?
     /// The `automation_messages` row of an email to a customer: its unsubscribe link.
     var messageRowID: Int?
@@ -39,18 +43,14 @@ struct CampaignMessenger: AutomationMessenger {
 
     func deliver(_ m: OutboundMessage, db: Connection, tenant: Tenant) throws {
         let settings = try MailSettings.load(db, tenant)
-        let customer = try m.customerID.flatMap {
-            try db.queryOne("SELECT name, email, phone, city, country, properties FROM customers WHERE tenant_id = \(tenant) AND id = \($0)")
-        }
-        var values = CampaignDelivery.mergeValues(customer)
         let unsubscribe = m.channel == .email ? m.messageRowID.map { links.unsubscribe(links.automationToken(messageID: $0)) } : nil
-        if let unsubscribe { values.unsubscribeURL = unsubscribe }
+        let values = TemplateValues(customer: m.customer, context: m.context, unsubscribeURL: unsubscribe ?? "")
         let outcome: SendOutcome
         if m.channel == .sms {
             let sms = SMSWebhook(settings)
             defer { sms.close() }
             let payload = JSONWriter.bytes(["message_id": .string(m.key), "automation_id": .from(m.automationID), "to": .string(m.to),
-                                            "body": .string(MailTemplate.merge(m.body, values) { $0 })])
+                                            "body": .string(Template.render(m.body, values, for: .plain))])
             outcome = sms.send(from: settings.fromEmail, to: m.to, data: payload)
         } else {
             let mail = transport(settings)
@@ -68,19 +68,12 @@ struct CampaignMessenger: AutomationMessenger {
     }
 
     /// The message as the campaigns build it: the body (plain text from the designer) as
-    /// HTML with the merge tags filled and escaped, its text part, and the headers: an
+    /// HTML with its values rendered and escaped, its text part, and the headers: an
     /// email to a customer carries `List-Unsubscribe` (one-click, RFC 8058) as a campaign's
     /// does, and `{{unsubscribe_url}}` is its link.
-    static func compose(_ m: OutboundMessage, values: MergeValues, settings: MailSettings, unsubscribe: String? = nil) -> MailMessage {
-        let rendered: EmailTemplateStore.Rendered
-        if let html = m.html {
-            rendered = EmailTemplateStore.render(subject: m.subject, html: html, text: m.text, values: values)
-        } else {
-            let paragraphs = MailTemplate.escapeHTML(m.body).replacingOccurrences(of: "\r\n", with: "\n")
-                .components(separatedBy: "\n\n").map { "<p>" + $0.replacingOccurrences(of: "\n", with: "<br>") + "</p>" }
-            rendered = EmailTemplateStore.render(subject: m.subject, html: "<html><body>" + paragraphs.joined() + "</body></html>",
-                                                 text: nil, values: values)
-        }
+    static func compose(_ m: OutboundMessage, values: TemplateValues, settings: MailSettings, unsubscribe: String? = nil) -> MailMessage {
+        let rendered = m.html.map { RenderedMail.render(subject: m.subject, html: $0, text: m.text, values: values) }
+            ?? RenderedMail.render(subject: m.subject, plainBody: m.body, values: values)
         let domain = settings.fromEmail.split(separator: "@").last.map(String.init) ?? "entercrm.localhost"
         return MailMessage(fromEmail: settings.fromEmail, fromName: settings.fromName, to: m.to,
                            toName: m.channel == .email ? values.name : nil,

@@ -181,14 +181,10 @@ enum EmailTemplateRoutes {
     // MARK: Preview
 
     /// A sample recipient for a preview without a customer.
-    static let sample: MergeValues = {
-        var v = MergeValues(name: "Alex Sample", email: "alex.sample@example.com", phone: "+351 912 345 678", city: "Lisbon", country: "PT")
-        var p = JSONObject()
-        p["plan"] = .string("pro")
-        p["total_spent"] = .int(240)
-        v.properties = p
-        return v
-    }()
+    static let sample = TemplateValues(customer: [
+        "name": "Alex Sample", "email": "alex.sample@example.com", "phone": "+351 912 345 678", "city": "Lisbon", "country": "PT",
+        "properties": ["plan": "pro", "total_spent": 240],
+    ])
 
     static func render(_ c: Context, subject: String, html: String, text: String?, body: JSONObject) throws -> Response {
         var input = Input(body)
@@ -200,11 +196,11 @@ enum EmailTemplateRoutes {
             guard let row = try c.db.queryOne("""
                 SELECT id, name, email, phone, city, country, properties FROM customers WHERE tenant_id = \(c.tenant) AND id = \(customerID)
                 """) else { throw HTTPError.invalid("customer_id", "The customer does not exist in this workspace.") }
-            values = CampaignDelivery.mergeValues(row)
+            values = TemplateValues(row: row)
             customerJSON = row.json(["id", "name", "email"])
         }
         values.unsubscribeURL = CampaignLinks.publicBase() + "/t/u/preview"
-        let r = EmailTemplateStore.render(subject: subject, html: html, text: text, values: values)
+        let r = RenderedMail.render(subject: subject, html: html, text: text, values: values)
         return .json(["subject": .string(r.subject), "html": .string(r.html), "text": .string(r.text), "customer": customerJSON])
     }
 

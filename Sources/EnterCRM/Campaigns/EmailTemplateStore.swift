@@ -4,7 +4,7 @@ import Web
 
 /// Saved email templates (`email_templates`): a subject, an HTML body and an optional text
 /// part with the campaigns' merge tags (`{{name}}`, `{{first_name|there}}`,
-/// `{{properties.plan}}`, `{{unsubscribe_url}}` …), rendered by `MailTemplate.merge` as a
+/// `{{properties.plan}}`, `{{unsubscribe_url}}` …), rendered by `RenderedMail.render` (`Template`) as a
 /// campaign is. Automations' `send_email` nodes name one by `email_template` (its key) or
 /// `email_template_id`.
 enum EmailTemplateStore {
@@ -52,21 +52,6 @@ enum EmailTemplateStore {
         case .id(let i): return try find(db, tenant, id: i)
         case .key(let k): return try find(db, tenant, key: k)
         }
-    }
-
-    /// A template's subject, HTML and text for one recipient's merge values: the campaigns'
-    /// merge (values escaped for HTML in the body, on one line in the subject).
-    struct Rendered {
-        var subject: String
-        var html: String
-        var text: String
-    }
-
-    static func render(subject: String, html: String, text: String?, values: MergeValues) -> Rendered {
-        let body = MailTemplate.merge(html, values, escape: MailTemplate.escapeHTML)
-        return Rendered(subject: MailTemplate.headerSafe(MailTemplate.merge(subject, values, escape: MailTemplate.headerSafe)),
-                        html: body,
-                        text: text.map { MailTemplate.merge($0, values) { $0 } } ?? MailTemplate.text(fromHTML: body))
     }
 
     /// The automations whose design sends this template (by key or id), active ones only

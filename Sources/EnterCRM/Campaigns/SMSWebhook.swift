@@ -21,10 +21,10 @@ final class SMSWebhook: MailTransport {
         self.policy = policy
     }
 
-    static func payload(campaign: Row, message: Int, to: String, values: MergeValues, token: String, links: CampaignLinks) -> [UInt8] {
+    static func payload(campaign: Row, message: Int, to: String, values: TemplateValues, token: String, links: CampaignLinks) -> [UInt8] {
         var values = values
         values.unsubscribeURL = links.unsubscribe(token)
-        let text = MailTemplate.merge(campaign.optionalString("body") ?? "", values) { $0 }
+        let text = Template.render(campaign.optionalString("body") ?? "", values, for: .plain)
         return JSONWriter.bytes([
             "message_id": .int(message),
             "campaign_id": .from(campaign.optionalInt("id")),
