@@ -31,24 +31,11 @@ struct AutomationActions {
 
     // MARK: Inside the database (committed with the step)
 
-    /// Performs an action inside the step's transaction; returns a detail for the log.
+    /// Performs a CRM action inside the step's transaction; returns a detail for the log.
+    /// (The customer actions are `customerAction`, applied by the batch to its customers.)
     func perform(_ kind: AutomationDesign.ActionKind, context: inout JSON) throws -> String? {
         let profile = CustomerJSON.profile(try lockedCustomer(), segments: [])
         switch kind {
-        case .update_customer, .add_tag, .remove_tag:
-            var changed = profile
-            let (detail, change) = try Self.customerAction(kind, node: node, profile: &changed, context: context)
-            switch change {
-            case .properties(let properties): try saveProperties(properties)
-            case .field(let field, let s):
-                switch field {
-                case "name": try db.execute("UPDATE customers SET name = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
-                case "phone": try db.execute("UPDATE customers SET phone = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
-                case "city": try db.execute("UPDATE customers SET city = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
-                default: try db.execute("UPDATE customers SET country = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
-                }
-            }
-            return detail
         case .create_crm_entry:
             return try createEntry(profile, context: &context)
         case .move_crm_entry:
@@ -67,7 +54,7 @@ struct AutomationActions {
 
     /// The customer actions (`update_customer`, `add_tag`, `remove_tag`) on a customer's
     /// profile: changes `profile` as the write will, and answers the write and a detail for
-    /// the log. The engine applies it to one customer at a time or to a whole batch.
+    /// the log. The batch (AutomationBatch) applies it to its customers read once.
     static func customerAction(_ kind: AutomationDesign.ActionKind, node: AutomationDesign.Node, profile: inout JSON,
                                context: JSON) throws -> (String?, CustomerChange) {
         func text(_ key: String) -> String? {
@@ -91,6 +78,7 @@ struct AutomationActions {
             let key = text("property") ?? ""
             var properties = o["properties"]?.objectValue ?? JSONObject()
             properties[key] = value
+            try checkLimits(properties)
             o["properties"] = .object(properties)
             profile = .object(o)
             return ("property \(key) set", .properties(properties))
@@ -100,6 +88,7 @@ struct AutomationActions {
             var tags = properties["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
             if kind == .add_tag { if !tags.contains(tag) { tags.append(tag) } } else { tags.removeAll { $0 == tag } }
             properties["tags"] = .array(tags.map(JSON.string))
+            try checkLimits(properties)
             o["properties"] = .object(properties)
             profile = .object(o)
             return ((kind == .add_tag ? "tagged " : "untagged ") + tag, .properties(properties))
@@ -115,15 +104,11 @@ struct AutomationActions {
         return row
     }
 
-    private func saveProperties(_ properties: JSONObject) throws {
-        // The limits every writer of customer properties keeps (Input.propertiesProblems).
+    /// The limits every writer of customer properties keeps (Input.propertiesProblems).
+    private static func checkLimits(_ properties: JSONObject) throws {
         if let problem = Input.propertiesProblems(properties).fields.first {
             throw AutomationError.action("\(problem.field): \(problem.messages.joined(separator: " "))")
         }
-        try db.execute("""
-            UPDATE customers SET properties = \(JSONWriter.string(.object(properties))), updated_at = UTC_TIMESTAMP(6)
-            WHERE tenant_id = \(tenant) AND id = \(customerID)
-            """)
     }
 
     private func reference(_ key: String) -> String? { text(key) ?? node.data[key]?.intValue.map(String.init) }
