@@ -31,7 +31,7 @@ struct AutomationWorkspace {
         let directory = mailbox
         // The unsubscribe links signed with the test application's secret (TestClient).
         let links = CampaignLinks(base: "https://crm.example", secret: Array("test-secret-test-secret-test-secret!".utf8))
-        var e = AutomationEngine(now: now, messenger: CampaignMessenger(transport: { _ in DevMailbox(directory: directory) }, links: links),
+        var e = AutomationEngine(now: now, messenger: WorkspaceMessenger(transport: { _ in DevMailbox(directory: directory) }, links: links),
                                  owner: TestDatabase.unique("runner"))
         e.crashAfterSend = crash
         e.retryBase = 1

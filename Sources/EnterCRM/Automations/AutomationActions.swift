@@ -165,7 +165,7 @@ struct AutomationActions {
     // MARK: Leaving the system (at most once)
 
     /// Sends an email, SMS, member notice or webhook for this step, at most once.
-    func send(_ kind: AutomationDesign.ActionKind, context: JSON, messenger: AutomationMessenger, crashAfterSend: Bool) throws -> String? {
+    func send(_ kind: AutomationDesign.ActionKind, context: JSON, messenger: Messenger, crashAfterSend: Bool) throws -> String? {
         let profile = CustomerJSON.profile(try customer(), segments: [])
         let key = "a\(automation.id)-e\(enrolmentID)-s\(seq)"
         var channel = OutboundMessage.Channel.email
@@ -261,7 +261,7 @@ struct AutomationActions {
                                                       customer: profile, context: context, automationID: automation.id,
                                                       messageRowID: rowID > 0 ? rowID : nil), db: db, tenant: tenant)
             }
-        } catch AutomationError.uncertain(let reason) {
+        } catch DeliveryError.uncertain(let reason) {
             // At most once: a message that may have arrived is not sent again.
             try db.execute("""
                 UPDATE automation_messages SET state = 'interrupted', error = \(String(reason.prefix(2000)))

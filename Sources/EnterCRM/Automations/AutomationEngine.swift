@@ -16,7 +16,7 @@ import Web
 struct AutomationEngine {
     /// The engine's clock: `Date()` in production; tests move it forward.
     var now: Date
-    var messenger: AutomationMessenger
+    var messenger: Messenger
     var owner: String
     var batchSize = 200
     /// Retry back-off base, seconds: base · 2^(attempt-1).
@@ -25,7 +25,7 @@ struct AutomationEngine {
     /// Tests only: dies (throws) right after an external send, before it is recorded.
     var crashAfterSend = false
 
-    init(now: Date = Date(), messenger: AutomationMessenger = AutomationDelivery.messenger(), owner: String = "engine") {
+    init(now: Date = Date(), messenger: Messenger = AutomationDelivery.messenger(), owner: String = "engine") {
         self.now = now
         self.messenger = messenger
         self.owner = owner

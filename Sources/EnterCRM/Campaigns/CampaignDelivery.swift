@@ -46,10 +46,17 @@ enum CampaignDelivery {
         }
     }
 
-    /// The transport for a workspace's settings: its relay, or the development mailbox.
-    static func transport(_ settings: MailSettings) -> MailTransport {
-        if let smtp = settings.smtp { return SMTPClient(smtp) }
-        return DevMailbox(directory: DevMailbox.defaultDirectory())
+    /// One recipient's SMS, as the workspace's SMS webhook (`SMSWebhook`) takes it.
+    static func smsPayload(campaign: Row, message: Int, to: String, values: TemplateValues, token: String, links: CampaignLinks) -> [UInt8] {
+        var values = values
+        values.unsubscribeURL = links.unsubscribe(token)
+        let text = Template.render(campaign.optionalString("body") ?? "", values, for: .plain)
+        return JSONWriter.bytes([
+            "message_id": .int(message),
+            "campaign_id": .from(campaign.optionalInt("id")),
+            "to": .string(to),
+            "body": .string(text),
+        ])
     }
 
     /// One recipient's message: merge tags (HTML-escaped in the body, one line in the
@@ -141,7 +148,7 @@ enum CampaignDelivery {
 
         let type = try campaign.string("type")
         let settings = try MailSettings.load(db, tenant)
-        let transport: MailTransport = type == "sms" ? SMSWebhook(settings) : (makeTransport ?? self.transport)(settings)
+        let transport: MailTransport = type == "sms" ? SMSWebhook(settings) : makeTransport?(settings) ?? settings.transport()
         defer { transport.close() }
         let batchSize = max(1, min(50, settings.sendRate))
         let started = Date()
@@ -215,8 +222,8 @@ enum CampaignDelivery {
                 let values = TemplateValues(row: row)
                 let data: [UInt8]
                 if type == "sms" {
-                    data = SMSWebhook.payload(campaign: campaign, message: messageID, to: address, values: values,
-                                              token: try row.string("token"), links: links)
+                    data = smsPayload(campaign: campaign, message: messageID, to: address, values: values,
+                                      token: try row.string("token"), links: links)
                 } else {
                     data = compose(campaign: campaign, to: address, values: values, token: try row.string("token"),
                                    links: links, settings: settings).rendered()

@@ -316,7 +316,7 @@ enum CampaignRoutes {
         values.set("email", email)
         let mail = CampaignDelivery.compose(campaign: row, to: email!, values: values, token: token, links: links,
                                             settings: settings, subjectPrefix: "[Test] ", signLinks: false)
-        let transport = CampaignDelivery.transport(settings)
+        let transport = settings.transport()
         if let box = transport as? DevMailbox { box.nextName = "\(c.tenant.id)-\(id)-test-\(token)" }
         defer { transport.close() }
         switch transport.send(from: settings.fromEmail, to: email!, data: mail.rendered()) {
