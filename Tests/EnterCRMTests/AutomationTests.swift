@@ -588,9 +588,8 @@ final class OneShotServer: @unchecked Sendable {
 }
 
 @Suite struct AutomationWebhookTests {
-    /// send_email goes through the campaigns delivery (the workspace's From, the campaigns
-    /// MIME builder and merge tags) and send_sms through the campaigns SMS webhook, signed.
-    @Test func emailAndSMSGoThroughTheCampaignsDelivery() throws {
+    /// A workspace whose From is The Shop and whose SMS webhook is a one-shot sink (key `smskey`).
+    func smsWorkspace() throws -> (AutomationWorkspace, OneShotServer) {
         let w = try AutomationWorkspace()
         let server = try OneShotServer()
         server.start()
@@ -598,6 +597,13 @@ final class OneShotServer: @unchecked Sendable {
             INSERT INTO campaign_settings (tenant_id, from_email, from_name, sms_webhook_url, sms_webhook_secret, updated_at)
             VALUES (\(w.tenant), 'hello@shop.example', 'The Shop', \("http://\(sinkHost):\(server.port)/sms"), 'smskey', UTC_TIMESTAMP(6))
             """)
+        return (w, server)
+    }
+
+    /// send_email goes through the campaigns delivery (the workspace's From, the campaigns
+    /// MIME builder and merge tags) and send_sms through the campaigns SMS webhook, signed.
+    @Test func emailAndSMSGoThroughTheCampaignsDelivery() throws {
+        let (w, server) = try smsWorkspace()
         let id = w.automation("Both", trigger: "customer_created", nodes: [
             node("1", "trigger"),
             node("2", "action", ["action": "send_email", "subject": "Hi {{name}}", "body": "Dear {{customer.name}},\n\nFrom {{ email }} <b>"]),
@@ -638,13 +644,7 @@ final class OneShotServer: @unchecked Sendable {
     /// placeholder stays text in the email and the SMS, and the SMS webhook's JSON stays
     /// JSON whatever the name holds.
     @Test func customersValuesAreNotRenderedAgainNorBreakTheSMSJSON() throws {
-        let w = try AutomationWorkspace()
-        let server = try OneShotServer()
-        server.start()
-        try w.db.execute("""
-            INSERT INTO campaign_settings (tenant_id, from_email, from_name, sms_webhook_url, sms_webhook_secret, updated_at)
-            VALUES (\(w.tenant), 'hello@shop.example', 'The Shop', \("http://\(sinkHost):\(server.port)/sms"), 'smskey', UTC_TIMESTAMP(6))
-            """)
+        let (w, server) = try smsWorkspace()
         _ = w.automation("Once", trigger: "customer_created", nodes: [
             node("1", "trigger"),
             node("2", "action", ["action": "send_email", "subject": "Hi {{customer.name}}", "body": "Dear {{customer.name}}, {{first_name|x}}"]),
