@@ -31,7 +31,7 @@ struct AutomationWorkspace {
         let directory = mailbox
         // The unsubscribe links signed with the test application's secret (TestClient).
         let links = CampaignLinks(base: "https://crm.example", secret: Array("test-secret-test-secret-test-secret!".utf8))
-        var e = AutomationEngine(now: now, messenger: CampaignMessenger(transport: { _ in DevMailbox(directory: directory) }, links: links),
+        var e = AutomationEngine(now: now, messenger: WorkspaceMessenger(transport: { _ in DevMailbox(directory: directory) }, links: links),
                                  owner: TestDatabase.unique("runner"))
         e.crashAfterSend = crash
         e.retryBase = 1
@@ -588,9 +588,8 @@ final class OneShotServer: @unchecked Sendable {
 }
 
 @Suite struct AutomationWebhookTests {
-    /// send_email goes through the campaigns delivery (the workspace's From, the campaigns
-    /// MIME builder and merge tags) and send_sms through the campaigns SMS webhook, signed.
-    @Test func emailAndSMSGoThroughTheCampaignsDelivery() throws {
+    /// A workspace whose From is The Shop and whose SMS webhook is a one-shot sink (key `smskey`).
+    func smsWorkspace() throws -> (AutomationWorkspace, OneShotServer) {
         let w = try AutomationWorkspace()
         let server = try OneShotServer()
         server.start()
@@ -598,6 +597,13 @@ final class OneShotServer: @unchecked Sendable {
             INSERT INTO campaign_settings (tenant_id, from_email, from_name, sms_webhook_url, sms_webhook_secret, updated_at)
             VALUES (\(w.tenant), 'hello@shop.example', 'The Shop', \("http://\(sinkHost):\(server.port)/sms"), 'smskey', UTC_TIMESTAMP(6))
             """)
+        return (w, server)
+    }
+
+    /// send_email goes through the campaigns delivery (the workspace's From, the campaigns
+    /// MIME builder and merge tags) and send_sms through the campaigns SMS webhook, signed.
+    @Test func emailAndSMSGoThroughTheCampaignsDelivery() throws {
+        let (w, server) = try smsWorkspace()
         let id = w.automation("Both", trigger: "customer_created", nodes: [
             node("1", "trigger"),
             node("2", "action", ["action": "send_email", "subject": "Hi {{name}}", "body": "Dear {{customer.name}},\n\nFrom {{ email }} <b>"]),
@@ -632,6 +638,37 @@ final class OneShotServer: @unchecked Sendable {
         let states = try w.db.query("SELECT channel, state FROM automation_messages WHERE automation_id = \(id) ORDER BY step_seq")
             .map { "\(try $0.string("channel")):\(try $0.string("state"))" }
         #expect(states == ["email:sent", "sms:sent"])
+    }
+
+    /// The templates are rendered once (`Template`): a customer's name that looks like a
+    /// placeholder stays text in the email and the SMS, and the SMS webhook's JSON stays
+    /// JSON whatever the name holds.
+    @Test func customersValuesAreNotRenderedAgainNorBreakTheSMSJSON() throws {
+        let (w, server) = try smsWorkspace()
+        _ = w.automation("Once", trigger: "customer_created", nodes: [
+            node("1", "trigger"),
+            node("2", "action", ["action": "send_email", "subject": "Hi {{customer.name}}", "body": "Dear {{customer.name}}, {{first_name|x}}"]),
+            node("3", "action", ["action": "send_sms", "body": "Hi {{customer.name}}"]),
+        ], edges: [edge("1", "2"), edge("2", "3")])
+        let email = TestDatabase.unique("once") + "@example.com"
+        let name = "{{email}} \"q\" \\ {{unsubscribe_url}}"
+        let c = w.customer(email, name: name)
+        try w.db.execute("UPDATE customers SET phone = '+385911234567' WHERE id = \(c)")
+        let now = Date()
+        try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0)
+        try w.engine(now).runDue(w.db, tenant: w.tenant)
+        let mail = try #require(w.mails().first)
+        let parts = mail.components(separatedBy: "Content-Transfer-Encoding: base64\r\n\r\n").dropFirst().map { part in
+            String(decoding: Data(base64Encoded: part.components(separatedBy: "--").first!.replacingOccurrences(of: "\r\n", with: "")) ?? Data(), as: UTF8.self)
+        }
+        #expect(parts.first?.contains("Dear \(name), {{email}}") == true, "\(parts)")
+        #expect(parts.first?.contains(email) == false, "\(parts)")
+        #expect(parts.last?.contains("Dear {{email}} &quot;q&quot; \\ {{unsubscribe_url}}, {{email}}") == true, "\(parts)")
+        let request = try #require(server.request())
+        let body = String(try #require(request.components(separatedBy: "\r\n\r\n").dropFirst().first))
+        let json = try JSONParser.parse(body)
+        #expect(json["body"]?.stringValue == "Hi \(name)", "\(body)")
+        #expect(json["to"]?.stringValue == "+385911234567")
     }
 
     /// A customer who unsubscribed from email (through a campaign) gets no automation email.

@@ -238,7 +238,7 @@ final class RecordingTransport: MailTransport {
         #expect(head.contains("Message-ID: <c\(id)."))
         #expect(head.contains("multipart/alternative"))
         let message = try #require(try messages(id).first)
-        let values = CampaignDelivery.mergeValues(try client.db.queryOne("SELECT * FROM customers WHERE id = \(w.customers[0])"))
+        let values = TemplateValues(row: try client.db.queryOne("SELECT * FROM customers WHERE id = \(w.customers[0])"))
         let campaign = try #require(try CampaignStore.find(client.db, w.tenant, id: id))
         let mail = CampaignDelivery.compose(campaign: campaign, to: "ana@x.io", values: values, token: try message.string("token"),
                                             links: links, settings: try MailSettings.load(client.db, w.tenant))

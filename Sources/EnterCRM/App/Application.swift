@@ -27,7 +27,7 @@ public struct Application: HTTPApplication {
         SegmentRoutes.register(&routes)
         AutomationRoutes.register(&routes)
         CampaignRoutes.register(&routes)
-        EmailTemplateRoutes.register(&routes)
+        EmailTemplateRoutes(users: AutomationDesign.emailTemplateUsers).register(&routes)
         AuditLogRoutes.register(&routes)
         routes.get("/metrics", .anyone, Metrics.endpoint)
         self.routes = routes

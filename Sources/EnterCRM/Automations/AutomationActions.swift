@@ -23,56 +23,19 @@ struct AutomationActions {
         return s
     }
 
-    /// `{{customer.email}}`, `{{customer.properties.plan}}`, `{{event.properties.amount}}`.
-    /// Fills `{{customer.…}}`, `{{event.…}}` and `{{entry.…}}`. With `keepOthers`, other tags
-    /// stay as they are for the campaigns merge (`{{name}}`, `{{unsubscribe_url}}` …).
-    static func render(_ template: String, customer: JSON, context: JSON, keepOthers: Bool = false) -> String {
-        var out = ""
-        var rest = Substring(template)
-        while let open = rest.range(of: "{{") {
-            out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else { out += rest[open.lowerBound...]; return out }
-            let path = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces).split(separator: ".").map(String.init)
-            var value: JSON? = path.first == "customer" ? customer : path.first == "event" ? context["event"] : path.first == "entry" ? context["entry"] : nil
-            if keepOthers, value == nil {
-                out += rest[open.lowerBound..<close.upperBound]
-                rest = rest[close.upperBound...]
-                continue
-            }
-            for key in path.dropFirst() { value = value?[key] }
-            switch value {
-            case .string(let s)?: out += s
-            case .int(let i)?: out += String(i)
-            case .double(let d)?: out += String(d)
-            case .number(let n)?: out += n
-            case .bool(let b)?: out += b ? "true" : "false"
-            default: break
-            }
-            rest = rest[close.upperBound...]
-        }
-        return out + rest
+    /// A text of the node with the customer's and the enrolment's values (`Template`), plain:
+    /// what `update_customer` and the CRM actions write.
+    static func render(_ template: String, customer: JSON, context: JSON) -> String {
+        Template.render(template, TemplateValues(customer: customer, context: context), for: .plain)
     }
 
     // MARK: Inside the database (committed with the step)
 
-    /// Performs an action inside the step's transaction; returns a detail for the log.
+    /// Performs a CRM action inside the step's transaction; returns a detail for the log.
+    /// (The customer actions are `customerAction`, applied by the batch to its customers.)
     func perform(_ kind: AutomationDesign.ActionKind, context: inout JSON) throws -> String? {
         let profile = CustomerJSON.profile(try lockedCustomer(), segments: [])
         switch kind {
-        case .update_customer, .add_tag, .remove_tag:
-            var changed = profile
-            let (detail, change) = try Self.customerAction(kind, node: node, profile: &changed, context: context)
-            switch change {
-            case .properties(let properties): try saveProperties(properties)
-            case .field(let field, let s):
-                switch field {
-                case "name": try db.execute("UPDATE customers SET name = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
-                case "phone": try db.execute("UPDATE customers SET phone = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
-                case "city": try db.execute("UPDATE customers SET city = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
-                default: try db.execute("UPDATE customers SET country = \(s), updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id = \(customerID)")
-                }
-            }
-            return detail
         case .create_crm_entry:
             return try createEntry(profile, context: &context)
         case .move_crm_entry:
@@ -91,7 +54,7 @@ struct AutomationActions {
 
     /// The customer actions (`update_customer`, `add_tag`, `remove_tag`) on a customer's
     /// profile: changes `profile` as the write will, and answers the write and a detail for
-    /// the log. The engine applies it to one customer at a time or to a whole batch.
+    /// the log. The batch (AutomationBatch) applies it to its customers read once.
     static func customerAction(_ kind: AutomationDesign.ActionKind, node: AutomationDesign.Node, profile: inout JSON,
                                context: JSON) throws -> (String?, CustomerChange) {
         func text(_ key: String) -> String? {
@@ -115,6 +78,7 @@ struct AutomationActions {
             let key = text("property") ?? ""
             var properties = o["properties"]?.objectValue ?? JSONObject()
             properties[key] = value
+            try checkLimits(properties)
             o["properties"] = .object(properties)
             profile = .object(o)
             return ("property \(key) set", .properties(properties))
@@ -124,6 +88,7 @@ struct AutomationActions {
             var tags = properties["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
             if kind == .add_tag { if !tags.contains(tag) { tags.append(tag) } } else { tags.removeAll { $0 == tag } }
             properties["tags"] = .array(tags.map(JSON.string))
+            try checkLimits(properties)
             o["properties"] = .object(properties)
             profile = .object(o)
             return ((kind == .add_tag ? "tagged " : "untagged ") + tag, .properties(properties))
@@ -139,15 +104,11 @@ struct AutomationActions {
         return row
     }
 
-    private func saveProperties(_ properties: JSONObject) throws {
-        // The limits every writer of customer properties keeps (Input.propertiesProblems).
+    /// The limits every writer of customer properties keeps (Input.propertiesProblems).
+    private static func checkLimits(_ properties: JSONObject) throws {
         if let problem = Input.propertiesProblems(properties).fields.first {
             throw AutomationError.action("\(problem.field): \(problem.messages.joined(separator: " "))")
         }
-        try db.execute("""
-            UPDATE customers SET properties = \(JSONWriter.string(.object(properties))), updated_at = UTC_TIMESTAMP(6)
-            WHERE tenant_id = \(tenant) AND id = \(customerID)
-            """)
     }
 
     private func reference(_ key: String) -> String? { text(key) ?? node.data[key]?.intValue.map(String.init) }
@@ -204,13 +165,15 @@ struct AutomationActions {
     // MARK: Leaving the system (at most once)
 
     /// Sends an email, SMS, member notice or webhook for this step, at most once.
-    func send(_ kind: AutomationDesign.ActionKind, context: JSON, messenger: AutomationMessenger, crashAfterSend: Bool) throws -> String? {
+    func send(_ kind: AutomationDesign.ActionKind, context: JSON, messenger: Messenger, crashAfterSend: Bool) throws -> String? {
         let profile = CustomerJSON.profile(try customer(), segments: [])
         let key = "a\(automation.id)-e\(enrolmentID)-s\(seq)"
         var channel = OutboundMessage.Channel.email
         var to = ""
         var subject = ""
         var body = ""
+        // `subject`, `body`, `html` and `plain` are templates: the delivery renders them once,
+        // with the unsubscribe link it makes (`Template`).
         var html: String?
         var plain: String?
         switch kind {
@@ -218,8 +181,8 @@ struct AutomationActions {
             guard let email = profile["email"]?.stringValue else { return "skipped: the customer has no email address" }
             to = email
             if let ref = EmailTemplateStore.reference(node.data) {
-                // A saved template, read now (its latest version): the delivery merges the
-                // customer's values into its subject, HTML and text as a campaign's.
+                // A saved template, read now (its latest version): the delivery renders its
+                // subject, HTML and text for the customer as a campaign's.
                 guard let row = try EmailTemplateStore.resolve(db, tenant, ref) else {
                     throw AutomationError.action("\(ref) does not exist in this workspace")
                 }
@@ -228,14 +191,14 @@ struct AutomationActions {
                 plain = row.optionalString("body_text")
                 body = "template \(try row.string("key"))"
             } else {
-                subject = Self.render(text("subject") ?? "", customer: profile, context: context, keepOthers: true)
-                body = Self.render(text("body") ?? "", customer: profile, context: context, keepOthers: true)
+                subject = text("subject") ?? ""
+                body = text("body") ?? ""
             }
         case .send_sms:
             channel = .sms
             guard let phone = profile["phone"]?.stringValue else { return "skipped: the customer has no phone number" }
             to = phone
-            body = Self.render(text("body") ?? text("message") ?? "", customer: profile, context: context, keepOthers: true)
+            body = text("body") ?? text("message") ?? ""
         case .notify_user:
             channel = .notify
             if let userID = node.data["user_id"]?.intValue {
@@ -246,8 +209,8 @@ struct AutomationActions {
             } else {
                 to = text("email") ?? ""
             }
-            subject = Self.render(text("subject") ?? "", customer: profile, context: context, keepOthers: true)
-            body = Self.render(text("body") ?? "Customer: {{customer.name}} <{{customer.email}}>", customer: profile, context: context, keepOthers: true)
+            subject = text("subject") ?? ""
+            body = text("body") ?? "Customer: {{customer.name}} <{{customer.email}}>"
         case .webhook:
             channel = .webhook
             to = text("url") ?? ""
@@ -265,9 +228,10 @@ struct AutomationActions {
             }
         }
         // 1. Recorded as sending, committed, before anything leaves.
+        let logSubject = MailTemplate.headerSafe(Template.render(subject, TemplateValues(customer: profile, context: context), for: .header))
         let insert = try db.execute("""
             INSERT IGNORE INTO automation_messages (tenant_id, automation_id, enrolment_id, step_seq, channel, recipient, subject, state, created_at)
-            VALUES (\(tenant), \(automation.id), \(enrolmentID), \(seq), \(channel.rawValue), \(to), \(String(subject.prefix(300))), 'sending', UTC_TIMESTAMP(6))
+            VALUES (\(tenant), \(automation.id), \(enrolmentID), \(seq), \(channel.rawValue), \(to), \(String(logSubject.prefix(300))), 'sending', UTC_TIMESTAMP(6))
             """)
         var rowID = insert.lastInsertID
         if insert.affectedRows != 1 {
@@ -294,10 +258,10 @@ struct AutomationActions {
                                                    deliveryID: key)
             } else {
                 try messenger.deliver(OutboundMessage(channel: channel, key: key, to: to, subject: subject, body: body, html: html, text: plain,
-                                                      customerID: customerID, automationID: automation.id,
+                                                      customer: profile, context: context, automationID: automation.id,
                                                       messageRowID: rowID > 0 ? rowID : nil), db: db, tenant: tenant)
             }
-        } catch AutomationError.uncertain(let reason) {
+        } catch DeliveryError.uncertain(let reason) {
             // At most once: a message that may have arrived is not sent again.
             try db.execute("""
                 UPDATE automation_messages SET state = 'interrupted', error = \(String(reason.prefix(2000)))

@@ -47,15 +47,10 @@ enum AutomationConditions {
     /// Whether the customer matches `filters`, with time conditions measured from `now`.
     /// A customer that no longer exists, or filters that do not parse, match nothing.
     static func matches(_ db: Connection, _ tenant: Tenant, customerID: Int, _ filters: JSON, now: Date = Date()) throws -> Bool {
-        var errors = ValidationErrors()
-        guard let filter = SegmentFilter.parse(filters, errors: &errors) else { return false }
-        return try db.queryOne("""
-            SELECT 1 AS x FROM customers c
-            WHERE c.tenant_id = \(tenant) AND c.id = \(customerID) AND COALESCE(\(filter.sql(asOf: now)), 0)
-            """) != nil
+        try matching(db, tenant, customerIDs: [customerID], filters, now: now).contains(customerID)
     }
 
-    /// Which of `customerIDs` match `filters`: `matches` for a batch of customers, in one query.
+    /// Which of `customerIDs` match `filters`, in one query (the engine's batches).
     static func matching(_ db: Connection, _ tenant: Tenant, customerIDs: [Int], _ filters: JSON, now: Date = Date()) throws -> Set<Int> {
         var errors = ValidationErrors()
         guard !customerIDs.isEmpty, let filter = SegmentFilter.parse(filters, errors: &errors) else { return [] }

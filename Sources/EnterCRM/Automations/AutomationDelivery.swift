@@ -4,112 +4,21 @@ import MariaDB
 import Outbound
 import Web
 
-/// One message an automation action sends.
-struct OutboundMessage: Sendable {
-    enum Channel: String, Sendable { case email, sms, notify, webhook }
-    let channel: Channel
-    /// Unique per enrolment step: the same step never makes two messages.
-    let key: String
-    let to: String
-    let subject: String
-    let body: String
-    /// A saved template's HTML and text parts (with the campaigns' merge tags): they
-    /// replace `body`, which is then only the log's description.
-    var html: String? = nil
-    var text: String? = nil
-    /// The enrolled customer: their fields fill the campaigns' merge tags.
-    var customerID: Int?
-    var automationID: Int?
-    /// The `automation_messages` row of an email to a customer: its unsubscribe link.
-    var messageRowID: Int?
-}
-
-/// Delivers what `send_email`, `send_sms` and `notify_user` send.
-protocol AutomationMessenger: Sendable {
-    func deliver(_ message: OutboundMessage, db: Connection, tenant: Tenant) throws
-}
-
-/// The campaigns delivery: the workspace's mail settings (its SMTP relay, or the development
-/// mailbox), the campaigns MIME builder and merge tags, and the campaigns SMS webhook.
-struct CampaignMessenger: AutomationMessenger {
-    /// The mail transport for a workspace's settings (tests give their own mailbox).
-    var transport: @Sendable (MailSettings) -> MailTransport = { CampaignDelivery.transport($0) }
-    /// The unsubscribe links' address and key (`ENTERCRM_PUBLIC_URL`, the JWT secret).
-    var links = CampaignLinks.fromEnvironment()
-
-    func deliver(_ m: OutboundMessage, db: Connection, tenant: Tenant) throws {
-        let settings = try MailSettings.load(db, tenant)
-        let customer = try m.customerID.flatMap {
-            try db.queryOne("SELECT name, email, phone, city, country, properties FROM customers WHERE tenant_id = \(tenant) AND id = \($0)")
-        }
-        var values = CampaignDelivery.mergeValues(customer)
-        let unsubscribe = m.channel == .email ? m.messageRowID.map { links.unsubscribe(links.automationToken(messageID: $0)) } : nil
-        if let unsubscribe { values.unsubscribeURL = unsubscribe }
-        let outcome: SendOutcome
-        if m.channel == .sms {
-            let sms = SMSWebhook(settings)
-            defer { sms.close() }
-            let payload = JSONWriter.bytes(["message_id": .string(m.key), "automation_id": .from(m.automationID), "to": .string(m.to),
-                                            "body": .string(MailTemplate.merge(m.body, values) { $0 })])
-            outcome = sms.send(from: settings.fromEmail, to: m.to, data: payload)
-        } else {
-            let mail = transport(settings)
-            defer { mail.close() }
-            // Named like the campaigns' files, so that the workspace's mailbox lists it.
-            if let box = mail as? DevMailbox { box.nextName = "\(tenant.id)-automation-\(m.key)" }
-            outcome = mail.send(from: settings.fromEmail, to: m.to,
-                                data: Self.compose(m, values: values, settings: settings, unsubscribe: unsubscribe).rendered())
-        }
-        switch outcome {
-        case .sent: return
-        case .unknown(let e): throw AutomationError.uncertain(e)
-        case .permanent(let e), .temporary(let e): throw AutomationError.delivery(e)
-        }
-    }
-
-    /// The message as the campaigns build it: the body (plain text from the designer) as
-    /// HTML with the merge tags filled and escaped, its text part, and the headers: an
-    /// email to a customer carries `List-Unsubscribe` (one-click, RFC 8058) as a campaign's
-    /// does, and `{{unsubscribe_url}}` is its link.
-    static func compose(_ m: OutboundMessage, values: MergeValues, settings: MailSettings, unsubscribe: String? = nil) -> MailMessage {
-        let rendered: EmailTemplateStore.Rendered
-        if let html = m.html {
-            rendered = EmailTemplateStore.render(subject: m.subject, html: html, text: m.text, values: values)
-        } else {
-            let paragraphs = MailTemplate.escapeHTML(m.body).replacingOccurrences(of: "\r\n", with: "\n")
-                .components(separatedBy: "\n\n").map { "<p>" + $0.replacingOccurrences(of: "\n", with: "<br>") + "</p>" }
-            rendered = EmailTemplateStore.render(subject: m.subject, html: "<html><body>" + paragraphs.joined() + "</body></html>",
-                                                 text: nil, values: values)
-        }
-        let domain = settings.fromEmail.split(separator: "@").last.map(String.init) ?? "entercrm.localhost"
-        return MailMessage(fromEmail: settings.fromEmail, fromName: settings.fromName, to: m.to,
-                           toName: m.channel == .email ? values.name : nil,
-                           subject: rendered.subject,
-                           html: rendered.html, text: rendered.text, messageID: "\(m.key)@\(domain)", listUnsubscribeURL: unsubscribe,
-                           extraHeaders: [("X-EnterCRM-Automation", m.automationID.map(String.init) ?? ""), ("X-EnterCRM-Channel", m.channel.rawValue)])
-    }
-}
-
 enum AutomationError: Error, CustomStringConvertible {
-    case delivery(String)
-    /// The message may have left (the connection broke after it was handed over): it is
-    /// never sent again.
-    case uncertain(String)
     case action(String)
     /// Tests only: stands for the process dying at a chosen point of a step.
     case simulatedCrash
 
     var description: String {
         switch self {
-        case .delivery(let s), .action(let s): return s
-        case .uncertain(let s): return "may have been delivered: \(s)"
+        case .action(let s): return s
         case .simulatedCrash: return "simulated crash"
         }
     }
 }
 
 enum AutomationDelivery {
-    static func messenger() -> AutomationMessenger { CampaignMessenger() }
+    static func messenger() -> Messenger { WorkspaceMessenger() }
 
     /// `sha256=<hex>` of HMAC-SHA256 over `<timestamp>.<body>` with the automation's secret.
     static func signature(secret: String, timestamp: Int, body: [UInt8]) -> String {

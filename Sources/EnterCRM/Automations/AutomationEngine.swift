@@ -16,7 +16,7 @@ import Web
 struct AutomationEngine {
     /// The engine's clock: `Date()` in production; tests move it forward.
     var now: Date
-    var messenger: AutomationMessenger
+    var messenger: Messenger
     var owner: String
     var batchSize = 200
     /// Retry back-off base, seconds: base · 2^(attempt-1).
@@ -25,7 +25,7 @@ struct AutomationEngine {
     /// Tests only: dies (throws) right after an external send, before it is recorded.
     var crashAfterSend = false
 
-    init(now: Date = Date(), messenger: AutomationMessenger = AutomationDelivery.messenger(), owner: String = "engine") {
+    init(now: Date = Date(), messenger: Messenger = AutomationDelivery.messenger(), owner: String = "engine") {
         self.now = now
         self.messenger = messenger
         self.owner = owner
@@ -39,8 +39,6 @@ struct AutomationEngine {
         let secret: String
         let isActive: Bool
     }
-
-    private struct Stale: Error {}
 
     /// `now`, and the microsecond that storing a time may round it up by.
     var due: Date { now.addingTimeInterval(0.000_002) }
@@ -106,7 +104,8 @@ struct AutomationEngine {
             steps += taken
             for (id, automationID) in claimed where external.contains(id) {
                 guard let automation = cache[automationID] else { continue }
-                steps += try advance(db, automation, enrolmentID: id)
+                defer { release(db, id) }
+                steps += try sendAndContinue(db, automation, enrolmentID: id)
             }
             if claimed.count < batchSize { break }
         }
@@ -175,143 +174,81 @@ struct AutomationEngine {
         }
     }
 
-    /// Takes the steps of one claimed enrolment until it waits, ends or fails.
-    /// One enrolment at a time, each step in a transaction of its own: the path of steps that
-    /// send (batches hand them over), and of the demo seed. Releases the lease.
+    /// Takes the steps of one enrolment until it waits, ends or fails: the batch's
+    /// interpreter (AutomationBatch) on a batch of one, with its sends between. The demo
+    /// seed's path. Takes the enrolment's lease when it is free (or this runner's), and
+    /// releases it.
     func advance(_ db: Connection, _ automation: Loaded, enrolmentID: Int) throws -> Int {
-        defer {
-            _ = try? db.execute("""
-                UPDATE automation_enrolments SET locked_by = NULL, locked_until = NULL WHERE id = \(enrolmentID) AND locked_by = \(owner)
-                """)
-        }
-        guard let e = try db.queryOne("""
-            SELECT id, customer_id, current_node, state, step_seq, context, next_run_at FROM automation_enrolments WHERE id = \(enrolmentID)
-            """) else { return 0 }
-        var state = try e.string("state")
-        guard state == "active" || state == "waiting", automation.isActive,
-              (e.optionalDate("next_run_at") ?? .distantFuture) <= due else { return 0 }
-        // Carried from step to step: each step is recorded only against this sequence, so
-        // what is read once stays true while the lease is held (or the step is Stale).
-        var seq = try e.int("step_seq")
-        var nodeID = e.optionalString("current_node") ?? ""
-        var context = (try? JSONParser.parse(e.optionalString("context") ?? "{}")) ?? [:]
-        let customerID = try e.int("customer_id")
+        guard try db.execute("""
+            UPDATE automation_enrolments SET locked_by = \(owner), locked_until = UTC_TIMESTAMP(6) + INTERVAL 120 SECOND
+            WHERE id = \(enrolmentID) AND (locked_by = \(owner) OR locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6))
+            """).affectedRows == 1 else { return 0 }
+        defer { release(db, enrolmentID) }
+        let (taken, external) = try db.transaction { try advanceBatch(db, [(enrolmentID, automation.id)], [automation.id: automation]) }
+        return external.isEmpty ? taken : taken + (try sendAndContinue(db, automation, enrolmentID: enrolmentID))
+    }
+
+    private func release(_ db: Connection, _ enrolmentID: Int) {
+        _ = try? db.execute("""
+            UPDATE automation_enrolments SET locked_by = NULL, locked_until = NULL WHERE id = \(enrolmentID) AND locked_by = \(owner)
+            """)
+    }
+
+    /// An enrolment the batch stopped before a step that sends (its lease kept): the send,
+    /// then the steps after it as a batch of one, send after send, until it waits, ends,
+    /// fails, or has taken 100 steps here (it is then due again, for the next batch).
+    private func sendAndContinue(_ db: Connection, _ automation: Loaded, enrolmentID: Int) throws -> Int {
         var steps = 0
-        for _ in 0..<100 {
-            guard let node = automation.design.byID[nodeID] else {
-                _ = try record(db, automation, enrolmentID, seq: seq, nodeID: nodeID, nodeType: "removed",
-                               .exit("the node is no longer in the flow"), outcome: "ended")
-                return steps + 1
-            }
-            do {
-                var internalAction: (() throws -> (String?, JSON))?
-                let move: Move
-                switch node.type {
-                case .trigger:
-                    move = .next(automation.design.next(node.id), nil)
-                case .delay:
-                    if state == "waiting" {
-                        move = .next(automation.design.next(node.id), nil)
-                    } else {
-                        let until = AutomationDesign.delayUntil(node.data, from: now)
-                        move = .wait(until, "until \(RFC3339.format(until))")
-                    }
-                case .condition:
-                    let yes = try AutomationConditions.matches(db, automation.tenant, customerID: customerID,
-                                                               node.data["filters"] ?? node.data["filter"] ?? [:], now: now)
-                    move = .next(automation.design.next(node.id, handle: yes ? "yes" : "no"), yes ? "yes" : "no")
-                case .split:
-                    let percent = node.data["percent_a"]?.doubleValue ?? 50
-                    let branch = Self.bucket("\(enrolmentID):\(node.id)") < percent ? "a" : "b"
-                    move = .next(automation.design.next(node.id, handle: branch), branch)
-                case .exit:
-                    move = .exit(nil)
-                case .action:
-                    guard let kind = node.action else { throw AutomationError.action("no action kind") }
-                    let actions = AutomationActions(db: db, tenant: automation.tenant, automation: automation,
-                                                    enrolmentID: enrolmentID, seq: seq, customerID: customerID, node: node, now: now)
-                    if kind.isExternal {
-                        let detail = try actions.send(kind, context: context, messenger: messenger, crashAfterSend: crashAfterSend)
-                        move = .next(automation.design.next(node.id), detail)
-                    } else {
-                        let before = context
-                        internalAction = {
-                            var changed = before
-                            let detail = try actions.perform(kind, context: &changed)
-                            return (detail, changed)
-                        }
-                        move = .next(automation.design.next(node.id), nil)
-                    }
-                }
-                context = try record(db, automation, enrolmentID, seq: seq, nodeID: node.id, nodeType: node.action?.rawValue ?? node.type.rawValue,
-                                     move, context: context, perform: internalAction)
-                steps += 1
-                seq += 1
-                guard case .next(let target?, _) = move else { return steps }
-                nodeID = target
-                state = "active"
-            } catch is Stale {
-                return steps
-            } catch AutomationError.simulatedCrash {
-                throw AutomationError.simulatedCrash
-            } catch let error as MariaDBError {
-                // The database's own failures (a deadlock, a lost connection) end the batch;
-                // its transaction is rolled back and the steps are taken again.
-                throw error
-            } catch {
-                if db.inTransaction { throw error }
-                try retry(db, automation, enrolmentID, seq: seq, node: node, error: String(describing: error))
-                return steps
-            }
+        while steps < 100 {
+            guard try send(db, automation, enrolmentID: enrolmentID) else { return steps }
+            steps += 1
+            let (taken, external) = try db.transaction { try advanceBatch(db, [(enrolmentID, automation.id)], [automation.id: automation]) }
+            steps += taken
+            if external.isEmpty { return steps }
         }
         return steps
     }
 
-    /// Records a step and moves the enrolment on, in one transaction with the action.
-    private func record(_ db: Connection, _ automation: Loaded, _ enrolmentID: Int, seq: Int, nodeID: String, nodeType: String,
-                        _ move: Move, context: JSON? = nil, outcome: String? = nil, perform: (() throws -> (String?, JSON))? = nil) throws -> JSON {
-        try db.transaction {
-            var detail: String?
-            var context = context
-            if let perform { (detail, context) = try perform() }
-            let contextText = context.map { JSONWriter.string($0) }
-            let changed: Int
-            let line: String
-            switch move {
-            case .next(let target, let d):
-                detail = detail ?? d
-                line = outcome ?? "completed"
-                changed = try db.execute("""
+    /// Takes the step that sends (email, SMS, notice, webhook) of an enrolment at one, at
+    /// most once (AutomationActions.send), outside any transaction: the message is recorded
+    /// as sending, committed, before it leaves. The step is then recorded against the
+    /// sequence read, and only then. Whether it was taken (a failure is a retry).
+    private func send(_ db: Connection, _ automation: Loaded, enrolmentID: Int) throws -> Bool {
+        guard let e = try db.queryOne("""
+            SELECT customer_id, current_node, state, step_seq, context, next_run_at FROM automation_enrolments WHERE id = \(enrolmentID)
+            """) else { return false }
+        let state = try e.string("state")
+        guard state == "active" || state == "waiting", automation.isActive, (e.optionalDate("next_run_at") ?? .distantFuture) <= due,
+              let node = automation.design.byID[e.optionalString("current_node") ?? ""], node.type == .action,
+              let kind = node.action, kind.isExternal else { return false }
+        let seq = try e.int("step_seq")
+        let context = (try? JSONParser.parse(e.optionalString("context") ?? "{}")) ?? [:]
+        let actions = AutomationActions(db: db, tenant: automation.tenant, automation: automation, enrolmentID: enrolmentID, seq: seq,
+                                        customerID: try e.int("customer_id"), node: node, now: now)
+        do {
+            let detail = try actions.send(kind, context: context, messenger: messenger, crashAfterSend: crashAfterSend)
+            let target = automation.design.next(node.id)
+            return try db.transaction {
+                guard try db.execute("""
                     UPDATE automation_enrolments SET step_seq = step_seq + 1, current_node = COALESCE(\(target), current_node),
                         state = IF(\(target == nil), 'completed', 'active'), next_run_at = IF(\(target == nil), NULL, \(now)),
-                        finished_at = IF(\(target == nil), \(now), NULL), attempts = 0, last_error = NULL,
-                        context = COALESCE(\(contextText), context), updated_at = UTC_TIMESTAMP(6)
+                        finished_at = IF(\(target == nil), \(now), NULL), attempts = 0, last_error = NULL, updated_at = UTC_TIMESTAMP(6)
                     WHERE id = \(enrolmentID) AND step_seq = \(seq)
-                    """).affectedRows
-            case .wait(let until, let d):
-                detail = d
-                line = "waiting"
-                changed = try db.execute("""
-                    UPDATE automation_enrolments SET step_seq = step_seq + 1, state = 'waiting', next_run_at = \(until),
-                        attempts = 0, updated_at = UTC_TIMESTAMP(6)
-                    WHERE id = \(enrolmentID) AND step_seq = \(seq)
-                    """).affectedRows
-            case .exit(let d):
-                detail = detail ?? d
-                line = outcome ?? "completed"
-                changed = try db.execute("""
-                    UPDATE automation_enrolments SET step_seq = step_seq + 1, state = 'exited', next_run_at = NULL,
-                        finished_at = \(now), updated_at = UTC_TIMESTAMP(6)
-                    WHERE id = \(enrolmentID) AND step_seq = \(seq)
-                    """).affectedRows
+                    """).affectedRows == 1 else { return false }
+                try Self.insertSteps(db, [StepLine(tenant: automation.tenant, automationID: automation.id, enrolmentID: enrolmentID, seq: seq,
+                                                   nodeID: node.id, nodeType: kind.rawValue, outcome: "completed",
+                                                   detail: detail.map { String($0.prefix(1000)) })], now: now)
+                return true
             }
-            guard changed == 1 else { throw Stale() }
-            try db.execute("""
-                INSERT INTO automation_steps (tenant_id, automation_id, enrolment_id, seq, node_id, node_type, outcome, detail, created_at)
-                VALUES (\(automation.tenant), \(automation.id), \(enrolmentID), \(seq), \(nodeID), \(nodeType), \(line),
-                        \(detail.map { String($0.prefix(1000)) }), \(now))
-                """)
-            return context ?? [:]
+        } catch AutomationError.simulatedCrash {
+            throw AutomationError.simulatedCrash
+        } catch let error as MariaDBError {
+            // The database's own failures (a deadlock, a lost connection): the step is
+            // taken again later (what was sent is recorded, and not sent again).
+            throw error
+        } catch {
+            try retry(db, automation, enrolmentID, seq: seq, node: node, error: String(describing: error))
+            return false
         }
     }
 

@@ -46,18 +46,17 @@ enum CampaignDelivery {
         }
     }
 
-    /// The transport for a workspace's settings: its relay, or the development mailbox.
-    static func transport(_ settings: MailSettings) -> MailTransport {
-        if let smtp = settings.smtp { return SMTPClient(smtp) }
-        return DevMailbox(directory: DevMailbox.defaultDirectory())
-    }
-
-    static func mergeValues(_ row: Row?) -> MergeValues {
-        guard let row else { return MergeValues() }
-        var v = MergeValues(name: row.optionalString("name"), email: row.optionalString("email"), phone: row.optionalString("phone"),
-                            city: row.optionalString("city"), country: row.optionalString("country"))
-        v.properties = (try? JSONParser.parse(row.optionalString("properties") ?? "{}"))?.objectValue ?? JSONObject()
-        return v
+    /// One recipient's SMS, as the workspace's SMS webhook (`SMSWebhook`) takes it.
+    static func smsPayload(campaign: Row, message: Int, to: String, values: TemplateValues, token: String, links: CampaignLinks) -> [UInt8] {
+        var values = values
+        values.unsubscribeURL = links.unsubscribe(token)
+        let text = Template.render(campaign.optionalString("body") ?? "", values, for: .plain)
+        return JSONWriter.bytes([
+            "message_id": .int(message),
+            "campaign_id": .from(campaign.optionalInt("id")),
+            "to": .string(to),
+            "body": .string(text),
+        ])
     }
 
     /// One recipient's message: merge tags (HTML-escaped in the body, one line in the
@@ -65,12 +64,12 @@ enum CampaignDelivery {
     /// `signLinks: false` (a test send) leaves links as they are: a click redirect is signed
     /// only for a message of a campaign being sent, whose token `EngagementRoutes.click`
     /// finds, never for a test message that nobody stored.
-    static func compose(campaign: Row, to address: String, values: MergeValues, token: String, links: CampaignLinks,
+    static func compose(campaign: Row, to address: String, values: TemplateValues, token: String, links: CampaignLinks,
                         settings: MailSettings, subjectPrefix: String = "", signLinks: Bool = true) -> MailMessage {
         var values = values
         values.unsubscribeURL = links.unsubscribe(token)
         let template = campaign.optionalString("body") ?? ""
-        var html = MailTemplate.merge(template, values, escape: MailTemplate.escapeHTML)
+        var html = Template.render(template, values, for: .html)
         html = MailTemplate.rewriteLinks(html) { url in
             url == values.unsubscribeURL || !signLinks ? url : links.click(token, url)
         }
@@ -83,7 +82,7 @@ enum CampaignDelivery {
         } else {
             html += footer + pixel
         }
-        let subject = MailTemplate.merge(campaign.optionalString("subject") ?? "", values, escape: MailTemplate.headerSafe)
+        let subject = Template.render(campaign.optionalString("subject") ?? "", values, for: .header)
         let domain = settings.fromEmail.split(separator: "@").last.map(String.init) ?? "entercrm.localhost"
         let campaignID = campaign.optionalInt("id") ?? 0
         return MailMessage(fromEmail: settings.fromEmail, fromName: settings.fromName, to: address, toName: values.name,
@@ -149,7 +148,7 @@ enum CampaignDelivery {
 
         let type = try campaign.string("type")
         let settings = try MailSettings.load(db, tenant)
-        let transport: MailTransport = type == "sms" ? SMSWebhook(settings) : (makeTransport ?? self.transport)(settings)
+        let transport: MailTransport = type == "sms" ? SMSWebhook(settings) : makeTransport?(settings) ?? settings.transport()
         defer { transport.close() }
         let batchSize = max(1, min(50, settings.sendRate))
         let started = Date()
@@ -220,11 +219,11 @@ enum CampaignDelivery {
                     continue
                 }
                 let address = try row.string("address")
-                let values = mergeValues(row)
+                let values = TemplateValues(row: row)
                 let data: [UInt8]
                 if type == "sms" {
-                    data = SMSWebhook.payload(campaign: campaign, message: messageID, to: address, values: values,
-                                              token: try row.string("token"), links: links)
+                    data = smsPayload(campaign: campaign, message: messageID, to: address, values: values,
+                                      token: try row.string("token"), links: links)
                 } else {
                     data = compose(campaign: campaign, to: address, values: values, token: try row.string("token"),
                                    links: links, settings: settings).rendered()

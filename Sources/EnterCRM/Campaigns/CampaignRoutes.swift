@@ -312,11 +312,11 @@ enum CampaignRoutes {
         let settings = try MailSettings.load(c.db, c.tenant)
         let links = CampaignLinks(base: CampaignLinks.publicBase(), secret: c.configuration.jwtSecret)
         let token = "test" + Random.hex(bytes: 10)
-        var values = CampaignDelivery.mergeValues(customer)
-        values.email = email
+        var values = TemplateValues(row: customer)
+        values.set("email", email)
         let mail = CampaignDelivery.compose(campaign: row, to: email!, values: values, token: token, links: links,
                                             settings: settings, subjectPrefix: "[Test] ", signLinks: false)
-        let transport = CampaignDelivery.transport(settings)
+        let transport = settings.transport()
         if let box = transport as? DevMailbox { box.nextName = "\(c.tenant.id)-\(id)-test-\(token)" }
         defer { transport.close() }
         switch transport.send(from: settings.fromEmail, to: email!, data: mail.rendered()) {

@@ -4,7 +4,7 @@ import Web
 
 /// Saved email templates (`email_templates`): a subject, an HTML body and an optional text
 /// part with the campaigns' merge tags (`{{name}}`, `{{first_name|there}}`,
-/// `{{properties.plan}}`, `{{unsubscribe_url}}` …), rendered by `MailTemplate.merge` as a
+/// `{{properties.plan}}`, `{{unsubscribe_url}}` …), rendered by `RenderedMail.render` (`Template`) as a
 /// campaign is. Automations' `send_email` nodes name one by `email_template` (its key) or
 /// `email_template_id`.
 enum EmailTemplateStore {
@@ -54,35 +54,8 @@ enum EmailTemplateStore {
         }
     }
 
-    /// A template's subject, HTML and text for one recipient's merge values: the campaigns'
-    /// merge (values escaped for HTML in the body, on one line in the subject).
-    struct Rendered {
-        var subject: String
-        var html: String
-        var text: String
-    }
-
-    static func render(subject: String, html: String, text: String?, values: MergeValues) -> Rendered {
-        let body = MailTemplate.merge(html, values, escape: MailTemplate.escapeHTML)
-        return Rendered(subject: MailTemplate.headerSafe(MailTemplate.merge(subject, values, escape: MailTemplate.headerSafe)),
-                        html: body,
-                        text: text.map { MailTemplate.merge($0, values) { $0 } } ?? MailTemplate.text(fromHTML: body))
-    }
-
-    /// The automations whose design sends this template (by key or id), active ones only
-    /// when `activeOnly`: a template they use is not deleted nor re-keyed under them.
-    static func users(_ db: Connection, _ tenant: Tenant, id: Int, key: String, activeOnly: Bool) throws -> [(id: Int, name: String)] {
-        var out: [(id: Int, name: String)] = []
-        for row in try db.query("""
-            SELECT id, name, design FROM automations WHERE tenant_id = \(tenant) AND is_active >= \(activeOnly ? 1 : 0) ORDER BY id
-            """) {
-            let design = AutomationDesign.stored(try row.string("design"))
-            let uses = design.nodes.contains { node in
-                guard node.type == .action, node.action == .send_email, let ref = reference(node.data) else { return false }
-                return ref == .id(id) || ref == .key(key)
-            }
-            if uses { out.append((try row.int("id"), try row.string("name"))) }
-        }
-        return out
-    }
+    /// Who uses a template, by its id or key (`activeOnly`: the active users only): a
+    /// template in use is not deleted nor re-keyed under them. The automations answer it
+    /// (their designs), given to the routes at start-up by the application.
+    typealias Users = @Sendable (_ db: Connection, _ tenant: Tenant, _ id: Int, _ key: String, _ activeOnly: Bool) throws -> [(id: Int, name: String)]
 }

@@ -4,16 +4,21 @@ import Web
 
 /// `/v1/email-templates`: the workspace's saved email templates (list, create, detail,
 /// update, delete) and their preview for a customer or a sample recipient.
-enum EmailTemplateRoutes {
-    static func register(_ routes: inout Routes) {
-        routes.get("/v1/email-templates", .server, list)
-        routes.post("/v1/email-templates", .server, create)
-        routes.post("/v1/email-templates/preview", .server, previewDraft)
-        routes.get("/v1/email-templates/{id}", .server, show)
-        routes.put("/v1/email-templates/{id}", .server, update)
-        routes.patch("/v1/email-templates/{id}", .server, update)
-        routes.delete("/v1/email-templates/{id}", .server, remove)
-        routes.post("/v1/email-templates/{id}/preview", .server, preview)
+struct EmailTemplateRoutes: Sendable {
+    /// Who uses a template (the automations): shown with it, and a template in use is not
+    /// deleted nor re-keyed.
+    let users: EmailTemplateStore.Users
+
+    func register(_ routes: inout Routes) {
+        let r = self
+        routes.get("/v1/email-templates", .server, Self.list)
+        routes.post("/v1/email-templates", .server) { try r.create($0) }
+        routes.post("/v1/email-templates/preview", .server, Self.previewDraft)
+        routes.get("/v1/email-templates/{id}", .server) { try r.show($0) }
+        routes.put("/v1/email-templates/{id}", .server) { try r.update($0) }
+        routes.patch("/v1/email-templates/{id}", .server) { try r.update($0) }
+        routes.delete("/v1/email-templates/{id}", .server) { try r.remove($0) }
+        routes.post("/v1/email-templates/{id}/preview", .server, Self.preview)
     }
 
     // MARK: JSON
@@ -22,9 +27,9 @@ enum EmailTemplateRoutes {
         row.json(["id", "key", "name", "subject", "created_at", "updated_at"])
     }
 
-    static func detail(_ c: Context, _ row: Row) throws -> JSON {
+    func detail(_ c: Context, _ row: Row) throws -> JSON {
         var o = row.json(["id", "key", "name", "subject", "body_html", "body_text", "created_at", "updated_at"]).objectValue!
-        let users = try EmailTemplateStore.users(c.db, c.tenant, id: try row.int("id"), key: try row.string("key"), activeOnly: false)
+        let users = try users(c.db, c.tenant, try row.int("id"), try row.string("key"), false)
         o["used_by"] = .array(users.map { ["id": .int($0.id), "name": .string($0.name)] })
         return .object(o)
     }
@@ -107,9 +112,9 @@ enum EmailTemplateRoutes {
 
     static let taken = HTTPError.invalid("key", "The key has already been taken by another template in this workspace.")
 
-    @Sendable static func create(_ c: Context) throws -> Response {
+    func create(_ c: Context) throws -> Response {
         let f = try Fields(try c.request.jsonObject(), creating: true)
-        if try keyTaken(c, f.key!, except: nil) { throw taken }
+        if try Self.keyTaken(c, f.key!, except: nil) { throw Self.taken }
         let id: Int
         do {
             id = try c.db.execute("""
@@ -117,19 +122,19 @@ enum EmailTemplateRoutes {
                 VALUES (\(c.tenant), \(f.key!), \(f.name!), \(f.subject!), \(f.bodyHTML!), \(f.bodyText), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
                 """).lastInsertID
         } catch let error as MariaDBError where error.isDuplicateKey {
-            throw taken
+            throw Self.taken
         }
         return .json(try detail(c, try EmailTemplateStore.find(c.db, c.tenant, id: id)!), status: 201)
     }
 
-    @Sendable static func show(_ c: Context) throws -> Response {
+    func show(_ c: Context) throws -> Response {
         guard let row = try EmailTemplateStore.find(c.db, c.tenant, id: try c.request.id()) else { throw HTTPError.notFound("Email template not found.") }
         return .json(try detail(c, row))
     }
 
     /// PUT and PATCH: the fields given change; the others stay. A key that an active
     /// automation sends by does not change under it (409 naming the automations).
-    @Sendable static func update(_ c: Context) throws -> Response {
+    func update(_ c: Context) throws -> Response {
         let id = try c.request.id()
         let f = try Fields(try c.request.jsonObject(), creating: false)
         func has(_ key: String) -> Bool { f.present.contains(key) }
@@ -138,9 +143,9 @@ enum EmailTemplateRoutes {
                 guard let row = try EmailTemplateStore.find(c.db, c.tenant, id: id, lock: true) else { throw HTTPError.notFound("Email template not found.") }
                 let oldKey = try row.string("key")
                 if let key = f.key, key != oldKey {
-                    if try keyTaken(c, key, except: id) { throw taken }
+                    if try Self.keyTaken(c, key, except: id) { throw Self.taken }
                     // Only the automations that name it by key (not by id) lose it to a new key.
-                    let byKey = try EmailTemplateStore.users(c.db, c.tenant, id: -1, key: oldKey, activeOnly: true)
+                    let byKey = try users(c.db, c.tenant, -1, oldKey, true)
                     if !byKey.isEmpty {
                         throw HTTPError.conflict("The key cannot change while active automations send this template by it: "
                                                  + byKey.map { "\($0.name) (\($0.id))" }.joined(separator: ", ") + ".")
@@ -155,18 +160,18 @@ enum EmailTemplateRoutes {
                     """)
             }
         } catch let error as MariaDBError where error.isDuplicateKey {
-            throw taken
+            throw Self.taken
         }
         return .json(try detail(c, try EmailTemplateStore.find(c.db, c.tenant, id: id)!))
     }
 
     /// Refused (409, naming them) while an active automation sends it: its next send would
     /// fail. An inactive automation may lose it; activating that one is then refused.
-    @Sendable static func remove(_ c: Context) throws -> Response {
+    func remove(_ c: Context) throws -> Response {
         let id = try c.request.id()
         try c.db.transaction {
             guard let row = try EmailTemplateStore.find(c.db, c.tenant, id: id, lock: true) else { throw HTTPError.notFound("Email template not found.") }
-            let users = try EmailTemplateStore.users(c.db, c.tenant, id: id, key: try row.string("key"), activeOnly: true)
+            let users = try users(c.db, c.tenant, id, try row.string("key"), true)
             if !users.isEmpty {
                 throw HTTPError.conflict("The template is used by active automations: "
                                          + users.map { "\($0.name) (\($0.id))" }.joined(separator: ", ")
@@ -180,14 +185,10 @@ enum EmailTemplateRoutes {
     // MARK: Preview
 
     /// A sample recipient for a preview without a customer.
-    static let sample: MergeValues = {
-        var v = MergeValues(name: "Alex Sample", email: "alex.sample@example.com", phone: "+351 912 345 678", city: "Lisbon", country: "PT")
-        var p = JSONObject()
-        p["plan"] = .string("pro")
-        p["total_spent"] = .int(240)
-        v.properties = p
-        return v
-    }()
+    static let sample = TemplateValues(customer: [
+        "name": "Alex Sample", "email": "alex.sample@example.com", "phone": "+351 912 345 678", "city": "Lisbon", "country": "PT",
+        "properties": ["plan": "pro", "total_spent": 240],
+    ])
 
     static func render(_ c: Context, subject: String, html: String, text: String?, body: JSONObject) throws -> Response {
         var input = Input(body)
@@ -199,11 +200,11 @@ enum EmailTemplateRoutes {
             guard let row = try c.db.queryOne("""
                 SELECT id, name, email, phone, city, country, properties FROM customers WHERE tenant_id = \(c.tenant) AND id = \(customerID)
                 """) else { throw HTTPError.invalid("customer_id", "The customer does not exist in this workspace.") }
-            values = CampaignDelivery.mergeValues(row)
+            values = TemplateValues(row: row)
             customerJSON = row.json(["id", "name", "email"])
         }
         values.unsubscribeURL = CampaignLinks.publicBase() + "/t/u/preview"
-        let r = EmailTemplateStore.render(subject: subject, html: html, text: text, values: values)
+        let r = RenderedMail.render(subject: subject, html: html, text: text, values: values)
         return .json(["subject": .string(r.subject), "html": .string(r.html), "text": .string(r.text), "customer": customerJSON])
     }
 

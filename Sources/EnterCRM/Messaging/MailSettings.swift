@@ -49,6 +49,14 @@ struct MailSettings {
     }
 }
 
+extension MailSettings {
+    /// The mail transport for these settings: the relay, or the development mailbox.
+    func transport() -> MailTransport {
+        if let smtp { return SMTPClient(smtp) }
+        return DevMailbox(directory: DevMailbox.defaultDirectory())
+    }
+}
+
 /// The public addresses of the open pixel, click redirects and unsubscribe page, and the
 /// signature that keeps the click redirect from being an open redirect.
 struct CampaignLinks: Sendable {

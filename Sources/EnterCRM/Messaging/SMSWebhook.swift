@@ -21,18 +21,6 @@ final class SMSWebhook: MailTransport {
         self.policy = policy
     }
 
-    static func payload(campaign: Row, message: Int, to: String, values: MergeValues, token: String, links: CampaignLinks) -> [UInt8] {
-        var values = values
-        values.unsubscribeURL = links.unsubscribe(token)
-        let text = MailTemplate.merge(campaign.optionalString("body") ?? "", values) { $0 }
-        return JSONWriter.bytes([
-            "message_id": .int(message),
-            "campaign_id": .from(campaign.optionalInt("id")),
-            "to": .string(to),
-            "body": .string(text),
-        ])
-    }
-
     static func signature(secret: [UInt8], body: [UInt8]) -> String {
         "sha256=" + Digest.hmacSHA256(key: secret, message: body).hexString
     }

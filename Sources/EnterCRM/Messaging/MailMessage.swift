@@ -3,65 +3,8 @@ import Foundation
 import Platform
 import Web
 
-/// One recipient's values for the merge tags.
-struct MergeValues {
-    var name: String?
-    var email: String?
-    var phone: String?
-    var city: String?
-    var country: String?
-    var properties: JSONObject = JSONObject()
-    var unsubscribeURL: String = ""
-
-    /// The raw value of a tag (`name`, `first_name`, `email`, `city`, `country`, `phone`,
-    /// `unsubscribe_url`, or a customer property, also as `properties.key`).
-    func value(_ tag: String) -> String? {
-        switch tag {
-        case "name": return name
-        case "first_name": return name?.split(separator: " ").first.map(String.init)
-        case "email": return email
-        case "phone": return phone
-        case "city": return city
-        case "country": return country
-        case "unsubscribe_url": return unsubscribeURL
-        default:
-            let key = tag.hasPrefix("properties.") ? String(tag.dropFirst("properties.".count)) : tag
-            switch properties[key] {
-            case .string(let s)?: return s
-            case .int(let v)?: return String(v)
-            case .double(let d)?: return String(d)
-            case .number(let s)?: return s
-            case .bool(let b)?: return b ? "true" : "false"
-            default: return nil
-            }
-        }
-    }
-}
-
-/// Merge tags, links and the text version of a campaign's HTML.
+/// Escaping, links and the text version of a message's HTML (the placeholders are `Template`'s).
 enum MailTemplate {
-    /// Replaces `{{tag}}` and `{{tag|fallback}}`; every value goes through `escape`.
-    static func merge(_ template: String, _ values: MergeValues, escape: (String) -> String) -> String {
-        var out = ""
-        var rest = Substring(template)
-        while let open = rest.range(of: "{{") {
-            out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
-                rest = rest[open.lowerBound...]
-                break
-            }
-            let inner = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            let parts = inner.split(separator: "|", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            let tag = parts.first ?? ""
-            var value = values.value(tag) ?? ""
-            if value.isEmpty, parts.count > 1 { value = parts[1] }
-            out += escape(value)
-            rest = rest[close.upperBound...]
-        }
-        out += rest
-        return out
-    }
-
     static func escapeHTML(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.count)
