@@ -355,10 +355,14 @@ enum SegmentStore {
                         AND customer_id IS NOT NULL
                         """
                 }
-                marked += try db.execute("""
-                    INSERT IGNORE INTO segment_dirty (tenant_id, customer_id, marked_at)
-                    SELECT \(tenantID), x.id, UTC_TIMESTAMP(6) FROM (\(selection)) x
-                    """).affectedRows
+                // Marked for every segment, by the mark's one home (segment_mark_dirty).
+                let found = try db.queryOne("""
+                    SELECT COUNT(*) AS n, JSON_ARRAYAGG(JSON_ARRAY(x.id, \(DirtyReason.all.rawValue))) AS marks FROM (\(selection)) x
+                    """)
+                if let n = found?.optionalInt("n"), n > 0, let marks = found?.optionalString("marks") {
+                    try db.execute("CALL segment_mark_dirty(\(tenantID), \(marks))")
+                    marked += n
+                }
             }
         }
         try db.execute("UPDATE segment_clock SET checked_at = \(now) WHERE name = \(name)")
