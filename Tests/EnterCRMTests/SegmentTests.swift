@@ -352,7 +352,7 @@ import Web
         #expect(client.send("GET", "/v1/segments/\(everyone)", token: owner.token)["customers_count"] == 2)
     }
 
-    /// A single tracked event (the one-round-trip procedure of schema/015) marks its customer
+    /// A single tracked event (the one-round-trip procedure, schema/027) marks its customer
     /// in the same transaction: every segment for a customer whose only event it is (new, or
     /// made earlier without events), the activity segments for the others; nothing while the
     /// workspace has no segment.

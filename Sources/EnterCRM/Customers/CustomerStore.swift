@@ -222,7 +222,9 @@ struct CustomerQuery {
         if lowered.contains("@") {
             return ("c.email LIKE \(SQL.likePattern(startingWith: lowered))", nil, false)
         }
-        let words = SearchWords.split(text)
+        // Without a connection to ask, the tokenizer's home (search_words_json) cannot split
+        // it: the prefix match below.
+        let words = try db.map { try SearchWords.split($0, text) } ?? []
         if words.isEmpty || words.allSatisfy({ $0.count < 3 }) {
             let like = SQL.likePattern(startingWith: lowered)
             return ("(c.name LIKE \(like) OR c.email LIKE \(like) OR c.name LIKE \(SQL.likePattern(wordStartingWith: lowered)))", nil, false)

@@ -47,7 +47,8 @@ struct EntryQuery {
     static let minimumWordLength = 3
 
 
-    init(_ request: Request, tenant: Tenant, entity: Entity, fields: [Field]) throws {
+    /// `db` splits a search into words (SearchWords.split, by the tokenizer's SQL home).
+    init(_ request: Request, tenant: Tenant, entity: Entity, fields: [Field], db: Connection) throws {
         var errors = ValidationErrors()
         var shortSearch = false
         self.tenant = tenant
@@ -119,7 +120,7 @@ struct EntryQuery {
             if q.count > 200 {
                 errors.add("q", "The search may not be greater than 200 characters.")
             } else {
-                let words = SearchWords.split(q)
+                let words = try SearchWords.split(db, q)
                 if words.isEmpty || words.allSatisfy({ $0.count < Self.minimumWordLength }) {
                     otherConditions.append("e.title LIKE \(SQL.likePattern(startingWith: q))")
                     if first("sort") == nil { shortSearch = true }

@@ -47,7 +47,7 @@ enum EntryRoutes {
     @Sendable static func list(_ c: Context) throws -> Response {
         let entity = try Entity.require(c)
         let fields = try Field.all(c.db, c.tenant, entityID: entity.id)
-        let query = try EntryQuery(c.request, tenant: c.tenant, entity: entity, fields: fields)
+        let query = try EntryQuery(c.request, tenant: c.tenant, entity: entity, fields: fields, db: c.db)
         let result = try query.run(c.db)
         let total = result.total
         let entries = try EntryStore.entries(c.db, ids: result.ids)

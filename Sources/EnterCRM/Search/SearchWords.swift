@@ -1,10 +1,12 @@
 import Foundation
 import MariaDB
 
-/// The words of a search, as the word tables (schema/017_search_index.sql) hold them: runs
-/// of letters, digits and combining marks, at most `maximumLength` characters each (longer
-/// ones are cut, as the tables cut them). A word matches every indexed word it begins,
-/// compared under utf8mb4_unicode_ci, so case and accents do not matter.
+/// The words of a search, as the word tables (schema/017_search_index.sql) hold them: the
+/// tokenizer's one home is the SQL function search_words_json(), which the tables' triggers
+/// split every indexed text with; a search asks it to split q, so the two can never differ.
+/// Words are cut to `maximumLength` characters, as the tables cut them. A word matches every
+/// indexed word it begins, compared under utf8mb4_unicode_ci, so case and accents do not
+/// matter.
 enum SearchWords {
     static let maximumLength = 32
     static let maximumWords = 8
@@ -14,38 +16,22 @@ enum SearchWords {
     static let bitAliases: [SQL] = ["b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7"]
 
     /// The distinct words of `q` (compared case-insensitively), at most `maximumWords`, in
-    /// order: runs of letters (with their marks) or of digits, as search_words_json() splits
-    /// the indexed text ("kovac123" is kovac and 123).
-    static func split(_ q: String) -> [String] {
+    /// order: what search_words_json() splits it into (runs of letters with their marks, or
+    /// of digits: "kovac123" is kovac and 123), each cut as the tables' triggers cut it
+    /// (LEFT(word, 32): characters, not graphemes).
+    static func split(_ db: Connection, _ q: String) throws -> [String] {
         var words: [String] = []
         var seen: Set<String> = []
-        var current = ""
-        var digits = false
-        func flush() {
-            guard !current.isEmpty else { return }
-            let word = String(current.prefix(maximumLength))
+        for row in try db.query("""
+            SELECT LEFT(w.word, \(maximumLength)) AS word
+            FROM JSON_TABLE(search_words_json(\(q)), '$[*]' COLUMNS (i FOR ORDINALITY, word TEXT PATH '$')) w
+            WHERE w.word <> '' ORDER BY w.i
+            """) {
+            let word = try row.string("word")
             if seen.insert(word.lowercased()).inserted { words.append(word) }
-            current = ""
+            if words.count == maximumWords { break }
         }
-        for scalar in q.unicodeScalars {
-            let p = scalar.properties
-            let mark = p.generalCategory == .nonspacingMark || p.generalCategory == .spacingMark || p.generalCategory == .enclosingMark
-            if mark, !current.isEmpty {
-                current.unicodeScalars.append(scalar)
-            } else if p.isAlphabetic || mark {
-                if digits { flush() }
-                digits = false
-                current.unicodeScalars.append(scalar)
-            } else if p.numericType != nil {
-                if !digits { flush() }
-                digits = true
-                current.unicodeScalars.append(scalar)
-            } else {
-                flush()
-            }
-        }
-        flush()
-        return Array(words.prefix(maximumWords))
+        return words
     }
 
     /// The index's estimate of how many rows of a word table match `condition` (EXPLAIN's

@@ -72,39 +72,14 @@ enum SegmentStore {
     }
 
     /// Marks customers for re-evaluation; called inside the transaction of the write that
-    /// changed them. Nothing when the workspace has no segment.
+    /// changed them. Nothing when the workspace has no segment. The mark's one home is the
+    /// `segment_mark_dirty` procedure (schema/027), which tracking's `customer_add_events`
+    /// calls too.
     static func markDirty(_ db: Connection, _ tenant: Tenant, customers ids: [Int], reason: DirtyReason = .all) throws {
         let unique = Array(Set(ids)).sorted()
         guard !unique.isEmpty else { return }
-        let rows: [SQL] = unique.map { "SELECT \(tenant) AS t, \($0) AS c" }
-        try db.execute("""
-            INSERT INTO segment_dirty (tenant_id, customer_id, reasons, marked_at)
-            SELECT d.t, d.c, \(reason.rawValue), UTC_TIMESTAMP(6) FROM (\(SQL.join(rows, separator: " UNION ALL "))) d
-            WHERE EXISTS (SELECT 1 FROM segments s WHERE s.tenant_id = \(tenant))
-            ON DUPLICATE KEY UPDATE reasons = reasons | VALUES(reasons), marked_at = VALUES(marked_at)
-            """)
-    }
-
-    /// Marks customers after tracking (`events`: how many of this write's events each got),
-    /// in the tracking transaction: activity only, unless the customer has no events but
-    /// these (new, made by this very event), when every segment must look at them.
-    static func markTracked(_ db: Connection, _ tenant: Tenant, events: [Int: Int]) throws {
-        guard !events.isEmpty else { return }
-        // A batch's statement is large (a derived table of one SELECT per customer) and the
-        // server parses it whole: a workspace without segments (an import) skips it after
-        // one small query. What that query sees is what the EXISTS below would see.
-        if events.count > 1, try db.queryOne("SELECT 1 AS one FROM segments WHERE tenant_id = \(tenant) LIMIT 1") == nil { return }
-        // The customers and their counts go as one JSON parameter (JSON_TABLE): one statement
-        // text for any batch, prepared once per connection.
-        let rows: [JSON] = events.sorted { $0.key < $1.key }.map { .array([.int(Int64($0.key)), .int(Int64($0.value))]) }
-        try db.execute("""
-            INSERT INTO segment_dirty (tenant_id, customer_id, reasons, marked_at)
-            SELECT c.tenant_id, c.id, IF(c.events_count <= d.n, \(DirtyReason.all.rawValue), \(DirtyReason.activity.rawValue)), UTC_TIMESTAMP(6)
-            FROM JSON_TABLE(\(JSONWriter.string(.array(rows))), '$[*]' COLUMNS (c BIGINT UNSIGNED PATH '$[0]', n INT UNSIGNED PATH '$[1]')) d
-            STRAIGHT_JOIN customers c FORCE INDEX (PRIMARY) ON c.id = d.c AND c.tenant_id = \(tenant)
-            WHERE EXISTS (SELECT 1 FROM segments s WHERE s.tenant_id = \(tenant))
-            ON DUPLICATE KEY UPDATE reasons = reasons | VALUES(reasons), marked_at = VALUES(marked_at)
-            """)
+        let marks: [JSON] = unique.map { .array([.int(Int64($0)), .int(Int64(reason.rawValue))]) }
+        try db.execute("CALL segment_mark_dirty(\(tenant), \(JSONWriter.string(.array(marks))))")
     }
 
     /// Re-evaluates up to `limit` dirty customers (any workspace) and clears their marks, in
@@ -381,10 +356,14 @@ enum SegmentStore {
                         AND customer_id IS NOT NULL
                         """
                 }
-                marked += try db.execute("""
-                    INSERT IGNORE INTO segment_dirty (tenant_id, customer_id, marked_at)
-                    SELECT \(tenantID), x.id, UTC_TIMESTAMP(6) FROM (\(selection)) x
-                    """).affectedRows
+                // Marked for every segment, by the mark's one home (segment_mark_dirty).
+                let found = try db.queryOne("""
+                    SELECT COUNT(*) AS n, JSON_ARRAYAGG(JSON_ARRAY(x.id, \(DirtyReason.all.rawValue))) AS marks FROM (\(selection)) x
+                    """)
+                if let n = found?.optionalInt("n"), n > 0, let marks = found?.optionalString("marks") {
+                    try db.execute("CALL segment_mark_dirty(\(tenantID), \(marks))")
+                    marked += n
+                }
             }
         }
         try db.execute("UPDATE segment_clock SET checked_at = \(now) WHERE name = \(name)")

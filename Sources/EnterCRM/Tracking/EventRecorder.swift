@@ -6,58 +6,16 @@ import Web
 /// Stores events and keeps each customer's aggregates in step, in one transaction: a 2xx
 /// means the events and every aggregate they change are committed together.
 ///
-/// Work is done per batch, not per event: the batch's deltas are summed per customer in
-/// Swift (exact decimal arithmetic) and applied with one multi-row upsert, then the events
-/// go in with one multi-row INSERT. Customers are locked in email order, so concurrent
-/// batches touching the same customers do not deadlock each other.
+/// Work is done per batch, not per event: the events go in with one multi-row INSERT, then
+/// their customers' aggregates and segment marks with one CALL of `customer_add_events`
+/// (schema/027), the one home of that arithmetic, which locks the customers in id order so
+/// that concurrent batches touching the same customers do not deadlock each other.
 enum EventRecorder {
     /// What happened to one input event.
     struct Result {
         let eventID: String
         let customerID: Int?
         let duplicate: Bool
-    }
-
-    /// The sum of a batch's effect on one customer.
-    struct Delta {
-        var count = 0
-        var orders = 0
-        var total = Decimal(0)
-        var lastSeen = Date.distantPast
-        var firstOrder: Date?
-        var lastOrder: Date?
-        var currency: String?
-
-        mutating func add(_ e: TrackedEvent) {
-            count += 1
-            if e.occurredAt > lastSeen { lastSeen = e.occurredAt }
-            if let amount = e.amount {
-                orders += 1
-                total += amount
-                firstOrder = min(firstOrder ?? e.occurredAt, e.occurredAt)
-                lastOrder = max(lastOrder ?? e.occurredAt, e.occurredAt)
-                if currency == nil { currency = e.currency }
-            }
-        }
-
-        /// Adds another sum of the same customer's events.
-        mutating func merge(_ other: Delta) {
-            count += other.count
-            orders += other.orders
-            total += other.total
-            if other.lastSeen > lastSeen { lastSeen = other.lastSeen }
-            if let f = other.firstOrder { firstOrder = min(firstOrder ?? f, f) }
-            if let l = other.lastOrder { lastOrder = max(lastOrder ?? l, l) }
-            if currency == nil { currency = other.currency }
-        }
-
-        var totalText: SQLDecimal { SQLDecimal("\(total)") ?? SQLDecimal(0) }
-        var average: SQLDecimal? {
-            guard orders > 0 else { return nil }
-            var avg = total / Decimal(orders), rounded = Decimal()
-            NSDecimalRound(&rounded, &avg, 2, .plain)
-            return SQLDecimal("\(rounded)")
-        }
     }
 
     struct DuplicateRace: Error {}
@@ -75,7 +33,8 @@ enum EventRecorder {
 
     /// One event of a customer known by email (the hot path of `/v1/track/event` and
     /// `/v1/track/pageview`): the same transaction as `record` for a batch of one, run by the
-    /// `track_one_event` procedure (schema/015) in one round trip instead of six. Other
+    /// `track_one_event` procedure (schema/027, calling `customer_add_events` as `record`
+    /// does) in one round trip instead of five. Other
     /// events (by customer_id or anonymous_id) go through `record`.
     static func recordOne(_ db: Connection, _ tenant: Tenant, _ e: TrackedEvent) throws -> Result {
         guard let email = e.email else { return try record(db, tenant, [e])[0] }
@@ -158,25 +117,22 @@ enum EventRecorder {
                 linked[try row.string("anonymous_id")] = try row.int("customer_id")
             }
         }
-        var byEmail: [String: Delta] = [:]
-        var byID: [Int: Delta] = [:]
+        var emails: Set<String> = []
         for i in fresh {
             let e = events[i]
             if let email = e.email {
-                byEmail[email, default: Delta()].add(e)
+                emails.insert(email)
             } else if let id = e.customerID ?? e.anonymousID.flatMap({ linked[$0] }) {
-                byID[id, default: Delta()].add(e)
                 customerOf[i] = id
             }
         }
 
-        // 3. Customers known by email: their ids read (no lock), the new ones inserted with
-        // their deltas (and locked: they are new rows).
-        var known: [Int: Delta] = byID
+        // 3. Customers known by email: their ids read (no lock), the new ones inserted
+        // without aggregates (customer_add_events adds them in step 5).
         var emailIDs: Set<Int> = []
-        if !byEmail.isEmpty {
-            let ids = try resolveByEmail(db, tenant, byEmail.sorted { $0.key < $1.key }, existing: &known)
-            emailIDs = Set(byEmail.keys.compactMap { ids[$0] })
+        if !emails.isEmpty {
+            let ids = try resolveByEmail(db, tenant, emails.sorted())
+            emailIDs = Set(ids.values)
             for i in fresh { if let email = events[i].email { customerOf[i] = ids[email] } }
         }
 
@@ -204,11 +160,14 @@ enum EventRecorder {
             }
         }
 
-        // 5. Every existing customer's deltas, summed per id (by email, customer_id or linked
-        // anonymous id alike), in one statement that locks them in id order.
-        if !known.isEmpty {
-            let matched = try updateByID(db, tenant, known.sorted { $0.key < $1.key })
-            if matched != known.count {
+        // 5. The customers' aggregates and segment marks, by their one home (schema/027). The
+        // events go sorted by customer (stably: a customer's first currency is that of their
+        // first order), so that the customers are locked in id order.
+        let owned = fresh.compactMap { i in customerOf[i].map { (customer: $0, event: events[i]) } }
+            .enumerated().sorted { ($0.element.customer, $0.offset) < ($1.element.customer, $1.offset) }.map(\.element)
+        if !owned.isEmpty {
+            let matched = try addEvents(db, tenant, owned)
+            if matched != Set(owned.map(\.customer)).count {
                 // A customer found by email was erased meanwhile: start again (no event may
                 // name a customer gone; the email then makes a new one).
                 let present = Set(try db.query("""
@@ -218,10 +177,6 @@ enum EventRecorder {
                 if !emailIDs.isSubset(of: present) { throw DuplicateRace() }
             }
         }
-        // 6. Their segment memberships are re-evaluated after the commit, by the evaluator.
-        var tracked: [Int: Int] = [:]
-        for i in fresh { if let id = customerOf[i] { tracked[id, default: 0] += 1 } }
-        try SegmentStore.markTracked(db, tenant, events: tracked)
         for i in fresh {
             results[i] = Result(eventID: events[i].publicID, customerID: customerOf[i], duplicate: false)
         }
@@ -233,63 +188,32 @@ enum EventRecorder {
     }
 
     /// Returns each email's customer id. Those that exist are found by the unique email (a
-    /// read, no lock) and their deltas added to `existing` (summed with any the batch has for
-    /// the same id), to be applied by id later; the others go through the INSERT ... ON
-    /// DUPLICATE KEY UPDATE, which also covers one created meanwhile. An INSERT that meets
-    /// an existing row costs a write undone, and its locks on the unique index made
-    /// concurrent imports of the same customers deadlock.
-    private static func resolveByEmail(_ db: Connection, _ tenant: Tenant, _ deltas: [(key: String, value: Delta)],
-                                       existing: inout [Int: Delta]) throws -> [String: Int] {
-        var ids = try idsByEmail(db, tenant, deltas.map(\.key))
-        for (email, delta) in deltas {
-            if let id = ids[email] { existing[id, default: Delta()].merge(delta) }
-        }
-        let missing = deltas.filter { ids[$0.key] == nil }
-        if !missing.isEmpty {
-            for (email, id) in try insertOrAddByEmail(db, tenant, missing) { ids[email] = id }
-        }
-        return ids
-    }
-
-    private static func insertOrAddByEmail(_ db: Connection, _ tenant: Tenant, _ deltas: [(key: String, value: Delta)]) throws -> [String: Int] {
-        // The new customers and their deltas as one JSON parameter (JSON_TABLE): one statement
-        // text for any number of them.
-        let rows: [JSON] = deltas.map { email, d in
-            .array([.string(email), .int(Int64(d.count)), .string(UTC.sqlDateTime(d.lastSeen)), .string(d.totalText.text),
-                    .int(Int64(d.orders)), d.average.map { .string($0.text) } ?? .null, d.currency.map { .string($0) } ?? .null,
-                    d.firstOrder.map { .string(UTC.sqlDateTime($0)) } ?? .null, d.lastOrder.map { .string(UTC.sqlDateTime($0)) } ?? .null])
-        }
-        // The average comes first: it reads the old total and count plus this batch's,
-        // whichever order MariaDB applies the assignments in.
+    /// read, no lock); the others are inserted without aggregates (INSERT ... ON DUPLICATE
+    /// KEY UPDATE, which also covers one created meanwhile) and read back. An INSERT that
+    /// meets an existing row costs a write undone, and its locks on the unique index made
+    /// concurrent imports of the same customers deadlock: hence the read first.
+    private static func resolveByEmail(_ db: Connection, _ tenant: Tenant, _ emails: [String]) throws -> [String: Int] {
+        var ids = try idsByEmail(db, tenant, emails)
+        let missing = emails.filter { ids[$0] == nil }
+        guard !missing.isEmpty else { return ids }
+        // The new customers as one JSON parameter (JSON_TABLE): one statement text for any
+        // number of them.
         let result = try db.execute("""
-            INSERT INTO customers (tenant_id, email, events_count, last_seen_at, clv_total, clv_order_count, clv_average_order,
-                                   currency, first_order_at, last_order_at, created_at, updated_at)
-            SELECT \(tenant), j.address, j.n, j.seen, j.total, j.orders, j.average, j.money, j.first_order, j.last_order,
-                   UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)
-            FROM JSON_TABLE(\(JSONWriter.string(.array(rows))), '$[*]' COLUMNS (
-                     address VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$[0]', n INT UNSIGNED PATH '$[1]',
-                     seen DATETIME(6) PATH '$[2]', total DECIMAL(14,2) PATH '$[3]', orders INT UNSIGNED PATH '$[4]',
-                     average DECIMAL(14,2) PATH '$[5]', money CHAR(3) PATH '$[6]', first_order DATETIME(6) PATH '$[7]',
-                     last_order DATETIME(6) PATH '$[8]')) j
-            ON DUPLICATE KEY UPDATE
-                id = LAST_INSERT_ID(id),
-                clv_average_order = IF(clv_order_count + VALUES(clv_order_count) > 0,
-                    ROUND((clv_total + VALUES(clv_total)) / (clv_order_count + VALUES(clv_order_count)), 2), clv_average_order),
-                events_count = events_count + VALUES(events_count),
-                last_seen_at = GREATEST(COALESCE(last_seen_at, VALUES(last_seen_at)), VALUES(last_seen_at)),
-                clv_total = clv_total + VALUES(clv_total),
-                clv_order_count = clv_order_count + VALUES(clv_order_count),
-                first_order_at = LEAST(COALESCE(first_order_at, VALUES(first_order_at)), COALESCE(VALUES(first_order_at), first_order_at)),
-                last_order_at = GREATEST(COALESCE(last_order_at, VALUES(last_order_at)), COALESCE(VALUES(last_order_at), last_order_at)),
-                currency = COALESCE(currency, VALUES(currency)),
-                updated_at = VALUES(updated_at)
+            INSERT INTO customers (tenant_id, email, created_at, updated_at)
+            SELECT \(tenant), j.address, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)
+            FROM JSON_TABLE(\(JSONWriter.string(.array(missing.map { .string($0) }))), '$[*]' COLUMNS (
+                     address VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$')) j
+            ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)
             """)
         // One row inserted: its id is the statement's. When the customer was created meanwhile
-        // (the UPDATE branch), INSERT ... SELECT reports no id (0), not LAST_INSERT_ID(id):
-        // the events were stored with customer_id 0 while the customer took their
-        // aggregates. So anything else is read back by email.
-        if deltas.count == 1, result.affectedRows == 1, result.lastInsertID > 0 { return [deltas[0].key: result.lastInsertID] }
-        return try idsByEmail(db, tenant, deltas.map(\.key))
+        // (the UPDATE branch), INSERT ... SELECT reports no id (0), not LAST_INSERT_ID(id);
+        // so anything else is read back by email.
+        if missing.count == 1, result.affectedRows == 1, result.lastInsertID > 0 {
+            ids[missing[0]] = result.lastInsertID
+            return ids
+        }
+        for (email, id) in try idsByEmail(db, tenant, missing) { ids[email] = id }
+        return ids
     }
 
     /// The ids of those of `emails` that are customers (a read by the unique email, no lock).
@@ -317,40 +241,22 @@ enum EventRecorder {
         return ids
     }
 
-    /// Adds deltas to customers known by id (a customer_id, or a linked anonymous id);
-    /// returns how many matched.
-    ///
-    /// The deltas go as one JSON parameter read by JSON_TABLE: one statement text for any
-    /// batch (prepared once per connection; a derived table of one SELECT per customer cost
-    /// a parse of hundreds of SELECTs per batch). FORCE INDEX (PRIMARY): each customer is
-    /// found and locked by its id, never by a scan of a secondary index that starts with
-    /// tenant_id (which stale statistics can make the optimizer choose, locking every row
-    /// it passes).
-    @discardableResult
-    private static func updateByID(_ db: Connection, _ tenant: Tenant, _ deltas: [(key: Int, value: Delta)]) throws -> Int {
-        let rows: [JSON] = deltas.map { id, d in
-            .array([.int(Int64(id)), .int(Int64(d.count)), .int(Int64(d.orders)), .string(d.totalText.text),
-                    .string(UTC.sqlDateTime(d.lastSeen)), d.firstOrder.map { .string(UTC.sqlDateTime($0)) } ?? .null,
-                    d.lastOrder.map { .string(UTC.sqlDateTime($0)) } ?? .null, d.currency.map { .string($0) } ?? .null])
+    /// Adds events to their customers' aggregates and marks those customers for the segments,
+    /// through `customer_add_events` (schema/027: the one home of both rules), in the
+    /// caller's transaction; returns how many of the customers were found. `owned` is sorted
+    /// by customer. The events go as one JSON parameter read by JSON_TABLE: one statement
+    /// text for any batch, prepared once per connection.
+    static func addEvents(_ db: Connection, _ tenant: Tenant, _ owned: [(customer: Int, event: TrackedEvent)]) throws -> Int {
+        let rows: [JSON] = owned.map { customer, e in
+            .array([.int(Int64(customer)), e.amount.flatMap { SQLDecimal("\($0)") }.map { .string($0.text) } ?? .null,
+                    e.currency.map { .string($0) } ?? .null, .string(UTC.sqlDateTime(e.occurredAt))])
         }
-        return try db.execute("""
-            UPDATE JSON_TABLE(\(JSONWriter.string(.array(rows))), '$[*]' COLUMNS (
-                       id BIGINT UNSIGNED PATH '$[0]', n INT UNSIGNED PATH '$[1]', orders INT UNSIGNED PATH '$[2]',
-                       total DECIMAL(14,2) PATH '$[3]', seen DATETIME(6) PATH '$[4]', first_order DATETIME(6) PATH '$[5]',
-                       last_order DATETIME(6) PATH '$[6]', currency CHAR(3) PATH '$[7]')) d
-                   STRAIGHT_JOIN customers c FORCE INDEX (PRIMARY) ON c.id = d.id
-            SET c.clv_average_order = IF(c.clv_order_count + d.orders > 0,
-                    ROUND((c.clv_total + d.total) / (c.clv_order_count + d.orders), 2), c.clv_average_order),
-                c.events_count = c.events_count + d.n,
-                c.last_seen_at = GREATEST(COALESCE(c.last_seen_at, d.seen), d.seen),
-                c.clv_total = c.clv_total + d.total,
-                c.clv_order_count = c.clv_order_count + d.orders,
-                c.first_order_at = LEAST(COALESCE(c.first_order_at, d.first_order), COALESCE(d.first_order, c.first_order_at)),
-                c.last_order_at = GREATEST(COALESCE(c.last_order_at, d.last_order), COALESCE(d.last_order, c.last_order_at)),
-                c.currency = COALESCE(c.currency, d.currency),
-                c.updated_at = UTC_TIMESTAMP(6)
-            WHERE c.tenant_id = \(tenant)
-            """).affectedRows
+        let none: Int? = nil // the OUT parameter's placeholder
+        let row = try db.queryOne("""
+            CALL customer_add_events(\(tenant), \(JSONWriter.string(.array(rows))), \(SegmentStore.DirtyReason.all.rawValue),
+                                     \(SegmentStore.DirtyReason.activity.rawValue), \(none))
+            """)
+        return row?.optionalInt("p_matched") ?? 0
     }
 
     /// What `/v1/track/identify` may set on a customer.
@@ -420,22 +326,19 @@ enum EventRecorder {
                     """).affectedRows
                 if merged > 0 { try recompute(db, tenant, customer: id) }
             }
+            // The profile changed (and, merging, the activity): every segment looks again.
+            try SegmentStore.markDirty(db, tenant, customers: [id])
             return (id, merged)
         }
     }
 
-    /// Rebuilds a customer's aggregates from their events: after anonymous history joins them.
+    /// Rebuilds a customer's aggregates from their events (after anonymous history joins them)
+    /// and marks them for the segments: `customer_recompute_events` (schema/027), which adds
+    /// every event through the same `customer_add_events` as tracking.
     static func recompute(_ db: Connection, _ tenant: Tenant, customer id: Int) throws {
         try db.execute("""
-            UPDATE customers c JOIN (
-                SELECT COUNT(*) AS n, MAX(occurred_at) AS seen, COALESCE(SUM(amount), 0) AS total, COUNT(amount) AS orders,
-                       MIN(IF(amount IS NULL, NULL, occurred_at)) AS first_order, MAX(IF(amount IS NULL, NULL, occurred_at)) AS last_order
-                FROM events WHERE tenant_id = \(tenant) AND customer_id = \(id)
-            ) e
-            SET c.events_count = e.n, c.last_seen_at = e.seen, c.clv_total = e.total, c.clv_order_count = e.orders,
-                c.clv_average_order = IF(e.orders > 0, ROUND(e.total / e.orders, 2), NULL),
-                c.first_order_at = e.first_order, c.last_order_at = e.last_order, c.updated_at = UTC_TIMESTAMP(6)
-            WHERE c.tenant_id = \(tenant) AND c.id = \(id)
+            CALL customer_recompute_events(\(tenant), \(id), \(SegmentStore.DirtyReason.all.rawValue),
+                                           \(SegmentStore.DirtyReason.activity.rawValue))
             """)
     }
 }

@@ -19,8 +19,8 @@ struct TrackedEvent {
     /// `properties` as stored (JSON text).
     var propertiesText: String { writtenProperties ?? JSONWriter.string(.object(properties)) }
     /// Set for purchases that count towards the customer's lifetime value: the order's
-    /// amount and currency. Every aggregate of revenue (the `track_one_event` procedure,
-    /// `EventRecorder`'s deltas and `recompute`, the analytics) reads this, stored as
+    /// amount and currency. Every aggregate of revenue (the `customer_add_events` procedure
+    /// of schema/027, which tracking and `recompute` call, and the analytics) reads this, stored as
     /// `events.amount`; a purchase that does not count (`withholdRevenue`) keeps its amount
     /// only in its properties, so it shows on the timeline.
     var amount: Decimal?
