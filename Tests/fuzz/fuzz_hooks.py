@@ -171,13 +171,19 @@ CONTROL_CHARACTERS = re.compile("[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-
 
 
 def without_control_characters(case) -> None:
-    """A positive case's top-level text fields without the characters the API refuses in
-    single-line text (422 naming the field, a rule no JSON Schema keyword of theirs states)."""
+    """A positive case's text without the characters the API refuses in single-line text (422
+    naming the field, `traits.country` say: a rule no JSON Schema keyword of theirs states).
+    Replaced, not removed, so that lengths stay within the schema's bounds."""
+    def clean(value):
+        if isinstance(value, str):
+            return CONTROL_CHARACTERS.sub("x", value)
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        return value
     if isinstance(case.body, dict):
-        for key, value in case.body.items():
-            if isinstance(value, str):
-                # Replaced, not removed: the length stays within the schema's bounds.
-                case.body[key] = CONTROL_CHARACTERS.sub("x", value)
+        case.body = clean(case.body)
 
 
 def is_negative(case) -> bool:
