@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import threading
 import time
 
@@ -76,18 +77,20 @@ def security_names(operation) -> set[str]:
 CREDENTIAL_HEADERS = {"authorization", "x-api-key", "ef-access-key"}
 
 
-def one_credential(headers) -> None:
-    """Leaves one credential header of `headers` (a dict, changed in place): ours if it is
-    there, else the first. An operation's security schemes are alternatives (OpenAPI's
-    security list is an OR), but the fuzzing phase may fill in every one of them at once,
-    which the API refuses with 400 (one credential per request). A generated key holding a
-    comma is dropped too: by RFC 9110 it is the header sent twice, also a 400 (documented in
-    openapi.yaml's description; Tests/e2e/test_credentials.py sends it on purpose)."""
-    if not headers:
-        return
+def one_credential(headers, query=None) -> None:
+    """Leaves one credential of a request (headers and query, dicts changed in place): a
+    header over `?key=`, and of the headers ours if it is there, else the first. An operation's security schemes are alternatives
+    (OpenAPI's security list is an OR), but the fuzzing phase may fill in every one of them
+    at once, a header and `?key=` included, which the API refuses with 400 (one credential
+    per request). A generated key holding a comma is dropped too: by RFC 9110 it is the header
+    sent twice, also a 400 (documented in openapi.yaml's description;
+    Tests/e2e/test_credentials.py sends both on purpose)."""
+    headers = headers if headers is not None else {}
     for name in [n for n in headers if n.lower() in ("x-api-key", "ef-access-key") and "," in str(headers[n])]:
         del headers[name]
     names = [name for name in headers if name.lower() in CREDENTIAL_HEADERS]
+    if names and query is not None and "key" in query:
+        del query["key"]  # a header wins over ?key=
     if len(names) < 2:
         return
     ours = {CREDENTIALS.get("bearer"), *CREDENTIALS.get("keys", [])}
@@ -99,8 +102,8 @@ def one_credential(headers) -> None:
 
 @schemathesis.hook
 def before_call(ctx, case, kwargs):
-    one_credential(case.headers)
-    one_credential(kwargs.get("headers"))
+    one_credential(case.headers, case.query)
+    one_credential(kwargs.get("headers"), kwargs.get("params"))
 
 
 @schemathesis.auth()
@@ -160,6 +163,29 @@ def keep_delivery_local(case) -> None:
         body["sms_webhook_url"] = LOOPBACK_SMS_WEBHOOK
 
 
+# What single-line text fields refuse (Input.controlCharacterProblem in Sources/Web/Input.swift,
+# documented in openapi.yaml's description): C0 controls, DEL, C1 controls, line and paragraph
+# separators, bidirectional controls. Fields that take several lines (descriptions) take tab,
+# LF and CR; they are replaced there too, which keeps a positive case positive.
+CONTROL_CHARACTERS = re.compile("[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]")
+
+
+def without_control_characters(case) -> None:
+    """A positive case's text without the characters the API refuses in single-line text (422
+    naming the field, `traits.country` say: a rule no JSON Schema keyword of theirs states).
+    Replaced, not removed, so that lengths stay within the schema's bounds."""
+    def clean(value):
+        if isinstance(value, str):
+            return CONTROL_CHARACTERS.sub("x", value)
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        return value
+    if isinstance(case.body, dict):
+        case.body = clean(case.body)
+
+
 def is_negative(case) -> bool:
     """Whether schemathesis generated this case to break the schema."""
     mode = getattr(getattr(getattr(case, "meta", None), "generation", None), "mode", None)
@@ -169,6 +195,8 @@ def is_negative(case) -> bool:
 @schemathesis.hook
 def map_case(ctx, case):
     operation_id = case.operation.definition.raw.get("operationId")
+    if not is_negative(case):
+        without_control_characters(case)
     if operation_id == "updateCampaignSettings":
         keep_delivery_local(case)
     # The fuzzer's own workspace is never deleted: a confirm that names it names another.
