@@ -6,7 +6,7 @@ let package = Package(
     // Linux only (Glibc, epoll, libfcgi's accept loop): no `platforms` line. SwiftPM's
     // `platforms` names minimum versions of Apple systems only (there is no Linux entry), and
     // the macOS 14 that was declared could never build this package: besides Glibc and epoll,
-    // Synchronization's Mutex and Atomic need macOS 15.
+    // Synchronization's Atomic needs macOS 15.
     products: [
         .executable(name: "entercrm", targets: ["entercrm"]),
     ],

@@ -1,8 +1,8 @@
-import Synchronization
+import Platform
 
 /// A flag set once and read from many threads, guarded by a mutex.
 public final class AtomicFlag: Sendable {
-    private let value = Mutex(false)
+    private let value = Lock(false)
 
     public init() {}
 

@@ -1,6 +1,6 @@
 import CFastCGI
 import Glibc
-import Synchronization
+import Platform
 
 /// The connections of one worker process that are waiting for their next request, shared
 /// by all its threads.
@@ -24,7 +24,7 @@ public final class ConnectionHub: Sendable {
         var idle = Set<Int32>()
         var closed = false
     }
-    private let parked = Mutex(Parked())
+    private let parked = Lock(Parked())
 
     /// Where a descriptor handed out by `take` came from.
     public enum Source { case accepted, kept }

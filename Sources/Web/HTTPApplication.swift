@@ -1,7 +1,7 @@
 import FastCGI
 import Foundation
 import MariaDB
-import Synchronization
+import Platform
 
 /// An application served over FastCGI. Each pool thread makes one `ThreadState` (its
 /// database connection and caches) and passes it to every request it handles.
@@ -102,7 +102,7 @@ public struct HTTPServer<App: HTTPApplication>: FastCGIResponder {
 
 /// A `LogBuffer` that several threads append to.
 final class SharedLogBuffer: Sendable {
-    private let buffer = Mutex(LogBuffer())
+    private let buffer = Lock(LogBuffer())
 
     func append(_ line: String) {
         buffer.withLock { $0.append(line) }

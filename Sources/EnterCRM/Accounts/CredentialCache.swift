@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import Synchronization
 
 /// API keys recently looked up, so that a server sending thousands of events a second does
@@ -17,8 +18,8 @@ import Synchronization
 /// logins, logouts and membership changes must take effect at once.
 public final class CredentialCache: @unchecked Sendable {
     // @unchecked: `epoch` points at memory only accessed through Atomic operations, mapped
-    // for the life of the process; `entries` is a Mutex.
-    private let entries = Mutex<[String: Entry]>([:])
+    // for the life of the process; `entries` is behind a Lock.
+    private let entries = Lock<[String: Entry]>([:])
     private let epoch: UnsafeMutablePointer<Atomic<UInt64>>
     let shared: Bool
 

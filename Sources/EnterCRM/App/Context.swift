@@ -2,7 +2,7 @@ import Cryptography
 import Foundation
 import MariaDB
 import Web
-import Synchronization
+import Platform
 
 /// Long-lived helpers built once from the configuration and shared by every thread.
 public struct Services: Sendable {
@@ -23,7 +23,7 @@ public struct Services: Sendable {
 
 /// Computed on first use, not at start-up: each hash costs what a login costs.
 final class DummyHash: Sendable {
-    private let cached = Mutex<String?>(nil)
+    private let cached = Lock<String?>(nil)
 
     /// Made under the mutex: threads that ask meanwhile wait for the one hash.
     func value(_ hasher: PasswordHasher) -> String {

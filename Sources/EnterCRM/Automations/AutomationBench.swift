@@ -3,7 +3,7 @@ import FastCGI
 import Foundation
 import MariaDB
 import Web
-import Synchronization
+import Platform
 
 /// `entercrm bench-automations`: enrols `enrolments` customers of a scratch workspace in a
 /// three-step flow (add a tag, set a property, exit) and lets `threads` engine threads
@@ -121,7 +121,7 @@ public enum AutomationBench {
 
 /// Steps counted across the bench threads.
 final class StepCounter: Sendable {
-    private let total = Mutex(0)
+    private let total = Lock(0)
     func add(_ n: Int) { total.withLock { $0 += n } }
     var value: Int { total.withLock { $0 } }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import MariaDB
-import Synchronization
+import Platform
 import Web
 
 /// Totals for list pages. Small totals are counted exactly on every request (a count that
@@ -9,7 +9,7 @@ import Web
 /// through a large filtered list does not count a million rows per page.
 /// An unfiltered customer list reads the trigger-kept per-workspace counter instead.
 final class CountCache: Sendable {
-    private let entries = Mutex<[String: (total: Int, expires: Double)]>([:])
+    private let entries = Lock<[String: (total: Int, expires: Double)]>([:])
     static let shared = CountCache()
     static let exactLimit = 10_000
     static let lifetime = 30.0

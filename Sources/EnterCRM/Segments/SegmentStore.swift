@@ -2,7 +2,7 @@ import Analytics
 import Foundation
 import MariaDB
 import Web
-import Synchronization
+import Platform
 
 /// The SQL of segments and their stored membership. Every function takes the workspace.
 ///
@@ -422,7 +422,7 @@ enum SegmentStore {
 final class SegmentCache: Sendable {
     static let shared = SegmentCache()
     typealias Levels = [[SegmentStore.Compiled]]
-    private let entries = Mutex<[Int: (stamp: String, levels: Levels)]>([:])
+    private let entries = Lock<[Int: (stamp: String, levels: Levels)]>([:])
 
     func levels(tenant: Int, stamp: String) -> Levels? {
         entries.withLock { entries in

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Platform
 import Web
 import Yams
 
@@ -16,7 +16,7 @@ enum OpenAPIDocument {
         var body: [UInt8]
     }
 
-    private static let cache = Mutex<Cached?>(nil)
+    private static let cache = Lock<Cached?>(nil)
 
     /// The JSON bytes of the YAML file at `path`, or nil when there is no such file.
     static func jsonBytes(path: String) throws -> [UInt8]? {

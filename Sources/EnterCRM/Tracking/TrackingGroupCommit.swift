@@ -1,7 +1,7 @@
 import Foundation
 import FastCGI
 import MariaDB
-import Synchronization
+import Platform
 
 /// Single events (`/v1/track/event`, `/v1/track/pageview`) that arrive while another group
 /// is being written are written together, in one transaction: group commit in the pool.
@@ -43,7 +43,7 @@ public final class TrackingGroupCommit: Sendable {
         var writer: JoinableThread?
         var groups = 0, grouped = 0
     }
-    private let queue = Mutex(Queue())
+    private let queue = Lock(Queue())
     private let wake = DispatchSemaphore(value: 0)
 
     /// Transactions that held more than one event since the process started, and their events.
