@@ -107,6 +107,7 @@ enum CampaignStore {
         } else if type == "sms", (campaign.optionalString("body") ?? "").isEmpty {
             throw HTTPError.invalid("body", "An SMS campaign needs a body.")
         }
+        // Messages are queued (and so delivered) in customer order: the primary key's order, free to read.
         // Tokens: a SHA-256 of a random salt of this send and the customer id. The salt is
         // never stored, so tokens cannot be guessed from ids.
         let salt = Random.hex(bytes: 16)
@@ -118,6 +119,7 @@ enum CampaignStore {
                    UTC_TIMESTAMP(6), IF(\(initial) = 'sent', UTC_TIMESTAMP(6), NULL)
             FROM segment_members m JOIN customers c ON c.id = m.customer_id AND c.tenant_id = m.tenant_id
             WHERE m.tenant_id = \(tenant) AND m.segment_id = \(segment) AND \(reachable(type, tenant))
+            ORDER BY m.customer_id
             """).affectedRows
         if type == "ad" {
             // An ad audience is delivered as a file: frozen now, downloadable at once.
