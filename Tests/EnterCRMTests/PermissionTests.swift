@@ -311,11 +311,15 @@ import Web
                 "change the trigger of an active automation")
         refused(w.send(member, "PUT", "/v1/automations/\(s.automation)", ["trigger_config": ["segment_id": segment]]),
                 "change the trigger config of an active automation")
+        refused(w.send(member, "PUT", "/v1/automations/\(s.automation)", ["reentry": "after_completion"]),
+                "change who an active automation enrols again")
         #expect(try stored() == before)
+        #expect(try client.db.queryOne("SELECT reentry FROM automations WHERE id = \(s.automation)")?.string("reentry") == "once")
         #expect(try s.automationActive())
         // Its name is not its flow; and the same trigger again changes nothing.
         #expect(w.send(member, "PUT", "/v1/automations/\(s.automation)", ["name": "Welcome, renamed"]).status == 200)
         #expect(w.send(member, "PUT", "/v1/automations/\(s.automation)", ["trigger_type": "customer_created"]).status == 200)
+        #expect(w.send(member, "PUT", "/v1/automations/\(s.automation)", ["reentry": "once"]).status == 200)
 
         // An admin changes both; and once inactive, a member edits the draft again.
         #expect(w.send(.role(.admin), "POST", "/v1/automations/\(s.automation)/design", flow).status == 200)

@@ -237,7 +237,7 @@ enum Permissions {
             switch self {
             case .sendCampaign: "Only owners and admins can send or schedule campaigns."
             case .activateAutomation: "Only owners and admins can activate or deactivate automations."
-            case .editActiveAutomation: "Only owners and admins can change the design or trigger of an active automation."
+            case .editActiveAutomation: "Only owners and admins can change the design, trigger or re-entry of an active automation."
             case .changeOwners: "Only an owner can change an owner or make one."
             case .changeAuditRetention: "Only owners can change how long the audit log is kept."
             }

@@ -192,7 +192,10 @@ enum AutomationRoutes {
             if try locked.bool("is_active") {
                 let storedType = try locked.string("trigger_type")
                 let storedConfig = try? JSONParser.parse(try locked.string("trigger_config"))
-                if (f.type != nil && f.type != storedType) || (f.config != nil && f.config != storedConfig) {
+                let storedReentry = try locked.string("reentry")
+                // Re-entry decides who is enrolled again, so it is part of the flow as the trigger is.
+                if (f.type != nil && f.type != storedType) || (f.config != nil && f.config != storedConfig)
+                    || (f.reentry != nil && f.reentry != storedReentry) {
                     try Permissions.require(c, .editActiveAutomation)
                 }
             }
