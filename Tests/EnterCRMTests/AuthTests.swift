@@ -233,3 +233,48 @@ import Web
         #expect(client.send("POST", "/v1/auth/login", ["email": .string(user.email), "password": "new-password-1"]).status == 200)
     }
 }
+
+/// The hourly `accounts.prune` removes what sign-ins and e-mailed links leave behind, and
+/// nothing that still counts: a throttle still waiting, a recent failure, a live link or session.
+@Suite struct AccountHousekeepingTests {
+    let client: TestClient
+    init() throws { client = try TestClient() }
+
+    @Test func leftoversGoAndWhatStillCountsStays() throws {
+        let user = client.register()
+        let db = client.db
+        let mark = TestDatabase.unique("prune")
+        let quiet = AuthRoutes.longestDelay + 60
+        try db.execute("""
+            INSERT INTO login_throttle (email, ip, failures, blocked_until, updated_at) VALUES
+            (\(mark + "-stale@x.io"), '10.1.0.1', 3, NULL, UTC_TIMESTAMP(6) - INTERVAL \(quiet) SECOND),
+            (\(mark + "-recent@x.io"), '10.1.0.2', 3, NULL, UTC_TIMESTAMP(6) - INTERVAL 60 SECOND),
+            (\(mark + "-blocked@x.io"), '10.1.0.3', 9, UTC_TIMESTAMP(6) + INTERVAL 600 SECOND, UTC_TIMESTAMP(6) - INTERVAL \(quiet) SECOND)
+            """)
+        try db.execute("""
+            INSERT INTO account_tokens (user_id, purpose, token_hash, expires_at, created_at) VALUES
+            (\(user.userID), 'password_reset', SHA2(\(mark + "old"), 256), UTC_TIMESTAMP(6) - INTERVAL 2 DAY, UTC_TIMESTAMP(6) - INTERVAL 2 DAY),
+            (\(user.userID), 'verify_email', SHA2(\(mark + "live"), 256), UTC_TIMESTAMP(6) + INTERVAL 1 HOUR, UTC_TIMESTAMP(6))
+            """)
+        try db.execute("""
+            INSERT INTO sessions (jti, tenant_id, user_id, created_at, last_used_at, expires_at) VALUES
+            (LEFT(SHA2(\(mark + "s-old"), 256), 32), \(user.tenantID), \(user.userID),
+             UTC_TIMESTAMP(6) - INTERVAL 60 DAY, UTC_TIMESTAMP(6) - INTERVAL 60 DAY, UTC_TIMESTAMP(6) - INTERVAL 31 DAY),
+            (LEFT(SHA2(\(mark + "s-recent"), 256), 32), \(user.tenantID), \(user.userID),
+             UTC_TIMESTAMP(6) - INTERVAL 20 DAY, UTC_TIMESTAMP(6) - INTERVAL 20 DAY, UTC_TIMESTAMP(6) - INTERVAL 2 DAY)
+            """)
+        try AccountHousekeeping.prune(db)
+        let throttled = try db.query("SELECT email FROM login_throttle WHERE email LIKE \(mark + "%") ORDER BY email").map { try $0.string("email") }
+        #expect(throttled == [mark + "-blocked@x.io", mark + "-recent@x.io"])
+        let tokens = try db.query("SELECT purpose FROM account_tokens WHERE token_hash IN (SHA2(\(mark + "old"), 256), SHA2(\(mark + "live"), 256))")
+        #expect(try tokens.map { try $0.string("purpose") } == ["verify_email"])
+        let sessions = try db.query("""
+            SELECT jti FROM sessions WHERE jti IN (LEFT(SHA2(\(mark + "s-old"), 256), 32), LEFT(SHA2(\(mark + "s-recent"), 256), 32))
+            """)
+        #expect(try sessions.map { try $0.string("jti") } == [String(Digest.sha256(mark + "s-recent").hexString.prefix(32))])
+        // The user's own sign-in session (made by register) is untouched.
+        #expect(client.send("GET", "/v1/auth/me", token: user.token).status == 200)
+        #expect(JobKinds.registry().entries[AccountHousekeeping.kind] != nil)
+        #expect(JobKinds.registry().schedules.contains { $0.kind == AccountHousekeeping.kind })
+    }
+}

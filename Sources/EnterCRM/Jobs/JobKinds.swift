@@ -22,6 +22,7 @@ public enum JobKinds {
         AutomationJobs.register(&registry)
         CampaignDelivery.register(&registry)
         AuditRetention.register(&registry)
+        AccountHousekeeping.register(&registry)
         return registry
     }
 }
