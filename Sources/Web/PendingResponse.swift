@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// An answer that another thread gives later. A handler returns `Response.pending(p)` and
 /// whoever holds `p` calls `fulfil` once; meanwhile the request thread has gone on to other
@@ -6,25 +7,25 @@ import Foundation
 /// it: they wait for a group commit without holding a pool thread.
 ///
 /// Headers set on the placeholder response (CORS, say) are added to the final one.
-public final class PendingResponse: @unchecked Sendable {
-    // @unchecked: every field is read and written under `lock`.
-    private let lock = NSLock()
-    private var response: Response?
-    private var observers: [(Response) -> Void] = []
-    private var deliver: ((Response) -> Void)?
-    private var settled: DispatchSemaphore?
+public final class PendingResponse: Sendable {
+    private struct State {
+        var response: Response?
+        var observers: [(Response) -> Void] = []
+        var deliver: ((Response) -> Void)?
+        var settled: DispatchSemaphore?
+    }
+    private let state = Lock(State())
 
     public init() {}
 
     /// Gives the answer: runs the observers, then sends it (or keeps it for `take`).
     public func fulfil(_ response: Response) {
-        lock.lock()
-        precondition(self.response == nil, "a pending response is fulfilled once")
-        self.response = response
-        let observers = self.observers, deliver = self.deliver, settled = self.settled
-        self.observers = []
-        self.deliver = nil
-        lock.unlock()
+        let (observers, deliver, settled) = state.withLock { s in
+            precondition(s.response == nil, "a pending response is fulfilled once")
+            s.response = response
+            defer { s.observers = []; s.deliver = nil }
+            return (s.observers, s.deliver, s.settled)
+        }
         for observe in observers { observe(response) }
         deliver?(response)
         settled?.signal()
@@ -32,45 +33,35 @@ public final class PendingResponse: @unchecked Sendable {
 
     /// Runs `observe` with the answer when it is given (at once if it was).
     public func observe(_ observe: @escaping (Response) -> Void) {
-        lock.lock()
-        if let response {
-            lock.unlock()
-            observe(response)
-            return
+        let given: Response? = state.withLock { s in
+            if s.response == nil { s.observers.append(observe) }
+            return s.response
         }
-        observers.append(observe)
-        lock.unlock()
+        if let given { observe(given) }
     }
 
     /// The answer if it was given already; otherwise `deliver` is kept, to be called with it
     /// on the fulfilling thread, and nil is returned.
     func takeOrDeliver(_ deliver: @escaping (Response) -> Void) -> Response? {
-        lock.lock()
-        defer { lock.unlock() }
-        if let response { return response }
-        self.deliver = deliver
-        return nil
+        state.withLock { s in
+            if let response = s.response { return response }
+            s.deliver = deliver
+            return nil
+        }
     }
 
     /// The answer if it was given already.
-    var current: Response? {
-        lock.lock()
-        defer { lock.unlock() }
-        return response
-    }
+    var current: Response? { state.withLock { $0.response } }
 
     /// Blocks until the answer is given (callers that are not the server: tests, in-process
     /// clients).
     public func wait() -> Response {
-        lock.lock()
-        if let response {
-            lock.unlock()
-            return response
+        let semaphore: DispatchSemaphore? = state.withLock { s in
+            if s.response != nil { return nil }
+            if s.settled == nil { s.settled = DispatchSemaphore(value: 0) }
+            return s.settled
         }
-        let semaphore = settled ?? DispatchSemaphore(value: 0)
-        settled = semaphore
-        lock.unlock()
-        semaphore.wait()
+        semaphore?.wait()
         return current!
     }
 }
