@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
-        .testTarget(name: "WebTests", dependencies: ["Web"]),
+        .testTarget(name: "WebTests", dependencies: ["Web", "MariaDB"]),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Outbound", "Web", "MariaDB", "FastCGI", "TestSupport", "Analytics"]),

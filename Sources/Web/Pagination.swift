@@ -1,3 +1,5 @@
+import MariaDB
+
 /// `page`, `per_page`, `sort` and `order` from the query string, checked:
 /// per_page defaults to 25 and is at most 100; `sort` must be one of the whitelisted names.
 public struct Pagination: Sendable {
@@ -41,6 +43,15 @@ public struct Pagination: Sendable {
         }
         try errors.check()
         self.init(page: page, perPage: perPage, sort: sort, descending: descending)
+    }
+
+    /// The ORDER BY of a list: the column of the chosen sort (`columns` gives the SQL of each
+    /// sortable name; a name it lacks sorts by `fallback`), in the chosen direction, then
+    /// `tiebreak` (a unique column) in the same direction, so that rows with equal values keep
+    /// one order and pages neither overlap nor skip. The one home of this rule for every list.
+    public func order(_ columns: [String: SQL], fallback: SQL, tiebreak: SQL) -> SQL {
+        let column = columns[sort] ?? fallback
+        return descending ? "\(column) DESC, \(tiebreak) DESC" : "\(column) ASC, \(tiebreak) ASC"
     }
 
     /// The `/v1` list envelope: `{"data": […], "meta": {current_page, per_page, total, last_page}}`.

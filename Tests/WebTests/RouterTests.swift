@@ -1,4 +1,5 @@
 import Foundation
+import MariaDB
 import Testing
 @testable import Web
 
@@ -124,6 +125,16 @@ import Testing
         } catch {
             Issue.record("unexpected \(error)")
         }
+    }
+
+    /// One rule for every list: the chosen column in the chosen direction, then the unique
+    /// tiebreak in the same direction; an unknown name sorts by the fallback.
+    @Test func theOrderTiesBreakInTheSameDirection() {
+        let columns: [String: SQL] = ["name": "c.name"]
+        let byName = Pagination(page: 1, perPage: 25, sort: "name", descending: true)
+        #expect(byName.order(columns, fallback: "c.created_at", tiebreak: "c.id").text == "c.name DESC, c.id DESC")
+        let oldestFirst = Pagination(page: 1, perPage: 25, sort: "created_at", descending: false)
+        #expect(oldestFirst.order(columns, fallback: "c.created_at", tiebreak: "c.id").text == "c.created_at ASC, c.id ASC")
     }
 
     @Test func envelopeHasMeta() {

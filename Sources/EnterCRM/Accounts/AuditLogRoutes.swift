@@ -47,7 +47,7 @@ enum AuditLogRoutes {
         }
         try errors.check()
         let filter = SQL.join(conditions, separator: " AND ")
-        let direction: SQL = page.descending ? "DESC" : "ASC"
+        let order = page.order([:], fallback: "a.created_at", tiebreak: "a.id")
         let total = try c.db.queryOne("SELECT COUNT(*) AS n FROM audit_log a WHERE \(filter)")?.int("n") ?? 0
         let rows = try c.db.query("""
             SELECT a.id, a.action, a.actor_user_id, a.actor_api_key_id, a.actor_label, u.name AS user_name, u.email AS user_email,
@@ -56,7 +56,7 @@ enum AuditLogRoutes {
             LEFT JOIN users u ON u.id = a.actor_user_id
             LEFT JOIN api_keys k ON k.id = a.actor_api_key_id AND k.tenant_id = a.tenant_id
             WHERE \(filter)
-            ORDER BY a.created_at \(direction), a.id \(direction) LIMIT \(page.perPage) OFFSET \(page.offset)
+            ORDER BY \(order) LIMIT \(page.perPage) OFFSET \(page.offset)
             """)
         return .json(page.envelope(rows.map(entry), total: total))
     }

@@ -36,20 +36,14 @@ enum MemberRoutes {
 
     @Sendable static func list(_ c: Context) throws -> Response {
         let page = try Pagination(c.request, sortable: sortable, defaultSort: "created_at", defaultDescending: false)
-        let order: SQL
-        switch page.sort {
-        case "name": order = "u.name"
-        case "email": order = "u.email"
-        case "role": order = "FIELD(m.role, 'owner', 'admin', 'member', 'viewer')"
-        default: order = "m.created_at"
-        }
-        let direction: SQL = page.descending ? " DESC" : " ASC"
+        let order = page.order(["name": "u.name", "email": "u.email", "role": "FIELD(m.role, 'owner', 'admin', 'member', 'viewer')"],
+                               fallback: "m.created_at", tiebreak: "u.id")
         let total = try c.db.queryOne("SELECT COUNT(*) AS n FROM memberships WHERE tenant_id = \(c.tenant)")?.int("n") ?? 0
         let rows = try c.db.query("""
             SELECT u.id, u.name, u.email, m.role, m.created_at
             FROM memberships m JOIN users u ON u.id = m.user_id
             WHERE m.tenant_id = \(c.tenant)
-            ORDER BY \(order)\(direction), u.id LIMIT \(page.perPage) OFFSET \(page.offset)
+            ORDER BY \(order) LIMIT \(page.perPage) OFFSET \(page.offset)
             """)
         return .json(page.envelope(rows.map(memberJSON), total: total))
     }
@@ -142,8 +136,7 @@ enum MemberRoutes {
     /// Pending invitations (and expired ones not yet re-sent or revoked), newest first.
     @Sendable static func invitations(_ c: Context) throws -> Response {
         let page = try Pagination(c.request, sortable: ["created_at", "email"], defaultSort: "created_at")
-        let order: SQL = page.sort == "email" ? "i.email" : "i.created_at"
-        let direction: SQL = page.descending ? " DESC" : " ASC"
+        let order = page.order(["email": "i.email"], fallback: "i.created_at", tiebreak: "i.id")
         let total = try c.db.queryOne("""
             SELECT COUNT(*) AS n FROM invitations WHERE tenant_id = \(c.tenant) AND accepted_at IS NULL AND revoked_at IS NULL
             """)?.int("n") ?? 0
@@ -152,7 +145,7 @@ enum MemberRoutes {
                    i.expires_at <= UTC_TIMESTAMP(6) AS expired
             FROM invitations i LEFT JOIN users u ON u.id = i.invited_by
             WHERE i.tenant_id = \(c.tenant) AND i.accepted_at IS NULL AND i.revoked_at IS NULL
-            ORDER BY \(order)\(direction), i.id DESC LIMIT \(page.perPage) OFFSET \(page.offset)
+            ORDER BY \(order) LIMIT \(page.perPage) OFFSET \(page.offset)
             """)
         return .json(page.envelope(rows.map(invitationJSON), total: total))
     }

@@ -112,15 +112,7 @@ enum CampaignRoutes {
         if let type = c.request.query["type"], !type.isEmpty { conditions.append("type = \(type)") }
         let filter = SQL.join(conditions, separator: " AND ")
         let total = try c.db.queryOne("SELECT COUNT(*) AS n FROM campaigns WHERE \(filter)")?.int("n") ?? 0
-        let order: SQL
-        switch (page.sort, page.descending) {
-        case ("sent_at", true): order = "sent_at DESC, id DESC"
-        case ("sent_at", false): order = "sent_at ASC, id ASC"
-        case ("name", true): order = "name DESC, id DESC"
-        case ("name", false): order = "name ASC, id ASC"
-        case (_, false): order = "created_at ASC, id ASC"
-        default: order = "created_at DESC, id DESC"
-        }
+        let order = page.order(["sent_at": "sent_at", "name": "name"], fallback: "created_at", tiebreak: "id")
         let rows = try c.db.query("""
             SELECT \(CampaignStore.columns) FROM campaigns WHERE \(filter) ORDER BY \(order)
             LIMIT \(page.perPage) OFFSET \(page.offset)

@@ -45,17 +45,7 @@ struct EmailTemplateRoutes: Sendable {
         }
         let filter = SQL.join(conditions, separator: " AND ")
         let total = try c.db.queryOne("SELECT COUNT(*) AS n FROM email_templates WHERE \(filter)")?.int("n") ?? 0
-        let order: SQL
-        switch (page.sort, page.descending) {
-        case ("name", true): order = "name DESC, id DESC"
-        case ("name", false): order = "name ASC, id ASC"
-        case ("key", true): order = "`key` DESC"
-        case ("key", false): order = "`key` ASC"
-        case ("updated_at", true): order = "updated_at DESC, id DESC"
-        case ("updated_at", false): order = "updated_at ASC, id ASC"
-        case (_, false): order = "created_at ASC, id ASC"
-        default: order = "created_at DESC, id DESC"
-        }
+        let order = page.order(["name": "name", "key": "`key`", "updated_at": "updated_at"], fallback: "created_at", tiebreak: "id")
         let rows = try c.db.query("""
             SELECT \(EmailTemplateStore.columns) FROM email_templates WHERE \(filter) ORDER BY \(order)
             LIMIT \(page.perPage) OFFSET \(page.offset)

@@ -48,13 +48,8 @@ enum SegmentRoutes {
         try SegmentStore.ensureSystemSegments(c.db, c.tenant)
         let page = try Pagination(c.request, sortable: ["id", "name", "customers_count", "created_at"], defaultSort: "id",
                                   defaultDescending: false, defaultPerPage: 100)
-        let order: SQL
-        switch page.sort {
-        case "name": order = page.descending ? "s.name DESC" : "s.name ASC"
-        case "customers_count": order = page.descending ? "s.customers_count DESC, s.id DESC" : "s.customers_count ASC, s.id ASC"
-        case "created_at": order = page.descending ? "s.created_at DESC, s.id DESC" : "s.created_at ASC, s.id ASC"
-        default: order = page.descending ? "s.id DESC" : "s.id ASC"
-        }
+        let order = page.order(["name": "s.name", "customers_count": "s.customers_count", "created_at": "s.created_at"],
+                               fallback: "s.id", tiebreak: "s.id")
         var conditions: [SQL] = ["s.tenant_id = \(c.tenant)"]
         if let system = c.request.query["system"] {
             conditions.append(system == "true" || system == "1" ? "s.system_key IS NOT NULL" : "s.system_key IS NULL")
@@ -77,13 +72,8 @@ enum SegmentRoutes {
         let row = try segment(c)
         let id = try row.int("id")
         let page = try Pagination(c.request, sortable: ["added_at", "clv_total", "rfm_score", "name"], defaultSort: "added_at")
-        let order: SQL
-        switch page.sort {
-        case "clv_total": order = page.descending ? "c.clv_total DESC, c.id DESC" : "c.clv_total ASC, c.id ASC"
-        case "rfm_score": order = page.descending ? "c.rfm_score DESC, c.id DESC" : "c.rfm_score ASC, c.id ASC"
-        case "name": order = page.descending ? "c.name DESC, c.id DESC" : "c.name ASC, c.id ASC"
-        default: order = page.descending ? "m.added_at DESC, m.customer_id DESC" : "m.added_at ASC, m.customer_id ASC"
-        }
+        let order = page.order(["clv_total": "c.clv_total", "rfm_score": "c.rfm_score", "name": "c.name"],
+                               fallback: "m.added_at", tiebreak: "m.customer_id")
         let members = try c.db.query("""
             SELECT \(memberColumns) FROM segment_members m JOIN customers c ON c.id = m.customer_id
             WHERE m.segment_id = \(id) AND m.tenant_id = \(c.tenant)
