@@ -793,6 +793,27 @@ final class OneShotServer: @unchecked Sendable {
         return (Set(properties["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []), properties)
     }
 
+    /// A field an automation writes is a profile change like any other: the customer is marked
+    /// for its segments in the same transaction, so a segment on that field takes them in.
+    @Test func customerWritesMarkTheSegments() throws {
+        let w = try AutomationWorkspace()
+        let segment = try #require(w.send("POST", "/v1/segments", ["name": "Zagreb", "filters": ["city": "Zagreb"]])["id"]?.intValue)
+        _ = w.automation("Move", trigger: "customer_created", nodes: [
+            node("1", "trigger"), node("2", "action", ["action": "update_customer", "field": "city", "value": "Zagreb"]),
+        ], edges: [edge("1", "2")])
+        let c = w.customer(TestDatabase.unique("mover") + "@example.com", name: "Mover")
+        try SegmentStore.processDirty(w.db)
+        let now = Date()
+        #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, now: now, settle: 0) == 1)
+        #expect(try w.engine(now).runDue(w.db, tenant: w.tenant) == 2)
+        #expect(try w.db.queryOne("SELECT city FROM customers WHERE id = \(c)")?.optionalString("city") == "Zagreb")
+        // Another test's evaluator may take the mark first; either way it is taken at most once.
+        for _ in 0..<50 where try w.db.queryOne("SELECT 1 AS x FROM segment_dirty WHERE customer_id = \(c)") != nil {
+            try SegmentStore.processDirty(w.db)
+        }
+        #expect(try w.db.queryOne("SELECT 1 AS x FROM segment_members WHERE segment_id = \(segment) AND customer_id = \(c)") != nil)
+    }
+
     @Test func aBatchTakesEveryStepOnceAcrossAutomationsSharingCustomers() throws {
         let w = try AutomationWorkspace()
         let a = w.automation("A", trigger: "customer_created", nodes: [

@@ -348,7 +348,8 @@ extension AutomationEngine {
         }
     }
 
-    /// The customers' new properties and fields, in one UPDATE (a CASE per column).
+    /// The customers' new properties and fields, in one UPDATE (a CASE per column), and the
+    /// customers marked for their segments (a profile change, as any other write makes).
     static func writeCustomers(_ db: Connection, _ tenant: Tenant, _ changed: [(Int, BatchCustomer)]) throws {
         for start in stride(from: 0, to: changed.count, by: 500) {
             let chunk = changed[start..<min(start + 500, changed.count)]
@@ -370,6 +371,7 @@ extension AutomationEngine {
             guard !sets.isEmpty else { continue }
             try db.execute("UPDATE customers FORCE INDEX (PRIMARY) SET " + SQL.join(sets, separator: ", ")
                 + ", updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id IN (\(list: chunk.map(\.0)))")
+            try SegmentStore.markDirty(db, tenant, customers: chunk.map(\.0), reason: .profile)
         }
     }
 
