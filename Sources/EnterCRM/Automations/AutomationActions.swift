@@ -218,13 +218,11 @@ struct AutomationActions {
             throw AutomationError.action("\(kind.rawValue) is not a message")
         }
 
-        // Whoever unsubscribed from a channel (campaigns records it) gets nothing on it.
+        // Whoever unsubscribed from a channel (through a campaign or an automation) gets nothing on it.
         if kind == .send_email || kind == .send_sms {
-            let unsubscribed = kind == .send_sms ? "sms" : "email"
-            if try db.queryOne("""
-                SELECT 1 AS x FROM campaign_unsubscribes WHERE tenant_id = \(tenant) AND customer_id = \(customerID) AND channel = \(unsubscribed)
-                """) != nil {
-                return "skipped: the customer unsubscribed from \(unsubscribed)"
+            let channel: Unsubscribes.Channel = kind == .send_sms ? .sms : .email
+            if try Unsubscribes.contains(db, tenant, customer: customerID, channel: channel) {
+                return "skipped: the customer unsubscribed from \(channel.rawValue)"
             }
         }
         // 1. Recorded as sending, committed, before anything leaves.

@@ -76,17 +76,11 @@ enum CampaignStore {
     static func reachable(_ type: String, _ tenant: Tenant) -> SQL {
         switch type {
         case "sms":
-            return """
-                c.phone IS NOT NULL AND c.phone <> '' AND NOT EXISTS (SELECT 1 FROM campaign_unsubscribes u
-                WHERE u.tenant_id = \(tenant) AND u.customer_id = c.id AND u.channel = 'sms')
-                """
+            return "c.phone IS NOT NULL AND c.phone <> '' AND " + Unsubscribes.excluded(tenant, customerID: "c.id", channel: .sms)
         case "ad":
             return "((c.email IS NOT NULL AND c.email <> '') OR (c.phone IS NOT NULL AND c.phone <> ''))"
         default:
-            return """
-                c.email IS NOT NULL AND c.email <> '' AND NOT EXISTS (SELECT 1 FROM campaign_unsubscribes u
-                WHERE u.tenant_id = \(tenant) AND u.customer_id = c.id AND u.channel = 'email')
-                """
+            return "c.email IS NOT NULL AND c.email <> '' AND " + Unsubscribes.excluded(tenant, customerID: "c.id", channel: .email)
         }
     }
 

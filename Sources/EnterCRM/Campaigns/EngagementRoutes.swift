@@ -39,16 +39,10 @@ enum EngagementRoutes {
         return "human"
     }
 
-    /// The automation email an unsubscribe token names (signed: see CampaignLinks), with its
-    /// workspace and customer.
+    /// The automation email an unsubscribe token names (signed: see CampaignLinks).
     static func automationMessage(_ c: Context, token: String) throws -> (tenant: Tenant, customerID: Int, automationID: Int, messageID: Int)? {
-        let links = CampaignLinks(base: CampaignLinks.publicBase(), secret: c.configuration.jwtSecret)
-        guard let id = links.automationMessageID(token: token), let row = try c.db.queryOne("""
-            SELECT m.tenant_id, m.automation_id, e.customer_id FROM automation_messages m
-            JOIN automation_enrolments e ON e.id = m.enrolment_id AND e.tenant_id = m.tenant_id
-            WHERE m.id = \(id) AND m.channel = 'email'
-            """) else { return nil }
-        return (Tenant(id: try row.int("tenant_id")), try row.int("customer_id"), try row.int("automation_id"), id)
+        try Unsubscribes.automationEmail(c.db, links: CampaignLinks(base: CampaignLinks.publicBase(), secret: c.configuration.jwtSecret),
+                                         token: token)
     }
 
     static func message(_ db: Connection, token: String) throws -> Row? {
@@ -159,9 +153,7 @@ enum EngagementRoutes {
     @Sendable static func unsubscribePage(_ c: Context) throws -> Response {
         let token = c.request.pathParameters["token"] ?? ""
         if let a = try automationMessage(c, token: token) {
-            if try c.db.queryOne("""
-                SELECT 1 AS x FROM campaign_unsubscribes WHERE tenant_id = \(a.tenant) AND customer_id = \(a.customerID) AND channel = 'email'
-                """) != nil {
+            if try Unsubscribes.contains(c.db, a.tenant, customer: a.customerID, channel: .email) {
                 return page("You are unsubscribed", ["You will receive no more of these emails."])
             }
             return page("Unsubscribe", ["Do you want to stop receiving these emails?"], form: token)
@@ -180,10 +172,7 @@ enum EngagementRoutes {
         if let a = try automationMessage(c, token: token) {
             // An automation's email: the customer leaves email, as a campaign's unsubscribe
             // does (automations and campaigns both send nothing more to them).
-            let first = try c.db.execute("""
-                INSERT IGNORE INTO campaign_unsubscribes (tenant_id, customer_id, channel, campaign_id, created_at)
-                VALUES (\(a.tenant), \(a.customerID), 'email', NULL, UTC_TIMESTAMP(6))
-                """).affectedRows == 1
+            let first = try Unsubscribes.add(c.db, a.tenant, customer: a.customerID, channel: .email, campaignID: nil)
             if first {
                 let event = TrackedEvent(campaignEvent: "email_unsubscribed", customerID: a.customerID,
                                          properties: JSONObject([("automation_id", JSON.int(a.automationID))]), url: nil,
@@ -199,17 +188,14 @@ enum EngagementRoutes {
         let customer = try m.int("customer_id")
         let userAgent = c.request.header("user-agent").map { String($0.prefix(512)) }
         let classification = classify(userAgent: userAgent, kind: .unsubscribe, secondsSinceDelivery: nil)
-        let channel = try c.db.queryOne("SELECT type FROM campaigns WHERE id = \(try m.int("campaign_id"))")?.string("type") == "sms" ? "sms" : "email"
+        let channel: Unsubscribes.Channel = try c.db.queryOne("SELECT type FROM campaigns WHERE id = \(try m.int("campaign_id"))")?.string("type") == "sms" ? .sms : .email
         let first: Bool = try c.db.transaction {
             try c.db.execute("""
                 INSERT INTO campaign_engagements (tenant_id, campaign_id, message_id, kind, classification, user_agent, ip, created_at)
                 VALUES (\(tenant), \(try m.int("campaign_id")), \(id), 'unsubscribe', \(classification), \(userAgent),
                         \(c.request.remoteAddress), UTC_TIMESTAMP(6))
                 """)
-            try c.db.execute("""
-                INSERT IGNORE INTO campaign_unsubscribes (tenant_id, customer_id, channel, campaign_id, created_at)
-                VALUES (\(tenant), \(customer), \(channel), \(try m.int("campaign_id")), UTC_TIMESTAMP(6))
-                """)
+            try Unsubscribes.add(c.db, tenant, customer: customer, channel: channel, campaignID: try m.int("campaign_id"))
             return try c.db.execute("""
                 UPDATE campaign_messages SET unsubscribed_at = COALESCE(unsubscribed_at, UTC_TIMESTAMP(6)), status = 'unsubscribed'
                 WHERE id = \(id) AND status IN ('sent', 'opened', 'clicked')
