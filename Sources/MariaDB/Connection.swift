@@ -162,6 +162,19 @@ public final class Connection {
         try run(sql).result
     }
 
+    /// Runs `sql` (a DELETE or UPDATE) with `LIMIT batch` again and again, each time a
+    /// statement of its own, until one changes fewer rows than the batch: a large delete that
+    /// never holds many locks or a long transaction. Returns how many rows changed in all.
+    @discardableResult
+    public func executeInBatches(_ sql: SQL, batch: Int = 1000) throws -> Int {
+        var total = 0
+        while true {
+            let changed = try execute(sql + " LIMIT \(batch)").affectedRows
+            total += changed
+            if changed < batch { return total }
+        }
+    }
+
     private func run(_ sql: SQL) throws -> (rows: [Row], result: ExecuteResult) {
         do {
             return try runOnce(sql)

@@ -78,6 +78,17 @@ import TestSupport
         }
     }
 
+    /// A large delete goes in statements of `batch` rows until one falls short, and says how many.
+    @Test func deletesInBatchesUntilOneFallsShort() throws {
+        // A temporary table is this connection's own, so its fixed name is safe in parallel tests.
+        try db.execute("CREATE TEMPORARY TABLE batch_rows (id INT PRIMARY KEY, keep TINYINT NOT NULL)")
+        try db.execute("INSERT INTO batch_rows SELECT seq, seq % 10 = 0 FROM seq_1_to_2500")
+        #expect(try db.executeInBatches("DELETE FROM batch_rows WHERE keep = 0", batch: 1000) == 2250)
+        #expect(try db.queryOne("SELECT COUNT(*) AS n FROM batch_rows")?.int("n") == 250)
+        #expect(try db.executeInBatches("DELETE FROM batch_rows WHERE keep = 0", batch: 1000) == 0)
+        #expect(try db.executeInBatches("DELETE FROM batch_rows", batch: 50) == 250, "an exact multiple ends on an empty batch")
+    }
+
     @Test func transactionCommitsOnReturnAndRollsBackOnThrow() throws {
         struct Boom: Error {}
         try db.transaction {

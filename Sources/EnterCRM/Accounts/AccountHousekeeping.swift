@@ -20,26 +20,16 @@ enum AccountHousekeeping {
     /// Deletes, in batches of 1,000, every leftover above. Returns how many rows of each.
     @discardableResult
     static func prune(_ db: Connection) throws -> (throttles: Int, tokens: Int, sessions: Int) {
-        let throttles = try inBatches(db, """
+        let throttles = try db.executeInBatches("""
             DELETE FROM login_throttle WHERE updated_at < UTC_TIMESTAMP(6) - INTERVAL \(AuthRoutes.longestDelay) SECOND
-            AND (blocked_until IS NULL OR blocked_until < UTC_TIMESTAMP(6)) LIMIT 1000
+            AND (blocked_until IS NULL OR blocked_until < UTC_TIMESTAMP(6))
             """)
-        let tokens = try inBatches(db, """
-            DELETE FROM account_tokens WHERE expires_at < UTC_TIMESTAMP(6) - INTERVAL \(tokenGraceDays) DAY LIMIT 1000
+        let tokens = try db.executeInBatches("""
+            DELETE FROM account_tokens WHERE expires_at < UTC_TIMESTAMP(6) - INTERVAL \(tokenGraceDays) DAY
             """)
-        let sessions = try inBatches(db, """
-            DELETE FROM sessions WHERE expires_at < UTC_TIMESTAMP(6) - INTERVAL \(sessionGraceDays) DAY LIMIT 1000
+        let sessions = try db.executeInBatches("""
+            DELETE FROM sessions WHERE expires_at < UTC_TIMESTAMP(6) - INTERVAL \(sessionGraceDays) DAY
             """)
         return (throttles, tokens, sessions)
-    }
-
-    private static func inBatches(_ db: Connection, _ statement: SQL) throws -> Int {
-        var total = 0
-        var removed = 0
-        repeat {
-            removed = try db.execute(statement).affectedRows
-            total += removed
-        } while removed == 1000
-        return total
     }
 }

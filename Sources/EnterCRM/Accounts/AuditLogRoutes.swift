@@ -114,15 +114,9 @@ enum AuditRetention {
     /// Deletes, in batches, the entries of one workspace older than `days`. Returns how many.
     @discardableResult
     static func prune(_ db: Connection, tenantID: Int, days: Int) throws -> Int {
-        var total = 0
-        var removed = 0
-        repeat {
-            removed = try db.execute("""
-                DELETE FROM audit_log WHERE tenant_id = \(tenantID) AND created_at < UTC_TIMESTAMP(6) - INTERVAL \(days) DAY
-                ORDER BY created_at LIMIT 1000
-                """).affectedRows
-            total += removed
-        } while removed == 1000
-        return total
+        try db.executeInBatches("""
+            DELETE FROM audit_log WHERE tenant_id = \(tenantID) AND created_at < UTC_TIMESTAMP(6) - INTERVAL \(days) DAY
+            ORDER BY created_at
+            """)
     }
 }

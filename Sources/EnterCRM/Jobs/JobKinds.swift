@@ -7,13 +7,9 @@ public enum JobKinds {
         var registry = JobRegistry()
         registry.register("system.prune_jobs", maxAttempts: 3) { context in
             // Finished jobs are kept a week for inspection, then removed in small batches.
-            var removed = 0
-            repeat {
-                removed = try context.db.execute("""
-                    DELETE FROM jobs WHERE status IN ('succeeded', 'failed')
-                    AND finished_at < UTC_TIMESTAMP(6) - INTERVAL 7 DAY LIMIT 1000
-                    """).affectedRows
-            } while removed == 1000
+            try context.db.executeInBatches("""
+                DELETE FROM jobs WHERE status IN ('succeeded', 'failed') AND finished_at < UTC_TIMESTAMP(6) - INTERVAL 7 DAY
+                """)
         }
         registry.every(3600, name: "prune-finished-jobs", kind: "system.prune_jobs")
         PipelineStats.register(&registry)

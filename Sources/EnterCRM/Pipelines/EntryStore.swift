@@ -396,7 +396,7 @@ enum EntryStore {
             total += ids.count
         }
         // Rows that had no counterpart in data (none should), so that filters never see them.
-        while try db.execute("DELETE FROM crm_entry_values WHERE tenant_id = \(tenant) AND field_id = \(field.id) LIMIT 5000").affectedRows > 0 {}
+        try db.executeInBatches("DELETE FROM crm_entry_values WHERE tenant_id = \(tenant) AND field_id = \(field.id)", batch: 5000)
         try db.execute("DELETE FROM crm_stage_sums WHERE tenant_id = \(tenant) AND field_id = \(field.id)")
         return total
     }

@@ -209,7 +209,7 @@ enum SegmentRoutes {
             throw HTTPError.conflict("This segment is used by other segments' filters (in_segment): \(dependents.joined(separator: ", ")).")
         }
         // Members go in bounded batches; then the segment, with its changes (cascade).
-        while try c.db.execute("DELETE FROM segment_members WHERE segment_id = \(id) LIMIT 10000").affectedRows == 10000 {}
+        try c.db.executeInBatches("DELETE FROM segment_members WHERE segment_id = \(id)", batch: 10_000)
         try c.db.transaction {
             try c.db.execute("DELETE FROM segments WHERE tenant_id = \(c.tenant) AND id = \(id)")
             try AuditLog.record(c, "segment.deleted", target: ("segment", id), details: ["name": existing.json("name")])
