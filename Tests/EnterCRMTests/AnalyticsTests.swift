@@ -168,4 +168,52 @@ import Web
             #expect(c["expected_purchases"]?.doubleValue != nil)
         }
     }
+
+    /// Customers whose purchases are all 0, tracked through the API beside simulated spenders
+    /// (BG/NBD r=0.75 α=8 a=0.8 b=2.5, Gamma-Gamma p=6 q=4 v=15): they are BG/NBD customers
+    /// with a P(alive) and expected purchases, and get Gamma-Gamma's population mean spend.
+    @Test func zeroAmountBuyersGetBGNBDOutputsThroughTheAPI() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        let truth = BGNBD(r: 0.75, alpha: 8, a: 0.8, b: 2.5)
+        let spendTruth = GammaGamma(p: 6, q: 4, v: 15)
+        var g = SplitMix64(seed: 2212)
+        let asOf = RFC3339.parse("2026-01-01T00:00:00Z")!
+        let n = 600, free = 120
+        var purchases: [(email: String, time: Date, amount: Double)] = []
+        var freeRepeat = 0
+        for i in 0..<n {
+            let joined = asOf.addingTimeInterval(-Double(365 + i % 365) * 86400 + 43200)
+            var days = Set<Int>()
+            for t in Simulation.bgnbdPurchases(truth, T: asOf.timeIntervalSince(joined) / 86400 / 7, &g) { days.insert(Int((t * 7).rounded(.down))) }
+            let amounts = i < free ? [Double](repeating: 0, count: days.count) : Simulation.gammaGammaAmounts(spendTruth, count: days.count, &g)
+            if i < free && days.count > 1 { freeRepeat += 1 }
+            for (d, amount) in zip(days.sorted(), amounts) {
+                purchases.append(("zero\(i)@example.com", joined.addingTimeInterval(Double(d) * 86400), amount))
+            }
+        }
+        track(k, purchases)
+        try recompute(owner.token, asOf: asOf)
+
+        let clv = client.send("GET", "/v1/analytics/clv", token: owner.token)
+        #expect(clv["model"] == "bgnbd_gamma_gamma" && clv["customers"] == .int(Int64(n)), "\(clv.body.prefix(300))")
+        let gg = try #require(clv["gamma_gamma"])
+        let mean = gg["p"]!.doubleValue! * gg["v"]!.doubleValue! / (gg["q"]!.doubleValue! - 1)
+        #expect(freeRepeat > 10)
+        for i in [0, 1, 2, 3, free - 1] {
+            let p = try profile(owner.token, "zero\(i)@example.com")
+            #expect(p["clv_total"]?.doubleValue == 0 && p["rfm_score"]?.intValue != nil, "zero\(i): \(p)")
+            let alive = try #require(p["p_alive"]?.doubleValue, "zero\(i) has a P(alive)")
+            let expected = try #require(p["expected_purchases"]?.doubleValue), value = try #require(p["clv_predicted"]?.doubleValue)
+            #expect(alive > 0 && alive <= 1 && expected >= 0)
+            // Spend is the population mean: the discounted value is at most purchases × mean.
+            #expect(value <= expected * mean + 0.01 && (expected < 0.01 || value > 0), "zero\(i): \(p)")
+        }
+        // Every purchaser, the 120 who bought for 0 included, has the BG/NBD outputs.
+        let row = try #require(try client.db.queryOne("""
+            SELECT COUNT(*) AS n, SUM(p_alive IS NULL OR expected_purchases IS NULL OR clv_predicted IS NULL) AS missing,
+                SUM(clv_total = 0) AS zero FROM customers WHERE tenant_id = \(owner.tenantID)
+            """))
+        #expect(try row.int("n") == n && row.optionalInt("missing") == 0 && row.optionalInt("zero") == free)
+    }
 }
