@@ -152,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
                         default=Path(os.environ.get("BENCH_RESULTS", ROOT / ".run" / "bench-results.tsv")))
     parser.add_argument("--history", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-history", action="store_true", help="print only")
-    parser.add_argument("--note", default="", help="a line under the run's heading in the history")
+    parser.add_argument("--note", default=os.environ.get("BENCH_NOTE", ""),
+                        help="a line under the run's heading in the history (default: $BENCH_NOTE)")
     args = parser.parse_args(argv)
     if not args.results.exists() or not (rows := read(args.results)):
         print(f"bench summary: no results in {args.results}", file=sys.stderr)
