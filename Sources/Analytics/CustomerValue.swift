@@ -34,8 +34,9 @@ public enum CustomerValue {
     public enum Model: String, Sendable {
         /// BG/NBD for purchases, Gamma-Gamma for spend.
         case bgnbdGammaGamma = "bgnbd_gamma_gamma"
-        /// BG/NBD for purchases; Gamma-Gamma could not be fitted (too few repeat buyers or
-        /// q ≤ 1), so spend is the customer's own mean order value (heuristic).
+        /// BG/NBD for purchases; Gamma-Gamma could not be fitted (too few repeat buyers with
+        /// a positive mean repeat spend, or q ≤ 1), so spend is the customer's own mean order
+        /// value (heuristic; 0 for a customer whose purchases were all 0).
         case bgnbdMeanSpend = "bgnbd_mean_spend"
         /// No model could be fitted: a heuristic. Each customer's historical repeat rate
         /// (repeat purchase days per week of age) times the horizon, times their mean order
