@@ -28,8 +28,8 @@ public enum Calibration {
         var repeatBuyers = 0
         for (_, purchases) in histories {
             guard let s = CustomerValue.summarize(purchases, asOf: calibrationEnd) else { continue }
-            let before = Set(purchases.filter { $0.amount > 0 && $0.time <= calibrationEnd }.map { Int(($0.time / 86400).rounded(.down)) })
-            let after = Set(purchases.filter { $0.amount > 0 && $0.time > calibrationEnd && $0.time <= holdoutEnd }
+            let before = Set(purchases.filter { $0.time <= calibrationEnd }.map { Int(($0.time / 86400).rounded(.down)) })
+            let after = Set(purchases.filter { $0.time > calibrationEnd && $0.time <= holdoutEnd }
                 .map { Int(($0.time / 86400).rounded(.down)) }).subtracting(before)
             rfts.append(s.rft)
             actual.append(Double(after.count))

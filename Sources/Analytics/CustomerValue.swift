@@ -21,7 +21,8 @@ public enum CustomerValue {
         /// Fewer customers than this, or fewer repeat buyers than `minimumRepeatBuyers`,
         /// and BG/NBD is not fitted.
         public var minimumCustomers: Int = 30
-        /// Fewer repeat buyers than this and neither model is fitted.
+        /// Fewer repeat buyers than this and neither model is fitted; fewer repeat buyers
+        /// with a positive mean repeat spend (Gamma-Gamma's customers) and Gamma-Gamma is not.
         public var minimumRepeatBuyers: Int = 20
         public init() {}
     }
@@ -33,8 +34,9 @@ public enum CustomerValue {
     public enum Model: String, Sendable {
         /// BG/NBD for purchases, Gamma-Gamma for spend.
         case bgnbdGammaGamma = "bgnbd_gamma_gamma"
-        /// BG/NBD for purchases; Gamma-Gamma could not be fitted (too few repeat buyers or
-        /// q ≤ 1), so spend is the customer's own mean order value (heuristic).
+        /// BG/NBD for purchases; Gamma-Gamma could not be fitted (too few repeat buyers with
+        /// a positive mean repeat spend, or q ≤ 1), so spend is the customer's own mean order
+        /// value (heuristic; 0 for a customer whose purchases were all 0).
         case bgnbdMeanSpend = "bgnbd_mean_spend"
         /// No model could be fitted: a heuristic. Each customer's historical repeat rate
         /// (repeat purchase days per week of age) times the horizon, times their mean order
@@ -60,16 +62,24 @@ public enum CustomerValue {
         public var model: Model
         public var bgnbd: (model: BGNBD, logLikelihood: Double)?
         public var gammaGamma: (model: GammaGamma, logLikelihood: Double)?
+        /// BG/NBD's customers: every purchaser, those whose purchases were all 0 included.
         public var customers: Int
+        /// Customers with a repeat purchase day (x > 0), whatever its amount.
         public var repeatCustomers: Int
+        /// Gamma-Gamma's customers: repeat buyers whose repeat purchase days have a positive
+        /// mean value. The others (no repeat purchase, or repeat purchases all 0) get the
+        /// population mean spend when Gamma-Gamma is fitted, else their own mean order value.
+        public var monetaryCustomers: Int
         public var results: [Result]
     }
 
     /// The model's summary of one history: purchase days (UTC), x = days − 1, tₓ and T in weeks
-    /// from the first purchase day; the day values (sums of that day's amounts).
+    /// from the first purchase day; the day values (sums of that day's amounts, 0 for a day
+    /// whose purchases were all 0). Every purchase given counts: which events are purchases
+    /// is the caller's rule (`AnalyticsStore.purchases`), not this one's.
     public static func summarize(_ purchases: [Purchase], asOf: Double) -> (rft: RFT, dayValues: [Double])? {
         var days: [Int: Double] = [:]
-        for p in purchases where p.amount > 0 && p.time <= asOf {
+        for p in purchases where p.time <= asOf {
             days[Int((p.time / 86400).rounded(.down)), default: 0] += p.amount
         }
         guard let first = days.keys.min(), let last = days.keys.max() else { return nil }
@@ -84,7 +94,7 @@ public enum CustomerValue {
     public static func compute(_ histories: [(id: Int, purchases: [Purchase])], asOf: Double, settings: Settings = Settings()) -> Outcome {
         var ids: [Int] = [], rfts: [RFT] = [], dayValues: [[Double]] = [], rfmInputs: [RFM.Input] = []
         for (id, purchases) in histories {
-            let valid = purchases.filter { $0.amount > 0 && $0.time <= asOf }
+            let valid = purchases.filter { $0.time <= asOf }
             guard let s = summarize(valid, asOf: asOf), let lastTime = valid.map(\.time).max() else { continue }
             ids.append(id)
             rfts.append(s.rft)
@@ -93,14 +103,19 @@ public enum CustomerValue {
                                        monetary: valid.reduce(0) { $0 + $1.amount }))
         }
         let scores = RFM.score(rfmInputs)
+        // Gamma-Gamma models positive spend: a repeat buyer whose repeat purchases were all 0
+        // is left out of it, like a customer with no repeat purchase (BG/NBD keeps both).
         let spends: [Spend?] = dayValues.map { v in
-            v.count > 1 ? Spend(x: Double(v.count - 1), mean: v.dropFirst().reduce(0, +) / Double(v.count - 1)) : nil
+            guard v.count > 1 else { return nil }
+            let mean = v.dropFirst().reduce(0, +) / Double(v.count - 1)
+            return mean > 0 ? Spend(x: Double(v.count - 1), mean: mean) : nil
         }
-        let repeatBuyers = spends.compactMap { $0 }
+        let monetary = spends.compactMap { $0 }
+        let repeatBuyers = rfts.reduce(0) { $0 + ($1.x > 0 ? 1 : 0) }
         let bg: (model: BGNBD, logLikelihood: Double)? =
-            ids.count >= settings.minimumCustomers && repeatBuyers.count >= settings.minimumRepeatBuyers ? fitGrouped(rfts) : nil
+            ids.count >= settings.minimumCustomers && repeatBuyers >= settings.minimumRepeatBuyers ? fitGrouped(rfts) : nil
         var gg: (model: GammaGamma, logLikelihood: Double)? =
-            bg != nil && repeatBuyers.count >= settings.minimumRepeatBuyers ? GammaGamma.fit(repeatBuyers) : nil
+            bg != nil && monetary.count >= settings.minimumRepeatBuyers ? GammaGamma.fit(monetary) : nil
         if let g = gg, g.model.q <= 1 { gg = nil }
         let model: Model = bg == nil ? .heuristic : (gg == nil ? .bgnbdMeanSpend : .bgnbdGammaGamma)
 
@@ -135,7 +150,8 @@ public enum CustomerValue {
             }
             results.append(r)
         }
-        return Outcome(model: model, bgnbd: bg, gammaGamma: gg, customers: ids.count, repeatCustomers: repeatBuyers.count, results: results)
+        return Outcome(model: model, bgnbd: bg, gammaGamma: gg, customers: ids.count, repeatCustomers: repeatBuyers,
+                       monetaryCustomers: monetary.count, results: results)
     }
 
     /// BG/NBD fitted on the distinct (x, tₓ, T) triples weighted by their counts: at day

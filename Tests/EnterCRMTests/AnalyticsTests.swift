@@ -54,6 +54,29 @@ import Web
         return client.send("GET", "/v1/customers/\(id)", token: token).json
     }
 
+    /// Purchases of `n` customers "sim0@example.com"… drawn from BG/NBD (r=0.75 α=8 a=0.8 b=2.5)
+    /// and Gamma-Gamma (p=6 q=4 v=15), joined over the year before `asOf`; the first `free`
+    /// customers buy for 0.
+    func simulatedPurchases(_ n: Int, seed: UInt64, asOf: Date, free: Int = 0) -> [(email: String, time: Date, amount: Double)] {
+        let truth = BGNBD(r: 0.75, alpha: 8, a: 0.8, b: 2.5)
+        let spendTruth = GammaGamma(p: 6, q: 4, v: 15)
+        var g = SplitMix64(seed: seed)
+        var purchases: [(email: String, time: Date, amount: Double)] = []
+        for i in 0..<n {
+            // Joined over a year (at midday, so a purchase's day is its week offset's day).
+            let joined = asOf.addingTimeInterval(-Double(365 + i % 365) * 86400 + 43200)
+            let T = asOf.timeIntervalSince(joined) / 86400 / 7
+            // Times are rounded to whole days, as the model sees them; two on one day are one.
+            var days = Set<Int>()
+            for t in Simulation.bgnbdPurchases(truth, T: T, &g) { days.insert(Int((t * 7).rounded(.down))) }
+            let amounts = i < free ? [Double](repeating: 0, count: days.count) : Simulation.gammaGammaAmounts(spendTruth, count: days.count, &g)
+            for (d, amount) in zip(days.sorted(), amounts) {
+                purchases.append(("sim\(i)@example.com", joined.addingTimeInterval(Double(d) * 86400), amount))
+            }
+        }
+        return purchases
+    }
+
     @Test func rfmScoresSegmentsAndGridOnAFixedSet() throws {
         let owner = client.register()
         let k = key(owner.token)
@@ -113,24 +136,9 @@ import Web
     @Test func simulatedHistoriesImportedThroughTrackingRecoverTheParameters() throws {
         let owner = client.register()
         let k = key(owner.token)
-        let truth = BGNBD(r: 0.75, alpha: 8, a: 0.8, b: 2.5)
-        let spendTruth = GammaGamma(p: 6, q: 4, v: 15)
-        var g = SplitMix64(seed: 42)
         let asOf = RFC3339.parse("2026-01-01T00:00:00Z")!
         let n = 1500
-        var purchases: [(email: String, time: Date, amount: Double)] = []
-        for i in 0..<n {
-            // Joined over a year (at midday, so a purchase's day is its week offset's day).
-            let joined = asOf.addingTimeInterval(-Double(365 + i % 365) * 86400 + 43200)
-            let T = asOf.timeIntervalSince(joined) / 86400 / 7
-            // Times are rounded to whole days, as the model sees them; two on one day are one.
-            var days = Set<Int>()
-            for t in Simulation.bgnbdPurchases(truth, T: T, &g) { days.insert(Int((t * 7).rounded(.down))) }
-            let amounts = Simulation.gammaGammaAmounts(spendTruth, count: days.count, &g)
-            for (d, amount) in zip(days.sorted(), amounts) {
-                purchases.append(("sim\(i)@example.com", joined.addingTimeInterval(Double(d) * 86400), amount))
-            }
-        }
+        var purchases = simulatedPurchases(n, seed: 42, asOf: asOf)
         // Events after the as-of time must not change the fit.
         for i in 0..<200 { purchases.append(("sim\(i)@example.com", asOf.addingTimeInterval(Double(1 + i % 30) * 86400), 999)) }
         track(k, purchases)
@@ -167,5 +175,42 @@ import Web
             #expect((c["p_alive"]?.doubleValue ?? -1) >= 0 && (c["p_alive"]?.doubleValue ?? 2) <= 1)
             #expect(c["expected_purchases"]?.doubleValue != nil)
         }
+    }
+
+    /// Customers whose purchases are all 0, tracked through the API beside simulated spenders
+    /// (BG/NBD r=0.75 α=8 a=0.8 b=2.5, Gamma-Gamma p=6 q=4 v=15): they are BG/NBD customers
+    /// with a P(alive) and expected purchases, and get Gamma-Gamma's population mean spend.
+    @Test func zeroAmountBuyersGetBGNBDOutputsThroughTheAPI() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        let asOf = RFC3339.parse("2026-01-01T00:00:00Z")!
+        let n = 600, free = 120
+        let purchases = simulatedPurchases(n, seed: 2212, asOf: asOf, free: free)
+        // Those of the 0 buyers who bought on two days or more: repeat buyers for BG/NBD only.
+        let freeRepeat = Dictionary(grouping: purchases.filter { $0.amount == 0 }, by: \.email).values
+            .filter { Set($0.map { Int($0.time.timeIntervalSince1970 / 86400) }).count > 1 }.count
+        track(k, purchases)
+        try recompute(owner.token, asOf: asOf)
+
+        let clv = client.send("GET", "/v1/analytics/clv", token: owner.token)
+        #expect(clv["model"] == "bgnbd_gamma_gamma" && clv["customers"] == .int(Int64(n)), "\(clv.body.prefix(300))")
+        let gg = try #require(clv["gamma_gamma"])
+        let mean = gg["p"]!.doubleValue! * gg["v"]!.doubleValue! / (gg["q"]!.doubleValue! - 1)
+        #expect(freeRepeat > 10)
+        for i in [0, 1, 2, 3, free - 1] {
+            let p = try profile(owner.token, "sim\(i)@example.com")
+            #expect(p["clv_total"]?.doubleValue == 0 && p["rfm_score"]?.intValue != nil, "sim\(i): \(p)")
+            let alive = try #require(p["p_alive"]?.doubleValue, "sim\(i) has a P(alive)")
+            let expected = try #require(p["expected_purchases"]?.doubleValue), value = try #require(p["clv_predicted"]?.doubleValue)
+            #expect(alive > 0 && alive <= 1 && expected >= 0)
+            // Spend is the population mean: the discounted value is at most purchases × mean.
+            #expect(value <= expected * mean + 0.01 && (expected < 0.01 || value > 0), "sim\(i): \(p)")
+        }
+        // Every purchaser, the 120 who bought for 0 included, has the BG/NBD outputs.
+        let row = try #require(try client.db.queryOne("""
+            SELECT COUNT(*) AS n, SUM(p_alive IS NULL OR expected_purchases IS NULL OR clv_predicted IS NULL) AS missing,
+                SUM(clv_total = 0) AS zero FROM customers WHERE tenant_id = \(owner.tenantID)
+            """))
+        #expect(try row.int("n") == n && row.optionalInt("missing") == 0 && row.optionalInt("zero") == free)
     }
 }

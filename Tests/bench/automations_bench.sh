@@ -54,3 +54,13 @@ step "event-triggered enrolment latency through nginx and entercrm jobs ($EVENTS
 "$STACK" services-start
 env -u REQUESTS_CA_BUNDLE -u CURL_CA_BUNDLE python3 "$ROOT/Tests/bench/automations_latency.py" \
   "https://localhost:$ENTERCRM_HTTPS_PORT" "$EVENTS" | tee "$RUN_DIR/latency.txt"
+
+# make bench's closing table (Tests/bench/summary.py): absolute targets, no ceiling.
+result() { "$ROOT/Tests/bench/result.sh" automations_bench.sh "$@"; }
+rate=$(sed -n 's/.* \([0-9.]*\) enrolments\/s.*/\1/p' "$RUN_DIR/throughput.txt" | tail -n 1)
+result "automation engine, $ENROLMENTS enrolments" "${rate:-none}" enrolments/s "" "" ">= 2000"
+complete=yes
+grep -q "not every enrolment advanced once" "$RUN_DIR/throughput.txt" && complete=no
+result "  every enrolment advanced once" "$complete" "" "" "" "== yes"
+p95=$(sed -n 's/.* p95 \([0-9.]*\) s.*/\1/p' "$RUN_DIR/latency.txt" | tail -n 1)
+result "event-triggered enrolment started, p95" "${p95:-none}" s "" "" "<= 5"

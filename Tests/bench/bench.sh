@@ -259,14 +259,22 @@ print_health() {
   p99_ratio=$(ratio "${med_p99[health]}" "${best_p99[c_hello]}")
   echo "Targets (issue 2)"
   printf '  %-34s %14s %10s  %s\n' "figure" "value" "target" "result"
-  printf '  %-34s %14s %10s  %s\n' "health req/s / C hello req/s" "$health_ratio" ">= 0.70" "$(verdict "$health_ratio" ">=" 0.70)"
+  printf '  %-34s %14s %10s  %s\n' "health req/s / C hello req/s" "$health_ratio" ">= $HEALTH_TARGET" "$(verdict "$health_ratio" ">=" "$HEALTH_TARGET")"
   printf '  %-34s %14s %10s  %s\n' "health p99 / C hello p99" "$p99_ratio" "<= 2.00" "$(verdict "$p99_ratio" "<=" 2)"
   printf '  %-34s %14s %10s  %s\n' "idle pool resident memory" "$((rss_idle / 1024)) MiB" "<= 150" "$(verdict "$((rss_idle / 1024))" "<=" 150)"
   echo "  health / static:   $(ratio "${med_rps[health]}" "${med_rps[static]}")"
   echo "  pool resident memory (master + workers, $(pool_processes) processes): idle $((rss_idle / 1024)) MiB, after the health runs $((rss_after / 1024)) MiB, at the end $((rss_end / 1024)) MiB"
+  # make bench's closing table (Tests/bench/summary.py)
+  result "GET /v1/health (median of $RUNS)" "${med_rps[health]}" req/s "${med_rps[c_hello]}" "C hello" ">= $HEALTH_TARGET"
+  result "GET /v1/health p99" "${med_p99[health]}" ms "${best_p99[c_hello]}" "C hello p99" "<= 2"
+  result "idle pool resident memory" "$((rss_idle / 1024))" MiB "" "" "<= 150"
 }
 
 median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+# One line of make bench's results: path figure unit [ceiling ceiling-label] [target] (Tests/bench/result.sh).
+result() { "$BENCH_DIR/result.sh" bench.sh "$@"; }
+# Health against the C hello ceiling: issue 2 asked 0.70, issue 22 asks 0.75.
+HEALTH_TARGET=0.75
 
 step "wrk: $CONNECTIONS connections, $WRK_THREADS threads, ${SECONDS_PER_RUN}s per run after ${WARMUP}s warm-up, $RUNS runs"
 for ((run = 1; run <= RUNS; run++)); do
@@ -568,3 +576,10 @@ printf '  %-26s %14s %-26s %7s %10s  %s\n' "list search (q) alone, p95" "$search
 for name in "${!errors[@]}"; do
   echo "  WARNING: $name had errors: ${errors[$name]}"
 done
+result "POST /v1/track/event" "${med_rps[track_event]}" req/s "${med_rps[c_insert]}" "C INSERT" ">= 0.40"
+result "GET /v1/customers/{id}" "${med_rps[customer_get]}" req/s "${med_rps[c_select]}" "C PK SELECT" ">= 0.50"
+# Issue 22: the import at 85 % of its ceiling (issue 4 asked 50,000 events/s).
+result "POST /v1/track/batch import (creates customers)" "$batch_rate" events/s "$ceiling_rate" "MariaDB alone" ">= 0.85"
+result "batch import aggregates exact" "$exact" "" "" "" "== yes"
+result "customer list of $CUSTOMERS, p95" "$list_p95" ms "" "" "<= 50"
+result "customer list search (q) alone, p95" "$search_p95" ms "" "" "<= 50"

@@ -269,3 +269,13 @@ printf '  %-58s %14s %10s  %s\n' "  tracking throughput fall" "${fall} %" "<= 20
 printf '  %-58s %14s %10s  %s\n' "POST /v1/track/event, $defined segments, evaluator stopped (p95 ${p95_marks} ms)" "$(printf '%.0f req/s' "$rps_marks")" "" ""
 printf '  %-58s %14s %10s  %s\n' "  dirty customers left by the run, drained in" "$backlog, ${drain_seconds} s" "" ""
 printf '  %-58s %14s %10s  %s\n' "  CPU of entercrm jobs (the evaluator) during that run" "${jobs_cpu} s" "" ""
+
+# make bench's closing table (Tests/bench/summary.py): the tracking fall as the ratio of the
+# rate with segments to the rate without, measured in the same run (a fall of 20 % = 0.80).
+result() { "$BENCH_DIR/result.sh" segments_bench.sh "$@"; }
+result "RFM + BG/NBD + Gamma-Gamma recompute of $CUSTOMERS" "$recompute_seconds" s "" "" "<= 300"
+result "  customers scored / purchasers" "$scored" customers "$buyers" "purchasers (SQL)" "== 1"
+result "segment build (3 conditions)" "$build_seconds" s "" "" "<= 60"
+result "  segment members / brute-force SQL count" "$build_count" customers "$brute" "SQL count" "== 1"
+result "re-evaluate one customer after an event, p95" "$eval_p95" ms "" "" "<= 5"
+result "POST /v1/track/event with $defined segments live" "$rps_some" req/s "$rps_none" "no segment" ">= 0.80"

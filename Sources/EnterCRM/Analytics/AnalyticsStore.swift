@@ -90,10 +90,12 @@ enum AnalyticsStore {
         return stride(from: low, through: high, by: rangeSize).map { ($0, min($0 + rangeSize, high + 1)) }
     }
 
-    /// Purchases with a positive amount at or before `before`, grouped by customer (ascending
+    /// Purchases at or before `before`, grouped by customer (ascending
     /// ids, each customer's purchases in time order). Read along the (tenant, name, time) index
     /// one window of `purchaseWindow` at a time, so each statement stays short and only purchase
     /// rows are visited (reading by customer visited every event of every customer).
+    /// This is the analytics' one rule of who is a purchaser: a purchase that counts towards
+    /// lifetime value (`events.amount` set, as `clv_order_count` counts them), 0 included.
     static func purchases(_ db: Connection, _ tenant: Tenant, before: Date) throws -> [(id: Int, purchases: [CustomerValue.Purchase])] {
         guard let row = try db.queryOne("""
                 SELECT MIN(occurred_at) AS first FROM events WHERE tenant_id = \(tenant) AND name = 'purchase' AND occurred_at <= \(before)
@@ -105,7 +107,7 @@ enum AnalyticsStore {
             let rows = try db.query("""
                 SELECT customer_id, occurred_at, amount FROM events
                 WHERE tenant_id = \(tenant) AND name = 'purchase' AND occurred_at >= \(from) AND occurred_at < \(to)
-                  AND occurred_at <= \(before) AND type = 'event' AND amount > 0 AND customer_id IS NOT NULL
+                  AND occurred_at <= \(before) AND type = 'event' AND amount IS NOT NULL AND customer_id IS NOT NULL
                 """)
             for row in rows {
                 let p = CustomerValue.Purchase(time: try row.date("occurred_at").timeIntervalSince1970, amount: try row.double("amount"))

@@ -169,7 +169,7 @@ export function render() {
     }),
     card({ title: 'RFM grid', description: 'Customers by recency (R, 5 = most recent) and purchase frequency (F). Quintiles of this workspace’s purchasers.', body: [rfmBody] }),
     card({ title: 'Segments', description: 'Customers and revenue per segment.', body: [segmentsBody] }),
-    card({ title: 'CLV model', description: 'Expected purchases from BG/NBD, spend from Gamma-Gamma; a heuristic only when too little data, and labelled so.', body: [modelBody] }),
+    card({ title: 'CLV model', description: 'Expected purchases and the chance a customer is still active from BG/NBD, fitted on every purchaser, those who only bought for 0 included. Spend from Gamma-Gamma, fitted on repeat buyers who spent more than 0; everyone else gets its mean spend per order. A heuristic only when too little data, and labelled so.', body: [modelBody] }),
     card({ title: 'Predicted CLV distribution', body: [distributionBody] }),
     card({ title: 'Calibration', description: 'Fit on purchases before a date, then compare predicted with actual purchases after it, by how often customers bought before.',
       actions: [endInput, runButton], body: [calibrationBody] }));

@@ -112,7 +112,7 @@ export function predictionText(c) {
   const alive = c.p_alive === null || c.p_alive === undefined ? null : `${Math.round(Number(c.p_alive) * 100)}% likely still active`;
   const text = [alive, `${purchases} purchases expected in the next 12 months`].filter(Boolean).join(' · ');
   return h('span', { class: 'metric-explain', dataset: { pAlive: c.p_alive ?? '' }, text,
-    title: 'Expected spend over 12 months, discounted 1% a month. From the BG/NBD and Gamma-Gamma models fitted to this workspace (see Analytics).' });
+    title: 'Expected spend over 12 months, discounted 1% a month. From the BG/NBD and Gamma-Gamma models fitted to this workspace (see Analytics). Every purchaser has a prediction, one who only bought for 0 too; Gamma-Gamma learns from positive spend only, so a customer without repeat purchases above 0 is given its mean spend per order.' });
 }
 
 function muted(text) {
