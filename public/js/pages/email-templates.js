@@ -51,7 +51,7 @@ function list() {
           h('td', {}, h('a', { href: `#/email-templates/${t.id}`, class: 'template-name', text: t.name })),
           h('td', {}, h('code', { text: t.key })),
           h('td', { text: t.subject }),
-          h('td', { text: dateOnly(t.updated_at) }),
+          h('td', { class: 'nowrap' }, dateOnly(t.updated_at)),
           h('td', { class: 'num' }, remove));
       });
       const table = h('table', { class: 'table table-email-templates' },
