@@ -383,14 +383,15 @@ class Console:
             if entry.get("level") == "SEVERE" and not any(p.search(entry["message"]) for p in self.allowed_log)
         ]
 
-    def shot(self, label: str, full_page: bool | None = None) -> pathlib.Path:
-        """Saves a screenshot as <test>-<width>-<step>-<label>.png in the artifacts folder:
-        the whole page on a desktop, what the screen shows on a phone (unless `full_page`)."""
+    def shot(self, label: str, full_page: bool | None = None, path: pathlib.Path | None = None) -> pathlib.Path:
+        """Saves a screenshot as <test>-<width>-<step>-<label>.png in the artifacts folder (or
+        at `path`): the whole page on a desktop, what the screen shows on a phone (unless
+        `full_page`)."""
         if full_page is None:
             full_page = self.size[0] >= 600
         self.step += 1
         slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-        path = artifacts_dir() / f"{self.name}-{self.size[0]}w-{self.step:02d}-{slug}.png"
+        path = path or artifacts_dir() / f"{self.name}-{self.size[0]}w-{self.step:02d}-{slug}.png"
         params = {"format": "png", "captureBeyondViewport": full_page}
         if full_page:
             metrics = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
