@@ -58,7 +58,7 @@ export function historyChart(days) {
     label.textContent = count(Math.round(v), '0');
     chart.append(label);
   }
-  const barWidth = Math.max(2, (width - pad.left - pad.right) / Math.max(1, days.length) / 3);
+  const barWidth = Math.min(12, Math.max(2, (width - pad.left - pad.right) / Math.max(1, days.length) / 3));
   days.forEach((d, i) => {
     const scale = (height - pad.top - pad.bottom) / 4 / moves;
     if (d.entered) chart.append(svg('rect', { x: x(i) - barWidth, y: y(0) - d.entered * scale, width: barWidth, height: d.entered * scale, class: 'bar-entered' }));
