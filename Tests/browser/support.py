@@ -352,6 +352,21 @@ class Console:
                 raise AssertionError(f"{label} failed: {result!r}")
             return result
 
+    def in_frame(self, frame, script: str):
+        """Runs `script` (a function body) in the document of `frame`, an email preview: a
+        sandboxed frame of another origin, which the page's own scripts cannot read. None
+        while the frame is not there or its document not written."""
+        try:
+            self.driver.switch_to.frame(frame)
+            return self.driver.execute_script(script)
+        except (StaleElementReferenceException, TimeoutException):
+            return None
+        finally:
+            self.driver.switch_to.default_content()
+
+    def frame_text(self, frame) -> str:
+        return self.in_frame(frame, "return document.body ? document.body.innerText : ''") or ""
+
     # checks ----------------------------------------------------------------------------
 
     def scroll_overflow(self) -> tuple[int, int, float]:

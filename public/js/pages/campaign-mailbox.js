@@ -1,9 +1,10 @@
 // #/campaigns/mailbox: the development mailbox. With no SMTP relay configured, campaigns
 // write each message as an .eml file; this lists this workspace's and shows one beside the
-// list (below it on a phone), its HTML in a sandboxed iframe (no scripts, no same origin).
+// list (below it on a phone), its HTML as sent in the email preview frame (email-preview.js).
 
 import { api, getToken } from '../api.js';
 import { h, icon, replace } from '../dom.js';
+import { emailPreview } from '../components/email-preview.js';
 import { relativeTime } from '../components/format.js';
 import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { campaignStyles } from './campaigns.js';
@@ -112,8 +113,8 @@ export function render() {
       if (!r.ok) throw new Error(r.status === 404 ? 'This message is no longer in the mailbox.' : `The message could not be read (${r.status}).`);
       const raw = await r.text();
       const fields = headerFields(raw);
-      const frame = h('iframe', { class: 'campaign-preview mailbox-frame', title: `Message: ${subject || name}`, sandbox: '', referrerpolicy: 'no-referrer' });
-      frame.srcdoc = htmlPart(raw);
+      const preview = emailPreview({ title: `Message: ${subject || name}`, className: 'mailbox-frame' });
+      preview.show(htmlPart(raw));
       replace(viewer, card({
         title: subject || '(no subject)',
         body: [
@@ -121,7 +122,7 @@ export function render() {
             .map(([key, value]) => h('div', {}, h('dt', { text: key }), h('dd', { text: value })))),
           h('details', { class: 'mail-all-headers' }, h('summary', { text: 'All headers' }),
             h('pre', { class: 'mail-headers small', text: fields.map(([key, value]) => (key ? `${key}: ${value}` : value)).join('\n') })),
-          frame,
+          preview.frame,
         ],
       }));
       reveal();
