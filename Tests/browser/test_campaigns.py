@@ -91,6 +91,7 @@ def test_campaign_editor_send_and_mailbox(api, account, desktop) -> None:
     summary = c.find(".mail-summary").text
     assert "Kovač" in summary or "Horvat" in summary, summary
     assert "=?UTF-8?" not in summary
+    assert not c.button_present("Back to the list"), "beside the list, there is no way back to show"
     c.find(".mail-all-headers summary").click()
     assert "List-Unsubscribe" in c.find(".mail-headers").text
     c.shot("mailbox")
@@ -132,6 +133,10 @@ def test_campaign_pages_fit_a_phone(api, account, mobile) -> None:
     assert "Petra Babić" in c.find(".mail-summary").text
     c.assert_no_horizontal_overflow("mailbox")
     c.shot("mailbox message")
+    c.click("Back to the list")
+    c.wait().until(lambda d: d.execute_script(
+        "const r = document.querySelector('.table-mailbox tr[aria-current]').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight"))
+    assert c.driver.switch_to.active_element.text == "Autumn"
 
 
 def test_mailbox_decodes_encoded_words(desktop, account) -> None:

@@ -115,8 +115,12 @@ export function render() {
       const fields = headerFields(raw);
       const preview = emailPreview({ title: `Message: ${subject || name}`, className: 'mailbox-frame' });
       preview.show(htmlPart(raw));
+      // On a phone the list is above: a way back to where the reader was in it.
+      const back = h('button', { type: 'button', class: 'button button-secondary button-small mailbox-back', text: 'Back to the list',
+        onClick: () => { row.scrollIntoView({ block: 'center' }); row.querySelector('button')?.focus({ preventScroll: true }); } });
       replace(viewer, card({
         title: subject || '(no subject)',
+        actions: [back],
         body: [
           h('dl', { class: 'mail-summary' }, fields.filter(([key]) => SHOWN.includes(key) && key !== 'Subject')
             .map(([key, value]) => h('div', {}, h('dt', { text: key }), h('dd', { text: value })))),
