@@ -58,16 +58,20 @@ export function historyChart(days) {
     label.textContent = count(Math.round(v), '0');
     chart.append(label);
   }
+  // Where a day's bars and date go: its point, or the middle of the level line of a single day.
+  const at = (i) => (days.length === 1 ? (x(0) + x(1)) / 2 : x(i));
   const barWidth = Math.min(12, Math.max(2, (width - pad.left - pad.right) / Math.max(1, days.length) / 3));
+  chart.append(svg('path', { d: area, class: 'history-area' }));
   days.forEach((d, i) => {
     const scale = (height - pad.top - pad.bottom) / 4 / moves;
-    if (d.entered) chart.append(svg('rect', { x: x(i) - barWidth, y: y(0) - d.entered * scale, width: barWidth, height: d.entered * scale, class: 'bar-entered' }));
-    if (d.exited) chart.append(svg('rect', { x: x(i), y: y(0) - d.exited * scale, width: barWidth, height: d.exited * scale, class: 'bar-exited' }));
+    if (d.entered) chart.append(svg('rect', { x: at(i) - barWidth, y: y(0) - d.entered * scale, width: barWidth, height: d.entered * scale, class: 'bar-entered' }));
+    if (d.exited) chart.append(svg('rect', { x: at(i), y: y(0) - d.exited * scale, width: barWidth, height: d.exited * scale, class: 'bar-exited' }));
   });
-  chart.append(svg('path', { d: area, class: 'history-area' }), svg('path', { d: line, class: 'history-line' }));
+  chart.append(svg('path', { d: line, class: 'history-line' }));
   for (const i of new Set([0, Math.floor((days.length - 1) / 2), days.length - 1])) {
     if (!days[i]) continue;
-    const label = svg('text', { x: x(i), y: height - 8, 'text-anchor': i === 0 ? 'start' : i === days.length - 1 ? 'end' : 'middle', class: 'axis-label' });
+    const anchor = days.length === 1 ? 'middle' : i === 0 ? 'start' : i === days.length - 1 ? 'end' : 'middle';
+    const label = svg('text', { x: at(i), y: height - 8, 'text-anchor': anchor, class: 'axis-label' });
     label.textContent = days[i].date;
     chart.append(label);
   }
