@@ -34,11 +34,11 @@ let package = Package(
         // Pure Swift statistics (RFM, BG/NBD, Gamma-Gamma): no database, no C.
         .target(name: "Analytics"),
         .target(name: "EnterCRM", dependencies: [
-            "Web", "MariaDB", "Cryptography", "Analytics", "Outbound", "Platform",
+            "Web", "MariaDB", "Cryptography", "Analytics", "Outbound", "Platform", "FastCGI",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "entercrm", dependencies: [
-            "EnterCRM", "FastCGI", "Web", "MariaDB",
+            "EnterCRM", "FastCGI", "Web", "MariaDB", "Analytics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -47,10 +47,10 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
         .testTarget(name: "MariaDBTests", dependencies: ["MariaDB", "TestSupport"]),
-        .testTarget(name: "WebTests", dependencies: ["Web"]),
+        .testTarget(name: "WebTests", dependencies: ["Web", "MariaDB"]),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
-        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Outbound", "Web", "MariaDB", "FastCGI", "TestSupport", "Analytics"]),
+        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Outbound", "Web", "MariaDB", "FastCGI", "TestSupport", "Analytics", "Cryptography"]),
     ],
     swiftLanguageModes: [.v6]
 )
