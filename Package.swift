@@ -33,12 +33,16 @@ let package = Package(
         .target(name: "Web", dependencies: ["FastCGI", "MariaDB", "Platform"]),
         // Pure Swift statistics (RFM, BG/NBD, Gamma-Gamma): no database, no C.
         .target(name: "Analytics"),
+        // Features (issue 21): what every handler works with (Context, Routes, Tenant, Permissions), then the jobs.
+        .target(name: "Core", dependencies: ["Web", "MariaDB", "Cryptography", "Platform"]),
+        .target(name: "Jobs", dependencies: ["Web", "MariaDB", "FastCGI"]),
+        // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [
-            "Web", "MariaDB", "Cryptography", "Analytics", "Outbound", "Platform", "FastCGI",
+            "Core", "Jobs", "Web", "MariaDB", "Cryptography", "Analytics", "Outbound", "Platform", "FastCGI",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "entercrm", dependencies: [
-            "EnterCRM", "FastCGI", "Web", "MariaDB", "Analytics",
+            "EnterCRM", "Core", "Jobs", "FastCGI", "Web", "MariaDB", "Analytics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -50,7 +54,7 @@ let package = Package(
         .testTarget(name: "WebTests", dependencies: ["Web", "MariaDB"]),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
-        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Outbound", "Web", "MariaDB", "FastCGI", "TestSupport", "Analytics", "Cryptography"]),
+        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Core", "Jobs", "Outbound", "Web", "MariaDB", "FastCGI", "TestSupport", "Analytics", "Cryptography"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,6 +4,8 @@ import FastCGI
 import Foundation
 import MariaDB
 import Web
+import Core
+import Jobs
 
 @main
 struct EnterCRMCommand: ParsableCommand {

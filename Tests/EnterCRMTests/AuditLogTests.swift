@@ -4,6 +4,7 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+@testable import Jobs
 
 /// The audit log: what is recorded, who reads it, its filters and pages, that nothing
 /// changes it through the API, and the retention job.

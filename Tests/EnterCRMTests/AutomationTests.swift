@@ -4,6 +4,7 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+@testable import Core
 
 /// A workspace with helpers to build automations and run the engine on a clock the test
 /// moves, delivering to a mailbox directory of its own.

@@ -5,6 +5,7 @@ import Outbound
 import Testing
 import TestSupport
 import Web
+@testable import Core
 
 /// A transport that records what it is given and answers per address.
 final class RecordingTransport: MailTransport {

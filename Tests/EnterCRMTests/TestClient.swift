@@ -3,6 +3,7 @@ import Foundation
 import MariaDB
 import TestSupport
 import Web
+@testable import Core
 
 /// Sends requests to the application in process, as nginx would pass them.
 struct TestClient {

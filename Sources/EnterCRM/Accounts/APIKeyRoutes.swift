@@ -1,6 +1,7 @@
 import Cryptography
 import MariaDB
 import Web
+import Core
 
 /// API keys: `eck_` (secret, for servers) or `eck_pub_` (publishable, for the browser
 /// tracker), then 43 base62 characters (256 bits) from RAND_bytes. Stored only as SHA-256;

@@ -2,6 +2,7 @@ import Cryptography
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// The SQL of workspaces, users, memberships and sessions.
 enum AccountStore {

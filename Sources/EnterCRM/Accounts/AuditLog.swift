@@ -1,5 +1,6 @@
 import MariaDB
 import Web
+import Core
 
 /// The audit log's one writer: every security-relevant action appends a row here, through
 /// the same connection (so in the same transaction) as the action itself. Rows are never

@@ -1,6 +1,8 @@
 import Foundation
 import MariaDB
 import Web
+import Core
+import Jobs
 
 /// Reading the audit log (admins and owners), and the permission matrix for the console.
 /// There is no route that changes or deletes an audit entry: the job runner alone prunes

@@ -2,6 +2,7 @@ import Cryptography
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// Register, login, logout, the current user, switching workspace, sessions, password,
 /// verifying the address, forgot password, and accepting an invitation.

@@ -2,6 +2,7 @@ import Cryptography
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// Turns the credentials of a request into a `Principal`, or refuses it.
 ///

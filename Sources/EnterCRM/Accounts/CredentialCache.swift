@@ -1,6 +1,7 @@
 import Foundation
 import Platform
 import Synchronization
+import Core
 
 /// API keys recently looked up, so that a server sending thousands of events a second does
 /// not pay a database round trip per request for its key.

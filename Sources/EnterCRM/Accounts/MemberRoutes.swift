@@ -2,6 +2,7 @@ import Cryptography
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// The members of a workspace and their roles. Owners and admins manage them; an admin
 /// cannot touch owners or make one; the last owner can be neither removed nor demoted.

@@ -1,5 +1,6 @@
 import MariaDB
 import Web
+import Core
 
 /// Teams of members, used for assignment in the pipeline CRM.
 enum TeamRoutes {

@@ -1,5 +1,6 @@
 import MariaDB
 import Web
+import Core
 
 /// The user's workspaces: list, create, and the current one's settings.
 enum WorkspaceRoutes {

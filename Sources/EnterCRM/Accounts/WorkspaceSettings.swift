@@ -1,5 +1,6 @@
 import MariaDB
 import Web
+import Core
 
 /// A workspace's own settings that other features read (stored on `tenants`).
 enum WorkspaceSettings {

@@ -1,6 +1,8 @@
 import Foundation
 import MariaDB
 import Web
+import Core
+import Jobs
 
 /// The analytics job kinds: one workspace's recompute, and the nightly fan-out.
 enum AnalyticsJobs {

@@ -2,6 +2,8 @@ import Analytics
 import Foundation
 import MariaDB
 import Web
+import Core
+import Jobs
 
 /// `/v1/analytics`: the RFM grid, the CLV model, and recomputing them.
 enum AnalyticsRoutes {

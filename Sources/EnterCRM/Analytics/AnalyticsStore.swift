@@ -3,6 +3,7 @@ import FastCGI
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// The SQL of RFM and predicted lifetime value. Every function takes the workspace.
 enum AnalyticsStore {

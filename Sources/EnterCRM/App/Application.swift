@@ -2,6 +2,7 @@ import FastCGI
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {

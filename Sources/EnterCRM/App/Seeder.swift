@@ -1,6 +1,7 @@
 import Cryptography
 import MariaDB
 import Web
+import Core
 
 /// Fills a database with the demo workspace, so that `make up` opens on a living product.
 /// Idempotent: what exists already is left as it is.

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// What each action node does, for one enrolment step.
 struct AutomationActions {

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// Advancing a claimed batch set by set: a few statements for the whole batch instead of a
 /// dozen round trips for each enrolment.

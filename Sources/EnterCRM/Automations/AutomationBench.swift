@@ -4,6 +4,7 @@ import Foundation
 import MariaDB
 import Web
 import Platform
+import Core
 
 /// `entercrm bench-automations`: enrols `enrolments` customers of a scratch workspace in a
 /// three-step flow (add a tag, set a property, exit) and lets `threads` engine threads

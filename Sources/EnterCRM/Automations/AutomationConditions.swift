@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// The condition node: a filter in the segments filter language (`SegmentFilter`), tested
 /// on one customer with the segments compiler's own SQL.

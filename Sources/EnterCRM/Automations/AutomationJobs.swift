@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Jobs
 
 /// The automation job kinds: every second the trigger intake and the due steps; every five
 /// minutes the time-based scans (inactive customers, date properties).

@@ -2,6 +2,7 @@ import Cryptography
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// `/v1/automations`: list, create, detail, update, delete, design, activate, deactivate,
 /// and the enrolments with each customer's path.

@@ -2,6 +2,7 @@ import Cryptography
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// Demo automations: an active "Welcome Series" with customers at every stage of it, and
 /// the contract's inactive "Win-Back Campaign". Idempotent: skipped when they exist.

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// Where enrolments come from. The event-like triggers read what the rest of the system
 /// records (new customers, tracked events, CRM stage history, the segment entries and exits

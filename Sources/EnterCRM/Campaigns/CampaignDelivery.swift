@@ -3,6 +3,8 @@ import Cryptography
 import Foundation
 import MariaDB
 import Web
+import Core
+import Jobs
 
 /// The delivery of campaigns in `entercrm jobs`.
 ///

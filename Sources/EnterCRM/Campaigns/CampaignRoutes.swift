@@ -3,6 +3,7 @@ import Foundation
 import MariaDB
 import Outbound
 import Web
+import Core
 
 /// `/v1/campaigns`: list, create, detail, update, delete, send, cancel, test send, the ad
 /// audience file, the workspace's delivery settings and the development mailbox.

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// Demo campaigns: a newsletter sent a month ago with realistic figures (about 55 % opened,
 /// 17 % clicked, 1 % bounced), and a draft. Idempotent.

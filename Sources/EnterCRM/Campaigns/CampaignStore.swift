@@ -2,6 +2,8 @@ import Cryptography
 import Foundation
 import MariaDB
 import Web
+import Core
+import Jobs
 
 /// A campaign's delivery figures, counted from its messages.
 struct CampaignStats {

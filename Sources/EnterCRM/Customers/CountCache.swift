@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Platform
 import Web
+import Core
 
 /// Totals for list pages. Small totals are counted exactly on every request (a count that
 /// stops at `exactLimit`, a word search's too); a larger one is counted once and kept for

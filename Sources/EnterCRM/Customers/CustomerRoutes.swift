@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// `/v1/customers`: list, profile, create, update, erase, timeline and export.
 enum CustomerRoutes {

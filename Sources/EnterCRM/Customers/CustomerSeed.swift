@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// Demo customers with a year of pageviews, signups and purchases, recorded through the
 /// same code as live tracking so that every aggregate is what tracking would have made.

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// The SQL of customers. Every function takes the workspace.
 enum CustomerStore {

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// `/v1/email-templates`: the workspace's saved email templates (list, create, detail,
 /// update, delete) and their preview for a customer or a sample recipient.

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// Demo email templates, before the automations that send them: the contract's win-back-1
 /// (the seed's Win-Back Campaign), a welcome and a cart reminder. Idempotent per key.

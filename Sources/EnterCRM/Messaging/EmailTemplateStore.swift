@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// Saved email templates (`email_templates`): a subject, an HTML body and an optional text
 /// part with the campaigns' merge tags (`{{name}}`, `{{first_name|there}}`,

@@ -2,6 +2,7 @@ import Cryptography
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// A workspace's delivery settings, over the instance defaults (`ENTERCRM_SMTP_HOST`,
 /// `_PORT`, `_STARTTLS`, `_USERNAME`, `_PASSWORD`, `ENTERCRM_MAIL_FROM`, `_FROM_NAME`,

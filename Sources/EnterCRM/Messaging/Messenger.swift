@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// One message to send (an automation action's): what `Messenger` takes.
 struct OutboundMessage: Sendable {

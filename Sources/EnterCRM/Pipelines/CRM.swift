@@ -1,12 +1,13 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// What the pipeline CRM's parts share: per-workspace numbering, timestamps, the caller
 /// recorded in stage history, and the checks on slugs, keys and colours.
 enum CRM {
     /// The path prefix of every CRM route.
-    static let prefix = "/api/brands/{brand}/crm"
+    static let prefix = Permissions.crm
 
     /// The next id of `kind` ("entity", "pipeline", "stage", "field") in the workspace:
     /// 1, 2, 3 … in each workspace, so that ids say nothing about other workspaces. The

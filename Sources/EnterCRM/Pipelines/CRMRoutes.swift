@@ -1,3 +1,5 @@
+import Core
+
 /// Every route of the pipeline CRM under `/api/brands/{brand}/crm/` but the presets.
 enum CRMRoutes {
     static func register(_ routes: inout Routes) {

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// A kind of record tracked in the CRM ("Leads", "Deals").
 struct Entity: Sendable {

@@ -1,5 +1,6 @@
 import MariaDB
 import Web
+import Core
 
 /// `/api/brands/{brand}/crm/entities`: the kinds of record a workspace tracks.
 enum EntityRoutes {

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// Entries, on both paths: `/entries/{entry}` and `/entities/{entity}/entries/{entry}`.
 enum EntryRoutes {

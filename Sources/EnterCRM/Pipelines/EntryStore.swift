@@ -2,6 +2,7 @@ import Cryptography
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// An entry as read from `crm_entries`, with its values keyed by field id.
 struct Entry {

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// The type of a custom field, which decides what its values may be.
 enum FieldType: String, CaseIterable, Sendable {

@@ -1,5 +1,6 @@
 import MariaDB
 import Web
+import Core
 
 /// Custom fields (`/entities/{entity}/fields`, `/fields/{field}`, `/fields/reorder`).
 enum FieldRoutes {

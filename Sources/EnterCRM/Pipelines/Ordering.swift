@@ -1,5 +1,6 @@
 import MariaDB
 import Web
+import Core
 
 /// The one home of the order rule for the children of a parent: the stages of a pipeline
 /// (`Ordering.stages`) and the fields of an entity (`Ordering.fields`). Positions are always

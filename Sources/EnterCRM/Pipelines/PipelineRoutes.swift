@@ -1,5 +1,6 @@
 import MariaDB
 import Web
+import Core
 
 /// The SQL that creates pipelines and stages (used by the routes and by presets).
 enum PipelineStore {

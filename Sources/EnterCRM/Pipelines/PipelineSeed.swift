@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// The demo workspace's pipeline CRM: Leads (from the preset, 40 entries across the stages,
 /// each walked there stage by stage so that the history and conversion rates mean

@@ -1,6 +1,8 @@
 import Foundation
 import MariaDB
 import Web
+import Core
+import Jobs
 
 /// `GET /pipelines/{pipeline}/stats[?sum_field=amount]`: per stage the entries and the sum of
 /// a number field (the deal value), the conversion from each stage to the next, and the

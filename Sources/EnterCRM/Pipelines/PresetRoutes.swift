@@ -1,4 +1,5 @@
 import Web
+import Core
 
 /// Built-in entity presets of the pipeline CRM (`/api/brands/{brand}/crm/entity-presets`).
 enum PresetRoutes {

@@ -1,5 +1,6 @@
 import MariaDB
 import Web
+import Core
 
 /// A built-in entity: its labels, pipelines with coloured stages, and fields.
 struct Preset: Sendable {

@@ -2,6 +2,7 @@ import Cryptography
 import FastCGI
 import Foundation
 import MariaDB
+import Core
 
 /// Exact totals of large lists, counted in full and shared by every worker process through
 /// `crm_list_totals` (schema/019_list_totals.sql).

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// What `entercrm bench-segments` measures for `make bench`: re-evaluating one customer
 /// against every segment of the workspace, as the evaluator does after an event.

@@ -1,6 +1,8 @@
 import Foundation
 import MariaDB
 import Web
+import Core
+import Jobs
 
 /// The segment job kinds and loops: whole-segment rebuilds, the time-boundary sweep, and
 /// the evaluator of dirty customers that keeps memberships current within seconds.

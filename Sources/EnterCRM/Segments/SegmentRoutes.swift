@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// `/v1/segments`: list, detail with members, create, update, delete, preview, history and
 /// CSV export.

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// The demo workspace's segments, built at once so that `make up` opens on counted
 /// segments; the built-in RFM ones follow the first RFM recompute of `entercrm jobs`.

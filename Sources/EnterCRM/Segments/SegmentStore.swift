@@ -3,6 +3,8 @@ import Foundation
 import MariaDB
 import Web
 import Platform
+import Core
+import Jobs
 
 /// The SQL of segments and their stored membership. Every function takes the workspace.
 ///

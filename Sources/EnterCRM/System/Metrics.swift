@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Synchronization
 import Web
+import Core
 
 /// Request counters and latency histograms per route, shared by every worker process of a
 /// pool, and `GET /metrics` in the Prometheus text format.

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Core
 
 /// Health and diagnostics.
 enum SystemRoutes {

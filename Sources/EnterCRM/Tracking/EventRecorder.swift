@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Platform
 import Web
+import Core
 
 /// Stores events and keeps each customer's aggregates in step, in one transaction: a 2xx
 /// means the events and every aggregate they change are committed together.

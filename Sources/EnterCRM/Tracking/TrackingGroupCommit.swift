@@ -2,6 +2,7 @@ import Foundation
 import FastCGI
 import MariaDB
 import Platform
+import Core
 
 /// Single events (`/v1/track/event`, `/v1/track/pageview`) that arrive while another group
 /// is being written are written together, in one transaction: group commit in the pool.

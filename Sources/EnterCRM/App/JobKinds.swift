@@ -1,5 +1,6 @@
 import MariaDB
 import Web
+import Jobs
 
 /// Every job kind the service knows, and the recurring schedules. Features add theirs here.
 public enum JobKinds {

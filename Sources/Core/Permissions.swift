@@ -18,19 +18,20 @@ import Web
 /// the design or trigger of an active automation, and manage keys, members, teams, settings
 /// and the audit log. Only owners delete the workspace, change owners or change how long the
 /// audit log is kept. Viewers read (GET) and manage their own account and sessions.
-enum Permissions {
+package enum Permissions {
     /// What a route asks of its caller.
-    enum Need: Sendable, Equatable {
+    package enum Need: Sendable, Equatable {
         /// No credentials at all (health, login, the tracking pixel).
         case anyone
         /// A member of at least this role (or a key its route's `Access` admits).
         case role(Role)
     }
 
-    private static let crm = CRM.prefix
+    /// The path prefix of every CRM route (`CRM.prefix` of Pipelines, which is above this module).
+    package static let crm = "/api/brands/{brand}/crm"
 
     /// The matrix. Keep it in the order the features register their routes.
-    static let routes: [String: Need] = [
+    package static let routes: [String: Need] = [
         // System
         "GET /v1/health": .anyone,
         "POST /v1/echo": .anyone,
@@ -216,7 +217,7 @@ enum Permissions {
     /// automation activates it; changing the design or trigger of an active automation puts
     /// a new flow live, as activating does; making or changing an owner; the audit log's
     /// retention, which decides how soon its entries are gone).
-    enum Action: String, Sendable, CaseIterable {
+    package enum Action: String, Sendable, CaseIterable {
         case sendCampaign = "campaign.send"
         case activateAutomation = "automation.activate"
         case editActiveAutomation = "automation.edit_active"
@@ -251,7 +252,7 @@ enum Permissions {
 
     /// The 403 when `principal` may not call the route named `name` (its need `need`);
     /// nil when it may. A route without an entry is refused to everybody.
-    static func refusal(_ need: Need?, name: String, principal: Principal?) -> HTTPError? {
+    package static func refusal(_ need: Need?, name: String, principal: Principal?) -> HTTPError? {
         guard let need else { return .forbidden("This route has no entry in the permission table, so nobody may call it.") }
         guard case .role(let least) = need else { return nil }
         // No principal here only if the route's Access is .anyone while the table asks for a
@@ -263,12 +264,12 @@ enum Permissions {
     }
 
     /// Throws 403 unless the caller may take `action` (a secret key may).
-    static func require(_ c: Context, _ action: Action) throws {
+    package static func require(_ c: Context, _ action: Action) throws {
         guard let role = c.principal?.role else { return }
         if role < action.least { throw HTTPError.forbidden(action.refusal) }
     }
 
-    static func allows(_ c: Context, _ action: Action) -> Bool {
+    package static func allows(_ c: Context, _ action: Action) -> Bool {
         guard let role = c.principal?.role else { return true }
         return role >= action.least
     }
@@ -285,7 +286,7 @@ enum Permissions {
 
     /// The matrix for the console and clients: each route's least role, each action's, and
     /// what the caller's role may call (`allowed`) and take (`allowed_actions`).
-    static func json(for role: Role?) -> JSON {
+    package static func json(for role: Role?) -> JSON {
         var table = JSONObject()
         var allowed: [JSON] = []
         for name in routes.keys.sorted() {

@@ -28,7 +28,7 @@ public enum Role: String, Sendable, CaseIterable, Comparable {
 /// store function that takes a `Tenant` cannot be called with an id from the request.
 public struct Tenant: Sendable, Equatable, SQLBindable {
     public let id: Int
-    init(id: Int) { self.id = id }
+    package init(id: Int) { self.id = id }
     public var dbValue: DBValue { .int(Int64(id)) }
 }
 
@@ -45,6 +45,14 @@ public struct Principal: Sendable {
     public let tenantSlug: String
     public let tenantName: String
     public let credential: Credential
+
+    /// The memberwise initializer, written out: the implicit one is internal to this module.
+    package init(tenant: Tenant, tenantSlug: String, tenantName: String, credential: Credential) {
+        self.tenant = tenant
+        self.tenantSlug = tenantSlug
+        self.tenantName = tenantName
+        self.credential = credential
+    }
 
     public var userID: Int? {
         if case .session(_, let user, _) = credential { return user }

@@ -4,12 +4,12 @@ import Web
 
 extension JSON {
     /// A timestamp as RFC 3339 UTC text, or null.
-    static func date(_ date: Date?) -> JSON { date.map { .string(RFC3339.format($0)) } ?? .null }
+    package static func date(_ date: Date?) -> JSON { date.map { .string(RFC3339.format($0)) } ?? .null }
 }
 
 extension Row {
     /// A column as JSON: strings, integers, decimals (exact) and dates (RFC 3339).
-    func json(_ column: String) -> JSON {
+    package func json(_ column: String) -> JSON {
         switch self[column] {
         case .null: return .null
         case .int(let v): return .int(v)
@@ -23,7 +23,7 @@ extension Row {
     }
 
     /// Several columns as a JSON object, in the order given.
-    func json(_ columns: [String]) -> JSON {
+    package func json(_ columns: [String]) -> JSON {
         .object(JSONObject(columns.map { ($0, json($0)) }))
     }
 }

@@ -18,7 +18,7 @@ public struct Services: Sendable {
 
     /// A hash of nothing in particular, made with the current parameters, to verify against
     /// when the email is unknown: the answer then takes as long as for a real account.
-    var dummyHash: String { dummy.value(hasher) }
+    package var dummyHash: String { dummy.value(hasher) }
 }
 
 /// Computed on first use, not at start-up: each hash costs what a login costs.
@@ -45,9 +45,9 @@ public final class Context {
     public let configuration: Configuration
     public let services: Services
     /// Set before the handler runs, for every route whose access is not `.anyone`.
-    public internal(set) var principal: Principal?
+    public package(set) var principal: Principal?
 
-    init(request: Request, db: Connection, configuration: Configuration, services: Services) {
+    package init(request: Request, db: Connection, configuration: Configuration, services: Services) {
         self.request = request
         self.db = db
         self.configuration = configuration
@@ -72,17 +72,17 @@ public struct Endpoint: Sendable {
     public let access: Access
     public let handler: @Sendable (Context) throws -> Response
     /// This route's counters in `Metrics` (its place in `Routes.names`, plus one).
-    var metricsSlot = 0
+    package var metricsSlot = 0
     /// "METHOD /pattern".
-    var name = ""
+    package var name = ""
     /// Its entry in `Permissions.routes`, looked up once when the route is added; nil (no
     /// entry) refuses everybody.
-    var permission: Permissions.Need?
+    package var permission: Permissions.Need?
 }
 
 /// The routing table that every feature adds its routes to.
 public struct Routes: Sendable {
-    var router = Router<Endpoint>()
+    package var router = Router<Endpoint>()
     /// "METHOD /path" of every route, in the order added (the metrics' route labels).
     public private(set) var names: [String] = []
 
