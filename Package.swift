@@ -33,17 +33,25 @@ let package = Package(
         .target(name: "Web", dependencies: ["FastCGI", "MariaDB", "Platform"]),
         // Pure Swift statistics (RFM, BG/NBD, Gamma-Gamma): no database, no C.
         .target(name: "Analytics"),
-        // Features (issue 21): what every handler works with (Context, Routes, Tenant, Permissions), then the jobs.
+        // Features (issue 21), lowest first.
+        // What every handler works with: Context, Routes, Configuration, Tenant and Principal, Permissions.
         .target(name: "Core", dependencies: ["Web", "MariaDB", "Cryptography", "Platform"]),
+        // The jobs table: JobRegistry, JobQueue, JobRunner (the kinds are registered by the composition).
         .target(name: "Jobs", dependencies: ["Web", "MariaDB", "FastCGI"]),
+        // The search words index and the entry list totals.
+        .target(name: "Search", dependencies: ["Core", "MariaDB", "Cryptography", "FastCGI"]),
+        // Templates, mail and SMS delivery for a workspace, shared by campaigns and automations.
+        .target(name: "Messaging", dependencies: ["Core", "Web", "Outbound", "MariaDB", "Cryptography", "Platform"]),
+        // Sign-up, sessions, API keys, members, teams, workspaces, the audit log.
+        .target(name: "Accounts", dependencies: ["Core", "Jobs", "Messaging", "Web", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
+        // Health, metrics, the OpenAPI document.
+        .target(name: "System", dependencies: ["Core", "Web", "MariaDB", "Platform", .product(name: "Yams", package: "Yams")]),
         // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [
-            "Core", "Jobs", "Web", "MariaDB", "Cryptography", "Analytics", "Outbound", "Platform", "FastCGI",
-            .product(name: "Yams", package: "Yams"),
+            "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "Platform", "FastCGI",
         ]),
         .executableTarget(name: "entercrm", dependencies: [
-            "EnterCRM", "Core", "Jobs", "FastCGI", "Web", "MariaDB", "Analytics",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EnterCRM", "Core", "Jobs", "Web", "MariaDB", "Analytics", "FastCGI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Shared by the test targets: the test database, migrated once per run.
@@ -54,7 +62,7 @@ let package = Package(
         .testTarget(name: "WebTests", dependencies: ["Web", "MariaDB"]),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
-        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Core", "Jobs", "Outbound", "Web", "MariaDB", "FastCGI", "TestSupport", "Analytics", "Cryptography"]),
+        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,6 +5,7 @@ import Testing
 import TestSupport
 import Web
 @testable import Core
+@testable import Messaging
 
 /// A workspace with helpers to build automations and run the engine on a clock the test
 /// moves, delivering to a mailbox directory of its own.

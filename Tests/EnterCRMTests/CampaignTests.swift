@@ -6,6 +6,7 @@ import Testing
 import TestSupport
 import Web
 @testable import Core
+@testable import Messaging
 
 /// A transport that records what it is given and answers per address.
 final class RecordingTransport: MailTransport {

@@ -3,6 +3,9 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Accounts
+import Messaging
+import System
 
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {

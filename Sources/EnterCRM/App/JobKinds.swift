@@ -1,6 +1,7 @@
 import MariaDB
 import Web
 import Jobs
+import Accounts
 
 /// Every job kind the service knows, and the recurring schedules. Features add theirs here.
 public enum JobKinds {

@@ -2,6 +2,8 @@ import Cryptography
 import MariaDB
 import Web
 import Core
+import Accounts
+import Messaging
 
 /// Fills a database with the demo workspace, so that `make up` opens on a living product.
 /// Idempotent: what exists already is left as it is.

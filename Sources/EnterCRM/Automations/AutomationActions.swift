@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Messaging
 
 /// What each action node does, for one enrolment step.
 struct AutomationActions {

@@ -3,6 +3,7 @@ import Foundation
 import MariaDB
 import Outbound
 import Web
+import Messaging
 
 enum AutomationError: Error, CustomStringConvertible {
     case action(String)

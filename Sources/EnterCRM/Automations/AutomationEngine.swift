@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Messaging
 
 /// Advances enrolments through their automation's flow.
 ///

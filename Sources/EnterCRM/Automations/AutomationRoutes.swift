@@ -3,6 +3,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Accounts
 
 /// `/v1/automations`: list, create, detail, update, delete, design, activate, deactivate,
 /// and the enrolments with each customer's path.

@@ -5,6 +5,7 @@ import MariaDB
 import Web
 import Core
 import Jobs
+import Messaging
 
 /// The delivery of campaigns in `entercrm jobs`.
 ///

@@ -4,6 +4,8 @@ import MariaDB
 import Outbound
 import Web
 import Core
+import Accounts
+import Messaging
 
 /// `/v1/campaigns`: list, create, detail, update, delete, send, cancel, test send, the ad
 /// audience file, the workspace's delivery settings and the development mailbox.

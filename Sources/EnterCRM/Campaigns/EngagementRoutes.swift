@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Messaging
 
 /// `/t/`: the open pixel, signed click redirects and the unsubscribe page, reached from
 /// the messages themselves (no credentials; the token names the message).

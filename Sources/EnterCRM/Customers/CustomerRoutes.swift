@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Accounts
 
 /// `/v1/customers`: list, profile, create, update, erase, timeline and export.
 enum CustomerRoutes {

@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Search
 
 /// The SQL of customers. Every function takes the workspace.
 enum CustomerStore {

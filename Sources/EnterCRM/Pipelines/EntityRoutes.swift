@@ -1,6 +1,7 @@
 import MariaDB
 import Web
 import Core
+import Accounts
 
 /// `/api/brands/{brand}/crm/entities`: the kinds of record a workspace tracks.
 enum EntityRoutes {

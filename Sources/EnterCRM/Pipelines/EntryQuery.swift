@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Search
 
 /// The list of entries: its filters, full-text search, sort and page, read from the query
 /// string and turned into SQL whose every column comes from this file.

@@ -1,6 +1,7 @@
 import MariaDB
 import Web
 import Core
+import Accounts
 
 /// Custom fields (`/entities/{entity}/fields`, `/fields/{field}`, `/fields/reorder`).
 enum FieldRoutes {

@@ -1,6 +1,7 @@
 import MariaDB
 import Web
 import Core
+import Accounts
 
 /// The SQL that creates pipelines and stages (used by the routes and by presets).
 enum PipelineStore {

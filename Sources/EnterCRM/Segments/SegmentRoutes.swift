@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Accounts
 
 /// `/v1/segments`: list, detail with members, create, update, delete, preview, history and
 /// CSV export.

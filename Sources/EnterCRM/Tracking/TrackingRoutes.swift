@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Accounts
 
 /// `/v1/track/*`: events, pageviews, batches and identify, from servers (secret keys) and
 /// browsers (publishable keys, cross-origin, `text/plain` bodies from sendBeacon).

@@ -3,8 +3,8 @@ import Web
 import Core
 
 /// Teams of members, used for assignment in the pipeline CRM.
-enum TeamRoutes {
-    static func register(_ routes: inout Routes) {
+package enum TeamRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.get("/v1/teams", .user, list)
         routes.post("/v1/teams", .manager, create)
         routes.get("/v1/teams/{id}", .user, show)

@@ -29,16 +29,16 @@ public final class Metrics: @unchecked Sendable {
     static let headerWords = 2
 
     /// "METHOD /path" per slot; slot 0 counts requests no route matched.
-    let routes: [String]
+    package let routes: [String]
     private let words: UnsafeMutablePointer<Atomic<UInt64>>
     private let wordCount: Int
-    let shared: Bool
+    package let shared: Bool
     let token: String?
 
     /// The metrics of this process, set once at start-up (before any request is served).
-    nonisolated(unsafe) static var current: Metrics?
+    package nonisolated(unsafe) static var current: Metrics?
 
-    init(routes: [String], file: String?, token: String?) {
+    package init(routes: [String], file: String?, token: String?) {
         self.routes = ["unmatched"] + routes.prefix(Self.maxSlots - 1)
         self.token = token
         wordCount = Self.headerWords + Self.maxSlots * Self.wordsPerSlot
@@ -73,7 +73,7 @@ public final class Metrics: @unchecked Sendable {
     private func word(_ slot: Int, _ offset: Int) -> Int { Self.headerWords + slot * Self.wordsPerSlot + offset }
 
     /// Counts one answered request.
-    func record(slot: Int, status: Int, seconds: Double) {
+    package func record(slot: Int, status: Int, seconds: Double) {
         let slot = (0..<routes.count).contains(slot) ? slot : 0
         let cls = min(max(status / 100, 1), 5) - 1
         words[word(slot, cls)].wrappingAdd(1, ordering: .relaxed)
@@ -158,7 +158,7 @@ public final class Metrics: @unchecked Sendable {
     /// `GET /metrics`: with `ENTERCRM_METRICS_TOKEN` set, only with `Authorization: Bearer
     /// <token>`; without one, only from the loopback address. Anything else answers 404, so
     /// the endpoint cannot be found from outside.
-    @Sendable static func endpoint(_ c: Context) throws -> Response {
+    @Sendable package static func endpoint(_ c: Context) throws -> Response {
         guard let metrics = current else { throw HTTPError.notFound("The route /metrics could not be found.") }
         let allowed: Bool
         if let token = metrics.token, !token.isEmpty {
@@ -181,7 +181,7 @@ public final class Metrics: @unchecked Sendable {
     }
 
     /// The file next to the pid file unless `ENTERCRM_METRICS_FILE` names one.
-    static func defaultFile(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    package static func defaultFile(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         if let f = env["ENTERCRM_METRICS_FILE"], !f.isEmpty { return f }
         if let pid = env["ENTERCRM_PID_FILE"], !pid.isEmpty { return pid + ".metrics" }
         return nil

@@ -7,8 +7,8 @@ import Jobs
 /// Reading the audit log (admins and owners), and the permission matrix for the console.
 /// There is no route that changes or deletes an audit entry: the job runner alone prunes
 /// those past the workspace's `audit_retention_days` (`AuditRetention`).
-enum AuditLogRoutes {
-    static func register(_ routes: inout Routes) {
+package enum AuditLogRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.get("/v1/audit-log", .manager, list)
         routes.get("/v1/permissions", .user, permissions)
     }
@@ -92,7 +92,7 @@ enum AuditLogRoutes {
 }
 
 /// Prunes audit entries past each workspace's `audit_retention_days`, in the job runner.
-enum AuditRetention {
+package enum AuditRetention {
     static let kind = "audit.prune"
 
     /// The fewest and most days a workspace may keep its entries. The floor keeps an admin
@@ -101,7 +101,7 @@ enum AuditRetention {
     static let minimumDays = 30
     static let maximumDays = 3650
 
-    static func register(_ registry: inout JobRegistry) {
+    package static func register(_ registry: inout JobRegistry) {
         registry.register(kind, maxAttempts: 3) { context in try pruneAll(context.db) }
         registry.every(3600, name: "prune-audit-log", kind: kind)
     }

@@ -7,19 +7,19 @@ import MariaDB
 /// Words are cut to `maximumLength` characters, as the tables cut them. A word matches every
 /// indexed word it begins, compared under utf8mb4_unicode_ci, so case and accents do not
 /// matter.
-enum SearchWords {
+package enum SearchWords {
     static let maximumLength = 32
     static let maximumWords = 8
     /// The derived tables' names of the words joined after the first (d0).
-    static let aliases: [SQL] = ["d1", "d2", "d3", "d4", "d5", "d6", "d7"]
+    package static let aliases: [SQL] = ["d1", "d2", "d3", "d4", "d5", "d6", "d7"]
     /// The columns of the words' signature bits (b0 for the first word, …).
-    static let bitAliases: [SQL] = ["b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7"]
+    package static let bitAliases: [SQL] = ["b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7"]
 
     /// The distinct words of `q` (compared case-insensitively), at most `maximumWords`, in
     /// order: what search_words_json() splits it into (runs of letters with their marks, or
     /// of digits: "kovac123" is kovac and 123), each cut as the tables' triggers cut it
     /// (LEFT(word, 32): characters, not graphemes).
-    static func split(_ db: Connection, _ q: String) throws -> [String] {
+    package static func split(_ db: Connection, _ q: String) throws -> [String] {
         var words: [String] = []
         var seen: Set<String> = []
         for row in try db.query("""
@@ -45,14 +45,14 @@ enum SearchWords {
     /// of the document's words), a `signed` word other than the lead is checked on the
     /// lead's rows by its bit first, which leaves its matches and `signatureFalseRate` of
     /// the others, and only those are probed.
-    struct Plan {
-        var lead = 0
-        var joined: [Int] = []
-        var probed: [Int] = []
+    package struct Plan {
+        package var lead = 0
+        package var joined: [Int] = []
+        package var probed: [Int] = []
         /// Probed words whose bits the lead's rows are checked for first.
-        var signed: [Int] = []
-        var candidates = 0.0
-        var cost = 0.0
+        package var signed: [Int] = []
+        package var candidates = 0.0
+        package var cost = 0.0
     }
 
     /// How many documents without a word beginning with a prefix have its bit anyway
@@ -61,7 +61,7 @@ enum SearchWords {
 
     /// The plan for words whose matches are estimated at `estimates`, among `total` documents;
     /// `signed[i]`: word i has a signature bit.
-    static func plan(estimates: [Int], total n: Double, signed: [Bool] = []) -> Plan {
+    package static func plan(estimates: [Int], total n: Double, signed: [Bool] = []) -> Plan {
         let byRarity = estimates.indices.sorted { estimates[$0] < estimates[$1] }
         var plan = Plan(lead: byRarity[0])
         plan.candidates = Double(estimates[plan.lead])
@@ -93,7 +93,7 @@ enum SearchWords {
         return plan
     }
 
-    static func estimate(_ db: Connection, _ select: SQL) throws -> Int {
+    package static func estimate(_ db: Connection, _ select: SQL) throws -> Int {
         let rows = try db.query("EXPLAIN \(select)")
         return rows.compactMap { try? $0.int("rows") }.max() ?? 0
     }

@@ -4,11 +4,11 @@ import Web
 import Core
 
 /// One message to send (an automation action's): what `Messenger` takes.
-struct OutboundMessage: Sendable {
-    enum Channel: String, Sendable { case email, sms, notify, webhook }
+package struct OutboundMessage: Sendable {
+    package enum Channel: String, Sendable { case email, sms, notify, webhook }
     let channel: Channel
     /// Unique per enrolment step: the same step never makes two messages.
-    let key: String
+    package let key: String
     let to: String
     /// Templates (`Template`), rendered once by the delivery: the subject, and the body
     /// as plain text.
@@ -25,23 +25,47 @@ struct OutboundMessage: Sendable {
     var automationID: Int?
     /// The `automation_messages` row of an email to a customer: its unsubscribe link.
     var messageRowID: Int?
+
+    /// The memberwise initializer, written out: the implicit one is internal to this module.
+    package init(channel: Channel, key: String, to: String, subject: String, body: String, html: String? = nil,
+                 text: String? = nil, customer: JSON = [:], context: JSON = [:], automationID: Int? = nil,
+                 messageRowID: Int? = nil) {
+        self.channel = channel
+        self.key = key
+        self.to = to
+        self.subject = subject
+        self.body = body
+        self.html = html
+        self.text = text
+        self.customer = customer
+        self.context = context
+        self.automationID = automationID
+        self.messageRowID = messageRowID
+    }
 }
 
 /// Delivers a message (what `send_email`, `send_sms` and `notify_user` send). Throws
 /// `DeliveryError`.
-protocol Messenger: Sendable {
+package protocol Messenger: Sendable {
     func deliver(_ message: OutboundMessage, db: Connection, tenant: Tenant) throws
 }
 
 /// The workspace's delivery, as the campaigns': its mail settings (its SMTP relay, or the
 /// development mailbox), the MIME builder, the templates, and the SMS webhook.
-struct WorkspaceMessenger: Messenger {
+package struct WorkspaceMessenger: Messenger {
     /// The mail transport for a workspace's settings (tests give their own mailbox).
     var transport: @Sendable (MailSettings) -> MailTransport = { $0.transport() }
     /// The unsubscribe links' address and key (`ENTERCRM_PUBLIC_URL`, the JWT secret).
     var links = CampaignLinks.fromEnvironment()
 
-    func deliver(_ m: OutboundMessage, db: Connection, tenant: Tenant) throws {
+    /// The memberwise initializer, written out: the implicit one is internal to this module.
+    package init(transport: @escaping @Sendable (MailSettings) -> MailTransport = { $0.transport() },
+                 links: CampaignLinks = CampaignLinks.fromEnvironment()) {
+        self.transport = transport
+        self.links = links
+    }
+
+    package func deliver(_ m: OutboundMessage, db: Connection, tenant: Tenant) throws {
         let settings = try MailSettings.load(db, tenant)
         let unsubscribe = m.channel == .email ? m.messageRowID.map { links.unsubscribe(links.automationToken(messageID: $0)) } : nil
         let values = TemplateValues(customer: m.customer, context: m.context, unsubscribeURL: unsubscribe ?? "")
@@ -84,13 +108,13 @@ struct WorkspaceMessenger: Messenger {
 }
 
 /// Why a message was not delivered.
-enum DeliveryError: Error, CustomStringConvertible {
+package enum DeliveryError: Error, CustomStringConvertible {
     case failed(String)
     /// The message may have left (the connection broke after it was handed over): it is
     /// never sent again.
     case uncertain(String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .failed(let s): return s
         case .uncertain(let s): return "may have been delivered: \(s)"

@@ -12,8 +12,8 @@ import Core
 /// An API key (`X-API-Key` or `EF-Access-Key`) is looked up by its SHA-256, and what it
 /// resolved to kept briefly (`CredentialCache`: a revocation is effective at once on this
 /// host's pool, within `CredentialCache.lifetime` seconds on other hosts).
-enum Authenticator {
-    static func authenticate(_ c: Context, access: Access) throws -> Principal? {
+package enum Authenticator {
+    package static func authenticate(_ c: Context, access: Access) throws -> Principal? {
         // Which credential the request carries (RequestCredential, the rule nginx's rate
         // limit mirrors): more than one is a 400 on every route, public ones included.
         let request = c.request

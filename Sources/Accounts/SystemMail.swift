@@ -1,6 +1,7 @@
 import Cryptography
 import FastCGI
 import Foundation
+import Messaging
 
 /// The mail the instance itself sends about accounts: address verification, "someone tried to
 /// register with your address", invitations and password resets. It belongs to no workspace:

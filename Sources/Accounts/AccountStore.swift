@@ -5,7 +5,7 @@ import Web
 import Core
 
 /// The SQL of workspaces, users, memberships and sessions.
-enum AccountStore {
+package enum AccountStore {
     /// A URL-safe slug from a workspace name: "Kovač & Sons" → "kovac-sons".
     static func slugify(_ name: String) -> String {
         let folded = name.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US"))
@@ -53,7 +53,7 @@ enum AccountStore {
 
     /// A new account. `verified`: its address is proven (an accepted invitation, the seed);
     /// a verified address held by another account is then a duplicate key.
-    static func createUser(_ db: Connection, name: String, email: String, passwordHash: String?, verified: Bool) throws -> Int {
+    package static func createUser(_ db: Connection, name: String, email: String, passwordHash: String?, verified: Bool) throws -> Int {
         try db.execute("""
             INSERT INTO users (name, email, email_verified_at, password_hash, created_at, updated_at)
             VALUES (\(name), \(email), IF(\(verified), UTC_TIMESTAMP(6), NULL), \(passwordHash), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))

@@ -4,15 +4,15 @@ import Web
 
 /// The values a message's placeholders read: the customer, the enrolment's event and CRM
 /// entry (automations), and the message's unsubscribe link.
-struct TemplateValues: Sendable {
+package struct TemplateValues: Sendable {
     /// The customer: `CustomerJSON.profile`, or the columns a campaign reads (name, email,
     /// phone, city, country, properties).
     var customer: JSON = [:]
     var event: JSON?
     var entry: JSON?
-    var unsubscribeURL = ""
+    package var unsubscribeURL = ""
 
-    init(customer: JSON = [:], context: JSON = [:], unsubscribeURL: String = "") {
+    package init(customer: JSON = [:], context: JSON = [:], unsubscribeURL: String = "") {
         self.customer = customer
         event = context["event"]
         entry = context["entry"]
@@ -20,7 +20,7 @@ struct TemplateValues: Sendable {
     }
 
     /// A customer row's `name, email, phone, city, country, properties`; no row, no values.
-    init(row: Row?) {
+    package init(row: Row?) {
         guard let row else { return }
         var o = JSONObject()
         for key in ["name", "email", "phone", "city", "country"] { o[key] = row.optionalString(key).map(JSON.string) ?? .null }
@@ -28,10 +28,10 @@ struct TemplateValues: Sendable {
         customer = .object(o)
     }
 
-    var name: String? { customer["name"]?.stringValue }
+    package var name: String? { customer["name"]?.stringValue }
 
     /// Sets one of the customer's values (a test send to another address).
-    mutating func set(_ key: String, _ value: String?) {
+    package mutating func set(_ key: String, _ value: String?) {
         var o = customer.objectValue ?? JSONObject()
         o[key] = value.map(JSON.string) ?? .null
         customer = .object(o)
@@ -96,8 +96,8 @@ struct TemplateValues: Sendable {
 ///
 /// A webhook body is never a template: it is a JSON value that `JSONWriter` encodes, so a
 /// rendered text inside it (an SMS body) is a JSON string whatever it contains.
-enum Template {
-    enum Output {
+package enum Template {
+    package enum Output {
         /// An HTML body: values HTML-escaped.
         case html
         /// A header (a subject): values on one line.
@@ -106,7 +106,7 @@ enum Template {
         case plain
     }
 
-    static func render(_ template: String, _ values: TemplateValues, for output: Output) -> String {
+    package static func render(_ template: String, _ values: TemplateValues, for output: Output) -> String {
         var out = ""
         var rest = Substring(template)
         while let open = rest.range(of: "{{") {

@@ -20,7 +20,7 @@ import Core
 ///
 /// The lease (`counting_until`) is a replicated row taken by a conditional UPDATE, so one
 /// counter at a time per list across processes and database nodes.
-enum ListTotals {
+package enum ListTotals {
     static let lifetime = 30.0
     static let refreshAfter = 10.0
     /// How long a counter may hold a list's lease before another may take it over.
@@ -88,7 +88,7 @@ enum ListTotals {
     /// The stored total of the list `key` of `tenant`, if it is younger than `lifetime`;
     /// past `refreshAfter`, this process's background thread recounts it with `count` (on
     /// its own connection).
-    static func cached(_ db: Connection, _ tenant: Tenant, key: String,
+    package static func cached(_ db: Connection, _ tenant: Tenant, key: String,
                        count: @escaping @Sendable (Connection) throws -> Int) throws -> Int? {
         let digest = digest(key)
         guard let stored = try read(db, tenant, digest), let total = stored.total, let age = stored.age, age < lifetime else {
@@ -102,7 +102,7 @@ enum ListTotals {
 
     /// The list `key` of `tenant` counted now with `count` and stored, or, when another
     /// request or process is counting it already, that count when it is stored.
-    static func counted(_ db: Connection, _ tenant: Tenant, key: String, count: (Connection) throws -> Int) throws -> Int {
+    package static func counted(_ db: Connection, _ tenant: Tenant, key: String, count: (Connection) throws -> Int) throws -> Int {
         let digest = digest(key)
         let started = Date()
         while true {

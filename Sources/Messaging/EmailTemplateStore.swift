@@ -8,7 +8,7 @@ import Core
 /// `{{properties.plan}}`, `{{unsubscribe_url}}` …), rendered by `RenderedMail.render` (`Template`) as a
 /// campaign is. Automations' `send_email` nodes name one by `email_template` (its key) or
 /// `email_template_id`.
-enum EmailTemplateStore {
+package enum EmailTemplateStore {
     static let columns: SQL = "id, `key`, name, subject, body_html, body_text, created_at, updated_at"
 
     /// A slug: lowercase letters and digits, `-` or `_` between them, up to 100 characters.
@@ -18,20 +18,20 @@ enum EmailTemplateStore {
         return alnum(first) && alnum(last) && s.unicodeScalars.allSatisfy { alnum($0) || $0 == "-" || $0 == "_" }
     }
 
-    static func find(_ db: Connection, _ tenant: Tenant, id: Int, lock: Bool = false) throws -> Row? {
+    package static func find(_ db: Connection, _ tenant: Tenant, id: Int, lock: Bool = false) throws -> Row? {
         if lock { return try db.queryOne("SELECT \(columns) FROM email_templates WHERE tenant_id = \(tenant) AND id = \(id) FOR UPDATE") }
         return try db.queryOne("SELECT \(columns) FROM email_templates WHERE tenant_id = \(tenant) AND id = \(id)")
     }
 
-    static func find(_ db: Connection, _ tenant: Tenant, key: String) throws -> Row? {
+    package static func find(_ db: Connection, _ tenant: Tenant, key: String) throws -> Row? {
         try db.queryOne("SELECT \(columns) FROM email_templates WHERE tenant_id = \(tenant) AND `key` = \(key)")
     }
 
     /// The template a `send_email` node names: `email_template_id`, or `email_template`
     /// (or `template`) as a key. `nil` when the node writes its own subject and body.
-    enum Reference: Equatable, CustomStringConvertible {
+    package enum Reference: Equatable, CustomStringConvertible {
         case id(Int), key(String)
-        var description: String {
+        package var description: String {
             switch self {
             case .id(let i): return "email template \(i)"
             case .key(let k): return "email template \"\(k)\""
@@ -39,7 +39,7 @@ enum EmailTemplateStore {
         }
     }
 
-    static func reference(_ data: JSONObject) -> Reference? {
+    package static func reference(_ data: JSONObject) -> Reference? {
         if let i = data["email_template_id"]?.intValue { return .id(i) }
         if let s = data["email_template_id"]?.stringValue?.trimmingCharacters(in: .whitespaces), let i = Int(s) { return .id(i) }
         for key in ["email_template", "template"] {
@@ -48,7 +48,7 @@ enum EmailTemplateStore {
         return nil
     }
 
-    static func resolve(_ db: Connection, _ tenant: Tenant, _ ref: Reference) throws -> Row? {
+    package static func resolve(_ db: Connection, _ tenant: Tenant, _ ref: Reference) throws -> Row? {
         switch ref {
         case .id(let i): return try find(db, tenant, id: i)
         case .key(let k): return try find(db, tenant, key: k)
@@ -58,5 +58,5 @@ enum EmailTemplateStore {
     /// Who uses a template, by its id or key (`activeOnly`: the active users only): a
     /// template in use is not deleted nor re-keyed under them. The automations answer it
     /// (their designs), given to the routes at start-up by the application.
-    typealias Users = @Sendable (_ db: Connection, _ tenant: Tenant, _ id: Int, _ key: String, _ activeOnly: Bool) throws -> [(id: Int, name: String)]
+    package typealias Users = @Sendable (_ db: Connection, _ tenant: Tenant, _ id: Int, _ key: String, _ activeOnly: Bool) throws -> [(id: Int, name: String)]
 }

@@ -4,8 +4,8 @@ import Platform
 import Web
 
 /// Escaping, links and the text version of a message's HTML (the placeholders are `Template`'s).
-enum MailTemplate {
-    static func escapeHTML(_ s: String) -> String {
+package enum MailTemplate {
+    package static func escapeHTML(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.count)
         for c in s {
@@ -22,7 +22,7 @@ enum MailTemplate {
     }
 
     /// A header value on one line: CR, LF and other control characters become spaces.
-    static func headerSafe(_ s: String) -> String {
+    package static func headerSafe(_ s: String) -> String {
         String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? " " : $0 }))
             .trimmingCharacters(in: .whitespaces)
     }
@@ -71,7 +71,7 @@ enum MailTemplate {
 
     /// Rewrites every `href="http…"` through `link` (the click tracker); links with a
     /// scheme that is not safe (`isSafeLink`) become `#`.
-    static func rewriteLinks(_ html: String, _ link: (String) -> String) -> String {
+    package static func rewriteLinks(_ html: String, _ link: (String) -> String) -> String {
         var out = ""
         var rest = Substring(html)
         while let found = rest.range(of: "href=", options: .caseInsensitive) {
@@ -98,7 +98,7 @@ enum MailTemplate {
     }
 
     /// A plain-text version of the HTML: blocks become lines, links keep their address.
-    static func text(fromHTML html: String) -> String {
+    package static func text(fromHTML html: String) -> String {
         var out = ""
         var i = html.startIndex
         var pendingLink: String?
@@ -160,20 +160,37 @@ enum MailTemplate {
 
 /// A message as MIME (RFC 5322, 2045–2047): multipart/alternative with a text and an HTML
 /// part, both base64 UTF-8; the subject and names as encoded words when not ASCII.
-struct MailMessage {
-    var fromEmail: String
-    var fromName: String?
-    var to: String
-    var toName: String?
-    var subject: String
-    var html: String
-    var text: String
+package struct MailMessage {
+    package var fromEmail: String
+    package var fromName: String?
+    package var to: String
+    package var toName: String?
+    package var subject: String
+    package var html: String
+    package var text: String
     var messageID: String
     var listUnsubscribeURL: String?
     var date = Date()
     var extraHeaders: [(String, String)] = []
 
-    func rendered() -> [UInt8] {
+    /// The memberwise initializer, written out: the implicit one is internal to this module.
+    package init(fromEmail: String, fromName: String? = nil, to: String, toName: String? = nil, subject: String,
+                 html: String, text: String, messageID: String, listUnsubscribeURL: String? = nil, date: Date = Date(),
+                 extraHeaders: [(String, String)] = []) {
+        self.fromEmail = fromEmail
+        self.fromName = fromName
+        self.to = to
+        self.toName = toName
+        self.subject = subject
+        self.html = html
+        self.text = text
+        self.messageID = messageID
+        self.listUnsubscribeURL = listUnsubscribeURL
+        self.date = date
+        self.extraHeaders = extraHeaders
+    }
+
+    package func rendered() -> [UInt8] {
         let boundary = "=_entercrm_" + Random.hex(bytes: 12)
         var h: [(String, String)] = [
             ("Date", UTC.rfc5322(date)),

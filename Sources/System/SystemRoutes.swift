@@ -4,8 +4,8 @@ import Web
 import Core
 
 /// Health and diagnostics.
-enum SystemRoutes {
-    static func register(_ routes: inout Routes) {
+package enum SystemRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.get("/v1/health", .anyone, health)
         routes.post("/v1/echo", .anyone, echo)
         routes.get("/v1/openapi.yaml", .anyone, openAPI)

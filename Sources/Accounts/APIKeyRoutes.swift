@@ -6,8 +6,8 @@ import Core
 /// API keys: `eck_` (secret, for servers) or `eck_pub_` (publishable, for the browser
 /// tracker), then 43 base62 characters (256 bits) from RAND_bytes. Stored only as SHA-256;
 /// shown in full once, at creation, and afterwards masked.
-enum APIKeyRoutes {
-    static func register(_ routes: inout Routes) {
+package enum APIKeyRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.get("/v1/api-keys", .manager, list)
         routes.post("/v1/api-keys", .manager, create)
         routes.delete("/v1/api-keys/{id}", .manager, revoke)

@@ -5,7 +5,7 @@ import Core
 
 /// Demo email templates, before the automations that send them: the contract's win-back-1
 /// (the seed's Win-Back Campaign), a welcome and a cart reminder. Idempotent per key.
-enum EmailTemplateSeed {
+package enum EmailTemplateSeed {
     static let templates: [(key: String, name: String, subject: String, html: String)] = [
         ("win-back-1", "Win-back: we miss you", "We miss you, {{first_name|friend}}: 15% off your next order",
          """
@@ -36,7 +36,7 @@ enum EmailTemplateSeed {
          """),
     ]
 
-    static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
+    package static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
         var made = 0
         for t in templates {
             made += try db.execute("""

@@ -10,10 +10,10 @@ import Core
 /// `auth.password_reset`, `member.invited`, `member.role_changed`, `api_key.created`,
 /// `api_key.revoked`, `customer.erased`, `customers.exported`, `segment.deleted`,
 /// `campaign.deleted`, `campaign.sent`, `automation.activated`, `settings.changed` …
-enum AuditLog {
+package enum AuditLog {
     /// Appends one row for the caller of `c` (its user or key, its address and agent).
     /// `tenant` defaults to the caller's workspace; routes open to anyone pass it (or nil).
-    static func record(_ c: Context, _ action: String, tenant: Tenant? = nil, tenantID: Int? = nil,
+    package static func record(_ c: Context, _ action: String, tenant: Tenant? = nil, tenantID: Int? = nil,
                        target: (type: String, id: Int)? = nil, actorUserID: Int? = nil, actorLabel: String? = nil,
                        details: JSON? = nil) throws {
         let tenantValue: Int? = tenantID ?? tenant?.id ?? c.principal?.tenant.id

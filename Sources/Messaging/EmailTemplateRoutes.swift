@@ -5,12 +5,15 @@ import Core
 
 /// `/v1/email-templates`: the workspace's saved email templates (list, create, detail,
 /// update, delete) and their preview for a customer or a sample recipient.
-struct EmailTemplateRoutes: Sendable {
+package struct EmailTemplateRoutes: Sendable {
     /// Who uses a template (the automations): shown with it, and a template in use is not
     /// deleted nor re-keyed.
     let users: EmailTemplateStore.Users
 
-    func register(_ routes: inout Routes) {
+    /// The memberwise initializer, written out: the implicit one is internal to this module.
+    package init(users: @escaping EmailTemplateStore.Users) { self.users = users }
+
+    package func register(_ routes: inout Routes) {
         let r = self
         routes.get("/v1/email-templates", .server, Self.list)
         routes.post("/v1/email-templates", .server) { try r.create($0) }
@@ -67,9 +70,9 @@ struct EmailTemplateRoutes: Sendable {
     /// The editable fields, checked. Creating needs key, name, subject and body_html.
     struct Fields {
         var key: String?, name: String?, subject: String?, bodyHTML: String?, bodyText: String?
-        var present: Set<String>
+        package var present: Set<String>
 
-        init(_ body: JSONObject, creating: Bool) throws {
+        package init(_ body: JSONObject, creating: Bool) throws {
             var input = Input(body)
             present = Set(body.keys)
             key = input.string("key", required: creating, max: 100)
@@ -92,7 +95,7 @@ struct EmailTemplateRoutes: Sendable {
             try input.check()
         }
 
-        static func body(_ input: inout Input, _ body: JSONObject, _ key: String, required: Bool) -> String? {
+        package static func body(_ input: inout Input, _ body: JSONObject, _ key: String, required: Bool) -> String? {
             let label = key.replacingOccurrences(of: "_", with: " ")
             guard let raw = body[key], raw != .null else {
                 if required { input.fail(key, "The \(label) field is required.") }

@@ -6,8 +6,8 @@ import Core
 
 /// The members of a workspace and their roles. Owners and admins manage them; an admin
 /// cannot touch owners or make one; the last owner can be neither removed nor demoted.
-enum MemberRoutes {
-    static func register(_ routes: inout Routes) {
+package enum MemberRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.get("/v1/users", .user, list)
         routes.post("/v1/users", .manager, add)
         routes.get("/v1/users/{id}", .user, show)

@@ -7,18 +7,18 @@ import Core
 /// A workspace's delivery settings, over the instance defaults (`ENTERCRM_SMTP_HOST`,
 /// `_PORT`, `_STARTTLS`, `_USERNAME`, `_PASSWORD`, `ENTERCRM_MAIL_FROM`, `_FROM_NAME`,
 /// `ENTERCRM_SEND_RATE`). With no relay anywhere, mail goes to the development mailbox.
-struct MailSettings {
-    var smtp: SMTPConfiguration?
-    var fromEmail: String
-    var fromName: String?
+package struct MailSettings {
+    package var smtp: SMTPConfiguration?
+    package var fromEmail: String
+    package var fromName: String?
     /// Messages a second.
-    var sendRate: Int
+    package var sendRate: Int
     var smsWebhookURL: String?
     var smsWebhookSecret: String?
 
     static let defaultRate = 1000
 
-    static func load(_ db: Connection, _ tenant: Tenant, env: [String: String] = ProcessInfo.processInfo.environment) throws -> MailSettings {
+    package static func load(_ db: Connection, _ tenant: Tenant, env: [String: String] = ProcessInfo.processInfo.environment) throws -> MailSettings {
         let row = try db.queryOne("SELECT * FROM campaign_settings WHERE tenant_id = \(tenant)")
         func text(_ column: String, _ variable: String) -> String? {
             if let v = row?.optionalString(column), !v.isEmpty { return v }
@@ -52,7 +52,7 @@ struct MailSettings {
 
 extension MailSettings {
     /// The mail transport for these settings: the relay, or the development mailbox.
-    func transport() -> MailTransport {
+    package func transport() -> MailTransport {
         if let smtp { return SMTPClient(smtp) }
         return DevMailbox(directory: DevMailbox.defaultDirectory())
     }
@@ -60,29 +60,29 @@ extension MailSettings {
 
 /// The public addresses of the open pixel, click redirects and unsubscribe page, and the
 /// signature that keeps the click redirect from being an open redirect.
-struct CampaignLinks: Sendable {
+package struct CampaignLinks: Sendable {
     let base: String
     private let key: [UInt8]
 
-    init(base: String, secret: [UInt8]) {
+    package init(base: String, secret: [UInt8]) {
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
         key = Digest.hmacSHA256(key: secret, message: Array("entercrm campaign links v1".utf8))
     }
 
     /// `ENTERCRM_PUBLIC_URL`, else the stack's own HTTPS address.
-    static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> CampaignLinks {
+    package static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> CampaignLinks {
         CampaignLinks(base: publicBase(env), secret: Array((env["ENTERCRM_JWT_SECRET"] ?? "").utf8))
     }
 
-    static func publicBase(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    package static func publicBase(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let url = env["ENTERCRM_PUBLIC_URL"], !url.isEmpty { return url }
         return "https://localhost:\(env["ENTERCRM_HTTPS_PORT"] ?? "8443")"
     }
 
-    func pixel(_ token: String) -> String { "\(base)/t/o/\(token).gif" }
-    func unsubscribe(_ token: String) -> String { "\(base)/t/u/\(token)" }
+    package func pixel(_ token: String) -> String { "\(base)/t/o/\(token).gif" }
+    package func unsubscribe(_ token: String) -> String { "\(base)/t/u/\(token)" }
 
-    func click(_ token: String, _ url: String) -> String {
+    package func click(_ token: String, _ url: String) -> String {
         "\(base)/t/c/\(token)?u=\(Self.percentEncoded(url))&s=\(signature(token, url))"
     }
 
@@ -90,7 +90,7 @@ struct CampaignLinks: Sendable {
         String(Digest.hmacSHA256(key: key, message: Array((token + "\n" + url).utf8)).hexString.prefix(32))
     }
 
-    func verify(_ token: String, _ url: String, _ signature: String) -> Bool {
+    package func verify(_ token: String, _ url: String, _ signature: String) -> Bool {
         Digest.constantTimeEquals(Array(self.signature(token, url).utf8), Array(signature.utf8))
     }
 
@@ -103,7 +103,7 @@ struct CampaignLinks: Sendable {
     }
 
     /// The automation message id of an unsubscribe token, when its signature holds.
-    func automationMessageID(token: String) -> Int? {
+    package func automationMessageID(token: String) -> Int? {
         guard token.count <= 64, token.hasPrefix("a"), let s = token.firstIndex(of: "s"),
               let id = Int(token[token.index(after: token.startIndex)..<s]), id > 0 else { return nil }
         return Digest.constantTimeEquals(Array(automationToken(messageID: id).utf8), Array(token.utf8)) ? id : nil

@@ -25,7 +25,7 @@ public final class CredentialCache: @unchecked Sendable {
     let shared: Bool
 
     struct Entry {
-        let principal: Principal
+        package let principal: Principal
         let expires: UInt64
         let epoch: UInt64
     }

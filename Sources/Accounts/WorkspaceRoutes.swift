@@ -3,8 +3,8 @@ import Web
 import Core
 
 /// The user's workspaces: list, create, and the current one's settings.
-enum WorkspaceRoutes {
-    static func register(_ routes: inout Routes) {
+package enum WorkspaceRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.get("/v1/workspaces", .user, list)
         routes.post("/v1/workspaces", .user, create)
         routes.get("/v1/workspace", .server, current)
@@ -33,7 +33,7 @@ enum WorkspaceRoutes {
         return .json(["id": .int(tenant.id), "name": .string(tenant.name), "slug": .string(tenant.slug), "role": "owner"], status: 201)
     }
 
-    @Sendable static func current(_ c: Context) throws -> Response {
+    @Sendable package static func current(_ c: Context) throws -> Response {
         guard let row = try c.db.queryOne("""
             SELECT t.id, t.name, t.slug, t.created_at, t.count_browser_revenue, t.audit_retention_days,
                    (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = t.id) AS members_count

@@ -6,8 +6,8 @@ import Core
 
 /// Register, login, logout, the current user, switching workspace, sessions, password,
 /// verifying the address, forgot password, and accepting an invitation.
-enum AuthRoutes {
-    static func register(_ routes: inout Routes) {
+package enum AuthRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.post("/v1/auth/register", .anyone, register)
         routes.post("/v1/auth/login", .anyone, login)
         routes.post("/v1/auth/logout", .user, logout)
@@ -40,7 +40,7 @@ enum AuthRoutes {
     /// cases): a free address gets a verification link; a verified holder gets "someone tried
     /// to register with your address" (at the address its account holds, never the one typed),
     /// and the new account can never be verified.
-    @Sendable static func register(_ c: Context) throws -> Response {
+    @Sendable package static func register(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let name = input.string("name", max: 120)
         let email = input.email()

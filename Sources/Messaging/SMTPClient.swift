@@ -2,7 +2,7 @@ import Foundation
 import Outbound
 
 /// What became of one message handed to a transport.
-enum SendOutcome: Equatable {
+package enum SendOutcome: Equatable {
     /// Accepted (the relay's answer, or the provider's id).
     case sent(String)
     /// Refused for good (SMTP 5xx): the message bounced.
@@ -15,13 +15,13 @@ enum SendOutcome: Equatable {
 }
 
 /// Hands messages to a relay, a mailbox or a provider. Not shared between threads.
-protocol MailTransport: AnyObject {
+package protocol MailTransport: AnyObject {
     func send(from: String, to: String, data: [UInt8]) -> SendOutcome
     func close()
 }
 
 /// Where and how to reach an SMTP relay.
-struct SMTPConfiguration: Sendable, Equatable {
+package struct SMTPConfiguration: Sendable, Equatable {
     var host: String
     var port: Int
     var startTLS: Bool
@@ -31,6 +31,18 @@ struct SMTPConfiguration: Sendable, Equatable {
     var timeout: Int = 20
     /// The name given in EHLO.
     var heloName: String = "entercrm.localhost"
+
+    /// The memberwise initializer, written out: the implicit one is internal to this module.
+    package init(host: String, port: Int, startTLS: Bool, username: String? = nil, password: String? = nil,
+                 timeout: Int = 20, heloName: String = "entercrm.localhost") {
+        self.host = host
+        self.port = port
+        self.startTLS = startTLS
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self.heloName = heloName
+    }
 
     /// A relay on loopback is the developer's own (a test server with a self-signed
     /// certificate, reachable only where `ENTERCRM_OUTBOUND_ALLOW` names it); anywhere else
@@ -49,11 +61,11 @@ struct SMTPConfiguration: Sendable, Equatable {
 /// handed over is tried again, and one that failed after it (no final reply) is never sent
 /// again. Errors of the connection are categories ("could not connect", "timed out",
 /// "TLS failed"), never the socket's or libcurl's text.
-final class SMTPClient: MailTransport {
+package final class SMTPClient: MailTransport {
     let configuration: SMTPConfiguration
     private let smtp: OutboundSMTP
 
-    init(_ configuration: SMTPConfiguration, policy: OutboundPolicy = .fromEnvironment()) {
+    package init(_ configuration: SMTPConfiguration, policy: OutboundPolicy = .fromEnvironment()) {
         self.configuration = configuration
         smtp = OutboundSMTP(OutboundSMTP.Relay(
             host: configuration.host, port: configuration.port, startTLS: configuration.startTLS,
@@ -61,7 +73,7 @@ final class SMTPClient: MailTransport {
             heloName: configuration.heloName, verifiesCertificate: configuration.verifiesCertificate), policy: policy)
     }
 
-    func send(from: String, to: String, data: [UInt8]) -> SendOutcome {
+    package func send(from: String, to: String, data: [UInt8]) -> SendOutcome {
         switch smtp.send(from: from, to: to, data: data) {
         case .accepted(let reply):
             return .sent(reply)
@@ -74,21 +86,21 @@ final class SMTPClient: MailTransport {
         }
     }
 
-    func close() { smtp.close() }
+    package func close() { smtp.close() }
 
     /// An address without anything that could end or extend an SMTP command.
     static func clean(_ address: String) -> String { OutboundSMTP.clean(address) }
 }
 
 /// The development mailbox: each message becomes an `.eml` file, and counts as sent.
-final class DevMailbox: MailTransport {
+package final class DevMailbox: MailTransport {
     let directory: String
     /// The file name of the next message (without extension), set by the caller.
-    var nextName = "message"
+    package var nextName = "message"
 
-    init(directory: String) { self.directory = directory }
+    package init(directory: String) { self.directory = directory }
 
-    func send(from: String, to: String, data: [UInt8]) -> SendOutcome {
+    package func send(from: String, to: String, data: [UInt8]) -> SendOutcome {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let path = directory + "/" + nextName + ".eml"
@@ -99,10 +111,10 @@ final class DevMailbox: MailTransport {
         }
     }
 
-    func close() {}
+    package func close() {}
 
     /// `$ENTERCRM_MAIL_DIR`, else `mail/` in the stack's run directory.
-    static func defaultDirectory(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    package static func defaultDirectory(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let dir = env["ENTERCRM_MAIL_DIR"], !dir.isEmpty { return dir }
         if let run = env["ENTERCRM_RUN_DIR"], !run.isEmpty { return run + "/mail" }
         return ".run/mail"

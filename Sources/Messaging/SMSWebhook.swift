@@ -10,12 +10,12 @@ import Web
 /// failed/rejected status, a 3xx (never followed) bounces; 5xx or no connection is retried; a target
 /// the outbound guard refuses bounces. The call goes through `OutboundHTTP` (no redirects,
 /// internal addresses refused), and its errors are categories.
-final class SMSWebhook: MailTransport {
+package final class SMSWebhook: MailTransport {
     let url: String?
     let secret: [UInt8]
     let policy: OutboundPolicy
 
-    init(_ settings: MailSettings, policy: OutboundPolicy = .fromEnvironment()) {
+    package init(_ settings: MailSettings, policy: OutboundPolicy = .fromEnvironment()) {
         url = settings.smsWebhookURL
         secret = Array((settings.smsWebhookSecret ?? "").utf8)
         self.policy = policy
@@ -25,7 +25,7 @@ final class SMSWebhook: MailTransport {
         "sha256=" + Digest.hmacSHA256(key: secret, message: body).hexString
     }
 
-    func send(from: String, to: String, data: [UInt8]) -> SendOutcome {
+    package func send(from: String, to: String, data: [UInt8]) -> SendOutcome {
         guard let url else { return .temporary("no SMS webhook is configured for this workspace") }
         let answer: HTTPAnswer
         do {
@@ -51,5 +51,5 @@ final class SMSWebhook: MailTransport {
         }
     }
 
-    func close() {}
+    package func close() {}
 }
