@@ -46,12 +46,20 @@ let package = Package(
         .target(name: "Accounts", dependencies: ["Core", "Jobs", "Messaging", "Web", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
         // Health, metrics, the OpenAPI document.
         .target(name: "System", dependencies: ["Core", "Web", "MariaDB", "Platform", .product(name: "Yams", package: "Yams")]),
+        // Segments, and the analytics scores (RFM, CLV) that segments filter on and resync after.
+        .target(name: "Segments", dependencies: ["Core", "Jobs", "Accounts", "Web", "MariaDB", "Analytics", "Platform", "FastCGI"]),
+        // Customer profiles and their list totals.
+        .target(name: "Customers", dependencies: ["Core", "Search", "Accounts", "Segments", "Web", "MariaDB", "Platform"]),
+        // Tracked events and identify (the pixel, the batch API).
+        .target(name: "Tracking", dependencies: ["Core", "Accounts", "Segments", "Customers", "Web", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
+        // The pipeline CRM: entities, pipelines, stages, fields, entries.
+        .target(name: "Pipelines", dependencies: ["Core", "Jobs", "Search", "Accounts", "Web", "MariaDB", "Cryptography"]),
         // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [
-            "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "Platform", "FastCGI",
+            "Core", "Jobs", "Messaging", "Accounts", "System", "Segments", "Customers", "Tracking", "Pipelines", "Web", "Outbound", "MariaDB", "Cryptography", "Platform", "FastCGI",
         ]),
         .executableTarget(name: "entercrm", dependencies: [
-            "EnterCRM", "Core", "Jobs", "Web", "MariaDB", "Analytics", "FastCGI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EnterCRM", "Core", "Jobs", "Segments", "Web", "MariaDB", "Analytics", "FastCGI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Shared by the test targets: the test database, migrated once per run.
@@ -62,7 +70,7 @@ let package = Package(
         .testTarget(name: "WebTests", dependencies: ["Web", "MariaDB"]),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
-        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI"]),
+        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Segments", "Tracking", "Pipelines", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,6 +6,7 @@ import MariaDB
 import Web
 import Core
 import Jobs
+import Segments
 
 @main
 struct EnterCRMCommand: ParsableCommand {

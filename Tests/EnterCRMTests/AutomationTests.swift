@@ -6,6 +6,7 @@ import TestSupport
 import Web
 @testable import Core
 @testable import Messaging
+@testable import Segments
 
 /// A workspace with helpers to build automations and run the engine on a clock the test
 /// moves, delivering to a mailbox directory of its own.

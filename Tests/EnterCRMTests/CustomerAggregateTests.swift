@@ -5,6 +5,7 @@ import Testing
 import TestSupport
 import Web
 @testable import Core
+@testable import Tracking
 
 /// A customer's aggregates have one home (`customer_add_events`, schema/027): whichever path
 /// wrote their events (one event at a time, a batch by email or by id, the seed's direct

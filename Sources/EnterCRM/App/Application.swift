@@ -6,6 +6,10 @@ import Core
 import Accounts
 import Messaging
 import System
+import Customers
+import Pipelines
+import Segments
+import Tracking
 
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {

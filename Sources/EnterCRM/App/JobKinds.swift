@@ -2,6 +2,8 @@ import MariaDB
 import Web
 import Jobs
 import Accounts
+import Pipelines
+import Segments
 
 /// Every job kind the service knows, and the recurring schedules. Features add theirs here.
 public enum JobKinds {

@@ -4,6 +4,9 @@ import Web
 import Core
 import Accounts
 import Messaging
+import Pipelines
+import Segments
+import Tracking
 
 /// Fills a database with the demo workspace, so that `make up` opens on a living product.
 /// Idempotent: what exists already is left as it is.

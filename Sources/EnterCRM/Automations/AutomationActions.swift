@@ -3,6 +3,8 @@ import MariaDB
 import Web
 import Core
 import Messaging
+import Customers
+import Pipelines
 
 /// What each action node does, for one enrolment step.
 struct AutomationActions {

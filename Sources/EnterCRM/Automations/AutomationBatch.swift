@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Customers
 
 /// Advancing a claimed batch set by set: a few statements for the whole batch instead of a
 /// dozen round trips for each enrolment.

@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Segments
 
 /// The condition node: a filter in the segments filter language (`SegmentFilter`), tested
 /// on one customer with the segments compiler's own SQL.

@@ -3,6 +3,8 @@ import MariaDB
 import Web
 import Core
 import Messaging
+import Pipelines
+import Segments
 
 /// The ids that a design and a trigger name must be of the caller's workspace: segments
 /// (the trigger; conditions' in_segment through AutomationConditions.checkReferences), CRM entities, pipelines and stages (the CRM actions and

@@ -3,6 +3,7 @@ import MariaDB
 import Outbound
 import Web
 import Core
+import Pipelines
 
 /// A flow design as the designer sends it (React-Flow style `nodes` and `edges`), read and
 /// checked. The JSON is stored as received, so that it loads back exactly.

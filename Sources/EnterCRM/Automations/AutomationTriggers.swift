@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Pipelines
 
 /// Where enrolments come from. The event-like triggers read what the rest of the system
 /// records (new customers, tracked events, CRM stage history, the segment entries and exits

@@ -3,6 +3,7 @@ import MariaDB
 import Web
 import Core
 import Messaging
+import Tracking
 
 /// `/t/`: the open pixel, signed click redirects and the unsubscribe page, reached from
 /// the messages themselves (no credentials; the token names the message).
@@ -221,26 +222,5 @@ enum EngagementRoutes {
             try timelineEvent(c, m, name: "email_unsubscribed", url: nil, classification: classification)
         }
         return page("You are unsubscribed", ["You will receive no more of these emails."])
-    }
-}
-
-extension TrackedEvent {
-    /// An event that the campaigns record on a customer's timeline.
-    init(campaignEvent name: String, customerID: Int, properties: JSONObject, url: String?, userAgent: String?, ip: String?,
-         messageID: String) {
-        self.kind = .event
-        self.name = name
-        self.email = nil
-        self.customerID = customerID
-        self.anonymousID = nil
-        self.properties = properties
-        self.amount = nil
-        self.currency = nil
-        self.url = url.map { String($0.prefix(2048)) }
-        self.referrer = nil
-        self.userAgent = userAgent.map { String($0.prefix(512)) }
-        self.ip = ip
-        self.messageID = messageID
-        self.occurredAt = Date()
     }
 }

@@ -5,10 +5,10 @@ import Web
 import Core
 
 /// An entry as read from `crm_entries`, with its values keyed by field id.
-struct Entry {
+package struct Entry {
     let id: Int
-    let uid: String
-    let entityID: Int
+    package let uid: String
+    package let entityID: Int
     let pipelineID: Int
     let stageID: Int
     let title: String
@@ -21,7 +21,7 @@ struct Entry {
         e.assigned_to_user_id, e.assigned_to_team_id, e.data, e.created_at, e.updated_at
         """
 
-    init(row: Row) throws {
+    package init(row: Row) throws {
         id = try row.int("id")
         uid = try row.string("uid")
         entityID = try row.int("entity_id")
@@ -45,7 +45,7 @@ struct Entry {
     }
 
     /// The value of the first email field, lowercased: the key to the workspace's customer.
-    func email(_ fields: [Field]) -> String? {
+    package func email(_ fields: [Field]) -> String? {
         for field in fields where field.type == .email {
             if let s = data[field.id]?.stringValue, !s.isEmpty { return s.lowercased() }
         }
@@ -77,21 +77,24 @@ struct Entry {
 
 /// The SQL of entries: writes keep `data`, `search_text`, the typed values and the stage
 /// history in step, in one transaction.
-enum EntryStore {
+package enum EntryStore {
     /// What a create or an update sets; nil leaves a column as it is.
-    struct Changes {
-        var title: String?
-        var pipeline: Pipeline?
-        var stage: Stage?
-        var referenceType: String??
-        var referenceID: String??
+    package struct Changes {
+        package var title: String?
+        package var pipeline: Pipeline?
+        package var stage: Stage?
+        package var referenceType: String??
+        package var referenceID: String??
         var userID: Int??
         var teamID: Int??
         /// Field → checked value, or nil to remove the value.
-        var values: [(field: Field, value: FieldValue?)] = []
+        package var values: [(field: Field, value: FieldValue?)] = []
+
+        /// No changes (the implicit initializer is internal to this module).
+        package init() {}
     }
 
-    static func find(_ db: Connection, _ tenant: Tenant, uid: String, entityID: Int? = nil, lock: Bool = false) throws -> Entry? {
+    package static func find(_ db: Connection, _ tenant: Tenant, uid: String, entityID: Int? = nil, lock: Bool = false) throws -> Entry? {
         guard uid.count == 20, uid.utf8.allSatisfy({ $0 < 128 }) else { return nil }
         let entity: SQL = entityID.map { " AND e.entity_id = \($0)" } ?? ""
         let forUpdate: SQL = lock ? " FOR UPDATE" : ""
@@ -100,7 +103,7 @@ enum EntryStore {
             """).map(Entry.init)
     }
 
-    static func find(_ db: Connection, _ tenant: Tenant, entityID: Int, referenceType: String, referenceID: String) throws -> Entry? {
+    package static func find(_ db: Connection, _ tenant: Tenant, entityID: Int, referenceType: String, referenceID: String) throws -> Entry? {
         try db.queryOne("""
             SELECT \(Entry.columns) FROM crm_entries e
             WHERE e.tenant_id = \(tenant) AND e.entity_id = \(entityID)
@@ -108,7 +111,7 @@ enum EntryStore {
             """).map(Entry.init)
     }
 
-    static func entries(_ db: Connection, ids: [Int]) throws -> [Entry] {
+    package static func entries(_ db: Connection, ids: [Int]) throws -> [Entry] {
         let rows = try db.query("SELECT \(Entry.columns) FROM crm_entries e WHERE e.id IN (\(list: ids))").map(Entry.init)
         let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0) })
         return ids.compactMap { byID[$0] }
@@ -225,7 +228,7 @@ enum EntryStore {
 
     /// Inserts an entry with its values and the first line of its history. A (reference_type,
     /// reference_id) that exists already yields that entry and `created == false`.
-    static func create(_ db: Connection, _ tenant: Tenant, entityID: Int, fields: [Field], _ changes: Changes, actor: Actor,
+    package static func create(_ db: Connection, _ tenant: Tenant, entityID: Int, fields: [Field], _ changes: Changes, actor: Actor,
                        createdAt: Date? = nil) throws -> (entry: Entry, created: Bool) {
         guard let title = changes.title, let pipeline = changes.pipeline, let stage = changes.stage else {
             preconditionFailure("create needs a title, a pipeline and a stage")
@@ -268,7 +271,7 @@ enum EntryStore {
 
     /// Applies `changes` to a locked entry: values merge (nil removes one), a new stage is
     /// recorded in the history. Returns the entry as it is afterwards.
-    static func update(_ db: Connection, _ tenant: Tenant, uid: String, entityID: Int?, fields: [Field], _ changes: Changes,
+    package static func update(_ db: Connection, _ tenant: Tenant, uid: String, entityID: Int?, fields: [Field], _ changes: Changes,
                        actor: Actor, check: (Entry) throws -> Void = { _ in }) throws -> Entry {
         let entryID: Int = try db.transaction {
             guard var entry = try find(db, tenant, uid: uid, entityID: entityID, lock: true) else {
@@ -403,7 +406,7 @@ enum EntryStore {
     }
 
     /// The customers whose email is one of `emails`, by lowercased email.
-    static func customers(_ db: Connection, _ tenant: Tenant, emails: [String]) throws -> [String: JSON] {
+    package static func customers(_ db: Connection, _ tenant: Tenant, emails: [String]) throws -> [String: JSON] {
         guard !emails.isEmpty else { return [:] }
         var result: [String: JSON] = [:]
         for row in try db.query("""

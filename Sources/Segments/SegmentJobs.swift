@@ -6,11 +6,11 @@ import Jobs
 
 /// The segment job kinds and loops: whole-segment rebuilds, the time-boundary sweep, and
 /// the evaluator of dirty customers that keeps memberships current within seconds.
-enum SegmentJobs {
+package enum SegmentJobs {
     static let rebuild = "segments.rebuild"
     static let boundaries = "segments.boundaries"
 
-    static func register(_ registry: inout JobRegistry) {
+    package static func register(_ registry: inout JobRegistry) {
         registry.register(rebuild, maxAttempts: 5, leaseSeconds: 600) { context in
             guard let tenantID = context.job.tenantID, let id = context.job.payload["segment_id"]?.intValue else { return }
             try SegmentStore.rebuild(context.db, Tenant(id: tenantID), segment: id) { try context.heartbeat(seconds: 600) }

@@ -6,8 +6,8 @@ import Accounts
 
 /// `/v1/segments`: list, detail with members, create, update, delete, preview, history and
 /// CSV export.
-enum SegmentRoutes {
-    static func register(_ routes: inout Routes) {
+package enum SegmentRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.get("/v1/segments", .server, list)
         routes.post("/v1/segments", .server, create)
         routes.post("/v1/segments/preview", .server, preview)
@@ -111,12 +111,12 @@ enum SegmentRoutes {
 
     /// The writable fields, checked. On update, absent keys stay nil.
     struct Fields {
-        var name: String?, description: String?, color: String?
+        package var name: String?, description: String?, color: String?
         var filtersJSON: JSON?
-        var filter: SegmentFilter?
-        var present: Set<String>
+        package var filter: SegmentFilter?
+        package var present: Set<String>
 
-        init(_ c: Context, _ body: JSONObject, creating: Bool, selfID: Int?) throws {
+        package init(_ c: Context, _ body: JSONObject, creating: Bool, selfID: Int?) throws {
             var input = Input(body)
             present = Set(body.keys)
             for key in body.keys where !["name", "description", "color", "filters"].contains(key) {

@@ -4,7 +4,7 @@ import Web
 import Core
 
 /// The type of a custom field, which decides what its values may be.
-enum FieldType: String, CaseIterable, Sendable {
+package enum FieldType: String, CaseIterable, Sendable {
     case text, number, date, boolean, select, multi_select, url, email, phone
 
     /// Select types need a list of options.
@@ -23,12 +23,12 @@ enum FieldType: String, CaseIterable, Sendable {
 }
 
 /// A custom field of an entity.
-struct Field: Sendable {
-    let id: Int
-    let entityID: Int
+package struct Field: Sendable {
+    package let id: Int
+    package let entityID: Int
     let name: String
-    let key: String
-    let type: FieldType
+    package let key: String
+    package let type: FieldType
     let options: [String]?
     let required: Bool
     let position: Int
@@ -49,7 +49,7 @@ struct Field: Sendable {
     }
 
     /// The contract's shape: `options` is an array for select types and null otherwise.
-    var json: JSON {
+    package var json: JSON {
         [
             "id": .int(id), "name": .string(name), "key": .string(key), "type": .string(type.rawValue),
             "options": options.map { .array($0.map(JSON.string)) } ?? .null,
@@ -59,20 +59,20 @@ struct Field: Sendable {
     }
 
     /// The fields of an entity, in display order.
-    static func all(_ db: Connection, _ tenant: Tenant, entityID: Int) throws -> [Field] {
+    package static func all(_ db: Connection, _ tenant: Tenant, entityID: Int) throws -> [Field] {
         try db.query("""
             SELECT \(columns) FROM crm_fields WHERE tenant_id = \(tenant) AND entity_id = \(entityID)
             ORDER BY position, id
             """).map(Field.init)
     }
 
-    static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Field? {
+    package static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Field? {
         try db.queryOne("SELECT \(columns) FROM crm_fields WHERE tenant_id = \(tenant) AND id = \(id)").map(Field.init)
     }
 }
 
 /// One value of an entry, checked and put into its stored forms.
-struct FieldValue {
+package struct FieldValue {
     /// As answers show it, and as `crm_entries.data` keeps it.
     let json: JSON
     /// Rows of `crm_entry_values`: one, or one per option of a multi_select.
@@ -83,7 +83,7 @@ struct FieldValue {
 
 extension Field {
     /// Checks `value` against the field's type; the message names the field by its key.
-    func check(_ value: JSON) -> Result<FieldValue, FieldValueError> {
+    package func check(_ value: JSON) -> Result<FieldValue, FieldValueError> {
         func fail(_ message: String) -> Result<FieldValue, FieldValueError> { .failure(FieldValueError(message: message)) }
         func text(_ s: String) -> FieldValue {
             FieldValue(json: .string(s), rows: [(String(s.prefix(255)), nil)], searchText: type.isSearchable ? s : "")
@@ -154,8 +154,8 @@ extension Field {
     }
 }
 
-struct FieldValueError: Error {
-    let message: String
+package struct FieldValueError: Error {
+    package let message: String
 }
 
 extension FieldValue {

@@ -5,7 +5,7 @@ import Core
 
 /// Demo customers with a year of pageviews, signups and purchases, recorded through the
 /// same code as live tracking so that every aggregate is what tracking would have made.
-enum CustomerSeed {
+package enum CustomerSeed {
     static let firstNames = ["Ana", "Ivan", "Marko", "Petra", "Luka", "Maja", "Josip", "Iva", "Tomislav", "Lucija", "Filip", "Nina",
                              "Matej", "Sara", "Karlo", "Ema", "Dino", "Lea", "Hrvoje", "Tea", "Anna", "Jonas", "Sophie", "Lukas",
                              "Marie", "Felix", "Elena", "Paul", "Laura", "David"]
@@ -17,7 +17,7 @@ enum CustomerSeed {
                                                        ("prod_addon", "Extra Seats", 49.5), ("prod_course", "Onboarding Course", 89)]
     static let pages = ["/", "/pricing", "/features", "/blog/rfm-explained", "/blog/clv-guide", "/checkout", "/docs", "/contact"]
 
-    static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
+    package static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
         if try db.queryOne("SELECT COUNT(*) AS n FROM customers WHERE tenant_id = \(tenant)")?.int("n") ?? 0 > 0 { return }
         var generator = SeededGenerator(seed: 20260315)
         let now = Date()

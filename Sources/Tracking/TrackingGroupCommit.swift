@@ -68,7 +68,7 @@ public final class TrackingGroupCommit: Sendable {
     }
 
     /// Returns once every event queued so far is written and answered (a stopping worker).
-    func waitUntilIdle() {
+    package func waitUntilIdle() {
         while true {
             if queue.withLock({ $0.waiting.isEmpty && !$0.writing }) { return }
             usleep(1_000)

@@ -4,8 +4,8 @@ import Web
 import Core
 
 /// A kind of record tracked in the CRM ("Leads", "Deals").
-struct Entity: Sendable {
-    let id: Int
+package struct Entity: Sendable {
+    package let id: Int
     let name: String
     let slug: String
     let row: Row
@@ -25,7 +25,7 @@ struct Entity: Sendable {
 
     /// The list's shape: `[{id, name, slug, singular_name, plural_name, icon, color, brand_id,
     /// pipelines_count, fields_count}]`, then the timestamps.
-    func json(_ tenant: Tenant) -> JSON {
+    package func json(_ tenant: Tenant) -> JSON {
         [
             "id": .int(id), "name": .string(name), "slug": .string(slug),
             "singular_name": row.json("singular_name"), "plural_name": row.json("plural_name"),
@@ -35,12 +35,12 @@ struct Entity: Sendable {
         ]
     }
 
-    static func all(_ db: Connection, _ tenant: Tenant) throws -> [Entity] {
+    package static func all(_ db: Connection, _ tenant: Tenant) throws -> [Entity] {
         try db.query("SELECT \(columns) FROM crm_entities WHERE tenant_id = \(tenant) ORDER BY id").map(Entity.init)
     }
 
     /// By id, or by slug when the path segment is not a number (or no entity has that id).
-    static func find(_ db: Connection, _ tenant: Tenant, _ idOrSlug: String) throws -> Entity? {
+    package static func find(_ db: Connection, _ tenant: Tenant, _ idOrSlug: String) throws -> Entity? {
         if let id = Int(idOrSlug), id > 0,
            let row = try db.queryOne("SELECT \(columns) FROM crm_entities WHERE tenant_id = \(tenant) AND id = \(id)") {
             return try Entity(row: row)
@@ -58,9 +58,9 @@ struct Entity: Sendable {
 }
 
 /// A pipeline of an entity, with its stages in order.
-struct Pipeline: Sendable {
-    let id: Int
-    let entityID: Int
+package struct Pipeline: Sendable {
+    package let id: Int
+    package let entityID: Int
     let name: String
     let row: Row
     var stages: [Stage] = []
@@ -85,7 +85,7 @@ struct Pipeline: Sendable {
     }
 
     /// The pipelines of an entity (or one of them), each with its stages, in two queries.
-    static func all(_ db: Connection, _ tenant: Tenant, entityID: Int? = nil, id: Int? = nil) throws -> [Pipeline] {
+    package static func all(_ db: Connection, _ tenant: Tenant, entityID: Int? = nil, id: Int? = nil) throws -> [Pipeline] {
         var filter: SQL = ""
         if let entityID { filter = filter + " AND entity_id = \(entityID)" }
         if let id { filter = filter + " AND id = \(id)" }
@@ -99,7 +99,7 @@ struct Pipeline: Sendable {
         return pipelines
     }
 
-    static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Pipeline? {
+    package static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Pipeline? {
         try all(db, tenant, id: id).first
     }
 
@@ -117,11 +117,11 @@ enum StageStatus: String, CaseIterable, Sendable {
 }
 
 /// A step of a pipeline.
-struct Stage: Sendable {
-    let id: Int
-    let pipelineID: Int
-    let entityID: Int
-    let name: String
+package struct Stage: Sendable {
+    package let id: Int
+    package let pipelineID: Int
+    package let entityID: Int
+    package let name: String
     let position: Int
     let status: StageStatus
     let row: Row
@@ -149,14 +149,14 @@ struct Stage: Sendable {
         ]
     }
 
-    static func all(_ db: Connection, _ tenant: Tenant, pipelineIDs: [Int]) throws -> [Stage] {
+    package static func all(_ db: Connection, _ tenant: Tenant, pipelineIDs: [Int]) throws -> [Stage] {
         try db.query("""
             SELECT \(columns) FROM crm_stages WHERE tenant_id = \(tenant) AND pipeline_id IN (\(list: pipelineIDs))
             ORDER BY pipeline_id, position, id
             """).map(Stage.init)
     }
 
-    static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Stage? {
+    package static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Stage? {
         try db.queryOne("SELECT \(columns) FROM crm_stages WHERE tenant_id = \(tenant) AND id = \(id)").map(Stage.init)
     }
 

@@ -3,16 +3,16 @@ import MariaDB
 import Web
 
 /// How a customer reads in JSON: the seed's fields first, in the seed's order.
-enum CustomerJSON {
+package enum CustomerJSON {
     /// The columns every customer query selects.
-    static let columns: SQL = """
+    package static let columns: SQL = """
         c.id, c.name, c.email, c.phone, c.city, c.country, c.properties, c.rfm_score, c.rfm_segment,
         c.rfm_recency AS rfm_r, c.rfm_frequency AS rfm_f, c.rfm_monetary AS rfm_m, c.p_alive, c.expected_purchases,
         c.clv_total, c.clv_predicted, c.clv_average_order, c.clv_order_count, c.currency, c.first_order_at, c.last_order_at,
         c.events_count, c.last_seen_at, c.created_at, c.updated_at
         """
 
-    static func properties(_ row: Row) -> JSON {
+    package static func properties(_ row: Row) -> JSON {
         (try? JSONParser.parse(row.optionalString("properties") ?? "{}")) ?? [:]
     }
 
@@ -26,7 +26,7 @@ enum CustomerJSON {
     }
 
     /// The full profile.
-    static func profile(_ row: Row, segments: [String]) -> JSON {
+    package static func profile(_ row: Row, segments: [String]) -> JSON {
         var o = row.json(["id", "name", "email", "rfm_score", "rfm_segment", "clv_total", "clv_predicted",
                           "clv_average_order", "clv_order_count", "events_count"]).objectValue!
         o["segments"] = .array(segments.map(JSON.string))
@@ -37,7 +37,7 @@ enum CustomerJSON {
         return .object(o)
     }
 
-    static func event(_ row: Row) -> JSON {
+    package static func event(_ row: Row) -> JSON {
         var o = JSONObject()
         o["event_id"] = row.json("public_id")
         o["type"] = row.json("type")

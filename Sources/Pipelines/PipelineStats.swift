@@ -14,7 +14,7 @@ import Jobs
 /// another pipeline still counts for what it reached here).
 /// The rate from a stage to the next is reached(next) / reached(stage). The win rate is
 /// won / (won + lost) among entries now in a won or a lost stage.
-enum PipelineStats {
+package enum PipelineStats {
     @Sendable static func show(_ c: Context) throws -> Response {
         let pipeline = try Pipeline.require(c)
         let fields = try Field.all(c.db, c.tenant, entityID: pipeline.entityID)
@@ -163,7 +163,7 @@ enum PipelineStats {
     static let jobKind = "crm.pipeline_reach"
 
     /// The job that recomputes a large pipeline's reach table.
-    static func register(_ registry: inout JobRegistry) {
+    package static func register(_ registry: inout JobRegistry) {
         registry.register(jobKind, maxAttempts: 2, leaseSeconds: 600) { context in
             guard let tenantID = context.job.tenantID, let pipelineID = context.job.payload["pipeline_id"]?.intValue else { return }
             try recompute(context.db, Tenant(id: tenantID), pipelineID)

@@ -3,11 +3,12 @@ import MariaDB
 import Web
 import Core
 import Accounts
+import Customers
 
 /// `/v1/track/*`: events, pageviews, batches and identify, from servers (secret keys) and
 /// browsers (publishable keys, cross-origin, `text/plain` bodies from sendBeacon).
-enum TrackingRoutes {
-    static func register(_ routes: inout Routes) {
+package enum TrackingRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.post("/v1/track/event", .tracking, event)
         routes.post("/v1/track/pageview", .tracking, pageview)
         routes.post("/v1/track/batch", .tracking, batch)
@@ -29,7 +30,7 @@ enum TrackingRoutes {
         ("Access-Control-Max-Age", "86400"),
     ]
 
-    static func cors(_ response: Response) -> Response {
+    package static func cors(_ response: Response) -> Response {
         var response = response
         response.headers += corsHeaders
         return response

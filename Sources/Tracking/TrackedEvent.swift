@@ -2,17 +2,18 @@ import Cryptography
 import Foundation
 import MariaDB
 import Web
+import Customers
 
 /// One event, pageview or purchase as a client sent it, checked.
-struct TrackedEvent {
-    enum Kind: String { case event, pageview }
+package struct TrackedEvent {
+    package enum Kind: String { case event, pageview }
 
-    var kind: Kind
-    var name: String
-    var email: String?
-    var customerID: Int?
-    var anonymousID: String?
-    var properties: JSONObject { didSet { writtenProperties = nil } }
+    package var kind: Kind
+    package var name: String
+    package var email: String?
+    package var customerID: Int?
+    package var anonymousID: String?
+    package var properties: JSONObject { didSet { writtenProperties = nil } }
     /// `properties` as JSON text, kept from reading the request (which writes it to check
     /// its size) until `properties` changes.
     private var writtenProperties: String?
@@ -23,14 +24,14 @@ struct TrackedEvent {
     /// of schema/027, which tracking and `recompute` call, and the analytics) reads this, stored as
     /// `events.amount`; a purchase that does not count (`withholdRevenue`) keeps its amount
     /// only in its properties, so it shows on the timeline.
-    var amount: Decimal?
-    var currency: String?
-    var url: String?
-    var referrer: String?
-    var userAgent: String?
-    var ip: String?
-    var messageID: String?
-    var occurredAt: Date
+    package var amount: Decimal?
+    package var currency: String?
+    package var url: String?
+    package var referrer: String?
+    package var userAgent: String?
+    package var ip: String?
+    package var messageID: String?
+    package var occurredAt: Date
     let publicID = "evt_" + Random.hex(bytes: 8)
 
     /// Digits with at most one decimal point and digits after it: "12", "149.99", "-3.5".
@@ -44,7 +45,7 @@ struct TrackedEvent {
     static let maxPropertiesBytes = 32_768
 
     /// Reads an item of `/v1/track/event`, `/v1/track/pageview` or `/v1/track/batch`.
-    init(_ body: JSONObject, kind: Kind, request: Request, now: Date) throws {
+    package init(_ body: JSONObject, kind: Kind, request: Request, now: Date) throws {
         var input = Input(body)
         self.kind = kind
         if let raw = input.string("customer_email", required: false, max: 190), !raw.isEmpty {

@@ -6,8 +6,8 @@ import Core
 import Jobs
 
 /// `/v1/analytics`: the RFM grid, the CLV model, and recomputing them.
-enum AnalyticsRoutes {
-    static func register(_ routes: inout Routes) {
+package enum AnalyticsRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.get("/v1/analytics/rfm", .server, rfm)
         routes.get("/v1/analytics/clv", .server, clv)
         routes.get("/v1/analytics/clv/calibration", .server, calibration)

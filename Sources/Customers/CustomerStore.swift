@@ -5,8 +5,8 @@ import Core
 import Search
 
 /// The SQL of customers. Every function takes the workspace.
-enum CustomerStore {
-    static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Row? {
+package enum CustomerStore {
+    package static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Row? {
         try db.queryOne("SELECT \(CustomerJSON.columns) FROM customers c WHERE c.tenant_id = \(tenant) AND c.id = \(id)")
     }
 
@@ -97,7 +97,7 @@ enum CustomerStore {
     static let walkBudget = 20_000
 
     /// Emails are compared trimmed and lowercased.
-    static func normalizeEmail(_ email: String) -> String {
+    package static func normalizeEmail(_ email: String) -> String {
         email.trimmedOfWhitespace.lowercased()
     }
 }

@@ -2,8 +2,8 @@ import Web
 import Core
 
 /// Built-in entity presets of the pipeline CRM (`/api/brands/{brand}/crm/entity-presets`).
-enum PresetRoutes {
-    static func register(_ routes: inout Routes) {
+package enum PresetRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.get("/api/brands/{brand}/crm/entity-presets", .crm, presets)
     }
 

@@ -3,6 +3,7 @@ import MariaDB
 import Platform
 import Web
 import Core
+import Segments
 
 /// Stores events and keeps each customer's aggregates in step, in one transaction: a 2xx
 /// means the events and every aggregate they change are committed together.
@@ -11,9 +12,9 @@ import Core
 /// their customers' aggregates and segment marks with one CALL of `customer_add_events`
 /// (schema/027), the one home of that arithmetic, which locks the customers in id order so
 /// that concurrent batches touching the same customers do not deadlock each other.
-enum EventRecorder {
+package enum EventRecorder {
     /// What happened to one input event.
-    struct Result {
+    package struct Result {
         let eventID: String
         let customerID: Int?
         let duplicate: Bool
@@ -22,7 +23,7 @@ enum EventRecorder {
     struct DuplicateRace: Error {}
 
     /// Records `events` (already checked); returns one result per event, in order.
-    static func record(_ db: Connection, _ tenant: Tenant, _ events: [TrackedEvent]) throws -> [Result] {
+    package static func record(_ db: Connection, _ tenant: Tenant, _ events: [TrackedEvent]) throws -> [Result] {
         do {
             return try db.transaction(retries: retries) { try recordInTransaction(db, tenant, events) }
         } catch is DuplicateRace {

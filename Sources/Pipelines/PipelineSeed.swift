@@ -6,7 +6,7 @@ import Core
 /// The demo workspace's pipeline CRM: Leads (from the preset, 40 entries across the stages,
 /// each walked there stage by stage so that the history and conversion rates mean
 /// something) and Deals with amounts. Idempotent: an entity that exists is left alone.
-enum PipelineSeed {
+package enum PipelineSeed {
     static let firstNames = ["Ana", "Marko", "Ivana", "Luka", "Petra", "Josip", "Maja", "Tomislav", "Elena", "David",
                              "Sara", "Filip", "Nina", "Karlo", "Mia", "Adam", "Lea", "Ivan", "Eva", "Matej"]
     static let lastNames = ["Horvat", "Kovačević", "Babić", "Marić", "Jurić", "Novak", "Knežević", "Vuković", "Petrović", "Tomić",
@@ -14,7 +14,7 @@ enum PipelineSeed {
     static let companies = ["Adriatic Foods", "Kvarner Tech", "Dalmacija Wines", "Zagreb Print", "Istra Tours",
                             "Slavonija Agro", "Lika Outdoor", "Split Design", "Osijek Motors", "Rijeka Logistics"]
 
-    static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
+    package static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
         let users = try db.query("SELECT user_id FROM memberships WHERE tenant_id = \(tenant) ORDER BY created_at, user_id").map { try $0.int("user_id") }
         let team = try db.queryOne("SELECT id FROM teams WHERE tenant_id = \(tenant) ORDER BY id LIMIT 1")?.int("id")
         if try Entity.find(db, tenant, "leads") == nil {
@@ -27,7 +27,7 @@ enum PipelineSeed {
         }
     }
 
-    static func name(_ i: Int) -> (title: String, email: String) {
+    package static func name(_ i: Int) -> (title: String, email: String) {
         let first = firstNames[i % firstNames.count], last = lastNames[(i * 7 + i / firstNames.count) % lastNames.count]
         let ascii = "\(first).\(last)".folding(options: [.diacriticInsensitive], locale: Locale(identifier: "en_US")).lowercased()
         return ("\(first) \(last)", "\(ascii)@example.com")

@@ -5,11 +5,11 @@ import Core
 import Jobs
 
 /// The analytics job kinds: one workspace's recompute, and the nightly fan-out.
-enum AnalyticsJobs {
+package enum AnalyticsJobs {
     static let recompute = "analytics.recompute"
     static let recomputeAll = "analytics.recompute_all"
 
-    static func register(_ registry: inout JobRegistry) {
+    package static func register(_ registry: inout JobRegistry) {
         registry.register(recompute, maxAttempts: 3, leaseSeconds: 1800) { context in
             guard let tenantID = context.job.tenantID else { return }
             let asOf = context.job.payload["as_of"]?.stringValue.flatMap(RFC3339.parse) ?? Date()

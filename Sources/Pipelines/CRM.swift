@@ -5,9 +5,9 @@ import Core
 
 /// What the pipeline CRM's parts share: per-workspace numbering, timestamps, the caller
 /// recorded in stage history, and the checks on slugs, keys and colours.
-enum CRM {
+package enum CRM {
     /// The path prefix of every CRM route.
-    static let prefix = Permissions.crm
+    package static let prefix = Permissions.crm
 
     /// The next id of `kind` ("entity", "pipeline", "stage", "field") in the workspace:
     /// 1, 2, 3 … in each workspace, so that ids say nothing about other workspaces. The
@@ -40,7 +40,7 @@ enum CRM {
     }
 
     /// Lowercase letters, digits and `_`.
-    static func isFieldKey(_ s: String) -> Bool {
+    package static func isFieldKey(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }
     }
 
@@ -53,23 +53,23 @@ enum CRM {
 }
 
 /// Who made a change, for the stage history: a member (bearer token) or an API key.
-struct Actor: Sendable {
+package struct Actor: Sendable {
     var userID: Int?
     var apiKeyID: Int?
 
-    init(userID: Int? = nil, apiKeyID: Int? = nil) {
+    package init(userID: Int? = nil, apiKeyID: Int? = nil) {
         self.userID = userID
         self.apiKeyID = apiKeyID
     }
 
-    init(_ principal: Principal?) {
+    package init(_ principal: Principal?) {
         self.init(userID: principal?.userID, apiKeyID: principal?.apiKeyID)
     }
 }
 
 extension Input {
     /// A slug: lowercase letters, digits, `-` and `_`.
-    mutating func slug(_ key: String, required: Bool = true, max: Int = 80) -> String? {
+    package mutating func slug(_ key: String, required: Bool = true, max: Int = 80) -> String? {
         guard let s = string(key, required: required, max: max) else { return nil }
         guard CRM.isSlug(s) else {
             fail(key, "The \(key) may only contain lowercase letters, digits, dashes and underscores.")
@@ -79,7 +79,7 @@ extension Input {
     }
 
     /// A hex colour such as `#3b82f6`.
-    mutating func color(_ key: String = "color") -> String? {
+    package mutating func color(_ key: String = "color") -> String? {
         guard let s = string(key, required: false, max: 64), !s.isEmpty else { return nil }
         guard CRM.isHexColor(s) else {
             fail(key, "The \(key) must be a hex colour such as #3b82f6.")
@@ -89,5 +89,5 @@ extension Input {
     }
 
     /// True when the body holds `key` with null: the caller clears the value.
-    func isNull(_ key: String) -> Bool { object[key]?.isNull ?? false }
+    package func isNull(_ key: String) -> Bool { object[key]?.isNull ?? false }
 }

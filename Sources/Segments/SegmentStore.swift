@@ -13,18 +13,18 @@ import Jobs
 /// - `evaluate`: a few customers against every segment, after a write marked them dirty;
 /// - `rebuild`: one segment against every customer, set-based, one id range at a time;
 /// - `forget`: a customer erased.
-enum SegmentStore {
+package enum SegmentStore {
     static let columns: SQL = """
         s.id, s.name, s.description, s.color, s.filters, s.system_key, s.status, s.version, s.depends_on,
         s.customers_count, s.built_at, s.created_at, s.updated_at
         """
 
-    static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Row? {
+    package static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Row? {
         try db.queryOne("SELECT \(columns) FROM segments s WHERE s.tenant_id = \(tenant) AND s.id = \(id)")
     }
 
     /// A stored segment's filter, parsed (stored filters were checked when saved).
-    static func filter(_ row: Row) -> SegmentFilter {
+    package static func filter(_ row: Row) -> SegmentFilter {
         var errors = ValidationErrors()
         let json = (try? JSONParser.parse(row.optionalString("filters") ?? "{}")) ?? [:]
         return SegmentFilter.parse(json, errors: &errors) ?? .any([])
@@ -34,7 +34,7 @@ enum SegmentStore {
 
     /// The `in_segment` ids must be segments of this workspace, and must not lead back to
     /// `selfID`. Adds problems to `errors`.
-    static func checkReferences(_ db: Connection, _ tenant: Tenant, filter: SegmentFilter, selfID: Int?,
+    package static func checkReferences(_ db: Connection, _ tenant: Tenant, filter: SegmentFilter, selfID: Int?,
                                 errors: inout ValidationErrors) throws {
         let direct = filter.referencedSegments
         guard !direct.isEmpty else { return }
@@ -66,18 +66,19 @@ enum SegmentStore {
 
     /// What changed about a customer: the profile (every segment is re-evaluated) or only
     /// activity (the segments whose conditions tracking can change).
-    struct DirtyReason: OptionSet {
-        let rawValue: Int
-        static let profile = DirtyReason(rawValue: 1)
-        static let activity = DirtyReason(rawValue: 2)
-        static let all: DirtyReason = [.profile, .activity]
+    package struct DirtyReason: OptionSet {
+        package let rawValue: Int
+        package init(rawValue: Int) { self.rawValue = rawValue }
+        package static let profile = DirtyReason(rawValue: 1)
+        package static let activity = DirtyReason(rawValue: 2)
+        package static let all: DirtyReason = [.profile, .activity]
     }
 
     /// Marks customers for re-evaluation; called inside the transaction of the write that
     /// changed them. Nothing when the workspace has no segment. The mark's one home is the
     /// `segment_mark_dirty` procedure (schema/027), which tracking's `customer_add_events`
     /// calls too.
-    static func markDirty(_ db: Connection, _ tenant: Tenant, customers ids: [Int], reason: DirtyReason = .all) throws {
+    package static func markDirty(_ db: Connection, _ tenant: Tenant, customers ids: [Int], reason: DirtyReason = .all) throws {
         let unique = Array(Set(ids)).sorted()
         guard !unique.isEmpty else { return }
         let marks: [JSON] = unique.map { .array([.int(Int64($0)), .int(Int64(reason.rawValue))]) }
@@ -237,7 +238,7 @@ enum SegmentStore {
     }
 
     /// A customer about to be erased leaves their segments (the rows go with the customer).
-    static func forget(_ db: Connection, _ tenant: Tenant, customer id: Int) throws {
+    package static func forget(_ db: Connection, _ tenant: Tenant, customer id: Int) throws {
         let pairs = try db.query("SELECT segment_id FROM segment_members WHERE tenant_id = \(tenant) AND customer_id = \(id)")
             .map { [try $0.int("segment_id"), id] }
         try apply(db, tenant, entered: [], exited: pairs)

@@ -5,7 +5,7 @@ import Core
 
 /// The demo workspace's segments, built at once so that `make up` opens on counted
 /// segments; the built-in RFM ones follow the first RFM recompute of `entercrm jobs`.
-enum SegmentSeed {
+package enum SegmentSeed {
     static let segments: [(name: String, description: String, color: String, filters: JSON)] = [
         ("High Value", "Spent 1,000 or more", "#f472b6", ["clv_total_min": 1000]),
         ("Recent Buyers", "Bought in the last 30 days", "#38bdf8", ["event": "purchase", "within_days": 30]),
@@ -16,7 +16,7 @@ enum SegmentSeed {
         ("Newcomers", "Joined in the last 60 days", "#a3e635", ["created_within_days": 60]),
     ]
 
-    static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
+    package static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
         try SegmentStore.ensureSystemSegments(db, tenant)
         for s in segments {
             guard try db.queryOne("SELECT id FROM segments WHERE tenant_id = \(tenant) AND name = \(s.name)") == nil else { continue }

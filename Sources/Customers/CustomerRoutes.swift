@@ -3,10 +3,11 @@ import MariaDB
 import Web
 import Core
 import Accounts
+import Segments
 
 /// `/v1/customers`: list, profile, create, update, erase, timeline and export.
-enum CustomerRoutes {
-    static func register(_ routes: inout Routes) {
+package enum CustomerRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.get("/v1/customers", .server, list)
         routes.post("/v1/customers", .server, create)
         routes.get("/v1/customers/{id}", .server, show)
@@ -38,11 +39,11 @@ enum CustomerRoutes {
     /// The editable fields of a customer, checked. Absent keys stay nil; `present` tells
     /// which keys the body had (an explicit null clears the field).
     struct Fields {
-        var name: String?, email: String?, phone: String?, city: String?, country: String?
+        package var name: String?, email: String?, phone: String?, city: String?, country: String?
         var properties: JSONObject?
-        var present: Set<String> = []
+        package var present: Set<String> = []
 
-        init(_ body: JSONObject, creating: Bool) throws {
+        package init(_ body: JSONObject, creating: Bool) throws {
             var input = Input(body)
             present = Set(body.keys)
             name = input.string("name", required: false, max: 190)

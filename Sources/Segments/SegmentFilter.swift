@@ -9,7 +9,7 @@ import Web
 /// `{"rfm_score_min": 12, "purchase_count_min": 10}`); `{"all": […]}`, `{"any": […]}` and
 /// `{"not": …}` nest. An object with `property` or `event` is one condition with its options.
 /// Column names come only from the switches below; every value is a bound parameter.
-indirect enum SegmentFilter: Equatable, Sendable {
+package indirect enum SegmentFilter: Equatable, Sendable {
     case all([SegmentFilter])
     case any([SegmentFilter])
     case not(SegmentFilter)
@@ -23,20 +23,20 @@ indirect enum SegmentFilter: Equatable, Sendable {
     case event(EventCondition)
     case inSegment(Int)
 
-    enum RangeField: String, CaseIterable {
+    package enum RangeField: String, CaseIterable {
         case rfmScore = "rfm_score", clvTotal = "clv_total", clvPredicted = "clv_predicted", pAlive = "p_alive"
         case purchaseCount = "purchase_count"
     }
 
-    enum TextField: String, CaseIterable {
+    package enum TextField: String, CaseIterable {
         case country, city, emailDomain = "email_domain"
     }
 
-    enum PropertyTest: Equatable {
+    package enum PropertyTest: Equatable {
         case equals(JSON), notEquals(JSON), oneOf([String]), range(min: Double?, max: Double?), exists(Bool)
     }
 
-    struct EventCondition: Equatable {
+    package struct EventCondition: Equatable {
         var name: String
         var withinDays: Int?
         var countMin = 1
@@ -63,7 +63,7 @@ indirect enum SegmentFilter: Equatable, Sendable {
 
     /// Parses `json` (the `filters` field); problems are added to `errors` under their path
     /// (`filters.all[1].rfm_score_min`). Returns nil when anything was wrong.
-    static func parse(_ json: JSON, errors: inout ValidationErrors) -> SegmentFilter? {
+    package static func parse(_ json: JSON, errors: inout ValidationErrors) -> SegmentFilter? {
         var parser = Parser()
         let result = parser.node(json, path: "filters", depth: 0)
         if parser.conditions > maxConditions {
@@ -327,7 +327,7 @@ indirect enum SegmentFilter: Equatable, Sendable {
 
     /// The predicate with time conditions measured from `asOf` (a bound value) instead of
     /// the database's clock: the automation engine's test clock uses it.
-    func sql(asOf: Date?) -> SQL {
+    package func sql(asOf: Date?) -> SQL {
         let now: SQL = asOf.map { "\($0)" } ?? "UTC_TIMESTAMP(6)"
         switch self {
         case .all(let children):
