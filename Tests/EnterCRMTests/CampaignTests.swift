@@ -7,6 +7,7 @@ import TestSupport
 import Web
 @testable import Core
 @testable import Messaging
+@testable import Campaigns
 
 /// A transport that records what it is given and answers per address.
 final class RecordingTransport: MailTransport {

@@ -10,6 +10,8 @@ import Customers
 import Pipelines
 import Segments
 import Tracking
+import Automations
+import Campaigns
 
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {

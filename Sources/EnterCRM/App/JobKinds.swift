@@ -4,6 +4,8 @@ import Jobs
 import Accounts
 import Pipelines
 import Segments
+import Automations
+import Campaigns
 
 /// Every job kind the service knows, and the recurring schedules. Features add theirs here.
 public enum JobKinds {

@@ -5,8 +5,8 @@ import Core
 
 /// Demo campaigns: a newsletter sent a month ago with realistic figures (about 55 % opened,
 /// 17 % clicked, 1 % bounced), and a draft. Idempotent.
-enum CampaignSeed {
-    static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
+package enum CampaignSeed {
+    package static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
         if try db.queryOne("SELECT id FROM campaigns WHERE tenant_id = \(tenant) AND name = 'March Newsletter'") != nil { return }
         try db.execute("""
             INSERT IGNORE INTO segments (tenant_id, name, description, filters, created_at, updated_at)

@@ -7,7 +7,7 @@ import Pipelines
 
 /// A flow design as the designer sends it (React-Flow style `nodes` and `edges`), read and
 /// checked. The JSON is stored as received, so that it loads back exactly.
-struct AutomationDesign: Sendable {
+package struct AutomationDesign: Sendable {
     enum NodeType: String, Sendable, CaseIterable {
         case trigger, action, delay, condition, split, exit
     }

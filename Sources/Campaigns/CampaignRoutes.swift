@@ -9,8 +9,8 @@ import Messaging
 
 /// `/v1/campaigns`: list, create, detail, update, delete, send, cancel, test send, the ad
 /// audience file, the workspace's delivery settings and the development mailbox.
-enum CampaignRoutes {
-    static func register(_ routes: inout Routes) {
+package enum CampaignRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.get("/v1/campaigns", .server, list)
         routes.post("/v1/campaigns", .server, create)
         routes.get("/v1/campaigns/settings", .server, settings)
@@ -134,12 +134,12 @@ enum CampaignRoutes {
 
     /// The editable fields, checked.
     struct Fields {
-        var name: String?, type: String?, subject: String?, body: String?
+        package var name: String?, type: String?, subject: String?, body: String?
         var segmentID: Int?
         var scheduledAt: Date?
-        var present: Set<String>
+        package var present: Set<String>
 
-        init(_ c: Context, _ body: JSONObject, creating: Bool) throws {
+        package init(_ c: Context, _ body: JSONObject, creating: Bool) throws {
             var input = Input(body)
             present = Set(body.keys)
             name = input.string("name", required: creating, max: 190)

@@ -7,8 +7,8 @@ import Accounts
 
 /// `/v1/automations`: list, create, detail, update, delete, design, activate, deactivate,
 /// and the enrolments with each customer's path.
-enum AutomationRoutes {
-    static func register(_ routes: inout Routes) {
+package enum AutomationRoutes {
+    package static func register(_ routes: inout Routes) {
         routes.get("/v1/automations", .server, list)
         routes.post("/v1/automations", .server, create)
         routes.get("/v1/automations/{id}", .server, show)
@@ -54,9 +54,9 @@ enum AutomationRoutes {
     }
 
     struct Fields {
-        var name: String?, type: String?, config: JSON?, active: Bool?, reentry: String?
+        package var name: String?, type: String?, config: JSON?, active: Bool?, reentry: String?
 
-        init(_ body: JSONObject, creating: Bool, currentType: String? = nil) throws {
+        package init(_ body: JSONObject, creating: Bool, currentType: String? = nil) throws {
             var input = Input(body)
             name = input.string("name", required: creating, max: 190)
             if creating || body["trigger_type"] != nil {

@@ -14,7 +14,7 @@ import Messaging
 /// `sending` when a delivery job starts was in flight when a runner died: whether the relay
 /// got it is unknown, so it is marked `failed` ("interrupted"), counted on the campaign,
 /// logged, and never sent again.
-enum CampaignDelivery {
+package enum CampaignDelivery {
     static let deliverKind = "campaigns.deliver"
     static let startKind = "campaigns.start"
     /// Attempts of a message refused for now (SMTP 4xx) before it bounces.
@@ -22,7 +22,7 @@ enum CampaignDelivery {
     /// A delivery job's lease; renewed by a heartbeat while it sends.
     static let leaseSeconds = 20
 
-    static func register(_ registry: inout JobRegistry) {
+    package static func register(_ registry: inout JobRegistry) {
         registry.register(deliverKind, maxAttempts: 1000, leaseSeconds: leaseSeconds) { context in
             guard let tenantID = context.job.tenantID, let id = context.job.payload["campaign_id"]?.intValue else { return }
             let env = ProcessInfo.processInfo.environment

@@ -6,7 +6,7 @@ import Core
 
 /// Demo automations: an active "Welcome Series" with customers at every stage of it, and
 /// the contract's inactive "Win-Back Campaign". Idempotent: skipped when they exist.
-enum AutomationSeed {
+package enum AutomationSeed {
     static func node(_ id: String, _ type: String, _ data: JSON, _ x: Int, _ y: Int) -> JSON {
         ["id": .string(id), "type": .string(type), "data": data, "position": ["x": .int(x), "y": .int(y)]]
     }
@@ -40,7 +40,7 @@ enum AutomationSeed {
         "edges": [edge("1", "2")],
     ]
 
-    static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
+    package static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
         guard try db.queryOne("SELECT id FROM automations WHERE tenant_id = \(tenant) AND name = 'Welcome Series'") == nil else { return }
         let welcomeDesign = AutomationDesign.stored(JSONWriter.string(welcome))
         let welcomeID = try db.execute("""

@@ -92,7 +92,7 @@ extension AutomationTriggers {
 extension AutomationDesign {
     /// The automations whose design sends this template (by key or id), active ones only
     /// when `activeOnly`: a template they use is not deleted nor re-keyed under them.
-    @Sendable static func emailTemplateUsers(_ db: Connection, _ tenant: Tenant, id: Int, key: String, activeOnly: Bool) throws -> [(id: Int, name: String)] {
+    @Sendable package static func emailTemplateUsers(_ db: Connection, _ tenant: Tenant, id: Int, key: String, activeOnly: Bool) throws -> [(id: Int, name: String)] {
         var out: [(id: Int, name: String)] = []
         for row in try db.query("""
             SELECT id, name, design FROM automations WHERE tenant_id = \(tenant) AND is_active >= \(activeOnly ? 1 : 0) ORDER BY id

@@ -5,11 +5,11 @@ import Jobs
 
 /// The automation job kinds: every second the trigger intake and the due steps; every five
 /// minutes the time-based scans (inactive customers, date properties).
-enum AutomationJobs {
+package enum AutomationJobs {
     static let tick = "automations.tick"
     static let scan = "automations.scan"
 
-    static func register(_ registry: inout JobRegistry) {
+    package static func register(_ registry: inout JobRegistry) {
         registry.register(tick, maxAttempts: 1, leaseSeconds: 120) { context in
             try AutomationTriggers.intake(context.db)
             var engine = AutomationEngine(owner: "jobs:\(context.job.id)")
