@@ -12,7 +12,7 @@ package struct TrackedEvent {
     package var name: String
     package var email: String?
     package var customerID: Int?
-    package var anonymousID: String?
+    var anonymousID: String?
     package var properties: JSONObject { didSet { writtenProperties = nil } }
     /// `properties` as JSON text, kept from reading the request (which writes it to check
     /// its size) until `properties` changes.
@@ -31,7 +31,7 @@ package struct TrackedEvent {
     package var userAgent: String?
     package var ip: String?
     package var messageID: String?
-    package var occurredAt: Date
+    var occurredAt: Date
     let publicID = "evt_" + Random.hex(bytes: 8)
 
     /// Digits with at most one decimal point and digits after it: "12", "149.99", "-3.5".
