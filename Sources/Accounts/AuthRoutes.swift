@@ -40,7 +40,7 @@ package enum AuthRoutes {
     /// cases): a free address gets a verification link; a verified holder gets "someone tried
     /// to register with your address" (at the address its account holds, never the one typed),
     /// and the new account can never be verified.
-    @Sendable package static func register(_ c: Context) throws -> Response {
+    @Sendable static func register(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let name = input.string("name", max: 120)
         let email = input.email()

@@ -25,7 +25,7 @@ public final class CredentialCache: @unchecked Sendable {
     let shared: Bool
 
     struct Entry {
-        package let principal: Principal
+        let principal: Principal
         let expires: UInt64
         let epoch: UInt64
     }

@@ -33,7 +33,7 @@ package enum WorkspaceRoutes {
         return .json(["id": .int(tenant.id), "name": .string(tenant.name), "slug": .string(tenant.slug), "role": "owner"], status: 201)
     }
 
-    @Sendable package static func current(_ c: Context) throws -> Response {
+    @Sendable static func current(_ c: Context) throws -> Response {
         guard let row = try c.db.queryOne("""
             SELECT t.id, t.name, t.slug, t.created_at, t.count_browser_revenue, t.audit_retention_days,
                    (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = t.id) AS members_count

@@ -54,7 +54,7 @@ package enum AutomationRoutes {
     }
 
     struct Fields {
-        package var name: String?, type: String?, config: JSON?, active: Bool?, reentry: String?
+        var name: String?, type: String?, config: JSON?, active: Bool?, reentry: String?
 
         package init(_ body: JSONObject, creating: Bool, currentType: String? = nil) throws {
             var input = Input(body)

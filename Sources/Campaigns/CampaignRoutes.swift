@@ -134,10 +134,10 @@ package enum CampaignRoutes {
 
     /// The editable fields, checked.
     struct Fields {
-        package var name: String?, type: String?, subject: String?, body: String?
+        var name: String?, type: String?, subject: String?, body: String?
         var segmentID: Int?
         var scheduledAt: Date?
-        package var present: Set<String>
+        var present: Set<String>
 
         package init(_ c: Context, _ body: JSONObject, creating: Bool) throws {
             var input = Input(body)

@@ -31,7 +31,7 @@ package enum Permissions {
     package static let crm = "/api/brands/{brand}/crm"
 
     /// The matrix. Keep it in the order the features register their routes.
-    package static let routes: [String: Need] = [
+    static let routes: [String: Need] = [
         // System
         "GET /v1/health": .anyone,
         "POST /v1/echo": .anyone,
@@ -269,7 +269,7 @@ package enum Permissions {
         if role < action.least { throw HTTPError.forbidden(action.refusal) }
     }
 
-    package static func allows(_ c: Context, _ action: Action) -> Bool {
+    static func allows(_ c: Context, _ action: Action) -> Bool {
         guard let role = c.principal?.role else { return true }
         return role >= action.least
     }

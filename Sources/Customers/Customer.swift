@@ -12,7 +12,7 @@ package enum CustomerJSON {
         c.events_count, c.last_seen_at, c.created_at, c.updated_at
         """
 
-    package static func properties(_ row: Row) -> JSON {
+    static func properties(_ row: Row) -> JSON {
         (try? JSONParser.parse(row.optionalString("properties") ?? "{}")) ?? [:]
     }
 

@@ -39,9 +39,9 @@ package enum CustomerRoutes {
     /// The editable fields of a customer, checked. Absent keys stay nil; `present` tells
     /// which keys the body had (an explicit null clears the field).
     struct Fields {
-        package var name: String?, email: String?, phone: String?, city: String?, country: String?
+        var name: String?, email: String?, phone: String?, city: String?, country: String?
         var properties: JSONObject?
-        package var present: Set<String> = []
+        var present: Set<String> = []
 
         package init(_ body: JSONObject, creating: Bool) throws {
             var input = Input(body)

@@ -70,7 +70,7 @@ package struct EmailTemplateRoutes: Sendable {
     /// The editable fields, checked. Creating needs key, name, subject and body_html.
     struct Fields {
         var key: String?, name: String?, subject: String?, bodyHTML: String?, bodyText: String?
-        package var present: Set<String>
+        var present: Set<String>
 
         package init(_ body: JSONObject, creating: Bool) throws {
             var input = Input(body)
@@ -95,7 +95,7 @@ package struct EmailTemplateRoutes: Sendable {
             try input.check()
         }
 
-        package static func body(_ input: inout Input, _ body: JSONObject, _ key: String, required: Bool) -> String? {
+        static func body(_ input: inout Input, _ body: JSONObject, _ key: String, required: Bool) -> String? {
             let label = key.replacingOccurrences(of: "_", with: " ")
             guard let raw = body[key], raw != .null else {
                 if required { input.fail(key, "The \(label) field is required.") }

@@ -18,12 +18,12 @@ package enum EmailTemplateStore {
         return alnum(first) && alnum(last) && s.unicodeScalars.allSatisfy { alnum($0) || $0 == "-" || $0 == "_" }
     }
 
-    package static func find(_ db: Connection, _ tenant: Tenant, id: Int, lock: Bool = false) throws -> Row? {
+    static func find(_ db: Connection, _ tenant: Tenant, id: Int, lock: Bool = false) throws -> Row? {
         if lock { return try db.queryOne("SELECT \(columns) FROM email_templates WHERE tenant_id = \(tenant) AND id = \(id) FOR UPDATE") }
         return try db.queryOne("SELECT \(columns) FROM email_templates WHERE tenant_id = \(tenant) AND id = \(id)")
     }
 
-    package static func find(_ db: Connection, _ tenant: Tenant, key: String) throws -> Row? {
+    static func find(_ db: Connection, _ tenant: Tenant, key: String) throws -> Row? {
         try db.queryOne("SELECT \(columns) FROM email_templates WHERE tenant_id = \(tenant) AND `key` = \(key)")
     }
 

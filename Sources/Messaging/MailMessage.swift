@@ -161,13 +161,13 @@ package enum MailTemplate {
 /// A message as MIME (RFC 5322, 2045–2047): multipart/alternative with a text and an HTML
 /// part, both base64 UTF-8; the subject and names as encoded words when not ASCII.
 package struct MailMessage {
-    package var fromEmail: String
-    package var fromName: String?
-    package var to: String
-    package var toName: String?
-    package var subject: String
-    package var html: String
-    package var text: String
+    var fromEmail: String
+    var fromName: String?
+    var to: String
+    var toName: String?
+    var subject: String
+    var html: String
+    var text: String
     var messageID: String
     var listUnsubscribeURL: String?
     var date = Date()

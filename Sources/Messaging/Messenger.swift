@@ -8,7 +8,7 @@ package struct OutboundMessage: Sendable {
     package enum Channel: String, Sendable { case email, sms, notify, webhook }
     let channel: Channel
     /// Unique per enrolment step: the same step never makes two messages.
-    package let key: String
+    let key: String
     let to: String
     /// Templates (`Template`), rendered once by the delivery: the subject, and the body
     /// as plain text.

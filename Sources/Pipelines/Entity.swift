@@ -25,7 +25,7 @@ package struct Entity: Sendable {
 
     /// The list's shape: `[{id, name, slug, singular_name, plural_name, icon, color, brand_id,
     /// pipelines_count, fields_count}]`, then the timestamps.
-    package func json(_ tenant: Tenant) -> JSON {
+    func json(_ tenant: Tenant) -> JSON {
         [
             "id": .int(id), "name": .string(name), "slug": .string(slug),
             "singular_name": row.json("singular_name"), "plural_name": row.json("plural_name"),
@@ -35,7 +35,7 @@ package struct Entity: Sendable {
         ]
     }
 
-    package static func all(_ db: Connection, _ tenant: Tenant) throws -> [Entity] {
+    static func all(_ db: Connection, _ tenant: Tenant) throws -> [Entity] {
         try db.query("SELECT \(columns) FROM crm_entities WHERE tenant_id = \(tenant) ORDER BY id").map(Entity.init)
     }
 
@@ -85,7 +85,7 @@ package struct Pipeline: Sendable {
     }
 
     /// The pipelines of an entity (or one of them), each with its stages, in two queries.
-    package static func all(_ db: Connection, _ tenant: Tenant, entityID: Int? = nil, id: Int? = nil) throws -> [Pipeline] {
+    static func all(_ db: Connection, _ tenant: Tenant, entityID: Int? = nil, id: Int? = nil) throws -> [Pipeline] {
         var filter: SQL = ""
         if let entityID { filter = filter + " AND entity_id = \(entityID)" }
         if let id { filter = filter + " AND id = \(id)" }
@@ -118,7 +118,7 @@ enum StageStatus: String, CaseIterable, Sendable {
 
 /// A step of a pipeline.
 package struct Stage: Sendable {
-    package let id: Int
+    let id: Int
     package let pipelineID: Int
     package let entityID: Int
     package let name: String
@@ -149,7 +149,7 @@ package struct Stage: Sendable {
         ]
     }
 
-    package static func all(_ db: Connection, _ tenant: Tenant, pipelineIDs: [Int]) throws -> [Stage] {
+    static func all(_ db: Connection, _ tenant: Tenant, pipelineIDs: [Int]) throws -> [Stage] {
         try db.query("""
             SELECT \(columns) FROM crm_stages WHERE tenant_id = \(tenant) AND pipeline_id IN (\(list: pipelineIDs))
             ORDER BY pipeline_id, position, id

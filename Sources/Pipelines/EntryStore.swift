@@ -103,7 +103,7 @@ package enum EntryStore {
             """).map(Entry.init)
     }
 
-    package static func find(_ db: Connection, _ tenant: Tenant, entityID: Int, referenceType: String, referenceID: String) throws -> Entry? {
+    static func find(_ db: Connection, _ tenant: Tenant, entityID: Int, referenceType: String, referenceID: String) throws -> Entry? {
         try db.queryOne("""
             SELECT \(Entry.columns) FROM crm_entries e
             WHERE e.tenant_id = \(tenant) AND e.entity_id = \(entityID)

@@ -24,11 +24,11 @@ package enum FieldType: String, CaseIterable, Sendable {
 
 /// A custom field of an entity.
 package struct Field: Sendable {
-    package let id: Int
-    package let entityID: Int
+    let id: Int
+    let entityID: Int
     let name: String
     package let key: String
-    package let type: FieldType
+    let type: FieldType
     let options: [String]?
     let required: Bool
     let position: Int
@@ -49,7 +49,7 @@ package struct Field: Sendable {
     }
 
     /// The contract's shape: `options` is an array for select types and null otherwise.
-    package var json: JSON {
+    var json: JSON {
         [
             "id": .int(id), "name": .string(name), "key": .string(key), "type": .string(type.rawValue),
             "options": options.map { .array($0.map(JSON.string)) } ?? .null,
@@ -66,7 +66,7 @@ package struct Field: Sendable {
             """).map(Field.init)
     }
 
-    package static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Field? {
+    static func find(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Field? {
         try db.queryOne("SELECT \(columns) FROM crm_fields WHERE tenant_id = \(tenant) AND id = \(id)").map(Field.init)
     }
 }

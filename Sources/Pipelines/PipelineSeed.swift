@@ -27,7 +27,7 @@ package enum PipelineSeed {
         }
     }
 
-    package static func name(_ i: Int) -> (title: String, email: String) {
+    static func name(_ i: Int) -> (title: String, email: String) {
         let first = firstNames[i % firstNames.count], last = lastNames[(i * 7 + i / firstNames.count) % lastNames.count]
         let ascii = "\(first).\(last)".folding(options: [.diacriticInsensitive], locale: Locale(identifier: "en_US")).lowercased()
         return ("\(first) \(last)", "\(ascii)@example.com")

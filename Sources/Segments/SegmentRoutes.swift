@@ -111,10 +111,10 @@ package enum SegmentRoutes {
 
     /// The writable fields, checked. On update, absent keys stay nil.
     struct Fields {
-        package var name: String?, description: String?, color: String?
+        var name: String?, description: String?, color: String?
         var filtersJSON: JSON?
-        package var filter: SegmentFilter?
-        package var present: Set<String>
+        var filter: SegmentFilter?
+        var present: Set<String>
 
         package init(_ c: Context, _ body: JSONObject, creating: Bool, selfID: Int?) throws {
             var input = Input(body)

@@ -24,7 +24,7 @@ package enum SegmentStore {
     }
 
     /// A stored segment's filter, parsed (stored filters were checked when saved).
-    package static func filter(_ row: Row) -> SegmentFilter {
+    static func filter(_ row: Row) -> SegmentFilter {
         var errors = ValidationErrors()
         let json = (try? JSONParser.parse(row.optionalString("filters") ?? "{}")) ?? [:]
         return SegmentFilter.parse(json, errors: &errors) ?? .any([])
@@ -69,7 +69,7 @@ package enum SegmentStore {
     package struct DirtyReason: OptionSet {
         package let rawValue: Int
         package init(rawValue: Int) { self.rawValue = rawValue }
-        package static let profile = DirtyReason(rawValue: 1)
+        static let profile = DirtyReason(rawValue: 1)
         package static let activity = DirtyReason(rawValue: 2)
         package static let all: DirtyReason = [.profile, .activity]
     }

@@ -29,10 +29,10 @@ public final class Metrics: @unchecked Sendable {
     static let headerWords = 2
 
     /// "METHOD /path" per slot; slot 0 counts requests no route matched.
-    package let routes: [String]
+    let routes: [String]
     private let words: UnsafeMutablePointer<Atomic<UInt64>>
     private let wordCount: Int
-    package let shared: Bool
+    let shared: Bool
     let token: String?
 
     /// The metrics of this process, set once at start-up (before any request is served).

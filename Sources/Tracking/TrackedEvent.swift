@@ -8,12 +8,12 @@ import Customers
 package struct TrackedEvent {
     package enum Kind: String { case event, pageview }
 
-    package var kind: Kind
-    package var name: String
-    package var email: String?
-    package var customerID: Int?
+    var kind: Kind
+    var name: String
+    var email: String?
+    var customerID: Int?
     var anonymousID: String?
-    package var properties: JSONObject { didSet { writtenProperties = nil } }
+    var properties: JSONObject { didSet { writtenProperties = nil } }
     /// `properties` as JSON text, kept from reading the request (which writes it to check
     /// its size) until `properties` changes.
     private var writtenProperties: String?
@@ -24,13 +24,13 @@ package struct TrackedEvent {
     /// of schema/027, which tracking and `recompute` call, and the analytics) reads this, stored as
     /// `events.amount`; a purchase that does not count (`withholdRevenue`) keeps its amount
     /// only in its properties, so it shows on the timeline.
-    package var amount: Decimal?
-    package var currency: String?
-    package var url: String?
-    package var referrer: String?
-    package var userAgent: String?
-    package var ip: String?
-    package var messageID: String?
+    var amount: Decimal?
+    var currency: String?
+    var url: String?
+    var referrer: String?
+    var userAgent: String?
+    var ip: String?
+    var messageID: String?
     var occurredAt: Date
     let publicID = "evt_" + Random.hex(bytes: 8)
 
