@@ -4,7 +4,7 @@ import Web
 import Core
 
 /// The type of a custom field, which decides what its values may be.
-package enum FieldType: String, CaseIterable, Sendable {
+enum FieldType: String, CaseIterable, Sendable {
     case text, number, date, boolean, select, multi_select, url, email, phone
 
     /// Select types need a list of options.
