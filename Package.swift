@@ -55,15 +55,22 @@ let package = Package(
         // The pipeline CRM: entities, pipelines, stages, fields, entries.
         .target(name: "Pipelines", dependencies: ["Core", "Jobs", "Search", "Accounts", "Web", "MariaDB", "Cryptography"]),
         // Email and SMS campaigns, their delivery and engagement (opens, clicks, unsubscribes).
-        .target(name: "Campaigns", dependencies: ["Core", "Jobs", "Messaging", "Accounts", "Tracking", "Web", "Outbound", "MariaDB", "Cryptography", "FastCGI"]),
+        .target(name: "Campaigns", dependencies: [
+            "Core", "Jobs", "Messaging", "Accounts", "Tracking", "Web", "Outbound", "MariaDB", "Cryptography", "FastCGI",
+        ]),
         // Automation designs, triggers, the engine and its batches.
-        .target(name: "Automations", dependencies: ["Core", "Jobs", "Messaging", "Accounts", "Segments", "Customers", "Pipelines", "Web", "Outbound", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
+        .target(name: "Automations", dependencies: [
+            "Core", "Jobs", "Messaging", "Accounts", "Segments", "Customers", "Pipelines",
+            "Web", "Outbound", "MariaDB", "Cryptography", "Platform", "FastCGI",
+        ]),
         // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [
-            "Core", "Jobs", "Messaging", "Accounts", "System", "Segments", "Customers", "Tracking", "Pipelines", "Campaigns", "Automations", "Web", "MariaDB", "Cryptography", "FastCGI",
+            "Core", "Jobs", "Messaging", "Accounts", "System", "Segments", "Customers", "Tracking", "Pipelines",
+            "Campaigns", "Automations", "Web", "MariaDB", "Cryptography", "FastCGI",
         ]),
         .executableTarget(name: "entercrm", dependencies: [
-            "EnterCRM", "Core", "Jobs", "Segments", "Automations", "Web", "MariaDB", "Analytics", "FastCGI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EnterCRM", "Core", "Jobs", "Segments", "Automations", "Web", "MariaDB", "Analytics", "FastCGI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Shared by the test targets: the test database, migrated once per run.
@@ -74,7 +81,10 @@ let package = Package(
         .testTarget(name: "WebTests", dependencies: ["Web", "MariaDB"]),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
-        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Segments", "Tracking", "Pipelines", "Campaigns", "Automations", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI"]),
+        .testTarget(name: "EnterCRMTests", dependencies: [
+            "EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Segments", "Tracking", "Pipelines",
+            "Campaigns", "Automations", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
