@@ -230,6 +230,11 @@ innodb_buffer_pool_size=${ENTERCRM_DB_BUFFER_POOL:-1G}
 innodb_log_file_size=256M
 innodb_flush_log_at_trx_commit=1
 innodb_file_per_table=1
+# Interleaved auto-increment: an INSERT … SELECT (a tracking batch creating its customers, a
+# seed) takes no table-wide AUTO-INC lock for its whole run, so concurrent inserts into the
+# same table neither queue behind it nor time out (error 1467). Safe here: no binary log
+# (and Galera, deploy/mariadb/60-entercrm-galera.cnf, requires this mode with row binlog).
+innodb_autoinc_lock_mode=2
 performance_schema=OFF
 table_open_cache=400
 thread_cache_size=128
