@@ -76,6 +76,11 @@ extension AutomationEngine {
 
     /// Takes the steps of the claimed enrolments, inside the caller's transaction. Returns
     /// the steps taken and the enrolments whose next step sends (their lease kept).
+    ///
+    /// Long (about 250 lines) on purpose: the steps of a batch share state held in memory
+    /// until the transaction's writes (the flights, the customers changed and not yet written,
+    /// the step lines, the moves), and its parts are local functions over that state. Splitting
+    /// it means moving that state into a type of its own; worth doing when it next changes.
     func advanceBatch(_ db: Connection, _ claimed: [(Int, Int)], _ automations: [Int: Loaded]) throws -> (steps: Int, external: [Int]) {
         let ids = claimed.map(\.0)
         guard !ids.isEmpty else { return (0, []) }

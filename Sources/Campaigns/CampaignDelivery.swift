@@ -111,6 +111,12 @@ package enum CampaignDelivery {
             """).affectedRows == 1
     }
 
+    /// Sends what is due of one campaign, holding the workspace's send lease.
+    ///
+    /// Long (about 170 lines): one run holds the lease, the transport, the pacing at the
+    /// workspace's rate and each message's states (queued, sending, then sent, retried later,
+    /// bounced or failed, each committed before and after the relay's answer), and the local
+    /// `beat` renews the lease between them. The per-message step is what to split out next.
     static func deliver(_ db: Connection, _ tenant: Tenant, campaign id: Int, links: CampaignLinks, retryBase: Double = 60,
                         makeTransport: ((MailSettings) -> MailTransport)? = nil, heartbeat: () throws -> Void = {}) throws {
         guard let campaign = try CampaignStore.find(db, tenant, id: id), try campaign.string("status") == "sending" else { return }

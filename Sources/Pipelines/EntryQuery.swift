@@ -49,6 +49,10 @@ struct EntryQuery {
     static let minimumWordLength = 3
 
     /// `db` splits a search into words (SearchWords.split, by the tokenizer's SQL home).
+    ///
+    /// Long (about 130 lines): it reads every parameter of the list contract in turn (the
+    /// filters, the `values[key]` forms, search, sort, page) and collects every problem into
+    /// one 422; each parameter is a few lines, so it reads as the list it is.
     init(_ request: Request, tenant: Tenant, entity: Entity, fields: [Field], db: Connection) throws {
         var errors = ValidationErrors()
         var shortSearch = false

@@ -110,6 +110,7 @@ enum EntryRoutes {
 
     /// Reads the body of a create (`current == nil`) or an update into checked changes,
     /// collecting every problem (the fields named, values as `values.<key>`).
+    /// Long (about 85 lines): one block per field of the body, in the contract's order.
     static func changes(_ c: Context, _ input: inout Input, entityID: Int, fields: [Field], current: Entry?) throws -> EntryStore.Changes {
         let creating = current == nil
         var changes = EntryStore.Changes()

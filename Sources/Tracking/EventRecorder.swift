@@ -75,6 +75,8 @@ package enum EventRecorder {
     /// 5 emails: 72 -> 60 us of mariadbd): a group commit's small groups do not pay for it.
     static let fewRows = 16
 
+    /// Long (about 100 lines): the five numbered steps below must run in this order inside one
+    /// transaction (the lock order of step 5 depends on the ones before), so they stay together.
     private static func recordInTransaction(_ db: Connection, _ tenant: Tenant, _ events: [TrackedEvent]) throws -> [Result] {
         var results = [Result?](repeating: nil, count: events.count)
 

@@ -45,6 +45,7 @@ package struct TrackedEvent {
     static let maxPropertiesBytes = 32_768
 
     /// Reads an item of `/v1/track/event`, `/v1/track/pageview` or `/v1/track/batch`.
+    /// Long (about 80 lines): one check per field of the item, each naming the field.
     package init(_ body: JSONObject, kind: Kind, request: Request, now: Date) throws {
         var input = Input(body)
         self.kind = kind
