@@ -91,6 +91,9 @@ package enum AuthRoutes {
     /// Accounts tried for one address: the verified one first, then the newest unverified.
     static let candidatesPerLogin = 3
 
+    /// Signs in: the throttle, the candidate accounts, the failure's audit rows, then the
+    /// workspace and the session. Long (about 85 lines): the throttle's read and its update on
+    /// a failure, and the audit of either outcome, must stay in this order around the check.
     @Sendable static func login(_ c: Context) throws -> Response {
         var input = try Input(c.request)
         let email = input.email()

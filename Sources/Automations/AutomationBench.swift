@@ -31,6 +31,7 @@ public enum AutomationBench {
         public var stepsPerSecond: Double { Double(steps) / seconds }
     }
 
+    /// Long (about 90 lines): a bench's setup, timed run and check read best as one script.
     public static func run(_ configuration: DatabaseConfiguration, enrolments: Int, threads: Int, batch: Int = 200,
                            log: (String) -> Void) throws -> Figures {
         let db = Connection(configuration: configuration)
