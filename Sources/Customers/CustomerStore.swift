@@ -85,7 +85,7 @@ package enum CustomerStore {
         // A range on the sort's own column is best read through the sort's index anyway.
         let throughFilter: SQL = query.rangeColumns.contains(query.page.sort) ? "" : "IGNORE INDEX (\(query.sortIndex))"
         if total <= filesortLimit { return try read(throughFilter) }
-        let workspace = try CountCache.workspaceCustomers(db, tenant)
+        let workspace = try CustomerTotals.workspaceCustomers(db, tenant)
         let evenWalk = (offset + limit) * max(workspace, total) / max(total, 1)
         guard evenWalk <= total else { return try read(throughFilter) }
         let walked = try read("FORCE INDEX (\(query.sortIndexes))", budget: min(max(4 * evenWalk, 2_000), walkBudget))
@@ -240,7 +240,7 @@ struct CustomerQuery {
         var n = 1_000_000.0
         if let db {
             estimates = try words.map { max(1, try SearchWords.estimate(db, "SELECT w.customer_id FROM customer_words w WHERE \(range($0))")) }
-            n = Double(max(1, try CountCache.workspaceCustomers(db, tenant)))
+            n = Double(max(1, try CustomerTotals.workspaceCustomers(db, tenant)))
         }
         let plan = SearchWords.plan(estimates: estimates, total: n)
         let joined: [SQL] = plan.joined.map { range(words[$0]) }

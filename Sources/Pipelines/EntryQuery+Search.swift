@@ -114,11 +114,6 @@ extension EntryQuery {
             ? "SELECT d0.entry_id FROM \(from)"  // the words alone: no entry needs reading
             : "SELECT d0.entry_id FROM \(from) STRAIGHT_JOIN crm_entries e ON e.id = d0.entry_id WHERE \(matchClause)"
         let key = "entries:\(tenant.id):\(entityID):\(matchesSQL.text):\(matchesSQL.binds)"
-        let countSQL: SQL = "SELECT COUNT(*) AS n FROM (\(matchesSQL)) x"
-        let count: @Sendable (Connection) throws -> Int = { try $0.queryOne(countSQL)?.int("n") ?? 0 }
-        if let total = try ListTotals.cached(db, tenant, key: key, count: count) { return Result(ids: ids, total: total, exact: true) }
-        let capped = try db.queryOne("SELECT COUNT(*) AS n FROM (\(matchesSQL) LIMIT \(Self.countLimit + 1)) x")?.int("n") ?? 0
-        if capped <= Self.countLimit { return Result(ids: ids, total: capped, exact: true) }
-        return Result(ids: ids, total: try ListTotals.counted(db, tenant, key: key, count: count), exact: true)
+        return Result(ids: ids, total: try ListTotals.total(db, tenant, key: key, rows: matchesSQL), exact: true)
     }
 }

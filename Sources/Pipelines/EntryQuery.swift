@@ -43,7 +43,7 @@ struct EntryQuery {
     /// Totals above this many are counted in full and kept for a while (ListTotals: shared
     /// by every process, at most 30 s old, recounted in the background), so that paging
     /// through a large filtered list does not count it again on every page.
-    static let countLimit = 10_000
+    static let countLimit = ListTotals.exactLimit
 
     /// A query whose words are all shorter than this matches titles that start with it.
     static let minimumWordLength = 3
@@ -291,12 +291,7 @@ struct EntryQuery {
             leadSQL = "SELECT e.id FROM crm_entries e WHERE \(whereClause)"
         }
         let key = "entries:\(tenant.id):\(entityID):\(leadSQL.text):\(leadSQL.binds)"
-        let countSQL: SQL = "SELECT COUNT(*) AS n FROM (\(leadSQL)) x"
-        let count: @Sendable (Connection) throws -> Int = { try $0.queryOne(countSQL)?.int("n") ?? 0 }
-        if let total = try ListTotals.cached(db, tenant, key: key, count: count) { return Result(ids: ids, total: total, exact: true) }
-        let capped = try db.queryOne("SELECT COUNT(*) AS n FROM (\(leadSQL) LIMIT \(Self.countLimit + 1)) x")?.int("n") ?? 0
-        if capped <= Self.countLimit { return Result(ids: ids, total: capped, exact: true) }
-        return Result(ids: ids, total: try ListTotals.counted(db, tenant, key: key, count: count), exact: true)
+        return Result(ids: ids, total: try ListTotals.total(db, tenant, key: key, rows: leadSQL), exact: true)
     }
 
     /// A page sorted by a field's value, read in the order of the typed values' index and

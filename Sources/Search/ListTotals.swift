@@ -4,8 +4,8 @@ import Foundation
 import MariaDB
 import Core
 
-/// Exact totals of large lists, counted in full and shared by every worker process through
-/// `crm_list_totals` (schema/019_list_totals.sql).
+/// Exact totals of large lists (entries and customers), counted in full and shared by every
+/// worker process through `crm_list_totals` (schema/019_entry_totals_and_word_signatures.sql).
 ///
 /// How stale a total may be: a total served reflects every write committed more than
 /// `lifetime` (30 s) before the request, and usually those of the last `refreshAfter` (10 s)
@@ -98,6 +98,23 @@ package enum ListTotals {
             Recounter.shared.enqueue(.init(tenant: tenant, digest: digest, configuration: db.configuration, count: count))
         }
         return total
+    }
+
+    /// Up to this many rows, a list's total is counted exactly on every request.
+    package static let exactLimit = 10_000
+
+    /// The number of rows `rows` (a SELECT) gives, for the list `key` of `tenant`: the one rule
+    /// for the totals of filtered lists (customers and entries). A total kept and younger than
+    /// `lifetime` is served (and recounted in the background past `refreshAfter`); else rows
+    /// are counted up to `exactLimit` on this request; past that, counted in full and kept for
+    /// every process (`counted`), so paging through a large list does not count it per page.
+    package static func total(_ db: Connection, _ tenant: Tenant, key: String, rows: SQL) throws -> Int {
+        let countSQL: SQL = "SELECT COUNT(*) AS n FROM (\(rows)) x"
+        let count: @Sendable (Connection) throws -> Int = { try $0.queryOne(countSQL)?.int("n") ?? 0 }
+        if let total = try cached(db, tenant, key: key, count: count) { return total }
+        let capped = try db.queryOne("SELECT COUNT(*) AS n FROM (\(rows) LIMIT \(exactLimit + 1)) x")?.int("n") ?? 0
+        if capped <= exactLimit { return capped }
+        return try counted(db, tenant, key: key, count: count)
     }
 
     /// The list `key` of `tenant` counted now with `count` and stored, or, when another
