@@ -41,7 +41,7 @@ static struct {
     unsigned port;
 } db;
 
-/* The columns of CustomerJSON.columns (Sources/EnterCRM/Customers/Customer.swift). */
+/* The columns of CustomerJSON.columns (Sources/Customers/Customer.swift). */
 static const char *const columns[] = {
     "id", "name", "email", "phone", "city", "country", "properties", "rfm_score", "rfm_segment",
     "clv_total", "clv_predicted", "clv_average_order", "clv_order_count", "currency", "first_order_at",
