@@ -230,6 +230,12 @@ innodb_buffer_pool_size=${ENTERCRM_DB_BUFFER_POOL:-1G}
 innodb_log_file_size=256M
 innodb_flush_log_at_trx_commit=1
 innodb_file_per_table=1
+# Interleaved auto-increment ids: an INSERT ... SELECT (the batch import's new customers)
+# takes no table-level AUTO-INC lock for its whole statement, so concurrent imports that
+# create customers do not queue on it (issue 22: docs/benchmarks.md, "Imports that create
+# customers"). Safe here: no binary log (skip-log-bin); the Galera config (deploy/mariadb)
+# already uses 2 with binlog_format=ROW.
+innodb_autoinc_lock_mode=2
 performance_schema=OFF
 table_open_cache=400
 thread_cache_size=128
