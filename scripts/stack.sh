@@ -235,7 +235,7 @@ innodb_file_per_table=1
 # create customers do not queue on it (issue 22: docs/benchmarks.md, "Imports that create
 # customers"). Safe here: no binary log (skip-log-bin); the Galera config (deploy/mariadb)
 # already uses 2 with binlog_format=ROW.
-innodb_autoinc_lock_mode=2
+innodb_autoinc_lock_mode=${ENTERCRM_DB_AUTOINC_LOCK_MODE:-2}
 performance_schema=OFF
 table_open_cache=400
 thread_cache_size=128

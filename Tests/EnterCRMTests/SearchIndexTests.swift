@@ -288,7 +288,7 @@ import Web
         let k = key(owner.token)
         #expect(client.send("POST", "/v1/customers", ["name": "Old Kunde", "email": "old.kunde@zeta.example"], token: owner.token).status == 201)
         // More than EventRecorder.fewRows addresses (the JSON path), one known, one repeated.
-        var events: [JSON] = (0..<40).map { .object(["customer_email": .string("imp\($0).Kovač@zeta\($0 % 3).example"), "event": "a"]) }
+        var events: [JSON] = (0..<40).map { i -> JSON in ["customer_email": .string("imp\(i).Kovač@zeta\(i % 3).example"), "event": "a"] }
         events.append(["customer_email": "old.kunde@zeta.example", "event": "a"])
         events.append(["customer_email": "imp7.Kovač@zeta1.example", "event": "b"])
         let r = client.send("POST", "/v1/track/batch", ["events": .array(events)], key: k)
