@@ -520,7 +520,7 @@ for ((run = 1; run <= RUNS; run++)); do
   new_rates+=("$(json_field events_per_second <<<"$out")")
   [[ $(json_field failures <<<"$out") = 0 ]] || echo "bench: new-customer import run $run failures: $(json_field first_failures <<<"$out")" >&2
   python3 "$BENCH_DIR/import_ceiling.py" "$IMPORT_TENANT" - "$RUN_DIR/data/ceiling" --events "$NEW_EVENTS" \
-    --clients "$BATCH_CONNECTIONS" --seed "$run" --new-customers $((2 * NEW_EVENTS)) \
+    --clients "$BATCH_CONNECTIONS" --seed $((100 + run)) --new-customers $((2 * NEW_EVENTS)) \
     --first-id "$(db_sql "SELECT COALESCE(MAX(id), 0) + 1 FROM customers")"
   rate=$(ceiling_clients "$NEW_EVENTS") || exit 1
   new_ceiling_rates+=("$rate")
