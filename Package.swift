@@ -33,12 +33,43 @@ let package = Package(
         .target(name: "Web", dependencies: ["FastCGI", "MariaDB", "Platform"]),
         // Pure Swift statistics (RFM, BG/NBD, Gamma-Gamma): no database, no C.
         .target(name: "Analytics"),
+        // Features (issue 21), lowest first.
+        // What every handler works with: Context, Routes, Configuration, Tenant and Principal, Permissions.
+        .target(name: "Core", dependencies: ["Web", "MariaDB", "Cryptography", "Platform"]),
+        // The jobs table: JobRegistry, JobQueue, JobRunner (the kinds are registered by the composition).
+        .target(name: "Jobs", dependencies: ["Web", "MariaDB", "FastCGI"]),
+        // The search words index and the entry list totals.
+        .target(name: "Search", dependencies: ["Core", "MariaDB", "Cryptography", "FastCGI"]),
+        // Templates, mail and SMS delivery for a workspace, shared by campaigns and automations.
+        .target(name: "Messaging", dependencies: ["Core", "Web", "Outbound", "MariaDB", "Cryptography", "Platform"]),
+        // Sign-up, sessions, API keys, members, teams, workspaces, the audit log.
+        .target(name: "Accounts", dependencies: ["Core", "Jobs", "Messaging", "Web", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
+        // Health, metrics, the OpenAPI document.
+        .target(name: "System", dependencies: ["Core", "Web", "MariaDB", "Platform", .product(name: "Yams", package: "Yams")]),
+        // Segments, and the analytics scores (RFM, CLV) that segments filter on and resync after.
+        .target(name: "Segments", dependencies: ["Core", "Jobs", "Accounts", "Web", "MariaDB", "Analytics", "Platform", "FastCGI"]),
+        // Customer profiles and their list totals.
+        .target(name: "Customers", dependencies: ["Core", "Search", "Accounts", "Segments", "Web", "MariaDB", "Platform"]),
+        // Tracked events and identify (the pixel, the batch API).
+        .target(name: "Tracking", dependencies: ["Core", "Accounts", "Segments", "Customers", "Web", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
+        // The pipeline CRM: entities, pipelines, stages, fields, entries.
+        .target(name: "Pipelines", dependencies: ["Core", "Jobs", "Search", "Accounts", "Web", "MariaDB", "Cryptography"]),
+        // Email and SMS campaigns, their delivery and engagement (opens, clicks, unsubscribes).
+        .target(name: "Campaigns", dependencies: [
+            "Core", "Jobs", "Messaging", "Accounts", "Tracking", "Web", "Outbound", "MariaDB", "Cryptography", "FastCGI",
+        ]),
+        // Automation designs, triggers, the engine and its batches.
+        .target(name: "Automations", dependencies: [
+            "Core", "Jobs", "Messaging", "Accounts", "Segments", "Customers", "Pipelines",
+            "Web", "Outbound", "MariaDB", "Cryptography", "Platform", "FastCGI",
+        ]),
+        // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [
-            "Web", "MariaDB", "Cryptography", "Analytics", "Outbound", "Platform",
-            .product(name: "Yams", package: "Yams"),
+            "Core", "Jobs", "Messaging", "Accounts", "System", "Segments", "Customers", "Tracking", "Pipelines",
+            "Campaigns", "Automations", "Web", "MariaDB", "Cryptography", "FastCGI",
         ]),
         .executableTarget(name: "entercrm", dependencies: [
-            "EnterCRM", "FastCGI", "Web", "MariaDB",
+            "EnterCRM", "Core", "Jobs", "Segments", "Automations", "Web", "MariaDB", "Analytics", "FastCGI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -50,7 +81,10 @@ let package = Package(
         .testTarget(name: "WebTests", dependencies: ["Web", "MariaDB"]),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
-        .testTarget(name: "EnterCRMTests", dependencies: ["EnterCRM", "Outbound", "Web", "MariaDB", "FastCGI", "TestSupport", "Analytics"]),
+        .testTarget(name: "EnterCRMTests", dependencies: [
+            "EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Segments", "Tracking", "Pipelines",
+            "Campaigns", "Automations", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -230,11 +230,11 @@ innodb_buffer_pool_size=${ENTERCRM_DB_BUFFER_POOL:-1G}
 innodb_log_file_size=256M
 innodb_flush_log_at_trx_commit=1
 innodb_file_per_table=1
-# Interleaved auto-increment ids: an INSERT ... SELECT (the batch import's new customers)
-# takes no table-level AUTO-INC lock for its whole statement, so concurrent imports that
-# create customers do not queue on it (issue 22: docs/benchmarks.md, "Imports that create
-# customers"). Safe here: no binary log (skip-log-bin); the Galera config (deploy/mariadb)
-# already uses 2 with binlog_format=ROW.
+# Interleaved auto-increment: an INSERT … SELECT (a tracking batch creating its customers, a
+# seed) takes no table-wide AUTO-INC lock for its whole run, so concurrent inserts into the
+# same table neither queue behind it nor time out (error 1467). Safe here: no binary log
+# (and Galera, deploy/mariadb/60-entercrm-galera.cnf, requires this mode with row binlog).
+# ENTERCRM_DB_AUTOINC_LOCK_MODE=1 brings back the old mode, to measure it (docs/benchmarks.md).
 innodb_autoinc_lock_mode=${ENTERCRM_DB_AUTOINC_LOCK_MODE:-2}
 performance_schema=OFF
 table_open_cache=400

@@ -140,6 +140,10 @@ final class Statement {
 
     private enum ColumnKind { case signed, unsigned, double, time, text, decimal, bytes }
 
+    /// Every row of the executed statement, each column converted by its kind.
+    /// Long (about 110 lines): libmariadb's binding of result buffers (the result stored, one
+    /// MYSQL_BIND per column sized from the column's longest value, then each row fetched and
+    /// converted) is one protocol with its C buffers to free, kept in one place.
     private func fetchAll() throws -> [Row] {
         if mysql_stmt_store_result(handle) != 0 { throw MariaDBError.from(statement: handle, sql: sql) }
         defer { mysql_stmt_free_result(handle) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import EnterCRM
 import Foundation
 import MariaDB
+import Automations
 
 struct BenchAutomations: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,9 @@ import FastCGI
 import Foundation
 import MariaDB
 import Web
+import Core
+import Jobs
+import Segments
 
 @main
 struct EnterCRMCommand: ParsableCommand {

@@ -4,6 +4,7 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+@testable import Accounts
 
 /// Issue 20, finding 1 and 5, and the review of the account code: each test sends the attack.
 @Suite struct AccountSecurityTests {

@@ -5,6 +5,7 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+import Jobs
 
 @Suite struct AnalyticsTests {
     let client: TestClient

@@ -4,6 +4,7 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+import Core
 
 /// The application answered in process, without a network: routing, the error format,
 /// and the database behind it.

@@ -4,6 +4,8 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+@testable import Jobs
+@testable import Accounts
 
 /// The audit log: what is recorded, who reads it, its filters and pages, that nothing
 /// changes it through the API, and the retention job.

@@ -5,6 +5,7 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+@testable import Accounts
 
 @Suite struct RegisterAndLoginTests {
     let client: TestClient

@@ -4,6 +4,10 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+@testable import Core
+@testable import Messaging
+@testable import Segments
+@testable import Automations
 
 /// A workspace with helpers to build automations and run the engine on a clock the test
 /// moves, delivering to a mailbox directory of its own.

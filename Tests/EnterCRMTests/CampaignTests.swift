@@ -5,6 +5,9 @@ import Outbound
 import Testing
 import TestSupport
 import Web
+@testable import Core
+@testable import Messaging
+@testable import Campaigns
 
 /// A transport that records what it is given and answers per address.
 final class RecordingTransport: MailTransport {

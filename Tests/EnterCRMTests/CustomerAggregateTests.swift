@@ -4,6 +4,8 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+@testable import Core
+@testable import Tracking
 
 /// A customer's aggregates have one home (`customer_add_events`, schema/027): whichever path
 /// wrote their events (one event at a time, a batch by email or by id, the seed's direct

@@ -5,6 +5,7 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+import Tracking
 
 @Suite struct CustomerTests {
     let client: TestClient

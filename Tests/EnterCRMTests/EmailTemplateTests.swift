@@ -4,6 +4,7 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+@testable import Automations
 
 /// The decoded base64 parts (text, then HTML) of a message from the development mailbox.
 func mailParts(_ mail: String) -> [String] {

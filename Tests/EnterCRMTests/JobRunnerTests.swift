@@ -5,6 +5,7 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+import Jobs
 
 /// Records which runner ran which job, from several threads.
 final class RunLog: @unchecked Sendable {

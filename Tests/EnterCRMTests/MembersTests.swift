@@ -4,6 +4,7 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+import Accounts
 
 @Suite struct MembersAndTeamsTests {
     let client: TestClient

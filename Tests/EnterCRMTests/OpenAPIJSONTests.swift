@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import Web
+@testable import System
 
 /// `OpenAPIDocument`: openapi.yaml as the JSON of `GET /v1/openapi.json` (Yams, keys in the
 /// file's order, scalars by their YAML 1.1 types). The end-to-end test compares the served

@@ -2,6 +2,7 @@ import EnterCRM
 import Foundation
 import MariaDB
 import Testing
+import Core
 
 /// `openapi.yaml` and the router agree: every registered route is documented, and every
 /// documented operation is a registered route. Needs no database.

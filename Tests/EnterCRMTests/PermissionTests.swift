@@ -4,6 +4,7 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+@testable import Core
 
 /// The permission matrix: one table, covering exactly the registered routes, walked for every
 /// route and every kind of caller; and the attacks it stops, each leaving nothing changed.

@@ -4,6 +4,7 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+@testable import Pipelines
 
 @Suite struct PipelineEntityTests {
     let client: TestClient

@@ -3,6 +3,8 @@ import Foundation
 import MariaDB
 import TestSupport
 import Web
+@testable import Core
+@testable import Accounts
 
 /// Who calls, in the permission tests: a member of some role, or a key.
 enum Caller: CustomStringConvertible, Hashable {

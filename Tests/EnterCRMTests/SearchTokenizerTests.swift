@@ -4,6 +4,7 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+@testable import Search
 
 /// The search tokenizer has one home, search_words_json() (schema/017): the word tables'
 /// triggers split what they index with it, and a search asks it to split q. On a corpus of

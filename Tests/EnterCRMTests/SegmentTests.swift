@@ -5,6 +5,8 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+@testable import Jobs
+@testable import Segments
 
 /// Segments against the real MariaDB: the filter language (every condition, nested groups),
 /// counts checked against a brute-force evaluation in Swift over the same rows, incremental

@@ -4,6 +4,8 @@ import MariaDB
 import Testing
 import TestSupport
 import Web
+@testable import Core
+@testable import Segments
 
 /// Segment entries and exits on the customer's timeline (GET /v1/customers/{id}/events),
 /// merged from `segment_changes` with the tracked events, paginated as one list.

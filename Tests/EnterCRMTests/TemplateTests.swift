@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import Web
+@testable import Messaging
 
 /// The one template engine (`Template`): its names, fallbacks, escaping per output and
 /// single pass, for every path that renders a message or a text.

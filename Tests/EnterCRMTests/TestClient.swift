@@ -3,6 +3,8 @@ import Foundation
 import MariaDB
 import TestSupport
 import Web
+@testable import Core
+@testable import Messaging
 
 /// Sends requests to the application in process, as nginx would pass them.
 struct TestClient {

@@ -352,6 +352,21 @@ class Console:
                 raise AssertionError(f"{label} failed: {result!r}")
             return result
 
+    def in_frame(self, frame, script: str):
+        """Runs `script` (a function body) in the document of `frame`, an email preview: a
+        sandboxed frame of another origin, which the page's own scripts cannot read. None
+        while the frame is not there or its document not written."""
+        try:
+            self.driver.switch_to.frame(frame)
+            return self.driver.execute_script(script)
+        except (StaleElementReferenceException, TimeoutException):
+            return None
+        finally:
+            self.driver.switch_to.default_content()
+
+    def frame_text(self, frame) -> str:
+        return self.in_frame(frame, "return document.body ? document.body.innerText : ''") or ""
+
     # checks ----------------------------------------------------------------------------
 
     def scroll_overflow(self) -> tuple[int, int, float]:
@@ -383,14 +398,15 @@ class Console:
             if entry.get("level") == "SEVERE" and not any(p.search(entry["message"]) for p in self.allowed_log)
         ]
 
-    def shot(self, label: str, full_page: bool | None = None) -> pathlib.Path:
-        """Saves a screenshot as <test>-<width>-<step>-<label>.png in the artifacts folder:
-        the whole page on a desktop, what the screen shows on a phone (unless `full_page`)."""
+    def shot(self, label: str, full_page: bool | None = None, path: pathlib.Path | None = None) -> pathlib.Path:
+        """Saves a screenshot as <test>-<width>-<step>-<label>.png in the artifacts folder (or
+        at `path`): the whole page on a desktop, what the screen shows on a phone (unless
+        `full_page`)."""
         if full_page is None:
             full_page = self.size[0] >= 600
         self.step += 1
         slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-        path = artifacts_dir() / f"{self.name}-{self.size[0]}w-{self.step:02d}-{slug}.png"
+        path = path or artifacts_dir() / f"{self.name}-{self.size[0]}w-{self.step:02d}-{slug}.png"
         params = {"format": "png", "captureBeyondViewport": full_page}
         if full_page:
             metrics = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})

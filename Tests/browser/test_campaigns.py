@@ -57,8 +57,8 @@ def test_campaign_editor_send_and_mailbox(api, account, desktop) -> None:
     body.clear()
     body.send_keys('<h1>Hi {{name}}</h1><p>Spring is <em>here</em>.</p><p><a href="https://shop.example/spring">Shop</a></p>')
     frame = c.find("iframe.campaign-preview")
-    assert frame.get_attribute("sandbox") == ""
-    c.wait().until(lambda d: "Hi Ana Kovač" in (frame.get_attribute("srcdoc") or ""))
+    assert frame.get_attribute("sandbox") == "allow-scripts"
+    c.wait().until(lambda d: "Hi Ana Kovač" in c.frame_text(frame))
     c.shot("editor with preview")
     c.find('.campaign-form button[type="submit"]').click()
     c.wait().until(lambda d: c.route().startswith("/campaigns/") and c.route().split("/")[-1].isdigit())
@@ -80,9 +80,19 @@ def test_campaign_editor_send_and_mailbox(api, account, desktop) -> None:
     c.go("/campaigns/mailbox")
     c.wait_heading("Development mailbox")
     c.wait().until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".link-button")) >= 2)
+    assert {e.text for e in c.find_all(".mailbox-to")} >= {"Ana Kovač", "Marko Horvat"} or any(
+        "Ana Kovač <ana-" in e.text for e in c.find_all(".mailbox-to")), "the recipients' encoded names are decoded"
     c.find_all(".link-button")[0].click()
     viewer = c.find("iframe.mailbox-frame")
-    c.wait().until(lambda d: "Hi " in (viewer.get_attribute("srcdoc") or ""))
+    c.wait().until(lambda d: "Hi " in c.frame_text(viewer))
+    # The message opens beside the list, not below it.
+    listed, shown = c.find(".mailbox-list").rect, c.find(".mailbox-viewer").rect
+    assert shown["x"] >= listed["x"] + listed["width"] and abs(shown["y"] - listed["y"]) < 40, (listed, shown)
+    summary = c.find(".mail-summary").text
+    assert "Kovač" in summary or "Horvat" in summary, summary
+    assert "=?UTF-8?" not in summary
+    assert not c.button_present("Back to the list"), "beside the list, there is no way back to show"
+    c.find(".mail-all-headers summary").click()
     assert "List-Unsubscribe" in c.find(".mail-headers").text
     c.shot("mailbox")
 
@@ -111,3 +121,41 @@ def test_campaign_pages_fit_a_phone(api, account, mobile) -> None:
     c.wait_heading("New campaign")
     c.assert_no_horizontal_overflow("editor")
     c.shot("editor")
+
+    # The mailbox: the message below the list on a phone, scrolled into view, its headers decoded.
+    c.go("/campaigns/mailbox")
+    c.wait_heading("Development mailbox")
+    c.find(".table-mailbox .link-button").click()
+    viewer = c.find("iframe.mailbox-frame")
+    c.wait().until(lambda d: "Autumn" in c.frame_text(viewer))
+    c.wait().until(lambda d: d.execute_script(
+        "const r = document.querySelector('.mailbox-viewer').getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight / 2"))
+    assert "Petra Babić" in c.find(".mail-summary").text
+    c.assert_no_horizontal_overflow("mailbox")
+    c.shot("mailbox message")
+    c.click("Back to the list")
+    c.wait().until(lambda d: d.execute_script(
+        "const r = document.querySelector('.table-mailbox tr[aria-current]').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight"))
+    assert c.driver.switch_to.active_element.text == "Autumn"
+
+
+def test_mailbox_decodes_encoded_words(desktop, account) -> None:
+    """RFC 2047: B and Q encodings, any charset, adjacent words joined (also across a split
+    character), unknown charsets left as they came."""
+    c = desktop
+    c.sign_in_with_token(account["token"], "/campaigns/mailbox")
+    decoded = c.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        import('/js/pages/campaign-mailbox.js').then((m) => done([
+          m.decodeWords('=?UTF-8?B?SMOpbGxv?= =?UTF-8?B?IHfDtnJsZA==?= <a@example.com>'),
+          m.decodeWords('=?utf-8?Q?Caf=C3=A9_au_lait?= and =?ISO-8859-1?Q?Andr=E9?='),
+          m.decodeWords('=?UTF-8?B?4o?=\\r\\n =?UTF-8?B?gqw=?= plain =?x-unknown?Q?abc?='),
+          m.headerFields('Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\\r\\n =?UTF-8?B?IGF1cyBXaWVu?=\\r\\nTo: <b@example.com>\\r\\n\\r\\nbody'),
+        ]), (error) => done(String(error)));
+    """)
+    assert decoded == [
+        "Héllo wörld <a@example.com>",
+        "Café au lait and André",
+        "€ plain =?x-unknown?Q?abc?=",
+        [["Subject", "Grüße aus Wien"], ["To", "<b@example.com>"]],
+    ], decoded

@@ -1,5 +1,5 @@
 """Email templates in the console: the list, the editor with its live preview (rendered by
-the server, in a sandboxed iframe), save, delete; and the automation designer's template
+the server, in the sandboxed email preview frame, its inline styles applied), save, delete; and the automation designer's template
 picker for a send_email step, saved and loaded back."""
 
 from __future__ import annotations
@@ -27,10 +27,14 @@ def test_templates_page_and_designer_picker(desktop, account, api) -> None:
     c.find('input[name="subject"]').send_keys("We miss you, {{first_name|friend}}")
     body = c.find('textarea[name="body_html"]')
     body.clear()
-    body.send_keys('<h1>Come back, {{name}}</h1><p>15% off in {{city}}.</p>')
+    body.send_keys('<h1 style="font-size:22px;color:#ff0000">Come back, {{name}}</h1><p>15% off in {{city}}.</p>')
     frame = c.find("iframe.template-preview")
-    assert frame.get_attribute("sandbox") == ""
-    c.wait().until(lambda d: "Come back, Alex Sample" in (frame.get_attribute("srcdoc") or ""))
+    assert frame.get_attribute("sandbox") == "allow-scripts"
+    assert frame.get_attribute("src").endswith("/email-preview.html")
+    c.wait().until(lambda d: "Come back, Alex Sample" in c.frame_text(frame))
+    # The message's inline styles apply: the preview is the HTML as sent, under a CSP of its own.
+    style = c.in_frame(frame, "const s = getComputedStyle(document.querySelector('h1')); return [s.fontSize, s.color]")
+    assert style == ["22px", "rgb(255, 0, 0)"], style
     c.wait().until(lambda d: "We miss you, Alex" in c.find(".template-preview-subject").text)
     c.shot("editor with preview")
     c.find('.template-form button[type="submit"]').click()

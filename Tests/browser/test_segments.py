@@ -4,6 +4,8 @@ history chart, export) and the customer profile listing it; and the builder on a
 
 from __future__ import annotations
 
+import datetime
+import re
 import time
 
 from selenium.webdriver.common.by import By
@@ -71,7 +73,11 @@ def test_build_a_two_condition_segment_and_see_the_count_match(desktop, account,
     c.wait_heading("Croatian repeat buyers")
     c.wait().until(lambda d: c.find(".segment-total").get_attribute("data-count") == str(expected), "the stored count matches")
     c.wait().until(lambda d: len(c.find_all(".segment-members tbody tr")) == expected)
-    assert c.find(".history-chart")
+    # The history starts where its data does (today, when the segment was built), not with
+    # 29 days of zeros.
+    dates = {e.text for e in c.find_all(".history-chart .axis-label") if re.fullmatch(r"\d{4}-\d{2}-\d{2}", e.text)}
+    assert dates == {datetime.datetime.now(datetime.timezone.utc).date().isoformat()}, dates
+    assert c.find(".card-history .card-description").text.startswith("Since ")
     segment_id = int(c.route().rsplit("/", 1)[1])
     stored = api.request("GET", f"/v1/segments/{segment_id}", expect=200)
     assert stored["customers_count"] == expected
@@ -114,3 +120,24 @@ def test_builder_errors_and_phone(mobile, account, api):
     c.click("Save segment")
     c.wait().until(lambda d: "name" in c.alert_text())
     time.sleep(0.2)
+
+
+def test_history_starts_where_its_data_starts(desktop, account):
+    c = desktop
+    c.sign_in_with_token(account["token"], "/segments")
+    starts = c.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const day = (date, count, entered = 0, exited = 0) => ({ date, customers_count: count, entered, exited });
+        const days = [day('2026-11-01', 0), day('2026-11-02', 0), day('2026-11-03', 4, 4), day('2026-11-04', 3, 0, 1)];
+        const empty = days.map((d) => ({ ...d, customers_count: 0, entered: 0, exited: 0 }));
+        import('/js/pages/segments-detail.js').then(({ fromDataStart }) => done([
+          fromDataStart(days, '2026-10-01T00:00:00Z'),
+          fromDataStart([day('2026-11-01', 7), ...days.slice(1)], '2026-11-02T00:00:00Z'),
+          fromDataStart(empty, '2026-11-02T10:00:00Z'),
+          fromDataStart(empty, '2026-10-01T00:00:00Z'),
+          fromDataStart(empty, '2027-01-01T00:00:00Z'),
+        ].map((list) => list[0].date + ' ' + list.length)), (error) => done(String(error)));
+    """)
+    # Made a month before its first members: from the first members. Members carried in
+    # from before: from the first day. No data: from the day it was made; never empty.
+    assert starts == ["2026-11-03 2", "2026-11-01 4", "2026-11-02 3", "2026-11-01 4", "2026-11-04 1"], starts

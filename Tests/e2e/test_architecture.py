@@ -5,7 +5,8 @@ top to bottom, are written once, in the ```layers block of docs/architecture.md;
 fails when a dependency goes up a layer, when the graph has a cycle, when a target or a
 package product is in no layer, or when the graph drawn in that file (its ```mermaid block)
 is not the graph of Package.swift. Test targets (type "test") are the top layer, always.
-Needs no running stack."""
+It also fails when a target's sources import a module of this package, or a package product,
+that the target does not declare as a dependency of its own. Needs no running stack."""
 
 from __future__ import annotations
 
@@ -140,6 +141,65 @@ def test_the_drawn_graph_is_the_graph_of_package_swift():
     assert drawn == shown, f"missing from the drawing: {sorted(shown - drawn)}; not in Package.swift: {sorted(drawn - shown)}"
 
 
+# Modules that come with the toolchain: never a dependency in Package.swift.
+TOOLCHAIN_MODULES = {
+    "Swift", "Foundation", "FoundationEssentials", "FoundationInternationalization", "FoundationNetworking",
+    "FoundationXML", "CoreFoundation", "Glibc", "Musl", "Darwin", "Dispatch", "Synchronization", "Observation",
+    "RegexBuilder", "Distributed", "Testing", "XCTest", "_Concurrency", "_StringProcessing", "SwiftShims",
+}
+
+IMPORT = re.compile(
+    r"^[ \t]*(?:@\w+(?:\([^)]*\))?[ \t]+)*import[ \t]+"
+    r"(?:(?:typealias|struct|class|enum|protocol|let|var|func)[ \t]+)?(\w+)", re.M)
+
+
+def imported_modules(text: str) -> set[str]:
+    """The modules a Swift file imports: `import X`, `@testable import X`, `@_exported import X`,
+    `import struct X.Y`, … (a line comment or a block comment is not an import)."""
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", "", text)
+    return set(IMPORT.findall(text))
+
+
+def target_sources(target: dict):
+    """The Swift files of a target: under its `path`, or the conventional directory."""
+    if target.get("path"):
+        directory = ROOT / target["path"]
+    else:
+        directory = ROOT / ("Tests" if target["type"] == "test" else "Sources") / target["name"]
+    assert directory.is_dir(), f"no sources for {target['name']} at {directory}"
+    return sorted(directory.rglob("*.swift"))
+
+
+def undeclared_imports(package: dict, sources=target_sources,
+                       read=lambda path: path.read_text(encoding="utf-8")) -> list[str]:
+    """`target: file imports X` for each import of a module of this package (a target) or a
+    product of a package it uses that the target does not declare; and for an import of a
+    module that is neither these nor the toolchain's."""
+    targets = {t["name"] for t in package["targets"]}
+    products = {d["product"][0] for t in package["targets"] for d in t["dependencies"] if "product" in d}
+    problems = []
+    for target in package["targets"]:
+        if target["type"] == "system":
+            continue
+        declared = {dependency_name(d) for d in target["dependencies"]}
+        for path in sources(target):
+            for module in sorted(imported_modules(read(path))):
+                where = f"{target['name']}: {path.relative_to(ROOT)} imports {module}"
+                if module == target["name"] or module in TOOLCHAIN_MODULES:
+                    continue
+                if module not in targets and module not in products:
+                    problems.append(f"{where}, a module of no target, product or the toolchain")
+                elif module not in declared:
+                    problems.append(f"{where}, not a declared dependency")
+    return problems
+
+
+def test_every_import_is_a_declared_dependency():
+    problems = undeclared_imports(dump_package())
+    assert problems == [], "imports not declared in Package.swift:\n" + "\n".join(problems)
+
+
 # ---- the checks themselves, on made-up graphs --------------------------------------------
 
 def test_a_cycle_is_found_in_a_synthetic_graph():
@@ -164,3 +224,29 @@ def test_an_upward_edge_is_found_in_a_synthetic_graph():
 def test_the_drawing_is_read_edge_by_edge():
     text = "```mermaid\ngraph TD\n  A --> B\n  B-->C\n  %% C --> A\n```\n"
     assert read_mermaid_edges(text) == {("A", "B"), ("B", "C")}
+
+
+def test_imports_are_read_in_every_form():
+    text = """import Foundation
+@testable import EnterCRM
+@_exported import Web
+import struct MariaDB.Row
+  import Platform  // a comment
+// import Commented
+/* import Blocked */
+let importance = 1
+"""
+    assert imported_modules(text) == {"Foundation", "EnterCRM", "Web", "MariaDB", "Platform"}
+
+
+def test_an_undeclared_import_is_found_in_a_synthetic_package():
+    package = {"targets": [
+        {"name": "App", "type": "regular", "path": "Sources/App", "dependencies": [{"byName": ["Web", None]}]},
+        {"name": "Web", "type": "regular", "path": "Sources/Web", "dependencies": []},
+        {"name": "CLib", "type": "system", "path": "Sources/CLib", "dependencies": []},
+    ]}
+    files = {"Sources/App": "import Web\nimport Foundation\nimport CLib\n", "Sources/Web": "import Yams\n"}
+    problems = undeclared_imports(package, sources=lambda target: [ROOT / target["path"] / "F.swift"],
+                                  read=lambda path: files[str(path.parent.relative_to(ROOT))])
+    assert problems == ["App: Sources/App/F.swift imports CLib, not a declared dependency",
+                        "Web: Sources/Web/F.swift imports Yams, a module of no target, product or the toolchain"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import subprocess
 
@@ -111,6 +113,28 @@ def test_console_placeholder_page(http, base):
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", response.text)
     assert "<style" not in response.text and " style=" not in response.text
     assert 'href="/app.css"' in response.text
+
+
+def test_email_preview_page_has_a_csp_of_its_own(http, base):
+    """/email-preview.html, the frame of the console's email previews: the message's inline
+    styles and images apply, its only script is the page's own (by hash, kept in step with the
+    file here), no forms post, and only the console frames it."""
+    response = http.get(f"{base}/email-preview.html")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/html")
+    scripts = re.findall(r"<script>(.*?)</script>", response.text, re.S)
+    assert len(scripts) == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    csp = [part.strip() for part in response.headers["Content-Security-Policy"].split(";")]
+    for directive in ("default-src 'none'", f"script-src 'sha256-{digest}'", "style-src 'unsafe-inline'",
+                      "img-src 'self' data: https:", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'self'"):
+        assert directive in csp, (directive, csp)
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+    # Nothing else of the console gets that policy.
+    assert_security_headers(http.get(f"{base}/email-preview.html/x"))
+    assert_security_headers(http.get(f"{base}/js/components/email-preview.js"))
 
 
 def test_console_routes_load_the_console(http, base):

@@ -2,6 +2,16 @@ import FastCGI
 import Foundation
 import MariaDB
 import Web
+import Core
+import Accounts
+import Messaging
+import System
+import Customers
+import Pipelines
+import Segments
+import Tracking
+import Automations
+import Campaigns
 
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {

@@ -1,6 +1,14 @@
 import Cryptography
 import MariaDB
 import Web
+import Core
+import Accounts
+import Messaging
+import Pipelines
+import Segments
+import Tracking
+import Automations
+import Campaigns
 
 /// Fills a database with the demo workspace, so that `make up` opens on a living product.
 /// Idempotent: what exists already is left as it is.

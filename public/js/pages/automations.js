@@ -53,7 +53,7 @@ export function render({ path }) {
           h('td', {}, h('span', { class: ['badge', a.is_active ? 'badge-success' : ''], text: a.is_active ? 'Active' : 'Inactive' })),
           h('td', { text: count(a.steps_count) }),
           h('td', { text: count(a.total_enrolled) }),
-          h('td', { text: dateOnly(a.created_at) })))));
+          h('td', { class: 'nowrap' }, dateOnly(a.created_at))))));
       replace(body, card({ body: [tableWrap(table, 'Automations')] }));
     } catch (error) {
       replace(body, errorState(error, load));

@@ -1,11 +1,12 @@
 // #/campaigns/new and #/campaigns/{id}/edit: name, type, segment (with the audience size),
-// subject, HTML body with merge tags and a live preview in a sandboxed iframe (no scripts,
-// no same origin), scheduling, and a test send to an address.
+// subject, HTML body with merge tags and a live preview as sent (email-preview.js: sandboxed, no
+// same origin), scheduling, and a test send to an address.
 
 import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { navigate } from '../router.js';
 import { session } from '../session.js';
+import { emailPreview } from '../components/email-preview.js';
 import { alertRegion, field, showAlert, submitting, values } from '../components/form.js';
 import { card, errorState, loadingState, pageHeader } from '../components/page.js';
 import { toast } from '../components/toast.js';
@@ -51,7 +52,7 @@ export function render({ params }) {
     const segmentField = field({ label: 'Segment', name: 'segment_id', type: 'select', value: String(campaign.segment_id ?? ''),
       options: [{ value: '', label: 'Choose a segment…' }, ...segments.map((s) => ({ value: String(s.id), label: `${s.name} (${s.members})` }))] });
     const audience = h('p', { class: 'audience-size muted small', 'aria-live': 'polite' });
-    const frame = h('iframe', { class: 'campaign-preview', title: 'Preview', sandbox: '', referrerpolicy: 'no-referrer' });
+    const preview = emailPreview({ title: 'Preview' });
     const bodyField = field({ label: 'HTML body', name: 'body', type: 'textarea', value: campaign.body ?? '', rows: 14, class: 'mono',
       hint: `Merge tags: ${TAGS.join(' ')}. Values are HTML-escaped; links are tracked.` });
     const form = h('form', { class: 'form campaign-form', novalidate: true },
@@ -69,12 +70,12 @@ export function render({ params }) {
             disabled: !session.can('POST /v1/campaigns/{id}/send'),
             hint: session.can('POST /v1/campaigns/{id}/send') ? 'Leave empty to keep a draft and send it by hand.'
               : session.reason('POST /v1/campaigns/{id}/send', 'send or schedule campaigns') })),
-        h('div', { class: 'campaign-editor-preview' }, h('p', { class: 'field-label', text: 'Preview' }), frame)),
+        h('div', { class: 'campaign-editor-preview' }, h('p', { class: 'field-label', text: 'Preview' }), preview.frame)),
       h('div', { class: 'form-actions' },
         h('button', { type: 'submit', class: 'button button-primary', dataset: { busyLabel: 'Saving…' }, text: 'Save' })));
 
     const textarea = bodyField.querySelector('textarea');
-    const refresh = () => { frame.srcdoc = previewHTML(textarea.value); };
+    const refresh = () => preview.show(previewHTML(textarea.value));
     textarea.addEventListener('input', refresh);
     refresh();
 

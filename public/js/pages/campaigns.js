@@ -57,7 +57,7 @@ export function render() {
         h('td', { class: 'num', text: percent(c.open_rate) }),
         h('td', { class: 'num', text: percent(c.click_rate) }),
         h('td', { class: 'num muted', text: percent(c.human_open_rate) }),
-        h('td', { text: c.sent_at ? dateOnly(c.sent_at) : (c.scheduled_at ? `Scheduled ${dateOnly(c.scheduled_at)}` : '—') })));
+        h('td', { class: 'nowrap' }, c.sent_at ? dateOnly(c.sent_at) : (c.scheduled_at ? ['Scheduled ', dateOnly(c.scheduled_at)] : '—'))));
       const table = h('table', { class: 'table table-campaigns' },
         h('thead', {}, h('tr', {}, ['Name', 'Type', 'Status', 'Sent', 'Open rate', 'Click rate', 'Human opens', 'Date']
           .map((t, i) => h('th', { scope: 'col', class: i >= 3 && i <= 6 ? 'num' : null, text: t })))),

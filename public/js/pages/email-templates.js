@@ -1,12 +1,13 @@
 // #/email-templates, #/email-templates/new and #/email-templates/{id}: the workspace's saved
 // email templates (what automations' "Send email" steps send), with the HTML editor, a live
 // preview rendered by the server (the campaigns' merge, for a sample recipient) in a
-// sandboxed iframe (no scripts, no same origin), and delete. All user data goes in as text.
+// email-preview.js frame (sandboxed, no same origin), and delete. All user data goes in as text.
 
 import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { navigate } from '../router.js';
 import { confirmDialog } from '../components/dialog.js';
+import { emailPreview } from '../components/email-preview.js';
 import { dateOnly } from '../components/format.js';
 import { alertRegion, field, showAlert, submitting, values } from '../components/form.js';
 import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
@@ -51,7 +52,7 @@ function list() {
           h('td', {}, h('a', { href: `#/email-templates/${t.id}`, class: 'template-name', text: t.name })),
           h('td', {}, h('code', { text: t.key })),
           h('td', { text: t.subject }),
-          h('td', { text: dateOnly(t.updated_at) }),
+          h('td', { class: 'nowrap' }, dateOnly(t.updated_at)),
           h('td', { class: 'num' }, remove));
       });
       const table = h('table', { class: 'table table-email-templates' },
@@ -97,7 +98,7 @@ function editor(id) {
 
   function form(t) {
     const alert = alertRegion();
-    const frame = h('iframe', { class: 'campaign-preview template-preview', title: 'Preview', sandbox: '', referrerpolicy: 'no-referrer' });
+    const preview = emailPreview({ title: 'Preview', className: 'template-preview' });
     const previewSubject = h('p', { class: 'template-preview-subject small', 'aria-live': 'polite' });
     const bodyField = field({ label: 'HTML body', name: 'body_html', type: 'textarea', value: t.body_html ?? '', rows: 16, class: 'mono',
       hint: `Merge tags: ${TAGS.join(' ')}. Values are HTML-escaped.` });
@@ -113,7 +114,7 @@ function editor(id) {
           field({ label: 'Subject', name: 'subject', value: t.subject ?? '', required: true }),
           bodyField,
           usedBy),
-        h('div', { class: 'campaign-editor-preview' }, h('p', { class: 'field-label', text: 'Preview (sample recipient)' }), previewSubject, frame)),
+        h('div', { class: 'campaign-editor-preview' }, h('p', { class: 'field-label', text: 'Preview (sample recipient)' }), previewSubject, preview.frame)),
       h('div', { class: 'form-actions' },
         permit(h('button', { type: 'submit', class: 'button button-primary', dataset: { busyLabel: 'Saving…' }, text: 'Save' }),
           id ? 'PUT /v1/email-templates/{id}' : 'POST /v1/email-templates', 'save templates'),
@@ -130,7 +131,7 @@ function editor(id) {
         const r = await api.post('/v1/email-templates/preview', { subject: subjectInput.value, body_html: textarea.value });
         if (mine !== seq) return;
         previewSubject.textContent = `Subject: ${r.subject}`;
-        frame.srcdoc = r.html;
+        preview.show(r.html);
       } catch {
         // The preview stays as it was; saving shows any problem.
       }

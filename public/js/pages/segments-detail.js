@@ -22,6 +22,21 @@ function svg(tag, attrs = {}, ...children) {
   return el;
 }
 
+/**
+ * The days of a history from where its data starts: its first day with members, an entry or
+ * an exit, so that the chart draws no zeros for the days before the segment was built. With
+ * no data at all, from the day the segment was made. The last day always stays.
+ */
+export function fromDataStart(days, createdAt) {
+  let start = days.findIndex((d) => d.customers_count || d.entered || d.exited);
+  if (start < 0) {
+    const made = createdAt && !Number.isNaN(new Date(createdAt).getTime()) ? new Date(createdAt).toISOString().slice(0, 10) : '';
+    start = days.findIndex((d) => d.date >= made);
+    if (start < 0) start = days.length - 1;
+  }
+  return days.slice(Math.min(start, Math.max(0, days.length - 1)));
+}
+
 /** The member count per day as an area chart with entries and exits as bars beneath. */
 export function historyChart(days) {
   const width = 720;
@@ -29,10 +44,12 @@ export function historyChart(days) {
   const pad = { left: 44, right: 12, top: 12, bottom: 28 };
   const max = Math.max(1, ...days.map((d) => d.customers_count));
   const moves = Math.max(1, ...days.map((d) => Math.max(d.entered, d.exited)));
-  const x = (i) => pad.left + (days.length <= 1 ? 0 : (i * (width - pad.left - pad.right)) / (days.length - 1));
+  // A single day is drawn as a level line across the chart.
+  const series = days.length === 1 ? [days[0], days[0]] : days;
+  const x = (i) => pad.left + (series.length <= 1 ? 0 : (i * (width - pad.left - pad.right)) / (series.length - 1));
   const y = (v) => pad.top + (height - pad.top - pad.bottom) * (1 - v / max);
-  const line = days.map((d, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(d.customers_count).toFixed(1)}`).join(' ');
-  const area = `${line} L${x(days.length - 1).toFixed(1)},${y(0)} L${x(0).toFixed(1)},${y(0)} Z`;
+  const line = series.map((d, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(d.customers_count).toFixed(1)}`).join(' ');
+  const area = `${line} L${x(series.length - 1).toFixed(1)},${y(0)} L${x(0).toFixed(1)},${y(0)} Z`;
   const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'history-chart', role: 'img',
     'aria-label': `Members per day, from ${count(days[0]?.customers_count, '0')} to ${count(days[days.length - 1]?.customers_count, '0')}` });
   for (const v of [0, max / 2, max]) {
@@ -41,16 +58,20 @@ export function historyChart(days) {
     label.textContent = count(Math.round(v), '0');
     chart.append(label);
   }
-  const barWidth = Math.max(2, (width - pad.left - pad.right) / Math.max(1, days.length) / 3);
+  // Where a day's bars and date go: its point, or the middle of the level line of a single day.
+  const at = (i) => (days.length === 1 ? (x(0) + x(1)) / 2 : x(i));
+  const barWidth = Math.min(12, Math.max(2, (width - pad.left - pad.right) / Math.max(1, days.length) / 3));
+  chart.append(svg('path', { d: area, class: 'history-area' }));
   days.forEach((d, i) => {
     const scale = (height - pad.top - pad.bottom) / 4 / moves;
-    if (d.entered) chart.append(svg('rect', { x: x(i) - barWidth, y: y(0) - d.entered * scale, width: barWidth, height: d.entered * scale, class: 'bar-entered' }));
-    if (d.exited) chart.append(svg('rect', { x: x(i), y: y(0) - d.exited * scale, width: barWidth, height: d.exited * scale, class: 'bar-exited' }));
+    if (d.entered) chart.append(svg('rect', { x: at(i) - barWidth, y: y(0) - d.entered * scale, width: barWidth, height: d.entered * scale, class: 'bar-entered' }));
+    if (d.exited) chart.append(svg('rect', { x: at(i), y: y(0) - d.exited * scale, width: barWidth, height: d.exited * scale, class: 'bar-exited' }));
   });
-  chart.append(svg('path', { d: area, class: 'history-area' }), svg('path', { d: line, class: 'history-line' }));
-  for (const i of [0, Math.floor((days.length - 1) / 2), days.length - 1]) {
+  chart.append(svg('path', { d: line, class: 'history-line' }));
+  for (const i of new Set([0, Math.floor((days.length - 1) / 2), days.length - 1])) {
     if (!days[i]) continue;
-    const label = svg('text', { x: x(i), y: height - 8, 'text-anchor': i === 0 ? 'start' : i === days.length - 1 ? 'end' : 'middle', class: 'axis-label' });
+    const anchor = days.length === 1 ? 'middle' : i === 0 ? 'start' : i === days.length - 1 ? 'end' : 'middle';
+    const label = svg('text', { x: at(i), y: height - 8, 'text-anchor': anchor, class: 'axis-label' });
     label.textContent = days[i].date;
     chart.append(label);
   }
@@ -97,6 +118,14 @@ export function describe(filters) {
     }
   }
   return items.length ? h('ul', { class: 'filter-words' }, items) : h('span', { class: 'muted', text: 'Every customer' });
+}
+
+function historyCard(segment, all) {
+  const days = fromDataStart(all, segment.created_at);
+  const description = days.length === all.length
+    ? `The last ${all.length} days, from every recorded entry and exit.`
+    : `Since ${days[0].date}, where its data starts, from every recorded entry and exit.`;
+  return card({ title: 'Members per day', description, body: [historyChart(days)], className: 'card-history' });
 }
 
 export function render({ params }) {
@@ -189,7 +218,7 @@ export function render({ params }) {
         h('span', { class: 'muted', text: ' customers' }), ' ', statusBadge(segment),
         segment.built_at ? h('span', { class: 'muted segment-built' }, ' · rebuilt ', dateOnly(segment.built_at)) : null),
       h('div', { class: 'segment-grid' },
-        card({ title: 'Members per day', description: 'The last 30 days, from every recorded entry and exit.', body: [historyChart(history.data)], className: 'card-history' }),
+        historyCard(segment, history.data),
         card({ title: 'Definition', body: [describe(segment.filters)], className: 'card-definition' })),
       card({ title: 'Members', body: [members], className: 'card-members' }));
   }

@@ -1,0 +1,202 @@
+import Foundation
+import MariaDB
+import Web
+import Core
+import Accounts
+import Segments
+
+/// `/v1/customers`: list, profile, create, update, erase, timeline and export.
+package enum CustomerRoutes {
+    package static func register(_ routes: inout Routes) {
+        routes.get("/v1/customers", .server, list)
+        routes.post("/v1/customers", .server, create)
+        routes.get("/v1/customers/{id}", .server, show)
+        routes.put("/v1/customers/{id}", .server, update)
+        routes.patch("/v1/customers/{id}", .server, update)
+        routes.delete("/v1/customers/{id}", .server, erase)
+        routes.get("/v1/customers/{id}/events", .server, events)
+        routes.get("/v1/customers/{id}/export", .server, export)
+    }
+
+    @Sendable static func list(_ c: Context) throws -> Response {
+        let query = try CustomerQuery(c.request, tenant: c.tenant, db: c.db)
+        let total = try CountCache.shared.customers(c.db, c.tenant, query)
+        let rows = try CustomerStore.listPage(c.db, c.tenant, query, total: total)
+        let segments = try CustomerStore.segmentNames(c.db, c.tenant, customers: rows.map { try $0.int("id") })
+        let data = try rows.map { CustomerJSON.summary($0, segments: segments[try $0.int("id")] ?? []) }
+        return .json(query.page.envelope(data, total: total))
+    }
+
+    static func profile(_ c: Context, id: Int) throws -> JSON {
+        guard let found = try CustomerStore.findWithSegments(c.db, c.tenant, id: id) else { throw HTTPError.notFound("Customer not found.") }
+        return CustomerJSON.profile(found.row, segments: found.segments)
+    }
+
+    @Sendable static func show(_ c: Context) throws -> Response {
+        .json(try profile(c, id: try c.request.id()))
+    }
+
+    /// The editable fields of a customer, checked. Absent keys stay nil; `present` tells
+    /// which keys the body had (an explicit null clears the field).
+    struct Fields {
+        var name: String?, email: String?, phone: String?, city: String?, country: String?
+        var properties: JSONObject?
+        var present: Set<String> = []
+
+        package init(_ body: JSONObject, creating: Bool) throws {
+            var input = Input(body)
+            present = Set(body.keys)
+            name = input.string("name", required: false, max: 190)
+            if body["email"] != nil, body["email"] != .null {
+                email = input.email("email", required: false)
+            }
+            phone = input.string("phone", required: false, max: 40)
+            if let phone, !phone.isEmpty, !phone.allSatisfy({ $0.isNumber || " +-().".contains($0) }) {
+                input.fail("phone", "The phone may contain only digits, spaces and + - ( ).")
+            }
+            city = input.string("city", required: false, max: 120)
+            country = input.string("country", required: false, max: 64)
+            if let c = country, c.count == 2 { country = c.uppercased() }
+            // An empty string clears a field, like null.
+            for key in [\Fields.name, \Fields.email, \Fields.phone, \Fields.city, \Fields.country] where self[keyPath: key] == "" {
+                self[keyPath: key] = nil
+            }
+            properties = input.properties("properties")
+            if creating, (name ?? "").isEmpty, (email ?? "").isEmpty {
+                input.fail("email", "A customer needs an email or a name.")
+            }
+            try input.check()
+        }
+    }
+
+    @Sendable static func create(_ c: Context) throws -> Response {
+        let f = try Fields(try c.request.jsonObject(), creating: true)
+        let id = try c.db.transaction {
+            let id = try c.db.execute("""
+                INSERT INTO customers (tenant_id, name, email, phone, city, country, properties, created_at, updated_at)
+                VALUES (\(c.tenant), \(f.name), \(f.email), \(f.phone), \(f.city), \(f.country),
+                        \(JSONWriter.string(.object(f.properties ?? JSONObject()))), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+                """).lastInsertID
+            try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
+            return id
+        }
+        let row = try CustomerStore.find(c.db, c.tenant, id: id)!
+        var o = row.json(["id", "name", "email", "phone", "city", "country", "created_at"]).objectValue!
+        o["properties"] = CustomerJSON.properties(row)
+        return .json(.object(o), status: 201)
+    }
+
+    /// Only the fields given change; `properties` is merged (RFC 7396: null removes a key).
+    @Sendable static func update(_ c: Context) throws -> Response {
+        let id = try c.request.id()
+        let f = try Fields(try c.request.jsonObject(), creating: false)
+        func has(_ key: String) -> Bool { f.present.contains(key) }
+        try c.db.transaction {
+            guard let current = try c.db.queryOne("""
+                SELECT properties FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE
+                """) else { throw HTTPError.notFound("Customer not found.") }
+            var properties: String?
+            if let patch = f.properties {
+                let existing = (try? JSONParser.parse(current.optionalString("properties") ?? "{}")) ?? [:]
+                let merged = existing.mergePatched(with: .object(patch))
+                // Each value was checked in the request; the whole is checked as it will be stored.
+                try Input.propertiesProblems(merged.objectValue ?? JSONObject()).check()
+                properties = JSONWriter.string(merged)
+            }
+            try c.db.execute("""
+                UPDATE customers SET
+                    name = IF(\(has("name")), \(f.name), name),
+                    email = IF(\(has("email")), \(f.email), email),
+                    phone = IF(\(has("phone")), \(f.phone), phone),
+                    city = IF(\(has("city")), \(f.city), city),
+                    country = IF(\(has("country")), \(f.country), country),
+                    properties = COALESCE(\(properties), properties),
+                    updated_at = UTC_TIMESTAMP(6)
+                WHERE tenant_id = \(c.tenant) AND id = \(id)
+                """)
+            try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
+        }
+        let row = try CustomerStore.find(c.db, c.tenant, id: id)!
+        var o = row.json(["id", "name", "email", "city", "phone", "updated_at"]).objectValue!
+        o["country"] = row.json("country")
+        o["properties"] = CustomerJSON.properties(row)
+        return .json(.object(o))
+    }
+
+    /// The right to be forgotten: the customer, every event (including the anonymous ones of
+    /// their linked browsers), identities and memberships go, in one transaction.
+    @Sendable static func erase(_ c: Context) throws -> Response {
+        let id = try c.request.id()
+        let removed: Int = try c.db.transaction {
+            guard try c.db.queryOne("SELECT id FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE") != nil else {
+                throw HTTPError.notFound("Customer not found.")
+            }
+            let anonymous = try c.db.query("SELECT anonymous_id FROM identities WHERE tenant_id = \(c.tenant) AND customer_id = \(id)")
+                .map { try $0.string("anonymous_id") }
+            var removed = try c.db.execute("DELETE FROM events WHERE tenant_id = \(c.tenant) AND customer_id = \(id)").affectedRows
+            if !anonymous.isEmpty {
+                removed += try c.db.execute("DELETE FROM events WHERE tenant_id = \(c.tenant) AND anonymous_id IN (\(list: anonymous))").affectedRows
+            }
+            try SegmentStore.forget(c.db, c.tenant, customer: id)
+            try c.db.execute("DELETE FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id)")
+            try AuditLog.record(c, "customer.erased", target: ("customer", id), details: ["events_deleted": .int(Int64(removed))])
+            return removed
+        }
+        return .json(["message": "Customer erased.", "events_deleted": .int(removed)])
+    }
+
+    /// The customer's timeline: tracked events and their segment entries and exits (read from
+    /// `segment_changes`, not stored twice), as items of type `segment_entered` or
+    /// `segment_exited` with the segment in `properties`. Each side is cut to the page's end
+    /// before the merge, so a page reads at most `offset + per_page` rows of each.
+    @Sendable static func events(_ c: Context) throws -> Response {
+        let id = try c.request.id()
+        guard try c.db.queryOne("SELECT id FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id)") != nil else {
+            throw HTTPError.notFound("Customer not found.")
+        }
+        let page = try Pagination(c.request, sortable: ["occurred_at"], defaultSort: "occurred_at")
+        let total = try c.db.queryOne("""
+            SELECT (SELECT COUNT(*) FROM events WHERE tenant_id = \(c.tenant) AND customer_id = \(id))
+                 + (SELECT COUNT(*) FROM segment_changes WHERE tenant_id = \(c.tenant) AND customer_id = \(id)) AS n
+            """)?.int("n") ?? 0
+        let direction: SQL = page.descending ? "DESC" : "ASC"
+        let end = page.offset + page.perPage
+        let rows = try c.db.query("""
+            (SELECT public_id, type, name, customer_id, anonymous_id, properties, url, referrer, message_id, occurred_at, received_at,
+                    0 AS source, id AS seq
+             FROM events WHERE tenant_id = \(c.tenant) AND customer_id = \(id)
+             ORDER BY occurred_at \(direction), id \(direction) LIMIT \(end))
+            UNION ALL
+            (SELECT CONCAT('segchg_', x.id), x.event, x.event, x.customer_id, NULL,
+                    JSON_OBJECT('segment_id', x.segment_id, 'segment_name', s.name, 'segment_color', s.color), NULL, NULL, NULL,
+                    x.occurred_at, x.occurred_at, 1 AS source, x.id AS seq
+             FROM segment_changes x JOIN segments s ON s.id = x.segment_id AND s.tenant_id = x.tenant_id
+             WHERE x.tenant_id = \(c.tenant) AND x.customer_id = \(id)
+             ORDER BY x.occurred_at \(direction), x.id \(direction) LIMIT \(end))
+            ORDER BY occurred_at \(direction), source \(direction), seq \(direction) LIMIT \(page.perPage) OFFSET \(page.offset)
+            """)
+        return .json(page.envelope(rows.map(CustomerJSON.event), total: total))
+    }
+
+    /// Everything held about one customer, as one JSON document.
+    @Sendable static func export(_ c: Context) throws -> Response {
+        let id = try c.request.id()
+        let profile = try profile(c, id: id)
+        try AuditLog.record(c, "customer.exported", target: ("customer", id))
+        let events = try c.db.query("""
+            SELECT public_id, type, name, customer_id, anonymous_id, properties, url, referrer, message_id, occurred_at, received_at
+            FROM events WHERE tenant_id = \(c.tenant) AND customer_id = \(id) ORDER BY occurred_at, id
+            """).map(CustomerJSON.event)
+        let identities = try c.db.query("""
+            SELECT anonymous_id, created_at FROM identities WHERE tenant_id = \(c.tenant) AND customer_id = \(id) ORDER BY created_at
+            """).map { $0.json(["anonymous_id", "created_at"]) }
+        var response = Response.json([
+            "customer": profile,
+            "identities": .array(identities),
+            "events": .array(events),
+            "exported_at": .date(Date()),
+        ])
+        response.headers.append(("Content-Disposition", "attachment; filename=\"customer-\(id).json\""))
+        return response
+    }
+}
