@@ -24,7 +24,7 @@
 --    docs/benchmarks.md, "Imports that create customers"). The shard is now the session's
 --    (CONNECTION_ID() % 16): concurrent connections write different rows. A delete takes one
 --    off its own session's shard, creating the row if needed (n may go below 0 in one shard;
---    the total, SUM(n), is what is read: CountCache). Cascaded deletes (a workspace's
+--    the total, SUM(n), is what is read: CustomerTotals, formerly CountCache). Cascaded deletes (a workspace's
 --    removal) fire no trigger, as before.
 
 -- The words of the given customers (in p_tenant) into customer_words: the one home of that

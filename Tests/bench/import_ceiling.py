@@ -16,7 +16,8 @@ no HTTP, no JSON parsing, no id lookups, so the pool's import can only be slower
 
 The ceiling of an import that creates its customers (issue 22): customers are drawn from
 EMAILS new addresses (as batch_import.py draws them), and each batch first makes the rows its
-new customers need: the customers (explicit ids from ID on, so that no lookup is needed; the
+new customers need: the customers (explicit ids from ID on, rising in the order they are
+created as AUTO_INCREMENT's would, so that no lookup is needed; the
 count trigger's rows with them), and their words by the one set-based statement of the word
 index (customer_words_add, schema/029; the per-row trigger is off for that INSERT, as it is
 for the pool's), all in the batch's one transaction. Each client creates the addresses of its
@@ -58,7 +59,8 @@ def main():
     args = p.parse_args()
     rng = random.Random(args.seed)
     ids = [int(line) for line in open(args.ids) if line.strip()] if not args.new_customers else []
-    created = set()
+    created = {}  # address index -> customer id, in the order each client creates them
+    made = [0] * args.clients
     pages = ["/", "/pricing", "/features", "/blog/rfm-explained", "/checkout", "/docs", "/contact", "/cart"]
     files = [open(f"{args.out}.{c}.sql", "w") for c in range(args.clients)]
     for b in range(0, args.events, 500):
@@ -68,10 +70,12 @@ def main():
         for _ in range(min(500, args.events - b)):
             if args.new_customers:
                 i = rng.randrange(args.new_customers // args.clients) * args.clients + client
-                cid = args.first_id + i
-                if cid not in created:
-                    created.add(cid)
-                    new.append((cid, f"ceiling.{args.seed}.{i}@shop{i % 7}.example"))
+                if i not in created:
+                    # Ids rising in the order of creation, as AUTO_INCREMENT gives them.
+                    created[i] = args.first_id + made[client] * args.clients + client
+                    made[client] += 1
+                    new.append((created[i], f"ceiling.{args.seed}.{i}@shop{i % 7}.example"))
+                cid = created[i]
             else:
                 cid = ids[rng.randrange(len(ids))]
             at = f"2025-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d} {rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}.000000"
