@@ -4,6 +4,7 @@
 import { avatar, h, icon, replace, time } from '../dom.js';
 import { navigate } from '../router.js';
 import { confirmDialog, openDialog } from '../components/dialog.js';
+import { deleteWithUndo, redrawRoute } from '../components/undo.js';
 import { alertRegion, field, showAlert, submitting, validate } from '../components/form.js';
 import { card, emptyState, errorState, loadingState } from '../components/page.js';
 import { toast } from '../components/toast.js';
@@ -164,15 +165,12 @@ export function render({ entity, id }) {
       if (await openEntryForm({ entity, entry })) load();
     });
     remove.addEventListener('click', async () => {
-      const ok = await confirmDialog({ title: `Delete ${entry.title}?`, message: 'The entry and its stage history are deleted for good.', confirmLabel: 'Delete', danger: true });
+      const ok = await confirmDialog({ title: `Delete the ${entity.singular_name?.toLowerCase() || 'entry'} ${entry.title}?`,
+        message: 'The entry and its stage history are deleted. You can undo for 10 seconds.', confirmLabel: `Delete ${entity.singular_name?.toLowerCase() || 'entry'}`, danger: true });
       if (!ok) return;
-      try {
-        await crm.deleteEntry(entry.id);
-        toast(`${entry.title} deleted.`);
-        navigate(`/pipelines/${encodeURIComponent(entity.slug)}/board?pipeline=${entry.pipeline_id}`);
-      } catch (error) {
-        if (!error.handled) toast(error.message, 'error');
-      }
+      const board = `/pipelines/${encodeURIComponent(entity.slug)}/board?pipeline=${entry.pipeline_id}`;
+      navigate(board);
+      deleteWithUndo({ label: `“${entry.title}”`, path: crm.entryPath(entry.id), restore: () => redrawRoute(`#${board}`) });
     });
 
     // Moving from here: a select of the pipeline's stages.

@@ -103,10 +103,15 @@ function deleteCard(me) {
     icon('trash'), h('span', { text: 'Delete this workspace' }));
   button.addEventListener('click', async () => {
     const slug = me.tenant?.slug || '';
-    const typed = window.prompt(`This deletes “${me.tenant?.name}” with all its customers, events, campaigns and members, for good. Type its slug (${slug}) to confirm.`);
-    if (typed === null) return;
-    const ok = await confirmDialog({ title: 'Delete workspace', message: `Delete “${me.tenant?.name}” for good?`, confirmLabel: 'Delete workspace', danger: true });
+    const ok = await confirmDialog({
+      title: `Delete the workspace ${me.tenant?.name}?`,
+      message: `This deletes “${me.tenant?.name}” with all its customers, events, campaigns and members, for good. Its members keep their accounts.`,
+      confirmLabel: 'Delete workspace',
+      danger: true,
+      typed: { label: `Type its slug (${slug}) to confirm`, accept: [slug] },
+    });
     if (!ok) return;
+    const typed = slug;
     try {
       await api.del('/v1/workspace', { body: { confirm: typed } });
       await session.refresh().catch(() => null);
