@@ -5,6 +5,7 @@ import { avatar, h, icon, replace, time } from '../dom.js';
 import { navigate } from '../router.js';
 import { confirmDialog, openDialog } from '../components/dialog.js';
 import { deleteWithUndo, redrawRoute } from '../components/undo.js';
+import { trackUnsaved } from '../components/unsaved.js';
 import { alertRegion, field, showAlert, submitting, validate } from '../components/form.js';
 import { card, emptyState, errorState, loadingState } from '../components/page.js';
 import { toast } from '../components/toast.js';
@@ -105,6 +106,7 @@ export async function openEntryForm({ entity, entry = null, pipelineId = null, s
   const cancel = h('button', { type: 'button', class: 'button button-secondary', text: 'Cancel' });
   form.append(h('div', { class: 'form-actions' }, cancel, submit));
   if (!pipelines.length) showAlert(alert, 'This entity has no pipeline yet: add one under Fields & pipelines.', [], 'warning');
+  const unsaved = trackUnsaved(form);
 
   return new Promise((resolve) => {
     let saved = null;
@@ -129,6 +131,7 @@ export async function openEntryForm({ entity, entry = null, pipelineId = null, s
       const result = await submitting(form, () => (editing ? crm.updateEntry(entry.id, body) : crm.createEntry(entity.id, body)));
       if (!result) return;
       saved = result;
+      unsaved.markClean();
       dialog.close();
       toast(editing ? 'Changes saved.' : `${result.title} created.`);
     });
