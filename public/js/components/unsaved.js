@@ -8,8 +8,9 @@ const tracked = new Set();
 
 function snapshotOf(form) {
   const values = [];
-  for (const control of form.querySelectorAll('input[name], select[name], textarea[name]')) {
-    if (control.type === 'file' || control.type === 'password' || control.disabled) continue;
+  // Every control, named or not (rows added on the page, such as a customer's properties).
+  for (const control of form.querySelectorAll('input, select, textarea')) {
+    if (['file', 'password', 'submit', 'button'].includes(control.type) || control.disabled) continue;
     values.push([control.name, control.type === 'checkbox' || control.type === 'radio' ? control.checked : control.value]);
   }
   return JSON.stringify(values);
