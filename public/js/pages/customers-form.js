@@ -198,7 +198,13 @@ export function render({ params }) {
       h('a', { class: 'button button-secondary', href: profileHref || `#${listRoute()}`, text: 'Cancel' }),
       h('button', { type: 'submit', class: 'button button-primary', text: editing ? 'Save changes' : 'Create customer', dataset: { busyLabel: 'Saving…' } })));
 
-  const unsaved = trackUnsaved(form);
+  // Unsaved: the contact fields and the properties that hold something (an empty row added is no change).
+  const unsaved = trackUnsaved(form, { read: () => JSON.stringify([
+    CONTACT_FIELDS.map((name) => form.elements[name]?.value ?? ''),
+    [...rows.querySelectorAll('.property-row')]
+      .map((row) => [row.querySelector('.property-key').value, row.querySelector('.property-type').value, row.querySelector('.property-value').value])
+      .filter(([key, , value]) => key.trim() || value.trim()),
+  ]) });
 
   function fill(customer) {
     for (const name of CONTACT_FIELDS) form.elements[name].value = customer[name] ?? '';
