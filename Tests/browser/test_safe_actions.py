@@ -219,3 +219,31 @@ def test_a_validation_error_shows_beside_its_field_in_view(account, desktop) -> 
         "const r = arguments[0].getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight", key_field))
     assert c.find('input[name="key"]').get_attribute("aria-invalid") == "true"
     c.shot("field error in view")
+
+
+def test_editors_open_without_unsaved_changes(api, account, desktop) -> None:
+    """Each tracked editor, untouched, counts as saved: the console moves on without asking."""
+    api.token = account["token"]
+    segment = api.request("POST", "/v1/segments", {"name": "Buyers", "filters": {"purchase_count_min": 1}}, expect=201)
+    campaign = api.request("POST", "/v1/campaigns", {"name": "Clean", "segment_id": segment["id"], "subject": "S", "body": "<p>Hi</p>"}, expect=201)
+    template = api.request("POST", "/v1/email-templates", {"name": "Clean", "key": f"clean-{uuid.uuid4().hex[:4]}", "subject": "S",
+                                                           "body_html": "<p>Hi</p>"}, expect=201)
+    automation = api.request("POST", "/v1/automations", {"name": "Clean flow", "trigger_type": "customer_created"}, expect=201)
+    customer = api.request("POST", "/v1/customers", {"name": "Clean Customer", "email": f"clean-{uuid.uuid4().hex[:6]}@browser.test",
+                                                     "properties": {"plan": "pro"}}, expect=201)
+    routes = ["/campaigns/new", f"/campaigns/{campaign['id']}/edit", "/email-templates/new", f"/email-templates/{template['id']}",
+              "/segments/new", f"/segments/{segment['id']}/edit", "/customers/new", f"/customers/{customer['id']}/edit",
+              "/campaigns/settings", "/settings/workspace", f"/automations/{automation['id']}"]
+    c = desktop
+    c.sign_in_with_token(account["token"], "/dashboard")
+    for route in routes:
+        c.go(route)
+        c.wait_route(route)
+        time.sleep(0.5)
+        dirty = c.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            " import('/js/components/unsaved.js').then((m) => done(m.hasUnsavedChanges()), (e) => done(String(e)))")
+        assert dirty is False, f"{route} opens with unsaved changes ({dirty})"
+    c.go("/dashboard")
+    c.wait_route("/dashboard")
+    assert not c.find_all("dialog[open]")
