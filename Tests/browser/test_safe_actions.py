@@ -247,3 +247,48 @@ def test_editors_open_without_unsaved_changes(api, account, desktop) -> None:
     c.go("/dashboard")
     c.wait_route("/dashboard")
     assert not c.find_all("dialog[open]")
+
+
+def test_automations_and_entries_deleted_with_undo(api, account, desktop) -> None:
+    api.token = account["token"]
+    tenant = account["tenant"]["id"]
+    flow = api.request("POST", "/v1/automations", {"name": "Welcome flow", "trigger_type": "customer_created"}, expect=201)
+    crm = f"/api/brands/{tenant}/crm"
+    api.request("POST", f"{crm}/entities", {"name": "Deals", "slug": "deals", "preset": "deals"}, expect=201)
+    entity = api.request("GET", f"{crm}/entities/deals", expect=200)
+    pipeline = entity["pipelines"][0]
+    entry = api.request("POST", f"{crm}/entities/deals/entries", {"title": "Acme renewal", "pipeline_id": pipeline["id"],
+                                                                  "stage_id": pipeline["stages"][0]["id"], "values": {"amount": 1200}}, expect=201)
+    c = desktop
+
+    # An automation, from its row in the list: Undo puts the row back; left alone, it goes.
+    c.sign_in_with_token(account["token"], "/automations")
+    c.find(f"tr[data-id='{flow['id']}'] [data-action='delete-automation']").click()
+    _, title = confirm_dialog(c)
+    assert title == "Delete the automation Welcome flow?", title
+    c.click("Delete automation", "dialog[open]")
+    c.wait().until(lambda d: not d.find_elements(By.CSS_SELECTOR, f"tr[data-id='{flow['id']}']"))
+    c.click("Undo", "#toasts")
+    c.find(f"tr[data-id='{flow['id']}']")
+    c.find(f"tr[data-id='{flow['id']}'] [data-action='delete-automation']").click()
+    confirm_dialog(c)
+    c.click("Delete automation", "dialog[open]")
+    c.toast("Deleted the automation “Welcome flow”.")
+    c.wait(14).until(lambda d: api.http.get(f"{api.base}/v1/automations/{flow['id']}", timeout=30,
+                                            headers={"Authorization": f"Bearer {api.token}"}).status_code == 404)
+
+    # A CRM entry, from its page: the board leaves it out until Undo.
+    c.go(f"/pipelines/deals/entries/{entry['id']}")
+    c.wait_heading("Acme renewal")
+    c.find("[data-action='delete-entry']").click()
+    _, title = confirm_dialog(c)
+    assert "Acme renewal" in title, title
+    c.click("Delete deal", "dialog[open]")
+    c.wait_route("/pipelines/deals/board")
+    c.toast("Deleted “Acme renewal”.")
+    time.sleep(1)
+    assert not c.find_all(f".kanban-card a[href$='/entries/{entry['id']}']")
+    c.shot("entry deleted with undo")
+    c.click("Undo", "#toasts")
+    c.find(f".kanban-card a[href$='/entries/{entry['id']}']")
+    assert api.request("GET", f"{crm}/entries/{entry['id']}", expect=200)["title"] == "Acme renewal"

@@ -39,7 +39,12 @@ export const crm = {
     const text = (params instanceof URLSearchParams ? params : new URLSearchParams(params)).toString();
     // Entries deleted a moment ago (still undoable) are left out.
     return api.get(`${base()}/entities/${enc(entity)}/entries${text ? `?${text}` : ''}`)
-      .then((result) => (result && Array.isArray(result.data) ? { ...result, data: result.data.filter((e) => !isPendingDelete(crm.entryPath(e.id))) } : result));
+      .then((result) => {
+        if (!result || !Array.isArray(result.data)) return result;
+        const data = result.data.filter((e) => !isPendingDelete(crm.entryPath(e.id)));
+        const gone = result.data.length - data.length;
+        return { ...result, data, total: typeof result.total === 'number' ? result.total - gone : result.total };
+      });
   },
   entryPath: (id) => `${base()}/entries/${enc(id)}`,
   entry: (id) => api.get(`${base()}/entries/${enc(id)}`, { query: { include_customer: 'true' } }),
