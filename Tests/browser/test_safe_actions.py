@@ -292,3 +292,65 @@ def test_automations_and_entries_deleted_with_undo(api, account, desktop) -> Non
     c.click("Undo", "#toasts")
     c.find(f".kanban-card a[href$='/entries/{entry['id']}']")
     assert api.request("GET", f"{crm}/entries/{entry['id']}", expect=200)["title"] == "Acme renewal"
+
+
+def test_activate_campaign_delete_and_workspace_delete_ask_first(api, account, desktop) -> None:
+    api.token = account["token"]
+    flow = api.request("POST", "/v1/automations", {"name": "Tagger", "trigger_type": "customer_created"}, expect=201)
+    api.request("POST", f"/v1/automations/{flow['id']}/design", {
+        "nodes": [{"id": "1", "type": "trigger", "data": {"label": "New customer"}, "position": {"x": 250, "y": 40}},
+                  {"id": "2", "type": "action", "data": {"label": "Tag", "action": "add_tag", "tag": "welcomed"}, "position": {"x": 250, "y": 180}}],
+        "edges": [{"id": "e1-2", "source": "1", "target": "2"}],
+    }, expect=200)
+    c = desktop
+
+    # Activating: asked after the design is saved, named; Cancel leaves it inactive.
+    c.sign_in_with_token(account["token"], f"/automations/{flow['id']}")
+    c.wait_heading("Tagger")
+    c.click("Activate")
+    _, title = confirm_dialog(c)
+    assert title == "Activate Tagger?", title
+    c.shot("activate confirmation")
+    c.click("Cancel", "dialog[open]")
+    c.wait_no_dialog()
+    assert api.request("GET", f"/v1/automations/{flow['id']}", expect=200)["is_active"] is False
+    c.click("Activate")
+    confirm_dialog(c)
+    c.click("Activate automation", "dialog[open]")
+    c.wait().until(lambda d: api.request("GET", f"/v1/automations/{flow['id']}", expect=200)["is_active"] is True)
+
+    # A draft campaign deleted from its page leaves the list at once; leaving the list deletes it.
+    draft = api.request("POST", "/v1/campaigns", {"name": "Old draft", "subject": "S", "body": "<p>Hi</p>"}, expect=201)
+    c.go(f"/campaigns/{draft['id']}")
+    c.wait_heading("Old draft")
+    c.find("[data-action='delete']").click()
+    _, title = confirm_dialog(c)
+    assert title == "Delete the campaign Old draft?", title
+    c.click("Delete campaign", "dialog[open]")
+    c.wait_route("/campaigns")
+    c.toast("Deleted the campaign “Old draft”.")
+    assert not c.find_all(f"tr[data-campaign-id='{draft['id']}']")
+    assert api.request("GET", f"/v1/campaigns/{draft['id']}", expect=200)["name"] == "Old draft"
+    c.go("/segments")
+    c.wait().until(lambda d: api.http.get(f"{api.base}/v1/campaigns/{draft['id']}", timeout=30,
+                                          headers={"Authorization": f"Bearer {api.token}"}).status_code == 404)
+
+    # Deleting the workspace: the same dialog, its button enabled only by the typed slug; Escape cancels.
+    c.go("/settings/workspace")
+    c.wait_heading("Workspace")
+    c.find("[data-action='delete-workspace']").click()
+    dialog, title = confirm_dialog(c)
+    assert title == f"Delete the workspace {account['workspace']}?", title
+    confirm = dialog.find_element(By.CSS_SELECTOR, "[data-action='confirm']")
+    typed = dialog.find_element(By.CSS_SELECTOR, "input")
+    assert not confirm.is_enabled()
+    typed.send_keys("not-the-slug")
+    assert not confirm.is_enabled()
+    typed.clear()
+    typed.send_keys(account["tenant"]["slug"])
+    c.wait().until(lambda d: confirm.is_enabled())
+    c.shot("workspace deletion typed")
+    typed.send_keys(Keys.ESCAPE)
+    c.wait_no_dialog()
+    assert c.driver.switch_to.active_element.get_attribute("data-action") == "delete-workspace"
+    assert api.request("GET", "/v1/workspace", expect=200)["slug"] == account["tenant"]["slug"]
