@@ -83,6 +83,19 @@ def test_send_confirmation_fits_a_phone(api, account, console_factory) -> None:
     c.wait_no_dialog()
     assert api.request("GET", f"/v1/campaigns/{campaign['id']}", expect=200)["status"] == "draft"
 
+    # The undo toast fits too, and its Undo takes a tap.
+    c.find("[data-action='delete']").click()
+    confirm_dialog(c)
+    c.click("Delete campaign", "dialog[open]")
+    c.wait_route("/campaigns")
+    undo = c.button("Undo", "#toasts")
+    toast = c.find("#toasts .toast-with-action").rect
+    assert toast["x"] >= 0 and toast["x"] + toast["width"] <= PHONE[0], toast
+    c.assert_no_horizontal_overflow("undo toast")
+    c.shot("undo toast")
+    undo.click()
+    c.wait().until(lambda d: d.find_elements(By.CSS_SELECTOR, f"tr[data-campaign-id='{campaign['id']}']"))
+
 
 def segment_exists(api, segment_id: int) -> bool:
     response = api.http.get(f"{api.base}/v1/segments/{segment_id}", headers={"Authorization": f"Bearer {api.token}"}, timeout=30)
