@@ -162,6 +162,13 @@ def test_delete_asks_and_can_be_undone(api, account, desktop) -> None:
     c.wait().until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#toasts .toast-with-action"))
     c.shot("deleted for good")
 
+    # ...or when the page unloads (a keepalive request on pagehide).
+    delete_segment_from_its_page(c, vip)
+    assert segment_exists(api, vip["id"])
+    c.driver.refresh()
+    c.wait_ready()
+    c.wait().until(lambda d: not segment_exists(api, vip["id"]))
+
 
 def test_a_failed_delete_puts_the_row_back(api, account, desktop) -> None:
     api.token = account["token"]
