@@ -67,6 +67,8 @@ def test_campaign_editor_send_and_mailbox(api, account, desktop) -> None:
     c.shot("draft")
 
     c.find('[data-action="send"]').click()
+    assert c.find("dialog[open] .modal-title").text == "Send to 2 customers now?"
+    c.click("Send to 2 customers", "dialog[open]")
     c.wait().until(lambda d: "sent" == d.find_element(By.CSS_SELECTOR, ".campaign-status").text.strip())
     c.wait().until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".table-messages tbody tr")) == 2)
     statuses = [e.text for e in c.find_all(".table-messages .message-status")]

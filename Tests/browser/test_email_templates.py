@@ -51,6 +51,10 @@ def test_templates_page_and_designer_picker(desktop, account, api) -> None:
     c.allow_log(r"/v1/email-templates - Failed to load resource: the server responded with a status of 422")
     c.find('.template-form button[type="submit"]').click()
     c.wait().until(lambda d: "lowercase" in c.find(".template-form").text)
+    # Leaving the unsaved form asks first.
+    c.driver.execute_script("location.hash = '#/email-templates'")
+    c.click("Leave and discard", "dialog[open]")
+    c.wait_route("/email-templates")
 
     # The designer: a send_email step picks the template from a list.
     made = api.request("POST", "/v1/automations", {"name": "Win-back flow", "trigger_type": "customer_created"}, expect=201)
@@ -82,4 +86,8 @@ def test_templates_page_and_designer_picker(desktop, account, api) -> None:
     c.find(f"tr[data-template-key='{key}'] [data-action='delete-template']").click()
     c.find(".modal .button-danger").click()
     c.wait().until(lambda d: not d.find_elements("css selector", f"tr[data-template-key='{key}']"))
+    c.toast("Deleted the template")
     c.shot("deleted")
+    # The DELETE goes when the console leaves the page (the undo window ends).
+    c.go("/automations")
+    c.wait().until(lambda d: not any(t["key"] == key for t in api.request("GET", "/v1/email-templates", expect=200)["data"]))

@@ -116,9 +116,12 @@ def test_builder_errors_and_phone(mobile, account, api):
     c.wait().until(lambda d: len(c.find_all(".builder-group.is-nested")) == 1)
     c.assert_no_horizontal_overflow("builder on a phone")
     c.shot("builder on a phone")
-    # Saving without a name is refused in the page.
+    # Saving without a name is refused in the page, beside the field, which takes focus.
     c.click("Save segment")
-    c.wait().until(lambda d: "name" in c.alert_text())
+    c.wait().until(lambda d: "name" in c.find(".field[data-field='name'] .field-error").text.lower())
+    c.wait().until(lambda d: d.switch_to.active_element.get_attribute("name") == "name")
+    assert not c.find_all(".segment-form [aria-invalid='true']:not([name='name'])"), "only the name is refused"
+    c.shot("name refused")
     time.sleep(0.2)
 
 

@@ -60,9 +60,10 @@ function retryAfterSeconds(response) {
 
 /**
  * Sends one request. `body` is sent as JSON; `query` becomes the query string.
+ * `keepalive` lets the request outlive the page (a deferred delete sent as it unloads).
  * Resolves with the parsed JSON body (or null), rejects with an ApiError.
  */
-export async function request(method, path, { body, query, auth = true } = {}) {
+export async function request(method, path, { body, query, auth = true, keepalive = false } = {}) {
   let url = BASE + path;
   if (query) {
     const params = new URLSearchParams();
@@ -76,7 +77,7 @@ export async function request(method, path, { body, query, auth = true } = {}) {
   const headers = { Accept: 'application/json' };
   const token = auth ? getToken() : null;
   if (token) headers.Authorization = `Bearer ${token}`;
-  const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  const init = { method, headers, credentials: 'same-origin', cache: 'no-store', keepalive };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);

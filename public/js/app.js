@@ -3,10 +3,12 @@
 import { ApiError, getToken, onUnauthorized } from './api.js';
 import { h } from './dom.js';
 import { navItem } from './nav.js';
-import { navigate, startRouter } from './router.js';
+import { navigate, setLeaveGuard, startRouter } from './router.js';
 import { session } from './session.js';
 import { createShell } from './components/shell.js';
 import { toast } from './components/toast.js';
+import { confirmLeave, hasUnsavedChanges } from './components/unsaved.js';
+import './components/undo.js';
 import * as acceptInvitation from './pages/accept-invitation.js';
 import * as analytics from './pages/analytics.js';
 import * as apiKeys from './pages/api-keys.js';
@@ -127,7 +129,7 @@ function focusHeading() {
 async function signOut() {
   await session.signOut();
   shell = null;
-  navigate('/login?notice=signed-out');
+  navigate('/login?notice=signed-out', { force: true });
 }
 
 async function switchWorkspace(slug) {
@@ -148,7 +150,7 @@ onUnauthorized(() => {
   shell = null;
   const current = location.hash.replace(/^#/, '');
   const next = current.startsWith('/') && !current.startsWith('/login') ? `&next=${encodeURIComponent(current)}` : '';
-  navigate(`/login?notice=expired${next}`, { replace: true });
+  navigate(`/login?notice=expired${next}`, { replace: true, force: true });
 });
 
 session.subscribe((me) => {
@@ -225,6 +227,8 @@ window.addEventListener('unhandledrejection', (event) => {
     if (!event.reason.handled) toast(event.reason.message, 'error');
   }
 });
+
+setLeaveGuard({ blocks: hasUnsavedChanges, ask: confirmLeave });
 
 startRouter((route) => {
   handleRoute(route).catch((error) => {

@@ -47,27 +47,49 @@ export function openDialog({ title, description, body = [], actions = [], onClos
   return { dialog, close };
 }
 
-/** Asks a yes/no question. Resolves true when confirmed. */
-export function confirmDialog({ title, message, confirmLabel = 'Confirm', cancelLabel = 'Cancel', danger = false }) {
+/**
+ * The one confirmation of the console, before anything irreversible or sent to many: a modal
+ * with a title, the text, Cancel and a button named for the action (`danger`: red). Escape and
+ * Cancel answer no; focus goes back to the control that asked. `typed`: {label, accept: [words]}
+ * adds a field that must hold one of the words before the action is enabled. Resolves true
+ * when confirmed.
+ */
+export function confirmDialog({ title, message, confirmLabel = 'Confirm', cancelLabel = 'Cancel', danger = false, typed = null }) {
   return new Promise((resolve) => {
     let result = false;
-    const cancel = h('button', { type: 'button', class: 'button button-secondary', text: cancelLabel, onClick: () => handle.close('cancel') });
+    const cancel = h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'cancel' }, text: cancelLabel, onClick: () => handle.close('cancel') });
     const confirm = h('button', {
       type: 'button',
       class: ['button', danger ? 'button-danger' : 'button-primary'],
+      dataset: { action: 'confirm' },
       text: confirmLabel,
+      disabled: Boolean(typed),
       onClick: () => {
         result = true;
         handle.close('confirm');
       },
     });
+    let input = null;
+    let typedField = null;
+    if (typed) {
+      const id = uid('confirm-typed');
+      input = h('input', { id, type: 'text', autocomplete: 'off', spellcheck: 'false', class: 'mono' });
+      input.addEventListener('input', () => {
+        confirm.disabled = !typed.accept.includes(input.value.trim());
+      });
+      input.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter' && !confirm.disabled) confirm.click();
+      });
+      typedField = h('div', { class: 'field' }, h('label', { for: id, text: typed.label }), input);
+    }
     const handle = openDialog({
       title,
-      body: [h('p', { class: 'modal-message', text: message })],
+      body: [h('p', { class: 'modal-message', text: message }), typedField],
       actions: [cancel, confirm],
       size: 'small',
       onClose: () => resolve(result),
     });
-    cancel.focus();
+    handle.dialog.classList.add('modal-confirm');
+    (input || cancel).focus();
   });
 }

@@ -111,9 +111,14 @@ function validationText(control) {
   return control.validationMessage;
 }
 
+/** The first field with an error comes into view (in the middle, clear of the sticky top bar) and takes focus. */
 function focusFirstInvalid(form) {
   const first = form.querySelector('[aria-invalid="true"]');
-  if (first) first.focus();
+  if (!first) return;
+  const wrapper = first.closest('.field') || first;
+  const smooth = !window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
+  wrapper.scrollIntoView({ block: 'center', behavior: smooth ? 'smooth' : 'auto' });
+  first.focus({ preventScroll: true });
 }
 
 /**

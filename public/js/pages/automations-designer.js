@@ -11,6 +11,8 @@ import { conditionCount, filterBuilder } from '../components/filter-builder.js';
 import { card, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { toast } from '../components/toast.js';
 import { permit } from '../components/permit.js';
+import { confirmDialog } from '../components/dialog.js';
+import { trackUnsaved } from '../components/unsaved.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 200;
@@ -73,6 +75,8 @@ export function render({ id }) {
   let counts = {};
   let view = { x: 40, y: 20, k: 1 };
   let poll = null;
+  // The design as saved, against the design now: unsaved changes warn before leaving.
+  const unsaved = trackUnsaved(root, { read: () => JSON.stringify([nodes, edges]) });
 
   const canvas = svg('svg', { class: 'flow-canvas', role: 'application', 'aria-label': 'Flow canvas', tabindex: '0' });
   const world = svg('g', { class: 'flow-world' });
@@ -493,6 +497,7 @@ export function render({ id }) {
       const answer = await request('POST', `/v1/automations/${id}/design`, { body: { nodes, edges } });
       errors = {};
       showProblems();
+      unsaved.markClean();
       const moved = answer.enrolments?.moved?.length || 0;
       const ended = answer.enrolments?.ended?.length || 0;
       toast(`Saved: ${answer.nodes_count} nodes, ${answer.edges_count} connections.${moved || ended ? ` ${moved} enrolment(s) moved on, ${ended} ended.` : ''}`);
@@ -509,7 +514,16 @@ export function render({ id }) {
 
   async function toggleActive() {
     try {
-      if (!automation.is_active && !(await save())) return;
+      if (!automation.is_active) {
+        if (!(await save())) return;
+        const trigger = (automation.trigger_type || '').replace(/_/g, ' ');
+        const ok = await confirmDialog({
+          title: `Activate ${automation.name}?`,
+          message: `From now on, customers enrol on its trigger (${trigger}) and its ${nodes.length - 1} step${nodes.length === 2 ? '' : 's'} run for them: emails and messages go out without asking again. Paused enrolments resume.`,
+          confirmLabel: 'Activate automation',
+        });
+        if (!ok) return;
+      }
       const answer = await request('POST', `/v1/automations/${id}/${automation.is_active ? 'deactivate' : 'activate'}`);
       automation.is_active = answer.is_active;
       toast(automation.is_active ? 'Active: new customers enrol and paused ones resume.' : 'Inactive: enrolments are paused.');
@@ -555,6 +569,7 @@ export function render({ id }) {
     nodes = (automation.design?.nodes || []).map((n) => ({ ...n, data: { ...(n.data || {}) }, position: { x: n.position?.x ?? 0, y: n.position?.y ?? 0 } }));
     edges = (automation.design?.edges || []).map((e) => ({ ...e }));
     counts = automation.node_counts || {};
+    unsaved.markClean();
     const zoomIn = h('button', { type: 'button', class: 'button button-ghost button-small', text: '+', 'aria-label': 'Zoom in' });
     const zoomOut = h('button', { type: 'button', class: 'button button-ghost button-small', text: '−', 'aria-label': 'Zoom out' });
     const reset = h('button', { type: 'button', class: 'button button-ghost button-small', text: 'Fit' });

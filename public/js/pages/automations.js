@@ -4,13 +4,13 @@
 import { request } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { navigate } from '../router.js';
-import { openDialog } from '../components/dialog.js';
-import { field } from '../components/form.js';
+import { confirmDialog, openDialog } from '../components/dialog.js';
+import { alertRegion, field, showErrors } from '../components/form.js';
 import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { count, dateOnly } from '../components/format.js';
-import { toast } from '../components/toast.js';
 import * as designer from './automations-designer.js';
 import { permit } from '../components/permit.js';
+import { deleteWithUndo, isPendingDelete } from '../components/undo.js';
 
 export const TRIGGERS = [
   ['customer_created', 'Customer created'], ['customer_inactive', 'Customer inactive'], ['event_performed', 'Event performed'],
@@ -40,28 +40,48 @@ export function render({ path }) {
   async function load() {
     try {
       const list = await request('GET', '/v1/automations', { query: { per_page: 100 } });
-      const rows = list.data || [];
+      const rows = (list.data || []).filter((a) => !isPendingDelete(`/v1/automations/${a.id}`));
       if (!rows.length) {
         replace(body, emptyState({ title: 'No automations yet', text: 'Create one, then draw its flow in the designer.', iconName: 'automations' }));
         return;
       }
       const table = h('table', { class: 'table table-automations' },
-        h('thead', {}, h('tr', {}, ['Name', 'Trigger', 'Status', 'Steps', 'Enrolled', 'Created'].map((t) => h('th', { scope: 'col', text: t })))),
-        h('tbody', {}, rows.map((a) => h('tr', { dataset: { id: String(a.id) } },
-          h('td', {}, h('a', { href: `#/automations/${a.id}`, text: a.name })),
-          h('td', { text: TRIGGER_LABEL[a.trigger_type] || a.trigger_type }),
-          h('td', {}, h('span', { class: ['badge', a.is_active ? 'badge-success' : ''], text: a.is_active ? 'Active' : 'Inactive' })),
-          h('td', { text: count(a.steps_count) }),
-          h('td', { text: count(a.total_enrolled) }),
-          h('td', { class: 'nowrap' }, dateOnly(a.created_at))))));
+        h('thead', {}, h('tr', {}, ['Name', 'Trigger', 'Status', 'Steps', 'Enrolled', 'Created', ''].map((t) => h('th', { scope: 'col', text: t })))),
+        h('tbody', {}, rows.map((a) => row(a))));
       replace(body, card({ body: [tableWrap(table, 'Automations')] }));
     } catch (error) {
       replace(body, errorState(error, load));
     }
   }
 
+  function row(a) {
+    const remove = permit(h('button', { type: 'button', class: 'button button-secondary button-small', dataset: { action: 'delete-automation' },
+      'aria-label': `Delete ${a.name}` }, icon('trash', 'icon icon-small')), 'DELETE /v1/automations/{id}', 'delete automations');
+    const tr = h('tr', { dataset: { id: String(a.id) } },
+      h('td', {}, h('a', { href: `#/automations/${a.id}`, text: a.name })),
+      h('td', { text: TRIGGER_LABEL[a.trigger_type] || a.trigger_type }),
+      h('td', {}, h('span', { class: ['badge', a.is_active ? 'badge-success' : ''], text: a.is_active ? 'Active' : 'Inactive' })),
+      h('td', { text: count(a.steps_count) }),
+      h('td', { text: count(a.total_enrolled) }),
+      h('td', { class: 'nowrap' }, dateOnly(a.created_at)),
+      h('td', { class: 'num' }, remove));
+    remove.addEventListener('click', async () => {
+      const enrolled = a.total_enrolled ? ` Its ${count(a.total_enrolled)} enrolment${a.total_enrolled === 1 ? '' : 's'} end${a.total_enrolled === 1 ? 's' : ''} with it.` : '';
+      const ok = await confirmDialog({ title: `Delete the automation ${a.name}?`,
+        message: `${a.is_active ? 'It is active: it stops at once. ' : ''}The flow is deleted.${enrolled} You can undo for 10 seconds.`,
+        confirmLabel: 'Delete automation', danger: true });
+      if (!ok) return;
+      const tbody = tr.parentNode;
+      const next = tr.nextSibling;
+      deleteWithUndo({ label: `the automation “${a.name}”`, path: `/v1/automations/${a.id}`,
+        hide: () => tr.remove(), restore: () => { if (tbody.isConnected) tbody.insertBefore(tr, next && next.parentNode === tbody ? next : null); } });
+    });
+    return tr;
+  }
+
   function openNew() {
     const form = h('form', { class: 'form', novalidate: true },
+      alertRegion(),
       field({ label: 'Name', name: 'name', required: true, maxlength: 190 }),
       field({ label: 'Trigger', name: 'trigger_type', type: 'select', options: TRIGGERS.map(([value, label]) => ({ value, label })), value: 'customer_created' }),
       field({ label: 'Inactive days (customer inactive)', name: 'inactive_days', type: 'number', optional: true, min: 1 }),
@@ -89,8 +109,10 @@ export function render({ path }) {
         close('done');
         navigate(`/automations/${made.id}`);
       } catch (error) {
-        const details = Object.values(error?.errors || {}).flat().map(String);
-        toast(details[0] || error.message, 'error');
+        if (error?.name !== 'ApiError') throw error;
+        // Field errors beside their fields: trigger_config.x belongs to the field x.
+        const errors = Object.fromEntries(Object.entries(error.errors || {}).map(([key, value]) => [key.replace(/^trigger_config\./, ''), value]));
+        if (!error.handled) showErrors(form, { ...error, status: error.status, message: error.message, errors });
       }
     }
     create.addEventListener('click', submit);

@@ -10,6 +10,7 @@ import { emailPreview } from '../components/email-preview.js';
 import { alertRegion, field, showAlert, submitting, values } from '../components/form.js';
 import { card, errorState, loadingState, pageHeader } from '../components/page.js';
 import { toast } from '../components/toast.js';
+import { trackUnsaved } from '../components/unsaved.js';
 import { campaignStyles } from './campaigns.js';
 
 const TAGS = ['{{name}}', '{{first_name|there}}', '{{email}}', '{{city}}', '{{unsubscribe_url}}'];
@@ -74,6 +75,7 @@ export function render({ params }) {
       h('div', { class: 'form-actions' },
         h('button', { type: 'submit', class: 'button button-primary', dataset: { busyLabel: 'Saving…' }, text: 'Save' })));
 
+    const unsaved = trackUnsaved(form);
     const textarea = bodyField.querySelector('textarea');
     const refresh = () => preview.show(previewHTML(textarea.value));
     textarea.addEventListener('input', refresh);
@@ -103,6 +105,7 @@ export function render({ params }) {
         if (!id) payload.type = v.type;
         const saved = id ? await api.put(`/v1/campaigns/${id}`, payload) : await api.post('/v1/campaigns', payload);
         toast('Campaign saved.');
+        unsaved.markClean();
         navigate(`/campaigns/${saved.id}`);
       });
     });

@@ -11,6 +11,7 @@ import { h, replace } from '../dom.js';
 import { session } from '../session.js';
 import { alertRegion, field, submitting, validate, values } from '../components/form.js';
 import { toast } from '../components/toast.js';
+import { trackUnsaved } from '../components/unsaved.js';
 import { card, errorState, loadingState, pageHeader } from '../components/page.js';
 import { campaignStyles } from './campaigns.js';
 
@@ -94,6 +95,7 @@ export function render() {
         replace(body, card({ title: 'Settings', body: [form(saved)] }));
       }
     });
+    trackUnsaved(f);
     return f;
   }
 

@@ -8,6 +8,8 @@ import { navigate } from '../router.js';
 import { count, relativeTime } from '../components/format.js';
 import { card, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { toast } from '../components/toast.js';
+import { confirmDialog } from '../components/dialog.js';
+import { deleteWithUndo, redrawRoute } from '../components/undo.js';
 import { campaignStyles, percent, statusBadge } from './campaigns.js';
 import { permitAll } from '../components/permit.js';
 
@@ -43,14 +45,57 @@ export function render({ params }) {
     header, body);
   let timer = null;
 
-  async function act(method, path, message, then) {
+  async function act(path, message) {
     try {
-      const r = method === 'DELETE' ? await api.del(path) : await api.post(path);
+      const r = await api.post(path);
       toast(r.message || message);
-      if (then) then(); else load();
+      load();
     } catch (error) {
       if (!error.handled) toast(error.message, 'error');
     }
+  }
+
+  const KIND = { email: ['email', 'emails'], sms: ['text message', 'text messages'], ad: ['ad audience', 'ad audiences'] };
+
+  /** Asks before sending, naming how many customers the segment reaches now. */
+  async function send(c) {
+    let reachable = null;
+    if (c.segment_id) {
+      try {
+        reachable = (await api.get('/v1/campaigns/audience-size', { query: { segment_id: c.segment_id, type: c.type } })).reachable;
+      } catch (error) {
+        if (error.handled) return;
+      }
+    }
+    const who = reachable === null ? 'its segment' : `${count(reachable, '0')} customer${reachable === 1 ? '' : 's'}`;
+    const what = c.type === 'ad' ? `The audience of “${c.name}” is frozen and ready to download; it cannot be sent again.`
+      : `“${c.name}” goes out as ${reachable === 1 ? `one ${KIND[c.type]?.[0] || 'message'}` : (KIND[c.type]?.[1] || 'messages')} right away. Sent messages cannot be recalled.`;
+    const ok = await confirmDialog({
+      title: c.type === 'ad' ? `Freeze the audience of ${who} now?` : `Send to ${who} now?`,
+      message: what,
+      confirmLabel: c.type === 'ad' ? 'Freeze audience' : `Send to ${who}`,
+    });
+    if (ok) act(`/v1/campaigns/${id}/send`, 'Sending.');
+  }
+
+  async function cancelSend(c) {
+    const ok = await confirmDialog({
+      title: `Stop ${c.name}?`,
+      message: c.status === 'sending' ? 'Messages not yet sent are not sent; those already delivered stay delivered.' : 'The scheduled send is cancelled; the campaign is not sent.',
+      confirmLabel: 'Stop sending', cancelLabel: 'Keep it', danger: true,
+    });
+    if (ok) act(`/v1/campaigns/${id}/cancel`, 'Cancelled.');
+  }
+
+  async function remove(c) {
+    const ok = await confirmDialog({
+      title: `Delete the campaign ${c.name}?`,
+      message: 'The draft, its message and its settings are deleted. You can undo for 10 seconds.',
+      confirmLabel: 'Delete campaign', danger: true,
+    });
+    if (!ok) return;
+    navigate('/campaigns');
+    deleteWithUndo({ label: `the campaign “${c.name}”`, path: `/v1/campaigns/${id}`, restore: () => redrawRoute('#/campaigns') });
   }
 
   async function load() {
@@ -63,15 +108,15 @@ export function render({ params }) {
       if (c.status === 'draft' || c.status === 'scheduled') {
         buttons.push([h('a', { class: 'button button-secondary', href: `#/campaigns/${id}/edit`, text: 'Edit' }), 'PUT /v1/campaigns/{id}', 'edit campaigns']);
         buttons.push([h('button', { type: 'button', class: 'button button-primary', dataset: { action: 'send' }, text: 'Send now',
-          onClick: () => act('POST', `/v1/campaigns/${id}/send`, 'Sending.') }), 'POST /v1/campaigns/{id}/send', 'send campaigns']);
+          onClick: () => send(c) }), 'POST /v1/campaigns/{id}/send', 'send campaigns']);
       }
       if (c.status === 'scheduled' || c.status === 'sending') {
-        buttons.push([h('button', { type: 'button', class: 'button button-secondary', text: 'Cancel', onClick: () => act('POST', `/v1/campaigns/${id}/cancel`, 'Cancelled.') }),
+        buttons.push([h('button', { type: 'button', class: 'button button-secondary', text: 'Cancel', dataset: { action: 'cancel-send' }, onClick: () => cancelSend(c) }),
           'POST /v1/campaigns/{id}/cancel', 'cancel sends']);
       }
       if (c.status === 'draft') {
         buttons.push([h('button', { type: 'button', class: 'button button-danger', text: 'Delete', dataset: { action: 'delete' },
-          onClick: () => act('DELETE', `/v1/campaigns/${id}`, 'Deleted.', () => navigate('/campaigns')) }), 'DELETE /v1/campaigns/{id}', 'delete campaigns']);
+          onClick: () => remove(c) }), 'DELETE /v1/campaigns/{id}', 'delete campaigns']);
       }
       if (c.type === 'ad' && c.status === 'sent') {
         buttons.push([h('button', { type: 'button', class: 'button button-secondary', text: 'Download audience', onClick: () => download(c) }),

@@ -6,6 +6,7 @@ import { h, icon, replace } from '../dom.js';
 import { count, dateOnly } from '../components/format.js';
 import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { permit } from '../components/permit.js';
+import { isPendingDelete } from '../components/undo.js';
 
 let styleAdded = false;
 /** The campaigns' stylesheet, added once. */
@@ -45,6 +46,7 @@ export function render() {
     replace(body, loadingState('Loading campaigns…'));
     try {
       const list = await api.get('/v1/campaigns', { query: { per_page: 100 } });
+      list.data = list.data.filter((c) => !isPendingDelete(`/v1/campaigns/${c.id}`));
       if (!list.data.length) {
         replace(body, card({ body: [emptyState({ title: 'No campaigns yet', text: 'Create a campaign, choose a segment and send it now or on a schedule.', iconName: 'campaigns' })] }));
         return;

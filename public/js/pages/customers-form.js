@@ -10,6 +10,7 @@ import { session } from '../session.js';
 import { alertRegion, clearErrors, field, showAlert, showErrors, submitting, values } from '../components/form.js';
 import { loadingState } from '../components/page.js';
 import { toast } from '../components/toast.js';
+import { trackUnsaved } from '../components/unsaved.js';
 import { customerName } from './customers.js';
 import { backLink, listRoute, showLoadError } from './customers-profile.js';
 
@@ -197,6 +198,14 @@ export function render({ params }) {
       h('a', { class: 'button button-secondary', href: profileHref || `#${listRoute()}`, text: 'Cancel' }),
       h('button', { type: 'submit', class: 'button button-primary', text: editing ? 'Save changes' : 'Create customer', dataset: { busyLabel: 'Saving…' } })));
 
+  // Unsaved: the contact fields and the properties that hold something (an empty row added is no change).
+  const unsaved = trackUnsaved(form, { read: () => JSON.stringify([
+    CONTACT_FIELDS.map((name) => form.elements[name]?.value ?? ''),
+    [...rows.querySelectorAll('.property-row')]
+      .map((row) => [row.querySelector('.property-key').value, row.querySelector('.property-type').value, row.querySelector('.property-value').value])
+      .filter(([key, , value]) => key.trim() || value.trim()),
+  ]) });
+
   function fill(customer) {
     for (const name of CONTACT_FIELDS) form.elements[name].value = customer[name] ?? '';
     rows.replaceChildren();
@@ -246,6 +255,7 @@ export function render({ params }) {
       if (Object.keys(patch).length) changes.properties = patch;
       if (!Object.keys(changes).length) {
         toast('Nothing changed.', 'info');
+        unsaved.markClean();
         navigate(`/customers/${encodeURIComponent(id)}`);
         return;
       }
@@ -260,6 +270,7 @@ export function render({ params }) {
     await submitting(form, async () => {
       const saved = await request();
       toast(editing ? 'Changes saved.' : `${customerName(saved || data)} was created.`);
+      unsaved.markClean();
       navigate(`/customers/${encodeURIComponent(saved?.id ?? id)}`);
     });
     // A properties error without rows to mark goes to the alert region (showErrors did that).
@@ -272,6 +283,7 @@ export function render({ params }) {
       title.textContent = `Edit ${name}`;
       document.title = `Edit ${name} · Customers · ${session.me?.tenant?.name || 'EnterCRM'} · EnterCRM`;
       fill(original);
+      unsaved.markClean();
       replace(body, h('section', { class: 'card card-customer-form', 'aria-label': 'Customer details' }, h('div', { class: 'card-body' }, form)));
     } catch (error) {
       showLoadError(error, title, body, load);

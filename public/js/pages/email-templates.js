@@ -9,11 +9,13 @@ import { navigate } from '../router.js';
 import { confirmDialog } from '../components/dialog.js';
 import { emailPreview } from '../components/email-preview.js';
 import { dateOnly } from '../components/format.js';
-import { alertRegion, field, showAlert, submitting, values } from '../components/form.js';
+import { alertRegion, field, submitting, values } from '../components/form.js';
 import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { toast } from '../components/toast.js';
 import { campaignStyles } from './campaigns.js';
 import { permit } from '../components/permit.js';
+import { deleteWithUndo, isPendingDelete, redrawRoute } from '../components/undo.js';
+import { trackUnsaved } from '../components/unsaved.js';
 
 const TAGS = ['{{name}}', '{{first_name|there}}', '{{email}}', '{{city}}', '{{properties.plan}}', '{{unsubscribe_url}}'];
 const STARTER = '<h1>Hello {{first_name|there}}</h1>\n<p>Write your message here.</p>\n<p style="font-size:12px"><a href="{{unsubscribe_url}}">Unsubscribe</a></p>';
@@ -40,6 +42,7 @@ function list() {
     replace(body, loadingState('Loading templates…'));
     try {
       const page = await api.get('/v1/email-templates', { query: { per_page: 100, sort: 'name', order: 'asc' } });
+      page.data = page.data.filter((t) => !isPendingDelete(`/v1/email-templates/${t.id}`));
       if (!page.data.length) {
         replace(body, card({ body: [emptyState({ title: 'No templates yet', text: 'Create a template, then pick it in an automation\u2019s email step.', iconName: 'mail' })] }));
         return;
@@ -47,13 +50,21 @@ function list() {
       const rows = page.data.map((t) => {
         const remove = h('button', { type: 'button', class: 'button button-secondary button-small', dataset: { action: 'delete-template' },
           'aria-label': `Delete ${t.name}` }, icon('trash', 'icon icon-small'));
-        remove.addEventListener('click', () => removeTemplate(t, load));
-        return h('tr', { dataset: { templateId: String(t.id), templateKey: t.key } },
+        const row = h('tr', { dataset: { templateId: String(t.id), templateKey: t.key } },
           h('td', {}, h('a', { href: `#/email-templates/${t.id}`, class: 'template-name', text: t.name })),
           h('td', {}, h('code', { text: t.key })),
           h('td', { text: t.subject }),
           h('td', { class: 'nowrap' }, dateOnly(t.updated_at)),
           h('td', { class: 'num' }, remove));
+        remove.addEventListener('click', async () => {
+          if (!(await confirmRemove(t))) return;
+          // The row goes now and comes back where it was on Undo.
+          const tbody = row.parentNode;
+          const next = row.nextSibling;
+          deleteWithUndo({ label: `the template “${t.name}”`, path: `/v1/email-templates/${t.id}`,
+            hide: () => row.remove(), restore: () => { if (tbody.isConnected) tbody.insertBefore(row, next && next.parentNode === tbody ? next : null); } });
+        });
+        return row;
       });
       const table = h('table', { class: 'table table-email-templates' },
         h('thead', {}, h('tr', {}, ['Name', 'Key', 'Subject', 'Updated', ''].map((t, i) => h('th', { scope: 'col', class: i === 4 ? 'num' : null, text: t })))),
@@ -67,17 +78,13 @@ function list() {
   return root;
 }
 
-async function removeTemplate(t, then) {
-  const ok = await confirmDialog({ title: 'Delete template', message: `Delete \u201c${t.name}\u201d (${t.key})? Automations that send it cannot be activated until they use another.`,
-    confirmLabel: 'Delete', danger: true });
-  if (!ok) return;
-  try {
-    await api.del(`/v1/email-templates/${t.id}`);
-    toast('Template deleted.');
-    then();
-  } catch (error) {
-    if (!error.handled) toast(error.message, 'error');
-  }
+/** Asks before deleting a template, naming the automations that send it when the API tells. */
+function confirmRemove(t) {
+  const users = (t.used_by || []).map((a) => a.name);
+  const used = users.length ? ` (sent by ${users.length === 1 ? 'the automation' : `${users.length} automations:`} ${users.join(', ')})` : '';
+  return confirmDialog({ title: `Delete the template ${t.name}?`,
+    message: `“${t.name}” (${t.key})${used} is deleted. Automations that send it cannot be activated until they use another. You can undo for 10 seconds.`,
+    confirmLabel: 'Delete template', danger: true });
 }
 
 function editor(id) {
@@ -140,6 +147,7 @@ function editor(id) {
     textarea.addEventListener('input', later);
     subjectInput.addEventListener('input', later);
     refresh();
+    const unsaved = trackUnsaved(el);
 
     el.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -148,6 +156,7 @@ function editor(id) {
         const payload = { name: v.name, key: v.key, subject: v.subject, body_html: textarea.value };
         const saved = id ? await api.put(`/v1/email-templates/${id}`, payload) : await api.post('/v1/email-templates', payload);
         toast('Template saved.');
+        unsaved.markClean();
         navigate('/email-templates');
         return saved;
       });
@@ -155,15 +164,10 @@ function editor(id) {
     const del = el.querySelector('[data-action="delete-template"]');
     if (del) {
       del.addEventListener('click', async () => {
-        const ok = await confirmDialog({ title: 'Delete template', message: `Delete \u201c${t.name}\u201d (${t.key})?`, confirmLabel: 'Delete', danger: true });
-        if (!ok) return;
-        try {
-          await api.del(`/v1/email-templates/${id}`);
-          toast('Template deleted.');
-          navigate('/email-templates');
-        } catch (error) {
-          if (!error.handled) showAlert(alert, error.message);
-        }
+        if (!(await confirmRemove(t))) return;
+        unsaved.markClean();
+        navigate('/email-templates');
+        deleteWithUndo({ label: `the template “${t.name}”`, path: `/v1/email-templates/${id}`, restore: () => redrawRoute('#/email-templates') });
       });
     }
     return card({ body: [el] });

@@ -3,6 +3,7 @@
 
 import { api } from '../api.js';
 import { session } from '../session.js';
+import { isPendingDelete } from '../components/undo.js';
 
 function base() {
   return `/api/brands/${encodeURIComponent(session.me.tenant.id)}/crm`;
@@ -36,8 +37,16 @@ export const crm = {
   /** `params`: a URLSearchParams or an object; repeated keys (values[x][]) need the former. */
   entries: (entity, params) => {
     const text = (params instanceof URLSearchParams ? params : new URLSearchParams(params)).toString();
-    return api.get(`${base()}/entities/${enc(entity)}/entries${text ? `?${text}` : ''}`);
+    // Entries deleted a moment ago (still undoable) are left out.
+    return api.get(`${base()}/entities/${enc(entity)}/entries${text ? `?${text}` : ''}`)
+      .then((result) => {
+        if (!result || !Array.isArray(result.data)) return result;
+        const data = result.data.filter((e) => !isPendingDelete(crm.entryPath(e.id)));
+        const gone = result.data.length - data.length;
+        return { ...result, data, total: typeof result.total === 'number' ? result.total - gone : result.total };
+      });
   },
+  entryPath: (id) => `${base()}/entries/${enc(id)}`,
   entry: (id) => api.get(`${base()}/entries/${enc(id)}`, { query: { include_customer: 'true' } }),
   history: (id) => api.get(`${base()}/entries/${enc(id)}/history`),
   createEntry: (entity, body) => api.post(`${base()}/entities/${enc(entity)}/entries`, body),

@@ -4,6 +4,8 @@
 import { avatar, h, icon, replace, time } from '../dom.js';
 import { navigate } from '../router.js';
 import { confirmDialog, openDialog } from '../components/dialog.js';
+import { deleteWithUndo, redrawRoute } from '../components/undo.js';
+import { trackUnsaved } from '../components/unsaved.js';
 import { alertRegion, field, showAlert, submitting, validate } from '../components/form.js';
 import { card, emptyState, errorState, loadingState } from '../components/page.js';
 import { toast } from '../components/toast.js';
@@ -104,6 +106,7 @@ export async function openEntryForm({ entity, entry = null, pipelineId = null, s
   const cancel = h('button', { type: 'button', class: 'button button-secondary', text: 'Cancel' });
   form.append(h('div', { class: 'form-actions' }, cancel, submit));
   if (!pipelines.length) showAlert(alert, 'This entity has no pipeline yet: add one under Fields & pipelines.', [], 'warning');
+  const unsaved = trackUnsaved(form);
 
   return new Promise((resolve) => {
     let saved = null;
@@ -128,6 +131,7 @@ export async function openEntryForm({ entity, entry = null, pipelineId = null, s
       const result = await submitting(form, () => (editing ? crm.updateEntry(entry.id, body) : crm.createEntry(entity.id, body)));
       if (!result) return;
       saved = result;
+      unsaved.markClean();
       dialog.close();
       toast(editing ? 'Changes saved.' : `${result.title} created.`);
     });
@@ -164,15 +168,12 @@ export function render({ entity, id }) {
       if (await openEntryForm({ entity, entry })) load();
     });
     remove.addEventListener('click', async () => {
-      const ok = await confirmDialog({ title: `Delete ${entry.title}?`, message: 'The entry and its stage history are deleted for good.', confirmLabel: 'Delete', danger: true });
+      const ok = await confirmDialog({ title: `Delete the ${entity.singular_name?.toLowerCase() || 'entry'} ${entry.title}?`,
+        message: 'The entry and its stage history are deleted. You can undo for 10 seconds.', confirmLabel: `Delete ${entity.singular_name?.toLowerCase() || 'entry'}`, danger: true });
       if (!ok) return;
-      try {
-        await crm.deleteEntry(entry.id);
-        toast(`${entry.title} deleted.`);
-        navigate(`/pipelines/${encodeURIComponent(entity.slug)}/board?pipeline=${entry.pipeline_id}`);
-      } catch (error) {
-        if (!error.handled) toast(error.message, 'error');
-      }
+      const board = `/pipelines/${encodeURIComponent(entity.slug)}/board?pipeline=${entry.pipeline_id}`;
+      navigate(board);
+      deleteWithUndo({ label: `“${entry.title}”`, path: crm.entryPath(entry.id), restore: () => redrawRoute(`#${board}`) });
     });
 
     // Moving from here: a select of the pipeline's stages.

@@ -3,10 +3,11 @@
 // for a live count and sample (POST /v1/segments/preview), without saving.
 
 import { api } from '../api.js';
-import { h, icon, replace, uid } from '../dom.js';
+import { h, icon, replace } from '../dom.js';
 import { filterBuilder } from '../components/filter-builder.js';
 import { count, money } from '../components/format.js';
-import { alertRegion, hideAlert, showAlert } from '../components/form.js';
+import { alertRegion, field, submitting, validate } from '../components/form.js';
+import { trackUnsaved } from '../components/unsaved.js';
 import { card, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { toast } from '../components/toast.js';
 import { navigate } from '../router.js';
@@ -36,17 +37,18 @@ export function render({ params }) {
 
 function builder(segment, others) {
   const alert = alertRegion();
-  const nameId = uid('segment-name');
-  const descriptionId = uid('segment-description');
-  const colorId = uid('segment-color');
-  const nameInput = h('input', { id: nameId, name: 'name', type: 'text', maxlength: '120', required: true, value: segment?.name || '', autocomplete: 'off' });
-  const descriptionInput = h('input', { id: descriptionId, name: 'description', type: 'text', maxlength: '500', value: segment?.description || '' });
-  const colorInput = h('input', { id: colorId, name: 'color', type: 'color', value: segment?.color && segment.color.length === 7 ? segment.color : '#60a5fa' });
+  const nameField = field({ label: 'Name', name: 'name', maxlength: '120', required: true, value: segment?.name || '', autocomplete: 'off' });
+  const descriptionField = field({ label: 'Description', name: 'description', maxlength: '500', value: segment?.description || '' });
+  const colorField = field({ label: 'Colour', name: 'color', type: 'color', value: segment?.color && segment.color.length === 7 ? segment.color : '#60a5fa' });
+  colorField.classList.add('field-color');
+  const nameInput = nameField.querySelector('input');
+  const descriptionInput = descriptionField.querySelector('input');
+  const colorInput = colorField.querySelector('input');
   const jsonView = h('pre', { class: 'builder-json mono', 'aria-label': 'Filter document' });
   const countView = h('p', { class: 'preview-count', 'aria-live': 'polite', text: '—' });
   const sampleView = h('div', { class: 'preview-sample' });
   const previewError = h('div', { class: 'preview-error' });
-  const saveButton = h('button', { type: 'submit', class: 'button button-primary', text: segment ? 'Save changes' : 'Save segment' });
+  const saveButton = h('button', { type: 'submit', class: 'button button-primary', text: segment ? 'Save changes' : 'Save segment', dataset: { busyLabel: 'Saving…' } });
 
   let timer = null;
   let sequence = 0;
@@ -82,35 +84,27 @@ function builder(segment, others) {
   const form = h('form', { class: 'segment-form', novalidate: true },
     alert,
     h('div', { class: 'form-row segment-meta' },
-      h('div', { class: 'field' }, h('label', { for: nameId, text: 'Name' }), nameInput),
-      h('div', { class: 'field' }, h('label', { for: descriptionId, text: 'Description' }), descriptionInput),
-      h('div', { class: 'field field-color' }, h('label', { for: colorId, text: 'Colour' }), colorInput)),
+      nameField, descriptionField, colorField),
     filters.element,
     h('details', { class: 'builder-json-details' }, h('summary', { text: 'Filter document (JSON)' }), jsonView),
     h('div', { class: 'form-actions' },
       h('a', { class: 'button button-secondary', href: segment ? `#/segments/${segment.id}` : '#/segments', text: 'Cancel' }),
       saveButton));
 
-  form.addEventListener('submit', async (event) => {
+  // Unsaved: the three fields and the filter document, against those at load and save.
+  const unsaved = trackUnsaved(form, { read: () => JSON.stringify([nameInput.value, descriptionInput.value, colorInput.value, filters.json()]) });
+
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
-    hideAlert(alert);
-    if (!nameInput.value.trim()) {
-      showAlert(alert, 'Give the segment a name.');
-      nameInput.focus();
-      return;
-    }
-    saveButton.disabled = true;
+    if (!validate(form, () => ({ name: nameInput.value.trim() ? null : 'Give the segment a name.' }))) return;
     const payload = { name: nameInput.value.trim(), description: descriptionInput.value.trim(), color: colorInput.value, filters: filters.json() };
-    try {
+    // The API's field errors go beside their fields (filter errors, with no field here, in the alert).
+    submitting(form, async () => {
       const saved = segment ? await api.put(`/v1/segments/${segment.id}`, payload) : await api.post('/v1/segments', payload);
       toast(segment ? 'Segment saved. Its members are being rebuilt.' : 'Segment created.', 'success');
+      unsaved.markClean();
       navigate(`/segments/${saved.id}`);
-    } catch (error) {
-      const lines = Object.entries(error.errors || {}).map(([field, messages]) => `${field}: ${[].concat(messages).join(' ')}`);
-      showAlert(alert, error.message, lines);
-    } finally {
-      saveButton.disabled = false;
-    }
+    });
   });
 
   changed(filters.json());

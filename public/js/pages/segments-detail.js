@@ -11,6 +11,7 @@ import { toast } from '../components/toast.js';
 import { navigate } from '../router.js';
 import { segmentStyles, statusBadge, swatch } from './segments.js';
 import { permitAll } from '../components/permit.js';
+import { deleteWithUndo, redrawRoute } from '../components/undo.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const PER_PAGE = 25;
@@ -174,15 +175,26 @@ export function render({ params }) {
       items.unshift([h('a', { class: 'button button-secondary', href: `#/segments/${segment.id}/edit` }, icon('edit'), h('span', { text: 'Edit' })),
         'PUT /v1/segments/{id}', 'edit segments']);
       items.push([h('button', { type: 'button', class: 'button button-ghost-danger', dataset: { action: 'delete' }, onClick: async () => {
-        const ok = await confirmDialog({ title: 'Delete segment', message: `Delete “${segment.name}”? Its membership history goes with it.`, confirmLabel: 'Delete', danger: true });
-        if (!ok) return;
+        // What uses it: the campaigns that send to it (the API answers 409 for a segment another one's filter names).
+        let users = [];
         try {
-          await api.del(`/v1/segments/${segment.id}`);
-          toast('Segment deleted.', 'success');
-          navigate('/segments');
+          users = (await api.get('/v1/campaigns', { query: { per_page: 100 } })).data.filter((c) => c.segment_id === segment.id);
         } catch (error) {
-          toast(error.message, 'error');
+          if (error.handled) return;
         }
+        const drafts = users.filter((c) => c.status === 'draft' || c.status === 'scheduled').length;
+        const used = users.length ? ` (used by ${users.length} campaign${users.length === 1 ? '' : 's'})` : '';
+        const ok = await confirmDialog({
+          title: `Delete the segment ${segment.name}${used}?`,
+          message: `Its ${count(segment.customers_count, '0')} memberships and its history go with it; the customers stay.`
+            + (drafts ? ` ${drafts === 1 ? 'A campaign not yet sent' : `${drafts} campaigns not yet sent`} will need another segment.` : '')
+            + ' You can undo for 10 seconds.',
+          confirmLabel: 'Delete segment',
+          danger: true,
+        });
+        if (!ok) return;
+        navigate('/segments');
+        deleteWithUndo({ label: `the segment “${segment.name}”`, path: `/v1/segments/${segment.id}`, restore: () => redrawRoute('#/segments') });
       } }, icon('trash'), h('span', { text: 'Delete' })), 'DELETE /v1/segments/{id}', 'delete segments']);
     }
     const actions = permitAll(items);

@@ -6,6 +6,7 @@ import { h, icon, replace } from '../dom.js';
 import { count, dateOnly } from '../components/format.js';
 import { card, emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { permit } from '../components/permit.js';
+import { isPendingDelete } from '../components/undo.js';
 
 let stylesheetAdded = false;
 
@@ -59,7 +60,7 @@ export function render() {
 
   async function load() {
     try {
-      const { data } = await api.get('/v1/segments', { query: { per_page: 100 } });
+      const data = (await api.get('/v1/segments', { query: { per_page: 100 } })).data.filter((s) => !isPendingDelete(`/v1/segments/${s.id}`));
       const own = data.filter((s) => !s.system);
       replace(mine, own.length ? table(own) : emptyState({
         title: 'No segments yet',

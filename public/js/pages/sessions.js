@@ -95,6 +95,13 @@ export function render() {
   }
 
   async function revoke(item) {
+    const ok = await confirmDialog({
+      title: 'Revoke this session?',
+      message: `${describeUserAgent(item.user_agent)}${item.ip ? ` at ${item.ip}` : ''} is signed out at once and must sign in again.`,
+      confirmLabel: 'Revoke session',
+      danger: true,
+    });
+    if (!ok) return;
     hideAlert(pageAlert);
     try {
       await api.del(`/v1/auth/sessions/${encodeURIComponent(item.id)}`);

@@ -8,6 +8,7 @@ import { alertRegion, field, submitting, validate, values } from '../components/
 import { toast } from '../components/toast.js';
 import { card, pageHeader, tableWrap } from '../components/page.js';
 import { confirmDialog } from '../components/dialog.js';
+import { trackUnsaved } from '../components/unsaved.js';
 import { permit } from '../components/permit.js';
 import { openCreateWorkspace } from '../components/workspace-dialog.js';
 
@@ -47,6 +48,7 @@ export function render({ switchWorkspace }) {
       field({ label: 'Workspace name', name: 'name', required: true, maxlength: 120, autocomplete: 'organization', value: me.tenant?.name || '', hint: 'The slug stays the same, so sign-in links and integrations keep working.' }),
       h('div', { class: 'form-actions form-actions-start' },
         h('button', { type: 'submit', class: 'button button-primary', text: 'Save name', dataset: { busyLabel: 'Saving…' } })));
+    const unsaved = trackUnsaved(renameForm);
     renameForm.addEventListener('submit', async (event) => {
       event.preventDefault();
       if (!validate(renameForm)) return;
@@ -55,6 +57,7 @@ export function render({ switchWorkspace }) {
         const saved = await api.put('/v1/workspace', { name });
         await session.refresh();
         toast(`Workspace renamed to “${saved?.name || name}”.`);
+        unsaved.markClean();
         navigate('/settings/workspace');
       });
     });
@@ -83,7 +86,8 @@ function retentionCard() {
         'workspace.audit_retention', 'change how long the audit log is kept')));
   const input = form.elements.audit_retention_days;
   input.disabled = !session.can('workspace.audit_retention');
-  api.get('/v1/workspace').then((workspace) => { input.value = String(workspace?.audit_retention_days ?? 365); }).catch(() => {});
+  const unsaved = trackUnsaved(form);
+  api.get('/v1/workspace').then((workspace) => { input.value = String(workspace?.audit_retention_days ?? 365); unsaved.markClean(); }).catch(() => {});
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (!validate(form)) return;
@@ -91,6 +95,7 @@ function retentionCard() {
     await submitting(form, async () => {
       const saved = await api.put('/v1/workspace', { audit_retention_days: days });
       input.value = String(saved?.audit_retention_days ?? days);
+      unsaved.markClean();
       toast(`Audit log entries are kept for ${input.value} days.`);
     });
   });
@@ -103,10 +108,15 @@ function deleteCard(me) {
     icon('trash'), h('span', { text: 'Delete this workspace' }));
   button.addEventListener('click', async () => {
     const slug = me.tenant?.slug || '';
-    const typed = window.prompt(`This deletes “${me.tenant?.name}” with all its customers, events, campaigns and members, for good. Type its slug (${slug}) to confirm.`);
-    if (typed === null) return;
-    const ok = await confirmDialog({ title: 'Delete workspace', message: `Delete “${me.tenant?.name}” for good?`, confirmLabel: 'Delete workspace', danger: true });
+    const ok = await confirmDialog({
+      title: `Delete the workspace ${me.tenant?.name}?`,
+      message: `This deletes “${me.tenant?.name}” with all its customers, events, campaigns and members, for good. Its members keep their accounts.`,
+      confirmLabel: 'Delete workspace',
+      danger: true,
+      typed: { label: `Type its slug (${slug}) to confirm`, accept: [slug] },
+    });
     if (!ok) return;
+    const typed = slug;
     try {
       await api.del('/v1/workspace', { body: { confirm: typed } });
       await session.refresh().catch(() => null);
