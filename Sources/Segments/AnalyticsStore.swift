@@ -98,12 +98,15 @@ enum AnalyticsStore {
     /// This is the analytics' one rule of who is a purchaser: a purchase that counts towards
     /// lifetime value (`events.amount` set, as `clv_order_count` counts them), 0 included.
     static func purchases(_ db: Connection, _ tenant: Tenant, before: Date) throws -> [(id: Int, purchases: [CustomerValue.Purchase])] {
+        // The windows span the purchases there are, not up to `before`: a holdout that ends
+        // in a far year (a caller's date) must not cost a read per empty fortnight.
         guard let row = try db.queryOne("""
-                SELECT MIN(occurred_at) AS first FROM events WHERE tenant_id = \(tenant) AND name = 'purchase' AND occurred_at <= \(before)
-                """), let first = row.optionalDate("first") else { return [] }
+                SELECT MIN(occurred_at) AS first, MAX(occurred_at) AS last FROM events
+                WHERE tenant_id = \(tenant) AND name = 'purchase' AND occurred_at <= \(before)
+                """), let first = row.optionalDate("first"), let last = row.optionalDate("last") else { return [] }
         var byCustomer: [Int: [CustomerValue.Purchase]] = [:]
         var from = first
-        while from <= before {
+        while from <= last {
             let to = from.addingTimeInterval(purchaseWindow)
             let rows = try db.query("""
                 SELECT customer_id, occurred_at, amount FROM events
