@@ -39,6 +39,7 @@ package enum Permissions {
         "GET /v1/openapi.json": .anyone,
         "GET /metrics": .anyone,
         "GET /v1/permissions": .role(.viewer),
+        "GET /v1/search": .role(.viewer),
 
         // Account (one's own) and session
         "POST /v1/auth/register": .anyone,

@@ -5,6 +5,7 @@ import { h } from './dom.js';
 import { navItem } from './nav.js';
 import { navigate, setLeaveGuard, startRouter } from './router.js';
 import { session } from './session.js';
+import { installPaletteShortcut } from './components/palette.js';
 import { createShell } from './components/shell.js';
 import { toast } from './components/toast.js';
 import { confirmLeave, hasUnsavedChanges } from './components/unsaved.js';
@@ -230,6 +231,7 @@ window.addEventListener('unhandledrejection', (event) => {
 
 setLeaveGuard({ blocks: hasUnsavedChanges, ask: confirmLeave });
 
+installPaletteShortcut();
 startRouter((route) => {
   handleRoute(route).catch((error) => {
     if (error instanceof ApiError) {

@@ -40,6 +40,7 @@ public struct Application: HTTPApplication {
         EmailTemplateRoutes(users: AutomationDesign.emailTemplateUsers).register(&routes)
         AuditLogRoutes.register(&routes)
         TimelineRoutes.register(&routes)
+        SearchRoutes.register(&routes)
         routes.get("/metrics", .anyone, Metrics.endpoint)
         self.routes = routes
         if Metrics.current == nil {

@@ -1,6 +1,7 @@
 // The signed-in frame: top bar (menu button, brand, workspace switcher, user menu), the
 // navigation (a drawer behind the menu button on small screens) and the main region.
 
+import { paletteButton } from './palette.js';
 import { api } from '../api.js';
 import { toast } from './toast.js';
 import { avatar, h, icon, roleLabel } from '../dom.js';
@@ -131,6 +132,7 @@ export function createShell(actions) {
     h('span', { class: 'topbar-divider', 'aria-hidden': 'true' }),
     switcher.root,
     h('div', { class: 'topbar-spacer' }),
+    paletteButton(),
     userMenu.root);
 
   const main = h('main', { class: 'main', id: 'main', tabindex: '-1' });
