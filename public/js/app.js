@@ -7,6 +7,7 @@ import { navigate, setLeaveGuard, startRouter } from './router.js';
 import { session } from './session.js';
 import { installPaletteShortcut } from './components/palette.js';
 import { createShell } from './components/shell.js';
+import { applyTheme } from './components/theme.js';
 import { toast } from './components/toast.js';
 import { confirmLeave, hasUnsavedChanges } from './components/unsaved.js';
 import './components/undo.js';
@@ -231,6 +232,7 @@ window.addEventListener('unhandledrejection', (event) => {
 
 setLeaveGuard({ blocks: hasUnsavedChanges, ask: confirmLeave });
 
+applyTheme();
 installPaletteShortcut();
 startRouter((route) => {
   handleRoute(route).catch((error) => {
