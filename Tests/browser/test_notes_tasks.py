@@ -1,6 +1,6 @@
 """Notes and tasks in the console (issue 24): from a customer's profile, write a note (with a
 preview) and add a task, complete it; a hostile note renders inert; My tasks lists overdue
-tasks first and the navigation counts them; all of it at 1280 and 390 px."""
+tasks first and the navigation counts them; all of it at 1280 and 390 px wide."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ def customer(api) -> int:
                                                  "email": f"nora-{uuid.uuid4().hex[:6]}@example.com"}, expect=201)["id"]
 
 
-@pytest.mark.parametrize("size", ["desktop", "mobile"])
-def test_a_note_and_a_task_from_the_profile(request, api, account, size) -> None:
-    console = request.getfixturevalue(size)
+@pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["1280", "390"])
+def test_a_note_and_a_task_from_the_profile(console_factory, api, account, size) -> None:
+    console = console_factory(size)
     api.token = account["token"]
     cid = customer(api)
     console.sign_in_with_token(account["token"], f"/customers/{cid}")
@@ -67,9 +67,9 @@ def test_a_hostile_note_renders_inert(desktop, api, account) -> None:
     assert desktop.driver.execute_script("return window.__xss === undefined")
 
 
-@pytest.mark.parametrize("size", ["desktop", "mobile"])
-def test_my_tasks_lists_overdue_first_and_the_navigation_counts_them(request, api, account, size) -> None:
-    console = request.getfixturevalue(size)
+@pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["1280", "390"])
+def test_my_tasks_lists_overdue_first_and_the_navigation_counts_them(console_factory, api, account, size) -> None:
+    console = console_factory(size)
     api.token = account["token"]
     cid = customer(api)
     me = account["user"]["id"]
