@@ -13,6 +13,7 @@ import pytest
 
 from .support import new_session, system_mail
 from .test_roles import person
+from .test_tenancy import register as tenancy_register
 
 
 def sql(stack, statement: str) -> str:
@@ -20,18 +21,9 @@ def sql(stack, statement: str) -> str:
 
 
 def register(http, base: str, label: str) -> dict:
-    for _ in range(8):
-        r = http.post(f"{base}/v1/auth/register", json={
-            "name": f"{label} Owner", "email": f"{label}-{uuid.uuid4().hex[:10]}@notes.test",
-            "password": "secret123", "workspace_name": f"Notes {label}",
-        }, timeout=30)
-        if r.status_code != 429:
-            break
-        time.sleep(min(int(r.headers.get("Retry-After", "5")), 20))
-    assert r.status_code == 201, r.text
-    body = r.json()
-    return {"id": body["user"]["id"], "email": body["user"]["email"], "tenant": body["tenant"]["id"],
-            "slug": body["tenant"]["slug"], "auth": {"Authorization": f"Bearer {body['token']}"}}
+    """A new workspace and its owner (test_tenancy's registration), as `person` shapes people."""
+    w = tenancy_register(http, base, label)
+    return {"id": w["user_id"], "tenant": w["tenant_id"], "slug": w["slug"], "auth": w["auth"]}
 
 
 def entry(http, base: str, w: dict, title: str) -> str:
