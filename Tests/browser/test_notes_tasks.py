@@ -91,3 +91,22 @@ def test_my_tasks_lists_overdue_first_and_the_navigation_counts_them(console_fac
     console.wait().until(lambda d: d.find_element(By.CSS_SELECTOR, '.nav-link[href="#/tasks"] .nav-count').get_attribute("textContent") == "1")
     console.find('.task-filters input[name="overdue"]').click()
     console.wait().until(lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, ".page-tasks .task-title")] == ["Late task"])
+
+
+def test_an_entry_has_its_notes_and_tasks(desktop, api, account) -> None:
+    api.token = account["token"]
+    slug = account["tenant"]["slug"]
+    crm = f"/api/brands/{slug}/crm"
+    entity = api.request("POST", f"{crm}/entities", {"preset": "deals"}, expect=201)
+    pipeline = entity["pipelines"][0]
+    entry = api.request("POST", f"{crm}/entities/{entity['slug']}/entries",
+                        {"title": "Kovač renewal", "pipeline_id": pipeline["id"], "stage_id": pipeline["stages"][0]["id"]}, expect=201)
+    uid = entry.get("id") or entry["data"]["id"]
+    api.request("POST", "/v1/notes", {"subject_type": "entry", "subject_id": uid, "body": "Budget **approved**."}, expect=201)
+    desktop.sign_in_with_token(account["token"], f"/pipelines/{entity['slug']}/entries/{uid}")
+    assert desktop.find(".card-notes .note .markdown strong").text == "approved"
+    desktop.find(".card-tasks .task-new-title").send_keys("Send the signed quote")
+    desktop.find(".card-tasks .task-new button[type=submit]").click()
+    assert desktop.find(".card-tasks .task .task-title").text == "Send the signed quote"
+    assert api.request("GET", f"/v1/tasks?subject_type=entry&subject_id={uid}", expect=200)["meta"]["total"] == 1
+    desktop.shot("entry", full_page=True)
