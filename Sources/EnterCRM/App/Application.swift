@@ -7,6 +7,7 @@ import Accounts
 import Messaging
 import System
 import Customers
+import Activities
 import Pipelines
 import Segments
 import Tracking
@@ -31,6 +32,8 @@ public struct Application: HTTPApplication {
         APIKeyRoutes.register(&routes)
         PresetRoutes.register(&routes)
         CustomerRoutes.register(&routes)
+        NoteRoutes.register(&routes)
+        TaskRoutes.register(&routes)
         TrackingRoutes.register(&routes)
         CRMRoutes.register(&routes)
         AnalyticsRoutes.register(&routes)

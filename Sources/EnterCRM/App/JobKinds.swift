@@ -2,6 +2,7 @@ import MariaDB
 import Web
 import Jobs
 import Accounts
+import Activities
 import Pipelines
 import Segments
 import Automations
@@ -25,6 +26,7 @@ public enum JobKinds {
         CampaignDelivery.register(&registry)
         AuditRetention.register(&registry)
         AccountHousekeeping.register(&registry)
+        TaskDigest.register(&registry)
         return registry
     }
 }
