@@ -50,6 +50,10 @@ def test_a_note_and_a_task_from_the_profile(console_factory, api, account, size)
     console.wait().until(lambda d: d.find_elements(By.CSS_SELECTOR, ".card-tasks .task.is-done"))
     task = api.request("GET", f"/v1/tasks?subject_type=customer&subject_id={cid}", expect=200)["data"][0]
     assert task["status"] == "done" and task["completed_at"] and task["assignee_id"] == account["user"]["id"]
+    # The Activity card shows both, without a reload.
+    console.wait().until(lambda d: console.find_all(".card-timeline .timeline-event[data-type='task_completed']"))
+    assert console.find_all(".card-timeline .timeline-event[data-type='note']")
+    assert console.find_all(".card-timeline .timeline-event[data-type='task_created']")
     console.shot("completed", full_page=True)
 
 

@@ -2,6 +2,7 @@
 // notes, pinned first then newest, rendered by the safe renderer (markdown.js). Only the
 // author, owners and admins see Edit and Delete; viewers only read.
 
+import { activityChanged } from './timeline.js';
 import { api } from '../api.js';
 import { avatar, h, replace, time } from '../dom.js';
 import { session } from '../session.js';
@@ -86,7 +87,7 @@ export function notesPanel({ subjectType, subjectId }) {
       h('button', { type: 'button', class: 'button button-ghost button-small', text: 'Edit', dataset: { action: 'edit' },
         onClick: () => {
           replace(li, noteEditor({ body: note.body, pinned: note.pinned, saveLabel: 'Save',
-            onSave: async (changes) => { await api.put(`/v1/notes/${note.id}`, changes); toast('Note saved.'); load(); },
+            onSave: async (changes) => { await api.put(`/v1/notes/${note.id}`, changes); toast('Note saved.'); activityChanged(); load(); },
             onCancel: () => load() }));
         } }),
       h('button', { type: 'button', class: 'button button-ghost-danger button-small', text: 'Delete', dataset: { action: 'delete' },
@@ -94,6 +95,7 @@ export function notesPanel({ subjectType, subjectId }) {
           if (!await confirmDialog({ title: 'Delete this note?', message: 'The note is removed for everybody.', confirmLabel: 'Delete note', danger: true })) return;
           await api.del(`/v1/notes/${note.id}`);
           toast('Note deleted.');
+          activityChanged();
           load();
         } })) : null;
     replace(li,
@@ -111,6 +113,7 @@ export function notesPanel({ subjectType, subjectId }) {
     onSave: async (note) => {
       await api.post('/v1/notes', { ...base, ...note, subject_id: subjectType === 'customer' ? Number(subjectId) : subjectId });
       toast('Note added.');
+      activityChanged();
       load();
     },
   }) : null;

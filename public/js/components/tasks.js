@@ -2,6 +2,7 @@
 // card of a record (add one by typing its title and pressing Add), and the overdue badge in
 // the navigation. "My tasks" (pages/tasks.js) lists rows too.
 
+import { activityChanged } from './timeline.js';
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { session } from '../session.js';
@@ -36,6 +37,7 @@ export function taskRow(task, { users = new Map(), onChanged = () => {}, subject
     try {
       const updated = await api.put(`/v1/tasks/${task.id}`, fields);
       if (message) toast(message);
+      activityChanged();
       onChanged(updated);
     } catch (error) {
       if (!error.handled) toast(error.errors ? Object.values(error.errors).flat().join(' ') : error.message, 'error');
@@ -59,7 +61,7 @@ export function taskRow(task, { users = new Map(), onChanged = () => {}, subject
   people.map((u) => h('option', { value: String(u.id), selected: u.id === task.assignee_id, text: u.id === session.me?.user?.id ? `${u.name} (me)` : u.name })));
   const remove = session.can('DELETE /v1/tasks/{id}') ? h('button', { type: 'button', class: 'button button-ghost-danger button-small task-delete',
     'aria-label': `Delete “${task.title}”`, text: 'Delete',
-    onClick: async () => { await api.del(`/v1/tasks/${task.id}`); toast('Task deleted.'); onChanged(null); } }) : null;
+    onClick: async () => { await api.del(`/v1/tasks/${task.id}`); toast('Task deleted.'); activityChanged(); onChanged(null); } }) : null;
   return h('li', { class: ['task', done ? 'is-done' : '', task.overdue ? 'is-overdue' : '', `priority-${task.priority}`], dataset: { taskId: task.id } },
     box,
     h('div', { class: 'task-main' },
@@ -106,6 +108,7 @@ export function tasksPanel({ subjectType, subjectId }) {
         title.value = '';
         due.value = '';
         toast('Task added.');
+        activityChanged();
         load();
         refreshOverdueBadge();
       } catch (err) {
