@@ -96,6 +96,7 @@ package enum CustomerRoutes {
             guard let current = try c.db.queryOne("""
                 SELECT properties FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE
                 """) else { throw HTTPError.notFound("Customer not found.") }
+            let before = try CustomerChanges.snapshot(c.db, c.tenant, ids: [id])
             var properties: String?
             if let patch = f.properties {
                 let existing = (try? JSONParser.parse(current.optionalString("properties") ?? "{}")) ?? [:]
@@ -115,6 +116,8 @@ package enum CustomerRoutes {
                     updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(id)
                 """)
+            try CustomerChanges.record(c.db, c.tenant, before: before, after: try CustomerChanges.snapshot(c.db, c.tenant, ids: [id]),
+                                       actor: CustomerChanges.Actor(c.principal))
             try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
         }
         let row = try CustomerStore.find(c.db, c.tenant, id: id)!

@@ -160,7 +160,8 @@ package enum TrackingRoutes {
         try input.check()
 
         let (customerID, merged) = try EventRecorder.identify(c.db, c.tenant, email: email!, traits: t, anonymousID: anonymousID,
-                                                              overwrite: c.principal?.isPublishableKey != true)
+                                                              overwrite: c.principal?.isPublishableKey != true,
+                                                              actor: CustomerChanges.Actor(c.principal))
         return .json(["identified": true, "customer_id": .int(customerID), "merged_events": .int(merged)])
     }
 

@@ -150,3 +150,37 @@ def test_notes_and_tasks_on_the_timeline_with_their_author(base: str, ws: dict) 
     assert items[1]["data"]["title"] == "Send the quote" and items[1]["actor"]["name"] == "Tim Line"
     only = http.get(f"{base}/v1/customers/{customer}/timeline?type=note", headers=auth).json()["data"]
     assert [i["type"] for i in only] == ["note"]
+
+
+def test_profile_changes_say_field_old_new_and_who(base: str, ws: dict) -> None:
+    http, auth = ws["http"], ws["auth"]
+    created = http.post(f"{base}/v1/customers", headers=auth, json={
+        "name": "Petra Old", "email": "petra@example.com", "city": "Split", "properties": {"plan": "basic", "seats": 2}})
+    assert created.status_code == 201, created.text
+    customer = created.json()["id"]
+    r = http.put(f"{base}/v1/customers/{customer}", headers=auth, json={
+        "name": "Petra New", "city": "Split", "properties": {"plan": "premium", "seats": None}})
+    assert r.status_code == 200, r.text
+    # Identify with the secret key: the API key is the actor.
+    r = http.post(f"{base}/v1/track/identify", headers=ws["key"], json={"email": "petra@example.com", "traits": {"phone": "+385 1 234"}})
+    assert r.status_code == 200, r.text
+
+    items = http.get(f"{base}/v1/customers/{customer}/timeline?type=profile_changed", headers=auth).json()["data"]
+    changes = {(i["data"]["field"], i["actor"]["type"]): (i["data"]["old"], i["data"]["new"]) for i in items}
+    assert changes == {
+        ("name", "member"): ("Petra Old", "Petra New"),
+        ("properties.plan", "member"): ("basic", "premium"),
+        ("properties.seats", "member"): (2, None),
+        ("phone", "api_key"): (None, "+385 1 234"),
+    }, changes
+    assert all(i["actor"].get("name") == "Tim Line" for i in items if i["actor"]["type"] == "member")
+    assert items[0]["data"]["field"] == "phone", "newest first"
+
+    # An unchanged write records nothing.
+    http.put(f"{base}/v1/customers/{customer}", headers=auth, json={"name": "Petra New"})
+    again = http.get(f"{base}/v1/customers/{customer}/timeline?type=profile_changed", headers=auth).json()["data"]
+    assert len(again) == len(items)
+
+    # Erased, the history goes with the customer.
+    assert http.delete(f"{base}/v1/customers/{customer}", headers=auth).status_code == 200
+    assert http.get(f"{base}/v1/customers/{customer}/timeline", headers=auth).status_code == 404

@@ -14,7 +14,7 @@ enum TimelineRoutes {
     /// Newest first; between items at the same time, the later branch first.
     static let timeline = Timeline(
         SegmentChangesTimeline.branches + AutomationTimeline.branches + CampaignTimeline.branches + TrackingTimeline.branches
-            + ActivityTimeline.customer)
+            + ActivityTimeline.customer + CustomerChanges.timeline)
 
     static func register(_ routes: inout Routes) {
         routes.get("/v1/customers/{id}/timeline", .server, customer)

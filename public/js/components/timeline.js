@@ -25,6 +25,7 @@ export const TIMELINE_FILTERS = [
   { key: 'segments', label: 'Segments', types: ['segment_entered', 'segment_exited'] },
   { key: 'automations', label: 'Automations', types: ['automation_step'] },
   { key: 'notes', label: 'Notes & tasks', types: ['note', 'task_created', 'task_completed'] },
+  { key: 'changes', label: 'Profile changes', types: ['profile_changed'] },
 ];
 
 const MESSAGE_LABELS = {
@@ -39,6 +40,7 @@ function typeOf(item) {
     case 'segment_exited': return { label: 'Left segment', tone: 'segment', iconName: 'segments' };
     case 'pageview': return { label: 'Page view', tone: 'pageview', iconName: 'eye' };
     case 'identify': return { label: 'Identify', tone: 'identify', iconName: 'customers' };
+    case 'profile_changed': return { label: 'Changed', tone: 'identify', iconName: 'edit' };
     case 'note': return { label: 'Note', tone: 'note', iconName: 'edit' };
     case 'task_created': return { label: 'Task', tone: 'note', iconName: 'check' };
     case 'task_completed': return { label: 'Task done', tone: 'purchase', iconName: 'check' };
@@ -73,6 +75,7 @@ function itemName(item) {
     return h('a', { class: 'timeline-name', href: `#/campaigns/${data.campaign_id}`, text: String(data.campaign_name || `Campaign ${data.campaign_id}`) });
   }
   if (item.type === 'note') return h('span', { class: 'timeline-name', text: data.pinned ? 'Pinned note' : 'Note' });
+  if (item.type === 'profile_changed') return h('span', { class: 'timeline-name', text: fieldLabel(data.field) });
   if (item.type === 'task_created' || item.type === 'task_completed') return h('span', { class: 'timeline-name', text: String(data.title || 'Task') });
   if (item.type === 'automation_step') {
     return h('a', { class: 'timeline-name', href: `#/automations/${data.automation_id}`, text: String(data.automation_name || `Automation ${data.automation_id}`) });
@@ -90,6 +93,7 @@ function itemName(item) {
 function itemSummary(item) {
   const data = item.data || {};
   if (item.type === 'automation_step') return [data.node_type, data.detail].filter(Boolean).join(' · ');
+  if (item.type === 'profile_changed') return `${valueText(data.old)} → ${valueText(data.new)}`;
   if (item.type === 'note') return `${String(data.body || '').replace(/\s+/g, ' ').slice(0, 200)}${data.truncated ? '…' : ''}`;
   if (item.type === 'task_created') return data.due_at ? `Due ${new Date(data.due_at).toLocaleDateString()}` : '';
   if (item.type === 'task_completed') return '';
@@ -102,7 +106,22 @@ function itemSummary(item) {
   return [amount, summary].filter(Boolean).join(' · ');
 }
 
+/** "properties.plan" → "Property plan"; "name" → "Name". */
+function fieldLabel(field) {
+  const text = String(field || '');
+  if (text.startsWith('properties.')) return `Property ${text.slice('properties.'.length)}`;
+  return text.charAt(0).toUpperCase() + text.slice(1).replace(/_/g, ' ');
+}
+
+/** A changed value, short: empty, text, or JSON. */
+function valueText(value) {
+  if (value === null || value === undefined || value === '') return '(empty)';
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
 function actorText(actor) {
+  if (actor?.type === 'api_key') return '';
   if (!actor || actor.type !== 'member') return '';
   return actor.name ? `by ${actor.name}` : 'by a member';
 }
