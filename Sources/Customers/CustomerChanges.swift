@@ -81,6 +81,21 @@ package enum CustomerChanges {
             """)
     }
 
+    /// A customer's changes, oldest first (the customer export).
+    package static func all(_ db: Connection, _ tenant: Tenant, customer id: Int) throws -> [JSON] {
+        try db.query("""
+            SELECT field, old_value, new_value, actor_type, actor_id, occurred_at FROM customer_changes
+            WHERE tenant_id = \(tenant) AND customer_id = \(id) ORDER BY occurred_at, id
+            """).map { row in
+            let value = { (name: String) -> JSON in row.optionalString(name).flatMap { try? JSONParser.parse($0) } ?? .null }
+            return .object(JSONObject([
+                ("field", .string(try row.string("field"))), ("old", value("old_value")), ("new", value("new_value")),
+                ("actor_type", .string(try row.string("actor_type"))), ("actor_id", row.json("actor_id")),
+                ("occurred_at", row.json("occurred_at")),
+            ]))
+        }
+    }
+
     /// What profile changes add to a customer's timeline.
     package static let timeline = [
         TimelineBranch(

@@ -203,6 +203,7 @@ package enum CustomerRoutes {
             "events": .array(events),
             "notes": .array(try NoteRoutes.all(c.db, c.tenant, about: about)),
             "tasks": .array(try TaskRoutes.all(c.db, c.tenant, about: about)),
+            "profile_changes": .array(try CustomerChanges.all(c.db, c.tenant, customer: id)),
             "exported_at": .date(Date()),
         ])
         response.headers.append(("Content-Disposition", "attachment; filename=\"customer-\(id).json\""))

@@ -181,6 +181,11 @@ def test_profile_changes_say_field_old_new_and_who(base: str, ws: dict) -> None:
     again = http.get(f"{base}/v1/customers/{customer}/timeline?type=profile_changed", headers=auth).json()["data"]
     assert len(again) == len(items)
 
+    # The export holds the history, oldest first.
+    exported = http.get(f"{base}/v1/customers/{customer}/export", headers=auth).json()
+    assert [c["field"] for c in exported["profile_changes"]][-1] == "phone"
+    assert {(c["field"], c["actor_type"]) for c in exported["profile_changes"]} == set(changes)
+
     # Erased, the history goes with the customer.
     assert http.delete(f"{base}/v1/customers/{customer}", headers=auth).status_code == 200
     assert http.get(f"{base}/v1/customers/{customer}/timeline", headers=auth).status_code == 404
