@@ -189,3 +189,30 @@ def test_profile_changes_say_field_old_new_and_who(base: str, ws: dict) -> None:
     # Erased, the history goes with the customer.
     assert http.delete(f"{base}/v1/customers/{customer}", headers=auth).status_code == 200
     assert http.get(f"{base}/v1/customers/{customer}/timeline", headers=auth).status_code == 404
+
+
+def test_an_entrys_timeline_has_its_stage_moves_notes_and_tasks(base: str, ws: dict) -> None:
+    http, auth = ws["http"], ws["auth"]
+    tenant = http.get(f"{base}/v1/auth/me", headers=auth).json()["tenant"]["id"]
+    crm = f"{base}/api/brands/{tenant}/crm"
+    assert http.post(f"{crm}/entities", headers=auth, json={"name": "Deals", "slug": "deals", "preset": "deals"}).status_code == 201
+    entity = http.get(f"{crm}/entities/deals", headers=auth).json()
+    pipeline = entity["pipelines"][0]
+    entry = http.post(f"{crm}/entities/deals/entries", headers=auth, json={
+        "title": "Acme renewal", "pipeline_id": pipeline["id"], "stage_id": pipeline["stages"][0]["id"]}).json()
+    moved = http.put(f"{crm}/entries/{entry['id']}/stage", headers=auth, json={"stage_id": pipeline["stages"][1]["id"]})
+    assert moved.status_code == 200, moved.text
+    assert http.post(f"{base}/v1/notes", headers=auth, json={"subject_type": "entry", "subject_id": entry["id"], "body": "Budget approved."}).status_code == 201
+
+    for path in (f"{crm}/entries/{entry['id']}/timeline", f"{crm}/entities/deals/entries/{entry['id']}/timeline"):
+        items = http.get(path, headers=auth).json()["data"]
+        assert [i["type"] for i in items] == ["note", "stage_moved", "stage_moved"], items
+        assert items[1]["data"]["from_stage_name"] == pipeline["stages"][0]["name"]
+        assert items[1]["data"]["to_stage_name"] == pipeline["stages"][1]["name"]
+        assert items[1]["actor"] == {"type": "member", "id": items[1]["actor"]["id"], "name": "Tim Line"}
+        assert items[2]["data"]["from_stage_name"] is None
+    only = http.get(f"{crm}/entries/{entry['id']}/timeline?type=note", headers=auth).json()["data"]
+    assert [i["type"] for i in only] == ["note"]
+    # Customer types are not an entry's.
+    assert http.get(f"{crm}/entries/{entry['id']}/timeline?type=pageview", headers=auth).status_code == 422
+    assert http.get(f"{crm}/entries/nope/timeline", headers=auth).status_code == 404

@@ -26,6 +26,7 @@ export const TIMELINE_FILTERS = [
   { key: 'automations', label: 'Automations', types: ['automation_step'] },
   { key: 'notes', label: 'Notes & tasks', types: ['note', 'task_created', 'task_completed'] },
   { key: 'changes', label: 'Profile changes', types: ['profile_changed'] },
+  { key: 'stages', label: 'Stage moves', types: ['stage_moved'] },
 ];
 
 const MESSAGE_LABELS = {
@@ -40,6 +41,7 @@ function typeOf(item) {
     case 'segment_exited': return { label: 'Left segment', tone: 'segment', iconName: 'segments' };
     case 'pageview': return { label: 'Page view', tone: 'pageview', iconName: 'eye' };
     case 'identify': return { label: 'Identify', tone: 'identify', iconName: 'customers' };
+    case 'stage_moved': return { label: 'Stage', tone: 'segment', iconName: 'pipelines' };
     case 'profile_changed': return { label: 'Changed', tone: 'identify', iconName: 'edit' };
     case 'note': return { label: 'Note', tone: 'note', iconName: 'edit' };
     case 'task_created': return { label: 'Task', tone: 'note', iconName: 'check' };
@@ -76,6 +78,9 @@ function itemName(item) {
   }
   if (item.type === 'note') return h('span', { class: 'timeline-name', text: data.pinned ? 'Pinned note' : 'Note' });
   if (item.type === 'profile_changed') return h('span', { class: 'timeline-name', text: fieldLabel(data.field) });
+  if (item.type === 'stage_moved') {
+    return h('span', { class: 'timeline-name timeline-name-wrap', text: data.from_stage_name ? `Moved from ${data.from_stage_name} to ${data.to_stage_name}` : `Created in ${data.to_stage_name}` });
+  }
   if (item.type === 'task_created' || item.type === 'task_completed') return h('span', { class: 'timeline-name', text: String(data.title || 'Task') });
   if (item.type === 'automation_step') {
     return h('a', { class: 'timeline-name', href: `#/automations/${data.automation_id}`, text: String(data.automation_name || `Automation ${data.automation_id}`) });
@@ -149,7 +154,7 @@ export function timelineItem(item, { showDate = false } = {}) {
  * The timeline card of the record at `path` (e.g. "/v1/customers/12"): filters, items in
  * days, "Show older" by cursor. `filters` are the keys of TIMELINE_FILTERS this record has.
  */
-export function timelineCard({ path, title = 'Activity', description, filters = TIMELINE_FILTERS.map((f) => f.key), emptyText }) {
+export function timelineCard({ path, title = 'Activity', description, filters = TIMELINE_FILTERS.map((f) => f.key), emptyText, className = '' }) {
   const list = h('ol', { class: 'timeline', 'aria-label': 'Activity, newest first' });
   const status = h('p', { class: 'muted small timeline-status', role: 'status' });
   const more = h('button', { type: 'button', class: 'button button-secondary', hidden: true, dataset: { action: 'more-events' } },
@@ -253,6 +258,6 @@ export function timelineCard({ path, title = 'Activity', description, filters = 
     title,
     description: description || 'Everything that happened, newest first.',
     body: [chips, content],
-    className: 'card-timeline',
+    className: ['card-timeline', className].filter(Boolean).join(' '),
   });
 }
