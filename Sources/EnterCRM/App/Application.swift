@@ -12,6 +12,7 @@ import Segments
 import Tracking
 import Automations
 import Campaigns
+import Dashboard
 
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {
@@ -39,6 +40,7 @@ public struct Application: HTTPApplication {
         CampaignRoutes.register(&routes)
         EmailTemplateRoutes(users: AutomationDesign.emailTemplateUsers).register(&routes)
         AuditLogRoutes.register(&routes)
+        DashboardRoutes.register(&routes)
         routes.get("/metrics", .anyone, Metrics.endpoint)
         self.routes = routes
         if Metrics.current == nil {
