@@ -10,6 +10,10 @@
 -- customer_active_days
 --                   one row per customer and day with an event of theirs: the customers
 --                   active in a range are the distinct ones of its days.
+-- analytics_models.predicted_total
+--                   the sum of the predicted lifetime values the last recompute stored on the
+--                   customers (and how many have one): written with the model by
+--                   AnalyticsStore.recompute, less an erased customer's by the trigger below.
 --
 -- The rows of one day are spread over 32 shards, chosen by the connection: every row a
 -- transaction adds to goes to its own shard, so concurrent writers (the pool's threads, the
@@ -34,6 +38,14 @@ CREATE TABLE customer_active_days (
     KEY idx_active_days_customer (tenant_id, customer_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+ALTER TABLE analytics_models
+    ADD COLUMN predicted_total DECIMAL(20,2) NULL AFTER calibration,
+    ADD COLUMN predicted_customers INT UNSIGNED NULL AFTER predicted_total;
+
+UPDATE analytics_models m SET
+    predicted_total = (SELECT COALESCE(SUM(c.clv_predicted), 0) FROM customers c WHERE c.tenant_id = m.tenant_id AND c.clv_predicted IS NOT NULL),
+    predicted_customers = (SELECT COUNT(c.clv_predicted) FROM customers c WHERE c.tenant_id = m.tenant_id AND c.clv_predicted IS NOT NULL);
+
 -- Campaign messages by the time they went out (the dashboard's messages and rates of a period).
 ALTER TABLE campaign_messages ADD KEY idx_messages_sent (tenant_id, sent_at);
 
@@ -49,15 +61,16 @@ ON DUPLICATE KEY UPDATE new_customers = VALUES(new_customers);
 INSERT IGNORE INTO customer_active_days (tenant_id, day, customer_id)
 SELECT DISTINCT tenant_id, DATE(occurred_at), customer_id FROM events WHERE customer_id IS NOT NULL;
 
+-- A customer's day already there is only read (INSERT IGNORE takes a shared lock, which
+-- concurrent writers of the same customer's day share).
 CREATE TRIGGER events_dashboard_insert AFTER INSERT ON events FOR EACH ROW
 BEGIN
     INSERT INTO dashboard_days (tenant_id, day, shard, events, orders, revenue)
     VALUES (NEW.tenant_id, DATE(NEW.occurred_at), CONNECTION_ID() % 32, 1, NEW.amount IS NOT NULL, COALESCE(NEW.amount, 0))
     ON DUPLICATE KEY UPDATE events = events + 1, orders = orders + VALUES(orders), revenue = revenue + VALUES(revenue);
     IF NEW.customer_id IS NOT NULL THEN
-        INSERT INTO customer_active_days (tenant_id, day, customer_id)
-        VALUES (NEW.tenant_id, DATE(NEW.occurred_at), NEW.customer_id)
-        ON DUPLICATE KEY UPDATE day = day;
+        INSERT IGNORE INTO customer_active_days (tenant_id, day, customer_id)
+        VALUES (NEW.tenant_id, DATE(NEW.occurred_at), NEW.customer_id);
     END IF;
 END;
 
@@ -65,9 +78,8 @@ END;
 CREATE TRIGGER events_dashboard_update AFTER UPDATE ON events FOR EACH ROW
 BEGIN
     IF NEW.customer_id IS NOT NULL AND NOT (NEW.customer_id <=> OLD.customer_id) THEN
-        INSERT INTO customer_active_days (tenant_id, day, customer_id)
-        VALUES (NEW.tenant_id, DATE(NEW.occurred_at), NEW.customer_id)
-        ON DUPLICATE KEY UPDATE day = day;
+        INSERT IGNORE INTO customer_active_days (tenant_id, day, customer_id)
+        VALUES (NEW.tenant_id, DATE(NEW.occurred_at), NEW.customer_id);
     END IF;
 END;
 
@@ -88,4 +100,9 @@ BEGIN
     VALUES (OLD.tenant_id, DATE(OLD.created_at), CONNECTION_ID() % 32, -1)
     ON DUPLICATE KEY UPDATE new_customers = new_customers - 1;
     DELETE FROM customer_active_days WHERE tenant_id = OLD.tenant_id AND customer_id = OLD.id;
+    IF OLD.clv_predicted IS NOT NULL THEN
+        UPDATE analytics_models SET predicted_total = predicted_total - OLD.clv_predicted,
+                                    predicted_customers = predicted_customers - 1
+        WHERE tenant_id = OLD.tenant_id AND predicted_total IS NOT NULL;
+    END IF;
 END;

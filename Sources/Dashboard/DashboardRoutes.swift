@@ -49,7 +49,7 @@ package enum DashboardRoutes {
         let customersAtStart = customersAtEnd - totals.newCustomers.current
 
         let predictedTile: JSON = [
-            "value": .number(DashboardStore.money(predicted.total)), "previous": .null, "change": .null, "unit": "money",
+            "value": predicted.total.map { .number(DashboardStore.money($0)) } ?? .null, "previous": .null, "change": .null, "unit": "money",
             "customers": .int(predicted.customers), "as_of": predicted.asOf,
         ]
         let pipelineTile: JSON = [

@@ -86,14 +86,14 @@ enum DashboardStore {
     }
 
     /// The sum of the predicted lifetime values the last analytics recompute stored on the
-    /// customers (`clv_predicted`, read along idx_customers_predicted), and when it ran.
-    static func predictedValue(_ db: Connection, _ tenant: Tenant) throws -> (total: Decimal, customers: Int, asOf: JSON) {
+    /// customers, kept on its model row (`analytics_models.predicted_total`), and when it ran;
+    /// nil before the first recompute.
+    static func predictedValue(_ db: Connection, _ tenant: Tenant) throws -> (total: Decimal?, customers: Int, asOf: JSON) {
         guard let row = try db.queryOne("""
-            SELECT (SELECT SUM(clv_predicted) FROM customers WHERE tenant_id = \(tenant) AND clv_predicted IS NOT NULL) AS total,
-                   (SELECT COUNT(clv_predicted) FROM customers WHERE tenant_id = \(tenant) AND clv_predicted IS NOT NULL) AS customers,
-                   (SELECT as_of FROM analytics_models WHERE tenant_id = \(tenant)) AS as_of
-            """) else { return (0, 0, .null) }
-        return (decimal(row, "total"), row.optionalInt("customers") ?? 0, row.json("as_of"))
+            SELECT predicted_total, predicted_customers, as_of FROM analytics_models WHERE tenant_id = \(tenant)
+            """) else { return (nil, 0, .null) }
+        return (row.optionalDecimal("predicted_total").map { _ in decimal(row, "predicted_total") },
+                row.optionalInt("predicted_customers") ?? 0, row.json("as_of"))
     }
 
     /// The user segments by size (the largest `limit`) and the built-in RFM segments, with

@@ -6,6 +6,7 @@ workspace's data out of sight, a viewer reading it, and the rollups following an
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -87,7 +88,7 @@ def test_the_figures_of_a_period_and_the_one_before(ws) -> None:
     assert k["customers"]["change"] == 2.0 and k["new_customers"]["change"] == 1.0
     assert figure("messages_sent") == (0, 0) and k["messages_sent"]["change"] is None
     assert k["human_open_rate"]["value"] is None and k["human_open_rate"]["unit"] == "percent"
-    assert k["predicted_clv"]["value"] == 0 and k["predicted_clv"]["previous"] is None
+    assert k["predicted_clv"]["value"] is None and k["predicted_clv"]["previous"] is None  # no recompute yet
     assert k["open_pipeline_value"]["value"] is None and d["funnel"] is None and d["pipelines"] == []
 
 
@@ -143,13 +144,35 @@ def test_a_viewer_reads_it(stack, ws) -> None:
     assert r.json()["kpis"]["events"]["value"] == 5
 
 
-def test_an_erasure_leaves_the_figures_of_what_remains(ws) -> None:
-    """Erasing c2 takes their events, orders, revenue, activity and creation out of the period."""
+def customers_of(ws) -> list[dict]:
+    r = ws["http"].get(f"{ws['base']}/v1/customers", params={"per_page": 100}, headers=ws["auth"], timeout=30)
+    return r.json()["data"]
+
+
+def test_predicted_clv_is_the_sum_of_the_stored_predictions(ws) -> None:
     http, base = ws["http"], ws["base"]
-    found = http.get(f"{base}/v1/customers", params={"email": ws["emails"]["c2"]}, headers=ws["auth"], timeout=30).json()["data"]
+    assert http.post(f"{base}/v1/analytics/recompute", json={}, headers=ws["auth"], timeout=30).status_code == 202
+    deadline = time.monotonic() + 30
+    while http.get(f"{base}/v1/analytics/clv", headers=ws["auth"], timeout=30).json()["as_of"] is None:
+        assert time.monotonic() < deadline, "the recompute did not run"
+        time.sleep(0.2)
+    predictions = [c["clv_predicted"] for c in customers_of(ws) if c["clv_predicted"] is not None]
+    assert predictions, "no customer got a prediction"
+    tile = get(ws, **PERIOD).json()["kpis"]["predicted_clv"]
+    assert tile["value"] == pytest.approx(sum(predictions)) and tile["customers"] == len(predictions)
+    assert tile["as_of"] is not None
+
+
+def test_an_erasure_leaves_the_figures_of_what_remains(ws) -> None:
+    """Erasing c2 takes their events, orders, revenue, activity, creation and prediction out."""
+    http, base = ws["http"], ws["base"]
+    found = [c for c in customers_of(ws) if c["email"] == ws["emails"]["c2"]]
     assert len(found) == 1
+    before = get(ws, **PERIOD).json()["kpis"]["predicted_clv"]
     assert http.delete(f"{base}/v1/customers/{found[0]['id']}", headers=ws["auth"], timeout=30).status_code == 200
     k = get(ws, **PERIOD).json()["kpis"]
+    assert k["predicted_clv"]["value"] == pytest.approx(before["value"] - (found[0]["clv_predicted"] or 0))
+    assert k["predicted_clv"]["customers"] == before["customers"] - (found[0]["clv_predicted"] is not None)
     assert (k["events"]["value"], k["orders"]["value"], k["revenue"]["value"]) == (3, 1, 100)
     assert (k["active_customers"]["value"], k["new_customers"]["value"], k["customers"]["value"]) == (2, 1, 2)
     assert (k["events"]["previous"], k["active_customers"]["previous"]) == (2, 1)
