@@ -526,7 +526,7 @@ done
 
 # Issue 23: the home dashboard on the million customers and their events, made last so that
 # the measures above ran on the table they always had. The dashboard reads the rollups the
-# events' triggers keep (schema/029_dashboard.sql), never the events.
+# events' triggers keep (schema/032_dashboard.sql), never the events.
 per_customer=$(( (EVENTS + CUSTOMERS - 1) / CUSTOMERS ))
 step "seeding $((per_customer * CUSTOMERS)) events ($per_customer a customer) into workspace $TENANT (events.sql, chunks of 50,000 customers)"
 events_started=$SECONDS
