@@ -91,6 +91,7 @@ package enum Permissions {
         "PATCH /v1/customers/{id}": .role(.member),
         "DELETE /v1/customers/{id}": .role(.admin),
         "GET /v1/customers/{id}/events": .role(.viewer),
+        "GET /v1/customers/{id}/timeline": .role(.viewer),
         "GET /v1/customers/{id}/export": .role(.admin),
 
         // Tracking

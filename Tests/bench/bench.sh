@@ -524,6 +524,24 @@ for path in "${LIST_PATHS[@]}" "${SEARCH_PATHS[@]}"; do
   SECONDS_PER_RUN=$LIST_PATH_SECONDS WARMUP=1 measure_lua "list:$path" "$LIST_CONNECTIONS" / rotate "$KEY" "$path"
 done
 
+# Issue 24: the first page of the timeline of a customer with 10,000 events (and a segment
+# entry), read alone by LIST_CONNECTIONS clients.
+db_sql "INSERT INTO customers (tenant_id, email, created_at, updated_at)
+        VALUES ($TENANT, 'timeline@bench.example', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))"
+timeline_customer=$(db_sql "SELECT id FROM customers WHERE tenant_id = $TENANT AND email = 'timeline@bench.example'")
+db_sql "INSERT INTO events (tenant_id, public_id, customer_id, type, name, properties, occurred_at, received_at)
+        SELECT $TENANT, CONCAT('evtl', LPAD(seq, 16, '0')), $timeline_customer, IF(seq % 10 = 0, 'pageview', 'event'),
+               CONCAT('step ', seq), '{}', UTC_TIMESTAMP(6) - INTERVAL (10000 - seq) MINUTE, UTC_TIMESTAMP(6)
+        FROM seq_1_to_10000;
+        INSERT INTO segment_changes (tenant_id, segment_id, customer_id, event, occurred_at)
+        VALUES ($TENANT, $segment, $timeline_customer, 'segment_entered', UTC_TIMESTAMP(6) - INTERVAL 90 MINUTE)"
+TIMELINE_PATH="/v1/customers/$timeline_customer/timeline"
+check GET "$TIMELINE_PATH" 200
+step "timeline of a customer with 10,000 events, first page: $LIST_CONNECTIONS connections, $RUNS runs"
+for ((run = 1; run <= RUNS; run++)); do
+  measure_lua timeline "$LIST_CONNECTIONS" / rotate "$KEY" "$TIMELINE_PATH"
+done
+
 # Issue 23: the home dashboard on the million customers and their events, made last so that
 # the measures above ran on the table they always had. The dashboard reads the rollups the
 # events' triggers keep (schema/032_dashboard.sql), never the events.
@@ -620,4 +638,6 @@ result "POST /v1/track/batch import (creates customers)" "$batch_rate" events/s 
 result "batch import aggregates exact" "$exact" "" "" "" "== yes"
 result "customer list of $CUSTOMERS, p95" "$list_p95" ms "" "" "<= 50"
 result "customer list search (q) alone, p95" "$search_p95" ms "" "" "<= 50"
+timeline_p95=$(printf '%s\n' ${p95[timeline]} | median)
+result "customer timeline (10,000 events), first page, p95" "$timeline_p95" ms "" "" "<= 20"
 result "GET /v1/dashboard on $CUSTOMERS customers and $event_count events, p95" "$dashboard_p95" ms "" "" "<= 300"

@@ -40,6 +40,7 @@ public struct Application: HTTPApplication {
         CampaignRoutes.register(&routes)
         EmailTemplateRoutes(users: AutomationDesign.emailTemplateUsers).register(&routes)
         AuditLogRoutes.register(&routes)
+        TimelineRoutes.register(&routes)
         DashboardRoutes.register(&routes)
         routes.get("/metrics", .anyone, Metrics.endpoint)
         self.routes = routes

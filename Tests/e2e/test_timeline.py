@@ -1,0 +1,131 @@
+"""A customer's timeline through nginx: 10,000 events and a segment entry merged newest first,
+paged by cursor without overlap or gap (also while new events arrive), type filters, the
+checks of its parameters, and another workspace's customer answering 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+
+import pytest
+
+from .support import new_session
+from .test_customers import post_with_patience
+
+EVENTS = 10_000
+
+
+@pytest.fixture(scope="module")
+def ws(base: str) -> dict:
+    http = new_session("127.0.0.233")
+    r = post_with_patience(http, f"{base}/v1/auth/register", {
+        "name": "Tim Line", "email": f"timeline-{uuid.uuid4().hex[:10]}@company.com", "password": "secret123",
+        "workspace_name": "Timeline E2E",
+    })
+    assert r.status_code == 201, r.text
+    auth = {"Authorization": f"Bearer {r.json()['token']}"}
+    key = http.post(f"{base}/v1/api-keys", json={"name": "Server"}, headers=auth).json()["key"]
+    return {"http": http, "auth": auth, "key": {"X-API-Key": key}}
+
+
+def pages(base: str, ws: dict, customer: int, query: str = "", limit: int = 100) -> list[list[dict]]:
+    got, cursor = [], None
+    while True:
+        url = f"{base}/v1/customers/{customer}/timeline?limit={limit}{query}" + (f"&cursor={cursor}" if cursor else "")
+        r = ws["http"].get(url, headers=ws["auth"])
+        assert r.status_code == 200, r.text
+        body = r.json()
+        got.append(body["data"])
+        cursor = body["meta"]["next_cursor"]
+        if cursor is None:
+            return got
+        assert len(body["data"]) == limit, "only the last page may be short"
+
+
+def test_ten_thousand_items_page_by_cursor_newest_first(base: str, ws: dict) -> None:
+    http = ws["http"]
+    email = "busy@example.com"
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    # Pairs of events share a time (the tiebreak is the id); a pageview in every ten.
+    events = [{
+        "customer_email": email,
+        **({"type": "pageview", "url": f"https://shop.example/p/{i}"} if i % 10 == 0 else {"event": f"step {i}"}),
+        "message_id": f"tl-{i}",
+        "occurred_at": (start + dt.timedelta(seconds=i // 2)).isoformat().replace("+00:00", "Z"),
+    } for i in range(EVENTS)]
+    for i in range(0, EVENTS, 500):
+        r = http.post(f"{base}/v1/track/batch", headers=ws["key"], json={"events": events[i:i + 500]})
+        assert r.status_code == 200 and r.json()["recorded"] == 500, r.text
+    customer = http.get(f"{base}/v1/customers?q=busy@example.com", headers=ws["auth"]).json()["data"][0]["id"]
+
+    # A segment the customer enters: an item of another branch, merged by time.
+    seg = http.post(f"{base}/v1/segments", headers=ws["auth"], json={
+        "name": "Busy people", "filters": {"event": "step 1", "count_min": 1}}).json()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        first = http.get(f"{base}/v1/customers/{customer}/timeline?limit=1", headers=ws["auth"]).json()["data"]
+        if first and first[0]["type"] == "segment_entered":
+            break
+        time.sleep(0.2)
+    assert first[0]["type"] == "segment_entered", first
+    assert first[0]["data"]["segment_id"] == seg["id"] and first[0]["data"]["segment_name"] == "Busy people"
+    assert first[0]["actor"] == {"type": "system"}
+
+    got = [item for page in pages(base, ws, customer) for item in page]
+    tracked = [item for item in got if item["type"] in ("event", "pageview")]
+    assert len(tracked) == EVENTS
+    ids = [item["data"]["id"] for item in tracked]
+    assert len(set(ids)) == EVENTS, "pages overlapped"
+    times = [item["occurred_at"] for item in got]
+    assert times == sorted(times, reverse=True), "not newest first"
+    # Within one time, the later tracked first: step 9999 before 9998.
+    assert [item["data"]["name"] for item in tracked[:2]] == ["step 9999", "step 9998"]
+    assert tracked[-1]["type"] == "pageview" and tracked[-1]["data"]["url"] == "https://shop.example/p/0"
+    assert tracked[0]["actor"] == {"type": "api_key"}
+
+    # Only pageviews: every tenth event, paged the same way.
+    views = [item for page in pages(base, ws, customer, "&type=pageview", limit=97) for item in page]
+    assert len(views) == EVENTS // 10 and {item["type"] for item in views} == {"pageview"}
+
+
+def test_new_items_do_not_shift_the_pages_being_read(base: str, ws: dict) -> None:
+    http = ws["http"]
+    for i in range(5):
+        http.post(f"{base}/v1/track/event", headers=ws["key"], json={
+            "customer_email": "steady@example.com", "event": f"old {i}", "occurred_at": f"2026-02-01T00:00:0{i}Z"})
+    customer = http.get(f"{base}/v1/customers?q=steady@example.com", headers=ws["auth"]).json()["data"][0]["id"]
+    url = f"{base}/v1/customers/{customer}/timeline?limit=2"
+    first = http.get(url, headers=ws["auth"]).json()
+    assert [i["data"]["name"] for i in first["data"]] == ["old 4", "old 3"]
+    # A newer event arrives between the pages: the next page still starts where the first ended.
+    http.post(f"{base}/v1/track/event", headers=ws["key"], json={"customer_email": "steady@example.com", "event": "new"})
+    second = http.get(f"{url}&cursor={first['meta']['next_cursor']}", headers=ws["auth"]).json()
+    assert [i["data"]["name"] for i in second["data"]] == ["old 2", "old 1"]
+
+
+@pytest.mark.parametrize("query, field", [
+    ("type=pageview,nonsense", "type"), ("limit=0", "limit"), ("limit=101", "limit"), ("limit=ten", "limit"),
+    ("cursor=not-a-cursor", "cursor"), ("cursor=MjAyNnwxfDE", "cursor"),
+])
+def test_bad_parameters_answer_422_naming_them(base: str, ws: dict, query: str, field: str) -> None:
+    http = ws["http"]
+    http.post(f"{base}/v1/track/event", headers=ws["key"], json={"customer_email": "q@example.com", "event": "x"})
+    customer = http.get(f"{base}/v1/customers?q=q@example.com", headers=ws["auth"]).json()["data"][0]["id"]
+    r = http.get(f"{base}/v1/customers/{customer}/timeline?{query}", headers=ws["auth"])
+    assert r.status_code == 422, r.text
+    assert field in r.json()["errors"], r.text
+
+
+def test_another_workspaces_customer_is_not_found(base: str, ws: dict) -> None:
+    http = new_session("127.0.0.234")
+    r = post_with_patience(http, f"{base}/v1/auth/register", {
+        "name": "Other", "email": f"other-{uuid.uuid4().hex[:10]}@company.com", "password": "secret123",
+        "workspace_name": "Other",
+    })
+    other = {"Authorization": f"Bearer {r.json()['token']}"}
+    ws["http"].post(f"{base}/v1/track/event", headers=ws["key"], json={"customer_email": "mine@example.com", "event": "x"})
+    mine = ws["http"].get(f"{base}/v1/customers?q=mine@example.com", headers=ws["auth"]).json()["data"][0]["id"]
+    r = http.get(f"{base}/v1/customers/{mine}/timeline", headers=other)
+    assert r.status_code == 404, r.text
+    assert ws["http"].get(f"{base}/v1/customers/999999999/timeline", headers=ws["auth"]).status_code == 404
