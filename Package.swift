@@ -65,7 +65,7 @@ let package = Package(
         ]),
         // The home dashboard: every feature's figures of a period in one answer.
         .target(name: "Dashboard", dependencies: [
-            "Core", "Customers", "Tracking", "Segments", "Pipelines", "Campaigns", "Web", "MariaDB", "Analytics", "Platform",
+            "Core", "Jobs", "Customers", "Tracking", "Segments", "Pipelines", "Campaigns", "Web", "MariaDB", "Analytics", "Platform",
         ]),
         // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [

@@ -9,7 +9,11 @@
 --                   clv_total and AnalyticsStore.purchases count it.
 -- customer_active_days
 --                   one row per customer and day with an event of theirs: the customers
---                   active in a range are the distinct ones of its days.
+--                   active in a range are the distinct ones of its days (dashboard_days'
+--                   active_days counts them per day, which tells what counting would cost).
+-- dashboard_active  the active customers of a range and the range before it, where they are
+--                   too many to count on each request: at most a minute old, refreshed by
+--                   the job runner (DashboardStore.activeCustomers).
 -- analytics_models.predicted_total
 --                   the sum of the predicted lifetime values the last recompute stored on the
 --                   customers (and how many have one): written with the model by
@@ -27,6 +31,7 @@ CREATE TABLE dashboard_days (
     orders BIGINT NOT NULL DEFAULT 0,
     revenue DECIMAL(20,2) NOT NULL DEFAULT 0,
     new_customers BIGINT NOT NULL DEFAULT 0,
+    active_days BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, day, shard)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
@@ -46,6 +51,16 @@ UPDATE analytics_models m SET
     predicted_total = (SELECT COALESCE(SUM(c.clv_predicted), 0) FROM customers c WHERE c.tenant_id = m.tenant_id AND c.clv_predicted IS NOT NULL),
     predicted_customers = (SELECT COUNT(c.clv_predicted) FROM customers c WHERE c.tenant_id = m.tenant_id AND c.clv_predicted IS NOT NULL);
 
+CREATE TABLE dashboard_active (
+    tenant_id BIGINT UNSIGNED NOT NULL,
+    from_day DATE NOT NULL,
+    to_day DATE NOT NULL,
+    current BIGINT NOT NULL,
+    previous BIGINT NOT NULL,
+    computed_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (tenant_id, from_day, to_day)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- Campaign messages by the time they went out (the dashboard's messages and rates of a period).
 ALTER TABLE campaign_messages ADD KEY idx_messages_sent (tenant_id, sent_at);
 
@@ -61,17 +76,24 @@ ON DUPLICATE KEY UPDATE new_customers = VALUES(new_customers);
 INSERT IGNORE INTO customer_active_days (tenant_id, day, customer_id)
 SELECT DISTINCT tenant_id, DATE(occurred_at), customer_id FROM events WHERE customer_id IS NOT NULL;
 
+INSERT INTO dashboard_days (tenant_id, day, shard, active_days)
+SELECT tenant_id, day, 0, COUNT(*) FROM customer_active_days GROUP BY tenant_id, day
+ON DUPLICATE KEY UPDATE active_days = VALUES(active_days);
+
 -- A customer's day already there is only read (INSERT IGNORE takes a shared lock, which
 -- concurrent writers of the same customer's day share).
 CREATE TRIGGER events_dashboard_insert AFTER INSERT ON events FOR EACH ROW
 BEGIN
-    INSERT INTO dashboard_days (tenant_id, day, shard, events, orders, revenue)
-    VALUES (NEW.tenant_id, DATE(NEW.occurred_at), CONNECTION_ID() % 32, 1, NEW.amount IS NOT NULL, COALESCE(NEW.amount, 0))
-    ON DUPLICATE KEY UPDATE events = events + 1, orders = orders + VALUES(orders), revenue = revenue + VALUES(revenue);
+    DECLARE v_new_day INT DEFAULT 0;
     IF NEW.customer_id IS NOT NULL THEN
         INSERT IGNORE INTO customer_active_days (tenant_id, day, customer_id)
         VALUES (NEW.tenant_id, DATE(NEW.occurred_at), NEW.customer_id);
+        SET v_new_day = ROW_COUNT();
     END IF;
+    INSERT INTO dashboard_days (tenant_id, day, shard, events, orders, revenue, active_days)
+    VALUES (NEW.tenant_id, DATE(NEW.occurred_at), CONNECTION_ID() % 32, 1, NEW.amount IS NOT NULL, COALESCE(NEW.amount, 0), v_new_day)
+    ON DUPLICATE KEY UPDATE events = events + 1, orders = orders + VALUES(orders), revenue = revenue + VALUES(revenue),
+                            active_days = active_days + VALUES(active_days);
 END;
 
 -- Identify joins a browser's anonymous history to its customer (EventRecorder).
@@ -80,6 +102,11 @@ BEGIN
     IF NEW.customer_id IS NOT NULL AND NOT (NEW.customer_id <=> OLD.customer_id) THEN
         INSERT IGNORE INTO customer_active_days (tenant_id, day, customer_id)
         VALUES (NEW.tenant_id, DATE(NEW.occurred_at), NEW.customer_id);
+        IF ROW_COUNT() > 0 THEN
+            INSERT INTO dashboard_days (tenant_id, day, shard, active_days)
+            VALUES (NEW.tenant_id, DATE(NEW.occurred_at), CONNECTION_ID() % 32, 1)
+            ON DUPLICATE KEY UPDATE active_days = active_days + 1;
+        END IF;
     END IF;
 END;
 
@@ -99,6 +126,10 @@ BEGIN
     INSERT INTO dashboard_days (tenant_id, day, shard, new_customers)
     VALUES (OLD.tenant_id, DATE(OLD.created_at), CONNECTION_ID() % 32, -1)
     ON DUPLICATE KEY UPDATE new_customers = new_customers - 1;
+    INSERT INTO dashboard_days (tenant_id, day, shard, active_days)
+    SELECT OLD.tenant_id, day, CONNECTION_ID() % 32, -COUNT(*) FROM customer_active_days
+    WHERE tenant_id = OLD.tenant_id AND customer_id = OLD.id GROUP BY day ORDER BY day
+    ON DUPLICATE KEY UPDATE active_days = active_days + VALUES(active_days);
     DELETE FROM customer_active_days WHERE tenant_id = OLD.tenant_id AND customer_id = OLD.id;
     IF OLD.clv_predicted IS NOT NULL THEN
         UPDATE analytics_models SET predicted_total = predicted_total - OLD.clv_predicted,

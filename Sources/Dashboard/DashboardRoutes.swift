@@ -40,7 +40,7 @@ package enum DashboardRoutes {
         let funnel = try pipeline.map { try PipelineStats.stats(c.db, c.tenant, $0) } ?? .null
 
         let totals = try DashboardStore.totals(c.db, c.tenant, range)
-        let active = try DashboardStore.activeCustomers(c.db, c.tenant, range)
+        let active = try DashboardStore.activeCustomers(c.db, c.tenant, range, customerDays: totals.customerDays)
         let predicted = try DashboardStore.predictedValue(c.db, c.tenant)
         let campaigns = try CampaignStore.stats(c.db, c.tenant, sentFrom: DashboardRange.from(range.previousFrom),
                                                 DashboardRange.from(range.from), DashboardRange.from(range.to))
@@ -56,10 +56,15 @@ package enum DashboardRoutes {
             "value": funnel["totals"]?["open_sum"] ?? .null, "previous": .null, "change": .null, "unit": "money",
             "open_entries": funnel["totals"]?["open"] ?? .null, "pipeline_id": pipeline.map { .int($0.id) } ?? .null,
         ]
+        var activeTile = count(active.current, active.previous)
+        if case .object(var o) = activeTile {
+            o["counted_at"] = active.countedAt.map { .string(RFC3339.format($0)) } ?? .null
+            activeTile = .object(o)
+        }
         let kpis: JSON = [
             "customers": count(customersAtEnd, customersAtStart),
             "new_customers": count(totals.newCustomers.current, totals.newCustomers.previous),
-            "active_customers": count(active.current, active.previous),
+            "active_customers": activeTile,
             "events": count(totals.events.current, totals.events.previous),
             "orders": count(totals.orders.current, totals.orders.previous),
             "revenue": money(totals.revenue.current, totals.revenue.previous),

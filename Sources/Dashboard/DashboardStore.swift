@@ -2,10 +2,11 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Jobs
 
 /// The SQL of the home dashboard: set-based reads of the per-day rollups that the writes keep
 /// (`schema/032_dashboard.sql`), never of the events. Every function takes the workspace.
-enum DashboardStore {
+package enum DashboardStore {
     /// Sums of the current period [from, to), the previous one [from - days, from), and of
     /// everything on or after `to` (to take the customers total back to the period's end).
     struct Totals {
@@ -14,6 +15,8 @@ enum DashboardStore {
         var revenue = (current: Decimal(0), previous: Decimal(0))
         var newCustomers = (current: 0, previous: 0)
         var newCustomersSinceEnd = 0
+        /// Customer-days of both periods: the rows counting their active customers reads.
+        var customerDays = 0
         /// Revenue over orders, rounded to the cent as a customer's average is; nil without orders.
         var averageOrder: (current: Decimal?, previous: Decimal?) = (nil, nil)
     }
@@ -31,6 +34,7 @@ enum DashboardStore {
                    COALESCE(SUM(IF(day >= \(from) AND day < \(to), new_customers, 0)), 0) AS new_customers,
                    COALESCE(SUM(IF(day < \(from), new_customers, 0)), 0) AS previous_new_customers,
                    COALESCE(SUM(IF(day >= \(to), new_customers, 0)), 0) AS new_customers_since,
+                   COALESCE(SUM(IF(day < \(to), active_days, 0)), 0) AS customer_days,
                    ROUND(SUM(IF(day >= \(from) AND day < \(to), revenue, 0)) / NULLIF(SUM(IF(day >= \(from) AND day < \(to), orders, 0)), 0), 2) AS average_order,
                    ROUND(SUM(IF(day < \(from), revenue, 0)) / NULLIF(SUM(IF(day < \(from), orders, 0)), 0), 2) AS previous_average_order
             FROM dashboard_days WHERE tenant_id = \(tenant) AND day >= \(previousFrom)
@@ -41,6 +45,7 @@ enum DashboardStore {
         t.revenue = (decimal(row, "revenue"), decimal(row, "previous_revenue"))
         t.newCustomers = (try row.int("new_customers"), try row.int("previous_new_customers"))
         t.newCustomersSinceEnd = try row.int("new_customers_since")
+        t.customerDays = try row.int("customer_days")
         t.averageOrder = (row.optionalDecimal("average_order").map { _ in decimal(row, "average_order") },
                           row.optionalDecimal("previous_average_order").map { _ in decimal(row, "previous_average_order") })
         return t
@@ -72,9 +77,63 @@ enum DashboardStore {
         }
     }
 
+    /// Up to this many customer-days (about 100 ms of counting) the active customers are
+    /// counted on every request; past it they come from `dashboard_active`: counted when the
+    /// range has no row yet, else served as stored and counted again by the job runner once
+    /// `freshness` old (as PipelineStats does with a large pipeline's reach).
+    static let exactLimit = 50_000
+    static let freshness: TimeInterval = 60
+    static let jobKind = "dashboard.active_customers"
+
+    /// The active customers of the period and of the previous one, and when they were counted
+    /// (nil: now).
+    static func activeCustomers(_ db: Connection, _ tenant: Tenant, _ range: DashboardRange, customerDays: Int) throws -> (current: Int, previous: Int, countedAt: Date?) {
+        if customerDays <= exactLimit {
+            let counted = try countActive(db, tenant, range)
+            return (counted.current, counted.previous, nil)
+        }
+        let from = DashboardRange.text(range.from), to = DashboardRange.text(range.to)
+        guard let row = try db.queryOne("""
+            SELECT current, previous, computed_at FROM dashboard_active WHERE tenant_id = \(tenant) AND from_day = \(from) AND to_day = \(to)
+            """), let at = row.optionalDate("computed_at") else {
+            return try recount(db, tenant, range)
+        }
+        if Date().timeIntervalSince(at) >= freshness {
+            let bucket = Int(Date().timeIntervalSince1970 / freshness)
+            try JobQueue.enqueue(db, kind: jobKind, payload: ["from": .string(from), "to": .string(to)], tenantID: tenant.id,
+                                 maxAttempts: 2, uniqueKey: "\(jobKind):\(tenant.id):\(from):\(to):\(bucket)")
+        }
+        return (try row.int("current"), try row.int("previous"), at)
+    }
+
+    /// Counts a range's active customers and keeps them in `dashboard_active` (whose rows of
+    /// the workspace not counted for a day go).
+    @discardableResult
+    static func recount(_ db: Connection, _ tenant: Tenant, _ range: DashboardRange) throws -> (current: Int, previous: Int, countedAt: Date?) {
+        let counted = try countActive(db, tenant, range)
+        let now = Date()
+        try db.execute("""
+            INSERT INTO dashboard_active (tenant_id, from_day, to_day, current, previous, computed_at)
+            VALUES (\(tenant), \(DashboardRange.text(range.from)), \(DashboardRange.text(range.to)), \(counted.current), \(counted.previous), \(now))
+            ON DUPLICATE KEY UPDATE current = VALUES(current), previous = VALUES(previous), computed_at = VALUES(computed_at)
+            """)
+        try db.execute("DELETE FROM dashboard_active WHERE tenant_id = \(tenant) AND computed_at < \(now.addingTimeInterval(-86_400))")
+        return (counted.current, counted.previous, now)
+    }
+
+    /// The job that counts a large range's active customers again.
+    package static func register(_ registry: inout JobRegistry) {
+        registry.register(jobKind, maxAttempts: 2, leaseSeconds: 600) { context in
+            guard let tenantID = context.job.tenantID,
+                  let from = context.job.payload["from"]?.stringValue.flatMap(DashboardRange.parseDay),
+                  let to = context.job.payload["to"]?.stringValue.flatMap(DashboardRange.parseDay), from < to else { return }
+            try recount(context.db, Tenant(id: tenantID), DashboardRange(from: from, to: to, interval: .day))
+        }
+    }
+
     /// Distinct customers with an event in the period and in the previous one, in one pass over
     /// `customer_active_days` (a covering range of its primary key).
-    static func activeCustomers(_ db: Connection, _ tenant: Tenant, _ range: DashboardRange) throws -> (current: Int, previous: Int) {
+    static func countActive(_ db: Connection, _ tenant: Tenant, _ range: DashboardRange) throws -> (current: Int, previous: Int) {
         let from = DashboardRange.text(range.from)
         let row = try db.queryOne("""
             SELECT COUNT(DISTINCT IF(day >= \(from), customer_id, NULL)) AS current,

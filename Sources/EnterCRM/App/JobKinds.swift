@@ -6,6 +6,7 @@ import Pipelines
 import Segments
 import Automations
 import Campaigns
+import Dashboard
 
 /// Every job kind the service knows, and the recurring schedules. Features add theirs here.
 public enum JobKinds {
@@ -25,6 +26,7 @@ public enum JobKinds {
         CampaignDelivery.register(&registry)
         AuditRetention.register(&registry)
         AccountHousekeeping.register(&registry)
+        DashboardStore.register(&registry)
         return registry
     }
 }
