@@ -80,15 +80,19 @@ INSERT INTO dashboard_days (tenant_id, day, shard, active_days)
 SELECT tenant_id, day, 0, COUNT(*) FROM customer_active_days GROUP BY tenant_id, day
 ON DUPLICATE KEY UPDATE active_days = VALUES(active_days);
 
--- A customer's day already there is only read (INSERT IGNORE takes a shared lock, which
--- concurrent writers of the same customer's day share).
+-- A customer's day already there is only read. active_days counts the days added (two
+-- writers adding the same new day at once may both count it: it only tells the dashboard
+-- what counting would cost, never a figure it shows).
 CREATE TRIGGER events_dashboard_insert AFTER INSERT ON events FOR EACH ROW
 BEGIN
     DECLARE v_new_day INT DEFAULT 0;
     IF NEW.customer_id IS NOT NULL THEN
-        INSERT IGNORE INTO customer_active_days (tenant_id, day, customer_id)
-        VALUES (NEW.tenant_id, DATE(NEW.occurred_at), NEW.customer_id);
-        SET v_new_day = ROW_COUNT();
+        SELECT 1 - COUNT(*) INTO v_new_day FROM customer_active_days
+        WHERE tenant_id = NEW.tenant_id AND day = DATE(NEW.occurred_at) AND customer_id = NEW.customer_id;
+        IF v_new_day = 1 THEN
+            INSERT IGNORE INTO customer_active_days (tenant_id, day, customer_id)
+            VALUES (NEW.tenant_id, DATE(NEW.occurred_at), NEW.customer_id);
+        END IF;
     END IF;
     INSERT INTO dashboard_days (tenant_id, day, shard, events, orders, revenue, active_days)
     VALUES (NEW.tenant_id, DATE(NEW.occurred_at), CONNECTION_ID() % 32, 1, NEW.amount IS NOT NULL, COALESCE(NEW.amount, 0), v_new_day)
@@ -99,14 +103,14 @@ END;
 -- Identify joins a browser's anonymous history to its customer (EventRecorder).
 CREATE TRIGGER events_dashboard_update AFTER UPDATE ON events FOR EACH ROW
 BEGIN
-    IF NEW.customer_id IS NOT NULL AND NOT (NEW.customer_id <=> OLD.customer_id) THEN
+    IF NEW.customer_id IS NOT NULL AND NOT (NEW.customer_id <=> OLD.customer_id)
+       AND NOT EXISTS (SELECT 1 FROM customer_active_days
+                       WHERE tenant_id = NEW.tenant_id AND day = DATE(NEW.occurred_at) AND customer_id = NEW.customer_id) THEN
         INSERT IGNORE INTO customer_active_days (tenant_id, day, customer_id)
         VALUES (NEW.tenant_id, DATE(NEW.occurred_at), NEW.customer_id);
-        IF ROW_COUNT() > 0 THEN
-            INSERT INTO dashboard_days (tenant_id, day, shard, active_days)
-            VALUES (NEW.tenant_id, DATE(NEW.occurred_at), CONNECTION_ID() % 32, 1)
-            ON DUPLICATE KEY UPDATE active_days = active_days + 1;
-        END IF;
+        INSERT INTO dashboard_days (tenant_id, day, shard, active_days)
+        VALUES (NEW.tenant_id, DATE(NEW.occurred_at), CONNECTION_ID() % 32, 1)
+        ON DUPLICATE KEY UPDATE active_days = active_days + 1;
     END IF;
 END;
 
