@@ -56,9 +56,10 @@ package enum DashboardRoutes {
             "value": funnel["totals"]?["open_sum"] ?? .null, "previous": .null, "change": .null, "unit": "money",
             "open_entries": funnel["totals"]?["open"] ?? .null, "pipeline_id": pipeline.map { .int($0.id) } ?? .null,
         ]
-        var activeTile = count(active.current, active.previous)
+        var activeTile = active.map { count($0.current, $0.previous) }
+            ?? ["value": .null, "previous": .null, "change": .null, "unit": "count", "counting": true]
         if case .object(var o) = activeTile {
-            o["counted_at"] = active.countedAt.map { .string(RFC3339.format($0)) } ?? .null
+            o["counted_at"] = active?.countedAt.map { .string(RFC3339.format($0)) } ?? .null
             activeTile = .object(o)
         }
         let kpis: JSON = [

@@ -82,12 +82,15 @@ package enum DashboardStore {
     /// range has no row yet, else served as stored and counted again by the job runner once
     /// `freshness` old (as PipelineStats does with a large pipeline's reach).
     static let exactLimit = 50_000
+    /// Past this many (seconds of counting), a range never counted is left to the job runner:
+    /// the answer says so (nil) rather than keep the request waiting.
+    static let synchronousLimit = 1_000_000
     static let freshness: TimeInterval = 60
     static let jobKind = "dashboard.active_customers"
 
     /// The active customers of the period and of the previous one, and when they were counted
-    /// (nil: now).
-    static func activeCustomers(_ db: Connection, _ tenant: Tenant, _ range: DashboardRange, customerDays: Int) throws -> (current: Int, previous: Int, countedAt: Date?) {
+    /// (nil: now); nil while the job runner counts a large range for the first time.
+    static func activeCustomers(_ db: Connection, _ tenant: Tenant, _ range: DashboardRange, customerDays: Int) throws -> (current: Int, previous: Int, countedAt: Date?)? {
         if customerDays <= exactLimit {
             let counted = try countActive(db, tenant, range)
             return (counted.current, counted.previous, nil)
@@ -96,14 +99,19 @@ package enum DashboardStore {
         guard let row = try db.queryOne("""
             SELECT current, previous, computed_at FROM dashboard_active WHERE tenant_id = \(tenant) AND from_day = \(from) AND to_day = \(to)
             """), let at = row.optionalDate("computed_at") else {
-            return try recount(db, tenant, range)
+            if customerDays <= synchronousLimit { return try recount(db, tenant, range) }
+            try queueRecount(db, tenant, from, to)
+            return nil
         }
-        if Date().timeIntervalSince(at) >= freshness {
-            let bucket = Int(Date().timeIntervalSince1970 / freshness)
-            try JobQueue.enqueue(db, kind: jobKind, payload: ["from": .string(from), "to": .string(to)], tenantID: tenant.id,
-                                 maxAttempts: 2, uniqueKey: "\(jobKind):\(tenant.id):\(from):\(to):\(bucket)")
-        }
+        if Date().timeIntervalSince(at) >= freshness { try queueRecount(db, tenant, from, to) }
         return (try row.int("current"), try row.int("previous"), at)
+    }
+
+    /// A recount of the range by the job runner, at most one a minute.
+    static func queueRecount(_ db: Connection, _ tenant: Tenant, _ from: String, _ to: String) throws {
+        let bucket = Int(Date().timeIntervalSince1970 / freshness)
+        try JobQueue.enqueue(db, kind: jobKind, payload: ["from": .string(from), "to": .string(to)], tenantID: tenant.id,
+                             maxAttempts: 2, uniqueKey: "\(jobKind):\(tenant.id):\(from):\(to):\(bucket)")
     }
 
     /// Counts a range's active customers and keeps them in `dashboard_active` (whose rows of

@@ -106,7 +106,7 @@ function tiles(data, range) {
   const entries = [
     { key: 'customers', label: 'Customers', href: '#/customers' },
     { key: 'new_customers', label: 'New customers', href: created },
-    { key: 'active_customers', label: 'Active customers', href: '#/customers?sort=last_seen_at&order=desc' },
+    { key: 'active_customers', label: 'Active customers', href: '#/customers?sort=last_seen_at&order=desc', note: k.active_customers?.counting ? 'Counting… reload in a moment' : '' },
     { key: 'events', label: 'Events', href: '#/tracking' },
     { key: 'revenue', label: 'Revenue', href: '#/customers?sort=clv_total&order=desc' },
     { key: 'average_order_value', label: 'Average order', href: '#/analytics' },
