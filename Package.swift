@@ -46,14 +46,16 @@ let package = Package(
         .target(name: "Accounts", dependencies: ["Core", "Jobs", "Messaging", "Web", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
         // Health, metrics, the OpenAPI document.
         .target(name: "System", dependencies: ["Core", "Web", "MariaDB", "Platform", .product(name: "Yams", package: "Yams")]),
+        // Notes and tasks about customers and entries, and the tasks' morning digest.
+        .target(name: "Activities", dependencies: ["Core", "Jobs", "Search", "Accounts", "Web", "MariaDB", "Platform"]),
         // Segments, and the analytics scores (RFM, CLV) that segments filter on and resync after.
         .target(name: "Segments", dependencies: ["Core", "Jobs", "Accounts", "Web", "MariaDB", "Analytics", "Platform", "FastCGI"]),
         // Customer profiles and their list totals.
-        .target(name: "Customers", dependencies: ["Core", "Search", "Accounts", "Segments", "Web", "MariaDB", "Platform"]),
+        .target(name: "Customers", dependencies: ["Core", "Search", "Accounts", "Activities", "Segments", "Web", "MariaDB", "Platform"]),
         // Tracked events and identify (the pixel, the batch API).
         .target(name: "Tracking", dependencies: ["Core", "Accounts", "Segments", "Customers", "Web", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
         // The pipeline CRM: entities, pipelines, stages, fields, entries.
-        .target(name: "Pipelines", dependencies: ["Core", "Jobs", "Search", "Accounts", "Web", "MariaDB", "Cryptography"]),
+        .target(name: "Pipelines", dependencies: ["Core", "Jobs", "Search", "Accounts", "Activities", "Web", "MariaDB", "Cryptography"]),
         // Email and SMS campaigns, their delivery and engagement (opens, clicks, unsubscribes).
         .target(name: "Campaigns", dependencies: [
             "Core", "Jobs", "Messaging", "Accounts", "Tracking", "Web", "Outbound", "MariaDB", "Cryptography", "FastCGI",
@@ -69,7 +71,7 @@ let package = Package(
         ]),
         // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [
-            "Core", "Jobs", "Messaging", "Accounts", "System", "Segments", "Customers", "Tracking", "Pipelines",
+            "Core", "Jobs", "Messaging", "Accounts", "System", "Activities", "Segments", "Customers", "Tracking", "Pipelines",
             "Campaigns", "Automations", "Dashboard", "Web", "MariaDB", "Cryptography", "FastCGI",
         ]),
         .executableTarget(name: "entercrm", dependencies: [

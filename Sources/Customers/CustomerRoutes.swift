@@ -4,6 +4,7 @@ import Web
 import Core
 import Accounts
 import Segments
+import Activities
 
 /// `/v1/customers`: list, profile, create, update, erase, timeline and export.
 package enum CustomerRoutes {
@@ -124,7 +125,8 @@ package enum CustomerRoutes {
     }
 
     /// The right to be forgotten: the customer, every event (including the anonymous ones of
-    /// their linked browsers), identities and memberships go, in one transaction.
+    /// their linked browsers), identities, memberships, and the notes and tasks about them go,
+    /// in one transaction.
     @Sendable static func erase(_ c: Context) throws -> Response {
         let id = try c.request.id()
         let removed: Int = try c.db.transaction {
@@ -138,6 +140,7 @@ package enum CustomerRoutes {
                 removed += try c.db.execute("DELETE FROM events WHERE tenant_id = \(c.tenant) AND anonymous_id IN (\(list: anonymous))").affectedRows
             }
             try SegmentStore.forget(c.db, c.tenant, customer: id)
+            try Subject.forget(c.db, c.tenant, Subject(type: "customer", id: String(id)))
             try c.db.execute("DELETE FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id)")
             try AuditLog.record(c, "customer.erased", target: ("customer", id), details: ["events_deleted": .int(Int64(removed))])
             return removed
@@ -190,10 +193,13 @@ package enum CustomerRoutes {
         let identities = try c.db.query("""
             SELECT anonymous_id, created_at FROM identities WHERE tenant_id = \(c.tenant) AND customer_id = \(id) ORDER BY created_at
             """).map { $0.json(["anonymous_id", "created_at"]) }
+        let about = Subject(type: "customer", id: String(id))
         var response = Response.json([
             "customer": profile,
             "identities": .array(identities),
             "events": .array(events),
+            "notes": .array(try NoteRoutes.all(c.db, c.tenant, about: about)),
+            "tasks": .array(try TaskRoutes.all(c.db, c.tenant, about: about)),
             "exported_at": .date(Date()),
         ])
         response.headers.append(("Content-Disposition", "attachment; filename=\"customer-\(id).json\""))

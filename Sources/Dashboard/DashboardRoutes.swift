@@ -12,7 +12,7 @@ import Campaigns
 /// `GET /v1/dashboard?from=&to=&interval=day|week|month&pipeline_id=`: the home dashboard in
 /// one answer. Every figure is read where its rule lives, in a fixed number of set-based
 /// queries (none per row): the per-day rollups for events, revenue, orders and new customers
-/// (`schema/032_dashboard.sql`), the workspace's customer counter, the stored CLV predictions,
+/// (`schema/033_dashboard.sql`), the workspace's customer counter, the stored CLV predictions,
 /// the campaign figures (`CampaignStats`, human opens and clicks), the pipeline's stats
 /// (`PipelineStats`: its funnel and open value), the segments' counts and history, and the
 /// latest events (`TrackingRoutes.latest`, which the console then polls at `GET /v1/events`).

@@ -5,7 +5,7 @@ import Core
 import Jobs
 
 /// The SQL of the home dashboard: set-based reads of the per-day rollups that the writes keep
-/// (`schema/032_dashboard.sql`), never of the events. Every function takes the workspace.
+/// (`schema/033_dashboard.sql`), never of the events. Every function takes the workspace.
 package enum DashboardStore {
     /// Sums of the current period [from, to), the previous one [from - days, from), and of
     /// everything on or after `to` (to take the customers total back to the period's end).

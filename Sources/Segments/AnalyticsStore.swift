@@ -64,7 +64,7 @@ enum AnalyticsStore {
         }
         // The model row also keeps the sum of the predictions just written (the home
         // dashboard's "predicted CLV of the base"), read in the same statement; an erasure
-        // takes its customer's out (schema/032_dashboard.sql).
+        // takes its customer's out (schema/033_dashboard.sql).
         let bg = outcome.bgnbd, gg = outcome.gammaGamma
         let ms = Int(Date().timeIntervalSince(started) * 1000)
         Log.info("analytics.recompute workspace \(tenant.id): \(outcome.customers) customers, read \(Int(read.timeIntervalSince(started) * 1000)) ms, "

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 import Web
 
-/// The home dashboard's rollups (schema/032_dashboard.sql) and its count of active customers
+/// The home dashboard's rollups (schema/033_dashboard.sql) and its count of active customers
 /// past `DashboardStore.exactLimit`: stored per range, served while fresh, counted again by the
 /// job runner once old. (GET /v1/dashboard's figures are checked end to end in
 /// Tests/e2e/test_dashboard.py.)

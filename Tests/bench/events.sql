@@ -6,7 +6,7 @@
 -- Each customer's events fall between their creation and now, spread by a hash of the
 -- customer and the event's number: about one in five a purchase (an amount, as a purchase
 -- that counts has), the rest page views and a few named events. The triggers of
--- schema/032_dashboard.sql keep the dashboard's rollups as they do for any insert, so the
+-- schema/033_dashboard.sql keep the dashboard's rollups as they do for any insert, so the
 -- seed pays what tracking pays.
 INSERT INTO events (tenant_id, public_id, customer_id, type, name, properties, amount, currency, url, occurred_at, received_at)
 SELECT x.tenant_id,

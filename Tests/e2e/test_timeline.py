@@ -129,3 +129,24 @@ def test_another_workspaces_customer_is_not_found(base: str, ws: dict) -> None:
     r = http.get(f"{base}/v1/customers/{mine}/timeline", headers=other)
     assert r.status_code == 404, r.text
     assert ws["http"].get(f"{base}/v1/customers/999999999/timeline", headers=ws["auth"]).status_code == 404
+
+
+def test_notes_and_tasks_on_the_timeline_with_their_author(base: str, ws: dict) -> None:
+    http, auth = ws["http"], ws["auth"]
+    http.post(f"{base}/v1/track/event", headers=ws["key"], json={
+        "customer_email": "noted@example.com", "event": "signup", "occurred_at": "2026-01-01T00:00:00Z"})
+    customer = http.get(f"{base}/v1/customers?q=noted@example.com", headers=auth).json()["data"][0]["id"]
+    r = http.post(f"{base}/v1/notes", headers=auth, json={"subject_type": "customer", "subject_id": customer, "body": "Called, **keen**."})
+    assert r.status_code == 201, r.text
+    task = http.post(f"{base}/v1/tasks", headers=auth, json={"title": "Send the quote", "subject_type": "customer", "subject_id": customer})
+    assert task.status_code == 201, task.text
+    done = http.put(f"{base}/v1/tasks/{task.json()['id']}", headers=auth, json={"status": "done"})
+    assert done.status_code == 200, done.text
+
+    items = http.get(f"{base}/v1/customers/{customer}/timeline", headers=auth).json()["data"]
+    assert [i["type"] for i in items] == ["task_completed", "task_created", "note", "event"], [i["type"] for i in items]
+    note = items[2]
+    assert note["data"]["body"] == "Called, **keen**." and note["actor"]["type"] == "member" and note["actor"]["name"] == "Tim Line"
+    assert items[1]["data"]["title"] == "Send the quote" and items[1]["actor"]["name"] == "Tim Line"
+    only = http.get(f"{base}/v1/customers/{customer}/timeline?type=note", headers=auth).json()["data"]
+    assert [i["type"] for i in only] == ["note"]

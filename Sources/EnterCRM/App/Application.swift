@@ -7,6 +7,7 @@ import Accounts
 import Messaging
 import System
 import Customers
+import Activities
 import Pipelines
 import Segments
 import Tracking
@@ -32,6 +33,8 @@ public struct Application: HTTPApplication {
         APIKeyRoutes.register(&routes)
         PresetRoutes.register(&routes)
         CustomerRoutes.register(&routes)
+        NoteRoutes.register(&routes)
+        TaskRoutes.register(&routes)
         TrackingRoutes.register(&routes)
         CRMRoutes.register(&routes)
         AnalyticsRoutes.register(&routes)
@@ -41,6 +44,7 @@ public struct Application: HTTPApplication {
         EmailTemplateRoutes(users: AutomationDesign.emailTemplateUsers).register(&routes)
         AuditLogRoutes.register(&routes)
         TimelineRoutes.register(&routes)
+        SearchRoutes.register(&routes)
         DashboardRoutes.register(&routes)
         routes.get("/metrics", .anyone, Metrics.endpoint)
         self.routes = routes

@@ -2,6 +2,7 @@ import MariaDB
 import Web
 import Jobs
 import Accounts
+import Activities
 import Pipelines
 import Segments
 import Automations
@@ -26,6 +27,7 @@ public enum JobKinds {
         CampaignDelivery.register(&registry)
         AuditRetention.register(&registry)
         AccountHousekeeping.register(&registry)
+        TaskDigest.register(&registry)
         DashboardStore.register(&registry)
         return registry
     }

@@ -6,13 +6,15 @@ import Segments
 import Tracking
 import Automations
 import Campaigns
+import Activities
 
 /// The timelines of records, merged from what each feature adds (`Timeline`): composed here,
 /// above every feature, because a customer's timeline reads all of them.
 enum TimelineRoutes {
     /// Newest first; between items at the same time, the later branch first.
     static let timeline = Timeline(
-        SegmentChangesTimeline.branches + AutomationTimeline.branches + CampaignTimeline.branches + TrackingTimeline.branches)
+        SegmentChangesTimeline.branches + AutomationTimeline.branches + CampaignTimeline.branches + TrackingTimeline.branches
+            + ActivityTimeline.customer)
 
     static func register(_ routes: inout Routes) {
         routes.get("/v1/customers/{id}/timeline", .server, customer)

@@ -9,6 +9,12 @@ import { card, emptyState, errorState, loadingState } from './page.js';
 import { toast } from './toast.js';
 
 const PER_PAGE = 25;
+const CHANGED = 'entercrm:activity-changed';
+
+/** Says that something on the record changed (a note, a task), so that its timeline reloads. */
+export function activityChanged() {
+  document.dispatchEvent(new Event(CHANGED));
+}
 
 /** The filters: a label and the item types it keeps (null: all). */
 export const TIMELINE_FILTERS = [
@@ -18,6 +24,7 @@ export const TIMELINE_FILTERS = [
   { key: 'email', label: 'Messages', types: ['message_sent', 'message_opened', 'message_clicked', 'message_bounced', 'message_unsubscribed'] },
   { key: 'segments', label: 'Segments', types: ['segment_entered', 'segment_exited'] },
   { key: 'automations', label: 'Automations', types: ['automation_step'] },
+  { key: 'notes', label: 'Notes & tasks', types: ['note', 'task_created', 'task_completed'] },
 ];
 
 const MESSAGE_LABELS = {
@@ -32,6 +39,9 @@ function typeOf(item) {
     case 'segment_exited': return { label: 'Left segment', tone: 'segment', iconName: 'segments' };
     case 'pageview': return { label: 'Page view', tone: 'pageview', iconName: 'eye' };
     case 'identify': return { label: 'Identify', tone: 'identify', iconName: 'customers' };
+    case 'note': return { label: 'Note', tone: 'note', iconName: 'edit' };
+    case 'task_created': return { label: 'Task', tone: 'note', iconName: 'check' };
+    case 'task_completed': return { label: 'Task done', tone: 'purchase', iconName: 'check' };
     case 'automation_step': return { label: `Automation · ${String(data.outcome || '')}`, tone: 'automation', iconName: 'automations' };
     default:
       if (MESSAGE_LABELS[item.type]) {
@@ -62,6 +72,8 @@ function itemName(item) {
   if (MESSAGE_LABELS[item.type]) {
     return h('a', { class: 'timeline-name', href: `#/campaigns/${data.campaign_id}`, text: String(data.campaign_name || `Campaign ${data.campaign_id}`) });
   }
+  if (item.type === 'note') return h('span', { class: 'timeline-name', text: data.pinned ? 'Pinned note' : 'Note' });
+  if (item.type === 'task_created' || item.type === 'task_completed') return h('span', { class: 'timeline-name', text: String(data.title || 'Task') });
   if (item.type === 'automation_step') {
     return h('a', { class: 'timeline-name', href: `#/automations/${data.automation_id}`, text: String(data.automation_name || `Automation ${data.automation_id}`) });
   }
@@ -78,6 +90,9 @@ function itemName(item) {
 function itemSummary(item) {
   const data = item.data || {};
   if (item.type === 'automation_step') return [data.node_type, data.detail].filter(Boolean).join(' · ');
+  if (item.type === 'note') return `${String(data.body || '').replace(/\s+/g, ' ').slice(0, 200)}${data.truncated ? '…' : ''}`;
+  if (item.type === 'task_created') return data.due_at ? `Due ${new Date(data.due_at).toLocaleDateString()}` : '';
+  if (item.type === 'task_completed') return '';
   if (item.type === 'message_bounced') return data.error || '';
   if (item.type === 'message_opened') return data.human ? 'Opened by a person' : 'Opened (mail privacy proxy or scanner)';
   if (MESSAGE_LABELS[item.type]) return data.address || '';
@@ -205,6 +220,16 @@ export function timelineCard({ path, title = 'Activity', description, filters = 
 
   more.addEventListener('click', () => loadPage());
   loadPage(true);
+  let pending = null;
+  function onChanged() {
+    if (!list.isConnected && !content.isConnected) {
+      document.removeEventListener(CHANGED, onChanged);
+      return;
+    }
+    clearTimeout(pending);
+    pending = setTimeout(restart, 100);
+  }
+  document.addEventListener(CHANGED, onChanged);
   return card({
     title,
     description: description || 'Everything that happened, newest first.',

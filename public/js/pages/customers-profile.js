@@ -1,5 +1,5 @@
 // #/customers/{id}: the profile. Contact details, value and activity figures, properties,
-// segments and the event timeline (newest first, more on demand); Edit, Export (a JSON
+// segments, its tasks and notes, and the event timeline (newest first, more on demand); Edit, Export (a JSON
 // download of everything held about the customer) and Erase (behind a typed confirmation).
 
 import { api } from '../api.js';
@@ -12,7 +12,9 @@ import {
   count, dateOnly, money, placeText, relativeTime, segmentBadge, valueText,
 } from '../components/format.js';
 import { card, emptyState, errorState, loadingState } from '../components/page.js';
+import { notesPanel } from '../components/notes-panel.js';
 import { permitAll } from '../components/permit.js';
+import { tasksPanel } from '../components/tasks.js';
 import { timelineCard } from '../components/timeline.js';
 import { toast } from '../components/toast.js';
 import { customerName, LIST_QUERY_KEY } from './customers.js';
@@ -137,11 +139,14 @@ export function render({ params }) {
     replace(body,
       metrics,
       h('div', { class: 'profile-grid' },
-        timelineCard({
-          path: base,
-          description: 'Events, page views, messages, segment entries and exits and automation steps, newest first.',
-          emptyText: 'Pageviews and events sent for this customer appear here.',
-        }),
+        h('div', { class: 'profile-main' },
+          tasksPanel({ subjectType: 'customer', subjectId: c.id }),
+          notesPanel({ subjectType: 'customer', subjectId: c.id }),
+          timelineCard({
+            path: base,
+            description: 'Events, page views, notes, tasks, messages, segment entries and exits and automation steps, newest first.',
+            emptyText: 'Pageviews and events sent for this customer appear here.',
+          })),
         h('div', { class: 'profile-side' }, propertiesCard(c), segmentsCard(c), detailsCard(c))));
   }
 

@@ -62,24 +62,42 @@ export function kpiTile({ key, label, tile, href, note }) {
 const charts = new WeakMap();
 
 /**
- * A chart of one series on a canvas: bars or a line, axes, tooltips. `onBucket(index)` is
+ * A colour variable as the canvas needs it: "rgb(79, 70, 229)". The variables hold
+ * light-dark() pairs, which only the CSS engine resolves (for the scheme in force).
+ */
+function resolved(within, variable, fallback) {
+  const probe = h('span', { 'aria-hidden': 'true' });
+  probe.style.color = `var(${variable}, ${fallback})`;
+  within.append(probe);
+  const colour = getComputedStyle(probe).color || fallback;
+  probe.remove();
+  return colour;
+}
+
+/** The same colour, see-through. */
+function faded(colour, alpha) {
+  const parts = colour.match(/[\d.]+/g);
+  return parts && parts.length >= 3 ? `rgba(${parts[0]}, ${parts[1]}, ${parts[2]}, ${alpha})` : colour;
+}
+
+/**
+ * A chart of one series on a canvas (its colour a CSS variable, --accent by default): bars or a line, axes, tooltips. `onBucket(index)` is
  * called on a click of a bar or point (the page behind it, filtered to that bucket).
  */
 export function seriesChart({ label, series, field, type = 'bar', format = count, colour, onBucket }) {
   const canvas = h('canvas', { role: 'img', 'aria-label': `${label} per period` });
   const holder = h('div', { class: 'chart-holder' }, canvas);
   loadCharts().then((Chart) => {
-    if (!canvas.isConnected && !holder.parentNode) return;
-    const styles = getComputedStyle(document.documentElement);
-    const accent = colour || styles.getPropertyValue('--accent').trim() || '#4f46e5';
-    const muted = styles.getPropertyValue('--muted').trim() || '#667085';
-    const grid = styles.getPropertyValue('--border').trim() || '#e4e7ec';
+    if (!holder.isConnected) return;
+    const accent = resolved(holder, colour || '--accent', '#4f46e5');
+    const muted = resolved(holder, '--muted', '#667085');
+    const grid = resolved(holder, '--border', '#e4e7ec');
     const chart = new Chart(canvas, {
       type,
       data: {
         labels: series.map((b) => b.label),
         datasets: [{
-          label, data: series.map((b) => Number(b[field])), backgroundColor: type === 'bar' ? accent : `${accent}33`,
+          label, data: series.map((b) => Number(b[field])), backgroundColor: type === 'bar' ? accent : faded(accent, 0.2),
           borderColor: accent, borderWidth: type === 'line' ? 2 : 0, fill: type === 'line', tension: 0.25,
           pointRadius: series.length > 40 ? 0 : 2, maxBarThickness: 28,
         }],

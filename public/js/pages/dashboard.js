@@ -138,7 +138,7 @@ function charts(data, range) {
     card({ title: 'Events', className: 'card-chart', actions: [h('a', { class: 'button button-ghost button-small', href: '#/tracking', text: 'Open tracking' })],
       body: [seriesChart({ label: 'Events', series, field: 'events', type: 'line', onBucket: () => navigate('/tracking') })] }),
     card({ title: 'Revenue', className: 'card-chart', actions: [h('a', { class: 'button button-ghost button-small', href: '#/analytics', text: 'Open analytics' })],
-      body: [seriesChart({ label: 'Revenue', series, field: 'revenue', format: (v) => money(v), colour: '#059669', onBucket: () => navigate('/analytics') })] }));
+      body: [seriesChart({ label: 'Revenue', series, field: 'revenue', format: (v) => money(v), colour: '--success', onBucket: () => navigate('/analytics') })] }));
 }
 
 function pipelineCard(data, go) {

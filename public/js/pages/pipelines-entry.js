@@ -1,5 +1,6 @@
 // An entry: the form generated from the entity's fields (create and edit, with the API's
-// validation messages beside each field), and the detail page with its stage history.
+// validation messages beside each field), and the detail page with its stage history, tasks
+// and notes.
 
 import { avatar, h, icon, replace, time } from '../dom.js';
 import { navigate } from '../router.js';
@@ -12,6 +13,8 @@ import { toast } from '../components/toast.js';
 import { crm, workspacePeople } from './pipelines-api.js';
 import { entityHeader, singular, stagesById, swatch, valueNode } from './pipelines-common.js';
 import { permitQuiet } from '../components/permit.js';
+import { notesPanel } from '../components/notes-panel.js';
+import { tasksPanel } from '../components/tasks.js';
 
 const INPUT_TYPES = { text: 'text', number: 'number', date: 'date', url: 'url', email: 'email', phone: 'tel' };
 
@@ -229,7 +232,9 @@ export function render({ entity, id }) {
       h('div', { class: 'entry-grid' },
         h('div', { class: 'entry-main' },
           card({ title: 'Details', body: [facts] }),
-          card({ title: 'Fields', body: [values.length ? h('dl', { class: 'facts' }, values) : h('p', { class: 'muted', text: 'This entity has no fields.' })] })),
+          card({ title: 'Fields', body: [values.length ? h('dl', { class: 'facts' }, values) : h('p', { class: 'muted', text: 'This entity has no fields.' })] }),
+          tasksPanel({ subjectType: 'entry', subjectId: entry.id }),
+          notesPanel({ subjectType: 'entry', subjectId: entry.id })),
         h('div', { class: 'entry-side' },
           card({ title: 'Stage history', className: 'card-history', body: [timeline] }),
           card({ title: 'Customer', body: [customer] }))));
