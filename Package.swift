@@ -65,10 +65,14 @@ let package = Package(
             "Core", "Jobs", "Messaging", "Accounts", "Segments", "Customers", "Pipelines",
             "Web", "Outbound", "MariaDB", "Cryptography", "Platform", "FastCGI",
         ]),
+        // The home dashboard: every feature's figures of a period in one answer.
+        .target(name: "Dashboard", dependencies: [
+            "Core", "Jobs", "Customers", "Tracking", "Segments", "Pipelines", "Campaigns", "Web", "MariaDB", "Analytics", "Platform",
+        ]),
         // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [
             "Core", "Jobs", "Messaging", "Accounts", "System", "Activities", "Segments", "Customers", "Tracking", "Pipelines",
-            "Campaigns", "Automations", "Web", "MariaDB", "Cryptography", "FastCGI",
+            "Campaigns", "Automations", "Dashboard", "Web", "MariaDB", "Cryptography", "FastCGI",
         ]),
         .executableTarget(name: "entercrm", dependencies: [
             "EnterCRM", "Core", "Jobs", "Segments", "Automations", "Web", "MariaDB", "Analytics", "FastCGI",
@@ -85,7 +89,7 @@ let package = Package(
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "EnterCRMTests", dependencies: [
             "EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Segments", "Tracking", "Pipelines",
-            "Campaigns", "Automations", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
+            "Campaigns", "Automations", "Dashboard", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
         ]),
     ],
     swiftLanguageModes: [.v6]

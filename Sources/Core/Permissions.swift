@@ -228,6 +228,9 @@ package enum Permissions {
         "PATCH /v1/email-templates/{id}": .role(.member),
         "DELETE /v1/email-templates/{id}": .role(.member),
         "POST /v1/email-templates/{id}/preview": .role(.member),
+
+        // The home dashboard
+        "GET /v1/dashboard": .role(.viewer),
     ]
 
     /// Actions that a field of a request can take, beside its route: the same rule as the

@@ -13,6 +13,7 @@ import Segments
 import Tracking
 import Automations
 import Campaigns
+import Dashboard
 
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {
@@ -44,6 +45,7 @@ public struct Application: HTTPApplication {
         AuditLogRoutes.register(&routes)
         TimelineRoutes.register(&routes)
         SearchRoutes.register(&routes)
+        DashboardRoutes.register(&routes)
         routes.get("/metrics", .anyone, Metrics.endpoint)
         self.routes = routes
         if Metrics.current == nil {

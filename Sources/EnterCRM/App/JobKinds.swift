@@ -7,6 +7,7 @@ import Pipelines
 import Segments
 import Automations
 import Campaigns
+import Dashboard
 
 /// Every job kind the service knows, and the recurring schedules. Features add theirs here.
 public enum JobKinds {
@@ -27,6 +28,7 @@ public enum JobKinds {
         AuditRetention.register(&registry)
         AccountHousekeeping.register(&registry)
         TaskDigest.register(&registry)
+        DashboardStore.register(&registry)
         return registry
     }
 }
