@@ -26,22 +26,31 @@ package struct Subject: Sendable, Equatable {
     struct Kind: Sendable {
         /// A positive integer (customers) rather than a uid (entries).
         let numericID: Bool
-        /// Whether the record exists in the workspace; nil while the type is not available.
-        let exists: (@Sendable (Connection, Tenant, String) throws -> Bool)?
+        /// Which of the ids (as the API shows them) name a record of the workspace, in one
+        /// read; nil while the type is not available.
+        let existing: (@Sendable (Connection, Tenant, [String]) throws -> Set<String>)?
         /// Said when the id names nothing in this workspace.
         let missing: String
     }
 
     static let kinds: [String: Kind] = [
-        "customer": Kind(numericID: true, exists: { db, tenant, id in
-            try db.queryOne("SELECT id FROM customers WHERE tenant_id = \(tenant) AND id = \(Int(id) ?? 0)") != nil
+        "customer": Kind(numericID: true, existing: { db, tenant, ids in
+            Set(try db.query("SELECT id FROM customers WHERE tenant_id = \(tenant) AND id IN (\(list: ids.compactMap { Int($0) }))")
+                .map { String(try $0.int("id")) })
         }, missing: "The customer does not exist in this workspace."),
-        "entry": Kind(numericID: false, exists: { db, tenant, id in
-            try db.queryOne("SELECT id FROM crm_entries WHERE tenant_id = \(tenant) AND uid = \(id)") != nil
+        "entry": Kind(numericID: false, existing: { db, tenant, ids in
+            Set(try db.query("SELECT uid FROM crm_entries WHERE tenant_id = \(tenant) AND uid IN (\(list: ids))").map { try $0.string("uid") })
         }, missing: "The entry does not exist in this workspace."),
         // Companies arrive with issue 24 part 1 (migration 030): their row replaces this one.
-        "company": Kind(numericID: true, exists: nil, missing: "The company does not exist in this workspace."),
+        "company": Kind(numericID: true, existing: nil, missing: "The company does not exist in this workspace."),
     ]
+
+    /// Which of `ids` name records of `type` in the workspace (one read); nil for a type that
+    /// is not available.
+    package static func existing(_ db: Connection, _ tenant: Tenant, type: String, ids: [String]) throws -> Set<String>? {
+        guard let existing = kinds[type]?.existing else { return nil }
+        return ids.isEmpty ? [] : try existing(db, tenant, ids)
+    }
 
     /// The types a client may name, in the order the documentation lists them.
     package static let types = ["customer", "company", "entry"]
@@ -60,7 +69,7 @@ package struct Subject: Sendable, Equatable {
         guard let type = type?.stringValue, let kind = kinds[type] else {
             return .failure(Problem(field: "subject_type", message: "The subject type must be one of: \(types.joined(separator: ", ")).", notFound: false))
         }
-        guard let exists = kind.exists else {
+        guard kind.existing != nil else {
             return .failure(Problem(field: "subject_type", message: "Companies are not available yet.", notFound: false))
         }
         var text: String?
@@ -80,7 +89,7 @@ package struct Subject: Sendable, Equatable {
             let what = kind.numericID ? "a positive integer" : "an entry id"
             return .failure(Problem(field: "subject_id", message: "The subject id must be \(what).", notFound: false))
         }
-        guard try exists(db, tenant, text) else {
+        guard try existing(db, tenant, type: type, ids: [text])?.contains(text) == true else {
             return .failure(Problem(field: "subject_id", message: kind.missing, notFound: true))
         }
         return .success(Subject(type: type, id: text))
@@ -111,7 +120,7 @@ package struct Subject: Sendable, Equatable {
     }
 
     /// Removes the notes and tasks about a record that is being deleted (customer erasure,
-    /// entry deletion), in the caller's transaction.
+    /// entry deletion), and its links to CRM entries, in the caller's transaction.
     package static func forget(_ db: Connection, _ tenant: Tenant, _ subject: Subject) throws {
         try forget(db, tenant, type: subject.type, ids: "SELECT \(subject.id)")
     }
@@ -121,5 +130,9 @@ package struct Subject: Sendable, Equatable {
     package static func forget(_ db: Connection, _ tenant: Tenant, type: String, ids: SQL) throws {
         try db.execute("DELETE FROM notes WHERE tenant_id = \(tenant) AND subject_type = \(type) AND subject_id IN (\(ids))")
         try db.execute("DELETE FROM tasks WHERE tenant_id = \(tenant) AND subject_type = \(type) AND subject_id IN (\(ids))")
+        // An entry's own links go with it (the foreign key); a customer's or a company's here.
+        if EntryLinks.types.contains(type) {
+            try db.execute("DELETE FROM crm_entry_links WHERE tenant_id = \(tenant) AND subject_type = \(type) AND subject_id IN (\(ids))")
+        }
     }
 }

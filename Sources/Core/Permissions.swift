@@ -93,6 +93,7 @@ package enum Permissions {
         "DELETE /v1/customers/{id}": .role(.admin),
         "GET /v1/customers/{id}/events": .role(.viewer),
         "GET /v1/customers/{id}/timeline": .role(.viewer),
+        "GET /v1/customers/{id}/entries": .role(.viewer),
         "GET /v1/customers/{id}/export": .role(.admin),
 
         // Notes and tasks (a note's author edits and deletes it; others need `editOthersNotes`)
@@ -152,6 +153,7 @@ package enum Permissions {
         "PATCH \(crm)/entries/{entry}/stage": .role(.member),
         "GET \(crm)/entries/{entry}/history": .role(.viewer),
         "GET \(crm)/entries/{entry}/timeline": .role(.viewer),
+        "PUT \(crm)/entries/{entry}/associations": .role(.member),
         "GET \(crm)/entities/{entity}/entries/{entry}": .role(.viewer),
         "PUT \(crm)/entities/{entity}/entries/{entry}": .role(.member),
         "PATCH \(crm)/entities/{entity}/entries/{entry}": .role(.member),
@@ -160,6 +162,7 @@ package enum Permissions {
         "PATCH \(crm)/entities/{entity}/entries/{entry}/stage": .role(.member),
         "GET \(crm)/entities/{entity}/entries/{entry}/history": .role(.viewer),
         "GET \(crm)/entities/{entity}/entries/{entry}/timeline": .role(.viewer),
+        "PUT \(crm)/entities/{entity}/entries/{entry}/associations": .role(.member),
         "GET \(crm)/entities/{entity}/fields": .role(.viewer),
         "POST \(crm)/entities/{entity}/fields": .role(.member),
         "PUT \(crm)/fields/reorder": .role(.member),

@@ -7,5 +7,6 @@ package enum CRMRoutes {
         PipelineRoutes.register(&routes)
         FieldRoutes.register(&routes)
         EntryRoutes.register(&routes)
+        EntryLinkRoutes.register(&routes)
     }
 }

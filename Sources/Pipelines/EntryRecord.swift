@@ -3,6 +3,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Activities
 
 /// An entry as read from `crm_entries`, with its values keyed by field id.
 package struct Entry {
@@ -15,6 +16,8 @@ package struct Entry {
     /// Field id → value, as stored in `data`.
     var data: [Int: JSON]
     let row: Row
+    /// Its customers and companies (EntryStore reads them with the entry).
+    var links = EntryLinks.Links()
 
     static let columns: SQL = """
         e.id, e.uid, e.entity_id, e.pipeline_id, e.stage_id, e.title, e.reference_type, e.reference_id,
@@ -70,6 +73,7 @@ package struct Entry {
             ("values", .array(list)), ("values_flat", .object(flat)),
             ("created_at", CRM.entryTimestamp(row, "created_at")), ("updated_at", CRM.entryTimestamp(row, "updated_at")),
         ])
+        for (key, value) in links.json { object[key] = value }
         if let customer { object["customer"] = customer }
         return .object(object)
     }

@@ -28,21 +28,36 @@ package enum EntryStore {
         guard uid.count == 20, uid.utf8.allSatisfy({ $0 < 128 }) else { return nil }
         let entity: SQL = entityID.map { " AND e.entity_id = \($0)" } ?? ""
         let forUpdate: SQL = lock ? " FOR UPDATE" : ""
-        return try db.queryOne("""
+        return try withLinks(db, db.queryOne("""
             SELECT \(Entry.columns) FROM crm_entries e WHERE e.uid = \(uid) AND e.tenant_id = \(tenant)\(entity)\(forUpdate)
-            """).map(Entry.init)
+            """).map(Entry.init))
     }
 
     static func find(_ db: Connection, _ tenant: Tenant, entityID: Int, referenceType: String, referenceID: String) throws -> Entry? {
-        try db.queryOne("""
+        try withLinks(db, db.queryOne("""
             SELECT \(Entry.columns) FROM crm_entries e
             WHERE e.tenant_id = \(tenant) AND e.entity_id = \(entityID)
               AND e.reference_type = \(referenceType) AND e.reference_id = \(referenceID)
-            """).map(Entry.init)
+            """).map(Entry.init))
+    }
+
+    /// The entries with their links to customers and companies (EntryLinks), in one read.
+    static func withLinks(_ db: Connection, _ entries: [Entry]) throws -> [Entry] {
+        let links = try EntryLinks.load(db, entryIDs: entries.map(\.id))
+        return entries.map { entry in
+            var entry = entry
+            entry.links = links[entry.id] ?? EntryLinks.Links()
+            return entry
+        }
+    }
+
+    static func withLinks(_ db: Connection, _ entry: Entry?) throws -> Entry? {
+        guard let entry else { return nil }
+        return try withLinks(db, [entry]).first
     }
 
     package static func entries(_ db: Connection, ids: [Int]) throws -> [Entry] {
-        let rows = try db.query("SELECT \(Entry.columns) FROM crm_entries e WHERE e.id IN (\(list: ids))").map(Entry.init)
+        let rows = try withLinks(db, db.query("SELECT \(Entry.columns) FROM crm_entries e WHERE e.id IN (\(list: ids))").map(Entry.init))
         let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0) })
         return ids.compactMap { byID[$0] }
     }

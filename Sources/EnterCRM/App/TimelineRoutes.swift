@@ -15,7 +15,8 @@ enum TimelineRoutes {
     /// Newest first; between items at the same time, the later branch first.
     static let timeline = Timeline(
         SegmentChangesTimeline.branches + AutomationTimeline.branches + CampaignTimeline.branches + TrackingTimeline.branches
-            + ActivityTimeline.customer + CustomerChanges.timeline + PipelineTimeline.entry + ActivityTimeline.entry)
+            + ActivityTimeline.customer + CustomerChanges.timeline + PipelineTimeline.customer
+            + PipelineTimeline.entry + ActivityTimeline.entry)
 
     static func register(_ routes: inout Routes) {
         routes.get("/v1/customers/{id}/timeline", .server, customer)

@@ -1,0 +1,108 @@
+"""Associations of CRM entries with customers (issue 24 part 2) through nginx: PUT …/associations
+replaces them, entries carry customer_ids, GET /v1/customers/{id}/entries lists them with
+their pipeline and stage, another workspace's ids answer 422 naming them, the customer's
+timeline shows the linked entries' stage moves, and erasure removes the links."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from .support import new_session
+from .test_customers import post_with_patience
+
+
+def register(base: str, address: str) -> dict:
+    http = new_session(address)
+    r = post_with_patience(http, f"{base}/v1/auth/register", {
+        "name": "Lena Link", "email": f"links-{uuid.uuid4().hex[:10]}@company.com", "password": "secret123",
+        "workspace_name": "Links E2E",
+    })
+    assert r.status_code == 201, r.text
+    body = r.json()
+    ws = {"http": http, "auth": {"Authorization": f"Bearer {body['token']}"}, "tenant": body["tenant"]["id"]}
+    ws["crm"] = f"{base}/api/brands/{ws['tenant']}/crm"
+    assert http.post(f"{ws['crm']}/entities", headers=ws["auth"], json={"name": "Deals", "slug": "deals", "preset": "deals"}).status_code == 201
+    ws["pipeline"] = http.get(f"{ws['crm']}/entities/deals", headers=ws["auth"]).json()["pipelines"][0]
+    return ws
+
+
+@pytest.fixture(scope="module")
+def two(base: str) -> tuple[dict, dict]:
+    return register(base, "127.0.0.237"), register(base, "127.0.0.238")
+
+
+def customer(base: str, ws: dict, name: str) -> int:
+    r = ws["http"].post(f"{base}/v1/customers", headers=ws["auth"], json={"name": name, "email": f"{uuid.uuid4().hex[:8]}@example.com"})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def deal(ws: dict, title: str) -> dict:
+    r = ws["http"].post(f"{ws['crm']}/entities/deals/entries", headers=ws["auth"], json={
+        "title": title, "pipeline_id": ws["pipeline"]["id"], "stage_id": ws["pipeline"]["stages"][0]["id"]})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_links_replace_list_and_show_on_the_timeline(base: str, two) -> None:
+    mine, _ = two
+    http, auth = mine["http"], mine["auth"]
+    ana, ben = customer(base, mine, "Ana Link"), customer(base, mine, "Ben Link")
+    first, second = deal(mine, "Acme renewal"), deal(mine, "Globex pilot")
+    assert first["customer_ids"] == [] and first["company_ids"] == []
+
+    r = http.put(f"{mine['crm']}/entries/{first['id']}/associations", headers=auth, json={"customer_ids": [ben, ana, ana]})
+    assert r.status_code == 200, r.text
+    assert r.json()["customer_ids"] == sorted([ana, ben])
+    assert http.get(f"{mine['crm']}/entries/{first['id']}", headers=auth).json()["customer_ids"] == sorted([ana, ben])
+    # On the nested path too; a list of the entity carries the links.
+    r = http.put(f"{mine['crm']}/entities/deals/entries/{second['id']}/associations", headers=auth, json={"customer_ids": [ana]})
+    assert r.status_code == 200, r.text
+    listed = {e["id"]: e["customer_ids"] for e in http.get(f"{mine['crm']}/entities/deals/entries", headers=auth).json()["data"]}
+    assert listed[first["id"]] == sorted([ana, ben]) and listed[second["id"]] == [ana]
+
+    entries = http.get(f"{base}/v1/customers/{ana}/entries", headers=auth).json()
+    assert entries["meta"]["total"] == 2
+    assert [e["id"] for e in entries["data"]] == [second["id"], first["id"]]
+    assert entries["data"][0]["stage"]["name"] == mine["pipeline"]["stages"][0]["name"]
+    assert entries["data"][0]["pipeline"]["id"] == mine["pipeline"]["id"] and entries["data"][0]["entity"]["slug"] == "deals"
+
+    # A stage move of a linked entry is on the customer's timeline.
+    moved = http.put(f"{mine['crm']}/entries/{first['id']}/stage", headers=auth, json={"stage_id": mine["pipeline"]["stages"][1]["id"]})
+    assert moved.status_code == 200
+    items = http.get(f"{base}/v1/customers/{ben}/timeline?type=stage_moved", headers=auth).json()["data"]
+    assert [(i["data"]["entry_title"], i["data"]["to_stage_name"]) for i in items][0] == ("Acme renewal", mine["pipeline"]["stages"][1]["name"])
+
+    # Replacing with an empty list unlinks.
+    r = http.put(f"{mine['crm']}/entries/{first['id']}/associations", headers=auth, json={"customer_ids": []})
+    assert r.json()["customer_ids"] == []
+    assert http.get(f"{base}/v1/customers/{ben}/entries", headers=auth).json()["meta"]["total"] == 0
+
+
+def test_another_workspaces_ids_are_refused_naming_them(base: str, two) -> None:
+    mine, other = two
+    entry = deal(mine, "Initech")
+    theirs = customer(base, other, "Not Mine")
+    r = mine["http"].put(f"{mine['crm']}/entries/{entry['id']}/associations", headers=mine["auth"], json={"customer_ids": [theirs]})
+    assert r.status_code == 422, r.text
+    assert str(theirs) in " ".join(r.json()["errors"]["customer_ids"])
+    for body, field in (({"customer_ids": "1"}, "customer_ids"), ({"customer_ids": [0]}, "customer_ids.0"),
+                        ({"customer_ids": list(range(1, 102))}, "customer_ids")):
+        r = mine["http"].put(f"{mine['crm']}/entries/{entry['id']}/associations", headers=mine["auth"], json=body)
+        assert r.status_code == 422 and field in r.json()["errors"], r.text
+    # Their entry and their customer's entries are not found from here.
+    their_entry = deal(other, "Theirs")
+    assert mine["http"].put(f"{mine['crm']}/entries/{their_entry['id']}/associations", headers=mine["auth"], json={"customer_ids": []}).status_code == 404
+    assert mine["http"].get(f"{base}/v1/customers/{theirs}/entries", headers=mine["auth"]).status_code == 404
+
+
+def test_erasure_removes_the_links(base: str, two) -> None:
+    mine, _ = two
+    http, auth = mine["http"], mine["auth"]
+    gone = customer(base, mine, "Gone Soon")
+    entry = deal(mine, "Umbrella")
+    http.put(f"{mine['crm']}/entries/{entry['id']}/associations", headers=auth, json={"customer_ids": [gone]})
+    assert http.delete(f"{base}/v1/customers/{gone}", headers=auth).status_code == 200
+    assert http.get(f"{mine['crm']}/entries/{entry['id']}", headers=auth).json()["customer_ids"] == []
