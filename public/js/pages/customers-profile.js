@@ -16,6 +16,7 @@ import { notesPanel } from '../components/notes-panel.js';
 import { permitAll } from '../components/permit.js';
 import { tasksPanel } from '../components/tasks.js';
 import { timelineCard } from '../components/timeline.js';
+import { customerEntriesCard } from '../components/entry-links.js';
 import { toast } from '../components/toast.js';
 import { customerName, LIST_QUERY_KEY } from './customers.js';
 
@@ -147,7 +148,7 @@ export function render({ params }) {
             description: 'Events, page views, notes, tasks, messages, segment entries and exits and automation steps, newest first.',
             emptyText: 'Pageviews and events sent for this customer appear here.',
           })),
-        h('div', { class: 'profile-side' }, propertiesCard(c), segmentsCard(c), detailsCard(c))));
+        h('div', { class: 'profile-side' }, customerEntriesCard(c.id), propertiesCard(c), segmentsCard(c), detailsCard(c))));
   }
 
   function propertiesCard(c) {

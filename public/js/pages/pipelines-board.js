@@ -131,6 +131,7 @@ export function render({ entity, query }) {
   function cardFor(entry) {
     const user = people.users.get(entry.assigned_to_user_id);
     const team = people.teams.get(entry.assigned_to_team_id);
+    const linked = (entry.customer_ids?.length || 0) + (entry.company_ids?.length || 0);
     const link = h('a', { class: 'kanban-card-title', href: `#/pipelines/${slug}/entries/${encodeURIComponent(entry.id)}`, text: entry.title, draggable: 'false' });
     const values = keyValues(entity, entry).map(({ field, value }) =>
       h('li', {}, h('span', { class: 'card-label', text: field.name }), h('span', { class: 'card-value', text: formatValue(field, value) })));
@@ -138,9 +139,11 @@ export function render({ entity, query }) {
       'aria-keyshortcuts': 'Alt+ArrowLeft Alt+ArrowRight', 'aria-label': `${entry.title}. Alt and the arrow keys move it between stages.` },
       link,
       values.length ? h('ul', { class: 'card-values' }, values) : null,
-      user || team ? h('div', { class: 'card-footer' },
+      user || team || linked ? h('div', { class: 'card-footer' },
         user ? h('span', { class: 'card-assignee', title: user.name }, avatar(user.name, 'small'), h('span', { text: user.name })) : null,
-        team ? h('span', { class: 'badge badge-neutral', text: team.name }) : null) : null);
+        team ? h('span', { class: 'badge badge-neutral', text: team.name }) : null,
+        linked ? h('span', { class: 'card-people', title: 'Linked customers and companies', dataset: { linked: String(linked) } },
+          icon('users', 'icon icon-small'), h('span', { text: String(linked) })) : null) : null);
     el.entry = entry;
     draggable(el);
     el.addEventListener('keydown', (event) => {

@@ -16,6 +16,7 @@ import { permitQuiet } from '../components/permit.js';
 import { notesPanel } from '../components/notes-panel.js';
 import { tasksPanel } from '../components/tasks.js';
 import { timelineCard } from '../components/timeline.js';
+import { linkedPeopleCard } from '../components/entry-links.js';
 
 const INPUT_TYPES = { text: 'text', number: 'number', date: 'date', url: 'url', email: 'email', phone: 'tel' };
 
@@ -230,6 +231,7 @@ export function render({ entity, id }) {
             path: crm.entryPath(entry.id), className: 'card-history', filters: ['all', 'stages', 'notes'],
             description: 'Stage moves, notes and tasks, newest first.', emptyText: 'Stage moves, notes and tasks appear here.',
           }),
+          linkedPeopleCard({ entry, path: crm.entryPath(entry.id) }),
           card({ title: 'Customer', body: [customer] }))));
     // The header names the entity; on this page its h1 is the entry.
     const heading = body.querySelector('h1');
