@@ -27,6 +27,7 @@ public enum Seeder {
         try AutomationSeed.run(db, tenant, log: log)
         try CampaignSeed.run(db, tenant, log: log)
         try ActivitySeed.run(db, tenant, log: log)
+        try EntryLinkSeed.run(db, tenant, log: log)
     }
 
     /// The demo login, "Demo Workspace" (slug `demo`), two colleagues and a sales team: accounts
