@@ -209,3 +209,31 @@ private final class RaceState<T>: @unchecked Sendable { // read and written unde
     var connectionID: Int?, holding = false, release = false
     var result: Result<T, Error>?, holderError: Error?
 }
+
+extension BatchImportRaceTests {
+    /// The unique email index folds accents and case (utf8mb4_unicode_ci): "josé@…" names the
+    /// customer stored as "jose@…". A batch naming them so, with more addresses than the IN
+    /// list takes (the JSON path) and alone (the IN list), adds its events to that customer:
+    /// the answers are keyed by the address as given, not as stored (schema/030).
+    @Test func anAddressGivenWithOtherAccentsThanStoredKeepsItsCustomer() throws {
+        let owner = client.register()
+        let k = client.send("POST", "/v1/api-keys", ["name": "k"], token: owner.token)["key"]!.stringValue!
+        let made = client.send("POST", "/v1/customers", ["email": "jose@accent.example"], token: owner.token)
+        let id = try #require(made["id"]?.intValue, "\(made.body)")
+        var events: [JSON] = (0..<20).map { ["customer_email": .string("other\($0)@accent.example"), "event": "signup"] }
+        events.append(["customer_email": "josé@accent.example", "event": "purchase", "properties": ["amount": 4]])
+        let many = client.send("POST", "/v1/track/batch", ["events": .array(events)], key: k)
+        #expect(many.status == 200 && many["recorded"] == 21, "\(many.body)")
+        let one = client.send("POST", "/v1/track/batch", ["events": [["customer_email": "JOSÉ@accent.example", "event": "purchase", "properties": ["amount": 6]]]], key: k)
+        #expect(one.status == 200 && one["recorded"] == 1, "\(one.body)")
+        let row = try #require(try client.db.queryOne("""
+            SELECT (SELECT COUNT(*) FROM events WHERE tenant_id = \(owner.tenantID) AND customer_id IS NULL) AS orphans,
+                   (SELECT events_count FROM customers WHERE id = \(id)) AS n,
+                   (SELECT clv_total FROM customers WHERE id = \(id)) AS total,
+                   (SELECT COUNT(*) FROM customers WHERE tenant_id = \(owner.tenantID)) AS customers
+            """))
+        #expect(try row.int("orphans") == 0, "events stored without their customer")
+        #expect(try row.int("n") == 2 && row.string("total") == "10.00")
+        #expect(try row.int("customers") == 21)
+    }
+}
