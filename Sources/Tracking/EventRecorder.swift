@@ -29,7 +29,8 @@ package enum EventRecorder {
             return try db.transaction(retries: retries) { try recordInTransaction(db, tenant, events, known: known) }
         } catch is DuplicateRace {
             // Another request stored one of these message ids meanwhile (or a customer was
-            // erased): start again, and the duplicate is found this time.
+            // erased, or an address got no customer): start again, and the duplicate is
+            // found this time.
             return try db.transaction(retries: retries) { try recordInTransaction(db, tenant, events) }
         }
     }
@@ -226,6 +227,10 @@ package enum EventRecorder {
         let missing = emails.filter { ids[$0] == nil }
         guard !missing.isEmpty else { return ids }
         ids.merge(try addByEmail(db, tenant, missing)) { $1 }
+        // Every address must have its customer now: an event is never stored without the
+        // customer it names (customers_add_by_email once answered no id for some, schema/030).
+        // Should one be missing, start again rather than store it without.
+        if missing.contains(where: { ids[$0] == nil }) { throw DuplicateRace() }
         return ids
     }
 
@@ -233,9 +238,10 @@ package enum EventRecorder {
     private static func addByEmail(_ db: Connection, _ tenant: Tenant, _ missing: [String]) throws -> [String: Int] {
         var ids: [String: Int] = [:]
         // The new customers as one JSON parameter (JSON_TABLE): one statement text for any
-        // number of them. customers_add_by_email (schema/029) inserts them (ON DUPLICATE KEY
-        // covers one created meanwhile), adds their search words with one set-based
-        // customer_words_add instead of the per-row trigger, and answers each email's id.
+        // number of them. customers_add_by_email (schema/029, 030) inserts them (ON DUPLICATE
+        // KEY covers one created meanwhile), adds their search words with one set-based
+        // customer_words_add instead of the per-row trigger, and answers each address as
+        // given (not as stored: the unique index folds accents) with its customer's id.
         for row in try db.query("""
             CALL customers_add_by_email(\(tenant), \(JSONWriter.string(.array(missing.map { .string($0) }))),
                                         \(SegmentStore.DirtyReason.all.rawValue))
@@ -248,7 +254,10 @@ package enum EventRecorder {
     /// The ids of those of `emails` that are customers (a read by the unique email, no lock).
     /// Up to `fewRows` emails, an IN list (one prepared statement per count); more go as one
     /// JSON parameter (JSON_TABLE), so a batch's statement text is the same for any number of
-    /// them and is prepared once per connection, not once per batch.
+    /// them and is prepared once per connection, not once per batch. The JSON path answers
+    /// each address as given; the IN list answers the stored spelling, so an address given
+    /// with other accents than the stored one is not found here and goes to `addByEmail`,
+    /// which answers it (and inserts nothing).
     private static func idsByEmail(_ db: Connection, _ tenant: Tenant, _ emails: [String]) throws -> [String: Int] {
         var ids: [String: Int] = [:]
         if emails.count <= fewRows {
@@ -261,7 +270,7 @@ package enum EventRecorder {
         }
         let list = JSONWriter.string(.array(emails.map { .string($0) }))
         for row in try db.query("""
-            SELECT c.id, c.email
+            SELECT c.id, j.email
             FROM JSON_TABLE(\(list), '$[*]' COLUMNS (email VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$')) j
             JOIN customers c FORCE INDEX (uq_email) ON c.tenant_id = \(tenant) AND c.email = j.email
             """) {
