@@ -46,14 +46,16 @@ let package = Package(
         .target(name: "Accounts", dependencies: ["Core", "Jobs", "Messaging", "Web", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
         // Health, metrics, the OpenAPI document.
         .target(name: "System", dependencies: ["Core", "Web", "MariaDB", "Platform", .product(name: "Yams", package: "Yams")]),
+        // Notes and tasks about customers and entries, and the tasks' morning digest.
+        .target(name: "Activities", dependencies: ["Core", "Jobs", "Search", "Accounts", "Web", "MariaDB", "Platform"]),
         // Segments, and the analytics scores (RFM, CLV) that segments filter on and resync after.
         .target(name: "Segments", dependencies: ["Core", "Jobs", "Accounts", "Web", "MariaDB", "Analytics", "Platform", "FastCGI"]),
         // Customer profiles and their list totals.
-        .target(name: "Customers", dependencies: ["Core", "Search", "Accounts", "Segments", "Web", "MariaDB", "Platform"]),
+        .target(name: "Customers", dependencies: ["Core", "Search", "Accounts", "Activities", "Segments", "Web", "MariaDB", "Platform"]),
         // Tracked events and identify (the pixel, the batch API).
         .target(name: "Tracking", dependencies: ["Core", "Accounts", "Segments", "Customers", "Web", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
         // The pipeline CRM: entities, pipelines, stages, fields, entries.
-        .target(name: "Pipelines", dependencies: ["Core", "Jobs", "Search", "Accounts", "Web", "MariaDB", "Cryptography"]),
+        .target(name: "Pipelines", dependencies: ["Core", "Jobs", "Search", "Accounts", "Activities", "Web", "MariaDB", "Cryptography"]),
         // Email and SMS campaigns, their delivery and engagement (opens, clicks, unsubscribes).
         .target(name: "Campaigns", dependencies: [
             "Core", "Jobs", "Messaging", "Accounts", "Tracking", "Web", "Outbound", "MariaDB", "Cryptography", "FastCGI",
@@ -63,10 +65,14 @@ let package = Package(
             "Core", "Jobs", "Messaging", "Accounts", "Segments", "Customers", "Pipelines",
             "Web", "Outbound", "MariaDB", "Cryptography", "Platform", "FastCGI",
         ]),
+        // The home dashboard: every feature's figures of a period in one answer.
+        .target(name: "Dashboard", dependencies: [
+            "Core", "Jobs", "Customers", "Tracking", "Segments", "Pipelines", "Campaigns", "Web", "MariaDB", "Analytics", "Platform",
+        ]),
         // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [
-            "Core", "Jobs", "Messaging", "Accounts", "System", "Segments", "Customers", "Tracking", "Pipelines",
-            "Campaigns", "Automations", "Web", "MariaDB", "Cryptography", "FastCGI",
+            "Core", "Jobs", "Messaging", "Accounts", "System", "Activities", "Segments", "Customers", "Tracking", "Pipelines",
+            "Campaigns", "Automations", "Dashboard", "Web", "MariaDB", "Cryptography", "FastCGI",
         ]),
         .executableTarget(name: "entercrm", dependencies: [
             "EnterCRM", "Core", "Jobs", "Segments", "Automations", "Web", "MariaDB", "Analytics", "FastCGI",
@@ -83,7 +89,7 @@ let package = Package(
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "EnterCRMTests", dependencies: [
             "EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Segments", "Tracking", "Pipelines",
-            "Campaigns", "Automations", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
+            "Campaigns", "Automations", "Dashboard", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,7 +10,7 @@ set -euo pipefail
 DEBIAN_PACKAGES=(
   libfcgi-dev libmariadb-dev libssl-dev libcurl4-openssl-dev pkg-config mariadb-server mariadb-client nginx-light wrk openssl curl
   procps gcc libc6-dev python3-pip chromium chromium-driver fonts-dejavu-core
-  galera-4 mariadb-backup socat rsync
+  galera-4 mariadb-backup socat rsync libjs-chart.js
 )
 # module name:pip name
 PYTHON_PACKAGES=(pytest:pytest requests:requests selenium:selenium aiosmtpd:aiosmtpd schemathesis:schemathesis yaml:pyyaml)

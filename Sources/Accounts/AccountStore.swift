@@ -119,6 +119,11 @@ package enum AccountStore {
             """) != nil
     }
 
+    /// Whether `userID` is a member of the workspace (an assignee, an owner of a record).
+    package static func isMember(_ db: Connection, _ tenant: Tenant, userID: Int) throws -> Bool {
+        try db.queryOne("SELECT user_id FROM memberships WHERE tenant_id = \(tenant) AND user_id = \(userID)") != nil
+    }
+
     /// The ids of the workspaces an account belongs to (the audit log writes one row in each).
     static func tenantIDs(_ db: Connection, userID: Int) throws -> [Int] {
         try db.query("SELECT tenant_id FROM memberships WHERE user_id = \(userID) ORDER BY tenant_id").map { try $0.int("tenant_id") }

@@ -11,19 +11,27 @@ import Messaging
 /// development mailbox (`make up`), named so that only the account they are for can read
 /// them in the console (`account-<user id>-…`), or nobody (`address-…`: an invitation to
 /// an address that has no verified account yet). The tokens are never in an API answer.
-enum SystemMail {
+package enum SystemMail {
     /// Who may read a message of the development mailbox through the console.
-    enum Reader {
+    package enum Reader {
         case account(Int)
         case nobody
     }
 
-    struct Letter {
+    package struct Letter {
         var to: String
         var toName: String?
         var subject: String
         var paragraphs: [String]
         var link: (label: String, url: String)?
+
+        package init(to: String, toName: String? = nil, subject: String, paragraphs: [String], link: (label: String, url: String)? = nil) {
+            self.to = to
+            self.toName = toName
+            self.subject = subject
+            self.paragraphs = paragraphs
+            self.link = link
+        }
     }
 
     static func transport(_ env: [String: String], reader: Reader, kind: String) -> MailTransport {
@@ -43,13 +51,20 @@ enum SystemMail {
     }
 
     /// A console link: `<public URL>/#/<page>?token=…` (a fragment, so it reaches no access log).
-    static func link(_ page: String, token: String, env: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        "\(CampaignLinks.publicBase(env))/#/\(page)?token=\(token)"
+    package static func link(_ page: String, token: String, env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        "\(consoleBase(env))/#/\(page)?token=\(token)"
+    }
+
+    /// The console's address, as links in system mail use it.
+    package static func consoleBase(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        CampaignLinks.publicBase(env)
     }
 
     /// Sends one letter. A failure is logged, never shown: the answer must not depend on it.
-    static func send(_ letter: Letter, reader: Reader, kind: String,
-                     env: [String: String] = ProcessInfo.processInfo.environment) {
+    /// Returns whether the transport took it.
+    @discardableResult
+    package static func send(_ letter: Letter, reader: Reader, kind: String,
+                     env: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
         let from = env["ENTERCRM_SYSTEM_MAIL_FROM"].flatMap { $0.isEmpty ? nil : $0 } ?? "accounts@entercrm.localhost"
         var text = letter.paragraphs.joined(separator: "\n\n")
         var html = letter.paragraphs.map { "<p>\(MailTemplate.escapeHTML($0))</p>" }.joined(separator: "\n")
@@ -66,9 +81,10 @@ enum SystemMail {
         let transport = transport(env, reader: reader, kind: kind)
         defer { transport.close() }
         switch transport.send(from: from, to: letter.to, data: message.rendered()) {
-        case .sent: break
+        case .sent: return true
         case .permanent(let why), .temporary(let why), .unknown(let why):
             Log.warning("system mail (\(kind)) not sent: \(why)")
+            return false
         }
     }
 }

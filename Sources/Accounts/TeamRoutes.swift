@@ -92,7 +92,7 @@ package enum TeamRoutes {
         var input = try Input(c.request)
         let userID = input.int("user_id", min: 1)
         try input.check()
-        guard try c.db.queryOne("SELECT user_id FROM memberships WHERE tenant_id = \(c.tenant) AND user_id = \(userID!)") != nil else {
+        guard try AccountStore.isMember(c.db, c.tenant, userID: userID!) else {
             throw HTTPError.invalid("user_id", "The selected user is not a member of this workspace.")
         }
         try c.db.execute("""

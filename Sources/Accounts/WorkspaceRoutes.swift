@@ -103,6 +103,9 @@ package enum WorkspaceRoutes {
             // Tables without a foreign key to tenants, then the tenant (the rest cascades).
             try c.db.execute("DELETE FROM jobs WHERE tenant_id = \(c.tenant) AND status IN ('queued', 'failed', 'succeeded')")
             try c.db.execute("DELETE FROM customer_counts WHERE tenant_id = \(c.tenant)")
+            try c.db.execute("DELETE FROM dashboard_days WHERE tenant_id = \(c.tenant)")
+            try c.db.execute("DELETE FROM customer_active_days WHERE tenant_id = \(c.tenant)")
+            try c.db.execute("DELETE FROM dashboard_active WHERE tenant_id = \(c.tenant)")
             try c.db.execute("DELETE FROM segment_dirty WHERE tenant_id = \(c.tenant)")
             try c.db.execute("DELETE FROM automation_messages WHERE tenant_id = \(c.tenant)")
             try c.db.execute("DELETE FROM tenants WHERE id = \(c.tenant)")

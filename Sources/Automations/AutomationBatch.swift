@@ -377,8 +377,11 @@ extension AutomationEngine {
                 sets.append("\(column) = CASE id " + cases + " ELSE \(column) END")
             }
             guard !sets.isEmpty else { continue }
+            let before = try CustomerChanges.snapshot(db, tenant, ids: chunk.map(\.0))
             try db.execute("UPDATE customers FORCE INDEX (PRIMARY) SET " + SQL.join(sets, separator: ", ")
                 + ", updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = \(tenant) AND id IN (\(list: chunk.map(\.0)))")
+            try CustomerChanges.record(db, tenant, before: before, after: try CustomerChanges.snapshot(db, tenant, ids: chunk.map(\.0)),
+                                       actor: .system)
             try SegmentStore.markDirty(db, tenant, customers: chunk.map(\.0), reason: .profile)
         }
     }

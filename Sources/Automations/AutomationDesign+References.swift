@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Accounts
 import Messaging
 import Pipelines
 import Segments
@@ -39,9 +40,7 @@ extension AutomationDesign {
                     continue
                 }
             case .notify_user:
-                if let user = node.data["user_id"]?.intValue, try db.queryOne("""
-                    SELECT user_id FROM memberships WHERE tenant_id = \(tenant) AND user_id = \(user)
-                    """) == nil {
+                if let user = node.data["user_id"]?.intValue, try !AccountStore.isMember(db, tenant, userID: user) {
                     errors.add(field, "\(label): the member does not exist in this workspace.")
                 }
             default:

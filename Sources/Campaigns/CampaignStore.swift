@@ -7,11 +7,11 @@ import Jobs
 import Messaging
 
 /// A campaign's delivery figures, counted from its messages.
-struct CampaignStats {
-    var recipients = 0, delivered = 0, opened = 0, clicked = 0, humanOpened = 0, humanClicked = 0
-    var bounced = 0, unsubscribed = 0, failed = 0, pending = 0
+package struct CampaignStats {
+    package var recipients = 0, delivered = 0, opened = 0, clicked = 0, humanOpened = 0, humanClicked = 0
+    package var bounced = 0, unsubscribed = 0, failed = 0, pending = 0
 
-    init() {}
+    package init() {}
 
     init(_ row: Row) throws {
         recipients = try row.int("recipients")
@@ -26,8 +26,17 @@ struct CampaignStats {
         pending = try row.int("pending")
     }
 
+    /// The figures of several campaigns together.
+    package static func + (a: CampaignStats, b: CampaignStats) -> CampaignStats {
+        var s = a
+        s.recipients += b.recipients; s.delivered += b.delivered; s.opened += b.opened; s.clicked += b.clicked
+        s.humanOpened += b.humanOpened; s.humanClicked += b.humanClicked; s.bounced += b.bounced
+        s.unsubscribed += b.unsubscribed; s.failed += b.failed; s.pending += b.pending
+        return s
+    }
+
     /// A percentage of the delivered messages, with one decimal (682 of 1240 → 55.0).
-    func rate(_ n: Int) -> Double {
+    package func rate(_ n: Int) -> Double {
         guard delivered > 0 else { return 0 }
         return (Double(n) * 1000 / Double(delivered)).rounded() / 10
     }
@@ -43,7 +52,7 @@ struct CampaignStats {
 }
 
 /// The SQL of campaigns. Every function takes the workspace.
-enum CampaignStore {
+package enum CampaignStore {
     static let columns: SQL = """
         id, name, type, status, segment_id, subject, body, scheduled_at, sent_at, finished_at,
         total_recipients, interrupted, created_at, updated_at
@@ -66,6 +75,19 @@ enum CampaignStore {
             result[try row.int("campaign_id")] = try CampaignStats(row)
         }
         return result
+    }
+
+    /// The figures of the messages that went out in [from, to) and in [previousFrom, from),
+    /// every campaign together (the home dashboard), read along idx_messages_sent.
+    package static func stats(_ db: Connection, _ tenant: Tenant, sentFrom previousFrom: Date, _ from: Date, _ to: Date) throws -> (current: CampaignStats, previous: CampaignStats) {
+        var current = CampaignStats(), previous = CampaignStats()
+        for row in try db.query("""
+            SELECT \(CampaignStats.columns), sent_at >= \(from) AS current FROM campaign_messages FORCE INDEX (idx_messages_sent)
+            WHERE tenant_id = \(tenant) AND sent_at >= \(previousFrom) AND sent_at < \(to) GROUP BY campaign_id, current
+            """) {
+            if try row.int("current") == 1 { current = current + (try CampaignStats(row)) } else { previous = previous + (try CampaignStats(row)) }
+        }
+        return (current, previous)
     }
 
     /// Members of the segment who can be reached on the channel and have not unsubscribed.

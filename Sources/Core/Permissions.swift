@@ -39,6 +39,7 @@ package enum Permissions {
         "GET /v1/openapi.json": .anyone,
         "GET /metrics": .anyone,
         "GET /v1/permissions": .role(.viewer),
+        "GET /v1/search": .role(.viewer),
 
         // Account (one's own) and session
         "POST /v1/auth/register": .anyone,
@@ -91,7 +92,22 @@ package enum Permissions {
         "PATCH /v1/customers/{id}": .role(.member),
         "DELETE /v1/customers/{id}": .role(.admin),
         "GET /v1/customers/{id}/events": .role(.viewer),
+        "GET /v1/customers/{id}/timeline": .role(.viewer),
         "GET /v1/customers/{id}/export": .role(.admin),
+
+        // Notes and tasks (a note's author edits and deletes it; others need `editOthersNotes`)
+        "GET /v1/notes": .role(.viewer),
+        "POST /v1/notes": .role(.member),
+        "GET /v1/notes/{id}": .role(.viewer),
+        "PUT /v1/notes/{id}": .role(.member),
+        "PATCH /v1/notes/{id}": .role(.member),
+        "DELETE /v1/notes/{id}": .role(.member),
+        "GET /v1/tasks": .role(.viewer),
+        "POST /v1/tasks": .role(.member),
+        "GET /v1/tasks/{id}": .role(.viewer),
+        "PUT /v1/tasks/{id}": .role(.member),
+        "PATCH /v1/tasks/{id}": .role(.member),
+        "DELETE /v1/tasks/{id}": .role(.member),
 
         // Tracking
         "POST /v1/track/event": .role(.member),
@@ -135,6 +151,7 @@ package enum Permissions {
         "PUT \(crm)/entries/{entry}/stage": .role(.member),
         "PATCH \(crm)/entries/{entry}/stage": .role(.member),
         "GET \(crm)/entries/{entry}/history": .role(.viewer),
+        "GET \(crm)/entries/{entry}/timeline": .role(.viewer),
         "GET \(crm)/entities/{entity}/entries/{entry}": .role(.viewer),
         "PUT \(crm)/entities/{entity}/entries/{entry}": .role(.member),
         "PATCH \(crm)/entities/{entity}/entries/{entry}": .role(.member),
@@ -142,6 +159,7 @@ package enum Permissions {
         "PUT \(crm)/entities/{entity}/entries/{entry}/stage": .role(.member),
         "PATCH \(crm)/entities/{entity}/entries/{entry}/stage": .role(.member),
         "GET \(crm)/entities/{entity}/entries/{entry}/history": .role(.viewer),
+        "GET \(crm)/entities/{entity}/entries/{entry}/timeline": .role(.viewer),
         "GET \(crm)/entities/{entity}/fields": .role(.viewer),
         "POST \(crm)/entities/{entity}/fields": .role(.member),
         "PUT \(crm)/fields/reorder": .role(.member),
@@ -210,6 +228,9 @@ package enum Permissions {
         "PATCH /v1/email-templates/{id}": .role(.member),
         "DELETE /v1/email-templates/{id}": .role(.member),
         "POST /v1/email-templates/{id}/preview": .role(.member),
+
+        // The home dashboard
+        "GET /v1/dashboard": .role(.viewer),
     ]
 
     /// Actions that a field of a request can take, beside its route: the same rule as the
@@ -223,6 +244,8 @@ package enum Permissions {
         case editActiveAutomation = "automation.edit_active"
         case changeOwners = "members.change_owner"
         case changeAuditRetention = "workspace.audit_retention"
+        /// Editing or deleting a note somebody else wrote (its author always may).
+        case editOthersNotes = "notes.edit_others"
 
         /// The least role that may.
         var least: Role {
@@ -230,6 +253,7 @@ package enum Permissions {
             case .sendCampaign: Permissions.least("POST /v1/campaigns/{id}/send")
             case .activateAutomation, .editActiveAutomation: Permissions.least("POST /v1/automations/{id}/activate")
             case .changeOwners, .changeAuditRetention: .owner
+            case .editOthersNotes: .admin
             }
         }
 
@@ -241,6 +265,7 @@ package enum Permissions {
             case .editActiveAutomation: "Only owners and admins can change the design, trigger or re-entry of an active automation."
             case .changeOwners: "Only an owner can change an owner or make one."
             case .changeAuditRetention: "Only owners can change how long the audit log is kept."
+            case .editOthersNotes: "Only the note's author, owners and admins can change or delete a note."
             }
         }
     }

@@ -4,6 +4,7 @@ import Web
 import Core
 import Accounts
 import Segments
+import Activities
 
 /// `/v1/customers`: list, profile, create, update, erase, timeline and export.
 package enum CustomerRoutes {
@@ -95,6 +96,7 @@ package enum CustomerRoutes {
             guard let current = try c.db.queryOne("""
                 SELECT properties FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE
                 """) else { throw HTTPError.notFound("Customer not found.") }
+            let before = try CustomerChanges.snapshot(c.db, c.tenant, ids: [id])
             var properties: String?
             if let patch = f.properties {
                 let existing = (try? JSONParser.parse(current.optionalString("properties") ?? "{}")) ?? [:]
@@ -114,6 +116,8 @@ package enum CustomerRoutes {
                     updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(id)
                 """)
+            try CustomerChanges.record(c.db, c.tenant, before: before, after: try CustomerChanges.snapshot(c.db, c.tenant, ids: [id]),
+                                       actor: CustomerChanges.Actor(c.principal))
             try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
         }
         let row = try CustomerStore.find(c.db, c.tenant, id: id)!
@@ -124,7 +128,8 @@ package enum CustomerRoutes {
     }
 
     /// The right to be forgotten: the customer, every event (including the anonymous ones of
-    /// their linked browsers), identities and memberships go, in one transaction.
+    /// their linked browsers), identities, memberships, and the notes and tasks about them go,
+    /// in one transaction.
     @Sendable static func erase(_ c: Context) throws -> Response {
         let id = try c.request.id()
         let removed: Int = try c.db.transaction {
@@ -138,6 +143,7 @@ package enum CustomerRoutes {
                 removed += try c.db.execute("DELETE FROM events WHERE tenant_id = \(c.tenant) AND anonymous_id IN (\(list: anonymous))").affectedRows
             }
             try SegmentStore.forget(c.db, c.tenant, customer: id)
+            try Subject.forget(c.db, c.tenant, Subject(type: "customer", id: String(id)))
             try c.db.execute("DELETE FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id)")
             try AuditLog.record(c, "customer.erased", target: ("customer", id), details: ["events_deleted": .int(Int64(removed))])
             return removed
@@ -190,10 +196,14 @@ package enum CustomerRoutes {
         let identities = try c.db.query("""
             SELECT anonymous_id, created_at FROM identities WHERE tenant_id = \(c.tenant) AND customer_id = \(id) ORDER BY created_at
             """).map { $0.json(["anonymous_id", "created_at"]) }
+        let about = Subject(type: "customer", id: String(id))
         var response = Response.json([
             "customer": profile,
             "identities": .array(identities),
             "events": .array(events),
+            "notes": .array(try NoteRoutes.all(c.db, c.tenant, about: about)),
+            "tasks": .array(try TaskRoutes.all(c.db, c.tenant, about: about)),
+            "profile_changes": .array(try CustomerChanges.all(c.db, c.tenant, customer: id)),
             "exported_at": .date(Date()),
         ])
         response.headers.append(("Content-Disposition", "attachment; filename=\"customer-\(id).json\""))

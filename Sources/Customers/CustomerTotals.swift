@@ -8,10 +8,10 @@ import Search
 /// workspace; a filtered one is counted by the one rule of list totals (`ListTotals.total`:
 /// exact up to 10,000 on each request, past that counted in full and kept for every process,
 /// at most 30 s old), the entry lists' rule too.
-enum CustomerTotals {
+package enum CustomerTotals {
     /// Every customer of the workspace: the counter the `customers_count_insert/delete` triggers
     /// keep (`schema/005_customer_counts.sql`, 16 rows a workspace), summed. The one reader of it.
-    static func workspaceCustomers(_ db: Connection, _ tenant: Tenant) throws -> Int {
+    package static func workspaceCustomers(_ db: Connection, _ tenant: Tenant) throws -> Int {
         try db.queryOne("SELECT COALESCE(SUM(n), 0) AS n FROM customer_counts WHERE tenant_id = \(tenant)")?.int("n") ?? 0
     }
 

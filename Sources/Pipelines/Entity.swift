@@ -61,7 +61,7 @@ package struct Entity: Sendable {
 package struct Pipeline: Sendable {
     package let id: Int
     package let entityID: Int
-    let name: String
+    package let name: String
     let row: Row
     var stages: [Stage] = []
 
@@ -85,7 +85,7 @@ package struct Pipeline: Sendable {
     }
 
     /// The pipelines of an entity (or one of them), each with its stages, in two queries.
-    static func all(_ db: Connection, _ tenant: Tenant, entityID: Int? = nil, id: Int? = nil) throws -> [Pipeline] {
+    package static func all(_ db: Connection, _ tenant: Tenant, entityID: Int? = nil, id: Int? = nil) throws -> [Pipeline] {
         var filter: SQL = ""
         if let entityID { filter = filter + " AND entity_id = \(entityID)" }
         if let id { filter = filter + " AND id = \(id)" }

@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Accounts
 
 /// Entries, on both paths: `/entries/{entry}` and `/entities/{entity}/entries/{entry}`.
 enum EntryRoutes {
@@ -151,7 +152,7 @@ enum EntryRoutes {
             input.fail("stage_id", "A stage of the new pipeline is required.")
         }
         if case .some(.some(let user)) = changes.userID,
-           try c.db.queryOne("SELECT user_id FROM memberships WHERE tenant_id = \(c.tenant) AND user_id = \(user)") == nil {
+           try !AccountStore.isMember(c.db, c.tenant, userID: user) {
             input.fail("assigned_to_user_id", "The selected user is not a member of this workspace.")
         }
         if case .some(.some(let team)) = changes.teamID,

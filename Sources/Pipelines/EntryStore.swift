@@ -3,6 +3,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Activities
 
 /// The SQL of entries: writes keep `data`, `search_text`, the typed values and the stage
 /// history in step, in one transaction.
@@ -257,6 +258,7 @@ package enum EntryStore {
             guard try db.execute("DELETE FROM crm_entries WHERE id = \(entry.id) AND tenant_id = \(tenant)").affectedRows == 1 else {
                 return false
             }
+            try Subject.forget(db, tenant, Subject(type: "entry", id: entry.uid))
             let fields = try Field.all(db, tenant, entityID: entry.entityID)
             try reweigh(db, tenant, entityID: entry.entityID,
                         before: (entry.stageID, entry.pipelineID, numbers(entry.data, fields: fields)), after: nil)
@@ -268,6 +270,10 @@ package enum EntryStore {
     /// single transaction grows with the entity; values and history go with them.
     static func deleteAll(_ db: Connection, _ tenant: Tenant, entityID: Int, pipelineID: Int? = nil) throws {
         let pipeline: SQL = pipelineID.map { " AND pipeline_id = \($0)" } ?? ""
+        // Their notes and tasks first, while the entries can still be named.
+        try Subject.forget(db, tenant, type: "entry", ids: """
+            SELECT uid FROM crm_entries WHERE tenant_id = \(tenant) AND entity_id = \(entityID)\(pipeline)
+            """)
         while try db.execute("""
             DELETE FROM crm_entries WHERE tenant_id = \(tenant) AND entity_id = \(entityID)\(pipeline) LIMIT 2000
             """).affectedRows > 0 {}

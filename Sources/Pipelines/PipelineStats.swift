@@ -25,9 +25,20 @@ package enum PipelineStats {
             }
             sumField = field
         } else {
-            sumField = fields.first { $0.type == .number && $0.key == "amount" } ?? fields.first { $0.type == .number }
+            sumField = defaultSumField(fields)
         }
         return .json(try stats(c.db, c.tenant, pipeline, sumField: sumField))
+    }
+
+    /// The deal value when none is asked for: the number field `amount`, else the first number field.
+    static func defaultSumField(_ fields: [Field]) -> Field? {
+        fields.first { $0.type == .number && $0.key == "amount" } ?? fields.first { $0.type == .number }
+    }
+
+    /// The stats of a pipeline summed on its default deal value (the home dashboard's funnel;
+    /// `totals.open_sum` is the open pipeline value).
+    package static func stats(_ db: Connection, _ tenant: Tenant, _ pipeline: Pipeline) throws -> JSON {
+        try stats(db, tenant, pipeline, sumField: defaultSumField(try Field.all(db, tenant, entityID: pipeline.entityID)))
     }
 
     static func stats(_ db: Connection, _ tenant: Tenant, _ pipeline: Pipeline, sumField: Field?) throws -> JSON {

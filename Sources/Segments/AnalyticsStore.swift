@@ -62,6 +62,9 @@ enum AnalyticsStore {
                 }
             }
         }
+        // The model row also keeps the sum of the predictions just written (the home
+        // dashboard's "predicted CLV of the base"), read in the same statement; an erasure
+        // takes its customer's out (schema/033_dashboard.sql).
         let bg = outcome.bgnbd, gg = outcome.gammaGamma
         let ms = Int(Date().timeIntervalSince(started) * 1000)
         Log.info("analytics.recompute workspace \(tenant.id): \(outcome.customers) customers, read \(Int(read.timeIntervalSince(started) * 1000)) ms, "
@@ -69,17 +72,21 @@ enum AnalyticsStore {
         try db.execute("""
             INSERT INTO analytics_models (tenant_id, as_of, model, horizon_months, monthly_discount, customers, repeat_customers,
                 bgnbd_r, bgnbd_alpha, bgnbd_a, bgnbd_b, bgnbd_log_likelihood, gg_p, gg_q, gg_v, gg_log_likelihood,
-                calibration, duration_ms, computed_at)
+                calibration, predicted_total, predicted_customers, duration_ms, computed_at)
             VALUES (\(tenant), \(asOf), \(outcome.model.rawValue), \(settings.horizonMonths), \(settings.monthlyDiscount),
                 \(outcome.customers), \(outcome.repeatCustomers), \(bg?.model.r), \(bg?.model.alpha), \(bg?.model.a),
                 \(bg?.model.b), \(bg?.logLikelihood), \(gg?.model.p), \(gg?.model.q), \(gg?.model.v), \(gg?.logLikelihood),
-                \(JSONWriter.string(summary)), \(ms), UTC_TIMESTAMP(6))
+                \(JSONWriter.string(summary)),
+                (SELECT COALESCE(SUM(clv_predicted), 0) FROM customers WHERE tenant_id = \(tenant) AND clv_predicted IS NOT NULL),
+                (SELECT COUNT(clv_predicted) FROM customers WHERE tenant_id = \(tenant) AND clv_predicted IS NOT NULL),
+                \(ms), UTC_TIMESTAMP(6))
             ON DUPLICATE KEY UPDATE as_of = VALUES(as_of), model = VALUES(model), horizon_months = VALUES(horizon_months),
                 monthly_discount = VALUES(monthly_discount), customers = VALUES(customers),
                 repeat_customers = VALUES(repeat_customers), bgnbd_r = VALUES(bgnbd_r), bgnbd_alpha = VALUES(bgnbd_alpha),
                 bgnbd_a = VALUES(bgnbd_a), bgnbd_b = VALUES(bgnbd_b), bgnbd_log_likelihood = VALUES(bgnbd_log_likelihood),
                 gg_p = VALUES(gg_p), gg_q = VALUES(gg_q), gg_v = VALUES(gg_v), gg_log_likelihood = VALUES(gg_log_likelihood),
-                calibration = VALUES(calibration), duration_ms = VALUES(duration_ms), computed_at = VALUES(computed_at)
+                calibration = VALUES(calibration), predicted_total = VALUES(predicted_total),
+                predicted_customers = VALUES(predicted_customers), duration_ms = VALUES(duration_ms), computed_at = VALUES(computed_at)
             """)
         return outcome
     }

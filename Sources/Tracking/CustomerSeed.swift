@@ -60,6 +60,9 @@ package enum CustomerSeed {
                                                           "product_id": .string(product.0), "product_name": .string(product.1)])]))
             }
         }
+        // Recorded in the order they happened, as a live workspace receives them: the latest
+        // events (the dashboard's live feed, GET /v1/events) are then the most recent ones.
+        events.sort { ($0["occurred_at"]?.stringValue ?? "") < ($1["occurred_at"]?.stringValue ?? "") }
         let request = Request(method: "POST", path: "/v1/track/batch", headers: ["user-agent": "EnterCRM seed"], remoteAddress: "127.0.0.1")
         var recorded = 0
         for start in stride(from: 0, to: events.count, by: 500) {

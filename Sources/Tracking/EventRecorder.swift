@@ -3,6 +3,7 @@ import MariaDB
 import Platform
 import Web
 import Core
+import Customers
 import Segments
 
 /// Stores events and keeps each customer's aggregates in step, in one transaction: a 2xx
@@ -313,8 +314,9 @@ package enum EventRecorder {
     /// what `TrackedEvent.applyRevenueRule` let count). Returns the customer id and how many
     /// anonymous events joined them.
     static func identify(_ db: Connection, _ tenant: Tenant, email: String, traits t: Traits, anonymousID: String?,
-                         overwrite: Bool) throws -> (customerID: Int, merged: Int) {
+                         overwrite: Bool, actor: CustomerChanges.Actor) throws -> (customerID: Int, merged: Int) {
         try db.transaction {
+            let before = try CustomerChanges.snapshot(db, tenant, email: email)
             let id: Int
             if overwrite {
                 id = try db.execute("""
@@ -364,6 +366,7 @@ package enum EventRecorder {
                     """).affectedRows
                 if merged > 0 { try recompute(db, tenant, customer: id) }
             }
+            try CustomerChanges.record(db, tenant, before: before, after: try CustomerChanges.snapshot(db, tenant, ids: [id]), actor: actor)
             // The profile changed (and, merging, the activity): every segment looks again.
             try SegmentStore.markDirty(db, tenant, customers: [id])
             return (id, merged)

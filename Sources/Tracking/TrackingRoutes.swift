@@ -160,7 +160,8 @@ package enum TrackingRoutes {
         try input.check()
 
         let (customerID, merged) = try EventRecorder.identify(c.db, c.tenant, email: email!, traits: t, anonymousID: anonymousID,
-                                                              overwrite: c.principal?.isPublishableKey != true)
+                                                              overwrite: c.principal?.isPublishableKey != true,
+                                                              actor: CustomerChanges.Actor(c.principal))
         return .json(["identified": true, "customer_id": .int(customerID), "merged_events": .int(merged)])
     }
 
@@ -171,18 +172,22 @@ package enum TrackingRoutes {
             guard let v = Int(raw), (1...200).contains(v) else { throw HTTPError.invalid("limit", "The limit must be between 1 and 200.") }
             limit = v
         }
-        let rows = try c.db.query("""
+        return .json(["data": .array(try latest(c.db, c.tenant, limit: limit))])
+    }
+
+    /// The workspace's latest events, newest first, with their customers' email and name.
+    package static func latest(_ db: Connection, _ tenant: Tenant, limit: Int) throws -> [JSON] {
+        let rows = try db.query("""
             SELECT e.public_id, e.type, e.name, e.customer_id, e.anonymous_id, e.properties, e.url, e.referrer, e.message_id,
                    e.occurred_at, e.received_at, cu.email AS customer_email, cu.name AS customer_name
             FROM events e LEFT JOIN customers cu ON cu.id = e.customer_id AND cu.tenant_id = e.tenant_id
-            WHERE e.tenant_id = \(c.tenant) ORDER BY e.id DESC LIMIT \(limit)
+            WHERE e.tenant_id = \(tenant) ORDER BY e.id DESC LIMIT \(limit)
             """)
-        let data: [JSON] = rows.map { row in
+        return rows.map { row in
             var o = CustomerJSON.event(row).objectValue!
             o["customer_email"] = row.json("customer_email")
             o["customer_name"] = row.json("customer_name")
             return .object(o)
         }
-        return .json(["data": .array(data)])
     }
 }

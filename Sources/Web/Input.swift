@@ -108,6 +108,20 @@ public struct Input {
         return v
     }
 
+    /// An RFC 3339 date-time (`2026-03-20T09:00:00Z`). `nil` when absent or null (an error if
+    /// required) or invalid.
+    public mutating func date(_ key: String, required: Bool = false) -> Date? {
+        guard let value = object[key], !value.isNull else {
+            if required { fail(key, "The \(Self.label(key)) field is required.") }
+            return nil
+        }
+        guard let s = value.stringValue, let date = RFC3339.parse(s) else {
+            fail(key, "The \(Self.label(key)) must be an RFC 3339 date-time (2026-03-20T09:00:00Z).")
+            return nil
+        }
+        return date
+    }
+
     public mutating func bool(_ key: String, required: Bool = false) -> Bool? {
         guard let value = object[key], !value.isNull else {
             if required { fail(key, "The \(Self.label(key)) field is required.") }

@@ -379,13 +379,14 @@ def test_profile_with_aggregates_timeline_and_export(desktop, account, api, tmp_
     newest = c.find_all(".timeline-event")[:2]
     assert newest[0].get_attribute("data-event") == "purchase" and "Plan 29" in newest[0].text
     assert newest[1].get_attribute("data-event") == "pageview" and "/page-28" in newest[1].text
-    assert "Showing 25 of 30 events" in c.find(".timeline-status").text
+    assert "Showing the latest 25" in c.find(".timeline-status").text
     assert euro(49.5) in newest[0].text
     c.shot("profile")
-    c.click("Show older events")
+    c.click("Show older")
     c.wait().until(lambda d: len(c.find_all(".timeline-event")) == 30)
     assert "/page-0" in c.find_all(".timeline-event")[-1].text
-    assert not c.button_present("Show older events")
+    assert not c.button_present("Show older")
+    assert "Showing all 30" in c.find(".timeline-status").text
     c.shot("whole timeline")
 
     # Export: a JSON file of everything held about the customer.
@@ -411,7 +412,7 @@ def test_segment_entries_on_the_profile_timeline(desktop, account, api):
     segment = api.request("POST", "/v1/segments", {"name": "Croatian shoppers", "filters": {"country": "HR"}}, expect=201)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        items = api.request("GET", f"/v1/customers/{person['id']}/events", expect=200)["data"]
+        items = api.request("GET", f"/v1/customers/{person['id']}/timeline", expect=200)["data"]
         if any(item["type"] == "segment_entered" for item in items):
             break
         time.sleep(0.25)
@@ -421,8 +422,15 @@ def test_segment_entries_on_the_profile_timeline(desktop, account, api):
     assert "Entered segment" in item.text and "Croatian shoppers" in item.text
     link = item.find_element(By.CSS_SELECTOR, "a.timeline-segment")
     assert link.get_attribute("href").endswith(f"#/segments/{segment['id']}")
-    assert "Showing 1 of 1 event" in c.find(".timeline-status").text
+    assert "Showing all 1" in c.find(".timeline-status").text
     c.shot("segment entry on the timeline")
+
+    # The filters ask the timeline for their types only.
+    c.find(".timeline-filters button[data-filter='pageviews']").click()
+    c.wait().until(lambda d: "No page views yet" in c.find(".card-timeline").text)
+    c.find(".timeline-filters button[data-filter='segments']").click()
+    c.wait().until(lambda d: len(c.find_all(".timeline-event[data-type='segment_entered']")) == 1)
+    assert c.find(".timeline-filters button[data-filter='segments']").get_attribute("aria-pressed") == "true"
 
 
 def test_an_unknown_customer(desktop, account):

@@ -5,10 +5,13 @@ import { h } from './dom.js';
 import { navItem } from './nav.js';
 import { navigate, setLeaveGuard, startRouter } from './router.js';
 import { session } from './session.js';
+import { installPaletteShortcut } from './components/palette.js';
 import { createShell } from './components/shell.js';
+import { applyTheme } from './components/theme.js';
 import { toast } from './components/toast.js';
 import { confirmLeave, hasUnsavedChanges } from './components/unsaved.js';
 import './components/undo.js';
+import { refreshOverdueBadge } from './components/tasks.js';
 import * as acceptInvitation from './pages/accept-invitation.js';
 import * as analytics from './pages/analytics.js';
 import * as apiKeys from './pages/api-keys.js';
@@ -37,6 +40,7 @@ import * as segments from './pages/segments.js';
 import * as segmentBuilder from './pages/segments-builder.js';
 import * as segmentDetail from './pages/segments-detail.js';
 import * as sessions from './pages/sessions.js';
+import * as tasks from './pages/tasks.js';
 import * as tracking from './pages/tracking.js';
 import * as verifyEmail from './pages/verify-email.js';
 import * as workspace from './pages/workspace.js';
@@ -54,6 +58,7 @@ const ROUTES = {
   '/dashboard': { page: dashboard, title: 'Dashboard' },
   '/customers': { page: customers, title: 'Customers' },
   '/customers/new': { page: customerForm, title: 'New customer' },
+  '/tasks': { page: tasks, title: 'My tasks' },
   '/tracking': { page: tracking, title: 'Tracking' },
   '/analytics': { page: analytics, title: 'Analytics' },
   '/segments': { page: segments, title: 'Segments' },
@@ -210,6 +215,8 @@ async function handleRoute({ path, query }) {
   document.title = `${route.title} · ${session.me.tenant?.name || 'EnterCRM'} · EnterCRM`;
   shell.main.replaceChildren(route.page.render({ path, query, params: matched?.params || [], switchWorkspace }));
   focusHeading();
+  // The overdue count beside My tasks, read again on every page (one indexed count).
+  refreshOverdueBadge();
 }
 
 // The skip link moves focus to the main region without touching the route.
@@ -230,6 +237,8 @@ window.addEventListener('unhandledrejection', (event) => {
 
 setLeaveGuard({ blocks: hasUnsavedChanges, ask: confirmLeave });
 
+applyTheme();
+installPaletteShortcut();
 startRouter((route) => {
   handleRoute(route).catch((error) => {
     if (error instanceof ApiError) {

@@ -4,7 +4,12 @@
 export const NAV_SECTIONS = [
   {
     label: 'Overview',
-    items: [{ path: '/dashboard', label: 'Dashboard', icon: 'home' }],
+    items: [
+      { path: '/dashboard', label: 'Dashboard', icon: 'home' },
+      // Its badge (the count of my overdue tasks) is set by components/tasks.js.
+      { path: '/tasks', label: 'My tasks', icon: 'check',
+        description: 'Your open tasks, overdue first, from every customer and entry.' },
+    ],
   },
   {
     label: 'Audience',

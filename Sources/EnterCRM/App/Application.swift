@@ -7,11 +7,13 @@ import Accounts
 import Messaging
 import System
 import Customers
+import Activities
 import Pipelines
 import Segments
 import Tracking
 import Automations
 import Campaigns
+import Dashboard
 
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {
@@ -31,6 +33,8 @@ public struct Application: HTTPApplication {
         APIKeyRoutes.register(&routes)
         PresetRoutes.register(&routes)
         CustomerRoutes.register(&routes)
+        NoteRoutes.register(&routes)
+        TaskRoutes.register(&routes)
         TrackingRoutes.register(&routes)
         CRMRoutes.register(&routes)
         AnalyticsRoutes.register(&routes)
@@ -39,6 +43,9 @@ public struct Application: HTTPApplication {
         CampaignRoutes.register(&routes)
         EmailTemplateRoutes(users: AutomationDesign.emailTemplateUsers).register(&routes)
         AuditLogRoutes.register(&routes)
+        TimelineRoutes.register(&routes)
+        SearchRoutes.register(&routes)
+        DashboardRoutes.register(&routes)
         routes.get("/metrics", .anyone, Metrics.endpoint)
         self.routes = routes
         if Metrics.current == nil {

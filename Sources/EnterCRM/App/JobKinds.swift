@@ -2,10 +2,12 @@ import MariaDB
 import Web
 import Jobs
 import Accounts
+import Activities
 import Pipelines
 import Segments
 import Automations
 import Campaigns
+import Dashboard
 
 /// Every job kind the service knows, and the recurring schedules. Features add theirs here.
 public enum JobKinds {
@@ -25,6 +27,8 @@ public enum JobKinds {
         CampaignDelivery.register(&registry)
         AuditRetention.register(&registry)
         AccountHousekeeping.register(&registry)
+        TaskDigest.register(&registry)
+        DashboardStore.register(&registry)
         return registry
     }
 }

@@ -3,6 +3,7 @@ import MariaDB
 import Web
 import Core
 import Accounts
+import Activities
 import Messaging
 import Pipelines
 import Segments
@@ -25,6 +26,7 @@ public enum Seeder {
         try EmailTemplateSeed.run(db, tenant, log: log)
         try AutomationSeed.run(db, tenant, log: log)
         try CampaignSeed.run(db, tenant, log: log)
+        try ActivitySeed.run(db, tenant, log: log)
     }
 
     /// The demo login, "Demo Workspace" (slug `demo`), two colleagues and a sales team: accounts

@@ -1,6 +1,8 @@
 // The signed-in frame: top bar (menu button, brand, workspace switcher, user menu), the
 // navigation (a drawer behind the menu button on small screens) and the main region.
 
+import { paletteButton } from './palette.js';
+import { currentTheme, setTheme, THEMES } from './theme.js';
 import { api } from '../api.js';
 import { toast } from './toast.js';
 import { avatar, h, icon, roleLabel } from '../dom.js';
@@ -117,11 +119,31 @@ export function createShell(actions) {
         h('a', { class: 'popover-item', href: '#/settings/sessions' }, icon('shield'), h('span', { text: 'Sessions & password' })),
         h('a', { class: 'popover-item', href: '#/settings/workspace' }, icon('building'), h('span', { text: 'Workspace' })),
         h('div', { class: 'popover-separator', role: 'separator' }),
+        themeChoice(),
+        h('div', { class: 'popover-separator', role: 'separator' }),
         h('button', { type: 'button', class: 'popover-item', dataset: { action: 'sign-out' }, onClick: () => actions.signOut() },
           icon('logout'), h('span', { text: 'Sign out' })),
       ];
     },
   });
+
+  /** System, Light or Dark: a group of three toggles, the current one pressed. */
+  function themeChoice() {
+    const group = h('div', { class: 'theme-choice', role: 'group', 'aria-label': 'Theme' },
+      h('span', { class: 'theme-choice-label', text: 'Theme' }));
+    for (const theme of THEMES) {
+      const button = h('button', {
+        type: 'button', class: 'theme-choice-option', dataset: { theme: theme.value },
+        'aria-pressed': String(currentTheme() === theme.value), text: theme.label,
+      });
+      button.addEventListener('click', () => {
+        setTheme(theme.value);
+        for (const other of group.querySelectorAll('button')) other.setAttribute('aria-pressed', String(other === button));
+      });
+      group.append(button);
+    }
+    return group;
+  }
 
   const topbar = h('header', { class: 'topbar' },
     menuButton,
@@ -131,6 +153,7 @@ export function createShell(actions) {
     h('span', { class: 'topbar-divider', 'aria-hidden': 'true' }),
     switcher.root,
     h('div', { class: 'topbar-spacer' }),
+    paletteButton(),
     userMenu.root);
 
   const main = h('main', { class: 'main', id: 'main', tabindex: '-1' });

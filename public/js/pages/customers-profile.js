@@ -1,5 +1,5 @@
 // #/customers/{id}: the profile. Contact details, value and activity figures, properties,
-// segments and the event timeline (newest first, more on demand); Edit, Export (a JSON
+// segments, its tasks and notes, and the event timeline (newest first, more on demand); Edit, Export (a JSON
 // download of everything held about the customer) and Erase (behind a typed confirmation).
 
 import { api } from '../api.js';
@@ -9,14 +9,15 @@ import { session } from '../session.js';
 import { openDialog } from '../components/dialog.js';
 import { alertRegion, field, showErrors, submitting } from '../components/form.js';
 import {
-  count, dateOnly, dayKey, dayLabel, eventSummary, money, placeText, relativeTime, segmentBadge, timeOfDay, urlLink, valueText,
+  count, dateOnly, money, placeText, relativeTime, segmentBadge, valueText,
 } from '../components/format.js';
 import { card, emptyState, errorState, loadingState } from '../components/page.js';
+import { notesPanel } from '../components/notes-panel.js';
 import { permitAll } from '../components/permit.js';
+import { tasksPanel } from '../components/tasks.js';
+import { timelineCard } from '../components/timeline.js';
 import { toast } from '../components/toast.js';
 import { customerName, LIST_QUERY_KEY } from './customers.js';
-
-const EVENTS_PER_PAGE = 25;
 
 /** The list's address with its last search, filters and page. */
 /** A customer that could not be loaded: "not found" for a 404 (erased, or another
@@ -48,54 +49,6 @@ export function listRoute() {
 
 export function backLink(label = 'Customers', href = `#${listRoute()}`) {
   return h('a', { class: 'back-link', href }, icon('arrowLeft', 'icon icon-small'), h('span', { text: label }));
-}
-
-function typeOf(event) {
-  if (event.type === 'segment_entered') return { label: 'Entered segment', tone: 'segment', iconName: 'segments' };
-  if (event.type === 'segment_exited') return { label: 'Left segment', tone: 'segment', iconName: 'segments' };
-  if (event.type === 'pageview') return { label: 'Page view', tone: 'pageview', iconName: 'eye' };
-  if (event.event === 'purchase') return { label: 'Purchase', tone: 'purchase', iconName: 'cart' };
-  if (event.event === 'identify' || event.type === 'identify') return { label: 'Identify', tone: 'identify', iconName: 'customers' };
-  return { label: 'Event', tone: 'event', iconName: 'activity' };
-}
-
-/** One event of a timeline: what happened, a summary of its properties, where and when. */
-export function timelineItem(event, { showDate = false } = {}) {
-  const kind = typeOf(event);
-  const isPageview = event.type === 'pageview';
-  const isSegment = event.type === 'segment_entered' || event.type === 'segment_exited';
-  const summary = isSegment ? null : eventSummary(event);
-  // A pageview reads as its page (the path, linking to the address); an event as its name.
-  let name;
-  if (isSegment) {
-    // An entry or exit that segments recorded: the segment, linked.
-    const segment = event.properties || {};
-    name = h('a', { class: 'timeline-name timeline-segment', href: `#/segments/${segment.segment_id}`, text: String(segment.segment_name || `Segment ${segment.segment_id}`) });
-  } else if (isPageview) {
-    name = event.url ? urlLink(event.url, 'timeline-name timeline-page') : h('span', { class: 'timeline-name', text: 'Page view' });
-    if (name.tagName === 'A') name.textContent = pagePath(event.url);
-  } else {
-    name = h('span', { class: 'timeline-name mono', text: String(event.event || 'event') });
-  }
-  return h('li', { class: 'timeline-event', dataset: { eventId: event.event_id || '', event: event.event || '' } },
-    h('span', { class: ['timeline-icon', `tone-${kind.tone}`] }, icon(kind.iconName, 'icon icon-small')),
-    h('div', { class: 'timeline-content' },
-      h('div', { class: 'timeline-title' },
-        name,
-        h('span', { class: ['badge', 'badge-event', `badge-event-${kind.tone}`], text: kind.label })),
-      summary ? h('p', { class: 'timeline-props', text: summary, title: summary }) : null,
-      !isPageview && event.url ? h('p', { class: 'timeline-url' }, urlLink(event.url)) : null),
-    h('span', { class: 'timeline-time' }, showDate ? time(event.occurred_at) : timeOfDay(event.occurred_at)));
-}
-
-/** "https://shop.example/pricing?x=1" → "/pricing?x=1". */
-function pagePath(url) {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.pathname}${parsed.search}` || '/';
-  } catch {
-    return String(url);
-  }
 }
 
 function metric(label, value, sub = null, testid = null) {
@@ -186,7 +139,14 @@ export function render({ params }) {
     replace(body,
       metrics,
       h('div', { class: 'profile-grid' },
-        timelineCard(),
+        h('div', { class: 'profile-main' },
+          tasksPanel({ subjectType: 'customer', subjectId: c.id }),
+          notesPanel({ subjectType: 'customer', subjectId: c.id }),
+          timelineCard({
+            path: base,
+            description: 'Events, page views, notes, tasks, messages, segment entries and exits and automation steps, newest first.',
+            emptyText: 'Pageviews and events sent for this customer appear here.',
+          })),
         h('div', { class: 'profile-side' }, propertiesCard(c), segmentsCard(c), detailsCard(c))));
   }
 
@@ -225,77 +185,6 @@ export function render({ params }) {
         h('div', {}, h('dt', { text: 'Customer ID' }), h('dd', { class: 'mono', text: String(c.id) })),
         h('div', {}, h('dt', { text: 'Created' }), h('dd', {}, time(c.created_at))),
         h('div', {}, h('dt', { text: 'Updated' }), h('dd', {}, time(c.updated_at))))],
-    });
-  }
-
-  // Timeline ------------------------------------------------------------------------------
-  function timelineCard() {
-    const list = h('ol', { class: 'timeline', 'aria-label': 'Events, newest first' });
-    const status = h('p', { class: 'muted small timeline-status', role: 'status' });
-    const more = h('button', { type: 'button', class: 'button button-secondary', hidden: true, dataset: { action: 'more-events' } },
-      h('span', { text: 'Show older events' }));
-    const content = h('div', { class: 'timeline-body' }, loadingState('Loading events…'));
-    let page = 0;
-    let shown = 0;
-    let lastDay = null;
-    let dayList = null;
-
-    async function loadPage() {
-      more.disabled = true;
-      more.setAttribute('aria-busy', 'true');
-      try {
-        const result = await api.get(`${base}/events`, { query: { page: page + 1, per_page: EVENTS_PER_PAGE } });
-        const events = result?.data || [];
-        const total = Number(result?.meta?.total ?? events.length);
-        const lastPage = Number(result?.meta?.last_page || 1);
-        page += 1;
-        if (page === 1) {
-          if (!events.length) {
-            replace(content, emptyState({ title: 'No events yet', text: 'Pageviews and events sent for this customer appear here.', iconName: 'activity' }));
-            return;
-          }
-          replace(content, list, h('div', { class: 'timeline-footer' }, status, more));
-        }
-        const firstNew = list.querySelectorAll('.timeline-event').length;
-        for (const event of events) {
-          const key = dayKey(event.occurred_at);
-          if (key !== lastDay || !dayList) {
-            lastDay = key;
-            dayList = h('ol', { class: 'timeline-events' });
-            list.append(h('li', { class: 'timeline-day' },
-              h('h3', { class: 'timeline-day-label', text: dayLabel(event.occurred_at) }),
-              dayList));
-          }
-          dayList.append(timelineItem(event));
-        }
-        shown += events.length;
-        status.textContent = `Showing ${count(shown)} of ${count(total)} event${total === 1 ? '' : 's'}`;
-        more.hidden = page >= lastPage || shown >= total;
-        if (page > 1) {
-          // Keyboard users continue from the first event that arrived.
-          const first = list.querySelectorAll('.timeline-event')[firstNew];
-          if (first) {
-            first.setAttribute('tabindex', '-1');
-            first.focus();
-          }
-        }
-      } catch (error) {
-        if (error.handled) return;
-        if (page === 0) replace(content, errorState(error, () => { replace(content, loadingState('Loading events…')); loadPage(); }));
-        else toast(error.message, 'error');
-      } finally {
-        more.disabled = false;
-        more.removeAttribute('aria-busy');
-      }
-    }
-
-    more.addEventListener('click', () => loadPage());
-    loadPage();
-    return card({
-      title: 'Activity',
-      description: 'Pageviews, events and segment entries and exits, newest first.',
-      body: [content],
-      className: 'card-timeline',
     });
   }
 

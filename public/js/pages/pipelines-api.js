@@ -48,7 +48,6 @@ export const crm = {
   },
   entryPath: (id) => `${base()}/entries/${enc(id)}`,
   entry: (id) => api.get(`${base()}/entries/${enc(id)}`, { query: { include_customer: 'true' } }),
-  history: (id) => api.get(`${base()}/entries/${enc(id)}/history`),
   createEntry: (entity, body) => api.post(`${base()}/entities/${enc(entity)}/entries`, body),
   updateEntry: (id, body) => api.put(`${base()}/entries/${enc(id)}`, body),
   moveEntry: (id, stageId) => api.put(`${base()}/entries/${enc(id)}/stage`, { stage_id: stageId }),

@@ -1,5 +1,6 @@
 // An entry: the form generated from the entity's fields (create and edit, with the API's
-// validation messages beside each field), and the detail page with its stage history.
+// validation messages beside each field), and the detail page with its activity (stage moves), tasks
+// and notes.
 
 import { avatar, h, icon, replace, time } from '../dom.js';
 import { navigate } from '../router.js';
@@ -12,6 +13,9 @@ import { toast } from '../components/toast.js';
 import { crm, workspacePeople } from './pipelines-api.js';
 import { entityHeader, singular, stagesById, swatch, valueNode } from './pipelines-common.js';
 import { permitQuiet } from '../components/permit.js';
+import { notesPanel } from '../components/notes-panel.js';
+import { tasksPanel } from '../components/tasks.js';
+import { timelineCard } from '../components/timeline.js';
 
 const INPUT_TYPES = { text: 'text', number: 'number', date: 'date', url: 'url', email: 'email', phone: 'tel' };
 
@@ -146,8 +150,8 @@ export function render({ entity, id }) {
 
   async function load() {
     try {
-      const [entry, history, people] = await Promise.all([crm.entry(id), crm.history(id), workspacePeople()]);
-      show(entry, history.data || [], people);
+      const [entry, people] = await Promise.all([crm.entry(id), workspacePeople()]);
+      show(entry, people);
     } catch (error) {
       if (error.handled) return;
       replace(body, error.status === 404
@@ -157,7 +161,7 @@ export function render({ entity, id }) {
     }
   }
 
-  function show(entry, history, { users, teams }) {
+  function show(entry, { users, teams }) {
     const stage = stages.get(entry.stage_id);
     const pipeline = stage?.pipeline;
     const edit = permitQuiet(h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'edit-entry' } }, h('span', { text: 'Edit' })),
@@ -213,25 +217,19 @@ export function render({ entity, id }) {
         fact('RFM segment', h('span', { text: entry.customer.rfm_segment || '—' })))
       : h('p', { class: 'muted', text: 'No customer of this workspace has this entry\'s email address.' });
 
-    const timeline = history.length
-      ? h('ol', { class: 'timeline' }, [...history].reverse().map((step) => swatch(h('li', { class: 'timeline-item' },
-        h('span', { class: 'timeline-dot', 'aria-hidden': 'true' }),
-        h('div', { class: 'timeline-text' },
-          h('p', {}, step.from_stage_name
-            ? [h('span', { text: 'Moved from ' }), h('strong', { text: step.from_stage_name }), h('span', { text: ' to ' }), h('strong', { text: step.to_stage_name })]
-            : [h('span', { text: 'Created in ' }), h('strong', { text: step.to_stage_name })]),
-          h('p', { class: 'muted small' }, time(step.changed_at), h('span', { text: step.changed_by ? ` · by ${step.changed_by.name || (step.changed_by.type === 'api_key' ? 'an API key' : 'a member')}${step.changed_by.type === 'api_key' ? ' (API key)' : ''}` : '' })))),
-      stages.get(step.to_stage_id)?.color)))
-      : h('p', { class: 'muted', text: 'No stage changes yet.' });
-
     replace(body,
       entityHeader(entity, 'board', [edit, remove]),
       h('div', { class: 'entry-grid' },
         h('div', { class: 'entry-main' },
           card({ title: 'Details', body: [facts] }),
-          card({ title: 'Fields', body: [values.length ? h('dl', { class: 'facts' }, values) : h('p', { class: 'muted', text: 'This entity has no fields.' })] })),
+          card({ title: 'Fields', body: [values.length ? h('dl', { class: 'facts' }, values) : h('p', { class: 'muted', text: 'This entity has no fields.' })] }),
+          tasksPanel({ subjectType: 'entry', subjectId: entry.id }),
+          notesPanel({ subjectType: 'entry', subjectId: entry.id })),
         h('div', { class: 'entry-side' },
-          card({ title: 'Stage history', className: 'card-history', body: [timeline] }),
+          timelineCard({
+            path: crm.entryPath(entry.id), className: 'card-history', filters: ['all', 'stages', 'notes'],
+            description: 'Stage moves, notes and tasks, newest first.', emptyText: 'Stage moves, notes and tasks appear here.',
+          }),
           card({ title: 'Customer', body: [customer] }))));
     // The header names the entity; on this page its h1 is the entry.
     const heading = body.querySelector('h1');
