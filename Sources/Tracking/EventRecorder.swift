@@ -229,7 +229,7 @@ package enum EventRecorder {
         guard !missing.isEmpty else { return ids }
         ids.merge(try addByEmail(db, tenant, missing)) { $1 }
         // Every address must have its customer now: an event is never stored without the
-        // customer it names (customers_add_by_email once answered no id for some, schema/030).
+        // customer it names (customers_add_by_email once answered no id for some, schema/037).
         // Should one be missing, start again rather than store it without.
         if missing.contains(where: { ids[$0] == nil }) { throw DuplicateRace() }
         return ids
@@ -239,7 +239,7 @@ package enum EventRecorder {
     private static func addByEmail(_ db: Connection, _ tenant: Tenant, _ missing: [String]) throws -> [String: Int] {
         var ids: [String: Int] = [:]
         // The new customers as one JSON parameter (JSON_TABLE): one statement text for any
-        // number of them. customers_add_by_email (schema/029, 030) inserts them (ON DUPLICATE
+        // number of them. customers_add_by_email (schema/029, 037) inserts them (ON DUPLICATE
         // KEY covers one created meanwhile), adds their search words with one set-based
         // customer_words_add instead of the per-row trigger, and answers each address as
         // given (not as stored: the unique index folds accents) with its customer's id.

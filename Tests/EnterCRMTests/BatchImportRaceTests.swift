@@ -21,7 +21,7 @@ import Web
 /// With 029's ON DUPLICATE KEY UPDATE, the server then gave A's next rows ids that were B's:
 /// after a duplicate on the row that opened a run it set the next id back to the previous
 /// run's end, and id = LAST_INSERT_ID(id) moved it to B's id + 1. A's next rows met B's
-/// customers on PRIMARY, "updated" them and inserted nothing (schema/030 says more). Each
+/// customers on PRIMARY, "updated" them and inserted nothing (schema/037 says more). Each
 /// placement below lost addresses that way: (held at row, B's at row) (4, 5) 2 of 20, (8, 9)
 /// 6, (6, 9) 11, (3, 5) 15.
 @Suite(.serialized) struct BatchImportRaceTests {
@@ -217,7 +217,7 @@ extension BatchImportRaceTests {
     /// The unique email index folds accents and case (utf8mb4_unicode_ci): "josé@…" names the
     /// customer stored as "jose@…". A batch naming them so, with more addresses than the IN
     /// list takes (the JSON path) and alone (the IN list), adds its events to that customer:
-    /// the answers are keyed by the address as given, not as stored (schema/030).
+    /// the answers are keyed by the address as given, not as stored (schema/037).
     @Test func anAddressGivenWithOtherAccentsThanStoredKeepsItsCustomer() throws {
         let owner = client.register()
         let k = client.send("POST", "/v1/api-keys", ["name": "k"], token: owner.token)["key"]!.stringValue!
