@@ -38,7 +38,7 @@ package enum EventRecorder {
 
     /// The ids of the customers `events` name by email, those that do not exist yet created
     /// first and committed in a short transaction of their own (`customers_add_by_email`,
-    /// schema/029). Concurrent batches naming the same new address then wait for that
+    /// schema/029, 037). Concurrent batches naming the same new address then wait for that
     /// INSERT's commit, not for the other batch's whole transaction (events, aggregates),
     /// which held the unique email index's lock on the new row until its COMMIT (issue 22,
     /// docs/benchmarks.md). A batch that fails after this leaves these customers without
@@ -216,10 +216,10 @@ package enum EventRecorder {
     }
 
     /// Returns each email's customer id. Those that exist are found by the unique email (a
-    /// read, no lock); the others are inserted without aggregates (INSERT ... ON DUPLICATE
-    /// KEY UPDATE, which also covers one created meanwhile) and answered by the same CALL. An INSERT that
-    /// meets an existing row costs a write undone, and its locks on the unique index made
-    /// concurrent imports of the same customers deadlock: hence the read first.
+    /// read, no lock); the others are created without aggregates by `addByEmail`, which also
+    /// finds one created meanwhile, and answered by the same CALL. Creating costs more than a
+    /// read, and its locks on the unique index made concurrent imports of the same customers
+    /// deadlock: hence the read first.
     private static func resolveByEmail(_ db: Connection, _ tenant: Tenant, _ emails: [String],
                                        known: [String: Int] = [:]) throws -> [String: Int] {
         var ids = known
@@ -239,10 +239,11 @@ package enum EventRecorder {
     private static func addByEmail(_ db: Connection, _ tenant: Tenant, _ missing: [String]) throws -> [String: Int] {
         var ids: [String: Int] = [:]
         // The new customers as one JSON parameter (JSON_TABLE): one statement text for any
-        // number of them. customers_add_by_email (schema/029, 037) inserts them (ON DUPLICATE
-        // KEY covers one created meanwhile), adds their search words with one set-based
-        // customer_words_add instead of the per-row trigger, and answers each address as
-        // given (not as stored: the unique index folds accents) with its customer's id.
+        // number of them. customers_add_by_email (schema/029, 037) inserts those that are
+        // still not customers (one created meanwhile is found, never inserted twice), adds
+        // their search words with one set-based customer_words_add instead of the per-row
+        // trigger, and answers each address as given (not as stored: the unique index folds
+        // accents) with its customer's id.
         for row in try db.query("""
             CALL customers_add_by_email(\(tenant), \(JSONWriter.string(.array(missing.map { .string($0) }))),
                                         \(SegmentStore.DirtyReason.all.rawValue))
