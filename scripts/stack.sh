@@ -234,7 +234,8 @@ innodb_file_per_table=1
 # seed) takes no table-wide AUTO-INC lock for its whole run, so concurrent inserts into the
 # same table neither queue behind it nor time out (error 1467). Safe here: no binary log
 # (and Galera, deploy/mariadb/60-entercrm-galera.cnf, requires this mode with row binlog).
-innodb_autoinc_lock_mode=2
+# ENTERCRM_DB_AUTOINC_LOCK_MODE=1 brings back the old mode, to measure it (docs/benchmarks.md).
+innodb_autoinc_lock_mode=${ENTERCRM_DB_AUTOINC_LOCK_MODE:-2}
 performance_schema=OFF
 table_open_cache=400
 thread_cache_size=128

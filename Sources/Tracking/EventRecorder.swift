@@ -25,13 +25,35 @@ package enum EventRecorder {
 
     /// Records `events` (already checked); returns one result per event, in order.
     package static func record(_ db: Connection, _ tenant: Tenant, _ events: [TrackedEvent]) throws -> [Result] {
+        let known = db.inTransaction ? [:] : try createCustomers(db, tenant, events)
         do {
-            return try db.transaction(retries: retries) { try recordInTransaction(db, tenant, events) }
+            return try db.transaction(retries: retries) { try recordInTransaction(db, tenant, events, known: known) }
         } catch is DuplicateRace {
-            // Another request stored one of these message ids meanwhile: start again, and
-            // the duplicate is found this time.
+            // Another request stored one of these message ids meanwhile (or a customer was
+            // erased, or an address got no customer): start again, and the duplicate is
+            // found this time.
             return try db.transaction(retries: retries) { try recordInTransaction(db, tenant, events) }
         }
+    }
+
+    /// The ids of the customers `events` name by email, those that do not exist yet created
+    /// first and committed in a short transaction of their own (`customers_add_by_email`,
+    /// schema/029, 037). Concurrent batches naming the same new address then wait for that
+    /// INSERT's commit, not for the other batch's whole transaction (events, aggregates),
+    /// which held the unique email index's lock on the new row until its COMMIT (issue 22,
+    /// docs/benchmarks.md). A batch that fails after this leaves these customers without
+    /// events, as one created through the API is (and marked for the segments, as it is).
+    /// The ids are read without a lock, as the transaction's own read was; an erasure
+    /// meanwhile is caught by `recordInTransaction`, which then starts again knowing none.
+    private static func createCustomers(_ db: Connection, _ tenant: Tenant, _ events: [TrackedEvent]) throws -> [String: Int] {
+        let emails = Set(events.compactMap(\.email)).sorted()
+        guard !emails.isEmpty else { return [:] }
+        var ids = try idsByEmail(db, tenant, emails)
+        let missing = emails.filter { ids[$0] == nil }
+        if !missing.isEmpty {
+            ids.merge(try db.transaction(retries: retries) { try addByEmail(db, tenant, missing) }) { $1 }
+        }
+        return ids
     }
 
     /// One event of a customer known by email (the hot path of `/v1/track/event` and
@@ -78,7 +100,8 @@ package enum EventRecorder {
 
     /// Long (about 100 lines): the five numbered steps below must run in this order inside one
     /// transaction (the lock order of step 5 depends on the ones before), so they stay together.
-    private static func recordInTransaction(_ db: Connection, _ tenant: Tenant, _ events: [TrackedEvent]) throws -> [Result] {
+    private static func recordInTransaction(_ db: Connection, _ tenant: Tenant, _ events: [TrackedEvent],
+                                            known: [String: Int] = [:]) throws -> [Result] {
         var results = [Result?](repeating: nil, count: events.count)
 
         // 1. Repeated message ids: earlier requests, and earlier items of this batch.
@@ -136,7 +159,7 @@ package enum EventRecorder {
         // without aggregates (customer_add_events adds them in step 5).
         var emailIDs: Set<Int> = []
         if !emails.isEmpty {
-            let ids = try resolveByEmail(db, tenant, emails.sorted())
+            let ids = try resolveByEmail(db, tenant, emails.sorted(), known: known)
             emailIDs = Set(ids.values)
             for i in fresh { if let email = events[i].email { customerOf[i] = ids[email] } }
         }
@@ -193,38 +216,50 @@ package enum EventRecorder {
     }
 
     /// Returns each email's customer id. Those that exist are found by the unique email (a
-    /// read, no lock); the others are inserted without aggregates (INSERT ... ON DUPLICATE
-    /// KEY UPDATE, which also covers one created meanwhile) and read back. An INSERT that
-    /// meets an existing row costs a write undone, and its locks on the unique index made
-    /// concurrent imports of the same customers deadlock: hence the read first.
-    private static func resolveByEmail(_ db: Connection, _ tenant: Tenant, _ emails: [String]) throws -> [String: Int] {
-        var ids = try idsByEmail(db, tenant, emails)
+    /// read, no lock); the others are created without aggregates by `addByEmail`, which also
+    /// finds one created meanwhile, and answered by the same CALL. Creating costs more than a
+    /// read, and its locks on the unique index made concurrent imports of the same customers
+    /// deadlock: hence the read first.
+    private static func resolveByEmail(_ db: Connection, _ tenant: Tenant, _ emails: [String],
+                                       known: [String: Int] = [:]) throws -> [String: Int] {
+        var ids = known
+        let unknown = emails.filter { ids[$0] == nil }
+        if !unknown.isEmpty { ids.merge(try idsByEmail(db, tenant, unknown)) { $1 } }
         let missing = emails.filter { ids[$0] == nil }
         guard !missing.isEmpty else { return ids }
+        ids.merge(try addByEmail(db, tenant, missing)) { $1 }
+        // Every address must have its customer now: an event is never stored without the
+        // customer it names (customers_add_by_email once answered no id for some, schema/037).
+        // Should one be missing, start again rather than store it without.
+        if missing.contains(where: { ids[$0] == nil }) { throw DuplicateRace() }
+        return ids
+    }
+
+    /// Creates the customers of `missing` (emails not found), without aggregates.
+    private static func addByEmail(_ db: Connection, _ tenant: Tenant, _ missing: [String]) throws -> [String: Int] {
+        var ids: [String: Int] = [:]
         // The new customers as one JSON parameter (JSON_TABLE): one statement text for any
-        // number of them.
-        let result = try db.execute("""
-            INSERT INTO customers (tenant_id, email, created_at, updated_at)
-            SELECT \(tenant), j.address, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)
-            FROM JSON_TABLE(\(JSONWriter.string(.array(missing.map { .string($0) }))), '$[*]' COLUMNS (
-                     address VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$')) j
-            ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)
-            """)
-        // One row inserted: its id is the statement's. When the customer was created meanwhile
-        // (the UPDATE branch), INSERT ... SELECT reports no id (0), not LAST_INSERT_ID(id);
-        // so anything else is read back by email.
-        if missing.count == 1, result.affectedRows == 1, result.lastInsertID > 0 {
-            ids[missing[0]] = result.lastInsertID
-            return ids
+        // number of them. customers_add_by_email (schema/029, 037) inserts those that are
+        // still not customers (one created meanwhile is found, never inserted twice), adds
+        // their search words with one set-based customer_words_add instead of the per-row
+        // trigger, and answers each address as given (not as stored: the unique index folds
+        // accents) with its customer's id.
+        for row in try db.query("""
+            CALL customers_add_by_email(\(tenant), \(JSONWriter.string(.array(missing.map { .string($0) }))),
+                                        \(SegmentStore.DirtyReason.all.rawValue))
+            """) {
+            ids[try row.string("email")] = try row.int("id")
         }
-        for (email, id) in try idsByEmail(db, tenant, missing) { ids[email] = id }
         return ids
     }
 
     /// The ids of those of `emails` that are customers (a read by the unique email, no lock).
     /// Up to `fewRows` emails, an IN list (one prepared statement per count); more go as one
     /// JSON parameter (JSON_TABLE), so a batch's statement text is the same for any number of
-    /// them and is prepared once per connection, not once per batch.
+    /// them and is prepared once per connection, not once per batch. The JSON path answers
+    /// each address as given; the IN list answers the stored spelling, so an address given
+    /// with other accents than the stored one is not found here and goes to `addByEmail`,
+    /// which answers it (and inserts nothing).
     private static func idsByEmail(_ db: Connection, _ tenant: Tenant, _ emails: [String]) throws -> [String: Int] {
         var ids: [String: Int] = [:]
         if emails.count <= fewRows {
@@ -237,7 +272,7 @@ package enum EventRecorder {
         }
         let list = JSONWriter.string(.array(emails.map { .string($0) }))
         for row in try db.query("""
-            SELECT c.id, c.email
+            SELECT c.id, j.email
             FROM JSON_TABLE(\(list), '$[*]' COLUMNS (email VARCHAR(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$')) j
             JOIN customers c FORCE INDEX (uq_email) ON c.tenant_id = \(tenant) AND c.email = j.email
             """) {

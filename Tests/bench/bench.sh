@@ -492,16 +492,44 @@ exact=yes
 step "import ceiling: MariaDB alone, the import's INSERT and UPDATE per 500 events, $BATCH_CONNECTIONS clients"
 db_sql "SELECT id FROM customers WHERE tenant_id = $IMPORT_TENANT" >"$RUN_DIR/data/import-ids.txt"
 declare -a ceiling_rates=()
+# Runs the import ceiling's clients ($RUN_DIR/data/ceiling.*.sql) at once; prints events/s
+# for the EVENTS they hold, and removes them.
+ceiling_clients() {
+  local pids=() started ns f pid
+  started=$(date +%s%N)
+  for f in "$RUN_DIR"/data/ceiling.*.sql; do "$STACK" db-shell --batch <"$f" >/dev/null & pids+=($!); done
+  for pid in "${pids[@]}"; do wait "$pid" || { echo "bench: an import ceiling client failed" >&2; return 1; }; done
+  ns=$(($(date +%s%N) - started))
+  rm -f "$RUN_DIR"/data/ceiling.*.sql
+  awk -v n="$1" -v ns="$ns" 'BEGIN { printf "%.1f", n * 1e9 / ns }'
+}
 for ((run = 1; run <= RUNS; run++)); do
   python3 "$BENCH_DIR/import_ceiling.py" "$IMPORT_TENANT" "$RUN_DIR/data/import-ids.txt" "$RUN_DIR/data/ceiling" \
     --events "$CEILING_EVENTS" --clients "$BATCH_CONNECTIONS" --seed "$run"
-  ceiling_pids=()
-  started=$(date +%s%N)
-  for f in "$RUN_DIR"/data/ceiling.*.sql; do "$STACK" db-shell --batch <"$f" >/dev/null & ceiling_pids+=($!); done
-  for pid in "${ceiling_pids[@]}"; do wait "$pid" || { echo "bench: an import ceiling client failed" >&2; exit 1; }; done
-  ceiling_rates+=("$(awk -v n="$CEILING_EVENTS" -v ns=$(($(date +%s%N) - started)) 'BEGIN { printf "%.1f", n * 1e9 / ns }')")
-  rm -f "$RUN_DIR"/data/ceiling.*.sql
+  rate=$(ceiling_clients "$CEILING_EVENTS") || exit 1
+  ceiling_rates+=("$rate")
   step "run $run: ${ceiling_rates[-1]} events/s"
+done
+
+# Issue 22: an import that creates its customers, beside its own ceiling, interleaved run by
+# run: MariaDB alone making the rows such a batch makes (import_ceiling.py --new-customers:
+# the customers, with their count rows and their words by customer_words_add, the events, the
+# aggregates; one transaction a batch, explicit ids, no lookups). Each import run draws
+# NEW_EVENTS events from twice as many new addresses, so most events create their customer.
+NEW_EVENTS=${BENCH_NEW_EVENTS:-50000}
+step "new-customer imports beside their ceiling: $NEW_EVENTS events a run over $((2 * NEW_EVENTS)) new addresses"
+declare -a new_rates=() new_ceiling_rates=()
+for ((run = 1; run <= RUNS; run++)); do
+  out=$(python3 "$BENCH_DIR/batch_import.py" "$BASE" "$IMPORT_KEY" --events "$NEW_EVENTS" --emails $((2 * NEW_EVENTS)) \
+    --connections "$BATCH_CONNECTIONS" --seed $((100 + run)))
+  new_rates+=("$(json_field events_per_second <<<"$out")")
+  [[ $(json_field failures <<<"$out") = 0 ]] || echo "bench: new-customer import run $run failures: $(json_field first_failures <<<"$out")" >&2
+  python3 "$BENCH_DIR/import_ceiling.py" "$IMPORT_TENANT" - "$RUN_DIR/data/ceiling" --events "$NEW_EVENTS" \
+    --clients "$BATCH_CONNECTIONS" --seed $((100 + run)) --new-customers $((2 * NEW_EVENTS)) \
+    --first-id "$(db_sql "SELECT COALESCE(MAX(id), 0) + 1 FROM customers")"
+  rate=$(ceiling_clients "$NEW_EVENTS") || exit 1
+  new_ceiling_rates+=("$rate")
+  step "run $run: import ${new_rates[-1]} events/s, ceiling ${new_ceiling_rates[-1]} events/s"
 done
 
 # A user segment of the million for the segment_id filter (one customer in twenty), made
@@ -614,6 +642,7 @@ echo "    $batch_retries batches answered 503 (database busy) and were sent agai
 echo "  aggregates after $batch_events events ($batch_purchases purchases): customers' clv_total sum $sum_clv, events' amount sum $event_amounts, sent $sent_amount;"
 echo "    events_count sum $sum_count and event rows $event_rows for $batch_events sent; clv_order_count sum $sum_orders for $batch_purchases purchases: exact $exact"
 echo "  import ceiling (MariaDB alone, the import's INSERT and UPDATE a batch, $BATCH_CONNECTIONS clients, $CEILING_EVENTS events a run): ${ceiling_rates[*]} events/s (runs)"
+echo "  new-customer import: ${new_rates[*]} events/s (runs); its ceiling (MariaDB alone, with the customers and their words): ${new_ceiling_rates[*]} events/s (runs)"
 
 event_ratio=$(ratio "${med_rps[track_event]}" "${med_rps[c_insert]}")
 get_ratio=$(ratio "${med_rps[customer_get]}" "${med_rps[c_select]}")
@@ -645,6 +674,8 @@ result "POST /v1/track/event" "${med_rps[track_event]}" req/s "${med_rps[c_inser
 result "GET /v1/customers/{id}" "${med_rps[customer_get]}" req/s "${med_rps[c_select]}" "C PK SELECT" ">= 0.50"
 # Issue 22: the import at 85 % of its ceiling (issue 4 asked 50,000 events/s).
 result "POST /v1/track/batch import (creates customers)" "$batch_rate" events/s "$ceiling_rate" "MariaDB alone" ">= 0.85"
+result "POST /v1/track/batch import (new customers)" "$(printf '%s\n' "${new_rates[@]}" | median)" events/s \
+  "$(printf '%s\n' "${new_ceiling_rates[@]}" | median)" "MariaDB alone, with the customers" ">= 0.85"
 result "batch import aggregates exact" "$exact" "" "" "" "== yes"
 result "customer list of $CUSTOMERS, p95" "$list_p95" ms "" "" "<= 50"
 result "customer list search (q) alone, p95" "$search_p95" ms "" "" "<= 50"

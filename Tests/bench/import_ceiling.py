@@ -11,6 +11,17 @@ deltas to the customers (the statement EventRecorder.updateByID sends). Customer
 from IDS_FILE (one id a line, the import workspace's) and events are purchases and
 pageviews in the import's proportions. bench.sh runs the clients at once and times them:
 no HTTP, no JSON parsing, no id lookups, so the pool's import can only be slower.
+
+    import_ceiling.py TENANT - OUT_PREFIX --new-customers EMAILS --first-id ID [--events N] ...
+
+The ceiling of an import that creates its customers (issue 22): customers are drawn from
+EMAILS new addresses (as batch_import.py draws them), and each batch first makes the rows its
+new customers need: the customers (explicit ids from ID on, rising in the order they are
+created as AUTO_INCREMENT's would, so that no lookup is needed; the
+count trigger's rows with them), and their words by the one set-based statement of the word
+index (customer_words_add, schema/029; the per-row trigger is off for that INSERT, as it is
+for the pool's), all in the batch's one transaction. Each client creates the addresses of its
+own share (index % clients), so no client waits for a customer another has not made yet.
 """
 import argparse
 import json
@@ -43,15 +54,30 @@ def main():
     p.add_argument("--events", type=int, default=100_000)
     p.add_argument("--clients", type=int, default=4)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--new-customers", type=int, default=0, metavar="EMAILS")
+    p.add_argument("--first-id", type=int, default=0)
     args = p.parse_args()
     rng = random.Random(args.seed)
-    ids = [int(line) for line in open(args.ids) if line.strip()]
+    ids = [int(line) for line in open(args.ids) if line.strip()] if not args.new_customers else []
+    created = {}  # address index -> customer id, in the order each client creates them
+    made = [0] * args.clients
     pages = ["/", "/pricing", "/features", "/blog/rfm-explained", "/checkout", "/docs", "/contact", "/cart"]
     files = [open(f"{args.out}.{c}.sql", "w") for c in range(args.clients)]
     for b in range(0, args.events, 500):
         rows, deltas = [], {}
+        client = (b // 500) % args.clients
+        new = []
         for _ in range(min(500, args.events - b)):
-            cid = ids[rng.randrange(len(ids))]
+            if args.new_customers:
+                i = rng.randrange(args.new_customers // args.clients) * args.clients + client
+                if i not in created:
+                    # Ids rising in the order of creation, as AUTO_INCREMENT gives them.
+                    created[i] = args.first_id + made[client] * args.clients + client
+                    made[client] += 1
+                    new.append((created[i], f"ceiling.{args.seed}.{i}@shop{i % 7}.example"))
+                cid = created[i]
+            else:
+                cid = ids[rng.randrange(len(ids))]
             at = f"2025-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d} {rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}.000000"
             public = "evt_%016x" % rng.getrandbits(64)
             d = deltas.setdefault(cid, {"n": 0, "orders": 0, "total": Decimal(0), "seen": at, "first": None, "last": None})
@@ -71,8 +97,15 @@ def main():
                             f"'https://shop.example{pages[rng.randrange(len(pages))]}',NULL,NULL,NULL,NULL,'{at}',UTC_TIMESTAMP(6))")
         update = [[cid, d["n"], d["orders"], str(d["total"]), d["seen"], d["first"], d["last"], "EUR" if d["orders"] else None]
                   for cid, d in sorted(deltas.items())]
-        out = files[(b // 500) % args.clients]
+        out = files[client]
         out.write("BEGIN;\n")
+        if new:
+            out.write("SET @entercrm_words_by_batch = 1;\n")
+            out.write("INSERT INTO customers (id, tenant_id, email, created_at, updated_at) VALUES "
+                      + ",".join(f"({cid},{args.tenant},'{email}',UTC_TIMESTAMP(6),UTC_TIMESTAMP(6))" for cid, email in new)
+                      + ";\n")
+            out.write("SET @entercrm_words_by_batch = NULL;\n")
+            out.write(f"CALL customer_words_add({args.tenant}, '{json.dumps([cid for cid, _ in new])}');\n")
         out.write(f"INSERT INTO events ({COLUMNS}) VALUES {','.join(rows)};\n")
         out.write(UPDATE.format(rows=json.dumps(update), tenant=args.tenant).replace("\n", " ") + "\n")
         out.write("COMMIT;\n")
