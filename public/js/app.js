@@ -5,90 +5,94 @@ import { h } from './dom.js';
 import { navItem } from './nav.js';
 import { navigate, setLeaveGuard, startRouter } from './router.js';
 import { session } from './session.js';
-import { installPaletteShortcut } from './components/palette.js';
+import { installPaletteShortcut } from './components/palette-button.js';
 import { createShell } from './components/shell.js';
 import { applyTheme } from './components/theme.js';
 import { toast } from './components/toast.js';
 import { confirmLeave, hasUnsavedChanges } from './components/unsaved.js';
 import './components/undo.js';
-import { refreshOverdueBadge } from './components/tasks.js';
-import * as acceptInvitation from './pages/accept-invitation.js';
-import * as analytics from './pages/analytics.js';
-import * as apiKeys from './pages/api-keys.js';
-import * as auditLog from './pages/audit-log.js';
-import * as automations from './pages/automations.js';
-import * as campaign from './pages/campaign.js';
-import * as campaignEditor from './pages/campaign-editor.js';
-import * as campaignMailbox from './pages/campaign-mailbox.js';
-import * as campaignSettings from './pages/campaign-settings.js';
-import * as campaigns from './pages/campaigns.js';
-import * as apiReference from './pages/api-reference.js';
-import * as comingSoon from './pages/coming-soon.js';
-import * as customers from './pages/customers.js';
-import * as customerForm from './pages/customers-form.js';
-import * as customerProfile from './pages/customers-profile.js';
-import * as dashboard from './pages/dashboard.js';
-import * as emailTemplates from './pages/email-templates.js';
-import * as forgotPassword from './pages/forgot-password.js';
-import * as login from './pages/login.js';
-import * as members from './pages/members.js';
-import * as notFound from './pages/not-found.js';
-import * as pipelines from './pages/pipelines.js';
-import * as register from './pages/register.js';
-import * as resetPassword from './pages/reset-password.js';
-import * as segments from './pages/segments.js';
-import * as segmentBuilder from './pages/segments-builder.js';
-import * as segmentDetail from './pages/segments-detail.js';
-import * as sessions from './pages/sessions.js';
-import * as tasks from './pages/tasks.js';
-import * as tracking from './pages/tracking.js';
-import * as verifyEmail from './pages/verify-email.js';
-import * as workspace from './pages/workspace.js';
+import { refreshOverdueBadge } from './components/overdue.js';
+
+// Each page's module, loaded when the page is first visited (the browser keeps it after).
+const PAGES = {
+  acceptInvitation: () => import('./pages/accept-invitation.js'),
+  analytics: () => import('./pages/analytics.js'),
+  apiKeys: () => import('./pages/api-keys.js'),
+  apiReference: () => import('./pages/api-reference.js'),
+  auditLog: () => import('./pages/audit-log.js'),
+  automations: () => import('./pages/automations.js'),
+  campaign: () => import('./pages/campaign.js'),
+  campaignEditor: () => import('./pages/campaign-editor.js'),
+  campaignMailbox: () => import('./pages/campaign-mailbox.js'),
+  campaignSettings: () => import('./pages/campaign-settings.js'),
+  campaigns: () => import('./pages/campaigns.js'),
+  comingSoon: () => import('./pages/coming-soon.js'),
+  customerForm: () => import('./pages/customers-form.js'),
+  customerProfile: () => import('./pages/customers-profile.js'),
+  customers: () => import('./pages/customers.js'),
+  dashboard: () => import('./pages/dashboard.js'),
+  emailTemplates: () => import('./pages/email-templates.js'),
+  forgotPassword: () => import('./pages/forgot-password.js'),
+  login: () => import('./pages/login.js'),
+  members: () => import('./pages/members.js'),
+  notFound: () => import('./pages/not-found.js'),
+  pipelines: () => import('./pages/pipelines.js'),
+  register: () => import('./pages/register.js'),
+  resetPassword: () => import('./pages/reset-password.js'),
+  segmentBuilder: () => import('./pages/segments-builder.js'),
+  segmentDetail: () => import('./pages/segments-detail.js'),
+  segments: () => import('./pages/segments.js'),
+  sessions: () => import('./pages/sessions.js'),
+  tasks: () => import('./pages/tasks.js'),
+  tracking: () => import('./pages/tracking.js'),
+  verifyEmail: () => import('./pages/verify-email.js'),
+  workspace: () => import('./pages/workspace.js'),
+};
 
 const PUBLIC_ROUTES = {
-  '/login': { page: login, title: 'Sign in', guestOnly: true },
-  '/register': { page: register, title: 'Create your workspace', guestOnly: true },
-  '/accept-invitation': { page: acceptInvitation, title: 'Join your team' },
-  '/verify-email': { page: verifyEmail, title: 'Confirm your email address' },
-  '/forgot-password': { page: forgotPassword, title: 'Forgot password' },
-  '/reset-password': { page: resetPassword, title: 'Choose a new password' },
+  '/login': { page: PAGES.login, title: 'Sign in', guestOnly: true },
+  '/register': { page: PAGES.register, title: 'Create your workspace', guestOnly: true },
+  '/accept-invitation': { page: PAGES.acceptInvitation, title: 'Join your team' },
+  '/verify-email': { page: PAGES.verifyEmail, title: 'Confirm your email address' },
+  '/forgot-password': { page: PAGES.forgotPassword, title: 'Forgot password' },
+  '/reset-password': { page: PAGES.resetPassword, title: 'Choose a new password' },
 };
 
 const ROUTES = {
-  '/dashboard': { page: dashboard, title: 'Dashboard' },
-  '/customers': { page: customers, title: 'Customers' },
-  '/customers/new': { page: customerForm, title: 'New customer' },
-  '/tasks': { page: tasks, title: 'My tasks' },
-  '/tracking': { page: tracking, title: 'Tracking' },
-  '/analytics': { page: analytics, title: 'Analytics' },
-  '/segments': { page: segments, title: 'Segments' },
-  '/segments/new': { page: segmentBuilder, title: 'New segment' },
-  '/campaigns': { page: campaigns, title: 'Campaigns' },
-  '/campaigns/new': { page: campaignEditor, title: 'New campaign' },
-  '/campaigns/mailbox': { page: campaignMailbox, title: 'Development mailbox' },
-  '/campaigns/settings': { page: campaignSettings, title: 'Delivery settings' },
-  '/email-templates': { page: emailTemplates, title: 'Email templates' },
-  '/email-templates/new': { page: emailTemplates, title: 'New email template' },
-  '/settings/members': { page: members, title: 'Members & Teams' },
-  '/settings/api-keys': { page: apiKeys, title: 'API keys' },
-  '/settings/audit-log': { page: auditLog, title: 'Audit log' },
-  '/settings/sessions': { page: sessions, title: 'Sessions & password' },
-  '/settings/workspace': { page: workspace, title: 'Workspace' },
-  '/developers/api-reference': { page: apiReference, title: 'API reference' },
+  '/dashboard': { page: PAGES.dashboard, title: 'Dashboard' },
+  '/customers': { page: PAGES.customers, title: 'Customers' },
+  '/customers/new': { page: PAGES.customerForm, title: 'New customer' },
+  '/tasks': { page: PAGES.tasks, title: 'My tasks' },
+  '/tracking': { page: PAGES.tracking, title: 'Tracking' },
+  '/analytics': { page: PAGES.analytics, title: 'Analytics' },
+  '/segments': { page: PAGES.segments, title: 'Segments' },
+  '/segments/new': { page: PAGES.segmentBuilder, title: 'New segment' },
+  '/campaigns': { page: PAGES.campaigns, title: 'Campaigns' },
+  '/campaigns/new': { page: PAGES.campaignEditor, title: 'New campaign' },
+  '/campaigns/mailbox': { page: PAGES.campaignMailbox, title: 'Development mailbox' },
+  '/campaigns/settings': { page: PAGES.campaignSettings, title: 'Delivery settings' },
+  '/email-templates': { page: PAGES.emailTemplates, title: 'Email templates' },
+  '/email-templates/new': { page: PAGES.emailTemplates, title: 'New email template' },
+  '/settings/members': { page: PAGES.members, title: 'Members & Teams' },
+  '/settings/api-keys': { page: PAGES.apiKeys, title: 'API keys' },
+  '/settings/audit-log': { page: PAGES.auditLog, title: 'Audit log' },
+  '/settings/sessions': { page: PAGES.sessions, title: 'Sessions & password' },
+  '/settings/workspace': { page: PAGES.workspace, title: 'Workspace' },
+  '/developers/api-reference': { page: PAGES.apiReference, title: 'API reference' },
 };
 
 // Routes with an id in the path: the page gets the captured parts as `params`.
 const PATTERN_ROUTES = [
-  [/^\/customers\/(\d+)$/, { page: customerProfile, title: 'Customer' }],
-  [/^\/customers\/(\d+)\/edit$/, { page: customerForm, title: 'Edit customer' }],
-  [/^\/segments\/(\d+)$/, { page: segmentDetail, title: 'Segment' }],
-  [/^\/segments\/(\d+)\/edit$/, { page: segmentBuilder, title: 'Edit segment' }],
-  [/^\/campaigns\/(\d+)$/, { page: campaign, title: 'Campaign' }],
-  [/^\/campaigns\/(\d+)\/edit$/, { page: campaignEditor, title: 'Edit campaign' }],
-  [/^\/email-templates\/(\d+)$/, { page: emailTemplates, title: 'Email template' }],
+  [/^\/customers\/(\d+)$/, { page: PAGES.customerProfile, title: 'Customer' }],
+  [/^\/customers\/(\d+)\/edit$/, { page: PAGES.customerForm, title: 'Edit customer' }],
+  [/^\/segments\/(\d+)$/, { page: PAGES.segmentDetail, title: 'Segment' }],
+  [/^\/segments\/(\d+)\/edit$/, { page: PAGES.segmentBuilder, title: 'Edit segment' }],
+  [/^\/campaigns\/(\d+)$/, { page: PAGES.campaign, title: 'Campaign' }],
+  [/^\/campaigns\/(\d+)\/edit$/, { page: PAGES.campaignEditor, title: 'Edit campaign' }],
+  [/^\/email-templates\/(\d+)$/, { page: PAGES.emailTemplates, title: 'Email template' }],
   // The pipeline CRM routes within itself (#/pipelines/leads/board).
-  [/^\/pipelines(?:\/.*)?$/, { page: pipelines, title: 'Pipelines' }],
-  [/^\/automations(?:\/\d+)?$/, { page: automations, title: 'Automations' }],
+  [/^\/pipelines(?:\/.*)?$/, { page: PAGES.pipelines, title: 'Pipelines' }],
+  [/^\/automations(?:\/\d+)?$/, { page: PAGES.automations, title: 'Automations' }],
 ];
 
 function matchRoute(path) {
@@ -179,7 +183,9 @@ async function handleRoute({ path, query }) {
     }
     shell = null;
     document.title = `${publicRoute.title} · EnterCRM`;
-    mount(publicRoute.page.render({ path, query }));
+    const page = await publicRoute.page();
+    if (count !== routeCount) return;
+    mount(page.render({ path, query }));
     focusHeading();
     return;
   }
@@ -211,9 +217,18 @@ async function handleRoute({ path, query }) {
   shell.setActive(path);
 
   const matched = matchRoute(path);
-  const route = matched?.route || (navItem(path)?.soon ? { page: comingSoon, title: navItem(path).label } : { page: notFound, title: 'Not found' });
+  const route = matched?.route || (navItem(path)?.soon ? { page: PAGES.comingSoon, title: navItem(path).label } : { page: PAGES.notFound, title: 'Not found' });
   document.title = `${route.title} · ${session.me.tenant?.name || 'EnterCRM'} · EnterCRM`;
-  shell.main.replaceChildren(route.page.render({ path, query, params: matched?.params || [], switchWorkspace }));
+  let page;
+  try {
+    page = await route.page();
+  } catch (error) {
+    // A module that failed to load (offline, a deploy meanwhile): say so, with a way out.
+    if (count === routeCount) toast('This page could not be loaded. Reload the console to try again.', 'error');
+    return;
+  }
+  if (count !== routeCount) return;
+  shell.main.replaceChildren(page.render({ path, query, params: matched?.params || [], switchWorkspace }));
   focusHeading();
   // The overdue count beside My tasks, read again on every page (one indexed count).
   refreshOverdueBadge();

@@ -1,7 +1,7 @@
 // The signed-in frame: top bar (menu button, brand, workspace switcher, user menu), the
 // navigation (a drawer behind the menu button on small screens) and the main region.
 
-import { paletteButton } from './palette.js';
+import { paletteButton } from './palette-button.js';
 import { currentTheme, setTheme, THEMES } from './theme.js';
 import { api } from '../api.js';
 import { toast } from './toast.js';
@@ -9,7 +9,6 @@ import { avatar, h, icon, roleLabel } from '../dom.js';
 import { NAV_SECTIONS } from '../nav.js';
 import { session } from '../session.js';
 import { popover } from './popover.js';
-import { openCreateWorkspace } from './workspace-dialog.js';
 
 /**
  * Builds the shell. `actions`: {signOut(), switchWorkspace(slug)}.
@@ -89,7 +88,7 @@ export function createShell(actions) {
           class: 'popover-item',
           onClick: () => {
             switcher.close({ focusButton: true });
-            openCreateWorkspace();
+            import('./workspace-dialog.js').then((m) => m.openCreateWorkspace());
           },
         }, icon('plus'), h('span', { text: 'Create workspace' })),
         h('a', { class: 'popover-item', href: '#/settings/workspace' }, icon('settings'), h('span', { text: 'Workspace settings' })),

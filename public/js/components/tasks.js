@@ -2,11 +2,12 @@
 // card of a record (add one by typing its title and pressing Add), and the overdue badge in
 // the navigation. "My tasks" (pages/tasks.js) lists rows too.
 
+import { refreshOverdueBadge } from './overdue.js';
 import { activityChanged } from './timeline.js';
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { session } from '../session.js';
-import { workspacePeople } from '../pages/pipelines-api.js';
+import { workspacePeople } from './people.js';
 import { card, errorState, loadingState } from './page.js';
 import { toast } from './toast.js';
 
@@ -122,20 +123,4 @@ export function tasksPanel({ subjectType, subjectId }) {
   return card({ title: 'Tasks', className: 'card-tasks', body: [form, status, list] });
 }
 
-/** Sets the navigation's "My tasks" badge to the count of my overdue open tasks. */
-export async function refreshOverdueBadge() {
-  const link = document.querySelector('.nav-link[href="#/tasks"]');
-  if (!link || !session.me?.user) return;
-  let badge = link.querySelector('.nav-count');
-  try {
-    const result = await api.get('/v1/tasks', { query: { assignee_id: 'me', overdue: 'true', per_page: 1 } });
-    const n = result.meta?.total || 0;
-    if (!badge) { badge = h('span', { class: 'nav-count' }); link.append(badge); }
-    badge.textContent = n > 99 ? '99+' : String(n);
-    badge.hidden = n === 0;
-    badge.setAttribute('aria-label', `${n} overdue`);
-    badge.title = `${n} overdue task${n === 1 ? '' : 's'}`;
-  } catch {
-    if (badge) badge.hidden = true;
-  }
-}
+export { refreshOverdueBadge };
