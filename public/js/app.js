@@ -21,6 +21,9 @@ import * as campaignSettings from './pages/campaign-settings.js';
 import * as campaigns from './pages/campaigns.js';
 import * as apiReference from './pages/api-reference.js';
 import * as comingSoon from './pages/coming-soon.js';
+import * as companies from './pages/companies.js';
+import * as companyForm from './pages/companies-form.js';
+import * as companyProfile from './pages/companies-profile.js';
 import * as customers from './pages/customers.js';
 import * as customerForm from './pages/customers-form.js';
 import * as customerProfile from './pages/customers-profile.js';
@@ -54,6 +57,8 @@ const ROUTES = {
   '/dashboard': { page: dashboard, title: 'Dashboard' },
   '/customers': { page: customers, title: 'Customers' },
   '/customers/new': { page: customerForm, title: 'New customer' },
+  '/companies': { page: companies, title: 'Companies' },
+  '/companies/new': { page: companyForm, title: 'New company' },
   '/tracking': { page: tracking, title: 'Tracking' },
   '/analytics': { page: analytics, title: 'Analytics' },
   '/segments': { page: segments, title: 'Segments' },
@@ -76,6 +81,8 @@ const ROUTES = {
 const PATTERN_ROUTES = [
   [/^\/customers\/(\d+)$/, { page: customerProfile, title: 'Customer' }],
   [/^\/customers\/(\d+)\/edit$/, { page: customerForm, title: 'Edit customer' }],
+  [/^\/companies\/(\d+)$/, { page: companyProfile, title: 'Company' }],
+  [/^\/companies\/(\d+)\/edit$/, { page: companyForm, title: 'Edit company' }],
   [/^\/segments\/(\d+)$/, { page: segmentDetail, title: 'Segment' }],
   [/^\/segments\/(\d+)\/edit$/, { page: segmentBuilder, title: 'Edit segment' }],
   [/^\/campaigns\/(\d+)$/, { page: campaign, title: 'Campaign' }],

@@ -31,6 +31,7 @@ public struct Application: HTTPApplication {
         APIKeyRoutes.register(&routes)
         PresetRoutes.register(&routes)
         CustomerRoutes.register(&routes)
+        CompanyRoutes.register(&routes)
         TrackingRoutes.register(&routes)
         CRMRoutes.register(&routes)
         AnalyticsRoutes.register(&routes)
