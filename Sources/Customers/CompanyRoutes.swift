@@ -42,8 +42,9 @@ package enum CompanyRoutes {
             let body = try c.request.jsonObject()
             var input = Input(body)
             present = Set(body.keys)
-            if creating || input.has("name") {
+            if !creating, input.object["name"]?.isNull == true {
                 input.refuseNull("name")
+            } else if creating || input.has("name") {
                 name = input.string("name", max: 190)
             }
             if let raw = input.string("domain", required: false, max: 2048) {

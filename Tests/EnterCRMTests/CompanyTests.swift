@@ -101,6 +101,54 @@ import Web
         return result
     }
 
+    /// The company side of `CustomerAggregateTests`: the same five events, written by each
+    /// path that adds events to customers (one at a time, a batch by email, a batch by id, the
+    /// seed's EventRecorder.record, anonymous history joined by identify), each path's
+    /// customer in a company of their own (linked by their email's domain as they were
+    /// created, or, by id, made with it): every company's revenue is what the customer's
+    /// clv_total is, 25.26.
+    @Test func theSameEventsGiveTheSameCompanyRevenueWhicheverPathWroteThem() throws {
+        let owner = client.register()
+        let k = key(owner.token)
+        let tenant = owner.tenantID
+        #expect(client.send("PUT", "/v1/workspace", ["link_customers_by_email_domain": true], token: owner.token).status == 200)
+        let paths = ["single", "batch", "byid", "seed", "identified"]
+        var companies: [String: Int] = [:]
+        for path in paths {
+            companies[path] = client.send("POST", "/v1/companies", ["name": .string(path), "domain": .string("\(path).paths.example")],
+                                          token: owner.token)["id"]?.intValue
+        }
+        func event(_ e: JSON, _ identity: JSON) -> JSON {
+            var body = e.objectValue!
+            for (k, v) in identity.objectValue! { body[k] = v }
+            return .object(body)
+        }
+        for e in CustomerAggregateTests.events {
+            client.send("POST", e["type"] == "pageview" ? "/v1/track/pageview" : "/v1/track/event",
+                        event(e, ["customer_email": "a@single.paths.example"]), key: k)
+        }
+        client.send("POST", "/v1/track/batch", ["events": .array(CustomerAggregateTests.events.map { event($0, ["customer_email": "a@batch.paths.example"]) })], key: k)
+        let made = try #require(client.send("POST", "/v1/customers", ["email": "a@elsewhere.example", "company_id": .int(Int64(companies["byid"]!))],
+                                            token: owner.token)["id"]?.intValue)
+        client.send("POST", "/v1/track/batch", ["events": .array(CustomerAggregateTests.events.map { event($0, ["customer_id": .int(Int64(made))]) })], key: k)
+        let request = Request(method: "POST", path: "/v1/track/batch", queryString: "", headers: [:], body: [], remoteAddress: "127.0.0.1")
+        let tracked = try CustomerAggregateTests.events.map {
+            try TrackedEvent(event($0, ["customer_email": "a@seed.paths.example"]).objectValue!, kind: $0["type"] == "pageview" ? .pageview : .event,
+                             request: request, now: Date())
+        }
+        _ = try EventRecorder.record(client.db, Tenant(id: tenant), tracked)
+        for e in CustomerAggregateTests.events {
+            client.send("POST", e["type"] == "pageview" ? "/v1/track/pageview" : "/v1/track/event", event(e, ["anonymous_id": "anon-paths"]), key: k)
+        }
+        let identified = client.send("POST", "/v1/track/identify", ["anonymous_id": "anon-paths", "email": "a@identified.paths.example"], key: k)
+        #expect(identified["merged_events"] == 5, "\(identified.body)")
+        for path in paths {
+            let company = try #require(client.send("GET", "/v1/companies/\(companies[path]!)", token: owner.token).json.objectValue)
+            #expect(company["customers_count"] == 1 && company["revenue_total"]?.doubleValue == 25.26, "the \(path) path: \(company)")
+        }
+        _ = try recount(tenant)
+    }
+
     /// A random mix of every write that changes a company's totals, checked after each step
     /// against a recount: events one at a time and in batches (by email and by id, new
     /// customers and known ones), the seed's direct EventRecorder.record, anonymous

@@ -122,6 +122,18 @@ def test_create_a_company_link_a_customer_and_see_both_profiles(api, account, co
     c.wait().until(lambda d: c.find(f".table-companies tr[data-company-id='{other['id']}']").is_displayed())
     assert api.request("GET", f"/v1/companies/{other['id']}", expect=200)["name"] == f"Other {tag}"
     c.assert_no_horizontal_overflow("companies at 1280 px")
+    # From its profile: the list, without it, until Undo.
+    c.go(f"/companies/{other['id']}")
+    c.wait_heading(f"Other {tag}")
+    c.click("Delete")
+    c.click("Delete company", within="dialog[open]")
+    c.wait_route("/companies")
+    c.toast("Deleted the company")
+    c.wait().until(lambda d: c.find_all(".table-companies tbody tr")
+                   and not c.find_all(f".table-companies tr[data-company-id='{other['id']}']"))
+    c.click("Undo", within="#toasts")
+    c.wait().until(lambda d: c.find_all(f".table-companies tr[data-company-id='{other['id']}']"))
+    assert api.request("GET", f"/v1/companies/{other['id']}", expect=200)["name"] == f"Other {tag}"
 
     # On a phone.
     phone = console_factory(PHONE)

@@ -12,6 +12,7 @@ import { pagerNav } from '../components/list.js';
 import { members, ownerName } from '../components/owners.js';
 import { card, emptyState, errorState, loadingState, tableWrap } from '../components/page.js';
 import { permitAll } from '../components/permit.js';
+import { redrawRoute } from '../components/undo.js';
 import { companyListRoute, companyStyles, deleteCompany } from './companies.js';
 import { companyBackLink, showCompanyLoadError } from './companies-form.js';
 import { customerName } from './customers.js';
@@ -66,7 +67,7 @@ export function render({ params }) {
       [h('a', { class: 'button button-secondary', href: `#/companies/${encodeURIComponent(c.id)}/edit`, dataset: { action: 'edit' } },
         icon('edit'), h('span', { text: 'Edit' })), 'PUT /v1/companies/{id}', 'edit companies'],
       [h('button', { type: 'button', class: 'button button-ghost-danger', dataset: { action: 'delete' },
-        onClick: () => deleteCompany(c, { hide: () => navigate(companyListRoute()) }) },
+        onClick: () => deleteCompany(c, { leave: () => navigate(companyListRoute()), restore: () => redrawRoute(`#${companyListRoute()}`) }) },
       icon('trash'), h('span', { text: 'Delete' })), 'DELETE /v1/companies/{id}', 'delete companies'],
     ]));
     const owner = ownerName(c.owner_id, owners);

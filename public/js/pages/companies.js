@@ -118,8 +118,12 @@ function apiQuery(state) {
   return query;
 }
 
-/** Asks, then deletes `company` with ten seconds to undo. `hide`/`restore` take it off the page and back. */
-export async function deleteCompany(company, { hide, restore, done } = {}) {
+/**
+ * Asks, then deletes `company` with ten seconds to undo. `leave()`: goes elsewhere first (a
+ * profile goes to the list, where the undo window then belongs); `hide`/`restore` take it off
+ * the page and back.
+ */
+export async function deleteCompany(company, { leave, hide, restore, done } = {}) {
   const customers = Number(company.customers_count) || 0;
   const ok = await confirmDialog({
     title: `Delete ${company.name}?`,
@@ -130,6 +134,7 @@ export async function deleteCompany(company, { hide, restore, done } = {}) {
     danger: true,
   });
   if (!ok) return false;
+  if (leave) leave();
   deleteWithUndo({ label: `the company “${company.name}”`, path: `/v1/companies/${company.id}`, hide, restore, done });
   return true;
 }
