@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "EnterCRMTests", dependencies: [
-            "EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Segments", "Tracking", "Pipelines",
+            "EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Segments", "Customers", "Tracking", "Pipelines",
             "Campaigns", "Automations", "Dashboard", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
         ]),
     ],

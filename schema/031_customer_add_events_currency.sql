@@ -1,4 +1,4 @@
--- customer_add_events (027) again, with one change: the currency of a customer's first order
+-- customer_add_events (027, with the company revenue of 030) again, with one change: the currency of a customer's first order
 -- in these events is the smallest "position + currency" of their orders, not the first item
 -- of an ordered GROUP_CONCAT. The GROUP_CONCAT kept a sorted tree per customer, and it was
 -- most of the procedure's cost for the hot path's one event: mariadbd CPU a call, one event
@@ -37,6 +37,32 @@ BEGIN
         c.updated_at = UTC_TIMESTAMP(6)
     WHERE c.tenant_id = p_tenant;
     SET p_matched = ROW_COUNT();
+    -- The companies' revenue: the same sums as the customers' clv_total above.
+    IF EXISTS (SELECT 1 FROM companies WHERE tenant_id = p_tenant) THEN
+        BEGIN
+            DECLARE v_done TINYINT DEFAULT 0;
+            DECLARE v_company BIGINT UNSIGNED;
+            DECLARE v_total DECIMAL(16,2);
+            DECLARE c_revenue CURSOR FOR
+                SELECT c.company_id, SUM(d.total)
+                FROM (SELECT e.id, SUM(e.amount) AS total
+                      FROM JSON_TABLE(p_events, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$[0]', amount DECIMAL(14,2) PATH '$[1]')) e
+                      WHERE e.amount IS NOT NULL
+                      GROUP BY e.id) d
+                     STRAIGHT_JOIN customers c FORCE INDEX (PRIMARY) ON c.id = d.id AND c.tenant_id = p_tenant
+                WHERE c.company_id IS NOT NULL
+                GROUP BY c.company_id HAVING SUM(d.total) <> 0
+                ORDER BY c.company_id;
+            DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_done = 1;
+            OPEN c_revenue;
+            revenue: LOOP
+                FETCH c_revenue INTO v_company, v_total;
+                IF v_done THEN LEAVE revenue; END IF;
+                CALL company_add_totals(p_tenant, v_company, 0, v_total);
+            END LOOP;
+            CLOSE c_revenue;
+        END;
+    END IF;
     -- The segments' marks. Nothing (not even the JSON) without segments.
     IF EXISTS (SELECT 1 FROM segments WHERE tenant_id = p_tenant) THEN
         SELECT JSON_ARRAYAGG(JSON_ARRAY(c.id, IF(c.events_count <= d.n, p_dirty_all, p_dirty_activity))) INTO v_marks

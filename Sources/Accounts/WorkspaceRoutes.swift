@@ -35,37 +35,42 @@ package enum WorkspaceRoutes {
 
     @Sendable static func current(_ c: Context) throws -> Response {
         guard let row = try c.db.queryOne("""
-            SELECT t.id, t.name, t.slug, t.created_at, t.count_browser_revenue, t.audit_retention_days,
+            SELECT t.id, t.name, t.slug, t.created_at, t.count_browser_revenue, t.audit_retention_days, t.link_customers_by_email_domain,
                    (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = t.id) AS members_count
             FROM tenants t WHERE t.id = \(c.tenant)
             """) else { throw HTTPError.notFound() }
         var object = row.json(["id", "name", "slug", "created_at", "members_count", "audit_retention_days"]).objectValue!
         object["count_browser_revenue"] = .bool(try row.bool("count_browser_revenue"))
+        object["link_customers_by_email_domain"] = .bool(try row.bool("link_customers_by_email_domain"))
         // A secret key acts for the workspace, not as a member: no role.
         object["role"] = c.principal?.role.map { .string($0.rawValue) } ?? .null
         return .json(.object(object))
     }
 
     /// Renames the workspace and changes its settings: only the fields given change (`name`,
-    /// `count_browser_revenue`, `audit_retention_days` from 30 to 3650, 365 by default, changed
+    /// `count_browser_revenue`, `link_customers_by_email_domain` (new customers get the company
+    /// of their email's domain: `WorkspaceSettings`), `audit_retention_days` from 30 to 3650, 365 by default, changed
     /// by owners only; none is a no-op; null is no value for any of them). What changes is
     /// recorded in the audit log, in the same transaction.
     @Sendable static func rename(_ c: Context) throws -> Response {
         var input = try Input(c.request)
-        input.refuseNull("count_browser_revenue", "audit_retention_days")
+        input.refuseNull("count_browser_revenue", "link_customers_by_email_domain", "audit_retention_days")
         let name = input.has("name") ? input.string("name", max: 120) : nil
         let countBrowserRevenue = input.bool("count_browser_revenue")
+        let linkByDomain = input.bool("link_customers_by_email_domain")
         let retention = input.int("audit_retention_days", required: false, min: AuditRetention.minimumDays, max: AuditRetention.maximumDays)
         try input.check()
         try c.db.transaction {
             guard let before = try c.db.queryOne("""
-                SELECT name, count_browser_revenue, audit_retention_days FROM tenants WHERE id = \(c.tenant) FOR UPDATE
+                SELECT name, count_browser_revenue, link_customers_by_email_domain, audit_retention_days FROM tenants
+                WHERE id = \(c.tenant) FOR UPDATE
                 """) else { throw HTTPError.notFound() }
             // Sending the value it has changes nothing, and asks nothing.
             if let retention, retention != (try before.int("audit_retention_days")) { try Permissions.require(c, .changeAuditRetention) }
             try c.db.execute("""
                 UPDATE tenants SET name = COALESCE(\(name), name),
                     count_browser_revenue = COALESCE(\(countBrowserRevenue), count_browser_revenue),
+                    link_customers_by_email_domain = COALESCE(\(linkByDomain), link_customers_by_email_domain),
                     audit_retention_days = COALESCE(\(retention), audit_retention_days), updated_at = UTC_TIMESTAMP(6)
                 WHERE id = \(c.tenant)
                 """)
@@ -74,6 +79,10 @@ package enum WorkspaceRoutes {
             let was = try before.bool("count_browser_revenue")
             if let countBrowserRevenue, countBrowserRevenue != was {
                 changes["count_browser_revenue"] = ["from": .bool(was), "to": .bool(countBrowserRevenue)]
+            }
+            let linked = try before.bool("link_customers_by_email_domain")
+            if let linkByDomain, linkByDomain != linked {
+                changes["link_customers_by_email_domain"] = ["from": .bool(linked), "to": .bool(linkByDomain)]
             }
             if let retention, retention != (try before.int("audit_retention_days")) {
                 changes["audit_retention_days"] = ["from": before.json("audit_retention_days"), "to": .int(Int64(retention))]

@@ -41,4 +41,5 @@ package enum ActivityTimeline {
 
     package static let customer = of("customer")
     package static let entry = of("entry")
+    package static let company = of("company")
 }

@@ -41,8 +41,10 @@ package struct Subject: Sendable, Equatable {
         "entry": Kind(numericID: false, existing: { db, tenant, ids in
             Set(try db.query("SELECT uid FROM crm_entries WHERE tenant_id = \(tenant) AND uid IN (\(list: ids))").map { try $0.string("uid") })
         }, missing: "The entry does not exist in this workspace."),
-        // Companies arrive with issue 24 part 1 (migration 030): their row replaces this one.
-        "company": Kind(numericID: true, existing: nil, missing: "The company does not exist in this workspace."),
+        "company": Kind(numericID: true, existing: { db, tenant, ids in
+            Set(try db.query("SELECT id FROM companies WHERE tenant_id = \(tenant) AND id IN (\(list: ids.compactMap { Int($0) }))")
+                .map { String(try $0.int("id")) })
+        }, missing: "The company does not exist in this workspace."),
     ]
 
     /// Which of `ids` name records of `type` in the workspace (one read); nil for a type that
@@ -70,7 +72,7 @@ package struct Subject: Sendable, Equatable {
             return .failure(Problem(field: "subject_type", message: "The subject type must be one of: \(types.joined(separator: ", ")).", notFound: false))
         }
         guard kind.existing != nil else {
-            return .failure(Problem(field: "subject_type", message: "Companies are not available yet.", notFound: false))
+            return .failure(Problem(field: "subject_type", message: "Notes and tasks about \(type) records are not available.", notFound: false))
         }
         var text: String?
         switch id {

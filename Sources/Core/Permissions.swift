@@ -12,8 +12,8 @@ import Web
 /// gives it (`.server`, `.crm`, `.tracking`), a publishable key only `.tracking`; neither
 /// reaches a route kept for user sessions (`.user`, `.manager`).
 ///
-/// Members work with customers, tracking, CRM entries and drafts. Only admins and owners
-/// erase customers, export, delete segments, campaigns, automations, entities, pipelines,
+/// Members work with customers, companies, tracking, CRM entries and drafts. Only admins and owners
+/// erase customers, export, delete companies, segments, campaigns, automations, entities, pipelines,
 /// stages and fields, send or cancel campaigns, activate or deactivate automations, change
 /// the design or trigger of an active automation, and manage keys, members, teams, settings
 /// and the audit log. Only owners delete the workspace, change owners or change how long the
@@ -109,6 +109,16 @@ package enum Permissions {
         "PUT /v1/tasks/{id}": .role(.member),
         "PATCH /v1/tasks/{id}": .role(.member),
         "DELETE /v1/tasks/{id}": .role(.member),
+        // Companies: members create and edit them, as customers; deleting one (its customers
+        // stay, unlinked) is for admins and owners, as deleting a segment or an entity.
+        "GET /v1/companies": .role(.viewer),
+        "POST /v1/companies": .role(.member),
+        "GET /v1/companies/{id}": .role(.viewer),
+        "PUT /v1/companies/{id}": .role(.member),
+        "PATCH /v1/companies/{id}": .role(.member),
+        "DELETE /v1/companies/{id}": .role(.admin),
+        "GET /v1/companies/{id}/entries": .role(.viewer),
+        "GET /v1/companies/{id}/timeline": .role(.viewer),
 
         // Tracking
         "POST /v1/track/event": .role(.member),

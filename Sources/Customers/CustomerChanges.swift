@@ -30,28 +30,28 @@ package enum CustomerChanges {
         }
     }
 
-    /// Each customer's compared fields: name, email, phone, city, country, and each property
-    /// as `properties.<key>`.
+    /// Each customer's compared fields: name, email, phone, city, country, company and owner,
+    /// and each property as `properties.<key>`.
     package typealias Snapshot = [Int: [String: JSON]]
 
-    static let fields = ["name", "email", "phone", "city", "country"]
+    static let fields = ["name", "email", "phone", "city", "country", "company_id", "owner_id"]
 
     /// The profiles of `ids` (call it inside the writer's transaction, after locking them).
     package static func snapshot(_ db: Connection, _ tenant: Tenant, ids: [Int]) throws -> Snapshot {
         guard !ids.isEmpty else { return [:] }
-        return try read(db, "SELECT id, name, email, phone, city, country, properties FROM customers WHERE tenant_id = \(tenant) AND id IN (\(list: ids))")
+        return try read(db, "SELECT id, name, email, phone, city, country, company_id, owner_id, properties FROM customers WHERE tenant_id = \(tenant) AND id IN (\(list: ids))")
     }
 
     /// The profile of the customer with `email`, if there is one (identify's upsert is by email).
     package static func snapshot(_ db: Connection, _ tenant: Tenant, email: String) throws -> Snapshot {
-        try read(db, "SELECT id, name, email, phone, city, country, properties FROM customers WHERE tenant_id = \(tenant) AND email = \(email) FOR UPDATE")
+        try read(db, "SELECT id, name, email, phone, city, country, company_id, owner_id, properties FROM customers WHERE tenant_id = \(tenant) AND email = \(email) FOR UPDATE")
     }
 
     static func read(_ db: Connection, _ sql: SQL) throws -> Snapshot {
         var snapshot: Snapshot = [:]
         for row in try db.query(sql) {
             var values: [String: JSON] = [:]
-            for field in fields { values[field] = row.optionalString(field).map(JSON.string) ?? .null }
+            for field in fields { values[field] = row.json(field) }
             if let properties = (try? JSONParser.parse(row.optionalString("properties") ?? "{}"))?.objectValue {
                 for (key, value) in properties { values["properties.\(key)"] = value }
             }

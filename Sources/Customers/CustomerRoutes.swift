@@ -20,7 +20,7 @@ package enum CustomerRoutes {
     }
 
     @Sendable static func list(_ c: Context) throws -> Response {
-        let query = try CustomerQuery(c.request, tenant: c.tenant, db: c.db)
+        let query = try CustomerQuery(c.request, tenant: c.tenant, principal: c.principal, db: c.db)
         let total = try CustomerTotals.customers(c.db, c.tenant, query)
         let rows = try CustomerStore.listPage(c.db, c.tenant, query, total: total)
         let segments = try CustomerStore.segmentNames(c.db, c.tenant, customers: rows.map { try $0.int("id") })
@@ -38,13 +38,18 @@ package enum CustomerRoutes {
     }
 
     /// The editable fields of a customer, checked. Absent keys stay nil; `present` tells
-    /// which keys the body had (an explicit null clears the field).
+    /// which keys the body had (an explicit null clears the field). `company_id` must be a
+    /// company of the workspace and `owner_id` a member of it (422 naming the field, with
+    /// the body's other problems).
     struct Fields {
         var name: String?, email: String?, phone: String?, city: String?, country: String?
         var properties: JSONObject?
+        var companyID: Int??
+        var ownerID: Int??
         var present: Set<String> = []
 
-        package init(_ body: JSONObject, creating: Bool) throws {
+        package init(_ c: Context, creating: Bool) throws {
+            let body = try c.request.jsonObject()
             var input = Input(body)
             present = Set(body.keys)
             name = input.string("name", required: false, max: 190)
@@ -66,36 +71,72 @@ package enum CustomerRoutes {
             if creating, (name ?? "").isEmpty, (email ?? "").isEmpty {
                 input.fail("email", "A customer needs an email or a name.")
             }
+            if input.has("company_id") {
+                if input.object["company_id"]?.isNull == true {
+                    companyID = .some(nil)
+                } else if let id = input.int("company_id", required: false, min: 1) {
+                    if try c.db.queryOne("SELECT id FROM companies WHERE tenant_id = \(c.tenant) AND id = \(id)") != nil {
+                        companyID = .some(id)
+                    } else {
+                        input.fail("company_id", "The company must be a company of this workspace.")
+                    }
+                }
+            }
+            ownerID = try Owners.read(&input, c.db, c.tenant)
             try input.check()
+        }
+
+        /// Locks the company the body names (the first check had no lock), so that it is not
+        /// deleted before this customer, naming it, is written: 422 if it went meanwhile.
+        func lockCompany(_ c: Context) throws {
+            guard case .some(.some(let id)) = companyID else { return }
+            guard try CompanyStore.lockExisting(c.db, c.tenant, id: id) else {
+                throw HTTPError.invalid("company_id", "The company must be a company of this workspace.")
+            }
         }
     }
 
+    /// The answer to a create or an update: the fields written, then the company and owner.
+    static func written(_ row: Row, _ keys: [String]) -> JSON {
+        var o = row.json(keys).objectValue!
+        o["properties"] = CustomerJSON.properties(row)
+        o["company_id"] = row.json("company_id")
+        o["owner_id"] = row.json("owner_id")
+        return .object(o)
+    }
+
+    /// A customer created with a company counts in it (customers_company_insert, schema/030);
+    /// one without, in a workspace that links by email domain, gets the company of their
+    /// email's domain there, as every new customer does.
     @Sendable static func create(_ c: Context) throws -> Response {
-        let f = try Fields(try c.request.jsonObject(), creating: true)
+        let f = try Fields(c, creating: true)
         let id = try c.db.transaction {
+            try f.lockCompany(c)
             let id = try c.db.execute("""
-                INSERT INTO customers (tenant_id, name, email, phone, city, country, properties, created_at, updated_at)
+                INSERT INTO customers (tenant_id, name, email, phone, city, country, properties, company_id, owner_id, created_at, updated_at)
                 VALUES (\(c.tenant), \(f.name), \(f.email), \(f.phone), \(f.city), \(f.country),
-                        \(JSONWriter.string(.object(f.properties ?? JSONObject()))), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+                        \(JSONWriter.string(.object(f.properties ?? JSONObject()))), \(f.companyID ?? nil), \(f.ownerID ?? nil),
+                        UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
                 """).lastInsertID
             try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
             return id
         }
         let row = try CustomerStore.find(c.db, c.tenant, id: id)!
-        var o = row.json(["id", "name", "email", "phone", "city", "country", "created_at"]).objectValue!
-        o["properties"] = CustomerJSON.properties(row)
-        return .json(.object(o), status: 201)
+        return .json(written(row, ["id", "name", "email", "phone", "city", "country", "created_at"]), status: 201)
     }
 
-    /// Only the fields given change; `properties` is merged (RFC 7396: null removes a key).
+    /// Only the fields given change; `properties` is merged (RFC 7396: null removes a key). A
+    /// new company_id moves the customer's count and clv_total from the old company to the
+    /// new (customers_after_update, schema/030).
     @Sendable static func update(_ c: Context) throws -> Response {
         let id = try c.request.id()
-        let f = try Fields(try c.request.jsonObject(), creating: false)
+        let f = try Fields(c, creating: false)
         func has(_ key: String) -> Bool { f.present.contains(key) }
         try c.db.transaction {
             guard let current = try c.db.queryOne("""
                 SELECT properties FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE
                 """) else { throw HTTPError.notFound("Customer not found.") }
+            try f.lockCompany(c)
             let before = try CustomerChanges.snapshot(c.db, c.tenant, ids: [id])
             var properties: String?
             if let patch = f.properties {
@@ -113,6 +154,8 @@ package enum CustomerRoutes {
                     city = IF(\(has("city")), \(f.city), city),
                     country = IF(\(has("country")), \(f.country), country),
                     properties = COALESCE(\(properties), properties),
+                    company_id = IF(\(f.companyID != nil), \(f.companyID ?? nil), company_id),
+                    owner_id = IF(\(f.ownerID != nil), \(f.ownerID ?? nil), owner_id),
                     updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(id)
                 """)
@@ -121,10 +164,7 @@ package enum CustomerRoutes {
             try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
         }
         let row = try CustomerStore.find(c.db, c.tenant, id: id)!
-        var o = row.json(["id", "name", "email", "city", "phone", "updated_at"]).objectValue!
-        o["country"] = row.json("country")
-        o["properties"] = CustomerJSON.properties(row)
-        return .json(.object(o))
+        return .json(written(row, ["id", "name", "email", "city", "phone", "updated_at", "country"]))
     }
 
     /// The right to be forgotten: the customer, every event (including the anonymous ones of

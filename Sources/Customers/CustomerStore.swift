@@ -3,6 +3,7 @@ import MariaDB
 import Web
 import Core
 import Search
+import Accounts
 
 /// The SQL of customers. Every function takes the workspace.
 package enum CustomerStore {
@@ -108,7 +109,8 @@ struct CustomerQuery {
     var order: SQL = "c.created_at"
     /// The index that reads the workspace's customers in the sort's order (tenant_id, column,
     /// then the primary key); for created_at, rfm_score and name also the RFM segment's
-    /// (tenant_id, rfm_segment, column), which serves a segment filter in that order.
+    /// (tenant_id, rfm_segment, column), which serves a segment filter in that order, and for
+    /// created_at the company's and the owner's (tenant_id, company_id or owner_id, created_at).
     var sortIndex: SQL = "idx_customers_created"
     var sortIndexes: SQL = "idx_customers_created, idx_customers_segment"
     var descending = true
@@ -131,7 +133,7 @@ struct CustomerQuery {
     /// walking the sort's index (forced), the rarest word's matches materialized once.
     var searchWalks = false
 
-    init(_ request: Request, tenant: Tenant, db: Connection? = nil) throws {
+    init(_ request: Request, tenant: Tenant, principal: Principal? = nil, db: Connection? = nil) throws {
         page = try Pagination(request, sortable: Self.sortable, defaultSort: "created_at")
         descending = page.descending
         switch page.sort {
@@ -146,7 +148,7 @@ struct CustomerQuery {
         default: (order, sortIndex) = ("c.created_at", "idx_customers_created")
         }
         switch page.sort {
-        case "created_at": break
+        case "created_at": sortIndexes = "idx_customers_created, idx_customers_segment, idx_customers_company, idx_customers_owner"
         case "rfm_score": sortIndexes = "idx_customers_rfm, idx_customers_segment_rfm"
         case "name": sortIndexes = "idx_customers_name, idx_customers_segment_name"
         default: sortIndexes = sortIndex
@@ -167,6 +169,20 @@ struct CustomerQuery {
         if let country = q["country"], !country.isEmpty { conditions.append("c.country = \(country)") }
         if let city = q["city"], !city.isEmpty { conditions.append("c.city = \(city)") }
         if let segment = q["rfm_segment"], !segment.isEmpty { conditions.append("c.rfm_segment = \(segment)") }
+        // A company's customers (idx_customers_company: tenant_id, company_id, created_at) and
+        // an owner's (idx_customers_owner), or those without (`none`).
+        if let raw = q["company_id"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+            if raw == "none" || raw == "null" {
+                conditions.append("c.company_id IS NULL")
+            } else if let id = Int(raw), id > 0 {
+                conditions.append("c.company_id = \(id)")
+            } else {
+                errors.add("company_id", "The company id must be a positive integer or none.")
+            }
+        }
+        if let owner = Owners.filter(q["owner_id"], principal: principal, errors: &errors) {
+            conditions.append(Owners.condition(owner, column: "c.owner_id"))
+        }
         if let raw = q["segment_id"], !raw.isEmpty {
             if let id = Int(raw), id > 0 {
                 conditions.append("EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = \(id) AND m.customer_id = c.id AND m.tenant_id = \(tenant))")

@@ -10,7 +10,8 @@ enum EntryLinkRoutes {
         for base in [CRM.prefix + "/entries/{entry}", CRM.prefix + "/entities/{entity}/entries/{entry}"] {
             routes.put(base + "/associations", .crm, replace)
         }
-        routes.get("/v1/customers/{id}/entries", .server) { c in try linked(c, type: "customer", table: SQLIdentifier("customers"), noun: "Customer") }
+        routes.get("/v1/customers/{id}/entries", .server) { c in try linked(c, type: "customer", noun: "Customer") }
+        routes.get("/v1/companies/{id}/entries", .server) { c in try linked(c, type: "company", noun: "Company") }
     }
 
     /// `PUT …/entries/{entry}/associations` `{"customer_ids": […], "company_ids": […]}`: the
@@ -31,9 +32,9 @@ enum EntryLinkRoutes {
 
     /// `GET /v1/customers/{id}/entries` (and companies'): the linked entries, newest link first,
     /// each with its entity, pipeline and stage, paginated like every `/v1` list.
-    static func linked(_ c: Context, type: String, table: SQLIdentifier, noun: String) throws -> Response {
+    static func linked(_ c: Context, type: String, noun: String) throws -> Response {
         let id = try c.request.id()
-        guard try c.db.queryOne("SELECT id FROM \(table) WHERE tenant_id = \(c.tenant) AND id = \(id)") != nil else {
+        guard try Subject.existing(c.db, c.tenant, type: type, ids: [String(id)])?.contains(String(id)) == true else {
             throw HTTPError.notFound("\(noun) not found.")
         }
         let page = try Pagination(c.request, sortable: ["linked_at"], defaultSort: "linked_at")

@@ -3,12 +3,14 @@ import MariaDB
 import Web
 import Core
 import Search
+import Accounts
 
 /// The list of entries: its filters, full-text search, sort and page, read from the query
 /// string and turned into SQL whose every column comes from this file.
 ///
 ///     pipeline_id, stage_id, reference_type, reference_id, assigned_to_user_id,
-///     assigned_to_team_id (a number, or `null` for none), q,
+///     assigned_to_team_id (a number, or `null` for none), owner_id (the assignee: a number,
+///     `me` or `none`), q,
 ///     values[key]=v (repeat values[key][]=v for any of several),
 ///     values[key][min]=…, values[key][max]=… (number and date fields),
 ///     sort=updated_at|created_at|title|<field key> (or values.<key>, or -name for descending),
@@ -53,7 +55,7 @@ struct EntryQuery {
     /// Long (about 130 lines): it reads every parameter of the list contract in turn (the
     /// filters, the `values[key]` forms, search, sort, page) and collects every problem into
     /// one 422; each parameter is a few lines, so it reads as the list it is.
-    init(_ request: Request, tenant: Tenant, entity: Entity, fields: [Field], db: Connection) throws {
+    init(_ request: Request, tenant: Tenant, principal: Principal? = nil, entity: Entity, fields: [Field], db: Connection) throws {
         var errors = ValidationErrors()
         var shortSearch = false
         self.tenant = tenant
@@ -83,6 +85,11 @@ struct EntryQuery {
             case (_, true): otherConditions.append("e.assigned_to_team_id IS NULL")
             default: otherConditions.append("e.assigned_to_team_id = \(v!)")
             }
+        }
+
+        // owner_id=<id>|me|none: the assignee by issue 24's name (Owners, as customers and companies).
+        if let owner = Owners.filter(first("owner_id"), principal: principal, errors: &errors) {
+            otherConditions.append(Owners.condition(owner, column: "e.assigned_to_user_id"))
         }
 
         // values[key]=v, values[key][]=v, values[key][min|max]=v

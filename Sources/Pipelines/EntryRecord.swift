@@ -70,6 +70,8 @@ package struct Entry {
             ("crm_entity_id", .int(entityID)), ("brand_id", .int(tenant.id)),
             ("reference_type", row.json("reference_type")), ("reference_id", row.json("reference_id")),
             ("assigned_to_user_id", row.json("assigned_to_user_id")), ("assigned_to_team_id", row.json("assigned_to_team_id")),
+            // Issue 24's owner: the same member as assigned_to_user_id, by the name customers and companies use.
+            ("owner_id", row.json("assigned_to_user_id")),
             ("values", .array(list)), ("values_flat", .object(flat)),
             ("created_at", CRM.entryTimestamp(row, "created_at")), ("updated_at", CRM.entryTimestamp(row, "updated_at")),
         ])

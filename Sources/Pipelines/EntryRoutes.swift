@@ -49,7 +49,7 @@ enum EntryRoutes {
     @Sendable static func list(_ c: Context) throws -> Response {
         let entity = try Entity.require(c)
         let fields = try Field.all(c.db, c.tenant, entityID: entity.id)
-        let query = try EntryQuery(c.request, tenant: c.tenant, entity: entity, fields: fields, db: c.db)
+        let query = try EntryQuery(c.request, tenant: c.tenant, principal: c.principal, entity: entity, fields: fields, db: c.db)
         let result = try query.run(c.db)
         let total = result.total
         let entries = try EntryStore.entries(c.db, ids: result.ids)
@@ -127,6 +127,18 @@ enum EntryRoutes {
             }
         }
         if input.has("assigned_to_user_id") { changes.userID = .some(input.int("assigned_to_user_id", required: false, min: 1)) }
+        // `owner_id` (issue 24 part 3) is the entry's owner by its customers' and companies'
+        // name: the same column as the contract's assigned_to_user_id.
+        if input.has("owner_id") {
+            let owner = try Owners.read(&input, c.db, c.tenant)
+            if let owner {
+                if let given = changes.userID, given != owner {
+                    input.fail("owner_id", "The owner id and the assigned to user id name the same person: give one, or the same.")
+                } else {
+                    changes.userID = owner
+                }
+            }
+        }
         if input.has("assigned_to_team_id") { changes.teamID = .some(input.int("assigned_to_team_id", required: false, min: 1)) }
 
         // The pipeline must be the entity's, the stage the pipeline's.
@@ -151,7 +163,7 @@ enum EntryRoutes {
         } else if let current, let pipeline = changes.pipeline, pipeline.id != current.pipelineID {
             input.fail("stage_id", "A stage of the new pipeline is required.")
         }
-        if case .some(.some(let user)) = changes.userID,
+        if input.has("assigned_to_user_id"), case .some(.some(let user)) = changes.userID,
            try !AccountStore.isMember(c.db, c.tenant, userID: user) {
             input.fail("assigned_to_user_id", "The selected user is not a member of this workspace.")
         }

@@ -24,17 +24,22 @@ package enum PipelineTimeline {
             of: { tenant, id in "h.entry_id = \(id) AND h.tenant_id = \(tenant)" }),
     ]
 
-    /// The stage moves of the entries linked to a customer (EntryLinks).
-    package static let customer = [
-        TimelineBranch(
-            subject: "customer", types: ["stage_moved"], type: "'stage_moved'", occurredAt: "h.created_at", id: "h.id",
-            actorType: actorType, actorID: actorID, data: moved,
-            from: """
-                crm_entry_links l FORCE INDEX (idx_entry_links_subject)
-                JOIN crm_stage_history h FORCE INDEX (idx_crm_history_entry) ON h.entry_id = l.entry_id \(entryOf)
-                """,
-            of: { tenant, id in "l.tenant_id = \(tenant) AND l.subject_type = 'customer' AND l.subject_id = \(id)" }),
-    ]
+    /// The stage moves of the entries linked to a customer or a company (EntryLinks).
+    static func linked(_ subject: String) -> [TimelineBranch] {
+        [
+            TimelineBranch(
+                subject: subject, types: ["stage_moved"], type: "'stage_moved'", occurredAt: "h.created_at", id: "h.id",
+                actorType: actorType, actorID: actorID, data: moved,
+                from: """
+                    crm_entry_links l FORCE INDEX (idx_entry_links_subject)
+                    JOIN crm_stage_history h FORCE INDEX (idx_crm_history_entry) ON h.entry_id = l.entry_id \(entryOf)
+                    """,
+                of: { tenant, id in "l.tenant_id = \(tenant) AND l.subject_type = \(subject) AND l.subject_id = \(id)" }),
+        ]
+    }
+
+    package static let customer = linked("customer")
+    package static let company = linked("company")
 
     /// The id of the entry of the path (`{entry}`, in its entity on a nested path); 404 otherwise.
     package static func entryID(_ c: Context) throws -> Int {

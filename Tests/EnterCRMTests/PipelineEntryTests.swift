@@ -30,7 +30,7 @@ import Web
         #expect(r.status == 201)
         #expect(r.json.objectValue?.keys == [
             "id", "title", "pipeline_id", "stage_id", "crm_entity_id", "brand_id", "reference_type", "reference_id",
-            "assigned_to_user_id", "assigned_to_team_id", "values", "values_flat", "created_at", "updated_at",
+            "assigned_to_user_id", "assigned_to_team_id", "owner_id", "values", "values_flat", "created_at", "updated_at",
         ])
         let id = try #require(r["id"]?.stringValue)
         #expect(id.count == 20, "an opaque string id")

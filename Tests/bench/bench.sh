@@ -406,7 +406,8 @@ if [[ ${BENCH_HOLD:-0} = 1 ]]; then
 fi
 
 # The filtered and sorted pages of the million (issue 4's list target): every filter and every
-# sort, ascending and descending, common and rare values, a segment, a date range, a deep page.
+# sort, ascending and descending, common and rare values, a segment, a date range, a deep page,
+# a large, a medium and a small company (issue 24: company_id=, made below).
 # The word search (q) is measured on its own line: it is a separate plan (FULLTEXT) with a
 # separate owner, and one slow page in five would set the mix's p95 by itself.
 hot_email=$(head -n1 "$RUN_DIR/data/hot-emails.txt")
@@ -423,6 +424,9 @@ LIST_PATHS=(
   "/v1/customers?segment_id=SEGMENT&sort=clv_total&order=desc"
   "/v1/customers?rfm_segment=Hibernating&sort=name&order=asc&page=10"
   "/v1/customers?sort=events_count&order=asc&page=40"
+  "/v1/customers?company_id=COMPANY_LARGE"
+  "/v1/customers?company_id=COMPANY_MEDIUM&sort=name&order=asc&page=3"
+  "/v1/customers?company_id=COMPANY_SMALL&sort=clv_total&order=desc"
 )
 SEARCH_PATHS=("/v1/customers?q=zimmer")
 
@@ -541,6 +545,25 @@ db_sql "INSERT INTO segment_members (segment_id, customer_id, tenant_id, added_a
         SELECT $segment, id, tenant_id, UTC_TIMESTAMP(6) FROM customers WHERE tenant_id = $TENANT AND id % 20 = 0;
         UPDATE segments SET customers_count = (SELECT COUNT(*) FROM segment_members WHERE segment_id = $segment) WHERE id = $segment"
 LIST_PATHS=("${LIST_PATHS[@]/SEGMENT/$segment}")
+# Companies for the company_id filter (issue 24), made after the tracking runs as the segment
+# is (a linked customer's purchase also adds to its company): 1,000 companies and six customers
+# in ten linked, skewed (company slot = 1,000 x u^3 for u uniform), so the largest has about
+# 60,000 customers, the fifth about 7,000 and the 600th a few hundred. Linked by UPDATE, chunk by
+# chunk, so that the companies' totals are kept by their trigger as for any link.
+step "linking 60 % of the customers to 1,000 companies"
+db_sql "INSERT INTO companies (tenant_id, name, domain, created_at, updated_at)
+        SELECT $TENANT, CONCAT('Bench company ', seq), CONCAT('company', seq, '.bench.example'), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)
+        FROM seq_0_to_999"
+read -r first_company min_customer max_customer <<<"$(db_sql "SELECT (SELECT MIN(id) FROM companies WHERE tenant_id = $TENANT),
+  MIN(id), MAX(id) FROM customers WHERE tenant_id = $TENANT")"
+for ((lo = min_customer; lo <= max_customer; lo += 100000)); do
+  db_sql "UPDATE customers SET company_id = $first_company + FLOOR(POW(((id * 40503) % 1000003) / 1000003, 3) * 1000)
+          WHERE tenant_id = $TENANT AND id >= $lo AND id < $((lo + 100000)) AND (id * 2654435761 % 1000003) % 10 < 6"
+done
+db_sql "ANALYZE TABLE customers" >/dev/null
+LIST_PATHS=("${LIST_PATHS[@]/COMPANY_LARGE/$first_company}")
+LIST_PATHS=("${LIST_PATHS[@]/COMPANY_MEDIUM/$((first_company + 4))}")
+LIST_PATHS=("${LIST_PATHS[@]/COMPANY_SMALL/$((first_company + 600))}")
 for path in "${LIST_PATHS[@]}" "${SEARCH_PATHS[@]}"; do check GET "$path" 200; done
 
 step "customer list of $CUSTOMERS: ${#LIST_PATHS[@]} pages in turn, $LIST_CONNECTIONS connections, $RUNS runs"

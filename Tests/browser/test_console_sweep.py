@@ -46,6 +46,10 @@ PAGES = [
     ("customer-new", "/customers/new", True),
     ("customer", "/customers/{customer}", True),
     ("customer-edit", "/customers/{customer}/edit", True),
+    ("companies", "/companies", True),
+    ("company-new", "/companies/new", True),
+    ("company", "/companies/{company}", True),
+    ("company-edit", "/companies/{company}/edit", True),
     ("tracking", "/tracking", True),
     ("analytics", "/analytics", True),
     ("segments", "/segments", True),
@@ -149,6 +153,7 @@ def demo(base) -> dict:
     entity = first(f"/api/brands/{tenant}/crm/entities")["slug"]
     records = {
         "customer": first("/v1/customers?per_page=1")["id"],
+        "company": first("/v1/companies?per_page=1&sort=revenue_total&order=desc")["id"],
         "segment": first("/v1/segments?per_page=100", lambda s: not s.get("system"))["id"],
         "sent_campaign": first("/v1/campaigns?per_page=100", lambda c: c["status"] == "sent")["id"],
         "draft_campaign": first("/v1/campaigns?per_page=100", lambda c: c["status"] == "draft")["id"],

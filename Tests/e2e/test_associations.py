@@ -106,3 +106,32 @@ def test_erasure_removes_the_links(base: str, two) -> None:
     http.put(f"{mine['crm']}/entries/{entry['id']}/associations", headers=auth, json={"customer_ids": [gone]})
     assert http.delete(f"{base}/v1/customers/{gone}", headers=auth).status_code == 200
     assert http.get(f"{mine['crm']}/entries/{entry['id']}", headers=auth).json()["customer_ids"] == []
+
+
+def test_companies_link_to_entries_and_have_a_timeline(base: str, two) -> None:
+    mine, other = two
+    http, auth = mine["http"], mine["auth"]
+    company = http.post(f"{base}/v1/companies", headers=auth, json={"name": "Acme d.o.o.", "domain": f"acme-{uuid.uuid4().hex[:6]}.hr"})
+    assert company.status_code == 201, company.text
+    cid = company.json()["id"]
+    theirs = other["http"].post(f"{base}/v1/companies", headers=other["auth"], json={"name": "Theirs Ltd"}).json()["id"]
+    entry = deal(mine, "Acme expansion")
+
+    r = http.put(f"{mine['crm']}/entries/{entry['id']}/associations", headers=auth, json={"company_ids": [theirs]})
+    assert r.status_code == 422 and str(theirs) in " ".join(r.json()["errors"]["company_ids"]), r.text
+    r = http.put(f"{mine['crm']}/entries/{entry['id']}/associations", headers=auth, json={"company_ids": [cid]})
+    assert r.status_code == 200 and r.json()["company_ids"] == [cid], r.text
+    listed = http.get(f"{base}/v1/companies/{cid}/entries", headers=auth).json()
+    assert [e["id"] for e in listed["data"]] == [entry["id"]]
+    assert other["http"].get(f"{base}/v1/companies/{cid}/entries", headers=other["auth"]).status_code == 404
+
+    assert http.post(f"{base}/v1/notes", headers=auth, json={"subject_type": "company", "subject_id": cid, "body": "Key account."}).status_code == 201
+    http.put(f"{mine['crm']}/entries/{entry['id']}/stage", headers=auth, json={"stage_id": mine["pipeline"]["stages"][1]["id"]})
+    items = http.get(f"{base}/v1/companies/{cid}/timeline", headers=auth).json()["data"]
+    assert [i["type"] for i in items][:2] == ["stage_moved", "note"], items
+    assert items[0]["data"]["entry_title"] == "Acme expansion"
+    assert other["http"].get(f"{base}/v1/companies/{cid}/timeline", headers=other["auth"]).status_code == 404
+
+    # Deleting the company takes its notes and links.
+    assert http.delete(f"{base}/v1/companies/{cid}", headers=auth).status_code == 200
+    assert http.get(f"{mine['crm']}/entries/{entry['id']}", headers=auth).json()["company_ids"] == []

@@ -123,12 +123,15 @@ def test_sql_injection_in_every_filter_sort_and_search_parameter(base: str, host
     before = counts(http, base, me)
     customer_params = ["q", "email", "country", "city", "rfm_segment", "segment_id", "rfm_score_min", "rfm_score_max",
                        "clv_predicted_min", "clv_predicted_max", "p_alive_min", "p_alive_max", "expected_purchases_min",
-                       "expected_purchases_max", "created_after", "created_before", "sort", "order", "page", "per_page"]
+                       "expected_purchases_max", "created_after", "created_before", "sort", "order", "page", "per_page",
+                       "company_id", "owner_id"]
+    company_params = ["q", "domain", "country", "industry", "size", "owner_id", "sort", "order", "page", "per_page"]
     entry_params = ["q", "sort", "order", "direction", "page", "per_page", "pipeline_id", "stage_id", "reference_type",
-                    "reference_id", "assigned_to_user_id", "assigned_to_team_id", "include_customer",
+                    "reference_id", "assigned_to_user_id", "assigned_to_team_id", "owner_id", "include_customer",
                     f"values[{me['fields'][0]}]", f"values[{me['fields'][0]}][min]", f"values[{me['fields'][0]}][max]",
                     "values[' OR 1=1 -- ]"]
     targets = [(f"{base}/v1/customers", p) for p in customer_params]
+    targets += [(f"{base}/v1/companies", p) for p in company_params]
     targets += [(f"{base}/v1/users", p) for p in ("sort", "order", "page", "per_page")]
     targets += [(f"{base}/v1/customers/{me['customer']}/events", p) for p in ("sort", "order", "page")]
     targets += [(f"{me['crm']}/entities/{me['entity']}/entries", p) for p in entry_params]
@@ -139,14 +142,15 @@ def test_sql_injection_in_every_filter_sort_and_search_parameter(base: str, host
         for payload in SQL_INJECTIONS:
             r = http.get(url, params={param: payload}, headers=headers, timeout=30)
             assert_clear(r, what=f"{url} {param}={payload!r}")
-            if r.status_code == 200 and param in ("email", "country", "city", "rfm_segment", "reference_type", "reference_id"):
+            if r.status_code == 200 and param in ("email", "country", "city", "rfm_segment", "reference_type", "reference_id",
+                                                  "domain", "industry"):
                 body = r.json()
                 total = body["meta"]["total"] if "meta" in body else body["total"]
                 assert total == 0, f"{param}={payload!r} matched rows"
     # Path segments too: ids and slugs that are SQL answer 404.
     for payload in SQL_INJECTIONS[:6]:
         quoted = requests_quote(payload)
-        for path in (f"/v1/customers/{quoted}", f"/api/brands/{me['slug']}/crm/entities/{quoted}",
+        for path in (f"/v1/customers/{quoted}", f"/v1/companies/{quoted}", f"/api/brands/{me['slug']}/crm/entities/{quoted}",
                      f"/api/brands/{quoted}/crm/entities", f"/api/brands/{me['slug']}/crm/entries/{quoted}"):
             r = http.get(f"{base}{path}", headers=me["key"], timeout=30)
             assert_clear(r, allowed=(404,), what=path)

@@ -102,7 +102,7 @@ def test_note_validation(ws) -> None:
     invalid(post({"subject_type": "customer", "subject_id": c, "body": "bell \u0007"}), "body")
     assert post({"subject_type": "customer", "subject_id": c, "body": "line one\n\tline two"}).status_code == 201
     invalid(post({"subject_type": "person", "subject_id": c, "body": "x"}), "subject_type")
-    invalid(post({"subject_type": "company", "subject_id": 1, "body": "x"}), "subject_type")
+    invalid(post({"subject_type": "company", "subject_id": 999999999, "body": "x"}), "subject_id")
     invalid(post({"subject_type": "customer", "subject_id": "abc", "body": "x"}), "subject_id")
     invalid(post({"subject_type": "customer", "subject_id": -4, "body": "x"}), "subject_id")
     invalid(post({"subject_type": "customer", "body": "x"}), "subject_id")

@@ -90,6 +90,8 @@ def make_workspace(base: str, keys: int = 6) -> dict:
         "design": {"nodes": [{"id": "t", "type": "trigger", "data": {}},
                              {"id": "a", "type": "action", "data": {"action": "add_tag", "tag": "fuzz"}}],
                    "edges": [{"id": "e", "source": "t", "target": "a"}]}}).json()
+    company = http.post(f"{base}/v1/companies", headers=key, timeout=30,
+                        json={"name": "Fuzz Company", "domain": "fuzz.entercrm.test"}).json()
     template = http.post(f"{base}/v1/email-templates", headers=key, timeout=30, json={
         "key": "fuzz-1", "name": "Fuzz template", "subject": "Hi {{first_name}}", "body_html": "<p>Hello {{name}}</p>"}).json()
     return {
@@ -103,7 +105,7 @@ def make_workspace(base: str, keys: int = 6) -> dict:
             "customer": customer["id"], "team": team["id"], "pipeline": pipeline["id"],
             "stage": pipeline["stages"][0]["id"], "field": entity["fields"][0]["id"], "entry": entry["id"],
             "segment": segment["id"], "campaign": campaign["id"], "automation": automation["id"],
-            "template": template["id"],
+            "template": template["id"], "company": company["id"],
         },
     }
 

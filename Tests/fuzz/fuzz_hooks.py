@@ -236,6 +236,8 @@ def map_case(ctx, case):
         if "id" in parameters:
             if case.path.startswith("/v1/customers/"):
                 parameters["id"] = existing["customer"]
+            elif case.path.startswith("/v1/companies/") and "company" in existing:
+                parameters["id"] = existing["company"]
             elif case.path.startswith("/v1/teams/"):
                 parameters["id"] = existing["team"]
             elif case.path.startswith("/v1/segments/"):

@@ -95,6 +95,8 @@ const ICONS = {
   pause: ['M8 5v14', 'M16 5v14'],
   play: ['M7 4v16l13-8z'],
   code: ['m16 18 6-6-6-6', 'm8 6-6 6 6 6'],
+  user: ['M20 21v-2a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v2', 'M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z'],
+  globe: ['M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20z', 'M2 12h20', 'M12 2a15 15 0 0 1 0 20', 'M12 2a15 15 0 0 0 0 20'],
 };
 
 /** An inline SVG icon, hidden from assistive technology. */

@@ -16,6 +16,8 @@ export const NAV_SECTIONS = [
     items: [
       { path: '/customers', label: 'Customers', icon: 'customers',
         description: 'Customer profiles with their events, RFM scores and predicted lifetime value.' },
+      { path: '/companies', label: 'Companies', icon: 'building',
+        description: 'The companies your customers work for, with their owners, customers and revenue.' },
       { path: '/segments', label: 'Segments', icon: 'segments',
         description: 'Rule-based groups of customers that stay up to date as data arrives.' },
       { path: '/tracking', label: 'Tracking', icon: 'activity',

@@ -35,6 +35,7 @@ public struct Application: HTTPApplication {
         CustomerRoutes.register(&routes)
         NoteRoutes.register(&routes)
         TaskRoutes.register(&routes)
+        CompanyRoutes.register(&routes)
         TrackingRoutes.register(&routes)
         CRMRoutes.register(&routes)
         AnalyticsRoutes.register(&routes)

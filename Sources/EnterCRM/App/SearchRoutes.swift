@@ -12,7 +12,7 @@ import Campaigns
 /// type found by its feature (`SearchSource`), in this order.
 enum SearchRoutes {
     static let search = GlobalSearch([
-        CustomerSearch.source, EntrySearch.source, SegmentSearch.source, CampaignSearch.source,
+        CustomerSearch.source, CompanySearch.source, EntrySearch.source, SegmentSearch.source, CampaignSearch.source,
         AutomationSearch.source, EmailTemplateSearch.source,
     ])
 

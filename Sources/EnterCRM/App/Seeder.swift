@@ -8,6 +8,7 @@ import Messaging
 import Pipelines
 import Segments
 import Tracking
+import Customers
 import Automations
 import Campaigns
 
@@ -21,6 +22,7 @@ public enum Seeder {
         let hasher = Services(configuration: configuration).hasher
         let tenant = try seedAccounts(db, hasher: hasher, log: log)
         try CustomerSeed.run(db, tenant, log: log)
+        try CompanySeed.run(db, tenant, log: log)
         try PipelineSeed.run(db, tenant, log: log)
         try SegmentSeed.run(db, tenant, log: log)
         try EmailTemplateSeed.run(db, tenant, log: log)

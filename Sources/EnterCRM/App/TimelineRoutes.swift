@@ -16,10 +16,11 @@ enum TimelineRoutes {
     static let timeline = Timeline(
         SegmentChangesTimeline.branches + AutomationTimeline.branches + CampaignTimeline.branches + TrackingTimeline.branches
             + ActivityTimeline.customer + CustomerChanges.timeline + PipelineTimeline.customer
-            + PipelineTimeline.entry + ActivityTimeline.entry)
+            + PipelineTimeline.entry + ActivityTimeline.entry + PipelineTimeline.company + ActivityTimeline.company)
 
     static func register(_ routes: inout Routes) {
         routes.get("/v1/customers/{id}/timeline", .server, customer)
+        routes.get("/v1/companies/{id}/timeline", .server, company)
         PipelineTimeline.registerTimeline(&routes, entry)
     }
 
@@ -28,6 +29,16 @@ enum TimelineRoutes {
         let id = try c.request.id()
         guard try CustomerStore.find(c.db, c.tenant, id: id) != nil else { throw HTTPError.notFound("Customer not found.") }
         let query = try Timeline.Query(c.request, subject: "customer", subjectID: id, known: timeline.types(of: "customer"))
+        return .json(try timeline.page(c.db, c.tenant, query))
+    }
+
+    /// `GET /v1/companies/{id}/timeline`: the stage moves of its linked entries, its notes and tasks.
+    @Sendable static func company(_ c: Context) throws -> Response {
+        let id = try c.request.id()
+        guard try Subject.existing(c.db, c.tenant, type: "company", ids: [String(id)])?.contains(String(id)) == true else {
+            throw HTTPError.notFound("Company not found.")
+        }
+        let query = try Timeline.Query(c.request, subject: "company", subjectID: id, known: timeline.types(of: "company"))
         return .json(try timeline.page(c.db, c.tenant, query))
     }
 

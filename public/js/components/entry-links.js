@@ -75,19 +75,19 @@ export function linkedPeopleCard({ entry, path }) {
   return card({ title: 'People', description: 'Customers this entry is about.', body: [body], className: 'card-links' });
 }
 
-/** The "Deals & entries" card of a customer: the entries linked to them. */
-export function customerEntriesCard(customerId) {
+/** The "Deals & entries" card of a customer or a company (`path`: /v1/customers/{id}): the entries linked to it. */
+export function linkedEntriesCard(path) {
   const body = h('div', {}, loadingState('Loading entries…'));
   async function load() {
     try {
-      const result = await api.get(`/v1/customers/${customerId}/entries`, { query: { per_page: 20 } });
+      const result = await api.get(`${path}/entries`, { query: { per_page: 20 } });
       const entries = result?.data || [];
       replace(body, entries.length
         ? h('ul', { class: 'link-list' }, entries.map((e) => h('li', { class: 'link-item', dataset: { entryId: e.id } },
           h('a', { class: 'link-name', href: `#/pipelines/${e.entity?.slug}/entries/${encodeURIComponent(e.id)}`, text: e.title }),
           h('span', { class: 'muted small link-sub', text: [e.entity?.name, e.pipeline?.name].filter(Boolean).join(' · ') }),
           e.stage ? h('span', { class: 'badge badge-neutral link-stage', text: e.stage.name }) : null)))
-        : h('p', { class: 'muted', text: 'No deal or other CRM entry is linked to this customer.' }));
+        : h('p', { class: 'muted', text: 'No deal or other CRM entry is linked yet.' }));
     } catch (error) {
       if (!error.handled) replace(body, errorState(error, load));
     }

@@ -9,6 +9,7 @@ import { openDialog } from './dialog.js';
 
 const KINDS = {
   customer: { label: 'Customers', iconName: 'customers', path: (hit) => `/customers/${hit.id}` },
+  company: { label: 'Companies', iconName: 'building', path: (hit) => `/companies/${hit.id}` },
   entry: { label: 'CRM entries', iconName: 'pipelines', path: (hit) => `/pipelines/${hit.entity?.slug}/entries/${encodeURIComponent(hit.id)}` },
   segment: { label: 'Segments', iconName: 'segments', path: (hit) => `/segments/${hit.id}` },
   campaign: { label: 'Campaigns', iconName: 'campaigns', path: (hit) => `/campaigns/${hit.id}` },

@@ -7,7 +7,9 @@ import { api } from '../api.js';
 import { h, icon, replace, uid } from '../dom.js';
 import { navigate } from '../router.js';
 import { session } from '../session.js';
+import { companyField, pickedCompany } from '../components/company-picker.js';
 import { alertRegion, clearErrors, field, showAlert, showErrors, submitting, values } from '../components/form.js';
+import { ownerField } from '../components/owners.js';
 import { loadingState } from '../components/page.js';
 import { toast } from '../components/toast.js';
 import { trackUnsaved } from '../components/unsaved.js';
@@ -192,7 +194,9 @@ export function render({ params }) {
       field({ label: 'Email', name: 'email', type: 'email', maxlength: 190, autocomplete: 'off', spellcheck: 'false', hint: 'A customer needs an email or a name. Emails are unique in the workspace.' }),
       field({ label: 'Phone', name: 'phone', type: 'tel', optional: true, maxlength: 40, autocomplete: 'off', placeholder: '+385 91 123 4567' }),
       field({ label: 'City', name: 'city', optional: true, maxlength: 120, autocomplete: 'off' }),
-      field({ label: 'Country', name: 'country', optional: true, maxlength: 64, autocomplete: 'off', hint: 'A two-letter code such as HR is best.' })),
+      field({ label: 'Country', name: 'country', optional: true, maxlength: 64, autocomplete: 'off', hint: 'A two-letter code such as HR is best.' }),
+      companyField(),
+      ownerField()),
     propertiesField,
     h('div', { class: 'form-actions' },
       h('a', { class: 'button button-secondary', href: profileHref || `#${listRoute()}`, text: 'Cancel' }),
@@ -201,13 +205,18 @@ export function render({ params }) {
   // Unsaved: the contact fields and the properties that hold something (an empty row added is no change).
   const unsaved = trackUnsaved(form, { read: () => JSON.stringify([
     CONTACT_FIELDS.map((name) => form.elements[name]?.value ?? ''),
+    [form.querySelector('[data-company-input]')?.value ?? '', form.elements.owner_id?.value ?? ''],
     [...rows.querySelectorAll('.property-row')]
       .map((row) => [row.querySelector('.property-key').value, row.querySelector('.property-type').value, row.querySelector('.property-value').value])
       .filter(([key, , value]) => key.trim() || value.trim()),
   ]) });
 
-  function fill(customer) {
+  function fill(customer, company) {
     for (const name of CONTACT_FIELDS) form.elements[name].value = customer[name] ?? '';
+    // The pickers are made again with the customer's company and owner chosen.
+    form.querySelector('.field[data-field="company_id"]').replaceWith(
+      companyField({ company: company || (customer.company_id ? { id: customer.company_id, name: `Company #${customer.company_id}` } : null) }));
+    form.querySelector('.field[data-field="owner_id"]').replaceWith(ownerField({ value: customer.owner_id ?? null }));
     rows.replaceChildren();
     for (const [key, value] of Object.entries(customer.properties || {})) {
       const type = typeOfValue(value);
@@ -231,6 +240,12 @@ export function render({ params }) {
       showErrors(form, { status: 422, message: 'Please correct the highlighted field.', errors: { name: ['Give the customer a name or an email.'] } });
       return;
     }
+    const picked = pickedCompany(form);
+    if (!picked.ok) {
+      showErrors(form, { status: 422, message: 'Please correct the highlighted field.', errors: { company_id: ['Choose a company from the suggestions, or clear the box.'] } });
+      return;
+    }
+    const owner = data.owner_id ? Number(data.owner_id) : null;
     const properties = readProperties();
     if (properties === null) {
       showAlert(form.querySelector('.alert'), 'Please correct the highlighted property.');
@@ -253,6 +268,8 @@ export function render({ params }) {
         if (!Object.prototype.hasOwnProperty.call(previous, key) || !sameValue(previous[key], value)) patch[key] = value;
       }
       if (Object.keys(patch).length) changes.properties = patch;
+      if (picked.id !== (original.company_id ?? null)) changes.company_id = picked.id;
+      if (owner !== (original.owner_id ?? null)) changes.owner_id = owner;
       if (!Object.keys(changes).length) {
         toast('Nothing changed.', 'info');
         unsaved.markClean();
@@ -264,6 +281,8 @@ export function render({ params }) {
       const created = {};
       for (const name of CONTACT_FIELDS) if (data[name]) created[name] = data[name];
       if (Object.keys(properties).length) created.properties = properties;
+      if (picked.id) created.company_id = picked.id;
+      if (owner) created.owner_id = owner;
       request = () => api.post('/v1/customers', created);
     }
 
@@ -279,10 +298,13 @@ export function render({ params }) {
   async function load() {
     try {
       original = await api.get(`/v1/customers/${encodeURIComponent(id)}`);
+      const company = original.company_id
+        ? await api.get(`/v1/companies/${encodeURIComponent(original.company_id)}`).catch(() => null)
+        : null;
       const name = customerName(original);
       title.textContent = `Edit ${name}`;
       document.title = `Edit ${name} · Customers · ${session.me?.tenant?.name || 'EnterCRM'} · EnterCRM`;
-      fill(original);
+      fill(original, company);
       unsaved.markClean();
       replace(body, h('section', { class: 'card card-customer-form', 'aria-label': 'Customer details' }, h('div', { class: 'card-body' }, form)));
     } catch (error) {

@@ -13,10 +13,11 @@ import {
 } from '../components/format.js';
 import { card, emptyState, errorState, loadingState } from '../components/page.js';
 import { notesPanel } from '../components/notes-panel.js';
+import { members, ownerName } from '../components/owners.js';
 import { permitAll } from '../components/permit.js';
 import { tasksPanel } from '../components/tasks.js';
 import { timelineCard } from '../components/timeline.js';
-import { customerEntriesCard } from '../components/entry-links.js';
+import { linkedEntriesCard } from '../components/entry-links.js';
 import { toast } from '../components/toast.js';
 import { customerName, LIST_QUERY_KEY } from './customers.js';
 
@@ -108,10 +109,32 @@ export function render({ params }) {
     document.title = `${name} · Customers · ${session.me?.tenant?.name || 'EnterCRM'} · EnterCRM`;
     replace(headerAvatar, avatar(name, 'xl'));
     const place = placeText(c.city, c.country);
+    // The company (linked to its profile) and the owner arrive after the profile.
+    const companyItem = c.company_id ? h('li', { class: 'profile-company' }, icon('building', 'icon icon-small'),
+      h('a', { class: 'company-link', href: `#/companies/${encodeURIComponent(c.company_id)}`, text: 'Company' })) : null;
+    const ownerItem = c.owner_id ? h('li', { class: 'profile-owner' }, icon('user', 'icon icon-small'), h('span', { text: 'Owner' })) : null;
     replace(meta,
+      companyItem,
       c.email && c.name ? h('li', {}, icon('mail', 'icon icon-small'), h('span', { class: 'profile-email', text: c.email })) : null,
       c.phone ? h('li', {}, icon('phone', 'icon icon-small'), h('span', { text: c.phone })) : null,
-      place ? h('li', {}, icon('pin', 'icon icon-small'), h('span', { text: place })) : null);
+      place ? h('li', {}, icon('pin', 'icon icon-small'), h('span', { text: place })) : null,
+      ownerItem);
+    if (companyItem) {
+      api.get(`/v1/companies/${encodeURIComponent(c.company_id)}`).then((company) => {
+        companyItem.querySelector('a').textContent = company.name;
+        companyItem.querySelector('a').title = company.domain || company.name;
+        for (const cell of root.querySelectorAll('[data-detail="company"]')) {
+          replace(cell, h('a', { class: 'company-link', href: `#/companies/${encodeURIComponent(company.id)}`, text: company.name }));
+        }
+      }).catch(() => {});
+    }
+    if (ownerItem) {
+      members().then((list) => {
+        const name = ownerName(c.owner_id, list);
+        ownerItem.querySelector('span').textContent = `Owner: ${name}`;
+        for (const cell of root.querySelectorAll('[data-detail="owner"]')) cell.textContent = name;
+      }).catch(() => {});
+    }
 
     const exportButton = h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'export' } },
       icon('download'), h('span', { text: 'Export' }));
@@ -148,7 +171,7 @@ export function render({ params }) {
             description: 'Events, page views, notes, tasks, messages, segment entries and exits and automation steps, newest first.',
             emptyText: 'Pageviews and events sent for this customer appear here.',
           })),
-        h('div', { class: 'profile-side' }, customerEntriesCard(c.id), propertiesCard(c), segmentsCard(c), detailsCard(c))));
+        h('div', { class: 'profile-side' }, linkedEntriesCard(`/v1/customers/${c.id}`), propertiesCard(c), segmentsCard(c), detailsCard(c))));
   }
 
   function propertiesCard(c) {
@@ -183,6 +206,10 @@ export function render({ params }) {
       title: 'Record',
       className: 'card-record',
       body: [h('dl', { class: 'kv-list' },
+        h('div', {}, h('dt', { text: 'Company' }), c.company_id
+          ? h('dd', { dataset: { detail: 'company' } }, h('a', { class: 'company-link', href: `#/companies/${encodeURIComponent(c.company_id)}`, text: `Company #${c.company_id}` }))
+          : h('dd', { class: 'muted', text: 'None' })),
+        h('div', {}, h('dt', { text: 'Owner' }), c.owner_id ? h('dd', { dataset: { detail: 'owner' }, text: `#${c.owner_id}` }) : h('dd', { class: 'muted', text: 'No owner' })),
         h('div', {}, h('dt', { text: 'Customer ID' }), h('dd', { class: 'mono', text: String(c.id) })),
         h('div', {}, h('dt', { text: 'Created' }), h('dd', {}, time(c.created_at))),
         h('div', {}, h('dt', { text: 'Updated' }), h('dd', {}, time(c.updated_at))))],

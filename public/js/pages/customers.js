@@ -8,6 +8,7 @@ import { avatar, h, icon, replace, uid } from '../dom.js';
 import { field } from '../components/form.js';
 import { count, countryName, dateOnly, money, placeText, relativeTime, RFM_SEGMENTS, segmentBadge } from '../components/format.js';
 import { emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
+import { pagerNav, renderChips as listChips, sortHeader } from '../components/list.js';
 import { permit } from '../components/permit.js';
 
 /** sessionStorage: the list's last query, so that a profile's "Customers" link returns to it. */
@@ -68,9 +69,13 @@ function readState(query) {
   const sort = SORT_FIELDS.has(query.get('sort')) ? query.get('sort') : DEFAULTS.sort;
   const order = query.get('order') === 'asc' || query.get('order') === 'desc' ? query.get('order') : DEFAULTS.order;
   const perPage = positiveInt(query.get('per_page'), DEFAULTS.per_page);
+  const company = (query.get('company_id') || '').trim();
   return {
     q: (query.get('q') || '').trim(),
     filters,
+    // A company's customers (its profile links here) and "my customers" (owner_id=me).
+    company: /^\d+$/.test(company) ? company : '',
+    mine: query.get('owner_id') === 'me',
     sort,
     order,
     page: positiveInt(query.get('page'), DEFAULTS.page),
@@ -85,6 +90,8 @@ function stateQuery(state) {
   for (const filter of FILTERS) {
     if (state.filters[filter.name]) params.set(filter.name, state.filters[filter.name]);
   }
+  if (state.company) params.set('company_id', state.company);
+  if (state.mine) params.set('owner_id', 'me');
   if (state.sort !== DEFAULTS.sort || state.order !== DEFAULTS.order) {
     params.set('sort', state.sort);
     params.set('order', state.order);
@@ -116,6 +123,8 @@ function apiQuery(state) {
   if (segment) query.rfm_segment = segment;
   if (after) query.created_after = dayStart(after);
   if (before) query.created_before = dayStart(before, 1);
+  if (state.company) query.company_id = state.company;
+  if (state.mine) query.owner_id = 'me';
   return query;
 }
 
@@ -274,6 +283,27 @@ export function render({ query }) {
     filtersForm.elements.country.focus();
   }
 
+  // "My customers": those the signed-in member owns.
+  const mineButton = h('button', {
+    type: 'button',
+    class: 'button button-secondary mine-button',
+    'aria-pressed': String(state.mine),
+    dataset: { action: 'mine' },
+    onClick: () => update({ mine: !state.mine, page: 1 }, { focus: 'mine' }),
+  }, icon('user'), h('span', { class: 'mine-label', text: 'My customers' }));
+
+  // The company of a company_id filter, by name.
+  const companyNames = new Map();
+  function companyLabel(id) {
+    if (companyNames.has(id)) return companyNames.get(id);
+    companyNames.set(id, `#${id}`);
+    api.get(`/v1/companies/${encodeURIComponent(id)}`).then((company) => {
+      companyNames.set(id, company?.name || `#${id}`);
+      if (root.isConnected) renderChips();
+    }).catch(() => {});
+    return companyNames.get(id);
+  }
+
   // Active filters as removable chips.
   const chips = h('div', { class: 'active-filters', hidden: true });
 
@@ -283,27 +313,22 @@ export function render({ query }) {
     for (const filter of FILTERS) {
       if (state.filters[filter.name]) items.push({ key: filter.name, label: filter.label, value: filterText(filter.name, state.filters[filter.name]) });
     }
+    if (state.company) items.push({ key: 'company_id', label: 'Company', value: companyLabel(state.company) });
+    if (state.mine) items.push({ key: 'owner_id', label: 'Owner', value: 'Me' });
+    mineButton.setAttribute('aria-pressed', String(state.mine));
+    mineButton.classList.toggle('is-active', state.mine);
     const active = Object.keys(state.filters).length;
     filterCount.textContent = active ? String(active) : '';
     filterCount.hidden = !active;
     filtersButton.setAttribute('aria-label', active ? `Filters, ${active} active` : 'Filters');
-    chips.hidden = !items.length;
-    replace(chips,
-      h('ul', { class: 'chip-list', 'aria-label': 'Active search and filters' },
-        items.map((item) => h('li', { class: 'chip chip-filter', dataset: { filter: item.key } },
-          h('span', { class: 'chip-text' }, h('span', { class: 'chip-label', text: `${item.label}: ` }), item.value),
-          h('button', {
-            type: 'button',
-            class: 'chip-remove',
-            'aria-label': `Remove ${item.label.toLowerCase()} “${item.value}”`,
-            onClick: () => removeFilter(item.key),
-          }, icon('close', 'icon icon-small'))))),
-      items.length > 1
-        ? h('button', { type: 'button', class: 'button button-ghost button-small', text: 'Clear all', onClick: () => clearAll() })
-        : null);
+    listChips(chips, items, { onRemove: removeFilter, onClearAll: clearAll });
   }
 
   function removeFilter(key) {
+    if (key === 'company_id' || key === 'owner_id') {
+      update(key === 'company_id' ? { company: '', page: 1 } : { mine: false, page: 1 }, { focus: 'chips' });
+      return;
+    }
     if (key === 'q') {
       searchInput.value = '';
       update({ q: '', page: 1 }, { focus: 'search' });
@@ -316,7 +341,7 @@ export function render({ query }) {
 
   function clearAll() {
     searchInput.value = '';
-    update({ q: '', filters: {}, page: 1 }, { focus: 'search' });
+    update({ q: '', filters: {}, company: '', mine: false, page: 1 }, { focus: 'search' });
   }
 
   // The list --------------------------------------------------------------------------------
@@ -347,7 +372,7 @@ export function render({ query }) {
     h('section', { class: 'card card-customers', 'aria-label': 'Customer list' },
       h('div', { class: 'customers-toolbar' },
         searchForm,
-        h('div', { class: 'toolbar-group' }, sortControl, filtersButton)),
+        h('div', { class: 'toolbar-group' }, sortControl, mineButton, filtersButton)),
       filtersPanel,
       chips,
       results,
@@ -425,6 +450,7 @@ export function render({ query }) {
     else if (focus === 'per-page') target = perPageSelect;
     else if (focus === 'search') target = searchInput;
     else if (focus === 'filters') target = filtersButton;
+    else if (focus === 'mine') target = mineButton;
     else if (focus === 'chips') target = chips.querySelector('.chip-remove') || filtersButton;
     (target || root.querySelector('h1'))?.focus();
   }
@@ -435,7 +461,7 @@ export function render({ query }) {
     const perPage = Number(meta.per_page || state.per_page);
     if (!customers.length) {
       footer.hidden = true;
-      const filtered = state.q || Object.keys(state.filters).length;
+      const filtered = state.q || Object.keys(state.filters).length || state.company || state.mine;
       status.textContent = filtered ? 'No customers match.' : 'No customers yet.';
       replace(results, filtered
         ? emptyState({
@@ -472,25 +498,7 @@ export function render({ query }) {
   }
 
   function headerCell(column) {
-    const classes = [column.numeric && 'cell-number', `col-${column.key}`];
-    if (!column.sort) return h('th', { scope: 'col', class: classes, text: column.label });
-    const active = state.sort === column.sort;
-    const direction = active ? state.order : null;
-    const next = active ? (state.order === 'asc' ? 'desc' : 'asc') : column.first;
-    const button = h('button', {
-      type: 'button',
-      class: ['sort-button', active && 'is-active'],
-      dataset: { sort: column.sort },
-      title: `Sort by ${column.sortLabel}, ${next === 'asc' ? 'ascending' : 'descending'}`,
-    },
-    h('span', { text: column.label }),
-    icon(direction === 'asc' ? 'arrowUp' : direction === 'desc' ? 'arrowDown' : 'sort', 'icon icon-small sort-icon'));
-    button.addEventListener('click', () => update({ sort: column.sort, order: next, page: 1 }, { focus: `sort:${column.sort}` }));
-    return h('th', {
-      scope: 'col',
-      class: classes,
-      'aria-sort': direction === 'asc' ? 'ascending' : direction === 'desc' ? 'descending' : null,
-    }, button);
+    return sortHeader(column, state, (sort, order) => update({ sort, order, page: 1 }, { focus: `sort:${sort}` }));
   }
 
   function customerRow(customer) {
@@ -527,35 +535,13 @@ export function render({ query }) {
   }
 
   function renderPager(currentPage, lastPage) {
-    if (lastPage <= 1) {
-      replace(pager);
-      return;
-    }
-    const link = (page, label, nav, iconName) => {
-      const available = page >= 1 && page <= lastPage && page !== currentPage;
-      if (!available) {
-        return h('span', { class: 'button button-secondary button-small pager-button is-disabled', 'aria-hidden': 'true' }, icon(iconName, 'icon icon-small'));
-      }
-      const anchor = h('a', {
-        class: 'button button-secondary button-small pager-button',
-        href: listHash({ ...state, page }),
-        'aria-label': label,
-        title: label,
-        dataset: { pageNav: nav },
-      }, icon(iconName, 'icon icon-small'));
-      anchor.addEventListener('click', (event) => {
-        if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-        event.preventDefault();
-        update({ page }, { focus: `page:${nav}` });
-      });
-      return anchor;
-    };
-    replace(pager, h('nav', { class: 'pagination', 'aria-label': 'Customer pages' },
-      link(1, 'First page', 'first', 'chevronsLeft'),
-      link(currentPage - 1, 'Previous page', 'previous', 'chevronLeft'),
-      h('span', { class: 'pager-text', text: `Page ${count(currentPage)} of ${count(lastPage)}` }),
-      link(currentPage + 1, 'Next page', 'next', 'chevronRight'),
-      link(lastPage, 'Last page', 'last', 'chevronsRight')));
+    replace(pager, pagerNav({
+      currentPage,
+      lastPage,
+      label: 'Customer pages',
+      hrefFor: (page) => listHash({ ...state, page }),
+      onPage: (page, nav) => update({ page }, { focus: `page:${nav}` }),
+    }));
   }
 
   syncControls();

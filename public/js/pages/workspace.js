@@ -64,12 +64,14 @@ export function render({ switchWorkspace }) {
   }
 
   const revenueCard = browserRevenueCard();
+  const linkCard = companyLinkCard();
 
   return h('div', { class: 'page page-workspace' },
     pageHeader({ title: 'Workspace', description: 'Each workspace (one per brand) keeps its own customers, campaigns, members and API keys.', actions: [createButton] }),
     card({ title: 'This workspace', body: [details] }),
     renameForm ? card({ title: 'Workspace name', body: [renameForm], className: 'card-rename' }) : null,
     revenueCard,
+    linkCard,
     card({ title: 'Your workspaces', description: 'Switching signs this browser in to the other workspace.', body: [tableWrap(table, 'Your workspaces')] }),
     retentionCard(),
     deleteCard(me));
@@ -132,23 +134,19 @@ function deleteCard(me) {
 }
 
 /**
- * The "count revenue reported by browsers" setting (GET/PUT /v1/workspace), with the reason
- * it is off by default. Owners and admins change it; others see it, disabled, and why.
+ * One on/off setting of the workspace (GET/PUT /v1/workspace), with what it does. Owners and
+ * admins change it; others see it, disabled, and why.
  */
-function browserRevenueCard() {
+function settingCard({ setting, id, title, description, label, reasons, saved: savedText, className }) {
   const canChange = session.can('PUT /v1/workspace');
-  const checkbox = h('input', { type: 'checkbox', name: 'count_browser_revenue', id: 'count-browser-revenue', disabled: true,
-    'aria-describedby': 'count-browser-revenue-reason' });
-  const reason = h('div', { class: 'setting-reason', id: 'count-browser-revenue-reason' },
-    h('p', { text: 'Purchases sent from browsers (tracker.js, or any call with a publishable key) are always stored and show on the customer’s timeline. '
-      + 'When this is on, their amounts also count towards lifetime value, orders and average order.' }),
-    h('p', { class: 'setting-warning', text: 'Leave it off unless you accept forged revenue: the publishable key sits in your website’s HTML, '
-      + 'so anyone can send a purchase of any amount for any customer. Report orders from your server with a secret key instead; those always count.' }),
+  const checkbox = h('input', { type: 'checkbox', name: setting, id, disabled: true, 'aria-describedby': `${id}-reason` });
+  const reason = h('div', { class: 'setting-reason', id: `${id}-reason` },
+    reasons,
     canChange ? null : h('p', { class: 'field-hint', text: 'Only owners and admins can change this setting.' }));
-  const form = h('form', { class: 'form form-narrow', novalidate: true, 'aria-label': 'Revenue from browsers', dataset: { setting: 'count_browser_revenue' } },
+  const form = h('form', { class: 'form form-narrow', novalidate: true, 'aria-label': title, dataset: { setting } },
     alertRegion(),
-    h('div', { class: 'field setting-toggle', dataset: { field: 'count_browser_revenue' } },
-      h('label', { for: 'count-browser-revenue' }, checkbox, h('span', { text: 'Count revenue reported by browsers' })),
+    h('div', { class: 'field setting-toggle', dataset: { field: setting } },
+      h('label', { for: id }, checkbox, h('span', { text: label })),
       h('p', { class: 'field-error', hidden: true })),
     reason,
     canChange
@@ -158,21 +156,56 @@ function browserRevenueCard() {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (!canChange) return;
-    const wanted = checkbox.checked;
     await submitting(form, async () => {
-      const saved = await api.put('/v1/workspace', { count_browser_revenue: wanted });
-      checkbox.checked = Boolean(saved?.count_browser_revenue);
-      toast(saved?.count_browser_revenue ? 'Browser-reported revenue now counts towards lifetime value.'
-        : 'Browser-reported revenue no longer counts towards lifetime value.');
+      const saved = await api.put('/v1/workspace', { [setting]: checkbox.checked });
+      checkbox.checked = Boolean(saved?.[setting]);
+      toast(savedText(checkbox.checked));
     });
   });
   api.get('/v1/workspace').then((workspace) => {
-    checkbox.checked = Boolean(workspace?.count_browser_revenue);
+    checkbox.checked = Boolean(workspace?.[setting]);
     checkbox.disabled = !canChange;
     form.dataset.loaded = 'true';
   }).catch(() => {
     form.dataset.loaded = 'error';
   });
-  return card({ title: 'Revenue from browsers', description: 'Whether purchases reported by web pages count towards customers’ lifetime value.',
-    body: [form], className: 'card-browser-revenue' });
+  return card({ title, description, body: [form], className });
+}
+
+/** The "count revenue reported by browsers" setting, with the reason it is off by default. */
+function browserRevenueCard() {
+  return settingCard({
+    setting: 'count_browser_revenue',
+    id: 'count-browser-revenue',
+    title: 'Revenue from browsers',
+    description: 'Whether purchases reported by web pages count towards customers’ lifetime value.',
+    label: 'Count revenue reported by browsers',
+    reasons: [
+      h('p', { text: 'Purchases sent from browsers (tracker.js, or any call with a publishable key) are always stored and show on the customer’s timeline. '
+        + 'When this is on, their amounts also count towards lifetime value, orders and average order.' }),
+      h('p', { class: 'setting-warning', text: 'Leave it off unless you accept forged revenue: the publishable key sits in your website’s HTML, '
+        + 'so anyone can send a purchase of any amount for any customer. Report orders from your server with a secret key instead; those always count.' }),
+    ],
+    saved: (on) => (on ? 'Browser-reported revenue now counts towards lifetime value.' : 'Browser-reported revenue no longer counts towards lifetime value.'),
+    className: 'card-browser-revenue',
+  });
+}
+
+/** The "link customers to companies by email domain" setting (issue 24). */
+function companyLinkCard() {
+  return settingCard({
+    setting: 'link_customers_by_email_domain',
+    id: 'link-customers-by-email-domain',
+    title: 'Companies by email domain',
+    description: 'Whether new customers join the company of their email’s domain.',
+    label: 'Link new customers to companies by email domain',
+    reasons: [
+      h('p', { text: 'When this is on, a new customer without a company (added here, sent by your servers, a batch import or identify) '
+        + 'gets the company whose domain is their email’s: ana@acme.com joins the company with the domain acme.com.' }),
+      h('p', { class: 'field-hint', text: 'Free-mail addresses (gmail.com, outlook.com, yahoo.com, gmx, yandex and the like) never link. '
+        + 'Customers that exist already keep their company.' }),
+    ],
+    saved: (on) => (on ? 'New customers now join the company of their email’s domain.' : 'New customers are no longer linked by email domain.'),
+    className: 'card-company-links',
+  });
 }
