@@ -21,16 +21,18 @@ public struct Timeline: Sendable {
         self.branches = branches
     }
 
-    /// Every item type the timeline of `subject` can hold, in the order of the branches.
-    public func types(of subject: String) -> [String] {
+    /// Every item type the timeline of `subject` can hold (of any record, with nil), in the
+    /// order of the branches.
+    public func types(of subject: String? = nil) -> [String] {
         var seen: [String] = []
-        for branch in branches where branch.subject == subject {
+        for branch in branches where subject == nil || branch.subject == subject {
             for type in branch.types where !seen.contains(type) { seen.append(type) }
         }
         return seen
     }
 
-    /// The query of a timeline page: the subject, the types asked for (`type=a,b`), the
+    /// The query of a timeline page: the subject, the types asked for (`type=a,b`: a type no
+    /// record has is a `422` naming it; one that only other records have selects nothing), the
     /// cursor and the page size (`limit`, 1–100, default 50), each checked (`422` naming it).
     public struct Query: Sendable {
         public let subject: String

@@ -28,7 +28,7 @@ enum TimelineRoutes {
     @Sendable static func customer(_ c: Context) throws -> Response {
         let id = try c.request.id()
         guard try CustomerStore.find(c.db, c.tenant, id: id) != nil else { throw HTTPError.notFound("Customer not found.") }
-        let query = try Timeline.Query(c.request, subject: "customer", subjectID: id, known: timeline.types(of: "customer"))
+        let query = try Timeline.Query(c.request, subject: "customer", subjectID: id, known: timeline.types())
         return .json(try timeline.page(c.db, c.tenant, query))
     }
 
@@ -38,7 +38,7 @@ enum TimelineRoutes {
         guard try Subject.existing(c.db, c.tenant, type: "company", ids: [String(id)])?.contains(String(id)) == true else {
             throw HTTPError.notFound("Company not found.")
         }
-        let query = try Timeline.Query(c.request, subject: "company", subjectID: id, known: timeline.types(of: "company"))
+        let query = try Timeline.Query(c.request, subject: "company", subjectID: id, known: timeline.types())
         return .json(try timeline.page(c.db, c.tenant, query))
     }
 
@@ -46,7 +46,7 @@ enum TimelineRoutes {
     /// entry's stage moves, notes and tasks, as the customer's timeline pages.
     @Sendable static func entry(_ c: Context) throws -> Response {
         let id = try PipelineTimeline.entryID(c)
-        let query = try Timeline.Query(c.request, subject: "entry", subjectID: id, known: timeline.types(of: "entry"))
+        let query = try Timeline.Query(c.request, subject: "entry", subjectID: id, known: timeline.types())
         return .json(try timeline.page(c.db, c.tenant, query))
     }
 }
