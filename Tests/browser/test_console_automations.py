@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
@@ -31,7 +32,14 @@ def wire(c, source: str, target: str, handle: str = "out") -> None:
 
 def select_node(c, node: str) -> None:
     c.find(f"g.flow-node[data-node='{node}'] text.flow-node-title")
-    ActionChains(c.driver).move_to_element(c.find(f"g.flow-node[data-node='{node}'] rect.flow-node-box")).click().perform()
+    # The designer redraws its nodes after an edit: a box found just before may be replaced.
+    for attempt in range(3):
+        try:
+            ActionChains(c.driver).move_to_element(c.find(f"g.flow-node[data-node='{node}'] rect.flow-node-box")).click().perform()
+            break
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
     c.find(".flow-panel h2")
 
 
