@@ -1,6 +1,11 @@
--- customer_add_events (027, with the company revenue of 030) again, with one change: the currency of a customer's first order
--- in these events is the smallest "position + currency" of their orders, not the first item
--- of an ordered GROUP_CONCAT. The GROUP_CONCAT kept a sorted tree per customer, and it was
+-- customer_add_events (027) again, with two changes.
+--
+-- The company revenue (030's companies): after the customers (locked in id order), the revenue of the events with an amount goes to their customers' companies, one
+-- company_add_totals per company, in company id order. Nothing more is read where the
+-- workspace has no company.
+--
+-- And the currency of a customer's first order in these events is the smallest "position +
+-- currency" of their orders, not the first item of an ordered GROUP_CONCAT. The GROUP_CONCAT kept a sorted tree per customer, and it was
 -- most of the procedure's cost for the hot path's one event: mariadbd CPU a call, one event
 -- of a known customer, 5,000 calls in one transaction on a 200,000-customer workspace,
 -- measured from /proc/<mariadbd>/stat (twice, interleaved): 468 and 520 -> 292 and 252 us.
