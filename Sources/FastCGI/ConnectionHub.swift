@@ -14,7 +14,8 @@ import Platform
 ///
 /// Kept connections are registered one-shot, so exactly one thread takes each; the thread
 /// parks it again after answering. Idle connections are also listed under a mutex, so that a
-/// drain closes them at once and nginx sends its next request to another worker.
+/// drain closes them at once and nginx sends its next request to another worker (those with a
+/// request already waiting are answered first).
 public final class ConnectionHub: Sendable {
     // The epoll descriptor is safe to use from every thread.
     private let epoll: Int32
@@ -59,8 +60,9 @@ public final class ConnectionHub: Sendable {
             }
             if fd < 0 { continue }   // EINTR
             if fd == wakeFD {
-                closeIdle()
-                return nil
+                // Draining: done once no idle connection holds a request nginx already sent.
+                if closeIdle() { return nil }
+                continue
             }
             if fd == listenFD {
                 let connection = accept(listenFD, nil, nil)
@@ -94,12 +96,30 @@ public final class ConnectionHub: Sendable {
         }
     }
 
-    /// Closes every idle kept connection and every connection parked from now on.
-    public func closeIdle() {
+    /// Starts a drain: stops accepting, closes every idle kept connection that has no request
+    /// waiting on it, and every connection parked from now on. A request nginx has already
+    /// written on an idle connection is still answered (closing its connection unread would
+    /// make nginx answer 502, and nginx does not retry a POST it has sent): such connections
+    /// stay armed and a thread takes them. Returns true when none is left.
+    @discardableResult
+    public func closeIdle() -> Bool {
         parked.withLock { parked in
-            parked.closed = true
-            for fd in parked.idle { Glibc.close(fd) }
-            parked.idle.removeAll()
+            if !parked.closed {
+                parked.closed = true
+                // The other workers keep accepting on the shared socket.
+                _ = cfastcgi_epoll_register(epoll, EPOLL_CTL_DEL, listenFD, 0)
+            }
+            for fd in parked.idle where !Self.hasInput(fd) {
+                Glibc.close(fd)
+                parked.idle.remove(fd)
+            }
+            return parked.idle.isEmpty
         }
+    }
+
+    /// Whether a request (or nginx's close) is waiting to be read on the connection.
+    private static func hasInput(_ fd: Int32) -> Bool {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&pfd, 1, 0) > 0
     }
 }

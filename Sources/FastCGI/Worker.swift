@@ -19,7 +19,8 @@ extension FastCGIResponder {
 
 /// A worker process: `threads` threads accepting on the inherited listening socket.
 ///
-/// SIGTERM, SIGINT and SIGQUIT start a drain: idle kept connections are closed at once,
+/// SIGTERM, SIGINT and SIGQUIT start a drain: the worker stops accepting, idle kept
+/// connections are closed at once (those with a request already waiting are answered first),
 /// threads finish the request they are on, close its connection and exit; then `run`
 /// returns. The worker also stops
 /// when the master dies (PR_SET_PDEATHSIG).
@@ -75,7 +76,9 @@ public struct Worker<Responder: FastCGIResponder> {
             workers.append(try JoinableThread(stackSize: 1 << 20) {
                 let state = responder.makeThreadState()
                 let connection = FastCGIConnection(hub: hub)
-                while !stopping.isSet, connection.next(beforeBlocking: { responder.willWait(state) }) {
+                // Until the hub says the drain is done: a request already sent on an idle
+                // kept connection is answered even after the stop signal.
+                while connection.next(beforeBlocking: { responder.willWait(state) }) {
                     responder.respond(to: connection, state: state)
                     connection.finish()
                 }
