@@ -65,11 +65,17 @@ package enum ActivitySeed {
 }
 
 /// The demo workspace's deals linked to contacts: each of the first 200 CRM entries linked to
-/// one demo customer, every third to two. Idempotent: a workspace with links is left alone.
+/// one demo customer, every third to two, and to their companies. Idempotent: a workspace with
+/// links is left alone.
 package enum EntryLinkSeed {
     package static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
         if try db.queryOne("SELECT entry_id FROM crm_entry_links WHERE tenant_id = \(tenant) LIMIT 1") != nil { return }
-        let customers = try db.query("SELECT id FROM customers WHERE tenant_id = \(tenant) ORDER BY id LIMIT 200").map { try $0.int("id") }
+        var companyOf: [Int: Int] = [:]
+        let customers = try db.query("SELECT id, company_id FROM customers WHERE tenant_id = \(tenant) ORDER BY id LIMIT 200").map { row in
+            let id = try row.int("id")
+            companyOf[id] = row.optionalInt("company_id")
+            return id
+        }
         let entries = try db.query("SELECT id FROM crm_entries WHERE tenant_id = \(tenant) ORDER BY id LIMIT 200").map { try $0.int("id") }
         guard !customers.isEmpty else { return }
         var links = 0
@@ -77,10 +83,12 @@ package enum EntryLinkSeed {
             for (i, entry) in entries.enumerated() {
                 var people = [customers[(i * 7) % customers.count]]
                 if i % 3 == 0 { people.append(customers[(i * 7 + 1) % customers.count]) }
-                try EntryLinks.replace(db, tenant, entryID: entry, with: EntryLinks.Links(customers: Array(Set(people)).sorted()))
-                links += Set(people).count
+                let companies = Set(people.compactMap { companyOf[$0] })
+                try EntryLinks.replace(db, tenant, entryID: entry, with: EntryLinks.Links(customers: Array(Set(people)).sorted(),
+                                                                                          companies: companies.sorted()))
+                links += Set(people).count + companies.count
             }
         }
-        log("linked \(entries.count) CRM entries to \(links) customers")
+        log("linked \(entries.count) CRM entries to \(links) customers and companies")
     }
 }

@@ -24,6 +24,7 @@ enum EntryLinkRoutes {
             let current = try EntryLinks.load(c.db, entryIDs: [found.id])[found.id] ?? EntryLinks.Links()
             let links = try EntryLinks.read(body, current: current, db: c.db, tenant: c.tenant)
             try EntryLinks.replace(c.db, c.tenant, entryID: found.id, with: links)
+            try CompanyOpenValue.refresh(c.db, c.tenant, companyIDs: current.companies + links.companies)
             try c.db.execute("UPDATE crm_entries SET updated_at = UTC_TIMESTAMP(6) WHERE id = \(found.id)")
         }
         guard let entry = try EntryStore.find(c.db, c.tenant, uid: found.uid) else { throw HTTPError.notFound("Entry not found.") }

@@ -262,6 +262,7 @@ package enum EntryStore {
             }
             let after = (changes.stage?.id ?? entry.stageID, changes.stage?.pipelineID ?? entry.pipelineID, numbers(entry.data, fields: fields))
             try reweigh(db, tenant, entityID: entry.entityID, before: before, after: after)
+            if !changed.isEmpty || changes.stage != nil { try CompanyOpenValue.refresh(db, tenant, entryIDs: [entry.id]) }
             return entry.id
         }
         return try entries(db, ids: [entryID])[0]
@@ -270,6 +271,7 @@ package enum EntryStore {
     static func delete(_ db: Connection, _ tenant: Tenant, uid: String, entityID: Int?) throws -> Bool {
         try db.transaction {
             guard let entry = try find(db, tenant, uid: uid, entityID: entityID, lock: true) else { return false }
+            let companies = try CompanyOpenValue.companies(linkedTo: [entry.id], db)
             guard try db.execute("DELETE FROM crm_entries WHERE id = \(entry.id) AND tenant_id = \(tenant)").affectedRows == 1 else {
                 return false
             }
@@ -277,6 +279,7 @@ package enum EntryStore {
             let fields = try Field.all(db, tenant, entityID: entry.entityID)
             try reweigh(db, tenant, entityID: entry.entityID,
                         before: (entry.stageID, entry.pipelineID, numbers(entry.data, fields: fields)), after: nil)
+            try CompanyOpenValue.refresh(db, tenant, companyIDs: companies)
             return true
         }
     }
@@ -285,6 +288,7 @@ package enum EntryStore {
     /// single transaction grows with the entity; values and history go with them.
     static func deleteAll(_ db: Connection, _ tenant: Tenant, entityID: Int, pipelineID: Int? = nil) throws {
         let pipeline: SQL = pipelineID.map { " AND pipeline_id = \($0)" } ?? ""
+        let companies = try CompanyOpenValue.companies(entityID: entityID, pipelineID: pipelineID, db, tenant)
         // Their notes and tasks first, while the entries can still be named.
         try Subject.forget(db, tenant, type: "entry", ids: """
             SELECT uid FROM crm_entries WHERE tenant_id = \(tenant) AND entity_id = \(entityID)\(pipeline)
@@ -293,6 +297,7 @@ package enum EntryStore {
             DELETE FROM crm_entries WHERE tenant_id = \(tenant) AND entity_id = \(entityID)\(pipeline) LIMIT 2000
             """).affectedRows > 0 {}
         try recount(db, tenant, entityID: entityID)
+        try CompanyOpenValue.refresh(db, tenant, companyIDs: companies)
     }
 
     /// Moves every entry of `from` to `to` (same pipeline), recording each move. Inside the
@@ -317,6 +322,7 @@ package enum EntryStore {
             ON DUPLICATE KEY UPDATE total = crm_stage_sums.total + VALUES(total)
             """)
         try db.execute("DELETE FROM crm_stage_sums WHERE tenant_id = \(tenant) AND stage_id = \(from.id)")
+        if from.status != to.status { try CompanyOpenValue.refresh(db, tenant, entityID: from.entityID) }
         return moved
     }
 

@@ -98,6 +98,8 @@ enum FieldRoutes {
                            required: required, position: end)
             }
         }
+        // A new field can become the entity's deal value (`amount`, or the first number field).
+        try CompanyOpenValue.refresh(c.db, c.tenant, entityID: entity.id)
         return .json(try Field.find(c.db, c.tenant, id: id)!.json, status: 201)
     }
 
@@ -130,6 +132,7 @@ enum FieldRoutes {
                 WHERE tenant_id = \(c.tenant) AND id = \(field.id)
                 """)
             if let position { try Ordering.fields.move(c.db, c.tenant, parent: field.entityID, id: field.id, to: position) }
+            try CompanyOpenValue.refresh(c.db, c.tenant, entityID: field.entityID)
         }
         return .json(try Field.find(c.db, c.tenant, id: field.id)!.json)
     }
@@ -137,6 +140,7 @@ enum FieldRoutes {
     /// `{"fields": [{id, position}, …]}`: every field of one entity, applied together.
     @Sendable static func reorder(_ c: Context) throws -> Response {
         let entityID = try Ordering.fields.reorder(c)
+        try CompanyOpenValue.refresh(c.db, c.tenant, entityID: entityID)
         return .json(.array(try Field.all(c.db, c.tenant, entityID: entityID).map(\.json)))
     }
 
@@ -149,6 +153,7 @@ enum FieldRoutes {
             try Ordering.fields.close(c.db, c.tenant, parent: field.entityID)
             try AuditLog.record(c, "field.deleted", target: ("field", field.id),
                                 details: ["name": .string(field.name), "key": .string(field.key), "entries_updated": .int(Int64(purged))])
+            try CompanyOpenValue.refresh(c.db, c.tenant, entityID: field.entityID)
         }
         return .json(["message": "Field deleted.", "entries_updated": .int(purged)])
     }

@@ -170,7 +170,10 @@ enum PipelineRoutes {
                     status = COALESCE(\(status), status), updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(stage.id)
                 """)
-            if status != nil { try PipelineStats.forget(c.db, c.tenant, pipelineID: stage.pipelineID) }
+            if status != nil {
+                try PipelineStats.forget(c.db, c.tenant, pipelineID: stage.pipelineID)
+                try CompanyOpenValue.refresh(c.db, c.tenant, entityID: stage.entityID)
+            }
             if let position { try Ordering.stages.move(c.db, c.tenant, parent: stage.pipelineID, id: stage.id, to: position) }
         }
         return .json(try Stage.find(c.db, c.tenant, id: stage.id)!.json)

@@ -135,3 +135,48 @@ def test_companies_link_to_entries_and_have_a_timeline(base: str, two) -> None:
     # Deleting the company takes its notes and links.
     assert http.delete(f"{base}/v1/companies/{cid}", headers=auth).status_code == 200
     assert http.get(f"{mine['crm']}/entries/{entry['id']}", headers=auth).json()["company_ids"] == []
+
+
+def test_company_open_entries_value_follows_its_linked_open_deals(base: str, two) -> None:
+    """open_entries_value: the amount of the linked deals in an active stage, kept by every write
+    that changes it (links, values, stage moves, a stage's status, deletion)."""
+    mine, _ = two
+    http, auth, crm = mine["http"], mine["auth"], mine["crm"]
+    stages = {s["status"]: s["id"] for s in reversed(mine["pipeline"]["stages"])}
+    cid = http.post(f"{base}/v1/companies", headers=auth, json={"name": "Open Value Ltd"}).json()["id"]
+    other = http.post(f"{base}/v1/companies", headers=auth, json={"name": "Smaller Ltd"}).json()["id"]
+
+    def value(company: int = cid) -> float:
+        return http.get(f"{base}/v1/companies/{company}", headers=auth).json()["open_entries_value"]
+
+    def new_deal(title: str, amount: str) -> str:
+        r = http.post(f"{crm}/entities/deals/entries", headers=auth, json={
+            "title": title, "pipeline_id": mine["pipeline"]["id"], "stage_id": stages["active"], "values": {"amount": amount}})
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    big, small = new_deal("Big", "1000"), new_deal("Small", "250.50")
+    assert value() == 0.00
+    for entry in (big, small):
+        assert http.put(f"{crm}/entries/{entry}/associations", headers=auth, json={"company_ids": [cid]}).status_code == 200
+    assert value() == 1250.50
+    assert http.put(f"{crm}/entries/{small}/associations", headers=auth, json={"company_ids": [other]}).status_code == 200
+    assert (value(), value(other)) == (1000.00, 250.50)
+    assert http.put(f"{crm}/entries/{small}/associations", headers=auth, json={"company_ids": [cid]}).status_code == 200
+    assert value(other) == 0.00
+
+    assert http.put(f"{crm}/entries/{big}", headers=auth, json={"values": {"amount": "2000"}}).status_code == 200
+    assert value() == 2250.50
+    assert http.put(f"{crm}/entries/{small}/stage", headers=auth, json={"stage_id": stages["won"]}).status_code == 200
+    assert value() == 2000.00
+    # Sorted on the list by it.
+    listed = http.get(f"{base}/v1/companies?sort=open_entries_value&order=desc&per_page=100", headers=auth).json()["data"]
+    assert listed[0]["id"] == cid
+    # A stage that stops being active takes its deals out; back, they count again.
+    stage = f"{crm}/stages/{stages['active']}"
+    assert http.put(stage, headers=auth, json={"status": "lost"}).status_code == 200
+    assert value() == 0.00
+    assert http.put(stage, headers=auth, json={"status": "active"}).status_code == 200
+    assert value() == 2000.00
+    assert http.delete(f"{crm}/entries/{big}", headers=auth).status_code == 200
+    assert value() == 0.00

@@ -30,6 +30,7 @@ public enum Seeder {
         try CampaignSeed.run(db, tenant, log: log)
         try ActivitySeed.run(db, tenant, log: log)
         try EntryLinkSeed.run(db, tenant, log: log)
+        try CompanyOpenValue.refreshAll(db, tenant)
     }
 
     /// The demo login, "Demo Workspace" (slug `demo`), two colleagues and a sales team: accounts

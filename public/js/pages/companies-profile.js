@@ -19,6 +19,7 @@ import { tasksPanel } from '../components/tasks.js';
 import { timelineCard } from '../components/timeline.js';
 import { companyListRoute, companyStyles, deleteCompany } from './companies.js';
 import { companyBackLink, showCompanyLoadError } from './companies-form.js';
+import { formatNumber } from './pipelines-common.js';
 import { customerName } from './customers.js';
 
 const CUSTOMERS_PER_PAGE = 10;
@@ -79,7 +80,8 @@ export function render({ params }) {
       h('dl', { class: 'metrics metrics-company', 'aria-label': 'Totals' },
         metric('Customers', count(c.customers_count, '0'), null, 'customers_count'),
         metric('Revenue', money(c.revenue_total, { empty: money(0) }), h('span', { text: 'Their lifetime value, together' }), 'revenue_total'),
-        metric('Open deals', h('span', { class: 'muted', text: '—' }), h('span', { text: 'Linked deals are not summed yet' }), 'open_entries_value'),
+        metric('Open deals', h('span', { text: formatNumber(c.open_entries_value ?? 0) }),
+          h('span', { text: 'Value of its linked deals still open' }), 'open_entries_value'),
         metric('Owner', owner ? h('span', { text: owner }) : h('span', { class: 'muted', text: 'No owner' }), null, 'owner')),
       h('div', { class: 'profile-grid' },
         h('div', { class: 'profile-main' },
