@@ -79,3 +79,31 @@ def test_the_search_button_on_a_phone(mobile, account, api):
     c.wait().until(lambda d: "Nothing found" in c.find("dialog[open] .palette-status").text)
     c.assert_no_horizontal_overflow("palette")
     c.shot("palette on a phone")
+
+
+def test_a_note_found_opens_the_record_it_is_about(desktop, account, api):
+    api.token = account["token"]
+    tag = uuid.uuid4().hex[:6]
+    crm(api, account, "POST", "/entities", {"name": "Deals", "slug": "deals", "preset": "deals"}, expect=None)
+    entity = crm(api, account, "GET", "/entities/deals", expect=200)
+    entry = crm(api, account, "POST", "/entities/deals/entries", {
+        "title": f"Numbat{tag} rollout", "pipeline_id": entity["pipelines"][0]["id"],
+        "stage_id": entity["pipelines"][0]["stages"][0]["id"]}, expect=201)
+    api.request("POST", "/v1/notes", {"subject_type": "entry", "subject_id": entry["id"],
+                                      "body": f"Procurement wants the wallaby{tag} clause removed."}, expect=201)
+
+    c = desktop
+    c.sign_in_with_token(account["token"], "/customers")
+    c.wait_ready()
+    c.find("body").send_keys(Keys.CONTROL, "k")
+    field = c.find("dialog[open] input.palette-input")
+    field.send_keys(f"wallaby{tag}")
+    c.wait().until(lambda d: len(options(c)) == 1)
+    option = options(c)[0]
+    assert option.get_attribute("data-type") == "note"
+    assert f"wallaby{tag} clause" in option.text and f"Note on Numbat{tag} rollout" in option.text, option.text
+    c.shot("palette with a note")
+    field.send_keys(Keys.ENTER)
+    c.wait_no_dialog()
+    c.wait().until(lambda d: d.execute_script("return location.hash") == f"#/pipelines/deals/entries/{entry['id']}")
+    c.wait_heading(f"Numbat{tag} rollout")

@@ -66,6 +66,32 @@ def test_each_type_is_found_in_the_callers_workspace_only(base: str, two) -> Non
     assert mine["http"].get(f"{base}/v1/search", headers=mine["auth"], params={"q": "%_%"}).json()["data"] == []
 
 
+def test_notes_are_found_with_the_record_they_are_about(base: str, two) -> None:
+    mine, other = two
+    word = f"quokka{uuid.uuid4().hex[:6]}"
+    for ws in (mine, other):
+        http, auth = ws["http"], ws["auth"]
+        cid = http.post(f"{base}/v1/customers", headers=auth, json={"name": "Nora Note", "email": f"n-{uuid.uuid4().hex[:8]}@example.com"}).json()["id"]
+        company = http.post(f"{base}/v1/companies", headers=auth, json={"name": "Noted Ltd"}).json()["id"]
+        body = "## Call\n\n" + "Long talk about the roadmap and the budget for next year. " * 3 + f"They asked about **{word}** pricing."
+        assert http.post(f"{base}/v1/notes", headers=auth, json={"subject_type": "customer", "subject_id": cid, "body": body}).status_code == 201
+        assert http.post(f"{base}/v1/notes", headers=auth, json={"subject_type": "company", "subject_id": company, "body": f"{word} renewal"}).status_code == 201
+        ws["ids"] = (cid, company)
+
+    r = mine["http"].get(f"{base}/v1/search", headers=mine["auth"], params={"q": word, "types": "note"})
+    assert r.status_code == 200, r.text
+    hits = r.json()["data"]
+    assert [(h["subject_type"], h["subject_id"]) for h in hits] == [("company", mine["ids"][1]), ("customer", mine["ids"][0])], hits
+    assert hits[0]["subtitle"] == "Note on Noted Ltd" and hits[1]["subtitle"] == "Note on Nora Note"
+    # The title is the text around the match, on one line, without Markdown's line markers.
+    assert word in hits[1]["title"] and hits[1]["title"].startswith("…") and "##" not in hits[1]["title"], hits[1]
+    assert len(hits[1]["title"]) <= 92
+    # The other workspace's notes are not found.
+    notes = [h["id"] for h in hits]
+    theirs = other["http"].get(f"{base}/v1/search", headers=other["auth"], params={"q": word, "types": "note"}).json()["data"]
+    assert len(theirs) == 2 and not set(notes) & {h["id"] for h in theirs}
+
+
 @pytest.mark.parametrize("params, field", [
     ({}, "q"), ({"q": "  "}, "q"), ({"q": "x" * 101}, "q"), ({"q": "a\u0007b"}, "q"),
     ({"q": "a", "limit": "0"}, "limit"), ({"q": "a", "limit": "21"}, "limit"), ({"q": "a", "types": "customer,planet"}, "types"),

@@ -15,6 +15,7 @@ const KINDS = {
   campaign: { label: 'Campaigns', iconName: 'campaigns', path: (hit) => `/campaigns/${hit.id}` },
   automation: { label: 'Automations', iconName: 'automations', path: (hit) => `/automations/${hit.id}` },
   email_template: { label: 'Email templates', iconName: 'mail', path: (hit) => `/email-templates/${hit.id}` },
+  note: { label: 'Notes', iconName: 'edit', path: (hit) => KINDS[hit.subject_type]?.path({ id: hit.subject_id, entity: hit.entity }) || '/' },
 };
 
 let open = null;

@@ -1,6 +1,6 @@
 // #/tasks: My tasks. The signed-in member's tasks, open ones by default, soonest due first
 // (so overdue ones lead), with filters for status, overdue only and priority; each row links
-// to its customer or entry, and is completed, re-dated or reassigned in place.
+// to its customer, company or entry, and is completed, re-dated or reassigned in place.
 
 import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
@@ -9,13 +9,20 @@ import { card, emptyState, errorState, loadingState, pageHeader } from '../compo
 import { PRIORITIES, refreshOverdueBadge, taskRow } from '../components/tasks.js';
 import { crm, workspacePeople } from './pipelines-api.js';
 
-/** A link to a task's record: the customer's name, or the entry's title on its entity's page. */
+/** How each kind of record a task is about is shown before its name is known. */
+const SUBJECTS = {
+  customer: { iconName: 'customers', href: (id) => `#/customers/${id}`, text: (id) => `Customer #${id}` },
+  company: { iconName: 'building', href: (id) => `#/companies/${id}`, text: (id) => `Company #${id}` },
+  entry: { iconName: 'pipelines', href: () => '#/pipelines', text: () => 'Entry' },
+};
+
+/** A link to a task's record: the customer's or company's name, or the entry's title on its entity's page. */
 function subjectLink(task, labels) {
-  if (!task.subject_type) return null;
+  const kind = SUBJECTS[task.subject_type];
+  if (!kind) return null;
   const key = `${task.subject_type}:${task.subject_id}`;
-  const link = h('a', { class: 'task-subject', href: task.subject_type === 'customer' ? `#/customers/${task.subject_id}` : '#/pipelines' },
-    icon(task.subject_type === 'customer' ? 'customers' : 'pipelines', 'icon icon-small'),
-    h('span', { text: task.subject_type === 'customer' ? `Customer #${task.subject_id}` : 'Entry' }));
+  const link = h('a', { class: 'task-subject', href: kind.href(task.subject_id) },
+    icon(kind.iconName, 'icon icon-small'), h('span', { text: kind.text(task.subject_id) }));
   labels(key, task).then((found) => {
     if (!found) return;
     link.lastChild.textContent = found.label;
@@ -40,6 +47,10 @@ export function render() {
         if (task.subject_type === 'customer') {
           const c = await api.get(`/v1/customers/${task.subject_id}`);
           return { label: c.name || c.email || `Customer #${c.id}` };
+        }
+        if (task.subject_type === 'company') {
+          const c = await api.get(`/v1/companies/${task.subject_id}`);
+          return { label: c.name };
         }
         const entry = await crm.entry(task.subject_id);
         entities = entities || crm.entities();
