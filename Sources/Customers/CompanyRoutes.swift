@@ -4,6 +4,7 @@ import Web
 import Core
 import Activities
 import Accounts
+import Segments
 
 /// `/v1/companies`: list, create, get, update, delete (issue 24 part 1), with the customer
 /// list's conventions: the `{data, meta}` envelope, `page`/`per_page`/`sort`/`order`, filters
@@ -103,6 +104,9 @@ package enum CompanyRoutes {
                     updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(id)
                 """)
+            if ["domain", "industry", "size", "country", "city"].contains(where: has) {
+                try SegmentStore.companyChanged(c.db, c.tenant, company: id)
+            }
         }
         return .json(CompanyJSON.json(try CompanyStore.find(c.db, c.tenant, id: id)!))
     }
@@ -111,6 +115,8 @@ package enum CompanyRoutes {
     @Sendable static func delete(_ c: Context) throws -> Response {
         let id = try c.request.id()
         let unlinked: Int = try c.db.transaction {
+            guard try CompanyStore.find(c.db, c.tenant, id: id, lock: true) != nil else { throw HTTPError.notFound("Company not found.") }
+            try SegmentStore.companyChanged(c.db, c.tenant, company: id)
             guard let (row, unlinked) = try CompanyStore.delete(c.db, c.tenant, id: id) else { throw HTTPError.notFound("Company not found.") }
             // Its notes, tasks and links to CRM entries go with it.
             try Subject.forget(c.db, c.tenant, Subject(type: "company", id: String(id)))

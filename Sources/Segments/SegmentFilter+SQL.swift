@@ -67,6 +67,20 @@ extension SegmentFilter {
             return "(SELECT COUNT(*) FROM events e WHERE \(whereClause)) BETWEEN \(e.countMin) AND \(e.countMax ?? Int(Int32.max))"
         case .inSegment(let id):
             return "EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = \(id) AND sm.customer_id = c.id)"
+        case .owner(let ids):
+            return "c.owner_id IN (\(list: ids))"
+        case .companyID(let ids):
+            return "c.company_id IN (\(list: ids))"
+        case .company(let field, let values):
+            let column: SQL
+            switch field {
+            case .industry: column = "co.industry"
+            case .size: column = "co.size"
+            case .country: column = "co.country"
+            case .city: column = "co.city"
+            case .domain: column = "co.domain"
+            }
+            return "EXISTS (SELECT 1 FROM companies co WHERE co.tenant_id = c.tenant_id AND co.id = c.company_id AND \(column) IN (\(list: values)))"
         }
     }
 

@@ -22,6 +22,12 @@ package indirect enum SegmentFilter: Equatable, Sendable {
     case property(key: String, PropertyTest)
     case event(EventCondition)
     case inSegment(Int)
+    /// `owner_id`: the customer's owner is one of these members.
+    case owner([Int])
+    /// `company_id`: the customer belongs to one of these companies.
+    case companyID([Int])
+    /// `company.industry` and the like: the customer's company has one of these values.
+    case company(CompanyField, [String])
 
     package enum RangeField: String, CaseIterable {
         case rfmScore = "rfm_score", clvTotal = "clv_total", clvPredicted = "clv_predicted", pAlive = "p_alive"
@@ -30,6 +36,12 @@ package indirect enum SegmentFilter: Equatable, Sendable {
 
     package enum TextField: String, CaseIterable {
         case country, city, emailDomain = "email_domain"
+    }
+
+    /// The company's fields a segment can test (`"company.industry": ["SaaS", "Retail"]`).
+    package enum CompanyField: String, CaseIterable {
+        case industry = "company.industry", size = "company.size", country = "company.country"
+        case city = "company.city", domain = "company.domain"
     }
 
     package enum PropertyTest: Equatable {
@@ -54,7 +66,8 @@ package indirect enum SegmentFilter: Equatable, Sendable {
     static let flatKeys: [String] = ["all", "any", "not"]
         + RangeField.allCases.flatMap { [$0.rawValue + "_min", $0.rawValue + "_max"] }
         + ["rfm_segment", "last_seen_within_days", "inactive_days_min", "created_within_days"]
-        + TextField.allCases.map(\.rawValue) + ["in_segment", "property", "event"]
+        + TextField.allCases.map(\.rawValue) + ["in_segment", "owner_id", "company_id"]
+        + CompanyField.allCases.map(\.rawValue) + ["property", "event"]
 
     static let maxDepth = 8
     static let maxConditions = 100
@@ -125,7 +138,19 @@ package indirect enum SegmentFilter: Equatable, Sendable {
                         continue
                     }
                     parts.append(.inSegment(id))
+                case "owner_id", "company_id":
+                    conditions += 1
+                    guard let ids = ids(value, at) else { continue }
+                    parts.append(key == "owner_id" ? .owner(ids) : .companyID(ids))
                 default:
+                    if let field = CompanyField(rawValue: key) {
+                        conditions += 1
+                        guard var list = strings(value, at, max: 190) else { continue }
+                        if field == .domain { list = list.map { $0.lowercased() } }
+                        if field == .country { list = list.map { $0.count == 2 ? $0.uppercased() : $0 } }
+                        parts.append(.company(field, list))
+                        continue
+                    }
                     if let (field, isMin) = rangeKey(key) {
                         conditions += 1
                         guard let number = number(value, at) else { continue }
@@ -247,6 +272,17 @@ package indirect enum SegmentFilter: Equatable, Sendable {
             return n
         }
 
+        /// A positive id, or a non-empty array of them.
+        mutating func ids(_ value: JSON, _ at: String) -> [Int]? {
+            let list = value.arrayValue ?? [value]
+            let ids = list.compactMap { $0.boolValue == nil ? $0.intValue : nil }.filter { $0 > 0 }
+            guard !list.isEmpty, list.count <= 500, ids.count == list.count else {
+                errors.add(at, "The \(at.split(separator: ".").last ?? "") value must be an id (a positive integer) or a non-empty list of ids.")
+                return nil
+            }
+            return Array(Set(ids)).sorted()
+        }
+
         /// A string, or a non-empty array of strings.
         mutating func strings(_ value: JSON, _ at: String, max: Int) -> [String]? {
             let list: [JSON]
@@ -275,6 +311,17 @@ package indirect enum SegmentFilter: Equatable, Sendable {
         case .not(let c): return c.referencedSegments
         case .inSegment(let id): return [id]
         default: return []
+        }
+    }
+
+    /// Reads the customer's company (its id or its fields): a change to a company, or its
+    /// deletion, re-evaluates its customers.
+    package var readsCompanies: Bool {
+        switch self {
+        case .all(let c), .any(let c): return c.contains { $0.readsCompanies }
+        case .not(let c): return c.readsCompanies
+        case .company, .companyID: return true
+        default: return false
         }
     }
 

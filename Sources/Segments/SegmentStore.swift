@@ -85,6 +85,23 @@ package enum SegmentStore {
         try db.execute("CALL segment_mark_dirty(\(tenant), \(JSONWriter.string(.array(marks))))")
     }
 
+    /// Marks a company's customers for re-evaluation when a segment of the workspace reads
+    /// their company (`SegmentFilter.readsCompanies`); called in the transaction of the change
+    /// to the company, before a deletion unlinks them.
+    package static func companyChanged(_ db: Connection, _ tenant: Tenant, company id: Int) throws {
+        guard try levels(db, tenant).joined().contains(where: { $0.filter.readsCompanies }) else { return }
+        var after = 0
+        while true {
+            let ids = try db.query("""
+                SELECT id FROM customers FORCE INDEX (idx_customers_company)
+                WHERE tenant_id = \(tenant) AND company_id = \(id) AND id > \(after) ORDER BY id LIMIT 5000
+                """).map { try $0.int("id") }
+            guard let last = ids.last else { return }
+            try markDirty(db, tenant, customers: ids, reason: .profile)
+            after = last
+        }
+    }
+
     /// Re-evaluates up to `limit` dirty customers (any workspace) and clears their marks, in
     /// one transaction. Rows another runner holds are skipped. Returns how many were done.
     @discardableResult

@@ -144,3 +144,42 @@ def test_history_starts_where_its_data_starts(desktop, account):
     # Made a month before its first members: from the first members. Members carried in
     # from before: from the first day. No data: from the day it was made; never empty.
     assert starts == ["2026-11-03 2", "2026-11-01 4", "2026-11-02 3", "2026-11-01 4", "2026-11-04 1"], starts
+
+
+def test_company_and_owner_conditions_in_the_builder(desktop, account, api):
+    """The builder offers the company's fields and the owner: a segment of the customers of
+    software companies or owned by me, counted live and saved as the language says."""
+    me = api.request("GET", "/v1/auth/me", expect=200)["user"]["id"]
+    soft = api.request("POST", "/v1/companies", {"name": "Builder Soft", "industry": "Software"}, expect=201)["id"]
+    shop = api.request("POST", "/v1/companies", {"name": "Builder Shop", "industry": "Retail"}, expect=201)["id"]
+    for i, fields in enumerate([{"company_id": soft}, {"company_id": soft}, {"company_id": shop}, {"company_id": shop, "owner_id": me}, {}]):
+        api.request("POST", "/v1/customers", {"name": f"Builder Person {i}", "email": f"builder{i}@example.com", **fields}, expect=201)
+
+    c = desktop
+    c.sign_in_with_token(account["token"], "/segments/new")
+    c.wait_heading("New segment")
+    c.fill({"name": "Software or mine"}, ".segment-form")
+    Select(c.find(".group-mode")).select_by_value("any")
+    Select(condition(c, 0).find_element(By.CSS_SELECTOR, ".condition-field")).select_by_value("company.industry")
+    c.wait().until(lambda d: condition(c, 0).get_attribute("data-type") == "company.industry")
+    condition(c, 0).find_element(By.CSS_SELECTOR, "input[data-key='list']").send_keys("Software")
+    c.wait().until(lambda d: preview_count(c) == "2", "2 customers of software companies")
+    c.click("Add condition")
+    c.wait().until(lambda d: len(c.find_all(".builder-condition")) == 2)
+    Select(condition(c, 1).find_element(By.CSS_SELECTOR, ".condition-field")).select_by_value("owner_id")
+    c.wait().until(lambda d: condition(c, 1).get_attribute("data-type") == "owner_id")
+    owner = condition(c, 1).find_element(By.CSS_SELECTOR, "select[aria-label='Owner']")
+    c.wait().until(lambda d: len(Select(owner).options) > 1, "the members are listed")
+    Select(owner).select_by_value(str(me))
+    c.wait().until(lambda d: preview_count(c) == "3", "and the customer I own")
+    c.shot("company and owner conditions")
+    c.click("Save segment")
+    c.wait().until(lambda d: "/segments/" in c.route() and "new" not in c.route())
+    segment_id = int(c.route().rsplit("/", 1)[1])
+    stored = api.request("GET", f"/v1/segments/{segment_id}", expect=200)
+    assert stored["filters"] == {"any": [{"company.industry": "Software"}, {"owner_id": me}]}, stored["filters"]
+    # Reopened, the builder shows both conditions as they were.
+    c.go(f"/segments/{segment_id}/edit")
+    c.wait().until(lambda d: len(c.find_all(".builder-condition")) == 2)
+    c.wait().until(lambda d: preview_count(c) == "3")
+    assert Select(condition(c, 1).find_element(By.CSS_SELECTOR, "select[aria-label='Owner']")).first_selected_option.get_attribute("value") == str(me)

@@ -139,3 +139,55 @@ def test_filter_errors_cycles_and_isolation(base: str, ws: dict) -> None:
     })
     assert preview.status_code == 200
     assert preview.json()["customers_count"] >= 1 and len(preview.json()["customers"]) >= 1
+
+
+def test_company_fields_and_owner_follow_the_company_and_the_customer(base: str, ws: dict) -> None:
+    """The filter language reads the customer's company (company.industry and the others,
+    company_id) and owner; a change to the company, or its deletion, re-evaluates its customers."""
+    http, auth = ws["http"], ws["auth"]
+    tag = uuid.uuid4().hex[:6]
+    me = http.get(f"{base}/v1/auth/me", headers=auth).json()["user"]["id"]
+    acme = http.post(f"{base}/v1/companies", headers=auth, json={"name": f"Acme {tag}", "industry": "Software", "country": "hr"}).json()
+    shop = http.post(f"{base}/v1/companies", headers=auth, json={"name": f"Shop {tag}", "industry": "Retail"}).json()
+
+    def person(name: str, **fields) -> int:
+        r = http.post(f"{base}/v1/customers", headers=auth, json={"name": name, "email": f"{name.lower()}-{tag}@example.com", **fields})
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    ana, ben, cid = person("Ana", company_id=acme["id"]), person("Ben", company_id=shop["id"], owner_id=me), person("Cid")
+    software = http.post(f"{base}/v1/segments", headers=auth, json={
+        "name": f"Software {tag}", "filters": {"company.industry": "Software", "company.country": "HR"}}).json()
+    owned = http.post(f"{base}/v1/segments", headers=auth, json={
+        "name": f"Mine {tag}", "filters": {"any": [{"owner_id": me}, {"company_id": [acme["id"]]}]}}).json()
+
+    def members(segment: dict) -> set[int]:
+        wait_ready(base, ws, segment["id"])
+        body = http.get(f"{base}/v1/customers?segment_id={segment['id']}&per_page=100", headers=auth).json()
+        return {c["id"] for c in body["data"]}
+
+    def eventually(segment: dict, expected: set[int]) -> None:
+        deadline = time.monotonic() + 10
+        while members(segment) != expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert members(segment) == expected
+
+    assert members(software) == {ana}
+    assert members(owned) == {ana, ben}
+    # The company changes: its customers are re-evaluated.
+    assert http.put(f"{base}/v1/companies/{shop['id']}", headers=auth, json={"industry": "Software", "country": "HR"}).status_code == 200
+    eventually(software, {ana, ben})
+    # The customer moves: re-evaluated as any profile change is.
+    assert http.put(f"{base}/v1/customers/{cid}", headers=auth, json={"company_id": acme["id"]}).status_code == 200
+    eventually(software, {ana, ben, cid})
+    eventually(owned, {ana, ben, cid})
+    # The company is deleted: its customers leave.
+    assert http.delete(f"{base}/v1/companies/{acme['id']}", headers=auth).status_code == 200
+    eventually(software, {ben})
+    eventually(owned, {ben})
+
+    # Bad values are 422s naming the key.
+    for filters, key in (({"owner_id": "me"}, "filters.owner_id"), ({"company_id": [0]}, "filters.company_id"),
+                         ({"company.industry": []}, "filters.company.industry"), ({"company.planet": "x"}, "filters.company.planet")):
+        r = http.post(f"{base}/v1/segments", headers=auth, json={"name": f"Bad {tag}", "filters": filters})
+        assert r.status_code == 422 and key in r.json()["errors"], (filters, r.text)

@@ -1,10 +1,12 @@
 // The visual filter builder of the segments filter language (Segments/SegmentFilter.swift):
 // groups (all / any, optionally negated) hold conditions and groups; each condition's inputs
-// follow its kind (ranges, days, lists, RFM segments, properties, events, other segments).
+// follow its kind (ranges, days, lists, RFM segments, owners, the company's fields, properties,
+// events, other segments).
 // Used by the segment editor (#/segments/new) and the automation designer's condition node.
 
 import { h, icon, replace } from '../dom.js';
 import { RFM_SEGMENTS } from './format.js';
+import { members } from './owners.js';
 
 let stylesheetAdded = false;
 function filterStyles() {
@@ -27,6 +29,12 @@ export const FIELDS = [
   { type: 'country', label: 'Country', input: 'list', placeholder: 'HR, SI' },
   { type: 'city', label: 'City', input: 'list', placeholder: 'Zagreb, Split' },
   { type: 'email_domain', label: 'Email domain', input: 'list', placeholder: 'example.com' },
+  { type: 'owner_id', label: 'Owner', input: 'owner' },
+  { type: 'company.industry', label: 'Company industry', input: 'list', placeholder: 'Software, Retail' },
+  { type: 'company.size', label: 'Company size', input: 'list', placeholder: '11-50, 51-200' },
+  { type: 'company.country', label: 'Company country', input: 'list', placeholder: 'HR, DE' },
+  { type: 'company.city', label: 'Company city', input: 'list', placeholder: 'Zagreb' },
+  { type: 'company.domain', label: 'Company domain', input: 'list', placeholder: 'acme.com' },
   { type: 'property', label: 'Customer property', input: 'property' },
   { type: 'event', label: 'Did an event', input: 'event' },
   { type: 'in_segment', label: 'In another segment', input: 'segment' },
@@ -87,10 +95,12 @@ function parseNode(object) {
       group.children.push({ kind: 'condition', type: key, v: { names: [].concat(value) } });
     } else if (['last_seen_within_days', 'inactive_days_min', 'created_within_days'].includes(key)) {
       group.children.push({ kind: 'condition', type: key, v: { days: String(value) } });
-    } else if (['country', 'city', 'email_domain'].includes(key)) {
+    } else if (FIELD[key]?.input === 'list') {
       group.children.push({ kind: 'condition', type: key, v: { list: [].concat(value).join(', ') } });
     } else if (key === 'in_segment') {
       group.children.push({ kind: 'condition', type: key, v: { segment: String(value) } });
+    } else if (key === 'owner_id') {
+      group.children.push({ kind: 'condition', type: key, v: { owner: String([].concat(value)[0]) } });
     }
   }
   return group.children.length === 1 && group.children[0].kind === 'group' ? group.children[0] : group;
@@ -150,6 +160,8 @@ export function conditionJSON(c) {
     }
     case 'segment':
       return filled(v.segment) ? { in_segment: Number(v.segment) } : null;
+    case 'owner':
+      return filled(v.owner) ? { owner_id: Number(v.owner) } : null;
     default:
       return null;
   }
@@ -272,6 +284,18 @@ export function filterBuilder({ filters = null, segments = [], onChange = () => 
           others.map((s) => h('option', { value: String(s.id), text: s.name, selected: String(s.id) === String(c.v.segment) })));
         select.addEventListener('change', () => { c.v.segment = select.value; changed(); });
         return [select];
+      }
+      case 'owner': {
+        const select = h('select', { class: 'select-compact', 'aria-label': 'Owner' }, h('option', { value: '', text: 'Choose a member' }));
+        if (filled(c.v.owner)) select.append(h('option', { value: c.v.owner, text: `Member #${c.v.owner}`, selected: true }));
+        members().then((list) => {
+          const current = c.v.owner || '';
+          select.replaceChildren(h('option', { value: '', text: 'Choose a member' }),
+            ...list.map((m) => h('option', { value: String(m.id), text: m.name || m.email, selected: String(m.id) === current })));
+          if (current && !list.some((m) => String(m.id) === current)) select.append(h('option', { value: current, text: `Former member #${current}`, selected: true }));
+        }).catch(() => {});
+        select.addEventListener('change', () => { c.v.owner = select.value; changed(); });
+        return [h('span', { class: 'muted', text: 'is' }), select];
       }
       default:
         return [];
