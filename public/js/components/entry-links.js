@@ -1,6 +1,6 @@
-// Associations of CRM entries with people (issue 24 part 2): on an entry, the customers (and
-// companies) linked to it, with a search to add one and a button to remove one; on a
-// customer, the entries linked to them with their pipeline and stage.
+// Associations of CRM entries with people (issue 24 part 2): on an entry, the customers and
+// companies linked to it, with a search to add one and a button to remove one; on a customer
+// or a company, the entries linked to them with their pipeline and stage.
 
 import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
@@ -9,17 +9,31 @@ import { card, errorState, loadingState } from './page.js';
 import { toast } from './toast.js';
 import { activityChanged } from './timeline.js';
 
-/** The "People" card of an entry at `path` (…/entries/{uid}), whose answer carries customer_ids. */
+/** What an entry links to: the answer's field of ids, how one is read and shown, and its data attribute. */
+const LINKED = {
+  customer: {
+    field: 'customer_ids', noun: 'customer', load: (id) => api.get(`/v1/customers/${id}`).catch(() => ({ id, name: `Customer ${id}` })),
+    href: (id) => `#/customers/${id}`, name: (r) => r.name || r.email || `Customer ${r.id}`, sub: (r) => (r.name && r.email ? r.email : null),
+    data: (id) => ({ customerId: String(id) }), iconName: 'customers',
+  },
+  company: {
+    field: 'company_ids', noun: 'company', load: (id) => api.get(`/v1/companies/${id}`).catch(() => ({ id, name: `Company ${id}` })),
+    href: (id) => `#/companies/${id}`, name: (r) => r.name || `Company ${r.id}`, sub: (r) => r.domain || null,
+    data: (id) => ({ companyId: String(id) }), iconName: 'building',
+  },
+};
+
+/** The "People" card of an entry at `path` (…/entries/{uid}), whose answer carries customer_ids and company_ids. */
 export function linkedPeopleCard({ entry, path }) {
   const canEdit = session.can('PUT /api/brands/{brand}/crm/entries/{entry}/associations');
-  const list = h('ul', { class: 'link-list', 'aria-label': 'Linked customers' });
+  const list = h('ul', { class: 'link-list', 'aria-label': 'Linked customers and companies' });
   const body = h('div', { class: 'link-body' }, loadingState('Loading people…'));
-  let ids = [...(entry.customer_ids || [])];
+  const ids = { customer: [...(entry.customer_ids || [])], company: [...(entry.company_ids || [])] };
 
-  async function save(next, message) {
+  async function save(type, next, message) {
     try {
-      const updated = await api.put(`${path}/associations`, { customer_ids: next });
-      ids = updated.customer_ids || [];
+      const updated = await api.put(`${path}/associations`, { [LINKED[type].field]: next });
+      for (const kind of Object.keys(LINKED)) ids[kind] = updated[LINKED[kind].field] || [];
       toast(message);
       activityChanged();
       draw();
@@ -30,23 +44,28 @@ export function linkedPeopleCard({ entry, path }) {
 
   async function draw() {
     try {
-      const people = await Promise.all(ids.map((id) => api.get(`/v1/customers/${id}`).catch(() => ({ id, name: `Customer ${id}` }))));
-      replace(list, people.map((p) => h('li', { class: 'link-item', dataset: { customerId: String(p.id) } },
-        h('a', { href: `#/customers/${p.id}`, class: 'link-name', text: p.name || p.email || `Customer ${p.id}` }),
-        p.name && p.email ? h('span', { class: 'muted small link-sub', text: p.email }) : null,
-        canEdit ? h('button', {
-          type: 'button', class: 'icon-button link-remove', 'aria-label': `Unlink ${p.name || p.email || p.id}`,
-          onClick: () => save(ids.filter((x) => x !== p.id), 'Unlinked.'),
-        }, icon('close', 'icon icon-small')) : null)));
-      replace(body, ids.length ? list : h('p', { class: 'muted', text: 'No customer is linked to this entry yet.' }), canEdit ? picker() : null);
+      const rows = await Promise.all(Object.entries(ids).flatMap(([type, list]) => list.map(async (id) => ({ type, record: await LINKED[type].load(id) }))));
+      replace(list, rows.map(({ type, record }) => {
+        const kind = LINKED[type];
+        const name = kind.name(record);
+        return h('li', { class: 'link-item', dataset: { type, ...kind.data(record.id) } },
+          icon(kind.iconName, 'icon icon-small link-icon'),
+          h('a', { href: kind.href(record.id), class: 'link-name', text: name }),
+          kind.sub(record) ? h('span', { class: 'muted small link-sub', text: kind.sub(record) }) : null,
+          canEdit ? h('button', {
+            type: 'button', class: 'icon-button link-remove', 'aria-label': `Unlink ${name}`,
+            onClick: () => save(type, ids[type].filter((x) => x !== record.id), 'Unlinked.'),
+          }, icon('close', 'icon icon-small')) : null);
+      }));
+      replace(body, rows.length ? list : h('p', { class: 'muted', text: 'No customer or company is linked to this entry yet.' }), canEdit ? picker() : null);
     } catch (error) {
       if (!error.handled) replace(body, errorState(error, draw));
     }
   }
 
   function picker() {
-    const input = h('input', { type: 'text', class: 'input', name: 'link-customer', autocomplete: 'off', placeholder: 'Link a customer: name or email', 'aria-label': 'Link a customer' });
-    const results = h('ul', { class: 'link-results', role: 'listbox', 'aria-label': 'Customers found' });
+    const input = h('input', { type: 'text', class: 'input', name: 'link-customer', autocomplete: 'off', placeholder: 'Link a customer or a company: name, email or domain', 'aria-label': 'Link a customer or a company' });
+    const results = h('ul', { class: 'link-results', role: 'listbox', 'aria-label': 'Customers and companies found' });
     let timer = null;
     let generation = 0;
     input.addEventListener('input', () => {
@@ -56,13 +75,14 @@ export function linkedPeopleCard({ entry, path }) {
         const mine = ++generation;
         if (!q) { results.replaceChildren(); return; }
         try {
-          const found = await api.get('/v1/search', { query: { q, types: 'customer', limit: 5 } });
+          const found = await api.get('/v1/search', { query: { q, types: 'customer,company', limit: 5 } });
           if (mine !== generation) return;
-          replace(results, (found.data || []).filter((hit) => !ids.includes(hit.id)).map((hit) => h('li', {},
+          replace(results, (found.data || []).filter((hit) => LINKED[hit.type] && !ids[hit.type].includes(hit.id)).map((hit) => h('li', {},
             h('button', {
-              type: 'button', class: 'link-result', role: 'option', dataset: { customerId: String(hit.id) },
-              onClick: () => { input.value = ''; results.replaceChildren(); save([...ids, hit.id], `Linked ${hit.title}.`); },
-            }, h('span', { class: 'link-name', text: hit.title }), hit.subtitle ? h('span', { class: 'muted small', text: hit.subtitle }) : null))));
+              type: 'button', class: 'link-result', role: 'option', dataset: { type: hit.type, ...LINKED[hit.type].data(hit.id) },
+              onClick: () => { input.value = ''; results.replaceChildren(); save(hit.type, [...ids[hit.type], hit.id], `Linked ${hit.title}.`); },
+            }, icon(LINKED[hit.type].iconName, 'icon icon-small link-icon'), h('span', { class: 'link-name', text: hit.title }),
+            hit.subtitle ? h('span', { class: 'muted small', text: hit.subtitle }) : null))));
         } catch (error) {
           if (!error.handled) toast(error.message, 'error');
         }
@@ -72,7 +92,7 @@ export function linkedPeopleCard({ entry, path }) {
   }
 
   draw();
-  return card({ title: 'People', description: 'Customers this entry is about.', body: [body], className: 'card-links' });
+  return card({ title: 'People', description: 'Customers and companies this entry is about.', body: [body], className: 'card-links' });
 }
 
 /** The "Deals & entries" card of a customer or a company (`path`: /v1/customers/{id}): the entries linked to it. */
