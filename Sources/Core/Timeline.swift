@@ -21,11 +21,10 @@ public struct Timeline: Sendable {
         self.branches = branches
     }
 
-    /// Every item type the timeline of `subject` can hold (of any record, with nil), in the
-    /// order of the branches.
-    public func types(of subject: String? = nil) -> [String] {
+    /// Every item type a timeline can hold (of any record), in the order of the branches.
+    public func types() -> [String] {
         var seen: [String] = []
-        for branch in branches where subject == nil || branch.subject == subject {
+        for branch in branches {
             for type in branch.types where !seen.contains(type) { seen.append(type) }
         }
         return seen

@@ -22,7 +22,7 @@ package enum CustomerRoutes {
     @Sendable static func list(_ c: Context) throws -> Response {
         let query = try CustomerQuery(c.request, tenant: c.tenant, principal: c.principal, db: c.db)
         let total = try CustomerTotals.customers(c.db, c.tenant, query)
-        let rows = try CustomerStore.listPage(c.db, c.tenant, query, total: total)
+        let rows = try CustomerStore.listPage(c.db, c.tenant, query, total: { total })
         let segments = try CustomerStore.segmentNames(c.db, c.tenant, customers: rows.map { try $0.int("id") })
         let data = try rows.map { CustomerJSON.summary($0, segments: segments[try $0.int("id")] ?? []) }
         return .json(query.page.envelope(data, total: total))

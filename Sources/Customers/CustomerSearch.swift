@@ -8,8 +8,7 @@ package enum CustomerSearch {
     package static let source = SearchSource(type: "customer") { db, tenant, q, limit in
         let request = Request.derived(path: "/v1/customers", query: [("q", q), ("per_page", String(limit)), ("sort", "last_seen_at")])
         let query = try CustomerQuery(request, tenant: tenant, db: db)
-        let total = try CustomerTotals.customers(db, tenant, query)
-        return try CustomerStore.listPage(db, tenant, query, total: total).map { row in
+        return try CustomerStore.listPage(db, tenant, query, total: { try CustomerTotals.customers(db, tenant, query) }).map { row in
             let id = try row.int("id")
             let name = row.optionalString("name").flatMap { $0.isEmpty ? nil : $0 }
             let email = row.optionalString("email")

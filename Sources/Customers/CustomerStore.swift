@@ -59,7 +59,9 @@ package enum CustomerStore {
     ///   walk expected to read more rows than there are matches is not tried.
     /// A walk in index order returns rows in their final order, so a page that is full is
     /// the right page whether or not the budget was near.
-    static func listPage(_ db: Connection, _ tenant: Tenant, _ query: CustomerQuery, total: Int) throws -> [Row] {
+    /// `total` (the matches, `CustomerTotals.customers`) is asked only when the plan needs it: a
+    /// search never does, so the palette's search as you type counts nothing.
+    static func listPage(_ db: Connection, _ tenant: Tenant, _ query: CustomerQuery, total matches: () throws -> Int) throws -> [Row] {
         let limit = query.page.perPage, offset = query.page.offset
         func read(_ hint: SQL, budget: Int? = nil) throws -> [Row] {
             let examined: SQL = budget.map { "ROWS EXAMINED \($0)" } ?? ""
@@ -85,6 +87,7 @@ package enum CustomerStore {
         guard !query.isUnfiltered, !query.searches else { return try read("") }
         // A range on the sort's own column is best read through the sort's index anyway.
         let throughFilter: SQL = query.rangeColumns.contains(query.page.sort) ? "" : "IGNORE INDEX (\(query.sortIndex))"
+        let total = try matches()
         if total <= filesortLimit { return try read(throughFilter) }
         let workspace = try CustomerTotals.workspaceCustomers(db, tenant)
         let evenWalk = (offset + limit) * max(workspace, total) / max(total, 1)
