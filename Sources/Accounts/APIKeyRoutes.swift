@@ -14,7 +14,7 @@ package enum APIKeyRoutes {
     }
 
     /// Secret keys masked; publishable keys, which are public by design, in full.
-    static func display(_ row: Row) throws -> String {
+    package static func display(_ row: Row) throws -> String {
         if let full = row.optionalString("public_key") { return full }
         return try row.string("prefix") + "…" + row.string("last4")
     }

@@ -26,7 +26,7 @@ package enum TrackingRoutes {
     static let corsHeaders: [(String, String)] = [
         ("Access-Control-Allow-Origin", "*"),
         ("Access-Control-Allow-Methods", "POST, OPTIONS"),
-        ("Access-Control-Allow-Headers", "Content-Type, X-API-Key"),
+        ("Access-Control-Allow-Headers", "Content-Type, X-API-Key, Authorization, Content-Encoding"),
         ("Access-Control-Max-Age", "86400"),
     ]
 
@@ -148,6 +148,18 @@ package enum TrackingRoutes {
         if body["traits"] != nil, body["traits"] != .null, body["traits"]?.objectValue == nil {
             input.fail("traits", "The traits must be a JSON object.")
         }
+        let t = readTraits(traits, into: &input)
+        try input.check()
+
+        let (customerID, merged) = try EventRecorder.identify(c.db, c.tenant, key: .email(email!), traits: t, anonymousID: anonymousID,
+                                                              overwrite: c.principal?.isPublishableKey != true,
+                                                              actor: CustomerChanges.Actor(c.principal))
+        return .json(["identified": true, "customer_id": .int(customerID), "merged_events": .int(merged)])
+    }
+
+    /// The traits an identify may set (`traits` of `/v1/track/identify`, the customer fields
+    /// of a Segment identify's), checked; problems go to `input` named `traits.<field>`.
+    static func readTraits(_ traits: JSONObject, into input: inout Input) -> EventRecorder.Traits {
         var traitInput = Input(traits)
         var t = EventRecorder.Traits()
         t.name = traitInput.string("name", required: false, max: 190)
@@ -157,12 +169,7 @@ package enum TrackingRoutes {
         if let c = t.country, c.count == 2 { t.country = c.uppercased() }
         t.properties = traitInput.properties("properties")
         for field in traitInput.errors.fields { for m in field.messages { input.fail("traits.\(field.field)", m) } }
-        try input.check()
-
-        let (customerID, merged) = try EventRecorder.identify(c.db, c.tenant, email: email!, traits: t, anonymousID: anonymousID,
-                                                              overwrite: c.principal?.isPublishableKey != true,
-                                                              actor: CustomerChanges.Actor(c.principal))
-        return .json(["identified": true, "customer_id": .int(customerID), "merged_events": .int(merged)])
+        return t
     }
 
     /// The workspace's latest events (the console's live view).

@@ -27,6 +27,9 @@ public enum RequestCredential: Sendable, Equatable {
     case headerKey(String)
     /// An API key from the `key` query parameter (only publishable keys, only on /v1/track).
     case urlKey(String)
+    /// An API key as the user name of HTTP Basic with an empty password (the Segment
+    /// libraries' write key; only on the tracking endpoints).
+    case basicKey(String)
 
     /// The credential of `request`, nil when it carries none; throws a 400 when it carries
     /// more than one (or one twice).
@@ -35,7 +38,8 @@ public enum RequestCredential: Sendable, Equatable {
         if let value = nonEmpty(request.headers["authorization"]) {
             // nginx itself refuses a repeated Authorization (400), so a comma here is no
             // second credential, only a malformed one.
-            found.append(("Authorization", bearer(value).map(RequestCredential.bearer) ?? .malformedAuthorization))
+            found.append(("Authorization", bearer(value).map(RequestCredential.bearer)
+                                                ?? basic(value).map(RequestCredential.basicKey) ?? .malformedAuthorization))
         }
         if let value = nonEmpty(request.headers["x-api-key"]) {
             try single(value, "X-API-Key")
@@ -69,6 +73,17 @@ public enum RequestCredential: Sendable, Equatable {
         while i < bytes.count, bytes[i] == UInt8(ascii: "=") { i += 1 }
         guard i == bytes.count else { return nil }
         return String(decoding: bytes[start..<i], as: UTF8.self)
+    }
+
+    /// The user name of a well-formed `Basic` header value ("Basic" in any letter case,
+    /// spaces or tabs, base64 of `name:` with an empty password), else nil.
+    public static func basic(_ value: String) -> String? {
+        let t = trimmed(value)
+        guard t.count > 6, t.prefix(5).lowercased() == "basic", t.dropFirst(5).first == " " || t.dropFirst(5).first == "\t" else { return nil }
+        let encoded = t.dropFirst(6).trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
+        guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8),
+              text.hasSuffix(":"), text.utf8.count > 1, !text.dropLast().contains(":") else { return nil }
+        return String(text.dropLast())
     }
 
     static func isTokenByte(_ b: UInt8) -> Bool {
