@@ -39,7 +39,7 @@ extension EventRecorder {
                 id = try db.execute("""
                     INSERT INTO customers (tenant_id, email, properties, created_at, updated_at)
                     VALUES (\(tenant), \(email), '{}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-                    ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)
+                    ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), updated_at = UTC_TIMESTAMP(6)
                     """).lastInsertID
             case .externalID(let external, let email):
                 (id, before) = try customer(db, tenant, externalID: external, email: email, overwrite: overwrite)
