@@ -3,7 +3,6 @@ import MariaDB
 import Web
 import Core
 import Accounts
-import Customers
 
 /// `GET /v1/sources`: the console's Sources page. A source is an API key used as a Segment
 /// write key; for each key of the workspace, its name, type, the key as the API keys list
@@ -23,12 +22,7 @@ package enum SourceRoutes {
             """)
         let data: [JSON] = try keys.map { key in
             let id = try key.int("id")
-            let events = try c.db.query("""
-                SELECT e.public_id, e.type, e.name, e.customer_id, e.anonymous_id, e.properties, e.url, e.referrer, e.message_id,
-                       e.occurred_at, e.received_at
-                FROM events e FORCE INDEX (idx_events_source)
-                WHERE e.tenant_id = \(c.tenant) AND e.source_key_id = \(id) ORDER BY e.id DESC LIMIT \(latestPerSource)
-                """).map(CustomerJSON.event)
+            let events = try TrackingRoutes.latest(c.db, c.tenant, limit: latestPerSource, sourceKey: id)
             return [
                 "id": .int(Int64(id)), "name": key.json("name"), "type": key.json("type"), "write_key": .string(try APIKeyRoutes.display(key)),
                 "last_used_at": key.json("last_used_at"), "latest_events": .array(events),

@@ -182,13 +182,16 @@ package enum TrackingRoutes {
         return .json(["data": .array(try latest(c.db, c.tenant, limit: limit))])
     }
 
-    /// The workspace's latest events, newest first, with their customers' email and name.
-    package static func latest(_ db: Connection, _ tenant: Tenant, limit: Int) throws -> [JSON] {
+    /// The workspace's latest events, newest first, with their customers' email and name;
+    /// with `sourceKey`, only those that came in with that key through the Segment intake.
+    package static func latest(_ db: Connection, _ tenant: Tenant, limit: Int, sourceKey: Int? = nil) throws -> [JSON] {
+        let index: SQL = sourceKey == nil ? "" : "FORCE INDEX (idx_events_source)"
+        let source: SQL = sourceKey.map { "AND e.source_key_id = \($0)" } ?? ""
         let rows = try db.query("""
             SELECT e.public_id, e.type, e.name, e.customer_id, e.anonymous_id, e.properties, e.url, e.referrer, e.message_id,
                    e.occurred_at, e.received_at, cu.email AS customer_email, cu.name AS customer_name
-            FROM events e LEFT JOIN customers cu ON cu.id = e.customer_id AND cu.tenant_id = e.tenant_id
-            WHERE e.tenant_id = \(tenant) ORDER BY e.id DESC LIMIT \(limit)
+            FROM events e \(index) LEFT JOIN customers cu ON cu.id = e.customer_id AND cu.tenant_id = e.tenant_id
+            WHERE e.tenant_id = \(tenant) \(source) ORDER BY e.id DESC LIMIT \(limit)
             """)
         return rows.map { row in
             var o = CustomerJSON.event(row).objectValue!
