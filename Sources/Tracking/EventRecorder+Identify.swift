@@ -142,9 +142,12 @@ extension EventRecorder {
         return merged
     }
 
-    /// The customers that external ids name, those not yet customers created first (each in
-    /// its own statement, in a short transaction of its own, as `createCustomers` does for
-    /// emails) and marked for the segments as every new customer is.
+    /// The customers that external ids name, those not yet customers created first, in a
+    /// short transaction of their own (as `createCustomers` does for emails), and marked for
+    /// the segments as every new customer is. The new ones go in with one multi-row INSERT
+    /// without ON DUPLICATE KEY or IGNORE (which lose rows under concurrent imports:
+    /// schema/037); if another request created one of them meanwhile, that statement fails
+    /// whole and they go in one by one, skipping those that exist.
     static func customerIDs(_ db: Connection, _ tenant: Tenant, externalIDs: [String]) throws -> [String: Int] {
         guard !externalIDs.isEmpty else { return [:] }
         func read(_ ids: [String]) throws -> [String: Int] {
@@ -159,23 +162,26 @@ extension EventRecorder {
         var ids = try read(externalIDs)
         let missing = Set(externalIDs).filter { ids[$0] == nil }.sorted()
         guard !missing.isEmpty else { return ids }
-        let created: [Int] = try db.transaction(retries: retries) {
-            var created: [Int] = []
-            for external in missing {
-                do {
-                    created.append(try db.execute("""
-                        INSERT INTO customers (tenant_id, external_id, properties, created_at, updated_at)
-                        VALUES (\(tenant), \(external), '{}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-                        """).lastInsertID)
-                } catch let error as MariaDBError where error.isDuplicateKey {
-                    // Created meanwhile by another request: found by the read below.
+        func row(_ external: String) -> SQL { "(\(tenant), \(external), '{}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))" }
+        try db.transaction(retries: retries) {
+            do {
+                try db.execute("""
+                    INSERT INTO customers (tenant_id, external_id, properties, created_at, updated_at)
+                    VALUES \(SQL.join(missing.map(row), separator: ", "))
+                    """)
+            } catch let error as MariaDBError where error.isDuplicateKey {
+                for external in missing {
+                    do {
+                        try db.execute("INSERT INTO customers (tenant_id, external_id, properties, created_at, updated_at) VALUES \(row(external))")
+                    } catch let error as MariaDBError where error.isDuplicateKey {
+                        // Created meanwhile by another request: found by the read below.
+                    }
                 }
             }
-            if !created.isEmpty { try SegmentStore.markDirty(db, tenant, customers: created) }
-            return created
+            let created = try read(missing)
+            try SegmentStore.markDirty(db, tenant, customers: Array(created.values))
+            ids.merge(created) { $1 }
         }
-        _ = created
-        ids.merge(try read(missing)) { $1 }
         return ids
     }
 }
