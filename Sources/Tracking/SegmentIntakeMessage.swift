@@ -168,7 +168,7 @@ struct SegmentIntakeMessage {
         if !rest.isEmpty { ours["properties"] = .object(rest) }
         var input = Input(ours)
         var email: String?
-        if let raw = Self.text(t["email"]) {
+        if let raw = Self.text(t["email"])?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
             if Input.isEmail(raw) { email = CustomerStore.normalizeEmail(raw) } else {
                 input.fail("traits.email", "The email must be a valid email address.")
             }
