@@ -13,21 +13,14 @@ import os
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from .support import new_session
-from .test_hostile import Patient, register
+from .test_hostile import register
+# The publishable-key tests' workspace: eight secret keys and a publishable one (a pytest fixture).
+from .test_publishable_key import shop  # noqa: F401
 
 
-@pytest.fixture(scope="module")
-def shop(base: str):
-    http = new_session("127.0.0.162")
-    me = register(http, base, "segment")
-    http = Patient(http, me["keys"])
-    r = http.post(f"{base}/v1/api-keys", headers=me["auth"], timeout=30, json={"name": "Website", "type": "publishable"})
-    assert r.status_code == 201, r.text
-    me["publishable_key"] = r.json()["key"]
-    return me, http
+def publishable(me: dict) -> str:
+    return me["publishable"]["X-API-Key"]
 
 
 def basic(key: str) -> dict:
@@ -188,7 +181,7 @@ def test_publishable_key_cannot_overwrite_an_identified_customer(base: str, shop
     r = post(http, base, "/v1/identify", {"userId": user, "traits": {"email": f"{user}@shop.example", "name": "Ana",
                                                                        "plan": "gold"}}, basic(me["keys"][7]))
     assert r.status_code == 200, r.text
-    pub = basic(me["publishable_key"])
+    pub = basic(publishable(me))
     r = post(http, base, "/v1/identify", {"userId": user, "anonymousId": "attacker", "traits": {
         "email": "mallory@evil.example", "name": "Mallory", "plan": "free", "city": "Zagreb"}}, pub)
     assert r.status_code == 200, r.text
