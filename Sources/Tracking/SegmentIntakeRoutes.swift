@@ -120,17 +120,22 @@ package enum SegmentIntakeRoutes {
         let sourceKey = c.principal?.apiKeyID
         func flush() throws {
             guard !pending.isEmpty else { return }
-            let ids = try EventRecorder.customerIDs(c.db, c.tenant, externalIDs: Array(Set(pending.compactMap(\.1.userID))))
-            var events: [TrackedEvent] = []
+            // Checked first, so that an invalid event makes no customer: an event of a userId
+            // is read with a stand-in customer id, replaced once the valid ones' are known.
+            var events: [TrackedEvent] = [], users: [String?] = []
             for (index, m) in pending {
                 do {
-                    events.append(try m.event(customerID: m.userID.flatMap { ids[$0] }, request: c.request, now: now, sourceKeyID: sourceKey))
+                    events.append(try m.event(customerID: m.userID == nil ? nil : Int(Int32.max), request: c.request, now: now,
+                                              sourceKeyID: sourceKey))
+                    users.append(m.userID)
                 } catch let error as HTTPError {
                     if throwing { throw error }
                     errors.append((index, error))
                 }
             }
             pending = []
+            let ids = try EventRecorder.customerIDs(c.db, c.tenant, externalIDs: Array(Set(users.compactMap { $0 })))
+            for i in events.indices { if let user = users[i] { events[i].customerID = ids[user] } }
             try TrackingRoutes.applyRevenueRule(c, &events)
             if !events.isEmpty { _ = try EventRecorder.record(c.db, c.tenant, events) }
         }

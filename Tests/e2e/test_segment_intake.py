@@ -113,8 +113,9 @@ def test_basic_and_body_write_keys_gzip_and_answers(base: str, shop) -> None:
     assert post(http, base, "/v1/track", {"userId": user, "event": "x"}, with_password).status_code == 401
     assert http.get(f"{base}/v1/customers", headers=basic(me["keys"][2]), timeout=30).status_code == 401
     # Invalid messages: 400 naming the field; a broken gzip body too.
-    r = post(http, base, "/v1/track", {"userId": user}, basic(me["keys"][2]))
+    r = post(http, base, "/v1/track", {"userId": f"{user}-none"}, basic(me["keys"][2]))
     assert r.status_code == 400 and "event" in r.json()["errors"], r.text
+    assert customer(http, base, me, f"{user}-none") is None, "an invalid event makes no customer"
     r = post(http, base, "/v1/track", {"event": "no one"}, basic(me["keys"][2]))
     assert r.status_code == 400 and "userId" in r.json()["errors"], r.text
     r = http.post(f"{base}/v1/batch", data=b"\x1f\x8bnot gzip", timeout=30,
