@@ -103,9 +103,17 @@ def test_basic_and_body_write_keys_gzip_and_answers(base: str, shop) -> None:
     r = post(http, base, "/v1/batch", {"batch": [{"type": "track", "userId": user, "event": "Gzipped"}]},
              basic(me["keys"][4]), gzipped=True)
     assert r.status_code == 200 and r.json() == {"success": True}, r.text
+    # From a web page: a preflight for any origin, and a text/plain body with its writeKey (no preflight).
+    r = http.request("OPTIONS", f"{base}/v1/batch", timeout=30, headers={"Origin": "https://shop.example"})
+    assert r.status_code == 204 and r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
+    r = http.post(f"{base}/v1/batch", timeout=30, headers={"Content-Type": "text/plain", "Origin": "https://shop.example"},
+                  data=json.dumps({"writeKey": publishable(me), "batch": [{"type": "page", "userId": user, "name": "Home",
+                                                                              "properties": {"url": "https://shop.example/"}}]}))
+    assert r.status_code == 200 and r.headers["Access-Control-Allow-Origin"] == "*", r.text
     found = customer(http, base, me, user)
     assert found["name"] == "Basic"
-    assert sorted(e["event"] for e in events(http, base, me, found["id"])) == ["Body Key", "Gzipped"]
+    assert sorted(e["event"] for e in events(http, base, me, found["id"])) == ["Body Key", "Gzipped", "pageview"]
     # No key, a wrong key, a password with the key: 401. Basic is not a key elsewhere.
     assert post(http, base, "/v1/track", {"userId": user, "event": "x"}, {}).status_code == 401
     assert post(http, base, "/v1/track", {"userId": user, "event": "x"}, basic("eck_wrong")).status_code == 401
