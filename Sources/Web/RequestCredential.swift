@@ -16,7 +16,9 @@
 ///   query parameter that decodes to `key` but is not written `key=` (`%6Bey=`, `key` alone),
 ///   which nginx would not see.
 /// - `Authorization` must be `Bearer <token>`: "Bearer" in any letter case, spaces or tabs,
-///   then an RFC 6750 token (`[A-Za-z0-9._~+/-]+=*`), then nothing but spaces or tabs.
+///   then an RFC 6750 token (`[A-Za-z0-9._~+/-]+=*`), then nothing but spaces or tabs; or
+///   `Basic <base64 of "key:">`, an API key with an empty password (the Segment libraries'
+///   write key, accepted on the tracking endpoints only; nginx keys it on the base64 as sent).
 ///   Anything else is malformed (the caller answers 401; nginx keys it on the client address).
 public enum RequestCredential: Sendable, Equatable {
     /// A bearer token, as parsed from `Authorization`.
