@@ -466,6 +466,7 @@ done
 
 step "track/batch imports: $BATCH_EVENTS events a run in batches of 500, $BATCH_CONNECTIONS connections"
 declare -a batch_rates=() batch_p95=() segment_rates=()
+segment_events=0 segment_amounts="0"
 batch_failures=0 batch_retries=0 batch_events=0 batch_purchases=0 batch_amounts="0"
 for ((run = 1; run <= RUNS; run++)); do
   out=$(python3 "$BENCH_DIR/batch_import.py" "$BASE" "$IMPORT_KEY" --events "$BATCH_EVENTS" \
@@ -483,6 +484,8 @@ for ((run = 1; run <= RUNS; run++)); do
   out=$(python3 "$BENCH_DIR/batch_import.py" "$BASE" "$SEGMENT_KEY" --events "$BATCH_EVENTS" \
     --connections "$BATCH_CONNECTIONS" --seed "$run" --segment)
   segment_rates+=("$(json_field events_per_second <<<"$out")")
+  segment_events=$((segment_events + $(json_field recorded <<<"$out")))
+  segment_amounts+=" + $(json_field amount_sum <<<"$out")"
   [[ $(json_field failures <<<"$out") = 0 ]] || echo "bench: Segment batch run $run failures: $(json_field first_failures <<<"$out")" >&2
   step "run $run, Segment /v1/batch: $(json_field events_per_second <<<"$out") events/s ($(json_field recorded <<<"$out") in $(json_field seconds <<<"$out") s)"
 done
@@ -497,6 +500,11 @@ exact=yes
 [[ $sum_clv = "$sent_amount" && $event_amounts = "$sent_amount" ]] || exact=no
 [[ $sum_count = "$batch_events" && $event_rows = "$batch_events" && $sum_orders = "$batch_purchases" ]] || exact=no
 ((batch_failures == 0)) || exact=no
+# The Segment workspace too: the same write path, so the same exact sums.
+read -r seg_clv seg_sent seg_rows <<<"$(db_sql "
+  SELECT (SELECT SUM(clv_total) FROM customers WHERE tenant_id = $SEGMENT_TENANT), $segment_amounts,
+         (SELECT COUNT(*) FROM events WHERE tenant_id = $SEGMENT_TENANT)")"
+[[ $seg_clv = "$seg_sent" && $seg_rows = "$segment_events" ]] || exact=no
 
 # The import's ceiling: MariaDB alone making the two writes a batch makes once its customers
 # are known (the events' multi-row INSERT and the customers' UPDATE, one transaction per 500
