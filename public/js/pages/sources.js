@@ -13,7 +13,7 @@ import { codeBlock, eventRow } from './tracking.js';
 /** The examples for one write key, by library. The host is this console's. */
 export function examples(key, host = location.host) {
   const base = `https://${host}`;
-  const examplesList = [
+  return [
     {
       library: 'Python',
       note: 'pip install segment-analytics-python',
@@ -35,7 +35,6 @@ export function examples(key, host = location.host) {
       code: `curl ${base}/v1/track -u '${key}:' \\\n  -H 'Content-Type: application/json' \\\n  -d '{"userId": "user-123", "event": "Signed Up", "properties": {"plan": "pro"}}'`,
     },
   ];
-  return examplesList;
 }
 
 function sourceCard(source, index) {
