@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Layers.
         // What every layer uses, with no C library and nothing above it: the clock and dates (UTC).
@@ -30,7 +31,7 @@ let package = Package(
         .target(name: "Cryptography", dependencies: ["COpenSSL"]),
         // Every call to a host a user typed (webhooks, SMS, SMTP), behind the address guard.
         .target(name: "Outbound", dependencies: ["CCurl", "FastCGI"]),
-        .target(name: "Web", dependencies: ["FastCGI", "MariaDB", "Platform"]),
+        .target(name: "Web", dependencies: ["FastCGI", "MariaDB", "Platform", "CZlib"]),
         // Pure Swift statistics (RFM, BG/NBD, Gamma-Gamma): no database, no C.
         .target(name: "Analytics"),
         // Features (issue 21), lowest first.

@@ -8,12 +8,12 @@
 set -euo pipefail
 
 DEBIAN_PACKAGES=(
-  libfcgi-dev libmariadb-dev libssl-dev libcurl4-openssl-dev pkg-config mariadb-server mariadb-client nginx-light wrk openssl curl
+  libfcgi-dev libmariadb-dev libssl-dev libcurl4-openssl-dev zlib1g-dev pkg-config mariadb-server mariadb-client nginx-light wrk openssl curl
   procps gcc libc6-dev python3-pip chromium chromium-driver fonts-dejavu-core
   galera-4 mariadb-backup socat rsync libjs-chart.js
 )
 # module name:pip name
-PYTHON_PACKAGES=(pytest:pytest requests:requests selenium:selenium aiosmtpd:aiosmtpd schemathesis:schemathesis yaml:pyyaml)
+PYTHON_PACKAGES=(pytest:pytest requests:requests selenium:selenium aiosmtpd:aiosmtpd schemathesis:schemathesis yaml:pyyaml segment.analytics:segment-analytics-python==2.4.0)
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 

@@ -14,7 +14,7 @@ package enum APIKeyRoutes {
     }
 
     /// Secret keys masked; publishable keys, which are public by design, in full.
-    static func display(_ row: Row) throws -> String {
+    package static func display(_ row: Row) throws -> String {
         if let full = row.optionalString("public_key") { return full }
         return try row.string("prefix") + "…" + row.string("last4")
     }
@@ -39,17 +39,11 @@ package enum APIKeyRoutes {
         let name = input.string("name", max: 100)
         let type = input.oneOf("type", ["secret", "publishable"], default: "secret")
         try input.check()
-        let prefix = type == "publishable" ? "eck_pub_" : "eck_"
-        let key = prefix + Random.base62(length: 43)
-        let id: Int = try c.db.transaction {
-            let id = try c.db.execute("""
-                INSERT INTO api_keys (tenant_id, name, type, prefix, last4, key_hash, public_key, created_by, created_at)
-                VALUES (\(c.tenant), \(name!), \(type!), \(prefix), \(String(key.suffix(4))), \(Digest.sha256(key).hexString),
-                        \(type == "publishable" ? key : nil), \(c.userID), UTC_TIMESTAMP(6))
-                """).lastInsertID
+        let (id, key): (Int, String) = try c.db.transaction {
+            let (id, key) = try insert(c.db, c.tenant, name: name!, type: type!, createdBy: c.userID)
             try AuditLog.record(c, "api_key.created", target: ("api_key", id),
                                 details: ["name": .string(name!), "type": .string(type!), "last4": .string(String(key.suffix(4)))])
-            return id
+            return (id, key)
         }
         let row = try c.db.queryOne("SELECT created_at FROM api_keys WHERE id = \(id)")
         return .json([
@@ -57,6 +51,19 @@ package enum APIKeyRoutes {
             "created_at": row?.json("created_at") ?? .null,
             "note": "This is the only time the full key will be shown.",
         ], status: 201)
+    }
+
+    /// Makes a key of `type` ("secret" or "publishable"): stored as its hash (a publishable
+    /// key, public by design, in full too); returns its id and the key, which is never shown again.
+    package static func insert(_ db: Connection, _ tenant: Tenant, name: String, type: String, createdBy: Int?) throws -> (Int, String) {
+        let prefix = type == "publishable" ? "eck_pub_" : "eck_"
+        let key = prefix + Random.base62(length: 43)
+        let id = try db.execute("""
+            INSERT INTO api_keys (tenant_id, name, type, prefix, last4, key_hash, public_key, created_by, created_at)
+            VALUES (\(tenant), \(name), \(type), \(prefix), \(String(key.suffix(4))), \(Digest.sha256(key).hexString),
+                    \(type == "publishable" ? key : nil), \(createdBy), UTC_TIMESTAMP(6))
+            """).lastInsertID
+        return (id, key)
     }
 
     @Sendable static func revoke(_ c: Context) throws -> Response {

@@ -24,11 +24,18 @@ package enum Authenticator {
         case .bearer(let token):
             principal = try session(token: token, c)
         case .malformedAuthorization:
-            throw HTTPError.unauthorized("The Authorization header must be a Bearer token.")
+            throw HTTPError.unauthorized("The Authorization header must be a Bearer token (or, on the tracking endpoints, HTTP Basic with an API key as the user name).")
         case .headerKey(let key):
             principal = try apiKey(key, c)
         case .urlKey(let key):
             principal = try urlKey(key, access: access, c)
+        case .basicKey(let key):
+            // What the Segment libraries send (Sources/Tracking/SegmentIntakeRoutes.swift): a write key
+            // as the Basic user name, accepted where a key may write events, nowhere else.
+            guard case .tracking = access else {
+                throw HTTPError.unauthorized("HTTP Basic (an API key as the user name) is accepted only on the tracking endpoints. Send the key in the X-API-Key header.")
+            }
+            principal = try apiKey(key, c)
         case nil:
             throw HTTPError.unauthorized()
         }

@@ -130,6 +130,23 @@ package enum Permissions {
         "OPTIONS /v1/track/batch": .anyone,
         "OPTIONS /v1/track/identify": .anyone,
         "GET /v1/events": .role(.viewer),
+        // The Segment-compatible intake (SegmentRoutes): the tracking paths' rights.
+        "POST /v1/batch": .role(.member),
+        "POST /v1/track": .role(.member),
+        "POST /v1/identify": .role(.member),
+        "POST /v1/page": .role(.member),
+        "POST /v1/screen": .role(.member),
+        "POST /v1/group": .role(.member),
+        "POST /v1/alias": .role(.member),
+        "OPTIONS /v1/batch": .anyone,
+        "OPTIONS /v1/track": .anyone,
+        "OPTIONS /v1/identify": .anyone,
+        "OPTIONS /v1/page": .anyone,
+        "OPTIONS /v1/screen": .anyone,
+        "OPTIONS /v1/group": .anyone,
+        "OPTIONS /v1/alias": .anyone,
+        // Sources: the API keys as write keys, with their latest events (as the API keys list).
+        "GET /v1/sources": .role(.admin),
 
         // Pipeline CRM
         "GET \(crm)/entity-presets": .role(.viewer),

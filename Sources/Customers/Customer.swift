@@ -6,7 +6,7 @@ import Web
 package enum CustomerJSON {
     /// The columns every customer query selects.
     package static let columns: SQL = """
-        c.id, c.name, c.email, c.phone, c.city, c.country, c.properties, c.rfm_score, c.rfm_segment,
+        c.id, c.name, c.email, c.external_id, c.phone, c.city, c.country, c.properties, c.rfm_score, c.rfm_segment,
         c.rfm_recency AS rfm_r, c.rfm_frequency AS rfm_f, c.rfm_monetary AS rfm_m, c.p_alive, c.expected_purchases,
         c.clv_total, c.clv_predicted, c.clv_average_order, c.clv_order_count, c.currency, c.first_order_at, c.last_order_at,
         c.events_count, c.last_seen_at, c.created_at, c.updated_at, c.company_id, c.owner_id
@@ -24,6 +24,7 @@ package enum CustomerJSON {
         o["segments"] = .array(segments.map(JSON.string))
         o["company_id"] = row.json("company_id")
         o["owner_id"] = row.json("owner_id")
+        o["external_id"] = row.json("external_id")
         return .object(o)
     }
 
@@ -35,7 +36,8 @@ package enum CustomerJSON {
         for key in ["rfm_r", "rfm_f", "rfm_m", "p_alive", "expected_purchases"] { o[key] = row.json(key) }
         for key in ["currency", "phone", "city", "country"] { o[key] = row.json(key) }
         o["properties"] = properties(row)
-        for key in ["first_order_at", "last_order_at", "last_seen_at", "created_at", "updated_at", "company_id", "owner_id"] {
+        for key in ["first_order_at", "last_order_at", "last_seen_at", "created_at", "updated_at", "company_id", "owner_id",
+                    "external_id"] {
             o[key] = row.json(key)
         }
         return .object(o)

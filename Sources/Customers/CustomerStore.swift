@@ -169,6 +169,8 @@ struct CustomerQuery {
             searches = true
         }
         if let email = q["email"], !email.isEmpty { conditions.append("c.email = \(CustomerStore.normalizeEmail(email))") }
+        // The id the workspace's own systems (a Segment userId) know the customer by (uq_external_id).
+        if let external = q["external_id"], !external.isEmpty { conditions.append("c.external_id = \(external)") }
         if let country = q["country"], !country.isEmpty { conditions.append("c.country = \(country)") }
         if let city = q["city"], !city.isEmpty { conditions.append("c.city = \(city)") }
         if let segment = q["rfm_segment"], !segment.isEmpty { conditions.append("c.rfm_segment = \(segment)") }

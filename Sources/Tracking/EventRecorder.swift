@@ -62,7 +62,7 @@ package enum EventRecorder {
     /// does) in one round trip instead of five. Other
     /// events (by customer_id or anonymous_id) go through `record`.
     static func recordOne(_ db: Connection, _ tenant: Tenant, _ e: TrackedEvent) throws -> Result {
-        guard let email = e.email else { return try record(db, tenant, [e])[0] }
+        guard let email = e.email, e.sourceKeyID == nil else { return try record(db, tenant, [e])[0] }
         precondition(!db.inTransaction, "track_one_event commits its own transaction")
         let properties = e.propertiesText
         let amount = e.amount.flatMap { SQLDecimal("\($0)") }
@@ -174,13 +174,14 @@ package enum EventRecorder {
                 let amount = e.amount.flatMap { SQLDecimal("\($0)") }
                 return """
                     (\(tenant), \(e.publicID), \(customerOf[i]), \(e.anonymousID), \(e.kind.rawValue), \(e.name), \(properties),
-                     \(amount), \(e.currency), \(e.url), \(e.referrer), \(e.userAgent), \(e.ip), \(e.messageID), \(e.occurredAt), UTC_TIMESTAMP(6))
+                     \(amount), \(e.currency), \(e.url), \(e.referrer), \(e.userAgent), \(e.ip), \(e.messageID), \(e.sourceKeyID),
+                     \(e.occurredAt), UTC_TIMESTAMP(6))
                     """
             }
             do {
                 try db.execute("""
                     INSERT INTO events (tenant_id, public_id, customer_id, anonymous_id, type, name, properties, amount, currency,
-                                        url, referrer, user_agent, ip, message_id, occurred_at, received_at)
+                                        url, referrer, user_agent, ip, message_id, source_key_id, occurred_at, received_at)
                     VALUES \(SQL.join(rows, separator: ", "))
                     """)
             } catch let error as MariaDBError where error.isDuplicateKey && error.duplicateKeyName == "uq_message_id" {
@@ -297,81 +298,6 @@ package enum EventRecorder {
                                      \(SegmentStore.DirtyReason.activity.rawValue), \(none))
             """)
         return row?.optionalInt("p_matched") ?? 0
-    }
-
-    /// What `/v1/track/identify` may set on a customer.
-    struct Traits {
-        var name: String?, phone: String?, city: String?, country: String?
-        var properties: JSONObject?
-    }
-
-    /// The one rule of who may write a customer's profile from tracking. With `overwrite`
-    /// (a secret key or a session) the traits replace what is there and the properties are
-    /// merged (RFC 7396). Without it (a publishable key, public in web pages) the traits only
-    /// fill fields that are empty and add properties whose keys are absent: an identified
-    /// customer's name, phone, city, country and existing properties never change (the
-    /// email is the key and never changes). Either way the browser's anonymous history is
-    /// linked to the customer, and the aggregates rebuilt from the events (whose revenue is
-    /// what `TrackedEvent.applyRevenueRule` let count). Returns the customer id and how many
-    /// anonymous events joined them.
-    static func identify(_ db: Connection, _ tenant: Tenant, email: String, traits t: Traits, anonymousID: String?,
-                         overwrite: Bool, actor: CustomerChanges.Actor) throws -> (customerID: Int, merged: Int) {
-        try db.transaction {
-            let before = try CustomerChanges.snapshot(db, tenant, email: email)
-            let id: Int
-            if overwrite {
-                id = try db.execute("""
-                    INSERT INTO customers (tenant_id, email, name, phone, city, country, properties, created_at, updated_at)
-                    VALUES (\(tenant), \(email), \(t.name), \(t.phone), \(t.city), \(t.country), '{}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-                    ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id),
-                        name = COALESCE(VALUES(name), name), phone = COALESCE(VALUES(phone), phone),
-                        city = COALESCE(VALUES(city), city), country = COALESCE(VALUES(country), country),
-                        updated_at = UTC_TIMESTAMP(6)
-                    """).lastInsertID
-            } else {
-                id = try db.execute("""
-                    INSERT INTO customers (tenant_id, email, name, phone, city, country, properties, created_at, updated_at)
-                    VALUES (\(tenant), \(email), \(t.name), \(t.phone), \(t.city), \(t.country), '{}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-                    ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id),
-                        name = COALESCE(NULLIF(name, ''), VALUES(name)), phone = COALESCE(NULLIF(phone, ''), VALUES(phone)),
-                        city = COALESCE(NULLIF(city, ''), VALUES(city)), country = COALESCE(NULLIF(country, ''), VALUES(country)),
-                        updated_at = UTC_TIMESTAMP(6)
-                    """).lastInsertID
-            }
-            if let properties = t.properties {
-                // The upsert locked the row; merge the traits' properties into it.
-                let current = try db.queryOne("SELECT properties FROM customers WHERE tenant_id = \(tenant) AND id = \(id)")
-                let existing = (try? JSONParser.parse(current?.optionalString("properties") ?? "{}"))?.objectValue ?? JSONObject()
-                var result = existing
-                if overwrite {
-                    result = JSON.object(existing).mergePatched(with: .object(properties)).objectValue ?? existing
-                } else {
-                    for (key, value) in properties where existing[key] == nil && value != .null { result[key] = value }
-                }
-                if result != existing {
-                    let problems = Input.propertiesProblems(result, field: "traits.properties")
-                    if !problems.isEmpty { throw HTTPError.validation(problems) }
-                    try db.execute("UPDATE customers SET properties = \(JSONWriter.string(.object(result))) WHERE tenant_id = \(tenant) AND id = \(id)")
-                }
-            }
-            var merged = 0
-            if let anonymousID {
-                try db.execute("""
-                    INSERT INTO identities (tenant_id, anonymous_id, customer_id, created_at, updated_at)
-                    VALUES (\(tenant), \(anonymousID), \(id), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-                    ON DUPLICATE KEY UPDATE customer_id = VALUES(customer_id), updated_at = UTC_TIMESTAMP(6)
-                    """)
-                merged = try db.execute("""
-                    UPDATE events SET customer_id = \(id)
-                    WHERE tenant_id = \(tenant) AND anonymous_id = \(anonymousID) AND customer_id IS NULL
-                    """).affectedRows
-                if merged > 0 { try recompute(db, tenant, customer: id) }
-            }
-            try CustomerChanges.record(db, tenant, before: before, after: try CustomerChanges.snapshot(db, tenant, ids: [id]), actor: actor)
-            // The profile changed (and, merging, the activity): every segment looks again.
-            try SegmentStore.markDirty(db, tenant, customers: [id])
-            return (id, merged)
-        }
     }
 
     /// Rebuilds a customer's aggregates from their events (after anonymous history joins them)

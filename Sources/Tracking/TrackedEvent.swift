@@ -31,6 +31,8 @@ package struct TrackedEvent {
     var userAgent: String?
     var ip: String?
     var messageID: String?
+    /// The API key of a Segment source (`events.source_key_id`); nil on the other paths.
+    var sourceKeyID: Int?
     var occurredAt: Date
     let publicID = "evt_" + Random.hex(bytes: 8)
 
@@ -100,8 +102,8 @@ package struct TrackedEvent {
             properties["title"] = .string(String(title.prefix(500)))
             writtenProperties = nil
         }
-        if kind == .event, name == "purchase" {
-            switch properties["amount"] {
+        if kind == .event, let amountKey = Self.purchaseAmountKey(name, properties) {
+            switch properties[amountKey] {
             case .int(let v)?: amount = Decimal(v)
             case .double(let d)?: amount = Decimal(string: String(d))
             case .string(let s)?:
@@ -117,7 +119,7 @@ package struct TrackedEvent {
                 amount = rounded
             } else {
                 amount = nil
-                input.fail("properties.amount", "A purchase needs a numeric properties.amount, at least 0 and below 1000000000000.")
+                input.fail("properties.\(amountKey)", "A purchase needs a numeric properties.\(amountKey), at least 0 and below 1000000000000.")
             }
             if let cur = properties["currency"] {
                 if let code = cur.stringValue, code.count == 3, code.allSatisfy(\.isLetter) { currency = code.uppercased() } else {
@@ -129,6 +131,17 @@ package struct TrackedEvent {
     }
 
     var isPurchase: Bool { amount != nil }
+
+    /// The one rule of which events are purchases, and the property holding the amount: our
+    /// `purchase` (`amount`), and the Segment e-commerce spec's `Order Completed` with a
+    /// `revenue` or else a `total` (without either it is an ordinary event).
+    static func purchaseAmountKey(_ name: String, _ properties: JSONObject) -> String? {
+        switch name {
+        case "purchase": return "amount"
+        case "Order Completed": return properties["revenue"] != nil ? "revenue" : properties["total"] != nil ? "total" : nil
+        default: return nil
+        }
+    }
 
     /// The one rule of revenue from browsers: a purchase sent with a publishable key counts
     /// towards lifetime value (clv_total, orders, averages, analytics) only where the

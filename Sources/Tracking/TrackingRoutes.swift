@@ -26,7 +26,7 @@ package enum TrackingRoutes {
     static let corsHeaders: [(String, String)] = [
         ("Access-Control-Allow-Origin", "*"),
         ("Access-Control-Allow-Methods", "POST, OPTIONS"),
-        ("Access-Control-Allow-Headers", "Content-Type, X-API-Key"),
+        ("Access-Control-Allow-Headers", "Content-Type, X-API-Key, Authorization, Content-Encoding"),
         ("Access-Control-Max-Age", "86400"),
     ]
 
@@ -148,6 +148,18 @@ package enum TrackingRoutes {
         if body["traits"] != nil, body["traits"] != .null, body["traits"]?.objectValue == nil {
             input.fail("traits", "The traits must be a JSON object.")
         }
+        let t = readTraits(traits, into: &input)
+        try input.check()
+
+        let (customerID, merged) = try EventRecorder.identify(c.db, c.tenant, key: .email(email!), traits: t, anonymousID: anonymousID,
+                                                              overwrite: c.principal?.isPublishableKey != true,
+                                                              actor: CustomerChanges.Actor(c.principal))
+        return .json(["identified": true, "customer_id": .int(customerID), "merged_events": .int(merged)])
+    }
+
+    /// The traits an identify may set (`traits` of `/v1/track/identify`, the customer fields
+    /// of a Segment identify's), checked; problems go to `input` named `traits.<field>`.
+    static func readTraits(_ traits: JSONObject, into input: inout Input) -> EventRecorder.Traits {
         var traitInput = Input(traits)
         var t = EventRecorder.Traits()
         t.name = traitInput.string("name", required: false, max: 190)
@@ -157,12 +169,7 @@ package enum TrackingRoutes {
         if let c = t.country, c.count == 2 { t.country = c.uppercased() }
         t.properties = traitInput.properties("properties")
         for field in traitInput.errors.fields { for m in field.messages { input.fail("traits.\(field.field)", m) } }
-        try input.check()
-
-        let (customerID, merged) = try EventRecorder.identify(c.db, c.tenant, email: email!, traits: t, anonymousID: anonymousID,
-                                                              overwrite: c.principal?.isPublishableKey != true,
-                                                              actor: CustomerChanges.Actor(c.principal))
-        return .json(["identified": true, "customer_id": .int(customerID), "merged_events": .int(merged)])
+        return t
     }
 
     /// The workspace's latest events (the console's live view).
@@ -175,13 +182,16 @@ package enum TrackingRoutes {
         return .json(["data": .array(try latest(c.db, c.tenant, limit: limit))])
     }
 
-    /// The workspace's latest events, newest first, with their customers' email and name.
-    package static func latest(_ db: Connection, _ tenant: Tenant, limit: Int) throws -> [JSON] {
+    /// The workspace's latest events, newest first, with their customers' email and name;
+    /// with `sourceKey`, only those that came in with that key through the Segment intake.
+    package static func latest(_ db: Connection, _ tenant: Tenant, limit: Int, sourceKey: Int? = nil) throws -> [JSON] {
+        let index: SQL = sourceKey == nil ? "" : "FORCE INDEX (idx_events_source)"
+        let source: SQL = sourceKey.map { "AND e.source_key_id = \($0)" } ?? ""
         let rows = try db.query("""
             SELECT e.public_id, e.type, e.name, e.customer_id, e.anonymous_id, e.properties, e.url, e.referrer, e.message_id,
                    e.occurred_at, e.received_at, cu.email AS customer_email, cu.name AS customer_name
-            FROM events e LEFT JOIN customers cu ON cu.id = e.customer_id AND cu.tenant_id = e.tenant_id
-            WHERE e.tenant_id = \(tenant) ORDER BY e.id DESC LIMIT \(limit)
+            FROM events e \(index) LEFT JOIN customers cu ON cu.id = e.customer_id AND cu.tenant_id = e.tenant_id
+            WHERE e.tenant_id = \(tenant) \(source) ORDER BY e.id DESC LIMIT \(limit)
             """)
         return rows.map { row in
             var o = CustomerJSON.event(row).objectValue!

@@ -16,7 +16,9 @@
 ///   query parameter that decodes to `key` but is not written `key=` (`%6Bey=`, `key` alone),
 ///   which nginx would not see.
 /// - `Authorization` must be `Bearer <token>`: "Bearer" in any letter case, spaces or tabs,
-///   then an RFC 6750 token (`[A-Za-z0-9._~+/-]+=*`), then nothing but spaces or tabs.
+///   then an RFC 6750 token (`[A-Za-z0-9._~+/-]+=*`), then nothing but spaces or tabs; or
+///   `Basic <base64 of "key:">`, an API key with an empty password (the Segment libraries'
+///   write key, accepted on the tracking endpoints only; nginx keys it on the base64 as sent).
 ///   Anything else is malformed (the caller answers 401; nginx keys it on the client address).
 public enum RequestCredential: Sendable, Equatable {
     /// A bearer token, as parsed from `Authorization`.
@@ -27,6 +29,9 @@ public enum RequestCredential: Sendable, Equatable {
     case headerKey(String)
     /// An API key from the `key` query parameter (only publishable keys, only on /v1/track).
     case urlKey(String)
+    /// An API key as the user name of HTTP Basic with an empty password (the Segment
+    /// libraries' write key; only on the tracking endpoints).
+    case basicKey(String)
 
     /// The credential of `request`, nil when it carries none; throws a 400 when it carries
     /// more than one (or one twice).
@@ -35,7 +40,8 @@ public enum RequestCredential: Sendable, Equatable {
         if let value = nonEmpty(request.headers["authorization"]) {
             // nginx itself refuses a repeated Authorization (400), so a comma here is no
             // second credential, only a malformed one.
-            found.append(("Authorization", bearer(value).map(RequestCredential.bearer) ?? .malformedAuthorization))
+            found.append(("Authorization", bearer(value).map(RequestCredential.bearer)
+                                                ?? basic(value).map(RequestCredential.basicKey) ?? .malformedAuthorization))
         }
         if let value = nonEmpty(request.headers["x-api-key"]) {
             try single(value, "X-API-Key")
@@ -69,6 +75,17 @@ public enum RequestCredential: Sendable, Equatable {
         while i < bytes.count, bytes[i] == UInt8(ascii: "=") { i += 1 }
         guard i == bytes.count else { return nil }
         return String(decoding: bytes[start..<i], as: UTF8.self)
+    }
+
+    /// The user name of a well-formed `Basic` header value ("Basic" in any letter case,
+    /// spaces or tabs, base64 of `name:` with an empty password), else nil.
+    public static func basic(_ value: String) -> String? {
+        let t = trimmed(value)
+        guard t.count > 6, t.prefix(5).lowercased() == "basic", t.dropFirst(5).first == " " || t.dropFirst(5).first == "\t" else { return nil }
+        let encoded = t.dropFirst(6).trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
+        guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8),
+              text.hasSuffix(":"), text.utf8.count > 1, !text.dropLast().contains(":") else { return nil }
+        return String(text.dropLast())
     }
 
     static func isTokenByte(_ b: UInt8) -> Bool {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Web
 
@@ -31,6 +32,18 @@ import Testing
                       "Bearer a, Bearer b"] {
             #expect(try credential(["authorization": value]) == .malformedAuthorization, "\(value)")
         }
+    }
+
+    /// The Segment libraries' write key: the Basic user name, with an empty password.
+    @Test func basicWithAnEmptyPasswordIsAKey() throws {
+        let encoded = Data("eck_abc:".utf8).base64EncodedString()
+        #expect(try credential(["authorization": "Basic \(encoded)"]) == .basicKey("eck_abc"))
+        #expect(try credential(["authorization": "basic  \(encoded) "]) == .basicKey("eck_abc"))
+        for text in ["eck_abc:secret", "eck_abc", ":", "a:b:"] {
+            let value = "Basic " + Data(text.utf8).base64EncodedString()
+            #expect(try credential(["authorization": value]) == .malformedAuthorization, "\(text)")
+        }
+        #expect(try credential(["authorization": "Basic not base64!"]) == .malformedAuthorization)
     }
 
     @Test func keysComeFromEitherHeaderOrTheURL() throws {

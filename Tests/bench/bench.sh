@@ -16,6 +16,8 @@
 #      POST /v1/track/batch       import rate, batches of 500 (batch_import.py), into a
 #                                 workspace of its own; then the aggregates must be exact >= 50,000 events/s
 #                                 beside MariaDB alone making the same writes (import_ceiling.py)
+#      POST /v1/batch (Segment)   the same events as Segment messages (batch_import.py --segment),
+#                                 each run right after /v1/track/batch's, into a workspace of its own  >= 90 % of it
 #      GET /v1/customers?...      p95 of filtered and sorted pages of the million (wrk.lua
 #                                 rotating through them, BENCH_LIST_CONNECTIONS)        <= 50 ms
 #                                 (the word search, q, on a line of its own)
@@ -322,7 +324,9 @@ new_workspace() { # name email -> "tenant_id key": registers through the API, ma
 step "workspaces and secret keys through the API"
 read -r TENANT KEY <<<"$(new_workspace "Bench million" bench@bench.example)"
 read -r IMPORT_TENANT IMPORT_KEY <<<"$(new_workspace "Bench import" import@bench.example)"
-[[ -n $KEY && -n $IMPORT_KEY ]] || exit 1
+# Issue 26: the same import through the Segment intake (POST /v1/batch), in a workspace of its own.
+read -r SEGMENT_TENANT SEGMENT_KEY <<<"$(new_workspace "Bench Segment import" segment@bench.example)"
+[[ -n $KEY && -n $IMPORT_KEY && -n $SEGMENT_KEY ]] || exit 1
 
 step "seeding $CUSTOMERS customers into workspace $TENANT (customers.sql, chunks of 100,000)"
 seed_started=$SECONDS
@@ -461,7 +465,8 @@ for ((run = 1; run <= RUNS; run++)); do
 done
 
 step "track/batch imports: $BATCH_EVENTS events a run in batches of 500, $BATCH_CONNECTIONS connections"
-declare -a batch_rates=() batch_p95=()
+declare -a batch_rates=() batch_p95=() segment_rates=()
+segment_events=0 segment_amounts="0"
 batch_failures=0 batch_retries=0 batch_events=0 batch_purchases=0 batch_amounts="0"
 for ((run = 1; run <= RUNS; run++)); do
   out=$(python3 "$BENCH_DIR/batch_import.py" "$BASE" "$IMPORT_KEY" --events "$BATCH_EVENTS" \
@@ -475,6 +480,14 @@ for ((run = 1; run <= RUNS; run++)); do
   batch_amounts+=" + $(json_field amount_sum <<<"$out")"
   [[ $(json_field failures <<<"$out") = 0 ]] || echo "bench: batch run $run failures: $(json_field first_failures <<<"$out")" >&2
   step "run $run: $(json_field events_per_second <<<"$out") events/s ($(json_field recorded <<<"$out") in $(json_field seconds <<<"$out") s, $(json_field retries_503 <<<"$out") batches sent again after a 503)"
+  # The same events as Segment messages through POST /v1/batch, right after (issue 26).
+  out=$(python3 "$BENCH_DIR/batch_import.py" "$BASE" "$SEGMENT_KEY" --events "$BATCH_EVENTS" \
+    --connections "$BATCH_CONNECTIONS" --seed "$run" --segment)
+  segment_rates+=("$(json_field events_per_second <<<"$out")")
+  segment_events=$((segment_events + $(json_field recorded <<<"$out")))
+  segment_amounts+=" + $(json_field amount_sum <<<"$out")"
+  [[ $(json_field failures <<<"$out") = 0 ]] || echo "bench: Segment batch run $run failures: $(json_field first_failures <<<"$out")" >&2
+  step "run $run, Segment /v1/batch: $(json_field events_per_second <<<"$out") events/s ($(json_field recorded <<<"$out") in $(json_field seconds <<<"$out") s)"
 done
 # Exact: what the customers add up to, and what the events hold, against what was sent.
 read -r sum_clv sent_amount sum_count sum_orders event_rows event_amounts <<<"$(db_sql "
@@ -487,6 +500,11 @@ exact=yes
 [[ $sum_clv = "$sent_amount" && $event_amounts = "$sent_amount" ]] || exact=no
 [[ $sum_count = "$batch_events" && $event_rows = "$batch_events" && $sum_orders = "$batch_purchases" ]] || exact=no
 ((batch_failures == 0)) || exact=no
+# The Segment workspace too: the same write path, so the same exact sums.
+read -r seg_clv seg_sent seg_rows <<<"$(db_sql "
+  SELECT (SELECT SUM(clv_total) FROM customers WHERE tenant_id = $SEGMENT_TENANT), $segment_amounts,
+         (SELECT COUNT(*) FROM events WHERE tenant_id = $SEGMENT_TENANT)")"
+[[ $seg_clv = "$seg_sent" && $seg_rows = "$segment_events" ]] || exact=no
 
 # The import's ceiling: MariaDB alone making the two writes a batch makes once its customers
 # are known (the events' multi-row INSERT and the customers' UPDATE, one transaction per 500
@@ -682,6 +700,10 @@ printf '  %-26s %14s %-26s %7s %10s  %s\n' "GET /v1/customers/{id}" "$(printf '%
   "$(printf 'C SELECT %.0f req/s' "${med_rps[c_select]}")" "$get_ratio" ">= 0.50" "$(verdict "$get_ratio" ">=" 0.50)"
 printf '  %-26s %14s %-26s %7s %10s  %s\n' "/v1/track/batch import" "$(printf '%.0f ev/s' "$batch_rate")" \
   "$(printf 'MariaDB alone %.0f ev/s' "$ceiling_rate")" "$batch_ratio" ">= 50000" "$(verdict "$batch_rate" ">=" 50000)"
+segment_rate=$(printf '%s\n' "${segment_rates[@]}" | median)
+segment_ratio=$(ratio "$segment_rate" "$batch_rate")
+printf '  %-26s %14s %-26s %7s %10s  %s\n' "Segment /v1/batch import" "$(printf '%.0f ev/s' "$segment_rate")" \
+  "$(printf '/v1/track/batch %.0f ev/s' "$batch_rate")" "$segment_ratio" ">= 0.90" "$(verdict "$segment_ratio" ">=" 0.90)"
 printf '  %-26s %14s %-26s %7s %10s  %s\n' "batch aggregates exact" "$exact" "-" "-" "yes" \
   "$([[ $exact = yes ]] && echo PASS || echo MISS)"
 printf '  %-26s %14s %-26s %7s %10s  %s\n' "list of $CUSTOMERS, p95" "$list_p95 ms" "-" "-" "<= 50 ms" "$(verdict "$list_p95" "<=" 50)"
@@ -699,6 +721,8 @@ result "GET /v1/customers/{id}" "${med_rps[customer_get]}" req/s "${med_rps[c_se
 result "POST /v1/track/batch import (creates customers)" "$batch_rate" events/s "$ceiling_rate" "MariaDB alone" ">= 0.85"
 result "POST /v1/track/batch import (new customers)" "$(printf '%s\n' "${new_rates[@]}" | median)" events/s \
   "$(printf '%s\n' "${new_ceiling_rates[@]}" | median)" "MariaDB alone, with the customers" ">= 0.85"
+# Issue 26: the Segment intake at 90 % of /v1/track/batch, the same events in the same runs.
+result "POST /v1/batch (Segment) import" "$segment_rate" events/s "$batch_rate" "/v1/track/batch, same run" ">= 0.90"
 result "batch import aggregates exact" "$exact" "" "" "" "== yes"
 result "customer list of $CUSTOMERS, p95" "$list_p95" ms "" "" "<= 50"
 result "customer list search (q) alone, p95" "$search_p95" ms "" "" "<= 50"

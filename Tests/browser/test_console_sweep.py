@@ -74,6 +74,7 @@ PAGES = [
     ("pipeline-entry", "/pipelines/{entity}/entries/{entry}", True),
     ("members", "/settings/members", True),
     ("api-keys", "/settings/api-keys", True),
+    ("sources", "/sources", True),
     ("audit-log", "/settings/audit-log", True),
     ("sessions", "/settings/sessions", True),
     ("workspace", "/settings/workspace", True),

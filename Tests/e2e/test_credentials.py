@@ -18,6 +18,7 @@ nginx cannot read.
 
 from __future__ import annotations
 
+import base64
 import json
 import pathlib
 import re
@@ -139,13 +140,20 @@ def conflict_cases(w: dict) -> list[tuple[str, str, list[tuple[str, str]], bool]
         ("two ?key=", f"key={p}&key={p}", [], True),
         ("?key= and ?KEY=", f"key={p}&x=1&KEY={p}", [], True),
         ("?%6Bey= (decodes to key)", f"%6Bey={p}", [], False),
+        # The Segment libraries' Basic write key is an Authorization credential like a bearer token.
+        ("Basic write key and X-API-Key", "", [("Authorization", basic(s)), ("X-API-Key", s)], True),
+        ("Basic write key and ?key=", f"key={p}", [("Authorization", basic(s))], True),
     ]
 
 
-@pytest.mark.parametrize("path", ["/v1/customers", "/v1/track/event", "/api/brands/{slug}/crm/entities", "/v1/echo"])
+def basic(key: str) -> str:
+    return "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+
+
+@pytest.mark.parametrize("path", ["/v1/customers", "/v1/track/event", "/api/brands/{slug}/crm/entities", "/v1/echo", "/v1/batch"])
 def test_every_duplicate_credential_variant_is_400(stack, workspace, path):
     target_path = path.format(slug=workspace["slug"])
-    method = "POST" if path in ("/v1/track/event", "/v1/echo") else "GET"
+    method = "POST" if path in ("/v1/track/event", "/v1/echo", "/v1/batch") else "GET"
     body = json.dumps({"event": "x", "anonymous_id": "a", "name": "x"}).encode() if method == "POST" else b""
     for what, query, headers, nginx_sees in conflict_cases(workspace):
         target = target_path + (f"?{query}" if query else "")
@@ -200,8 +208,9 @@ def test_access_logs_hold_no_key_or_token(stack, workspace, base):
                          (f"{base}/v1/track/event?key={workspace['secret']}&m={marker}", {}),
                          (f"{base}/v1/customers?m={marker}", {"X-API-Key": workspace["secret"]}),
                          (f"{base}/v1/customers?m={marker}", {"Authorization": f"Bearer {workspace['token']}"}),
-                         (f"{base}/v1/customers?key={workspace['secret']}", {"X-API-Key": workspace["secret"]})):
-        r = http.post(url, json={"event": "x", "anonymous_id": "a"}, headers=headers, timeout=30) if "track" in url \
+                         (f"{base}/v1/customers?key={workspace['secret']}", {"X-API-Key": workspace["secret"]}),
+                         (f"{base}/v1/track?m={marker}", {"Authorization": basic(workspace["secret"])})):
+        r = http.post(url, json={"event": "x", "anonymous_id": "a", "anonymousId": "a"}, headers=headers, timeout=30) if "track" in url \
             else http.get(url, headers=headers, timeout=30)
         ids.append(r.headers["X-Request-Id"])
     for request_id in ids:
@@ -215,7 +224,7 @@ def test_access_logs_hold_no_key_or_token(stack, workspace, base):
     pool = serve_log.read_text(errors="replace")
     assert ids[2] in pool, "the pool's access log has no line for the request"
     nginx = nginx_log(stack).read_text(errors="replace")
-    for secret in (workspace["publishable"], workspace["secret"], workspace["token"], marker):
+    for secret in (workspace["publishable"], workspace["secret"], workspace["token"], marker, basic(workspace["secret"])[6:]):
         assert secret not in nginx, "a credential (or the query string) is in nginx's access log"
         assert secret not in pool, "a credential (or the query string) is in the pool's log"
 

@@ -22,6 +22,9 @@ export const NAV_SECTIONS = [
         description: 'Rule-based groups of customers that stay up to date as data arrives.' },
       { path: '/tracking', label: 'Tracking', icon: 'activity',
         description: 'The website snippet, its publishable key, and the events as they arrive.' },
+      // Shown to the roles the server's table lets read it (session.can).
+      { path: '/sources', label: 'Sources', icon: 'code', permission: 'GET /v1/sources',
+        description: 'Segment libraries (analytics.js, Python, Node): the endpoint, the write keys and what each sent.' },
     ],
   },
   {

@@ -37,6 +37,8 @@ public struct Application: HTTPApplication {
         TaskRoutes.register(&routes)
         CompanyRoutes.register(&routes)
         TrackingRoutes.register(&routes)
+        SegmentIntakeRoutes.register(&routes)
+        SourceRoutes.register(&routes)
         CRMRoutes.register(&routes)
         AnalyticsRoutes.register(&routes)
         SegmentRoutes.register(&routes)
@@ -103,6 +105,13 @@ public struct Application: HTTPApplication {
         // endpoints, errors included.
         if request.path.hasPrefix("/v1/track/") {
             return TrackingRoutes.cors(ErrorResponses.run(request) { try dispatch(request, db, &slot) })
+        }
+        // The Segment-compatible intake: a tracking path too, whose body may be gzip and carry
+        // the write key (SegmentIntakeRoutes.prepare).
+        if SegmentIntakeRoutes.paths.contains(request.path) {
+            return TrackingRoutes.cors(ErrorResponses.run(request) {
+                try dispatch(request.method == "POST" ? try SegmentIntakeRoutes.prepare(request) : request, db, &slot)
+            })
         }
         return try dispatch(request, db, &slot)
     }

@@ -23,6 +23,7 @@ public enum Seeder {
         let tenant = try seedAccounts(db, hasher: hasher, log: log)
         try CustomerSeed.run(db, tenant, log: log)
         try CompanySeed.run(db, tenant, log: log)
+        try SegmentIntakeSeed.run(db, tenant, configuration: configuration, log: log)
         try PipelineSeed.run(db, tenant, log: log)
         try SegmentSeed.run(db, tenant, log: log)
         try EmailTemplateSeed.run(db, tenant, log: log)

@@ -117,6 +117,9 @@ export function render({ params }) {
       companyItem,
       c.email && c.name ? h('li', {}, icon('mail', 'icon icon-small'), h('span', { class: 'profile-email', text: c.email })) : null,
       c.phone ? h('li', {}, icon('phone', 'icon icon-small'), h('span', { text: c.phone })) : null,
+      // The id the workspace's own systems (a Segment userId) know this customer by.
+      c.external_id ? h('li', { class: 'profile-external-id', title: 'External id (Segment userId)' }, icon('key', 'icon icon-small'),
+        h('span', { class: 'mono', text: c.external_id })) : null,
       place ? h('li', {}, icon('pin', 'icon icon-small'), h('span', { text: place })) : null,
       ownerItem);
     if (companyItem) {

@@ -138,7 +138,7 @@ function filterText(name, value) {
 }
 
 export function customerName(customer) {
-  return customer.name || customer.email || `Customer #${customer.id}`;
+  return customer.name || customer.email || customer.external_id || `Customer #${customer.id}`;
 }
 
 export function render({ query }) {
@@ -511,7 +511,8 @@ export function render({ query }) {
           avatar(name),
           h('div', { class: 'person-text' },
             h('a', { class: 'person-name customer-link', href, text: name }),
-            customer.name && customer.email ? h('span', { class: 'person-email', text: customer.email }) : null))),
+            customer.name && customer.email ? h('span', { class: 'person-email', text: customer.email }) : null,
+            customer.external_id ? h('span', { class: 'person-email mono', title: 'External id (Segment userId)', text: customer.external_id }) : null))),
       h('td', { class: 'col-location' }, place
         ? h('div', { class: 'place', title: place },
           h('span', { class: 'place-city', text: customer.city || countryName(customer.country) }),

@@ -44,7 +44,7 @@ const USAGE = [
 ];
 
 /** A block of code with a copy button. The code is text: nothing in it is ever parsed. */
-function codeBlock(text, { label, name }) {
+export function codeBlock(text, { label, name }) {
   const code = h('code', { text });
   const pre = h('pre', { class: 'code-block', tabindex: '0', 'aria-label': label, dataset: { code: name } }, code);
   const buttonText = h('span', { text: 'Copy' });
@@ -97,7 +97,7 @@ function customerCell(event) {
     anonymous ? h('span', { class: 'person-email mono', title: anonymous, text: anonymous.slice(0, 8) }) : null);
 }
 
-function eventRow(event) {
+export function eventRow(event) {
   const isPageview = event.type === 'pageview';
   const summary = eventSummary(event, 90);
   return h('tr', { dataset: { eventId: event.event_id || '', event: event.event || '' } },
