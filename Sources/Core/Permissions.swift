@@ -111,6 +111,16 @@ package enum Permissions {
         "DELETE /v1/tasks/{id}": .role(.member),
         // Companies: members create and edit them, as customers; deleting one (its customers
         // stay, unlinked) is for admins and owners, as deleting a segment or an entity.
+        // Imports: members import as they create and edit records (each row passes the same
+        // checks); viewers see the imports and their failed rows.
+        "GET /v1/imports": .role(.viewer),
+        "POST /v1/imports": .role(.member),
+        "GET /v1/imports/{id}": .role(.viewer),
+        "PUT /v1/imports/{id}": .role(.member),
+        "DELETE /v1/imports/{id}": .role(.member),
+        "POST /v1/imports/{id}/start": .role(.member),
+        "POST /v1/imports/{id}/cancel": .role(.member),
+        "GET /v1/imports/{id}/errors.csv": .role(.viewer),
         "GET /v1/companies": .role(.viewer),
         "POST /v1/companies": .role(.member),
         "GET /v1/companies/{id}": .role(.viewer),
