@@ -95,6 +95,11 @@ package enum Permissions {
         "GET /v1/customers/{id}/timeline": .role(.viewer),
         "GET /v1/customers/{id}/entries": .role(.viewer),
         "GET /v1/customers/{id}/export": .role(.admin),
+        // List exports (issue 25 part 2): admins, as every export.
+        "GET /v1/customers/export.csv": .role(.admin),
+        "GET /v1/companies/export.csv": .role(.admin),
+        "GET /v1/campaigns/{id}/recipients.csv": .role(.admin),
+        "GET \(crm)/entities/{entity}/entries/export.csv": .role(.admin),
 
         // Notes and tasks (a note's author edits and deletes it; others need `editOthersNotes`)
         "GET /v1/notes": .role(.viewer),

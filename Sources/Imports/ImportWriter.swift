@@ -44,7 +44,7 @@ struct ImportWriter {
         var first = "", last = ""
         for (index, field) in record.mapping.enumerated() {
             guard let field, index < cells.count else { continue }
-            let cell = cells[index].trimmingCharacters(in: .whitespacesAndNewlines)
+            let cell = CSVWriter.unneutralised(cells[index].trimmingCharacters(in: .whitespacesAndNewlines))
             if cell.isEmpty { continue }
             if field.hasPrefix("properties.") {
                 properties[String(field.dropFirst(11))] = .string(cell)

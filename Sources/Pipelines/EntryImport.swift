@@ -16,24 +16,14 @@ extension Field {
         return .string(text)
     }
 
-    /// A stored value as a cell: a multi-select's options joined by `;`.
-    package func csvText(_ value: JSON?) -> String {
-        switch value {
-        case .string(let s), .number(let s): return s
-        case .int(let n): return String(n)
-        case .double(let d): return String(d)
-        case .bool(let b): return b ? "true" : "false"
-        case .array(let items): return items.map { csvText($0) }.joined(separator: ";")
-        case .null, .object, .none: return ""
-        }
-    }
+    /// A stored value as a cell: a multi-select's options joined by `;` (the reverse of
+    /// `value(fromCSV:)`).
+    package func csvText(_ value: JSON?) -> String { CSVWriter.text(value) }
 }
 
 extension Entry {
     /// The value of `field` as a cell.
     package func csvText(_ field: Field) -> String { field.csvText(data[field.id]) }
-    package var csvTitle: String { title }
-    package var csvCreatedAt: Date? { row.optionalDate("created_at") }
 }
 
 extension EntryStore {

@@ -38,6 +38,7 @@ public struct Application: HTTPApplication {
         NoteRoutes.register(&routes)
         TaskRoutes.register(&routes)
         CompanyRoutes.register(&routes)
+        ListExports.register(&routes)
         TrackingRoutes.register(&routes)
         CRMRoutes.register(&routes)
         AnalyticsRoutes.register(&routes)
