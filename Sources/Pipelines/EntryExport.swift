@@ -26,7 +26,10 @@ enum EntryExport {
             "filters": .object(JSONObject(filters.map { ($0.key, JSON.string($0.value)) })), "columns": .array(columns.map(JSON.string)),
         ])
         var stages: [Int: String] = [:]
-        for row in try c.db.query("SELECT id, name FROM crm_stages WHERE tenant_id = \(c.tenant) AND entity_id = \(entity.id)") {
+        for row in try c.db.query("""
+            SELECT s.id, s.name FROM crm_stages s JOIN crm_pipelines p ON p.tenant_id = s.tenant_id AND p.id = s.pipeline_id
+            WHERE s.tenant_id = \(c.tenant) AND p.entity_id = \(entity.id)
+            """) {
             stages[try row.int("id")] = try row.string("name")
         }
         let db = c.db, byKey = Dictionary(fields.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })

@@ -219,6 +219,14 @@ def test_entries_of_an_entity_keyed_on_reference(ws) -> None:
     assert "amount" in call(w, "GET", f"/v1/imports/{up['id']}/errors.csv").text
     again = run(w, upload(w, text.encode(), target=f"entity:{entity}").json()["id"])
     assert (again["created"], again["unchanged"], again["failed"]) == (0, 1, 1)
+    # The entity's export: its filters, one column per field, the stage by name.
+    exported = w["http"].get(f"{crm}/entities/deals/entries/export.csv", headers=w["auth"], timeout=30,
+                             params={"q": "acme", "columns": "title,stage,reference_id,amount,email"})
+    assert exported.status_code == 200, exported.text
+    assert list(csv.reader(io.StringIO(exported.text))) == [["title", "stage", "reference_id", "amount", "email"],
+                                                            ["Acme renewal", "Proposal", "A-1", "1200.5", "ana@acme.test"]]
+    assert w["http"].get(f"{crm}/entities/deals/entries/export.csv", headers=w["auth"], params={"q": "nothing-like-it"},
+                         timeout=30).text.count("\r\n") == 1
 
 
 def test_a_killed_job_runner_resumes_after_its_last_chunk(ws) -> None:
