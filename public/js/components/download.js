@@ -3,9 +3,7 @@
 // place the console downloads from the API.
 
 import { getToken } from '../api.js';
-import { h, icon } from '../dom.js';
-import { permit } from './permit.js';
-import { toast } from './toast.js';
+import { h } from '../dom.js';
 
 /** Downloads `path` (with `query`) as `filename`; rejects with a message on an error answer. */
 export async function download(path, filename, query = {}) {
@@ -24,25 +22,4 @@ export async function download(path, filename, query = {}) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-}
-
-/**
- * An "Export CSV" button for a list: `query()` gives the list's current filters, sort and
- * columns when clicked. Disabled, with the reason, for roles that may not call `route`.
- */
-export function exportButton({ path, route, filename, query = () => ({}), label = 'Export CSV', doing = 'export lists' }) {
-  const button = h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'export' } },
-    icon('download'), h('span', { text: label }));
-  button.addEventListener('click', async () => {
-    button.disabled = true;
-    try {
-      await download(path, filename, query());
-      toast('Export downloaded.');
-    } catch (error) {
-      toast(error.message, 'error');
-    } finally {
-      button.disabled = false;
-    }
-  });
-  return permit(button, route, doing);
 }

@@ -8,12 +8,11 @@ import { h, icon, replace, uid } from '../dom.js';
 import { confirmDialog } from '../components/dialog.js';
 import { field } from '../components/form.js';
 import { count, countryName, money, placeText } from '../components/format.js';
-import { pagerNav, renderChips, sortHeader } from '../components/list.js';
+import { exportButton, pagerNav, renderChips, sortHeader } from '../components/list.js';
 import { members, ownerName } from '../components/owners.js';
 import { emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { permit, permitQuiet } from '../components/permit.js';
 import { deleteWithUndo, isPendingDelete } from '../components/undo.js';
-import { exportButton } from '../components/download.js';
 
 let stylesheetAdded = false;
 

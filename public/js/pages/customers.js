@@ -8,9 +8,8 @@ import { avatar, h, icon, replace, uid } from '../dom.js';
 import { field } from '../components/form.js';
 import { count, countryName, dateOnly, money, placeText, relativeTime, RFM_SEGMENTS, segmentBadge } from '../components/format.js';
 import { emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
-import { pagerNav, renderChips as listChips, sortHeader } from '../components/list.js';
+import { exportButton, pagerNav, renderChips as listChips, sortHeader } from '../components/list.js';
 import { permit } from '../components/permit.js';
-import { exportButton } from '../components/download.js';
 
 /** sessionStorage: the list's last query, so that a profile's "Customers" link returns to it. */
 export const LIST_QUERY_KEY = 'entercrm.customers.query';
