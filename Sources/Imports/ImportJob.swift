@@ -20,7 +20,7 @@ package enum ImportJob {
         registry.register(kind, maxAttempts: 5, leaseSeconds: 30) { context in
             guard let id = context.job.payload["import_id"]?.intValue else { return }
             do {
-                try run(context, id: id)
+                try run(context.db, id: id) { try context.heartbeat(seconds: 30) }
             } catch let error as MariaDBError {
                 if context.job.attempts >= context.job.maxAttempts { try? ImportStore.finish(context.db, id: id, status: "failed", error: "The database failed: \(error.code).") }
                 throw error
@@ -43,8 +43,8 @@ package enum ImportJob {
 
     /// Long (about 70 lines): the run is one loop of chunks, and its steps (start, count,
     /// skip what was done, write, cancel, finish) read best in order.
-    static func run(_ context: JobContext, id: Int) throws {
-        let db = context.db
+    /// `heartbeat` is called after each chunk (the job's lease; nothing for the seed).
+    package static func run(_ db: Connection, id: Int, heartbeat: () throws -> Void = {}) throws {
         guard var record = try ImportStore.find(db, id: id), ["queued", "running"].contains(record.status) else { return }
         try db.execute("""
             UPDATE imports SET status = 'running', started_at = COALESCE(started_at, UTC_TIMESTAMP(6)), updated_at = UTC_TIMESTAMP(6)
@@ -89,7 +89,7 @@ package enum ImportJob {
             }
             if outcome != nil { return }
             done += chunk.count
-            try context.heartbeat(seconds: 30)
+            try heartbeat()
         }
     }
 

@@ -58,15 +58,8 @@ package enum ImportRoutes {
         guard let target = ImportTarget(q["target"] ?? "") else {
             throw HTTPError.invalid("target", "The target must be customers, companies or entity:<id>.")
         }
-        var fieldKeys: [String] = [], fieldNames: [String: String] = [:]
-        if case .entity(let id) = target {
-            guard let entity = try Entity.find(c.db, c.tenant, String(id)) else {
-                throw HTTPError.invalid("target", "The entity \(id) does not exist in this workspace.")
-            }
-            for field in try Field.all(c.db, c.tenant, entityID: entity.id) {
-                fieldKeys.append(field.key)
-                fieldNames[field.key] = field.label
-            }
+        if case .entity(let id) = target, try Entity.find(c.db, c.tenant, String(id)) == nil {
+            throw HTTPError.invalid("target", "The entity \(id) does not exist in this workspace.")
         }
         let type = Request.mediaType(c.request.header("content-type") ?? "")
         guard acceptedTypes.contains(type) else {
@@ -85,23 +78,8 @@ package enum ImportRoutes {
             }
         }
         do {
-            let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
-            guard bytes > 0 else { throw HTTPError.invalid("file", "The file is empty.") }
-            let reader = try CSVReader(path: path)
-            guard let header = try reader.next(), header.error == nil, header.fields.contains(where: { !$0.isEmpty }) else {
-                throw HTTPError.invalid("file", "The first line must be a header row naming the columns.")
-            }
-            let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
-            let mapping = ImportMapping.propose(names, target: target, fieldKeys: fieldKeys, fieldNames: fieldNames)
-            let fileName = (q["filename"] ?? "").isEmpty ? nil : String(q["filename"]!.prefix(255))
-            let id = try c.db.execute("""
-                INSERT INTO imports (tenant_id, target, status, file_name, file_path, file_bytes, encoding, bom, delimiter, header, mapping,
-                                     key_field, created_by_user_id, created_by_api_key_id, created_at, updated_at)
-                VALUES (\(c.tenant), \(target.name), 'uploaded', \(fileName), \(path), \(bytes), \(reader.format.encoding.rawValue),
-                        \(reader.format.bom), \(reader.format.delimiterName), \(JSONWriter.string(.array(names.map(JSON.string)))),
-                        \(JSONWriter.string(.array(mapping.map { $0.map(JSON.string) ?? .null }))), \(target.defaultKey),
-                        \(c.principal?.userID), \(c.principal?.apiKeyID), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-                """).lastInsertID
+            let id = try ImportStore.create(c.db, c.tenant, target: target, path: path, fileName: q["filename"],
+                                            userID: c.principal?.userID, apiKeyID: c.principal?.apiKeyID)
             return .json(try detailed(c, try ImportStore.find(c.db, c.tenant, id: id)!), status: 201)
         } catch {
             try? FileManager.default.removeItem(atPath: path)

@@ -2,6 +2,7 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Pipelines
 
 /// One import as read from `imports` (schema/040_imports.sql).
 package struct ImportRecord {
@@ -90,6 +91,36 @@ package enum ImportStore {
         let forUpdate: SQL = lock ? " FOR UPDATE" : ""
         return try db.queryOne("SELECT \(ImportRecord.columns) FROM imports WHERE tenant_id = \(tenant) AND id = \(id)\(forUpdate)")
             .map(ImportRecord.init)
+    }
+
+    /// A new import of the file at `path` (in the import directory already): its format and
+    /// header read, the mapping proposed. 422 naming `file` when it has no header row.
+    package static func create(_ db: Connection, _ tenant: Tenant, target: ImportTarget, path: String, fileName: String?,
+                               userID: Int?, apiKeyID: Int?) throws -> Int {
+        var fieldKeys: [String] = [], fieldNames: [String: String] = [:]
+        if case .entity(let id) = target {
+            for field in try Field.all(db, tenant, entityID: id) {
+                fieldKeys.append(field.key)
+                fieldNames[field.key] = field.label
+            }
+        }
+        let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        guard bytes > 0 else { throw HTTPError.invalid("file", "The file is empty.") }
+        let reader = try CSVReader(path: path)
+        guard let header = try reader.next(), header.error == nil, header.fields.contains(where: { !$0.isEmpty }) else {
+            throw HTTPError.invalid("file", "The first line must be a header row naming the columns.")
+        }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        let mapping = ImportMapping.propose(names, target: target, fieldKeys: fieldKeys, fieldNames: fieldNames)
+        let name = fileName.flatMap { $0.isEmpty ? nil : String($0.prefix(255)) }
+        return try db.execute("""
+            INSERT INTO imports (tenant_id, target, status, file_name, file_path, file_bytes, encoding, bom, delimiter, header, mapping,
+                                 key_field, created_by_user_id, created_by_api_key_id, created_at, updated_at)
+            VALUES (\(tenant), \(target.name), 'uploaded', \(name), \(path), \(bytes), \(reader.format.encoding.rawValue),
+                    \(reader.format.bom), \(reader.format.delimiterName), \(JSONWriter.string(.array(names.map(JSON.string)))),
+                    \(JSONWriter.string(.array(mapping.map { $0.map(JSON.string) ?? .null }))), \(target.defaultKey),
+                    \(userID), \(apiKeyID), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+            """).lastInsertID
     }
 
     /// For the job: by id alone (the job's payload names it; the row names the workspace).
