@@ -33,40 +33,39 @@ package enum ListExports {
 
     @Sendable static func customers(_ c: Context) throws -> Response {
         let query = try CustomerQuery(c.request, tenant: c.tenant, principal: c.principal, db: c.db)
-        let columns = try CSVWriter.columns(c.request.query["columns"], allowed: customerColumns, defaults: customerColumns)
-        try audit(c, "customers.exported", columns: columns)
-        let db = c.db, tenant = c.tenant
-        var offset = 0
-        return CSVWriter.stream(filename: "customers.csv", header: columns) {
-            // The ids of a batch in the list's order, then their rows by primary key.
-            let ids = try db.query("""
-                SELECT c.id FROM customers c WHERE \(query.whereClause) ORDER BY \(query.orderClause) LIMIT \(batch) OFFSET \(offset)
-                """).map { try $0.int("id") }
-            offset += ids.count
-            return try rows(ids, db.query("SELECT \(CustomerJSON.columns) FROM customers c WHERE c.tenant_id = \(tenant) AND c.id IN (\(list: ids))"), columns)
-        }
+        let tenant = c.tenant
+        return try export(c, "customers.exported", filename: "customers.csv", allowed: customerColumns, ids: { offset in
+            "SELECT c.id FROM customers c WHERE \(query.whereClause) ORDER BY \(query.orderClause) LIMIT \(batch) OFFSET \(offset)"
+        }, rows: { ids in
+            "SELECT \(CustomerJSON.columns) FROM customers c WHERE c.tenant_id = \(tenant) AND c.id IN (\(list: ids))"
+        })
     }
 
     @Sendable static func companies(_ c: Context) throws -> Response {
         let query = try CompanyQuery(c.request, tenant: c.tenant, principal: c.principal, db: c.db)
-        let columns = try CSVWriter.columns(c.request.query["columns"], allowed: companyColumns, defaults: companyColumns)
-        try audit(c, "companies.exported", columns: columns)
-        let db = c.db, tenant = c.tenant
-        var offset = 0
-        return CSVWriter.stream(filename: "companies.csv", header: columns) {
-            let ids = try db.query("""
-                SELECT co.id FROM companies co WHERE \(query.whereClause) ORDER BY \(query.orderClause) LIMIT \(batch) OFFSET \(offset)
-                """).map { try $0.int("id") }
-            offset += ids.count
-            return try rows(ids, db.query("SELECT \(CompanyJSON.columns) FROM companies co WHERE co.tenant_id = \(tenant) AND co.id IN (\(list: ids))"), columns)
-        }
+        let tenant = c.tenant
+        return try export(c, "companies.exported", filename: "companies.csv", allowed: companyColumns, ids: { offset in
+            "SELECT co.id FROM companies co WHERE \(query.whereClause) ORDER BY \(query.orderClause) LIMIT \(batch) OFFSET \(offset)"
+        }, rows: { ids in
+            "SELECT \(CompanyJSON.columns) FROM companies co WHERE co.tenant_id = \(tenant) AND co.id IN (\(list: ids))"
+        })
     }
 
-    /// The rows' cells, in the order of `ids`.
-    static func rows(_ ids: [Int], _ read: @autoclosure () throws -> [Row], _ columns: [String]) throws -> [[String]] {
-        guard !ids.isEmpty else { return [] }
-        var byID: [Int: Row] = [:]
-        for row in try read() { byID[try row.int("id")] = row }
-        return ids.compactMap { byID[$0] }.map { row in columns.map { CSVWriter.text(row.json($0)) } }
+    /// A list streamed: the columns asked for, the audit entry first, then a batch at a time
+    /// the ids in the list's order (`ids(offset)`) and their rows by primary key (`rows(ids)`).
+    static func export(_ c: Context, _ action: String, filename: String, allowed: [String],
+                       ids: @escaping (Int) -> SQL, rows: @escaping ([Int]) -> SQL) throws -> Response {
+        let columns = try CSVWriter.columns(c.request.query["columns"], allowed: allowed, defaults: allowed)
+        try audit(c, action, columns: columns)
+        let db = c.db
+        var offset = 0
+        return CSVWriter.stream(filename: filename, header: columns) {
+            let found = try db.query(ids(offset)).map { try $0.int("id") }
+            offset += found.count
+            guard !found.isEmpty else { return [] }
+            var byID: [Int: Row] = [:]
+            for row in try db.query(rows(found)) { byID[try row.int("id")] = row }
+            return found.compactMap { byID[$0] }.map { row in columns.map { CSVWriter.text(row.json($0)) } }
+        }
     }
 }
