@@ -81,3 +81,17 @@ def test_import_wizard_end_to_end(api, account, console_factory, tmp_path) -> No
         c.shot("exported")
     audit = api.request("GET", "/v1/audit-log?action=customers.exported", expect=200)["data"]
     assert audit and audit[0]["details"]["filters"]["q"].startswith("ana-")
+
+    # An entity's table: Export CSV with its search, and Import into its entries.
+    crm = f"/api/brands/{account['tenant']['id']}/crm"
+    api.request("POST", f"{crm}/entities", {"name": "Deals", "slug": "deals", "preset": "deals"}, expect=201)
+    c.go("/pipelines/deals/table?q=acme")
+    c.wait_heading("Deals")
+    c.click("Export CSV")
+    c.toast("Export downloaded")
+    c.shot("entries-exported")
+    audit = api.request("GET", "/v1/audit-log?action=entries.exported", expect=200)["data"]
+    assert audit and audit[0]["details"]["filters"] == {"q": "acme"}
+    c.click("Import")
+    c.wait_heading("New import")
+    assert Select(c.find("select[name='target']")).first_selected_option.text == "Deals (entries)"
