@@ -155,6 +155,16 @@ public final class FastCGIConnection {
         }
     }
 
+    /// Ends the current request by breaking its connection instead of finishing it: for an
+    /// answer whose head is sent and whose body cannot be completed (a streamed export whose
+    /// query failed). nginx then sees the upstream close early and cuts the client's answer
+    /// short, so that a truncated file never looks complete.
+    public func abort() {
+        let fd = request.pointee.ipcFd
+        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+        request.pointee.keepConnection = 0
+    }
+
     /// Writes bytes to the response stream.
     public func write(_ bytes: [UInt8]) {
         Self.write(bytes, to: request)

@@ -113,8 +113,10 @@ public struct HTTPServer<App: HTTPApplication>: FastCGIResponder {
             do {
                 try stream.write { connection.write($0) }
             } catch {
-                // The head is sent: the answer can only end early. The log says why.
+                // The head is sent: the answer can only be cut short (the client then sees an
+                // incomplete download, not a complete-looking truncated file). The log says why.
                 Log.error("request \(request.requestID) \(request.method) \(request.path): stream ended early: \(error)")
+                connection.abort()
             }
         } else {
             connection.write(Self.bytes(response, request))
