@@ -170,13 +170,15 @@ def test_a_troubled_file_dry_run_then_run_then_again(ws) -> None:
 def test_windows_1252_with_quoted_commas(ws) -> None:
     w = fresh(ws, "Imports cp1252")
     text = "Name,Email,City,Company\r\n\"Müller, Jürgen\",jm@imp.test,Köln,Acme\r\nRenée Côté,rc@imp.test,\"Montréal, QC\",\r\n"
-    r = upload(w, text.encode("cp1252"))
+    # A byte Windows-1252 has no character for (0x81): that row fails with its line, the rest goes on.
+    r = upload(w, text.encode("cp1252") + b"Bad \x81 Byte,bb@imp.test,Wien,\r\n")
     assert r.status_code == 201, r.text
     up = r.json()
     assert (up["encoding"], up["bom"], up["delimiter"]) == ("windows-1252", False, "comma")
     assert up["mapping"] == ["name", "email", "city", "company"]
     done = run(w, up["id"])
-    assert (done["created"], done["failed"]) == (2, 0)
+    assert (done["created"], done["failed"]) == (2, 1)
+    assert "line 4: The row has bytes that are not windows-1252 text." in call(w, "GET", f"/v1/imports/{up['id']}/errors.csv").text
     people = {c["email"]: c for c in customers(w)}
     assert people["jm@imp.test"]["name"] == "Müller, Jürgen" and people["jm@imp.test"]["city"] == "Köln"
     assert people["rc@imp.test"]["city"] == "Montréal, QC"
