@@ -107,10 +107,14 @@ package enum ImportStore {
         let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
         guard bytes > 0 else { throw HTTPError.invalid("file", "The file is empty.") }
         let reader = try CSVReader(path: path)
-        guard let header = try reader.next(), header.error == nil, header.fields.contains(where: { !$0.isEmpty }) else {
+        guard let header = try reader.next(), header.error == nil else {
             throw HTTPError.invalid("file", "The first line must be a header row naming the columns.")
         }
-        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        // A column without a name (a spreadsheet's blank heading) is "Column N".
+        let names = header.fields.enumerated().map { index, name in
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            return trimmed.isEmpty ? "Column \(index + 1)" : trimmed
+        }
         let mapping = ImportMapping.propose(names, target: target, fieldKeys: fieldKeys, fieldNames: fieldNames)
         let name = fileName.flatMap { $0.isEmpty ? nil : String($0.prefix(255)) }
         return try db.execute("""
