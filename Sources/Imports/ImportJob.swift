@@ -53,7 +53,11 @@ package enum ImportJob {
         if record.rowsTotal == nil {
             let counter = try CSVReader(path: record.filePath, format: record.format)
             var rows = -1
-            while try counter.next() != nil { rows += 1 }
+            while try counter.next() != nil {
+                rows += 1
+                // Counting a large file takes a while: the lease must outlast it.
+                if rows % 100_000 == 0 { try heartbeat() }
+            }
             try db.execute("UPDATE imports SET rows_total = \(max(rows, 0)) WHERE id = \(id)")
         }
         record = try ImportStore.find(db, id: id)!
