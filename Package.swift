@@ -70,10 +70,12 @@ let package = Package(
         .target(name: "Dashboard", dependencies: [
             "Core", "Jobs", "Customers", "Tracking", "Segments", "Pipelines", "Campaigns", "Web", "MariaDB", "Analytics", "Platform",
         ]),
+        // CSV imports of customers, companies and entries, through their features' own checks and writes.
+        .target(name: "Imports", dependencies: ["Core", "Jobs", "Accounts", "Customers", "Pipelines", "Web", "MariaDB"]),
         // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [
             "Core", "Jobs", "Messaging", "Accounts", "System", "Activities", "Segments", "Customers", "Tracking", "Pipelines",
-            "Campaigns", "Automations", "Dashboard", "Web", "MariaDB", "Cryptography", "FastCGI",
+            "Campaigns", "Automations", "Dashboard", "Imports", "Web", "MariaDB", "Cryptography", "FastCGI",
         ]),
         .executableTarget(name: "entercrm", dependencies: [
             "EnterCRM", "Core", "Jobs", "Segments", "Automations", "Web", "MariaDB", "Analytics", "FastCGI",
@@ -90,7 +92,7 @@ let package = Package(
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "EnterCRMTests", dependencies: [
             "EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Segments", "Customers", "Tracking", "Pipelines",
-            "Campaigns", "Automations", "Dashboard", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
+            "Campaigns", "Automations", "Dashboard", "Imports", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
         ]),
     ],
     swiftLanguageModes: [.v6]

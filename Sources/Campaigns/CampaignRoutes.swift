@@ -23,6 +23,7 @@ package enum CampaignRoutes {
         routes.post("/v1/campaigns/{id}/cancel", .server, cancel)
         routes.post("/v1/campaigns/{id}/test", .server, testSend)
         routes.get("/v1/campaigns/{id}/audience.csv", .server, audienceFile)
+        routes.get("/v1/campaigns/{id}/recipients.csv", .server, CampaignExport.recipients)
         routes.get("/v1/mailbox", .server, mailbox)
         routes.get("/v1/mailbox/{name}", .server, mailboxMessage)
         EngagementRoutes.register(&routes)
@@ -327,19 +328,16 @@ package enum CampaignRoutes {
         guard let row = try CampaignStore.find(c.db, c.tenant, id: id) else { throw HTTPError.notFound("Campaign not found.") }
         guard try row.string("type") == "ad" else { throw HTTPError.conflict("Only an ad campaign has an audience file.") }
         try AuditLog.record(c, "campaign.audience_exported", target: ("campaign", id), details: ["name": row.json("name")])
-        var csv = "email,phone\n"
+        var csv = CSVWriter.line(["email", "phone"])
         for r in try c.db.query("""
             SELECT cu.email, cu.phone FROM campaign_messages m JOIN customers cu ON cu.id = m.customer_id AND cu.tenant_id = m.tenant_id
             WHERE m.tenant_id = \(c.tenant) AND m.campaign_id = \(id) ORDER BY m.id
             """) {
             let email = r.optionalString("email").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
             let phone = normalizedPhone(r.optionalString("phone") ?? "")
-            csv += (email.isEmpty ? "" : Digest.sha256(email).hexString) + "," + (phone.isEmpty ? "" : Digest.sha256(phone).hexString) + "\n"
+            csv += CSVWriter.line([email.isEmpty ? "" : Digest.sha256(email).hexString, phone.isEmpty ? "" : Digest.sha256(phone).hexString])
         }
-        return Response(status: 200, headers: [
-            ("Content-Type", "text/csv; charset=utf-8"),
-            ("Content-Disposition", "attachment; filename=\"campaign-\(id)-audience.csv\""),
-        ], body: Array(csv.utf8))
+        return Response(status: 200, headers: CSVWriter.headers(filename: "campaign-\(id)-audience.csv"), body: Array(csv.utf8))
     }
 
     /// Digits only with the country code, as ad platforms hash them ("+385 91 234-5678" → "385912345678").

@@ -13,6 +13,11 @@ public struct Configuration: Sendable {
     public var pidFile: String?
     public var schemaDirectory: String
     public var maxBodyBytes: Int
+    /// Where uploaded import files are kept, a directory per workspace (ENTERCRM_IMPORT_DIR;
+    /// default `imports/` in the run directory).
+    public var importDirectory: String
+    /// The largest import file taken (ENTERCRM_MAX_IMPORT_BYTES, 1 GiB).
+    public var maxImportBytes: Int
     /// Lifetime of a session token, seconds.
     public var tokenLifetime: Int
     public var jobConcurrency: Int
@@ -36,6 +41,8 @@ public struct Configuration: Sendable {
         pidFile = nil
         schemaDirectory = "schema"
         maxBodyBytes = 10 << 20
+        importDirectory = ".run/imports"
+        maxImportBytes = 1 << 30
         tokenLifetime = 7 * 24 * 3600
         jobConcurrency = 2
         scryptLogN = 17
@@ -62,6 +69,9 @@ public struct Configuration: Sendable {
         if let v = env["ENTERCRM_PID_FILE"], !v.isEmpty { c.pidFile = v }
         if let v = env["ENTERCRM_SCHEMA_DIR"], !v.isEmpty { c.schemaDirectory = v }
         if let v = env["ENTERCRM_MAX_BODY_BYTES"].flatMap(Int.init), v > 0 { c.maxBodyBytes = v }
+        if let v = env["ENTERCRM_RUN_DIR"], !v.isEmpty { c.importDirectory = v + "/imports" }
+        if let v = env["ENTERCRM_IMPORT_DIR"], !v.isEmpty { c.importDirectory = v }
+        if let v = env["ENTERCRM_MAX_IMPORT_BYTES"].flatMap(Int.init), v > 0 { c.maxImportBytes = v }
         if let v = env["ENTERCRM_TOKEN_TTL"].flatMap(Int.init), v > 0 { c.tokenLifetime = v }
         if let v = env["ENTERCRM_JOB_CONCURRENCY"].flatMap(Int.init), v > 0 { c.jobConcurrency = v }
         if let v = env["ENTERCRM_SCRYPT_LOG_N"].flatMap(Int.init), (14...20).contains(v) { c.scryptLogN = v }

@@ -95,6 +95,11 @@ package enum Permissions {
         "GET /v1/customers/{id}/timeline": .role(.viewer),
         "GET /v1/customers/{id}/entries": .role(.viewer),
         "GET /v1/customers/{id}/export": .role(.admin),
+        // List exports (issue 25 part 2): admins, as every export.
+        "GET /v1/customers/export.csv": .role(.admin),
+        "GET /v1/companies/export.csv": .role(.admin),
+        "GET /v1/campaigns/{id}/recipients.csv": .role(.admin),
+        "GET \(crm)/entities/{entity}/entries/export.csv": .role(.admin),
 
         // Notes and tasks (a note's author edits and deletes it; others need `editOthersNotes`)
         "GET /v1/notes": .role(.viewer),
@@ -111,6 +116,16 @@ package enum Permissions {
         "DELETE /v1/tasks/{id}": .role(.member),
         // Companies: members create and edit them, as customers; deleting one (its customers
         // stay, unlinked) is for admins and owners, as deleting a segment or an entity.
+        // Imports: members import as they create and edit records (each row passes the same
+        // checks); viewers see the imports and their failed rows.
+        "GET /v1/imports": .role(.viewer),
+        "POST /v1/imports": .role(.member),
+        "GET /v1/imports/{id}": .role(.viewer),
+        "PUT /v1/imports/{id}": .role(.member),
+        "DELETE /v1/imports/{id}": .role(.member),
+        "POST /v1/imports/{id}/start": .role(.member),
+        "POST /v1/imports/{id}/cancel": .role(.member),
+        "GET /v1/imports/{id}/errors.csv": .role(.viewer),
         "GET /v1/companies": .role(.viewer),
         "POST /v1/companies": .role(.member),
         "GET /v1/companies/{id}": .role(.viewer),

@@ -19,6 +19,13 @@ package enum CompanyJSON {
         for key in ["customers_count", "revenue_total", "open_entries_value", "created_at", "updated_at"] { o[key] = row.json(key) }
         return .object(o)
     }
+
+    /// The editable fields only (what an update may change), to tell whether one did.
+    static func compared(_ row: Row) -> JSON {
+        var o = row.json(["name", "domain", "industry", "size", "country", "city", "owner_id"]).objectValue!
+        o["properties"] = (try? JSONParser.parse(row.optionalString("properties") ?? "{}")) ?? [:]
+        return .object(o)
+    }
 }
 
 /// The SQL of companies. Every function takes the workspace.
@@ -26,7 +33,7 @@ package enum CompanyStore {
     /// Sizes, as head-count bands (the console's choices; the API refuses others).
     package static let sizes = ["1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000", "5001-10000", "10000+"]
 
-    static func find(_ db: Connection, _ tenant: Tenant, id: Int, lock: Bool = false) throws -> Row? {
+    package static func find(_ db: Connection, _ tenant: Tenant, id: Int, lock: Bool = false) throws -> Row? {
         let forUpdate: SQL = lock ? " FOR UPDATE" : ""
         return try db.queryOne("SELECT \(CompanyJSON.columns) FROM companies co WHERE co.tenant_id = \(tenant) AND co.id = \(id)\(forUpdate)")
     }

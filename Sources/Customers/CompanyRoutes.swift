@@ -34,14 +34,18 @@ package enum CompanyRoutes {
     /// without control characters, properties within their limits). Absent keys stay nil;
     /// `present` tells which keys the body had (null or "" clears a field; `name` cannot be
     /// cleared).
-    struct Fields {
-        var name: String?, domain: String?, industry: String?, size: String?, country: String?, city: String?
+    package struct Fields {
+        package var name: String?, domain: String?, industry: String?, size: String?, country: String?, city: String?
         var ownerID: Int??
         var properties: JSONObject?
         var present: Set<String> = []
 
         init(_ c: Context, creating: Bool) throws {
-            let body = try c.request.jsonObject()
+            try self.init(try c.request.jsonObject(), db: c.db, tenant: c.tenant, creating: creating)
+        }
+
+        /// The same checks for a body that did not come as a request (an imported row).
+        package init(_ body: JSONObject, db: Connection, tenant: Tenant, creating: Bool) throws {
             var input = Input(body)
             present = Set(body.keys)
             if !creating, input.object["name"]?.isNull == true {
@@ -61,29 +65,40 @@ package enum CompanyRoutes {
             city = input.string("city", required: false, max: 120)
             for key in [\Fields.industry, \Fields.country, \Fields.city] where self[keyPath: key] == "" { self[keyPath: key] = nil }
             properties = input.properties("properties")
-            ownerID = try Owners.read(&input, c.db, c.tenant)
+            ownerID = try Owners.read(&input, db, tenant)
             try input.check()
         }
     }
 
     @Sendable static func create(_ c: Context) throws -> Response {
-        let f = try Fields(c, creating: true)
-        let id = try c.db.execute("""
+        let id = try insert(c.db, c.tenant, try Fields(c, creating: true))
+        return .json(CompanyJSON.json(try CompanyStore.find(c.db, c.tenant, id: id)!), status: 201)
+    }
+
+    /// Writes a new company from checked fields (the API's create, imports): its id.
+    package static func insert(_ db: Connection, _ tenant: Tenant, _ f: Fields) throws -> Int {
+        try db.execute("""
             INSERT INTO companies (tenant_id, name, domain, industry, size, country, city, owner_id, properties, created_at, updated_at)
-            VALUES (\(c.tenant), \(f.name), \(f.domain), \(f.industry), \(f.size), \(f.country), \(f.city), \(f.ownerID ?? nil),
+            VALUES (\(tenant), \(f.name), \(f.domain), \(f.industry), \(f.size), \(f.country), \(f.city), \(f.ownerID ?? nil),
                     \(JSONWriter.string(.object(f.properties ?? JSONObject()))), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
             """).lastInsertID
-        return .json(CompanyJSON.json(try CompanyStore.find(c.db, c.tenant, id: id)!), status: 201)
     }
 
     /// Only the fields given change; `properties` is merged (RFC 7396: null removes a key), as
     /// a customer's are.
     @Sendable static func update(_ c: Context) throws -> Response {
         let id = try c.request.id()
-        let f = try Fields(c, creating: false)
+        try apply(c.db, c.tenant, id: id, try Fields(c, creating: false))
+        return .json(CompanyJSON.json(try CompanyStore.find(c.db, c.tenant, id: id)!))
+    }
+
+    /// Writes checked fields to company `id` (the API's update, imports); 404 if there is
+    /// none. Answers whether any field changed.
+    @discardableResult
+    package static func apply(_ db: Connection, _ tenant: Tenant, id: Int, _ f: Fields) throws -> Bool {
         func has(_ key: String) -> Bool { f.present.contains(key) }
-        try c.db.transaction {
-            guard let current = try CompanyStore.find(c.db, c.tenant, id: id, lock: true) else { throw HTTPError.notFound("Company not found.") }
+        return try db.transaction {
+            guard let current = try CompanyStore.find(db, tenant, id: id, lock: true) else { throw HTTPError.notFound("Company not found.") }
             var properties: String?
             if let patch = f.properties {
                 let existing = (try? JSONParser.parse(current.optionalString("properties") ?? "{}")) ?? [:]
@@ -91,7 +106,7 @@ package enum CompanyRoutes {
                 try Input.propertiesProblems(merged.objectValue ?? JSONObject()).check()
                 properties = JSONWriter.string(merged)
             }
-            try c.db.execute("""
+            try db.execute("""
                 UPDATE companies SET
                     name = COALESCE(\(f.name), name),
                     domain = IF(\(has("domain")), \(f.domain), domain),
@@ -102,13 +117,14 @@ package enum CompanyRoutes {
                     owner_id = IF(\(f.ownerID != nil), \(f.ownerID ?? nil), owner_id),
                     properties = COALESCE(\(properties), properties),
                     updated_at = UTC_TIMESTAMP(6)
-                WHERE tenant_id = \(c.tenant) AND id = \(id)
+                WHERE tenant_id = \(tenant) AND id = \(id)
                 """)
             if ["domain", "industry", "size", "country", "city"].contains(where: has) {
-                try SegmentStore.companyChanged(c.db, c.tenant, company: id)
+                try SegmentStore.companyChanged(db, tenant, company: id)
             }
+            let after = try CompanyStore.find(db, tenant, id: id)!
+            return CompanyJSON.compared(current) != CompanyJSON.compared(after)
         }
-        return .json(CompanyJSON.json(try CompanyStore.find(c.db, c.tenant, id: id)!))
     }
 
     /// Deletes the company; its customers stay, without a company.

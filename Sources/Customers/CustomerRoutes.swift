@@ -41,15 +41,19 @@ package enum CustomerRoutes {
     /// which keys the body had (an explicit null clears the field). `company_id` must be a
     /// company of the workspace and `owner_id` a member of it (422 naming the field, with
     /// the body's other problems).
-    struct Fields {
-        var name: String?, email: String?, phone: String?, city: String?, country: String?
+    package struct Fields {
+        package var name: String?, email: String?, phone: String?, city: String?, country: String?
         var properties: JSONObject?
         var companyID: Int??
         var ownerID: Int??
         var present: Set<String> = []
 
         package init(_ c: Context, creating: Bool) throws {
-            let body = try c.request.jsonObject()
+            try self.init(try c.request.jsonObject(), db: c.db, tenant: c.tenant, creating: creating)
+        }
+
+        /// The same checks for a body that did not come as a request (an imported row).
+        package init(_ body: JSONObject, db: Connection, tenant: Tenant, creating: Bool) throws {
             var input = Input(body)
             present = Set(body.keys)
             name = input.string("name", required: false, max: 190)
@@ -75,22 +79,22 @@ package enum CustomerRoutes {
                 if input.object["company_id"]?.isNull == true {
                     companyID = .some(nil)
                 } else if let id = input.int("company_id", required: false, min: 1) {
-                    if try c.db.queryOne("SELECT id FROM companies WHERE tenant_id = \(c.tenant) AND id = \(id)") != nil {
+                    if try db.queryOne("SELECT id FROM companies WHERE tenant_id = \(tenant) AND id = \(id)") != nil {
                         companyID = .some(id)
                     } else {
                         input.fail("company_id", "The company must be a company of this workspace.")
                     }
                 }
             }
-            ownerID = try Owners.read(&input, c.db, c.tenant)
+            ownerID = try Owners.read(&input, db, tenant)
             try input.check()
         }
 
         /// Locks the company the body names (the first check had no lock), so that it is not
         /// deleted before this customer, naming it, is written: 422 if it went meanwhile.
-        func lockCompany(_ c: Context) throws {
+        func lockCompany(_ db: Connection, _ tenant: Tenant) throws {
             guard case .some(.some(let id)) = companyID else { return }
-            guard try CompanyStore.lockExisting(c.db, c.tenant, id: id) else {
+            guard try CompanyStore.lockExisting(db, tenant, id: id) else {
                 throw HTTPError.invalid("company_id", "The company must be a company of this workspace.")
             }
         }
@@ -109,20 +113,24 @@ package enum CustomerRoutes {
     /// one without, in a workspace that links by email domain, gets the company of their
     /// email's domain there, as every new customer does.
     @Sendable static func create(_ c: Context) throws -> Response {
-        let f = try Fields(c, creating: true)
-        let id = try c.db.transaction {
-            try f.lockCompany(c)
-            let id = try c.db.execute("""
+        let id = try insert(c.db, c.tenant, try Fields(c, creating: true))
+        let row = try CustomerStore.find(c.db, c.tenant, id: id)!
+        return .json(written(row, ["id", "name", "email", "phone", "city", "country", "created_at"]), status: 201)
+    }
+
+    /// Writes a new customer from checked fields (the API's create, imports): its id.
+    package static func insert(_ db: Connection, _ tenant: Tenant, _ f: Fields) throws -> Int {
+        try db.transaction {
+            try f.lockCompany(db, tenant)
+            let id = try db.execute("""
                 INSERT INTO customers (tenant_id, name, email, phone, city, country, properties, company_id, owner_id, created_at, updated_at)
-                VALUES (\(c.tenant), \(f.name), \(f.email), \(f.phone), \(f.city), \(f.country),
+                VALUES (\(tenant), \(f.name), \(f.email), \(f.phone), \(f.city), \(f.country),
                         \(JSONWriter.string(.object(f.properties ?? JSONObject()))), \(f.companyID ?? nil), \(f.ownerID ?? nil),
                         UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
                 """).lastInsertID
-            try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
+            try SegmentStore.markDirty(db, tenant, customers: [id])
             return id
         }
-        let row = try CustomerStore.find(c.db, c.tenant, id: id)!
-        return .json(written(row, ["id", "name", "email", "phone", "city", "country", "created_at"]), status: 201)
     }
 
     /// Only the fields given change; `properties` is merged (RFC 7396: null removes a key). A
@@ -130,14 +138,22 @@ package enum CustomerRoutes {
     /// new (customers_after_update, schema/030).
     @Sendable static func update(_ c: Context) throws -> Response {
         let id = try c.request.id()
-        let f = try Fields(c, creating: false)
+        try apply(c.db, c.tenant, id: id, try Fields(c, creating: false), actor: CustomerChanges.Actor(c.principal))
+        let row = try CustomerStore.find(c.db, c.tenant, id: id)!
+        return .json(written(row, ["id", "name", "email", "city", "phone", "updated_at", "country"]))
+    }
+
+    /// Writes checked fields to customer `id` (the API's update, imports); 404 if there is
+    /// none. Answers whether any field changed (when none did, nothing was written).
+    @discardableResult
+    package static func apply(_ db: Connection, _ tenant: Tenant, id: Int, _ f: Fields, actor: CustomerChanges.Actor) throws -> Bool {
         func has(_ key: String) -> Bool { f.present.contains(key) }
-        try c.db.transaction {
-            guard let current = try c.db.queryOne("""
-                SELECT properties FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE
+        return try db.transaction {
+            guard let current = try db.queryOne("""
+                SELECT properties FROM customers WHERE tenant_id = \(tenant) AND id = \(id) FOR UPDATE
                 """) else { throw HTTPError.notFound("Customer not found.") }
-            try f.lockCompany(c)
-            let before = try CustomerChanges.snapshot(c.db, c.tenant, ids: [id])
+            try f.lockCompany(db, tenant)
+            let before = try CustomerChanges.snapshot(db, tenant, ids: [id])
             var properties: String?
             if let patch = f.properties {
                 let existing = (try? JSONParser.parse(current.optionalString("properties") ?? "{}")) ?? [:]
@@ -146,7 +162,7 @@ package enum CustomerRoutes {
                 try Input.propertiesProblems(merged.objectValue ?? JSONObject()).check()
                 properties = JSONWriter.string(merged)
             }
-            try c.db.execute("""
+            try db.execute("""
                 UPDATE customers SET
                     name = IF(\(has("name")), \(f.name), name),
                     email = IF(\(has("email")), \(f.email), email),
@@ -157,14 +173,13 @@ package enum CustomerRoutes {
                     company_id = IF(\(f.companyID != nil), \(f.companyID ?? nil), company_id),
                     owner_id = IF(\(f.ownerID != nil), \(f.ownerID ?? nil), owner_id),
                     updated_at = UTC_TIMESTAMP(6)
-                WHERE tenant_id = \(c.tenant) AND id = \(id)
+                WHERE tenant_id = \(tenant) AND id = \(id)
                 """)
-            try CustomerChanges.record(c.db, c.tenant, before: before, after: try CustomerChanges.snapshot(c.db, c.tenant, ids: [id]),
-                                       actor: CustomerChanges.Actor(c.principal))
-            try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
+            let after = try CustomerChanges.snapshot(db, tenant, ids: [id])
+            try CustomerChanges.record(db, tenant, before: before, after: after, actor: actor)
+            try SegmentStore.markDirty(db, tenant, customers: [id])
+            return before != after
         }
-        let row = try CustomerStore.find(c.db, c.tenant, id: id)!
-        return .json(written(row, ["id", "name", "email", "city", "phone", "updated_at", "country"]))
     }
 
     /// The right to be forgotten: the customer, every event (including the anonymous ones of

@@ -131,6 +131,40 @@ public final class FastCGIConnection {
         return body
     }
 
+    /// Copies the request body into the open file `fd`, 64 KiB at a time, never holding it
+    /// whole: the bytes written, or nil when the body is longer than `limit` (the rest is
+    /// then read and dropped, so that the connection stays usable).
+    public func readBody(limit: Int, toDescriptor fd: Int32) throws -> Int? {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var total = 0
+        while true {
+            let n = chunk.withUnsafeMutableBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                    FCGX_GetStr($0, Int32(buffer.count), request.pointee.in)
+                }
+            }
+            if n <= 0 { return total <= limit ? total : nil }
+            total += Int(n)
+            if total > limit { continue }
+            var done = 0
+            while done < Int(n) {
+                done += try chunk.withUnsafeBufferPointer { buffer in
+                    try syscall("write") { Glibc.write(fd, buffer.baseAddress! + done, Int(n) - done) }
+                }
+            }
+        }
+    }
+
+    /// Ends the current request by breaking its connection instead of finishing it: for an
+    /// answer whose head is sent and whose body cannot be completed (a streamed export whose
+    /// query failed). nginx then sees the upstream close early and cuts the client's answer
+    /// short, so that a truncated file never looks complete.
+    public func abort() {
+        let fd = request.pointee.ipcFd
+        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+        request.pointee.keepConnection = 0
+    }
+
     /// Writes bytes to the response stream.
     public func write(_ bytes: [UInt8]) {
         Self.write(bytes, to: request)

@@ -6,6 +6,7 @@ package enum CRMRoutes {
         EntityRoutes.register(&routes)
         PipelineRoutes.register(&routes)
         FieldRoutes.register(&routes)
+        EntryExport.register(&routes)
         EntryRoutes.register(&routes)
         EntryLinkRoutes.register(&routes)
     }

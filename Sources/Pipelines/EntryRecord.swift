@@ -57,7 +57,7 @@ package struct Entry {
 
     /// The contract's shape; `values` and `values_flat` follow the order of the fields, and
     /// values of deleted fields are not shown.
-    func json(_ tenant: Tenant, fields: [Field], customer: JSON? = nil) -> JSON {
+    package func json(_ tenant: Tenant, fields: [Field], customer: JSON? = nil) -> JSON {
         var list: [JSON] = []
         var flat = JSONObject()
         for field in fields {

@@ -5,7 +5,7 @@ import Core
 import Accounts
 
 /// Entries, on both paths: `/entries/{entry}` and `/entities/{entity}/entries/{entry}`.
-enum EntryRoutes {
+package enum EntryRoutes {
     static func register(_ routes: inout Routes) {
         routes.get(CRM.prefix + "/entities/{entity}/entries", .crm, list)
         routes.post(CRM.prefix + "/entities/{entity}/entries", .crm, create)
@@ -113,6 +113,12 @@ enum EntryRoutes {
     /// collecting every problem (the fields named, values as `values.<key>`).
     /// Long (about 85 lines): one block per field of the body, in the contract's order.
     static func changes(_ c: Context, _ input: inout Input, entityID: Int, fields: [Field], current: Entry?) throws -> EntryStore.Changes {
+        try changes(c.db, c.tenant, &input, entityID: entityID, fields: fields, current: current)
+    }
+
+    /// The same checks for a body that did not come as a request (an imported row).
+    package static func changes(_ db: Connection, _ tenant: Tenant, _ input: inout Input, entityID: Int, fields: [Field],
+                                current: Entry?) throws -> EntryStore.Changes {
         let creating = current == nil
         var changes = EntryStore.Changes()
         if creating || input.has("title") { changes.title = input.string("title", max: 255) }
@@ -130,7 +136,7 @@ enum EntryRoutes {
         // `owner_id` (issue 24 part 3) is the entry's owner by its customers' and companies'
         // name: the same column as the contract's assigned_to_user_id.
         if input.has("owner_id") {
-            let owner = try Owners.read(&input, c.db, c.tenant)
+            let owner = try Owners.read(&input, db, tenant)
             if let owner {
                 if let given = changes.userID, given != owner {
                     input.fail("owner_id", "The owner id and the assigned to user id name the same person: give one, or the same.")
@@ -143,7 +149,7 @@ enum EntryRoutes {
 
         // The pipeline must be the entity's, the stage the pipeline's.
         if let pipelineID {
-            if let pipeline = try Pipeline.find(c.db, c.tenant, id: pipelineID), pipeline.entityID == entityID {
+            if let pipeline = try Pipeline.find(db, tenant, id: pipelineID), pipeline.entityID == entityID {
                 changes.pipeline = pipeline
             } else {
                 input.fail("pipeline_id", "The selected pipeline does not belong to this entity.")
@@ -151,7 +157,7 @@ enum EntryRoutes {
         }
         let targetPipeline = changes.pipeline?.id ?? (input.errors.has("pipeline_id") ? nil : current?.pipelineID)
         if let stageID {
-            if let stage = try Stage.find(c.db, c.tenant, id: stageID), stage.entityID == entityID {
+            if let stage = try Stage.find(db, tenant, id: stageID), stage.entityID == entityID {
                 if let targetPipeline, stage.pipelineID != targetPipeline {
                     input.fail("stage_id", "The selected stage does not belong to the entry's pipeline.")
                 } else {
@@ -164,11 +170,11 @@ enum EntryRoutes {
             input.fail("stage_id", "A stage of the new pipeline is required.")
         }
         if input.has("assigned_to_user_id"), case .some(.some(let user)) = changes.userID,
-           try !AccountStore.isMember(c.db, c.tenant, userID: user) {
+           try !AccountStore.isMember(db, tenant, userID: user) {
             input.fail("assigned_to_user_id", "The selected user is not a member of this workspace.")
         }
         if case .some(.some(let team)) = changes.teamID,
-           try c.db.queryOne("SELECT id FROM teams WHERE tenant_id = \(c.tenant) AND id = \(team)") == nil {
+           try db.queryOne("SELECT id FROM teams WHERE tenant_id = \(tenant) AND id = \(team)") == nil {
             input.fail("assigned_to_team_id", "The selected team does not exist in this workspace.")
         }
 

@@ -33,7 +33,7 @@ package enum EntryStore {
             """).map(Entry.init))
     }
 
-    static func find(_ db: Connection, _ tenant: Tenant, entityID: Int, referenceType: String, referenceID: String) throws -> Entry? {
+    package static func find(_ db: Connection, _ tenant: Tenant, entityID: Int, referenceType: String, referenceID: String) throws -> Entry? {
         try withLinks(db, db.queryOne("""
             SELECT \(Entry.columns) FROM crm_entries e
             WHERE e.tenant_id = \(tenant) AND e.entity_id = \(entityID)

@@ -327,44 +327,33 @@ package enum SegmentRoutes {
         return .json(["data": .array(Array(data)), "has_more": .bool(more)])
     }
 
-    /// The members as CSV, read in pages along the primary key.
+    /// The members as CSV, read in pages along the primary key and streamed.
     @Sendable static func export(_ c: Context) throws -> Response {
         let row = try segment(c)
         let id = try row.int("id")
         // Recorded before the file is made: no audit entry, no export.
         try AuditLog.record(c, "segment.exported", target: ("segment", id), details: ["name": row.json("name")])
-        var out = "id,name,email,phone,city,country,rfm_score,rfm_segment,clv_total,clv_predicted,added_at\r\n"
-        var after = 0
-        while true {
-            let rows = try c.db.query("""
-                SELECT c.id, c.name, c.email, c.phone, c.city, c.country, c.rfm_score, c.rfm_segment, c.clv_total, c.clv_predicted, m.added_at
-                FROM segment_members m JOIN customers c ON c.id = m.customer_id
-                WHERE m.segment_id = \(id) AND m.tenant_id = \(c.tenant) AND m.customer_id > \(after)
-                ORDER BY m.customer_id LIMIT 5000
-                """)
-            for r in rows {
-                let fields = ["id", "name", "email", "phone", "city", "country", "rfm_score", "rfm_segment", "clv_total", "clv_predicted"]
-                    .map { csv(r.optionalString($0) ?? "") } + [r.optionalDate("added_at").map { RFC3339.format($0) } ?? ""]
-                out += fields.joined(separator: ",") + "\r\n"
-            }
-            guard rows.count == 5000, let last = try rows.last?.int("id") else { break }
-            after = last
-        }
         let slug = (row.optionalString("name") ?? "segment").lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
-        return Response(status: 200, headers: [
-            ("Content-Type", "text/csv; charset=utf-8"),
-            ("Content-Disposition", "attachment; filename=\"segment-\(id)-\(String(slug).prefix(40)).csv\""),
-        ], body: Array(out.utf8))
-    }
-
-    /// One CSV field: quoted when needed; a leading = + - @ is prefixed with ' so that a
-    /// spreadsheet does not run it as a formula.
-    static func csv(_ value: String) -> String {
-        var v = value
-        if let first = v.first, "=+-@\t\r".contains(first), Double(v) == nil { v = "'" + v }
-        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let columns = ["id", "name", "email", "phone", "city", "country", "rfm_score", "rfm_segment", "clv_total", "clv_predicted"]
+        let db = c.db, tenant = c.tenant
+        return .streamed(headers: CSVWriter.headers(filename: "segment-\(id)-\(String(slug).prefix(40)).csv")) { send in
+            var out = CSVWriter.Chunker(send)
+            out.add(columns + ["added_at"])
+            var after = 0
+            while true {
+                let rows = try db.query("""
+                    SELECT c.id, c.name, c.email, c.phone, c.city, c.country, c.rfm_score, c.rfm_segment, c.clv_total, c.clv_predicted, m.added_at
+                    FROM segment_members m JOIN customers c ON c.id = m.customer_id
+                    WHERE m.segment_id = \(id) AND m.tenant_id = \(tenant) AND m.customer_id > \(after)
+                    ORDER BY m.customer_id LIMIT 5000
+                    """)
+                for r in rows {
+                    out.add(columns.map { r.optionalString($0) ?? "" } + [r.optionalDate("added_at").map { RFC3339.format($0) } ?? ""])
+                }
+                guard rows.count == 5000, let last = try rows.last?.int("id") else { break }
+                after = last
+            }
+            out.flush()
         }
-        return v
     }
 }

@@ -17,7 +17,24 @@ public protocol HTTPApplication: Sendable {
 /// Limits applied to every request before the application sees it.
 public struct ServerLimits: Sendable {
     public var maxBodyBytes: Int
-    public init(maxBodyBytes: Int = 10 << 20) { self.maxBodyBytes = maxBodyBytes }
+    public var spool: BodySpool?
+    public init(maxBodyBytes: Int = 10 << 20, spool: BodySpool? = nil) {
+        self.maxBodyBytes = maxBodyBytes
+        self.spool = spool
+    }
+}
+
+/// POST paths whose bodies (CSV imports, up to a GiB) are written to a file as they arrive
+/// instead of being held in memory: the handler finds the file in `Request.bodyFile`.
+public struct BodySpool: Sendable {
+    public var paths: Set<String>
+    public var maxBytes: Int
+    public var directory: String
+    public init(paths: Set<String>, maxBytes: Int, directory: String) {
+        self.paths = paths
+        self.maxBytes = maxBytes
+        self.directory = directory
+    }
 }
 
 /// Adapts an `HTTPApplication` to the FastCGI worker: builds the `Request`, enforces the
@@ -58,7 +75,13 @@ public struct HTTPServer<App: HTTPApplication>: FastCGIResponder {
         let declared = Int(parameters["CONTENT_LENGTH"] ?? "") ?? 0
         var response: Response
         var request: Request
-        if declared > limits.maxBodyBytes {
+        let uri = parameters["DOCUMENT_URI"] ?? ""
+        if let spool = limits.spool, parameters["REQUEST_METHOD"] == "POST", spool.paths.contains(uri) {
+            request = Request(parameters: parameters, body: [])
+            response = Self.spooled(&request, spool, declared: declared, connection) { request in
+                ErrorResponses.run(request) { try app.handle(request, state: state.app) }
+            }
+        } else if declared > limits.maxBodyBytes {
             request = Request(parameters: parameters, body: [])
             response = HTTPError.payloadTooLarge().response
         } else if let body = connection.readBody(expected: declared, limit: limits.maxBodyBytes) {
@@ -85,8 +108,48 @@ public struct HTTPServer<App: HTTPApplication>: FastCGIResponder {
                 return
             }
         }
-        connection.write(Self.bytes(response, request))
+        if let stream = response.stream, request.method != "HEAD" {
+            connection.write(response.serializedHead(requestID: request.requestID))
+            do {
+                try stream.write { connection.write($0) }
+            } catch {
+                // The head is sent: the answer can only be cut short (the client then sees an
+                // incomplete download, not a complete-looking truncated file). The log says why.
+                Log.error("request \(request.requestID) \(request.method) \(request.path): stream ended early: \(error)")
+                connection.abort()
+            }
+        } else {
+            connection.write(Self.bytes(response, request))
+        }
         state.accessLog.append(Self.accessLine(request, response, started))
+    }
+
+    /// Writes the body of a spooled path to a new file of the spool directory, answers with
+    /// `handle`, then removes the file unless the handler moved it.
+    static func spooled(_ request: inout Request, _ spool: BodySpool, declared: Int, _ connection: FastCGIConnection,
+                        _ handle: (Request) -> Response) -> Response {
+        if declared > spool.maxBytes { return HTTPError.payloadTooLarge().response }
+        let path = spool.directory + "/" + request.requestID + "-" + Request.makeID()
+        try? FileManager.default.createDirectory(atPath: spool.directory, withIntermediateDirectories: true)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else {
+            Log.error("request \(request.requestID): cannot create \(path): errno \(errno)")
+            _ = try? connection.readBody(limit: 0, toDescriptor: -1)
+            return HTTPError.unavailable("The upload could not be stored. Try again later.", retryAfter: 30).response
+        }
+        defer { unlink(path) }
+        let written: Int?
+        do {
+            written = try connection.readBody(limit: spool.maxBytes, toDescriptor: fd)
+            close(fd)
+        } catch {
+            close(fd)
+            Log.error("request \(request.requestID): writing the upload failed: \(error)")
+            return HTTPError.unavailable("The upload could not be stored (disk full?). Try again later.", retryAfter: 30).response
+        }
+        guard written != nil else { return HTTPError.payloadTooLarge().response }
+        request.bodyFile = path
+        return handle(request)
     }
 
     static func bytes(_ response: Response, _ request: Request) -> [UInt8] {

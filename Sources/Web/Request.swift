@@ -9,6 +9,9 @@ public struct Request: Sendable {
     public let body: [UInt8]
     public let remoteAddress: String
     public let requestID: String
+    /// A body too large for memory, written to this file as it arrived (`BodySpool`): the
+    /// handler may move it away; otherwise it is removed after the answer.
+    public var bodyFile: String?
     /// Values of `{name}` segments of the matched route.
     public var pathParameters: [String: String] = [:]
 
@@ -107,7 +110,7 @@ public struct Request: Sendable {
     }
 
     /// "Application/JSON ; charset=UTF-8" → "application/json".
-    static func mediaType(_ contentType: String) -> String {
+    public static func mediaType(_ contentType: String) -> String {
         let type = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         return type.trimmingCharacters(in: .whitespaces).lowercased()
     }

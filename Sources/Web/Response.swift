@@ -5,6 +5,8 @@ public struct Response: Sendable {
     public var body: [UInt8]
     /// Set on a placeholder whose answer another thread gives later (`Response.pending`).
     public var pending: PendingResponse?
+    /// A body written piece by piece after the head (`Response.streamed`), never held whole.
+    public var stream: ResponseStream?
 
     public init(status: Int = 200, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status
@@ -54,6 +56,31 @@ public struct Response: Sendable {
         return String(String.UnicodeScalarView(value.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? " " : $0 }))
     }
 
+    /// A body too large to hold (CSV exports): `write` is called on the request's own thread
+    /// after the head is sent, and gives the body in pieces to the function it is passed.
+    public static func streamed(headers: [(String, String)], _ write: @escaping (_ send: @escaping ([UInt8]) -> Void) throws -> Void) -> Response {
+        var response = Response(status: 200, headers: headers)
+        response.stream = ResponseStream(write)
+        return response
+    }
+
+    /// The body of a streamed response, collected (tests, in-process clients).
+    public func collected() throws -> Response {
+        guard let stream else { return self }
+        var answer = self
+        answer.stream = nil
+        try stream.write { answer.body.append(contentsOf: $0) }
+        return answer
+    }
+
+    /// The head of a streamed answer: no Content-Length (nginx sends it chunked).
+    func serializedHead(requestID: String) -> [UInt8] {
+        var head = "Status: \(status) \(Self.reason(status))\r\n"
+        for (name, value) in headers { head += "\(name): \(Self.headerValue(value))\r\n" }
+        head += "X-Request-Id: \(requestID)\r\n\r\n"
+        return Array(head.utf8)
+    }
+
     /// The CGI-style response head and body as FastCGI sends them.
     func serialized(requestID: String) -> [UInt8] {
         var head = "Status: \(status) \(Self.reason(status))\r\n"
@@ -66,4 +93,12 @@ public struct Response: Sendable {
         out.append(contentsOf: body)
         return out
     }
+}
+
+/// The writer of a streamed body. `@unchecked Sendable`: it is made by a handler and run by
+/// the same request thread right after the handler returns (`HTTPServer.respond`); it never
+/// crosses threads, so what it captures (the request's database connection) stays on one.
+public final class ResponseStream: @unchecked Sendable {
+    let write: (_ send: @escaping ([UInt8]) -> Void) throws -> Void
+    init(_ write: @escaping (_ send: @escaping ([UInt8]) -> Void) throws -> Void) { self.write = write }
 }

@@ -39,7 +39,9 @@ struct Serve: ParsableCommand {
         }
         if worker {
             Connection.initializeLibrary()
-            let server = HTTPServer(app: Application(configuration: config), limits: ServerLimits(maxBodyBytes: config.maxBodyBytes))
+            let server = HTTPServer(app: Application(configuration: config), limits: ServerLimits(
+                maxBodyBytes: config.maxBodyBytes,
+                spool: BodySpool(paths: ["/v1/imports"], maxBytes: config.maxImportBytes, directory: config.importDirectory + "/incoming")))
             try Worker(listenFD: ProcessPool.listenFD, threads: config.threads, responder: server, readyFD: ProcessPool.readyFD).run()
             return
         }

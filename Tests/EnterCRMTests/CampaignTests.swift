@@ -346,7 +346,7 @@ final class RecordingTransport: MailTransport {
         let file = client.send("GET", "/v1/campaigns/\(id)/audience.csv", token: w.token)
         #expect(file.status == 200)
         // sha256("ana@x.io") and sha256("385912345678")
-        let lines = file.body.split(separator: "\n").map(String.init)
+        let lines = file.body.split(whereSeparator: \.isNewline).map(String.init)
         #expect(lines.first == "email,phone")
         #expect(lines.count == 2)
         #expect(lines[1].components(separatedBy: ",").map(\.count) == [64, 64])

@@ -37,7 +37,7 @@ struct TestClient {
         if body != nil, all["content-type"] == nil { all["content-type"] = "application/json" }
         let request = Request(method: method, path: path, queryString: query, headers: all,
                               body: body.map(JSONWriter.bytes) ?? [], remoteAddress: address)
-        let response = ErrorResponses.run(request) { try app.handle(request, state: db).settled() }
+        let response = ErrorResponses.run(request) { try app.handle(request, state: db).settled().collected() }
         return Reply(status: response.status, json: (try? JSONParser.parse(response.body)) ?? .null, response: response)
     }
 

@@ -31,7 +31,7 @@
 # BENCH_SECONDS (10), BENCH_RUNS (3, the median is shown), BENCH_WARMUP (2), BENCH_BIN (the binary),
 # BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_CUSTOMERS (1000000), BENCH_HOT (10000),
 # BENCH_BATCH_EVENTS (200000 a run), BENCH_BATCH_CONNECTIONS (4), BENCH_CEILING_EVENTS (100000 a run), BENCH_LIST_CONNECTIONS (4),
-# BENCH_LIST_PATH_SECONDS (4, each list page alone), BENCH_EVENTS (10000000, the dashboard's), BENCH_HOLD (0; 1 keeps the loaded stack up, see below); ENTERCRM_WORKERS / ENTERCRM_THREADS size the pool.
+# BENCH_LIST_PATH_SECONDS (4, each list page alone), BENCH_EVENTS (10000000, the dashboard's), BENCH_CSV_ROWS (1000000, the CSV import's), BENCH_HOLD (0; 1 keeps the loaded stack up, see below); ENTERCRM_WORKERS / ENTERCRM_THREADS size the pool.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -648,6 +648,11 @@ step "dashboard of $CUSTOMERS customers and $event_count events: ${#DASHBOARD_PA
 for ((run = 1; run <= RUNS; run++)); do
   measure_lua dashboard "$LIST_CONNECTIONS" / rotate "$KEY" "${DASHBOARD_PATHS[@]}"
 done
+
+# Issue 25: a CSV of BENCH_CSV_ROWS customers imported in upsert mode beside LOAD DATA LOCAL
+# INFILE of the same file, the job runner's peak memory meanwhile, and the export of them all.
+step "CSV import and export of ${BENCH_CSV_ROWS:-1000000} customers (csv_import_bench.py)"
+python3 "$BENCH_DIR/csv_import_bench.py" --base "$BASE" --run-dir "$RUN_DIR" --rows "${BENCH_CSV_ROWS:-1000000}" --stack "$STACK"
 
 sleep 2
 rss_end=$(pool_rss_kib)

@@ -201,8 +201,8 @@ TIMELINES = {"customerTimeline", "companyTimeline", "getEntryTimeline", "getEnti
 
 def consistent_fields(case, operation_id) -> None:
     """What a schema cannot say, made true of a positive case: a subject id of its subject type
-    (notes, tasks), a member for `assignee_id` (an API key is no member, so `me` is a 422 with
-    one), no made-up timeline cursor, and a dashboard range that ends after it starts."""
+    (notes, tasks), a member for `assignee_id` and `owner_id` (an API key is no member, so `me`
+    is a 422 with one), no made-up timeline cursor, and a dashboard range that ends after it starts."""
     existing = CREDENTIALS["existing"]
     # The fuzzer's entry can go with a deleted entity (a random small id): the customer stays.
     for holder, as_text in ((case.body, False), (case.query, True)):
@@ -213,6 +213,9 @@ def consistent_fields(case, operation_id) -> None:
             holder["subject_id"] = str(existing["customer"]) if as_text else existing["customer"]
         if holder.get("assignee_id") not in (None, "none"):
             holder["assignee_id"] = str(CREDENTIALS["user_id"]) if as_text else CREDENTIALS["user_id"]
+        # A list's owner filter: `me` names the signed-in member, which an API key is not (422).
+        if holder.get("owner_id") == "me":
+            holder["owner_id"] = str(CREDENTIALS["user_id"])
     if operation_id in ("replaceEntryAssociations", "replaceEntityEntryAssociations") and isinstance(case.body, dict):
         for field, kind in (("customer_ids", "customer"), ("company_ids", "company")):
             if isinstance(case.body.get(field), list) and case.body[field]:
@@ -220,6 +223,17 @@ def consistent_fields(case, operation_id) -> None:
     # A timeline's cursor is one the API gave (an opaque token); any other is a 422.
     if operation_id in TIMELINES and isinstance(case.query, dict):
         case.query.pop("cursor", None)
+    # An import's target entity is the workspace's; its settings cannot know the uploaded
+    # file's columns (a mapping has one entry a column, and update modes need the key mapped).
+    if operation_id == "uploadImport" and isinstance(case.query, dict) and str(case.query.get("target", "")).startswith("entity:"):
+        case.query["target"] = f"entity:{CREDENTIALS['entity_id']}"
+    # An entity's columns are its fields' keys, which a schema cannot list.
+    if operation_id == "exportEntries" and isinstance(case.query, dict):
+        case.query.pop("columns", None)
+    if operation_id == "configureImport" and isinstance(case.body, dict):
+        for key in ("mapping", "key_field", "pipeline_id"):
+            case.body.pop(key, None)
+        case.body["mode"] = "create"
     if operation_id == "getDashboard" and isinstance(case.query, dict):
         start = case.query.get("from")
         if isinstance(start, str):

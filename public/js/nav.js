@@ -18,6 +18,8 @@ export const NAV_SECTIONS = [
         description: 'Customer profiles with their events, RFM scores and predicted lifetime value.' },
       { path: '/companies', label: 'Companies', icon: 'building',
         description: 'The companies your customers work for, with their owners, customers and revenue.' },
+      { path: '/imports', label: 'Imports', icon: 'upload',
+        description: 'Customers, companies and CRM entries from CSV files, with a dry run and the failed rows to fix.' },
       { path: '/segments', label: 'Segments', icon: 'segments',
         description: 'Rule-based groups of customers that stay up to date as data arrives.' },
       { path: '/tracking', label: 'Tracking', icon: 'activity',

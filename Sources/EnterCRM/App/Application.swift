@@ -14,6 +14,7 @@ import Tracking
 import Automations
 import Campaigns
 import Dashboard
+import Imports
 
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {
@@ -33,9 +34,11 @@ public struct Application: HTTPApplication {
         APIKeyRoutes.register(&routes)
         PresetRoutes.register(&routes)
         CustomerRoutes.register(&routes)
+        ImportRoutes.register(&routes)
         NoteRoutes.register(&routes)
         TaskRoutes.register(&routes)
         CompanyRoutes.register(&routes)
+        ListExports.register(&routes)
         TrackingRoutes.register(&routes)
         SegmentIntakeRoutes.register(&routes)
         SourceRoutes.register(&routes)

@@ -11,6 +11,7 @@ import Tracking
 import Customers
 import Automations
 import Campaigns
+import Imports
 
 /// Fills a database with the demo workspace, so that `make up` opens on a living product.
 /// Idempotent: what exists already is left as it is.
@@ -32,6 +33,7 @@ public enum Seeder {
         try ActivitySeed.run(db, tenant, log: log)
         try EntryLinkSeed.run(db, tenant, log: log)
         try CompanyOpenValue.refreshAll(db, tenant)
+        try ImportSeed.run(db, tenant, directory: configuration.importDirectory, log: log)
     }
 
     /// The demo login, "Demo Workspace" (slug `demo`), two colleagues and a sales team: accounts

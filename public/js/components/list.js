@@ -1,8 +1,10 @@
 // The pieces of a list page that the customer and company lists share: sortable column
-// headers, the active search and filters as removable chips, and the pager.
+// headers, the active search and filters as removable chips, the pager, and the export button.
 
 import { h, icon, replace } from '../dom.js';
 import { count } from './format.js';
+import { permit } from './permit.js';
+import { toast } from './toast.js';
 
 /**
  * A column header. With `column.sort`, a button that sorts by it (first in `column.first`,
@@ -84,4 +86,27 @@ export function pagerNav({ currentPage, lastPage, hrefFor, onPage, label }) {
     h('span', { class: 'pager-text', text: `Page ${count(currentPage)} of ${count(lastPage)}` }),
     link(currentPage + 1, 'Next page', 'next', 'chevronRight'),
     link(lastPage, 'Last page', 'last', 'chevronsRight'));
+}
+
+/**
+ * A list's "Export CSV" button: `query()` gives the list's current filters, sort and columns
+ * when clicked, and download.js (loaded then, not with the list) fetches the file. Disabled,
+ * with the reason, for roles that may not call `route`.
+ */
+export function exportButton({ path, route, filename, query = () => ({}), label = 'Export CSV', doing = 'export lists' }) {
+  const button = h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'export' } },
+    icon('download'), h('span', { text: label }));
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const { download } = await import('./download.js');
+      await download(path, filename, query());
+      toast('Export downloaded.');
+    } catch (error) {
+      toast(error.message, 'error');
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return permit(button, route, doing);
 }

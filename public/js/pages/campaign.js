@@ -12,6 +12,7 @@ import { confirmDialog } from '../components/dialog.js';
 import { deleteWithUndo, redrawRoute } from '../components/undo.js';
 import { campaignStyles, percent, statusBadge } from './campaigns.js';
 import { permitAll } from '../components/permit.js';
+import { download } from '../components/download.js';
 
 /** Widths go through the CSSOM: the content security policy forbids style attributes. */
 function bar(className, value) {
@@ -118,8 +119,13 @@ export function render({ params }) {
         buttons.push([h('button', { type: 'button', class: 'button button-danger', text: 'Delete', dataset: { action: 'delete' },
           onClick: () => remove(c) }), 'DELETE /v1/campaigns/{id}', 'delete campaigns']);
       }
+      if (c.status !== 'draft') {
+        buttons.push([h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'export-recipients' },
+          onClick: () => download(`/v1/campaigns/${c.id}/recipients.csv`, `campaign-${c.id}-recipients.csv`).catch((error) => toast(error.message, 'error')) },
+        icon('download'), h('span', { text: 'Export recipients' })), 'GET /v1/campaigns/{id}/recipients.csv', 'export recipients']);
+      }
       if (c.type === 'ad' && c.status === 'sent') {
-        buttons.push([h('button', { type: 'button', class: 'button button-secondary', text: 'Download audience', onClick: () => download(c) }),
+        buttons.push([h('button', { type: 'button', class: 'button button-secondary', text: 'Download audience', onClick: () => download(`/v1/campaigns/${c.id}/audience.csv`, `campaign-${c.id}-audience.csv`).catch((error) => toast(error.message, 'error')) }),
           'GET /v1/campaigns/{id}/audience.csv', 'export audiences']);
       }
       replace(actions, ...permitAll(buttons));
@@ -158,17 +164,6 @@ export function render({ params }) {
     } catch (error) {
       if (!error.handled) replace(body, errorState(error, load));
     }
-  }
-
-  async function download(c) {
-    const token = (await import('../api.js')).getToken();
-    const r = await fetch(`/v1/campaigns/${c.id}/audience.csv`, { headers: { Authorization: `Bearer ${token}` } });
-    const url = URL.createObjectURL(await r.blob());
-    const a = h('a', { href: url, download: `campaign-${c.id}-audience.csv` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    URL.revokeObjectURL(url);
   }
 
   load();

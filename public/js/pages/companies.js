@@ -8,7 +8,7 @@ import { h, icon, replace, uid } from '../dom.js';
 import { confirmDialog } from '../components/dialog.js';
 import { field } from '../components/form.js';
 import { count, countryName, money, placeText } from '../components/format.js';
-import { pagerNav, renderChips, sortHeader } from '../components/list.js';
+import { exportButton, pagerNav, renderChips, sortHeader } from '../components/list.js';
 import { members, ownerName } from '../components/owners.js';
 import { emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { permit, permitQuiet } from '../components/permit.js';
@@ -281,7 +281,14 @@ export function render({ query }) {
     pageHeader({
       title: 'Companies',
       description: 'The organisations your customers work for, with their customers and the revenue they bring.',
-      actions: [permit(newButton, 'POST /v1/companies', 'add companies')],
+      actions: [
+        permit(h('a', { class: 'button button-secondary', href: '#/imports/new?target=companies', dataset: { action: 'import' } },
+          icon('upload'), h('span', { text: 'Import' })), 'POST /v1/imports', 'import companies'),
+        // The list as on screen: its filters and sort, every page.
+        exportButton({ path: '/v1/companies/export.csv', route: 'GET /v1/companies/export.csv', filename: 'companies.csv', doing: 'export companies',
+          query: () => { const { page: _page, per_page: _perPage, ...query } = apiQuery(state); return query; } }),
+        permit(newButton, 'POST /v1/companies', 'add companies'),
+      ],
     }),
     h('section', { class: 'card card-customers card-companies', 'aria-label': 'Company list' },
       h('div', { class: 'customers-toolbar' },

@@ -8,7 +8,7 @@ import { avatar, h, icon, replace, uid } from '../dom.js';
 import { field } from '../components/form.js';
 import { count, countryName, dateOnly, money, placeText, relativeTime, RFM_SEGMENTS, segmentBadge } from '../components/format.js';
 import { emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
-import { pagerNav, renderChips as listChips, sortHeader } from '../components/list.js';
+import { exportButton, pagerNav, renderChips as listChips, sortHeader } from '../components/list.js';
 import { permit } from '../components/permit.js';
 
 /** sessionStorage: the list's last query, so that a profile's "Customers" link returns to it. */
@@ -367,7 +367,14 @@ export function render({ query }) {
     pageHeader({
       title: 'Customers',
       description: 'Everyone your websites and servers have told EnterCRM about, with their value and activity.',
-      actions: [permit(newButton, 'POST /v1/customers', 'add customers')],
+      actions: [
+        permit(h('a', { class: 'button button-secondary', href: '#/imports/new?target=customers', dataset: { action: 'import' } },
+          icon('upload'), h('span', { text: 'Import' })), 'POST /v1/imports', 'import customers'),
+        // The list as on screen: its filters and sort, every page.
+        exportButton({ path: '/v1/customers/export.csv', route: 'GET /v1/customers/export.csv', filename: 'customers.csv', doing: 'export customers',
+          query: () => { const { page: _page, per_page: _perPage, ...query } = apiQuery(state); return query; } }),
+        permit(newButton, 'POST /v1/customers', 'add customers'),
+      ],
     }),
     h('section', { class: 'card card-customers', 'aria-label': 'Customer list' },
       h('div', { class: 'customers-toolbar' },

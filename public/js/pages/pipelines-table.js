@@ -9,6 +9,8 @@ import { crm, workspacePeople } from './pipelines-api.js';
 import { openEntryForm } from './pipelines-entry.js';
 import { entityHeader, formatNumber, singular, stageBadge, stagesById, valueNode } from './pipelines-common.js';
 import { permit } from '../components/permit.js';
+import { exportButton } from '../components/list.js';
+import { session } from '../session.js';
 
 const PER_PAGE = 25;
 
@@ -88,7 +90,14 @@ export function render({ entity, query, path }) {
 
   const body = h('div', { class: 'crm-table-body' }, loadingState('Loading…'));
   const root = h('div', { class: 'page page-crm page-crm-table' },
-    entityHeader(entity, 'table', [newControl]),
+    entityHeader(entity, 'table', [
+      // The entries as filtered and sorted here, every page.
+      exportButton({ path: `/api/brands/${encodeURIComponent(session.me.tenant.id)}/crm/entities/${slug}/entries/export.csv`,
+        route: 'GET /api/brands/{brand}/crm/entities/{entity}/entries/export.csv', filename: `${entity.slug}.csv`, doing: 'export entries',
+        query: () => Object.fromEntries([...query].filter(([key]) => !['page', 'per_page'].includes(key))) }),
+      permit(h('a', { class: 'button button-secondary', href: `#/imports/new?target=entity:${entity.id}`, dataset: { action: 'import' } },
+        icon('upload'), h('span', { text: 'Import' })), 'POST /v1/imports', 'import entries'),
+      newControl]),
     h('section', { class: 'card crm-table-card', 'aria-label': 'Entries' },
       h('div', { class: 'table-toolbar' }, searchForm, filters, clear),
       body));

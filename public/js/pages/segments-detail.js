@@ -2,7 +2,7 @@
 // definition in words, the member count per day (an SVG chart drawn here), the members
 // page by page, the CSV export (fetched with the session, then saved), edit and delete.
 
-import { api, getToken } from '../api.js';
+import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { count, dateOnly, money, segmentBadge } from '../components/format.js';
 import { confirmDialog } from '../components/dialog.js';
@@ -11,6 +11,7 @@ import { toast } from '../components/toast.js';
 import { navigate } from '../router.js';
 import { segmentStyles, statusBadge, swatch } from './segments.js';
 import { permitAll } from '../components/permit.js';
+import { download } from '../components/download.js';
 import { deleteWithUndo, redrawRoute } from '../components/undo.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -148,28 +149,14 @@ export function render({ params }) {
     }
   }
 
-  async function exportCSV(segment, button) {
-    button.disabled = true;
-    try {
-      const response = await fetch(`/v1/segments/${segment.id}/export.csv`, { headers: { Authorization: `Bearer ${getToken()}` } });
-      if (!response.ok) throw new Error(`Export failed (${response.status}).`);
-      const blob = await response.blob();
-      const link = h('a', { href: URL.createObjectURL(blob), download: `segment-${segment.id}.csv` });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-    } catch (error) {
-      toast(error.message, 'error');
-    } finally {
-      button.disabled = false;
-    }
-  }
-
   function view(segment, history) {
     const exportButton = h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'export' } },
       icon('download'), h('span', { text: 'Export CSV' }));
-    exportButton.addEventListener('click', () => exportCSV(segment, exportButton));
+    exportButton.addEventListener('click', async () => {
+      exportButton.disabled = true;
+      await download(`/v1/segments/${segment.id}/export.csv`, `segment-${segment.id}.csv`).catch((error) => toast(error.message, 'error'));
+      exportButton.disabled = false;
+    });
     const items = [[exportButton, 'GET /v1/segments/{id}/export.csv', 'export segments']];
     if (!segment.system) {
       items.unshift([h('a', { class: 'button button-secondary', href: `#/segments/${segment.id}/edit` }, icon('edit'), h('span', { text: 'Edit' })),
