@@ -23,6 +23,7 @@ package enum CampaignRoutes {
         routes.post("/v1/campaigns/{id}/cancel", .server, cancel)
         routes.post("/v1/campaigns/{id}/test", .server, testSend)
         routes.get("/v1/campaigns/{id}/audience.csv", .server, audienceFile)
+        routes.get("/v1/campaigns/{id}/report", .server, CampaignReport.report)
         routes.get("/v1/mailbox", .server, mailbox)
         routes.get("/v1/mailbox/{name}", .server, mailboxMessage)
         EngagementRoutes.register(&routes)
