@@ -12,12 +12,9 @@ import * as designer from './automations-designer.js';
 import { permit } from '../components/permit.js';
 import { deleteWithUndo, isPendingDelete } from '../components/undo.js';
 
-export const TRIGGERS = [
-  ['customer_created', 'Customer created'], ['customer_inactive', 'Customer inactive'], ['event_performed', 'Event performed'],
-  ['segment_entered', 'Segment entered'], ['segment_exited', 'Segment exited'], ['crm_entry_created', 'CRM entry created'],
-  ['crm_entry_stage_changed', 'CRM entry stage changed'], ['date_property', 'Date property'],
-];
-export const TRIGGER_LABEL = Object.fromEntries(TRIGGERS);
+import { segmentOptions, TRIGGERS, TRIGGER_LABEL } from './automations-trigger.js';
+
+export { TRIGGERS, TRIGGER_LABEL };
 
 let styled = false;
 export function ensureStyles() {
@@ -80,16 +77,25 @@ export function render({ path }) {
   }
 
   function openNew() {
+    // Each trigger's own settings only: the fields of the others stay hidden.
+    const segmentField = field({ label: 'Segment', name: 'segment_id', type: 'select', options: [{ value: '', label: 'Loading segments…' }] });
     const form = h('form', { class: 'form', novalidate: true },
       alertRegion(),
       field({ label: 'Name', name: 'name', required: true, maxlength: 190 }),
       field({ label: 'Trigger', name: 'trigger_type', type: 'select', options: TRIGGERS.map(([value, label]) => ({ value, label })), value: 'customer_created' }),
-      field({ label: 'Inactive days (customer inactive)', name: 'inactive_days', type: 'number', optional: true, min: 1 }),
-      field({ label: 'Event name (event performed)', name: 'event', optional: true }),
-      field({ label: 'Segment id (segment entered / exited)', name: 'segment_id', type: 'number', optional: true, min: 1 }),
-      field({ label: 'CRM entity (id or slug)', name: 'entity', optional: true }),
-      field({ label: 'Date property (date property)', name: 'property', optional: true }),
-      field({ label: 'Days from the date (negative: before)', name: 'days', type: 'number', optional: true }));
+      triggerField('customer_inactive', field({ label: 'Inactive for (days)', name: 'inactive_days', type: 'number', min: 1 })),
+      triggerField('event_performed', field({ label: 'Event name', name: 'event' })),
+      triggerField('segment_entered segment_exited', segmentField),
+      triggerField('crm_entry_created crm_entry_stage_changed', field({ label: 'CRM entity (id or slug)', name: 'entity' })),
+      triggerField('date_property', field({ label: 'Date property', name: 'property' })),
+      triggerField('date_property', field({ label: 'Days from the date (negative: before)', name: 'days', type: 'number', optional: true })));
+    const triggerSelect = form.elements.trigger_type;
+    const showTriggerFields = () => {
+      for (const el of form.querySelectorAll('[data-triggers]')) el.hidden = !el.dataset.triggers.split(' ').includes(triggerSelect.value);
+    };
+    triggerSelect.addEventListener('change', showTriggerFields);
+    showTriggerFields();
+    segmentOptions(segmentField.querySelector('select'));
     const create = h('button', { type: 'button', class: 'button button-primary', text: 'Create automation' });
     const cancel = h('button', { type: 'button', class: 'button button-secondary', text: 'Cancel' });
     const { close } = openDialog({ title: 'New automation', body: form, actions: [cancel, create] });
@@ -122,3 +128,9 @@ export function render({ path }) {
   load();
   return root;
 }
+
+function triggerField(triggers, el) {
+  el.dataset.triggers = triggers;
+  return el;
+}
+
