@@ -72,11 +72,15 @@ def test_campaign_report_counts_clicks_per_link_and_over_time(stack, base: str, 
     assert empty["links"] == [] and empty["series"] == [] and empty["totals"] == {"opens": 0, "clicks": 0}
 
 
+def bare_segment(stack, ws: dict, name: str) -> int:
+    sql(stack, f"INSERT INTO segments (tenant_id, name, created_at, updated_at) VALUES ({ws['tenant']}, '{name}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))")
+    return int(sql(stack, f"SELECT id FROM segments WHERE tenant_id = {ws['tenant']} AND name = '{name}'").strip())
+
+
 def test_segment_used_by_names_its_campaigns_and_automations(stack, base: str) -> None:
     ws = register(base, "127.0.0.243")
     other = register(base, "127.0.0.244")
-    segment, _ = make_segment(stack, base, ws, [{"name": "Vip", "email": "vip@used.example"}])
-    unused, _ = make_segment(stack, base, ws, [{"name": "Nobody", "email": "nobody@used.example"}])
+    segment, unused = (bare_segment(stack, ws, name) for name in ["Vip", "Nobody"])
     made = []
     for name in ["First", "Second"]:
         r = ws["http"].post(f"{base}/v1/campaigns", headers=ws["auth"], json={
@@ -152,3 +156,47 @@ def test_a_draft_keeps_its_problems_and_is_refused_activation(base: str) -> None
     assert ws["http"].post(f"{base}/v1/automations/{aid}/draft", headers=ws["auth"], json=design).status_code == 200
     live = ws["http"].get(f"{base}/v1/automations/{aid}", headers=ws["auth"]).json()
     assert live["is_active"] is True and [n["id"] for n in live["design"]["nodes"]] == ["1", "2"]
+
+
+def test_the_preview_is_byte_for_byte_the_html_sent(stack, base: str, smtp) -> None:
+    """What the console's preview frame is given (POST /v1/campaigns/{id}/preview for a
+    customer) is the HTML part of the message that customer received over SMTP, byte for
+    byte; before sending, a sample or an unsaved edit is composed by the same sender."""
+    sink, port = smtp
+    ws = register(base, "127.0.0.247")
+    other = register(base, "127.0.0.248")
+    use_smtp(base, ws, port)
+    segment, ids = make_segment(stack, base, ws, [{"name": "Žana <Kovač>", "email": "zana@preview.example", "city": "Split"}])
+    body = ('<div style="background:#fef3c7;padding:24px"><h1 style="color:#b45309">Hi {{first_name|there}} from {{city}}</h1>'
+            '<p><a href="https://shop.example/sale?a=1&amp;b=2" style="color:#fff;background:#b45309">Shop</a> '
+            '<a href="javascript:alert(1)">bad</a></p></div>')
+    cid = ws["http"].post(f"{base}/v1/campaigns", headers=ws["auth"], json={
+        "name": "Preview", "segment_id": segment, "subject": "Sale for {{name}}", "body": body}).json()["id"]
+    draft = ws["http"].post(f"{base}/v1/campaigns/{cid}/preview", headers=ws["auth"], json={})
+    assert draft.status_code == 200, draft.text
+    sample = draft.json()
+    assert sample["as_sent"] is False and sample["customer"] is None
+    assert "Hi Alex from Lisbon" in sample["html"] and 'style="color:#b45309"' in sample["html"]
+    assert 'href="#"' in sample["html"] and "javascript:" not in sample["html"]  # the sender's rule, not the console's
+    edited = ws["http"].post(f"{base}/v1/campaigns/{cid}/preview", headers=ws["auth"],
+                             json={"customer_id": ids[0], "subject": "Unsaved {{city}}", "body": "<p>{{name}}</p>"}).json()
+    assert edited["subject"] == "Unsaved Split" and edited["html"].startswith("<p>Žana &lt;Kovač&gt;</p>")
+
+    assert ws["http"].post(f"{base}/v1/campaigns/{cid}/send", headers=ws["auth"]).status_code == 200
+    wait_status(base, ws, cid, "sent")
+    raw = next(m for rcpt, m in sink.received() if rcpt == "zana@preview.example")
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    part = next(p for p in msg.iter_parts() if p.get_content_type() == "text/html")
+    sent_bytes = part.get_payload(decode=True)
+    r = ws["http"].post(f"{base}/v1/campaigns/{cid}/preview", headers=ws["auth"], json={"customer_id": ids[0]})
+    assert r.status_code == 200, r.text
+    preview = r.json()
+    assert preview["as_sent"] is True and preview["customer"]["id"] == ids[0]
+    assert preview["html"].encode("utf-8") == sent_bytes
+    assert preview["subject"] == str(msg["Subject"])
+
+    bad = ws["http"].post(f"{base}/v1/campaigns/{cid}/preview", headers=ws["auth"], json={"customer_id": 0})
+    assert bad.status_code == 422 and "customer_id" in bad.json()["errors"]
+    theirs = other["http"].post(f"{base}/v1/customers", headers=other["auth"], json={"name": "X", "email": "x@other.example"}).json()["id"]
+    assert ws["http"].post(f"{base}/v1/campaigns/{cid}/preview", headers=ws["auth"], json={"customer_id": theirs}).status_code == 422
+    assert other["http"].post(f"{base}/v1/campaigns/{cid}/preview", headers=other["auth"], json={}).status_code == 404
