@@ -512,7 +512,7 @@ export function render({ id }) {
     }
   }
 
-  async function save() {
+  async function save(activating = false) {
     try {
       const answer = await request('POST', `/v1/automations/${id}/design`, { body: { nodes, edges } });
       errors = {};
@@ -528,7 +528,10 @@ export function render({ id }) {
       errors = error.errors || {};
       showProblems();
       paint();
-      if (!error.handled) toast(error.status === 422 ? `Not saved: ${error.message} Save it as a draft to keep it.` : error.message, 'error');
+      if (!error.handled) {
+        toast(error.status !== 422 ? error.message
+          : activating ? 'Not activated: the flow has problems to fix first (listed above).' : `Not saved: ${error.message} Save it as a draft to keep it.`, 'error');
+      }
       return false;
     }
   }
@@ -536,7 +539,7 @@ export function render({ id }) {
   async function toggleActive() {
     try {
       if (!automation.is_active) {
-        if (!(await save())) return;
+        if (!(await save(true))) return;
         const trigger = (automation.trigger_type || '').replace(/_/g, ' ');
         const ok = await confirmDialog({
           title: `Activate ${automation.name}?`,
@@ -578,7 +581,7 @@ export function render({ id }) {
     }
   }
 
-  saveButton.addEventListener('click', save);
+  saveButton.addEventListener('click', () => save());
   draftButton.addEventListener('click', saveDraft);
   activeButton.addEventListener('click', toggleActive);
 
