@@ -227,7 +227,7 @@ package enum Permissions {
         "POST /v1/campaigns/{id}/test": .role(.member),
         "GET /v1/campaigns/{id}/audience.csv": .role(.admin),
         "GET /v1/campaigns/{id}/report": .role(.viewer),
-        "POST /v1/campaigns/{id}/preview": .role(.viewer),
+        "POST /v1/campaigns/{id}/preview": .role(.member),
         "GET /v1/mailbox": .role(.viewer),
         "GET /v1/mailbox/{name}": .role(.viewer),
         "GET /t/o/{file}": .anyone,
