@@ -47,7 +47,7 @@ def test_automation_segment_by_name_trigger_in_place_and_a_draft(size, console_f
     dialog = c.dialog()
     dialog.find_element(By.NAME, "name").send_keys("Welcome the VIPs")
     # Only the chosen trigger's settings show; the segment is picked by its name.
-    assert not dialog.find_element(By.NAME, "segment_id").is_displayed()
+    assert not c.find_all("dialog[open] [name='segment_id']")
     Select(dialog.find_element(By.NAME, "trigger_type")).select_by_value("segment_entered")
     picker = Select(c.find("dialog[open] select[name='segment_id']"))
     c.wait().until(lambda d: any(o.text.startswith(f"VIP buyers {tag}") for o in picker.options))
@@ -125,7 +125,7 @@ def test_campaign_from_a_template_in_visual_mode_with_the_preview_following(size
     # The visual mode is on; the preview is the server's composition for a sample recipient.
     assert c.find('[data-mode="visual"]').get_attribute("aria-pressed") == "true"
     preview = c.find("iframe.campaign-preview")
-    c.wait().until(lambda d: "Hello Alex" in c.frame_text(preview))
+    c.wait().until(lambda d: "Hello Alex" in c.frame_text(preview) and "collection is in" in c.frame_text(preview))
     colour = c.in_frame(preview, "return getComputedStyle(document.querySelector('h1')).color")
     assert colour == "rgb(4, 120, 87)", colour  # the inline style applies in the preview
     c.shot("started from a template")

@@ -39,40 +39,47 @@ export async function segmentOptions(select, value) {
   }
 }
 
+/** The settings fields of a trigger type (`config`: their values), in `holder`. */
+export function fillSettings(holder, type, config = {}) {
+  const uid = Math.random().toString(36).slice(2);
+  holder.replaceChildren(...(SETTINGS[type] || []).map(([key, label, kind]) => {
+    const id = `trigger-${key}-${uid}`;
+    let control;
+    if (kind === 'segment') {
+      control = h('select', { id, name: key }, h('option', { value: '', text: 'Loading segments…' }));
+      segmentOptions(control, config[key]);
+    } else {
+      control = h('input', { id, name: key, type: kind });
+      control.value = config[key] ?? '';
+    }
+    return h('div', { class: 'field', dataset: { field: key } }, h('label', { for: id, text: label }), control,
+      h('p', { class: 'field-error', hidden: true }));
+  }));
+}
+
+/** The trigger_config the fields in `holder` say (empty ones left out). */
+export function readSettings(holder) {
+  const config = {};
+  for (const el of holder.querySelectorAll('input, select')) {
+    if (el.value === '') continue;
+    config[el.name] = el.type === 'number' || el.name === 'segment_id' ? Number(el.value) : el.value;
+  }
+  return config;
+}
+
 /** The trigger's settings as a small form; `onSaved(automation)` after a save. */
 export function triggerSettings(automation, onSaved) {
-  const config = { ...(automation.trigger_config || {}) };
-  const uid = Math.random().toString(36).slice(2);
-  const typeSelect = h('select', { id: `trigger-type-${uid}`, name: 'trigger_type' },
+  const typeSelect = h('select', { id: `trigger-type-${Math.random().toString(36).slice(2)}`, name: 'trigger_type' },
     TRIGGERS.map(([v, l]) => h('option', { value: v, text: l, selected: v === automation.trigger_type })));
   const holder = h('div', { class: 'flow-trigger-settings' });
   const error = h('p', { class: 'field-error', hidden: true, role: 'alert' });
   const saveButton = h('button', { type: 'button', class: 'button button-secondary button-small', text: 'Save trigger', dataset: { action: 'save-trigger' } });
-  function controls() {
-    holder.replaceChildren(...(SETTINGS[typeSelect.value] || []).map(([key, label, type]) => {
-      const id = `trigger-${key}-${uid}`;
-      let control;
-      if (type === 'segment') {
-        control = h('select', { id, name: key }, h('option', { value: '', text: 'Loading segments…' }));
-        segmentOptions(control, config[key]);
-      } else {
-        control = h('input', { id, name: key, type });
-        control.value = config[key] ?? '';
-      }
-      return h('div', { class: 'field' }, h('label', { for: id, text: label }), control);
-    }));
-  }
-  typeSelect.addEventListener('change', controls);
-  controls();
+  typeSelect.addEventListener('change', () => fillSettings(holder, typeSelect.value, automation.trigger_config || {}));
+  fillSettings(holder, typeSelect.value, automation.trigger_config || {});
   saveButton.addEventListener('click', async () => {
-    const next = {};
-    for (const el of holder.querySelectorAll('input, select')) {
-      if (el.value === '') continue;
-      next[el.name] = el.type === 'number' || el.name === 'segment_id' ? Number(el.value) : el.value;
-    }
     error.hidden = true;
     try {
-      const saved = await request('PUT', `/v1/automations/${automation.id}`, { body: { trigger_type: typeSelect.value, trigger_config: next } });
+      const saved = await request('PUT', `/v1/automations/${automation.id}`, { body: { trigger_type: typeSelect.value, trigger_config: readSettings(holder) } });
       toast('Trigger saved.');
       onSaved(saved);
     } catch (e) {

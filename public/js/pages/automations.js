@@ -12,9 +12,7 @@ import * as designer from './automations-designer.js';
 import { permit } from '../components/permit.js';
 import { deleteWithUndo, isPendingDelete } from '../components/undo.js';
 
-import { segmentOptions, TRIGGERS, TRIGGER_LABEL } from './automations-trigger.js';
-
-export { TRIGGERS, TRIGGER_LABEL };
+import { fillSettings, readSettings, TRIGGERS, TRIGGER_LABEL } from './automations-trigger.js';
 
 let styled = false;
 export function ensureStyles() {
@@ -77,25 +75,16 @@ export function render({ path }) {
   }
 
   function openNew() {
-    // Each trigger's own settings only: the fields of the others stay hidden.
-    const segmentField = field({ label: 'Segment', name: 'segment_id', type: 'select', options: [{ value: '', label: 'Loading segments…' }] });
+    // The chosen trigger's own settings only (the segment by name…), as the designer shows them.
+    const settings = h('div', { class: 'trigger-settings' });
     const form = h('form', { class: 'form', novalidate: true },
       alertRegion(),
       field({ label: 'Name', name: 'name', required: true, maxlength: 190 }),
       field({ label: 'Trigger', name: 'trigger_type', type: 'select', options: TRIGGERS.map(([value, label]) => ({ value, label })), value: 'customer_created' }),
-      triggerField('customer_inactive', field({ label: 'Inactive for (days)', name: 'inactive_days', type: 'number', min: 1 })),
-      triggerField('event_performed', field({ label: 'Event name', name: 'event' })),
-      triggerField('segment_entered segment_exited', segmentField),
-      triggerField('crm_entry_created crm_entry_stage_changed', field({ label: 'CRM entity (id or slug)', name: 'entity' })),
-      triggerField('date_property', field({ label: 'Date property', name: 'property' })),
-      triggerField('date_property', field({ label: 'Days from the date (negative: before)', name: 'days', type: 'number', optional: true })));
+      settings);
     const triggerSelect = form.elements.trigger_type;
-    const showTriggerFields = () => {
-      for (const el of form.querySelectorAll('[data-triggers]')) el.hidden = !el.dataset.triggers.split(' ').includes(triggerSelect.value);
-    };
-    triggerSelect.addEventListener('change', showTriggerFields);
-    showTriggerFields();
-    segmentOptions(segmentField.querySelector('select'));
+    triggerSelect.addEventListener('change', () => fillSettings(settings, triggerSelect.value));
+    fillSettings(settings, triggerSelect.value);
     const create = h('button', { type: 'button', class: 'button button-primary', text: 'Create automation' });
     const cancel = h('button', { type: 'button', class: 'button button-secondary', text: 'Cancel' });
     const { close } = openDialog({ title: 'New automation', body: form, actions: [cancel, create] });
@@ -103,13 +92,7 @@ export function render({ path }) {
     async function submit(event) {
       event?.preventDefault();
       const data = Object.fromEntries(new FormData(form).entries());
-      const config = {};
-      if (data.inactive_days) config.inactive_days = Number(data.inactive_days);
-      if (data.event) config.event = data.event;
-      if (data.segment_id) config.segment_id = Number(data.segment_id);
-      if (data.entity) config.entity = data.entity;
-      if (data.property) config.property = data.property;
-      if (data.days) config.days = Number(data.days);
+      const config = readSettings(settings);
       try {
         const made = await request('POST', '/v1/automations', { body: { name: data.name, trigger_type: data.trigger_type, trigger_config: config, is_active: false } });
         close('done');
@@ -127,10 +110,5 @@ export function render({ path }) {
 
   load();
   return root;
-}
-
-function triggerField(triggers, el) {
-  el.dataset.triggers = triggers;
-  return el;
 }
 
