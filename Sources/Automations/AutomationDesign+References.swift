@@ -106,3 +106,23 @@ extension AutomationDesign {
         return out
     }
 }
+
+extension AutomationDesign {
+    /// The automations that read this segment: their trigger (segment entered or exited) or
+    /// a condition's `in_segment` in their design. What a segment's `used_by` names.
+    @Sendable package static func segmentUsers(_ db: Connection, _ tenant: Tenant, id: Int) throws -> [(id: Int, name: String)] {
+        var out: [(id: Int, name: String)] = []
+        for row in try db.query("SELECT id, name, trigger_type, trigger_config, design FROM automations WHERE tenant_id = \(tenant) ORDER BY id") {
+            let config = (try? JSONParser.parse(try row.string("trigger_config")))?.objectValue ?? JSONObject()
+            let byTrigger = ["segment_entered", "segment_exited"].contains(try row.string("trigger_type")) && config["segment_id"]?.intValue == id
+            let byCondition = AutomationDesign.stored(try row.string("design")).nodes.contains { node in
+                var ignored = ValidationErrors()
+                guard node.type == .condition,
+                      let filter = AutomationConditions.parse(node.data["filters"] ?? node.data["filter"], node: node.id, errors: &ignored) else { return false }
+                return filter.referencedSegments.contains(id)
+            }
+            if byTrigger || byCondition { out.append((try row.int("id"), try row.string("name"))) }
+        }
+        return out
+    }
+}

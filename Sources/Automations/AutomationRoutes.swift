@@ -16,13 +16,14 @@ package enum AutomationRoutes {
         routes.delete("/v1/automations/{id}", .server, delete)
         routes.get("/v1/automations/{id}/design", .server, design)
         routes.post("/v1/automations/{id}/design", .server, saveDesign)
+        routes.post("/v1/automations/{id}/draft", .server, AutomationDrafts.save)
         routes.post("/v1/automations/{id}/activate", .server, activate)
         routes.post("/v1/automations/{id}/deactivate", .server, deactivate)
         routes.get("/v1/automations/{id}/enrolments", .server, enrolments)
     }
 
     static let columns: SQL = """
-        a.id, a.name, a.trigger_type, a.trigger_config, a.reentry, a.is_active, a.steps_count, a.design, a.created_at, a.updated_at,
+        a.id, a.name, a.trigger_type, a.trigger_config, a.reentry, a.is_active, a.steps_count, a.design, a.draft_design, a.created_at, a.updated_at,
         (SELECT COUNT(*) FROM automation_enrolments e WHERE e.automation_id = a.id) AS total_enrolled
         """
 
@@ -166,6 +167,7 @@ package enum AutomationRoutes {
         o["reentry"] = row.json("reentry")
         o["updated_at"] = row.json("updated_at")
         o["design"] = design.json
+        o["draft"] = try AutomationDrafts.json(c.db, c.tenant, stored: row.optionalString("draft_design"))
         o["stats"] = try stats(c.db, c.tenant, automationID: id)
         o["node_counts"] = try nodeCounts(c.db, c.tenant, automationID: id, design: design)
         return .object(o)
@@ -258,7 +260,7 @@ package enum AutomationRoutes {
             }
             let old = AutomationDesign.stored(try row.string("design"))
             try c.db.execute("""
-                UPDATE automations SET design = \(JSONWriter.string(design.json)), steps_count = \(design.stepsCount), updated_at = UTC_TIMESTAMP(6)
+                UPDATE automations SET design = \(JSONWriter.string(design.json)), draft_design = NULL, steps_count = \(design.stepsCount), updated_at = UTC_TIMESTAMP(6)
                 WHERE id = \(id)
                 """)
             var kept = 0
@@ -317,8 +319,9 @@ package enum AutomationRoutes {
     static func setActive(_ c: Context, id: Int, _ active: Bool) throws -> Int {
         try c.db.transaction {
             guard let row = try c.db.queryOne("""
-                SELECT is_active, trigger_type, design FROM automations WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE
+                SELECT is_active, trigger_type, design, draft_design FROM automations WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE
                 """) else { throw HTTPError.notFound("Automation not found.") }
+            if active { try AutomationDrafts.refuseActivation(c.db, c.tenant, stored: row.optionalString("draft_design")) }
             if active, AutomationDesign.stored(try row.string("design")).trigger == nil {
                 throw HTTPError.invalid("design", "Save a design with a trigger before activating the automation.")
             }

@@ -67,11 +67,13 @@ package enum CampaignDelivery {
     /// `signLinks: false` (a test send) leaves links as they are: a click redirect is signed
     /// only for a message of a campaign being sent, whose token `EngagementRoutes.click`
     /// finds, never for a test message that nobody stored.
+    /// `body` and `subject`, when given, stand for the campaign's (an unsaved edit's preview).
     static func compose(campaign: Row, to address: String, values: TemplateValues, token: String, links: CampaignLinks,
-                        settings: MailSettings, subjectPrefix: String = "", signLinks: Bool = true) -> MailMessage {
+                        settings: MailSettings, subjectPrefix: String = "", signLinks: Bool = true,
+                        body: String? = nil, subject: String? = nil) -> MailMessage {
         var values = values
         values.unsubscribeURL = links.unsubscribe(token)
-        let template = campaign.optionalString("body") ?? ""
+        let template = body ?? campaign.optionalString("body") ?? ""
         var html = Template.render(template, values, for: .html)
         html = MailTemplate.rewriteLinks(html) { url in
             url == values.unsubscribeURL || !signLinks ? url : links.click(token, url)
@@ -85,7 +87,7 @@ package enum CampaignDelivery {
         } else {
             html += footer + pixel
         }
-        let subject = Template.render(campaign.optionalString("subject") ?? "", values, for: .header)
+        let subject = Template.render(subject ?? campaign.optionalString("subject") ?? "", values, for: .header)
         let domain = settings.fromEmail.split(separator: "@").last.map(String.init) ?? "entercrm.localhost"
         let campaignID = campaign.optionalInt("id") ?? 0
         return MailMessage(fromEmail: settings.fromEmail, fromName: settings.fromName, to: address, toName: values.name,

@@ -24,6 +24,8 @@ package enum CampaignRoutes {
         routes.post("/v1/campaigns/{id}/test", .server, testSend)
         routes.get("/v1/campaigns/{id}/audience.csv", .server, audienceFile)
         routes.get("/v1/campaigns/{id}/recipients.csv", .server, CampaignExport.recipients)
+        routes.get("/v1/campaigns/{id}/report", .server, CampaignReport.report)
+        routes.post("/v1/campaigns/{id}/preview", .server, CampaignPreview.preview)
         routes.get("/v1/mailbox", .server, mailbox)
         routes.get("/v1/mailbox/{name}", .server, mailboxMessage)
         EngagementRoutes.register(&routes)

@@ -4,10 +4,17 @@ import Web
 import Core
 
 /// Demo campaigns: a newsletter sent a month ago with realistic figures (about 55 % opened,
-/// 17 % clicked, 1 % bounced), and a draft. Idempotent.
+/// 17 % clicked, 1 % bounced) and the opens and clicks behind them on three links, and a
+/// draft. Idempotent.
 package enum CampaignSeed {
+    /// The newsletter's links, the first clicked most.
+    static let links = ["https://shop.example/spring", "https://shop.example/spring/dresses", "https://shop.example/stores"]
+
     package static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {
-        if try db.queryOne("SELECT id FROM campaigns WHERE tenant_id = \(tenant) AND name = 'March Newsletter'") != nil { return }
+        if let sent = try db.queryOne("SELECT id FROM campaigns WHERE tenant_id = \(tenant) AND name = 'March Newsletter'")?.int("id") {
+            try engagements(db, tenant, campaign: sent)
+            return
+        }
         try db.execute("""
             INSERT IGNORE INTO segments (tenant_id, name, description, filters, created_at, updated_at)
             VALUES (\(tenant), 'Newsletter', 'Customers with an email address', '{}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
@@ -22,7 +29,8 @@ package enum CampaignSeed {
             """)
         let body = """
             <h1>March news, {{first_name|friend}}</h1><p>Our spring collection is here. Members in {{city|your city}} get free shipping.</p>
-            <p><a href="https://shop.example/spring">See the collection</a></p>
+            <p><a href="\(links[0])">See the collection</a></p>
+            <p>New this month: <a href="\(links[1])">summer dresses</a>. Or come by: <a href="\(links[2])">find a store</a>.</p>
             """
         let sent = try db.execute("""
             INSERT INTO campaigns (tenant_id, name, type, status, segment_id, subject, body, sent_at, finished_at, created_at, updated_at)
@@ -54,6 +62,7 @@ package enum CampaignSeed {
         try db.execute("""
             UPDATE campaigns SET total_recipients = (SELECT COUNT(*) FROM campaign_messages WHERE campaign_id = \(sent)) WHERE id = \(sent)
             """)
+        try engagements(db, tenant, campaign: sent)
         try db.execute("""
             INSERT INTO campaigns (tenant_id, name, type, status, segment_id, subject, body, created_at, updated_at)
             VALUES (\(tenant), 'Spring Sale', 'email', 'draft', \(segment), 'Exclusive offer for our best customers, {{first_name|friend}}',
@@ -61,5 +70,27 @@ package enum CampaignSeed {
                     UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
             """)
         log("seed: campaigns March Newsletter (sent) and Spring Sale (draft)")
+    }
+
+    /// The newsletter's opens and clicks as the tracking links record them (the campaign
+    /// report reads them): an open at each message's first open, a second one for every
+    /// third, and a click on one of the links at its first click. Once.
+    static func engagements(_ db: Connection, _ tenant: Tenant, campaign: Int) throws {
+        if try db.queryOne("SELECT id FROM campaign_engagements WHERE campaign_id = \(campaign) LIMIT 1") != nil { return }
+        try db.execute("""
+            INSERT INTO campaign_engagements (tenant_id, campaign_id, message_id, kind, classification, user_agent, created_at)
+            SELECT tenant_id, campaign_id, id, 'open', IF(human_opened_at IS NULL, 'proxy', 'human'), 'Mozilla/5.0 (seed)', opened_at
+            FROM campaign_messages WHERE campaign_id = \(campaign) AND opened_at IS NOT NULL
+            UNION ALL
+            SELECT tenant_id, campaign_id, id, 'open', 'human', 'Mozilla/5.0 (seed)', opened_at + INTERVAL 5 HOUR
+            FROM campaign_messages WHERE campaign_id = \(campaign) AND opened_at IS NOT NULL AND MOD(id, 3) = 0
+            """)
+        try db.execute("""
+            INSERT INTO campaign_engagements (tenant_id, campaign_id, message_id, kind, classification, url, user_agent, created_at)
+            SELECT tenant_id, campaign_id, id, 'click', IF(human_clicked_at IS NULL, 'proxy', 'human'),
+                   CASE WHEN MOD(id, 6) < 3 THEN \(links[0]) WHEN MOD(id, 6) < 5 THEN \(links[1]) ELSE \(links[2]) END,
+                   'Mozilla/5.0 (seed)', clicked_at
+            FROM campaign_messages WHERE campaign_id = \(campaign) AND clicked_at IS NOT NULL
+            """)
     }
 }

@@ -91,6 +91,14 @@ package enum CampaignStore {
     }
 
     /// Members of the segment who can be reached on the channel and have not unsubscribed.
+    /// The campaigns that send to this segment, with their status: what a segment's
+    /// `used_by` names.
+    @Sendable package static func segmentUsers(_ db: Connection, _ tenant: Tenant, id: Int) throws -> [(id: Int, name: String, status: String)] {
+        try db.query("SELECT id, name, status FROM campaigns WHERE tenant_id = \(tenant) AND segment_id = \(id) ORDER BY id").map {
+            (try $0.int("id"), try $0.string("name"), try $0.string("status"))
+        }
+    }
+
     static func audienceSize(_ db: Connection, _ tenant: Tenant, segment: Int, type: String) throws -> Int {
         try db.queryOne("""
             SELECT COUNT(*) AS n FROM segment_members m JOIN customers c ON c.id = m.customer_id AND c.tenant_id = m.tenant_id

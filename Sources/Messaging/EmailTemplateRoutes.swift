@@ -179,7 +179,7 @@ package struct EmailTemplateRoutes: Sendable {
     // MARK: Preview
 
     /// A sample recipient for a preview without a customer.
-    static let sample = TemplateValues(customer: [
+    package static let sample = TemplateValues(customer: [
         "name": "Alex Sample", "email": "alex.sample@example.com", "phone": "+351 912 345 678", "city": "Lisbon", "country": "PT",
         "properties": ["plan": "pro", "total_spent": 240],
     ])

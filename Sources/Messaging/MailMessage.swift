@@ -165,9 +165,9 @@ package struct MailMessage {
     var fromName: String?
     var to: String
     var toName: String?
-    var subject: String
-    var html: String
-    var text: String
+    package var subject: String
+    package var html: String
+    package var text: String
     var messageID: String
     var listUnsubscribeURL: String?
     var date = Date()

@@ -305,7 +305,7 @@ package indirect enum SegmentFilter: Equatable, Sendable {
     // MARK: What a filter depends on
 
     /// The segments named by `in_segment`, anywhere inside.
-    var referencedSegments: Set<Int> {
+    package var referencedSegments: Set<Int> {
         switch self {
         case .all(let c), .any(let c): return c.reduce(into: Set<Int>()) { $0.formUnion($1.referencedSegments) }
         case .not(let c): return c.referencedSegments

@@ -7,12 +7,17 @@ import Accounts
 /// `/v1/segments`: list, detail with members, create, update, delete, preview, history and
 /// CSV export.
 package enum SegmentRoutes {
-    package static func register(_ routes: inout Routes) {
+    /// What uses a segment, by kind ("campaigns", "automations"): each user's id, name and
+    /// (campaigns) status. The features that hold the references answer it, given to the
+    /// routes at start-up by the application.
+    package typealias Users = @Sendable (_ db: Connection, _ tenant: Tenant, _ id: Int) throws -> JSONObject
+
+    package static func register(_ routes: inout Routes, users: @escaping Users) {
         routes.get("/v1/segments", .server, list)
         routes.post("/v1/segments", .server, create)
         routes.post("/v1/segments/preview", .server, preview)
         routes.get("/v1/segments/changes", .server, changes)
-        routes.get("/v1/segments/{id}", .server, show)
+        routes.get("/v1/segments/{id}", .server) { try show($0, users: users) }
         routes.put("/v1/segments/{id}", .server, update)
         routes.patch("/v1/segments/{id}", .server, update)
         routes.delete("/v1/segments/{id}", .server, remove)
@@ -70,7 +75,7 @@ package enum SegmentRoutes {
         return row
     }
 
-    @Sendable static func show(_ c: Context) throws -> Response {
+    static func show(_ c: Context, users: Users) throws -> Response {
         let row = try segment(c)
         let id = try row.int("id")
         let page = try Pagination(c.request, sortable: ["added_at", "clv_total", "rfm_score", "name"], defaultSort: "added_at")
@@ -96,6 +101,7 @@ package enum SegmentRoutes {
         o["built_at"] = row.json("built_at")
         o["created_at"] = row.json("created_at")
         o["updated_at"] = row.json("updated_at")
+        o["used_by"] = .object(try users(c.db, c.tenant, id))
         return .json(.object(o))
     }
 

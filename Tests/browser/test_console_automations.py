@@ -31,7 +31,7 @@ def wire(c, source: str, target: str, handle: str = "out") -> None:
 
 
 def select_node(c, node: str) -> None:
-    c.find(f"g.flow-node[data-node='{node}'] text.flow-node-title")
+    c.find(f"g.flow-node[data-node='{node}'] .flow-node-title")
     # The designer redraws its nodes after an edit: a box found just before may be replaced.
     for attempt in range(3):
         try:
@@ -71,8 +71,10 @@ def test_draw_save_reload_identical(desktop, account, api):
     c.wait_heading("Welcome Series")
     canvas = c.find("svg.flow-canvas")
 
+    # A new flow opens with its trigger in place, selected, its settings in the panel.
+    c.find("g.flow-node.selected[data-node='1'][data-type='trigger']")
+    assert c.find(".flow-panel [name='trigger_type']").get_attribute("value") == "customer_created"
     palette = {e.text: e for e in c.find_all(".flow-palette-item")}
-    drop(c, palette["Trigger"], canvas, 300, 60)
     drop(c, palette["Delay"], canvas, 300, 190)
     drop(c, palette["Condition"], canvas, 300, 320)
     drop(c, palette["Send email"], canvas, 150, 470)

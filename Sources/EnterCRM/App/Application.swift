@@ -44,7 +44,7 @@ public struct Application: HTTPApplication {
         SourceRoutes.register(&routes)
         CRMRoutes.register(&routes)
         AnalyticsRoutes.register(&routes)
-        SegmentRoutes.register(&routes)
+        SegmentRoutes.register(&routes, users: Self.segmentUsers)
         AutomationRoutes.register(&routes)
         CampaignRoutes.register(&routes)
         EmailTemplateRoutes(users: AutomationDesign.emailTemplateUsers).register(&routes)
@@ -58,6 +58,15 @@ public struct Application: HTTPApplication {
             Metrics.current = Metrics(routes: routes.names, file: Metrics.defaultFile(),
                                       token: ProcessInfo.processInfo.environment["ENTERCRM_METRICS_TOKEN"])
         }
+    }
+
+    /// What uses a segment: the campaigns that send to it and the automations that read it.
+    @Sendable static func segmentUsers(_ db: Connection, _ tenant: Tenant, id: Int) throws -> JSONObject {
+        let users: JSON = [
+            "campaigns": .array(try CampaignStore.segmentUsers(db, tenant, id: id).map { ["id": .int($0.id), "name": .string($0.name), "status": .string($0.status)] }),
+            "automations": .array(try AutomationDesign.segmentUsers(db, tenant, id: id).map { ["id": .int($0.id), "name": .string($0.name)] }),
+        ]
+        return users.objectValue ?? JSONObject()
     }
 
     /// The (method, pattern) pairs of every route, for checking the OpenAPI description.

@@ -13,6 +13,7 @@ import { toast } from '../components/toast.js';
 import { permit } from '../components/permit.js';
 import { confirmDialog } from '../components/dialog.js';
 import { trackUnsaved } from '../components/unsaved.js';
+import { TRIGGER_LABEL, triggerSettings } from './automations-trigger.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 200;
@@ -91,6 +92,8 @@ export function render({ id }) {
   const statusBadge = h('span', { class: 'badge' });
   const activeButton = h('button', { type: 'button', class: 'button button-secondary', dataset: { action: 'toggle-active' } });
   const saveButton = h('button', { type: 'button', class: 'button button-primary', text: 'Save', dataset: { action: 'save' } });
+  const draftButton = h('button', { type: 'button', class: 'button button-secondary', text: 'Save draft', dataset: { action: 'save-draft' } });
+  const draftNote = h('p', { class: 'flow-draft-note', hidden: true });
 
   function applyView() { world.setAttribute('transform', `translate(${view.x} ${view.y}) scale(${view.k})`); }
 
@@ -177,11 +180,13 @@ export function render({ id }) {
         transform: `translate(${n.position.x} ${n.position.y})`, 'data-node': n.id, 'data-type': kindOf(n),
       });
       g.append(svg('rect', { class: 'flow-node-box', width: W, height: H, rx: 10 }));
-      g.append(svg('text', { class: 'flow-node-title', x: 12, y: 22 }, title(n)));
-      g.append(svg('text', { class: 'flow-node-sub', x: 12, y: 40 }, String(subtitle(n)).slice(0, 30)));
+      // The label and its subtitle wrap inside the box (HTML in the SVG), two lines at most.
+      const text = svg('foreignObject', { class: 'flow-node-text', x: 0, y: 0, width: W, height: counts[n.id] ? 46 : H });
+      text.append(h('div', { class: 'flow-node-label' },
+        h('div', { class: 'flow-node-title', text: title(n) }), h('div', { class: 'flow-node-sub', text: String(subtitle(n)) })));
+      g.append(text, svg('title', {}, invalid ? invalid.join(' ') : `${title(n)}: ${subtitle(n)}`));
       const c = counts[n.id];
       if (c) g.append(svg('text', { class: 'flow-node-counts', x: 12, y: 56, 'data-counts': n.id }, `in ${c.entered} · wait ${c.waiting} · done ${c.completed} · fail ${c.failed}`));
-      if (invalid) g.append(svg('title', {}, invalid.join(' ')));
       if (n.type !== 'trigger') g.append(svg('circle', { class: 'flow-handle flow-handle-in', cx: W / 2, cy: 0, r: 6 }));
       for (const handle of outputs(n)) {
         const p = handlePoint(n, handle);
@@ -348,18 +353,6 @@ export function render({ id }) {
     }, { name: key, ...attrs });
   }
 
-  /** The workspace's segments by name (`GET /v1/segments`); a number field until they load,
-   *  or when there are none to pick from. */
-  function segmentPicker(value, onChange) {
-    const holder = h('div', {}, input('Segment id', value, onChange, { type: 'number', name: 'segment_id' }));
-    segments().then((list) => {
-      if (!list.length) return;
-      const options = [['', 'Choose a segment…'], ...list.map((x) => [x.id, `${x.name} (${x.customers_count ?? 0})`])];
-      replace(holder, input('Segment', value, (v) => { onChange(v === '' ? undefined : Number(v)); }, { options, name: 'segment_id' }));
-    });
-    return holder;
-  }
-
   let segmentList = null;
   function segments() {
     segmentList = segmentList || request('GET', '/v1/segments', { query: { per_page: 100 } }).then((r) => r.data || []).catch(() => []);
@@ -419,7 +412,7 @@ export function render({ id }) {
 
   function nodeFields(node) {
     switch (kindOf(node)) {
-      case 'trigger': return [h('p', { class: 'field-hint', text: `Starts when: ${automation.trigger_type.replace(/_/g, ' ')}` })];
+      case 'trigger': return triggerSettings(automation, (saved) => { Object.assign(automation, saved); paint(); });
       case 'send_email': return [templatePicker(node)];
       case 'send_sms': return [dataInput(node, 'body', 'Message', { type: 'textarea' })];
       case 'webhook': return [dataInput(node, 'url', 'URL', { type: 'url' }), dataInput(node, 'secret', 'Signing secret (optional)')];
@@ -487,15 +480,43 @@ export function render({ id }) {
   }
 
   function showProblems() {
-    const lines = Object.entries(errors).map(([k, v]) => `${k}: ${v.join(' ')}`);
+    const lines = Object.entries(errors).flatMap(([k, v]) => v.map((m) => ({ k, m })));
     problems.hidden = lines.length === 0;
-    replace(problems, lines.map((l) => h('p', { text: l })));
+    replace(problems, h('h2', { class: 'flow-problems-title', text: `${lines.length} problem${lines.length === 1 ? '' : 's'} to fix before this flow can run` }),
+      h('ul', {}, lines.map(({ k, m }) => {
+        const node = /^nodes\.(.+)$/.exec(k);
+        const item = h('li', { dataset: { problem: k } }, m);
+        if (node && nodes.some((n) => n.id === node[1])) {
+          const go = h('button', { type: 'button', class: 'button button-ghost button-small', text: 'Show', 'aria-label': `Show node ${node[1]}` });
+          go.addEventListener('click', () => select({ kind: 'node', id: node[1] }));
+          item.append(' ', go);
+        }
+        return item;
+      })));
+    draftNote.hidden = !automation?.draft;
+    draftNote.textContent = 'This is a draft: it is kept, but it does not run until it is saved as a complete flow.';
   }
 
-  async function save() {
+  /** Keeps the flow as drawn, whatever its problems, and lists them. */
+  async function saveDraft() {
+    try {
+      const answer = await request('POST', `/v1/automations/${id}/draft`, { body: { nodes, edges } });
+      errors = answer.problems || {};
+      automation.draft = { nodes, edges, problems: errors };
+      unsaved.markClean();
+      showProblems();
+      paint();
+      toast(answer.problems_count ? `Draft saved with ${answer.problems_count} problem${answer.problems_count === 1 ? '' : 's'} to fix.` : 'Draft saved; it has no problems left: save it to use it.');
+    } catch (error) {
+      if (!error.handled) toast(error.message, 'error');
+    }
+  }
+
+  async function save(activating = false) {
     try {
       const answer = await request('POST', `/v1/automations/${id}/design`, { body: { nodes, edges } });
       errors = {};
+      automation.draft = null;
       showProblems();
       unsaved.markClean();
       const moved = answer.enrolments?.moved?.length || 0;
@@ -507,7 +528,10 @@ export function render({ id }) {
       errors = error.errors || {};
       showProblems();
       paint();
-      if (!error.handled) toast(error.message, 'error');
+      if (!error.handled) {
+        toast(error.status !== 422 ? error.message
+          : activating ? 'Not activated: the flow has problems to fix first (listed above).' : `Not saved: ${error.message} Save it as a draft to keep it.`, 'error');
+      }
       return false;
     }
   }
@@ -515,7 +539,7 @@ export function render({ id }) {
   async function toggleActive() {
     try {
       if (!automation.is_active) {
-        if (!(await save())) return;
+        if (!(await save(true))) return;
         const trigger = (automation.trigger_type || '').replace(/_/g, ' ');
         const ok = await confirmDialog({
           title: `Activate ${automation.name}?`,
@@ -530,6 +554,7 @@ export function render({ id }) {
       paint();
       refresh();
     } catch (error) {
+      if (error.errors) { errors = error.errors; showProblems(); paint(); }
       if (!error.handled) toast(error.message, 'error');
     }
   }
@@ -556,7 +581,8 @@ export function render({ id }) {
     }
   }
 
-  saveButton.addEventListener('click', save);
+  saveButton.addEventListener('click', () => save());
+  draftButton.addEventListener('click', saveDraft);
   activeButton.addEventListener('click', toggleActive);
 
   async function load() {
@@ -566,9 +592,17 @@ export function render({ id }) {
       replace(root, errorState(error, load));
       return;
     }
-    nodes = (automation.design?.nodes || []).map((n) => ({ ...n, data: { ...(n.data || {}) }, position: { x: n.position?.x ?? 0, y: n.position?.y ?? 0 } }));
-    edges = (automation.design?.edges || []).map((e) => ({ ...e }));
+    // A pending draft is what was drawn last: it opens with its problems listed.
+    const shown = automation.draft || automation.design || {};
+    nodes = (shown.nodes || []).map((n) => ({ ...n, data: { ...(n.data || {}) }, position: { x: n.position?.x ?? 0, y: n.position?.y ?? 0 } }));
+    edges = (shown.edges || []).map((e) => ({ ...e }));
+    errors = automation.draft?.problems || {};
     counts = automation.node_counts || {};
+    // A new flow opens with its trigger in place, selected, ready to configure.
+    if (!nodes.some((n) => n.type === 'trigger')) {
+      nodes.unshift({ id: nextID(), type: 'trigger', data: { label: TRIGGER_LABEL[automation.trigger_type] || 'Trigger' }, position: { x: 220, y: 0 } });
+      selected = { kind: 'node', id: nodes[0].id };
+    }
     unsaved.markClean();
     const zoomIn = h('button', { type: 'button', class: 'button button-ghost button-small', text: '+', 'aria-label': 'Zoom in' });
     const zoomOut = h('button', { type: 'button', class: 'button button-ghost button-small', text: '−', 'aria-label': 'Zoom out' });
@@ -581,10 +615,13 @@ export function render({ id }) {
         // A live flow changed is a new flow live: on an active automation, what activating asks.
         automation.is_active
           ? permit(saveButton, 'automation.edit_active', 'change the flow of an active automation')
-          : permit(saveButton, 'POST /v1/automations/{id}/design', 'change automations')] }),
+          : permit(saveButton, 'POST /v1/automations/{id}/design', 'change automations'),
+        permit(draftButton, 'POST /v1/automations/{id}/draft', 'change automations')] }),
       problems,
+      draftNote,
       h('div', { class: 'flow-designer' }, palette, h('div', { class: 'flow-stage' }, h('div', { class: 'flow-zoom' }, zoomOut, zoomIn, reset), canvas), panel),
       card({ title: 'Enrolments', description: 'Each customer in this flow and the path they took.', body: [enrolmentsBody] }));
+    showProblems();
     paint();
     fit();
     refresh();

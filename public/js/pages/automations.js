@@ -12,12 +12,7 @@ import * as designer from './automations-designer.js';
 import { permit } from '../components/permit.js';
 import { deleteWithUndo, isPendingDelete } from '../components/undo.js';
 
-export const TRIGGERS = [
-  ['customer_created', 'Customer created'], ['customer_inactive', 'Customer inactive'], ['event_performed', 'Event performed'],
-  ['segment_entered', 'Segment entered'], ['segment_exited', 'Segment exited'], ['crm_entry_created', 'CRM entry created'],
-  ['crm_entry_stage_changed', 'CRM entry stage changed'], ['date_property', 'Date property'],
-];
-export const TRIGGER_LABEL = Object.fromEntries(TRIGGERS);
+import { fillSettings, readSettings, TRIGGERS, TRIGGER_LABEL } from './automations-trigger.js';
 
 let styled = false;
 export function ensureStyles() {
@@ -80,16 +75,16 @@ export function render({ path }) {
   }
 
   function openNew() {
+    // The chosen trigger's own settings only (the segment by name…), as the designer shows them.
+    const settings = h('div', { class: 'trigger-settings' });
     const form = h('form', { class: 'form', novalidate: true },
       alertRegion(),
       field({ label: 'Name', name: 'name', required: true, maxlength: 190 }),
       field({ label: 'Trigger', name: 'trigger_type', type: 'select', options: TRIGGERS.map(([value, label]) => ({ value, label })), value: 'customer_created' }),
-      field({ label: 'Inactive days (customer inactive)', name: 'inactive_days', type: 'number', optional: true, min: 1 }),
-      field({ label: 'Event name (event performed)', name: 'event', optional: true }),
-      field({ label: 'Segment id (segment entered / exited)', name: 'segment_id', type: 'number', optional: true, min: 1 }),
-      field({ label: 'CRM entity (id or slug)', name: 'entity', optional: true }),
-      field({ label: 'Date property (date property)', name: 'property', optional: true }),
-      field({ label: 'Days from the date (negative: before)', name: 'days', type: 'number', optional: true }));
+      settings);
+    const triggerSelect = form.elements.trigger_type;
+    triggerSelect.addEventListener('change', () => fillSettings(settings, triggerSelect.value));
+    fillSettings(settings, triggerSelect.value);
     const create = h('button', { type: 'button', class: 'button button-primary', text: 'Create automation' });
     const cancel = h('button', { type: 'button', class: 'button button-secondary', text: 'Cancel' });
     const { close } = openDialog({ title: 'New automation', body: form, actions: [cancel, create] });
@@ -97,13 +92,7 @@ export function render({ path }) {
     async function submit(event) {
       event?.preventDefault();
       const data = Object.fromEntries(new FormData(form).entries());
-      const config = {};
-      if (data.inactive_days) config.inactive_days = Number(data.inactive_days);
-      if (data.event) config.event = data.event;
-      if (data.segment_id) config.segment_id = Number(data.segment_id);
-      if (data.entity) config.entity = data.entity;
-      if (data.property) config.property = data.property;
-      if (data.days) config.days = Number(data.days);
+      const config = readSettings(settings);
       try {
         const made = await request('POST', '/v1/automations', { body: { name: data.name, trigger_type: data.trigger_type, trigger_config: config, is_active: false } });
         close('done');
@@ -122,3 +111,4 @@ export function render({ path }) {
   load();
   return root;
 }
+

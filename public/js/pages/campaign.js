@@ -1,6 +1,7 @@
 // #/campaigns/{id}: the campaign's status, a delivery progress bar while it sends (refreshed
 // every two seconds), the funnel (sent, opened, clicked), human vs raw rates, and the
-// per-recipient table. Send, cancel, edit and delete as the status allows.
+// per-recipient table, and for an email sent the report (campaign-report.js: opens and clicks
+// over time, clicks per link). Send, cancel, edit and delete as the status allows.
 
 import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
@@ -13,6 +14,7 @@ import { deleteWithUndo, redrawRoute } from '../components/undo.js';
 import { campaignStyles, percent, statusBadge } from './campaigns.js';
 import { permitAll } from '../components/permit.js';
 import { download } from '../components/download.js';
+import { reportCards } from './campaign-report.js';
 
 /** Widths go through the CSSOM: the content security policy forbids style attributes. */
 function bar(className, value) {
@@ -158,6 +160,7 @@ export function render({ params }) {
       replace(body, h('div', { class: 'stack' },
         card({ title: 'Delivery', body: [progress, figures] }),
         card({ title: 'Funnel', description: 'As shares of the delivered messages.', body: [funnel(c)] }),
+        ...(c.type === 'email' && (c.status === 'sent' || c.status === 'sending') ? reportCards(id) : []),
         card({ title: 'Recipients', description: c.messages_meta && c.messages_meta.total > c.messages.length ? `The first ${c.messages.length} of ${c.messages_meta.total}.` : null,
           body: [c.messages.length ? tableWrap(table, 'Recipients') : h('p', { class: 'muted', text: 'The audience is frozen when the campaign is sent.' })] })));
       if (c.status === 'sending' || c.status === 'scheduled') timer = setTimeout(() => { if (root.isConnected) load(); }, 2000);

@@ -82,36 +82,40 @@ function faded(colour, alpha) {
 
 /**
  * A chart of one series on a canvas (its colour a CSS variable, --accent by default): bars or a line, axes, tooltips. `onBucket(index)` is
- * called on a click of a bar or point (the page behind it, filtered to that bucket).
+ * called on a click of a bar or point (the page behind it, filtered to that bucket). `also`: more series of the same buckets
+ * ([{ label, field, colour }]), drawn the same way with a legend.
  */
-export function seriesChart({ label, series, field, type = 'bar', format = count, colour, onBucket }) {
+export function seriesChart({ label, series, field, type = 'bar', format = count, colour, onBucket, also = [] }) {
   const canvas = h('canvas', { role: 'img', 'aria-label': `${label} per period` });
   const holder = h('div', { class: 'chart-holder' }, canvas);
   loadCharts().then((Chart) => {
     if (!holder.isConnected) return;
-    const accent = resolved(holder, colour || '--accent', '#4f46e5');
     const muted = resolved(holder, '--muted', '#667085');
     const grid = resolved(holder, '--border', '#e4e7ec');
+    const dataset = (name, key, variable) => {
+      const accent = resolved(holder, variable || '--accent', '#4f46e5');
+      return {
+        label: name, data: series.map((b) => Number(b[key])), backgroundColor: type === 'bar' ? accent : faded(accent, 0.2),
+        borderColor: accent, borderWidth: type === 'line' ? 2 : 0, fill: type === 'line' && !also.length, tension: 0.25,
+        pointRadius: series.length > 40 ? 0 : 2, maxBarThickness: 28,
+      };
+    };
     const chart = new Chart(canvas, {
       type,
       data: {
         labels: series.map((b) => b.label),
-        datasets: [{
-          label, data: series.map((b) => Number(b[field])), backgroundColor: type === 'bar' ? accent : faded(accent, 0.2),
-          borderColor: accent, borderWidth: type === 'line' ? 2 : 0, fill: type === 'line', tension: 0.25,
-          pointRadius: series.length > 40 ? 0 : 2, maxBarThickness: 28,
-        }],
+        datasets: [dataset(label, field, colour), ...also.map((x) => dataset(x.label, x.field, x.colour))],
       },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
         interaction: { mode: 'index', intersect: false },
         plugins: {
-          legend: { display: false },
-          tooltip: { callbacks: { title: (items) => series[items[0].dataIndex].title, label: (item) => `${label}: ${format(item.raw)}` } },
+          legend: { display: also.length > 0, labels: { color: muted } },
+          tooltip: { callbacks: { title: (items) => series[items[0].dataIndex].title, label: (item) => `${item.dataset.label}: ${format(item.raw)}` } },
         },
         scales: {
           x: { grid: { display: false }, ticks: { color: muted, maxRotation: 0, autoSkip: true, autoSkipPadding: 12, maxTicksLimit: Math.max(2, Math.floor((holder.clientWidth || 300) / 80)) } },
-          y: { beginAtZero: true, grid: { color: grid }, ticks: { color: muted, maxTicksLimit: 5, callback: (v) => format(v) } },
+          y: { beginAtZero: true, grid: { color: grid }, ticks: { color: muted, maxTicksLimit: 5, precision: format === count ? 0 : undefined, callback: (v) => format(v) } },
         },
         onClick: (_event, elements) => { if (elements.length && onBucket) onBucket(elements[0].index); },
         onHover: (event, elements) => { event.native.target.style.cursor = elements.length && onBucket ? 'pointer' : 'default'; },

@@ -162,19 +162,18 @@ export function render({ params }) {
       items.unshift([h('a', { class: 'button button-secondary', href: `#/segments/${segment.id}/edit` }, icon('edit'), h('span', { text: 'Edit' })),
         'PUT /v1/segments/{id}', 'edit segments']);
       items.push([h('button', { type: 'button', class: 'button button-ghost-danger', dataset: { action: 'delete' }, onClick: async () => {
-        // What uses it: the campaigns that send to it (the API answers 409 for a segment another one's filter names).
-        let users = [];
-        try {
-          users = (await api.get('/v1/campaigns', { query: { per_page: 100 } })).data.filter((c) => c.segment_id === segment.id);
-        } catch (error) {
-          if (error.handled) return;
-        }
-        const drafts = users.filter((c) => c.status === 'draft' || c.status === 'scheduled').length;
-        const used = users.length ? ` (used by ${users.length} campaign${users.length === 1 ? '' : 's'})` : '';
+        // What uses it, as the API counts it (used_by: the campaigns that send to it, the
+        // automations that read it); the API answers 409 for a segment another one's filter names.
+        const campaigns = segment.used_by?.campaigns || [];
+        const automations = segment.used_by?.automations || [];
+        const drafts = campaigns.filter((c) => c.status === 'draft' || c.status === 'scheduled').length;
+        const named = [[campaigns.length, 'campaign'], [automations.length, 'automation']].filter(([n]) => n).map(([n, what]) => `${n} ${what}${n === 1 ? '' : 's'}`);
+        const used = named.length ? ` (used by ${named.join(' and ')})` : '';
         const ok = await confirmDialog({
           title: `Delete the segment ${segment.name}${used}?`,
           message: `Its ${count(segment.customers_count, '0')} memberships and its history go with it; the customers stay.`
             + (drafts ? ` ${drafts === 1 ? 'A campaign not yet sent' : `${drafts} campaigns not yet sent`} will need another segment.` : '')
+            + (automations.length ? ` ${automations.map((a) => a.name).join(', ')} will no longer find it.` : '')
             + ' You can undo for 10 seconds.',
           confirmLabel: 'Delete segment',
           danger: true,
