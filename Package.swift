@@ -48,14 +48,16 @@ let package = Package(
         .target(name: "System", dependencies: ["Core", "Web", "MariaDB", "Platform", .product(name: "Yams", package: "Yams")]),
         // Notes and tasks about customers and entries, and the tasks' morning digest.
         .target(name: "Activities", dependencies: ["Core", "Jobs", "Search", "Accounts", "Web", "MariaDB", "Platform"]),
+        // Tags on customers, companies and entries: what a tag is, links, filters.
+        .target(name: "Tags", dependencies: ["Core", "Web", "MariaDB"]),
         // Segments, and the analytics scores (RFM, CLV) that segments filter on and resync after.
-        .target(name: "Segments", dependencies: ["Core", "Jobs", "Accounts", "Web", "MariaDB", "Analytics", "Platform", "FastCGI"]),
-        // Customer profiles and their list totals.
-        .target(name: "Customers", dependencies: ["Core", "Search", "Accounts", "Activities", "Segments", "Web", "MariaDB", "Platform"]),
+        .target(name: "Segments", dependencies: ["Core", "Jobs", "Accounts", "Tags", "Web", "MariaDB", "Analytics", "Platform", "FastCGI"]),
+        // Customer profiles and their list totals, companies, the writes of tags.
+        .target(name: "Customers", dependencies: ["Core", "Search", "Accounts", "Activities", "Segments", "Tags", "Web", "MariaDB", "Platform"]),
         // Tracked events and identify (the pixel, the batch API).
         .target(name: "Tracking", dependencies: ["Core", "Accounts", "Segments", "Customers", "Web", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
         // The pipeline CRM: entities, pipelines, stages, fields, entries.
-        .target(name: "Pipelines", dependencies: ["Core", "Jobs", "Search", "Accounts", "Activities", "Web", "MariaDB", "Cryptography"]),
+        .target(name: "Pipelines", dependencies: ["Core", "Jobs", "Search", "Accounts", "Activities", "Tags", "Web", "MariaDB", "Cryptography"]),
         // Email and SMS campaigns, their delivery and engagement (opens, clicks, unsubscribes).
         .target(name: "Campaigns", dependencies: [
             "Core", "Jobs", "Messaging", "Accounts", "Tracking", "Web", "Outbound", "MariaDB", "Cryptography", "FastCGI",
@@ -69,10 +71,14 @@ let package = Package(
         .target(name: "Dashboard", dependencies: [
             "Core", "Jobs", "Customers", "Tracking", "Segments", "Pipelines", "Campaigns", "Web", "MariaDB", "Analytics", "Platform",
         ]),
+        // Saved views and bulk actions on the lists of customers, companies and entries.
+        .target(name: "Lists", dependencies: [
+            "Core", "Jobs", "Accounts", "Tags", "Customers", "Pipelines", "Web", "MariaDB", "Platform",
+        ]),
         // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [
             "Core", "Jobs", "Messaging", "Accounts", "System", "Activities", "Segments", "Customers", "Tracking", "Pipelines",
-            "Campaigns", "Automations", "Dashboard", "Web", "MariaDB", "Cryptography", "FastCGI",
+            "Campaigns", "Automations", "Dashboard", "Tags", "Lists", "Web", "MariaDB", "Cryptography", "FastCGI",
         ]),
         .executableTarget(name: "entercrm", dependencies: [
             "EnterCRM", "Core", "Jobs", "Segments", "Automations", "Web", "MariaDB", "Analytics", "FastCGI",

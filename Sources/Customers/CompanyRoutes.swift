@@ -4,6 +4,7 @@ import Web
 import Core
 import Activities
 import Accounts
+import Tags
 
 /// `/v1/companies`: list, create, get, update, delete (issue 24 part 1), with the customer
 /// list's conventions: the `{data, meta}` envelope, `page`/`per_page`/`sort`/`order`, filters
@@ -21,26 +22,38 @@ package enum CompanyRoutes {
     @Sendable static func list(_ c: Context) throws -> Response {
         let query = try CompanyQuery(c.request, tenant: c.tenant, principal: c.principal, db: c.db)
         let total = try query.total(c.db, c.tenant)
-        return .json(query.page.envelope(try query.rows(c.db).map(CompanyJSON.json), total: total))
+        return .json(query.page.envelope(try json(c, try query.rows(c.db)), total: total))
+    }
+
+    /// The companies of `rows` in JSON, with their tags (one read for them all).
+    static func json(_ c: Context, _ rows: [Row]) throws -> [JSON] {
+        let tags = try Tags.names(c.db, c.tenant, .company, ids: rows.map { try $0.int("id") })
+        return try rows.map { CompanyJSON.json($0, tags: tags[try $0.int("id")] ?? []) }
     }
 
     @Sendable static func show(_ c: Context) throws -> Response {
         guard let row = try CompanyStore.find(c.db, c.tenant, id: try c.request.id()) else { throw HTTPError.notFound("Company not found.") }
-        return .json(CompanyJSON.json(row))
+        return .json(try json(c, [row])[0])
     }
 
     /// The editable fields of a company, checked (the customers' rules: single-line text
     /// without control characters, properties within their limits). Absent keys stay nil;
     /// `present` tells which keys the body had (null or "" clears a field; `name` cannot be
     /// cleared).
-    struct Fields {
+    package struct Fields {
         var name: String?, domain: String?, industry: String?, size: String?, country: String?, city: String?
         var ownerID: Int??
         var properties: JSONObject?
+        /// The record's tags (all of them: an update replaces them), normalized.
+        var tags: [String]?
         var present: Set<String> = []
 
-        init(_ c: Context, creating: Bool) throws {
-            let body = try c.request.jsonObject()
+        package init(_ c: Context, creating: Bool) throws {
+            try self.init(try c.request.jsonObject(), c.db, c.tenant, creating: creating)
+        }
+
+        /// The fields of `body`: the API's, and a bulk action's "set a field".
+        package init(_ body: JSONObject, _ db: Connection, _ tenant: Tenant, creating: Bool) throws {
             var input = Input(body)
             present = Set(body.keys)
             if !creating, input.object["name"]?.isNull == true {
@@ -60,26 +73,37 @@ package enum CompanyRoutes {
             city = input.string("city", required: false, max: 120)
             for key in [\Fields.industry, \Fields.country, \Fields.city] where self[keyPath: key] == "" { self[keyPath: key] = nil }
             properties = input.properties("properties")
-            ownerID = try Owners.read(&input, c.db, c.tenant)
+            ownerID = try Owners.read(&input, db, tenant)
+            tags = Tags.read(&input)
             try input.check()
         }
     }
 
     @Sendable static func create(_ c: Context) throws -> Response {
         let f = try Fields(c, creating: true)
-        let id = try c.db.execute("""
-            INSERT INTO companies (tenant_id, name, domain, industry, size, country, city, owner_id, properties, created_at, updated_at)
-            VALUES (\(c.tenant), \(f.name), \(f.domain), \(f.industry), \(f.size), \(f.country), \(f.city), \(f.ownerID ?? nil),
-                    \(JSONWriter.string(.object(f.properties ?? JSONObject()))), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-            """).lastInsertID
-        return .json(CompanyJSON.json(try CompanyStore.find(c.db, c.tenant, id: id)!), status: 201)
+        let id = try c.db.transaction {
+            let id = try c.db.execute("""
+                INSERT INTO companies (tenant_id, name, domain, industry, size, country, city, owner_id, properties, created_at, updated_at)
+                VALUES (\(c.tenant), \(f.name), \(f.domain), \(f.industry), \(f.size), \(f.country), \(f.city), \(f.ownerID ?? nil),
+                        \(JSONWriter.string(.object(f.properties ?? JSONObject()))), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+                """).lastInsertID
+            if let tags = f.tags { try TagWrites.add(c.db, c.tenant, .company, ids: [id], names: tags, actor: CustomerChanges.Actor(c.principal)) }
+            return id
+        }
+        return .json(try json(c, [try CompanyStore.find(c.db, c.tenant, id: id)!])[0], status: 201)
     }
 
     /// Only the fields given change; `properties` is merged (RFC 7396: null removes a key), as
     /// a customer's are.
     @Sendable static func update(_ c: Context) throws -> Response {
         let id = try c.request.id()
-        let f = try Fields(c, creating: false)
+        try apply(c, id: id, try Fields(c, creating: false))
+        return .json(try json(c, [try CompanyStore.find(c.db, c.tenant, id: id)!])[0])
+    }
+
+    /// Writes checked `f` to company `id` (404 when it is not the workspace's): the update's
+    /// write path, which bulk actions share.
+    package static func apply(_ c: Context, id: Int, _ f: Fields) throws {
         func has(_ key: String) -> Bool { f.present.contains(key) }
         try c.db.transaction {
             guard let current = try CompanyStore.find(c.db, c.tenant, id: id, lock: true) else { throw HTTPError.notFound("Company not found.") }
@@ -103,14 +127,20 @@ package enum CompanyRoutes {
                     updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(id)
                 """)
+            if let tags = f.tags { try TagWrites.replace(c.db, c.tenant, .company, id: id, names: tags, actor: CustomerChanges.Actor(c.principal)) }
         }
-        return .json(CompanyJSON.json(try CompanyStore.find(c.db, c.tenant, id: id)!))
     }
 
     /// Deletes the company; its customers stay, without a company.
     @Sendable static func delete(_ c: Context) throws -> Response {
-        let id = try c.request.id()
-        let unlinked: Int = try c.db.transaction {
+        let unlinked = try delete(c, id: try c.request.id())
+        return .json(["message": "Company deleted.", "customers_unlinked": .int(Int64(unlinked))])
+    }
+
+    /// Deletes company `id` (404 when it is not the workspace's), audited: the one deletion,
+    /// which bulk deletes share. Returns how many customers were unlinked.
+    package static func delete(_ c: Context, id: Int) throws -> Int {
+        try c.db.transaction {
             guard let (row, unlinked) = try CompanyStore.delete(c.db, c.tenant, id: id) else { throw HTTPError.notFound("Company not found.") }
             // Its notes, tasks and links to CRM entries go with it.
             try Subject.forget(c.db, c.tenant, Subject(type: "company", id: String(id)))
@@ -119,6 +149,5 @@ package enum CompanyRoutes {
             ])
             return unlinked
         }
-        return .json(["message": "Company deleted.", "customers_unlinked": .int(Int64(unlinked))])
     }
 }

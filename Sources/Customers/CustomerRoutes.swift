@@ -5,6 +5,7 @@ import Core
 import Accounts
 import Segments
 import Activities
+import Tags
 
 /// `/v1/customers`: list, profile, create, update, erase, timeline and export.
 package enum CustomerRoutes {
@@ -23,14 +24,17 @@ package enum CustomerRoutes {
         let query = try CustomerQuery(c.request, tenant: c.tenant, principal: c.principal, db: c.db)
         let total = try CustomerTotals.customers(c.db, c.tenant, query)
         let rows = try CustomerStore.listPage(c.db, c.tenant, query, total: total)
-        let segments = try CustomerStore.segmentNames(c.db, c.tenant, customers: rows.map { try $0.int("id") })
-        let data = try rows.map { CustomerJSON.summary($0, segments: segments[try $0.int("id")] ?? []) }
+        let ids = try rows.map { try $0.int("id") }
+        let segments = try CustomerStore.segmentNames(c.db, c.tenant, customers: ids)
+        let tags = try Tags.names(c.db, c.tenant, .customer, ids: ids)
+        let data = try rows.map { CustomerJSON.summary($0, segments: segments[try $0.int("id")] ?? [], tags: tags[try $0.int("id")] ?? []) }
         return .json(query.page.envelope(data, total: total))
     }
 
     static func profile(_ c: Context, id: Int) throws -> JSON {
         guard let found = try CustomerStore.findWithSegments(c.db, c.tenant, id: id) else { throw HTTPError.notFound("Customer not found.") }
-        return CustomerJSON.profile(found.row, segments: found.segments)
+        let tags = try Tags.names(c.db, c.tenant, .customer, ids: [id])[id] ?? []
+        return CustomerJSON.profile(found.row, segments: found.segments, tags: tags)
     }
 
     @Sendable static func show(_ c: Context) throws -> Response {
@@ -41,15 +45,21 @@ package enum CustomerRoutes {
     /// which keys the body had (an explicit null clears the field). `company_id` must be a
     /// company of the workspace and `owner_id` a member of it (422 naming the field, with
     /// the body's other problems).
-    struct Fields {
+    package struct Fields {
         var name: String?, email: String?, phone: String?, city: String?, country: String?
         var properties: JSONObject?
         var companyID: Int??
         var ownerID: Int??
+        /// The record's tags (all of them: an update replaces them), normalized.
+        var tags: [String]?
         var present: Set<String> = []
 
         package init(_ c: Context, creating: Bool) throws {
-            let body = try c.request.jsonObject()
+            try self.init(try c.request.jsonObject(), c.db, c.tenant, creating: creating)
+        }
+
+        /// The fields of `body`: the API's, and a bulk action's "set a field".
+        package init(_ body: JSONObject, _ db: Connection, _ tenant: Tenant, creating: Bool) throws {
             var input = Input(body)
             present = Set(body.keys)
             name = input.string("name", required: false, max: 190)
@@ -75,14 +85,15 @@ package enum CustomerRoutes {
                 if input.object["company_id"]?.isNull == true {
                     companyID = .some(nil)
                 } else if let id = input.int("company_id", required: false, min: 1) {
-                    if try c.db.queryOne("SELECT id FROM companies WHERE tenant_id = \(c.tenant) AND id = \(id)") != nil {
+                    if try db.queryOne("SELECT id FROM companies WHERE tenant_id = \(tenant) AND id = \(id)") != nil {
                         companyID = .some(id)
                     } else {
                         input.fail("company_id", "The company must be a company of this workspace.")
                     }
                 }
             }
-            ownerID = try Owners.read(&input, c.db, c.tenant)
+            ownerID = try Owners.read(&input, db, tenant)
+            tags = Tags.read(&input)
             try input.check()
         }
 
@@ -97,8 +108,10 @@ package enum CustomerRoutes {
     }
 
     /// The answer to a create or an update: the fields written, then the company and owner.
-    static func written(_ row: Row, _ keys: [String]) -> JSON {
+    static func written(_ c: Context, _ row: Row, _ keys: [String]) throws -> JSON {
         var o = row.json(keys).objectValue!
+        let id = try row.int("id")
+        o["tags"] = .array((try Tags.names(c.db, c.tenant, .customer, ids: [id])[id] ?? []).map(JSON.string))
         o["properties"] = CustomerJSON.properties(row)
         o["company_id"] = row.json("company_id")
         o["owner_id"] = row.json("owner_id")
@@ -118,11 +131,14 @@ package enum CustomerRoutes {
                         \(JSONWriter.string(.object(f.properties ?? JSONObject()))), \(f.companyID ?? nil), \(f.ownerID ?? nil),
                         UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
                 """).lastInsertID
+            if let tags = f.tags, !tags.isEmpty {
+                try TagWrites.add(c.db, c.tenant, .customer, ids: [id], names: tags, actor: CustomerChanges.Actor(c.principal))
+            }
             try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
             return id
         }
         let row = try CustomerStore.find(c.db, c.tenant, id: id)!
-        return .json(written(row, ["id", "name", "email", "phone", "city", "country", "created_at"]), status: 201)
+        return .json(try written(c, row, ["id", "name", "email", "phone", "city", "country", "created_at"]), status: 201)
     }
 
     /// Only the fields given change; `properties` is merged (RFC 7396: null removes a key). A
@@ -130,7 +146,14 @@ package enum CustomerRoutes {
     /// new (customers_after_update, schema/030).
     @Sendable static func update(_ c: Context) throws -> Response {
         let id = try c.request.id()
-        let f = try Fields(c, creating: false)
+        try apply(c, id: id, try Fields(c, creating: false))
+        let row = try CustomerStore.find(c.db, c.tenant, id: id)!
+        return .json(try written(c, row, ["id", "name", "email", "city", "phone", "updated_at", "country"]))
+    }
+
+    /// Writes checked `f` to customer `id` (404 when it is not the workspace's), with its
+    /// change history and segment marks: the update's write path, which bulk actions share.
+    package static func apply(_ c: Context, id: Int, _ f: Fields) throws {
         func has(_ key: String) -> Bool { f.present.contains(key) }
         try c.db.transaction {
             guard let current = try c.db.queryOne("""
@@ -161,18 +184,25 @@ package enum CustomerRoutes {
                 """)
             try CustomerChanges.record(c.db, c.tenant, before: before, after: try CustomerChanges.snapshot(c.db, c.tenant, ids: [id]),
                                        actor: CustomerChanges.Actor(c.principal))
+            if let tags = f.tags {
+                try TagWrites.replace(c.db, c.tenant, .customer, id: id, names: tags, actor: CustomerChanges.Actor(c.principal))
+            }
             try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
         }
-        let row = try CustomerStore.find(c.db, c.tenant, id: id)!
-        return .json(written(row, ["id", "name", "email", "city", "phone", "updated_at", "country"]))
     }
 
     /// The right to be forgotten: the customer, every event (including the anonymous ones of
     /// their linked browsers), identities, memberships, and the notes and tasks about them go,
     /// in one transaction.
     @Sendable static func erase(_ c: Context) throws -> Response {
-        let id = try c.request.id()
-        let removed: Int = try c.db.transaction {
+        let removed = try erase(c, id: try c.request.id())
+        return .json(["message": "Customer erased.", "events_deleted": .int(removed)])
+    }
+
+    /// Erases customer `id` (404 when it is not the workspace's), audited: the one erasure,
+    /// which bulk deletes share. Returns how many events went.
+    package static func erase(_ c: Context, id: Int) throws -> Int {
+        try c.db.transaction {
             guard try c.db.queryOne("SELECT id FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE") != nil else {
                 throw HTTPError.notFound("Customer not found.")
             }
@@ -188,7 +218,6 @@ package enum CustomerRoutes {
             try AuditLog.record(c, "customer.erased", target: ("customer", id), details: ["events_deleted": .int(Int64(removed))])
             return removed
         }
-        return .json(["message": "Customer erased.", "events_deleted": .int(removed)])
     }
 
     /// The customer's timeline: tracked events and their segment entries and exits (read from

@@ -3,9 +3,10 @@ import MariaDB
 import Web
 import Core
 import Accounts
+import Tags
 
 /// Entries, on both paths: `/entries/{entry}` and `/entities/{entity}/entries/{entry}`.
-enum EntryRoutes {
+package enum EntryRoutes {
     static func register(_ routes: inout Routes) {
         routes.get(CRM.prefix + "/entities/{entity}/entries", .crm, list)
         routes.post(CRM.prefix + "/entities/{entity}/entries", .crm, create)
@@ -112,7 +113,7 @@ enum EntryRoutes {
     /// Reads the body of a create (`current == nil`) or an update into checked changes,
     /// collecting every problem (the fields named, values as `values.<key>`).
     /// Long (about 85 lines): one block per field of the body, in the contract's order.
-    static func changes(_ c: Context, _ input: inout Input, entityID: Int, fields: [Field], current: Entry?) throws -> EntryStore.Changes {
+    package static func changes(_ c: Context, _ input: inout Input, entityID: Int, fields: [Field], current: Entry?) throws -> EntryStore.Changes {
         let creating = current == nil
         var changes = EntryStore.Changes()
         if creating || input.has("title") { changes.title = input.string("title", max: 255) }
@@ -127,6 +128,7 @@ enum EntryRoutes {
             }
         }
         if input.has("assigned_to_user_id") { changes.userID = .some(input.int("assigned_to_user_id", required: false, min: 1)) }
+        changes.tags = Tags.read(&input)
         // `owner_id` (issue 24 part 3) is the entry's owner by its customers' and companies'
         // name: the same column as the contract's assigned_to_user_id.
         if input.has("owner_id") {

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Tags
 
 /// A filter as SQL: the predicate over `customers c` that the evaluator, the rebuild and the
 /// list filters all run, with time conditions measured from the database's clock or a given time.
@@ -67,6 +68,8 @@ extension SegmentFilter {
             return "(SELECT COUNT(*) FROM events e WHERE \(whereClause)) BETWEEN \(e.countMin) AND \(e.countMax ?? Int(Int32.max))"
         case .inSegment(let id):
             return "EXISTS (SELECT 1 FROM segment_members sm WHERE sm.segment_id = \(id) AND sm.customer_id = c.id)"
+        case .tags(let names):
+            return Tags.anyCondition(names, kind: .customer, column: "c.id", tenant: "c.tenant_id")
         }
     }
 

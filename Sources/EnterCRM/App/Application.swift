@@ -14,6 +14,7 @@ import Tracking
 import Automations
 import Campaigns
 import Dashboard
+import Lists
 
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {
@@ -36,6 +37,9 @@ public struct Application: HTTPApplication {
         NoteRoutes.register(&routes)
         TaskRoutes.register(&routes)
         CompanyRoutes.register(&routes)
+        TagRoutes.register(&routes)
+        ViewRoutes.register(&routes)
+        BulkRoutes.register(&routes)
         TrackingRoutes.register(&routes)
         CRMRoutes.register(&routes)
         AnalyticsRoutes.register(&routes)
