@@ -15,12 +15,12 @@ package enum BulkRun {
     static let chunk = 200
 
     package static func register(_ registry: inout JobRegistry) {
-        registry.register(kind, maxAttempts: 20, leaseSeconds: 60) { job in
+        registry.register(kind, maxAttempts: 20, leaseSeconds: 20) { job in
             guard let id = job.job.payload.objectValue?["bulk_id"]?.intValue,
                   let row = try job.db.queryOne("SELECT tenant_id, user_id, api_key_id, role FROM bulk_operations WHERE id = \(id)") else { return }
             let c = try context(job.db, row)
             do {
-                while try step(c, id: id) { try job.heartbeat(seconds: 60) }
+                while try step(c, id: id) { try job.heartbeat(seconds: 20) }
             } catch let error as HTTPError where error.status < 500 {
                 // The selection or the action no longer holds (its entity was deleted …).
                 try job.db.execute("""

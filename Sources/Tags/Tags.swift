@@ -168,19 +168,23 @@ package enum Tags {
         let tagIDs = try ensure(db, tenant, names: names)
         var gained: Set<Int> = []
         for tag in tagIDs {
-            let rows: [SQL] = ids.map { "(\(tenant), \(kind.rawValue), \(tag), \($0))" }
+            let had = Set(try db.query("""
+                SELECT record_id FROM tag_links
+                WHERE tenant_id = \(tenant) AND kind = \(kind.rawValue) AND tag_id = \(tag) AND record_id IN (\(list: ids)) FOR UPDATE
+                """).map { try $0.int("record_id") })
+            let missing = ids.filter { !had.contains($0) }
+            guard !missing.isEmpty else { continue }
+            let rows: [SQL] = missing.map { "(\(tenant), \(kind.rawValue), \(tag), \($0))" }
             try db.execute("INSERT IGNORE INTO tag_links (tenant_id, kind, tag_id, record_id) VALUES \(SQL.join(rows, separator: ", "))")
+            gained.formUnion(missing)
         }
+        guard !gained.isEmpty else { return gained }
         let over = try db.query("""
             SELECT record_id, COUNT(*) AS n FROM tag_links FORCE INDEX (idx_tag_links_record)
-            WHERE tenant_id = \(tenant) AND kind = \(kind.rawValue) AND record_id IN (\(list: ids))
+            WHERE tenant_id = \(tenant) AND kind = \(kind.rawValue) AND record_id IN (\(list: Array(gained)))
             GROUP BY record_id HAVING n > \(maxPerRecord) LIMIT 1
             """)
         if !over.isEmpty { throw HTTPError.invalid(field, "A record may have at most \(maxPerRecord) tags.") }
-        for row in try db.query("""
-            SELECT DISTINCT record_id FROM tag_links FORCE INDEX (idx_tag_links_record)
-            WHERE tenant_id = \(tenant) AND kind = \(kind.rawValue) AND record_id IN (\(list: ids)) AND tag_id IN (\(list: tagIDs))
-            """) { gained.insert(try row.int("record_id")) }
         return gained
     }
 
