@@ -11,6 +11,7 @@ import Tracking
 import Customers
 import Automations
 import Campaigns
+import Lists
 
 /// Fills a database with the demo workspace, so that `make up` opens on a living product.
 /// Idempotent: what exists already is left as it is.
@@ -24,6 +25,7 @@ public enum Seeder {
         try CustomerSeed.run(db, tenant, log: log)
         try CompanySeed.run(db, tenant, log: log)
         try PipelineSeed.run(db, tenant, log: log)
+        try ListSeed.run(db, tenant, log: log)
         try SegmentSeed.run(db, tenant, log: log)
         try EmailTemplateSeed.run(db, tenant, log: log)
         try AutomationSeed.run(db, tenant, log: log)
