@@ -8,7 +8,7 @@ import { avatar, h, icon, replace, uid } from '../dom.js';
 import { field } from '../components/form.js';
 import { count, countryName, dateOnly, money, placeText, relativeTime, RFM_SEGMENTS, segmentBadge } from '../components/format.js';
 import { emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
-import { pagerNav, renderChips as listChips, sortHeader } from '../components/list.js';
+import { bulkSelection, listFilters, tagList, openView, pagerNav, renderChips as listChips, sortHeader, viewParam, viewQuery, viewTabs } from '../components/list.js';
 import { permit } from '../components/permit.js';
 
 /** sessionStorage: the list's last query, so that a profile's "Customers" link returns to it. */
@@ -20,6 +20,7 @@ const FILTERS = [
   { name: 'country', label: 'Country' },
   { name: 'city', label: 'City' },
   { name: 'rfm_segment', label: 'RFM segment' },
+  { name: 'tag', label: 'Tag' },
   { name: 'created_after', label: 'Created from', date: true },
   { name: 'created_before', label: 'Created to', date: true },
 ];
@@ -71,6 +72,7 @@ function readState(query) {
   const perPage = positiveInt(query.get('per_page'), DEFAULTS.per_page);
   const company = (query.get('company_id') || '').trim();
   return {
+    view: viewParam(query),
     q: (query.get('q') || '').trim(),
     filters,
     // A company's customers (its profile links here) and "my customers" (owner_id=me).
@@ -86,6 +88,7 @@ function readState(query) {
 /** The hash's query for a state: only what differs from the defaults. */
 function stateQuery(state) {
   const params = new URLSearchParams();
+  if (state.view) params.set('view', state.view);
   if (state.q) params.set('q', state.q);
   for (const filter of FILTERS) {
     if (state.filters[filter.name]) params.set(filter.name, state.filters[filter.name]);
@@ -121,6 +124,7 @@ function apiQuery(state) {
   if (country) query.country = country;
   if (city) query.city = city;
   if (segment) query.rfm_segment = segment;
+  if (state.filters.tag) query.tag = state.filters.tag;
   if (after) query.created_after = dayStart(after);
   if (before) query.created_before = dayStart(before, 1);
   if (state.company) query.company_id = state.company;
@@ -207,6 +211,7 @@ export function render({ query }) {
       field({ label: 'Country', name: 'country', maxlength: 64, autocomplete: 'off', placeholder: 'e.g. HR', hint: 'Country code, as stored' }),
       field({ label: 'City', name: 'city', maxlength: 120, autocomplete: 'off', placeholder: 'e.g. Zagreb' }),
       field({ label: 'RFM segment', name: 'rfm_segment', maxlength: 64, autocomplete: 'off', list: segmentsListId, placeholder: 'e.g. Champions' }),
+      field({ label: 'Tag', name: 'tag', maxlength: 120, autocomplete: 'off', placeholder: 'e.g. VIP', hint: 'Several: VIP, Newsletter (all of them)' }),
       field({ label: 'Created from', name: 'created_after', type: 'date' }),
       field({ label: 'Created to', name: 'created_before', type: 'date' })),
     h('datalist', { id: segmentsListId }, RFM_SEGMENTS.map((name) => h('option', { value: name }))),
@@ -360,6 +365,22 @@ export function render({ query }) {
         perPageSelect),
       pager));
 
+  // Saved views as tabs, and the selection's bulk actions.
+  const views = viewTabs({
+    list: 'customers',
+    currentId: state.view,
+    current: () => ({ filters: listFilters(apiQuery(state)), sort: { field: state.sort, order: state.order } }),
+    hrefFor: (view) => (view ? `#/customers?view=${view.id}` : '#/customers'),
+  });
+  let lastTotal = 0;
+  const selection = bulkSelection({
+    target: 'customers',
+    noun: ['customer', 'customers'],
+    filter: () => listFilters(apiQuery(state)),
+    total: () => lastTotal,
+    onDone: () => load(),
+  });
+
   const newButton = h('a', { class: 'button button-primary', href: '#/customers/new', dataset: { action: 'new-customer' } },
     icon('plus'), h('span', { text: 'New customer' }));
 
@@ -369,12 +390,15 @@ export function render({ query }) {
       description: 'Everyone your websites and servers have told EnterCRM about, with their value and activity.',
       actions: [permit(newButton, 'POST /v1/customers', 'add customers')],
     }),
+    views,
     h('section', { class: 'card card-customers', 'aria-label': 'Customer list' },
       h('div', { class: 'customers-toolbar' },
         searchForm,
         h('div', { class: 'toolbar-group' }, sortControl, mineButton, filtersButton)),
       filtersPanel,
       chips,
+      selection.pageToggle,
+      selection.bar,
       results,
       footer));
 
@@ -482,9 +506,11 @@ export function render({ query }) {
     }
 
     const sortColumn = COLUMNS.find((column) => column.sort === state.sort);
+    lastTotal = total;
+    selection.page(customers.map((customer) => customer.id));
     const table = h('table', { class: 'table table-customers' },
       h('caption', { class: 'visually-hidden', text: `Customers, sorted by ${sortColumn ? sortColumn.sortLabel : state.sort.replace(/_/g, ' ')}, ${state.order === 'asc' ? 'ascending' : 'descending'}` }),
-      h('thead', {}, h('tr', {}, COLUMNS.map(headerCell))),
+      h('thead', {}, h('tr', {}, selection.headerCell(), COLUMNS.map(headerCell))),
       h('tbody', {}, customers.map(customerRow)));
     replace(results, tableWrap(table, 'Customers'));
 
@@ -506,12 +532,14 @@ export function render({ query }) {
     const href = `#/customers/${encodeURIComponent(customer.id)}`;
     const place = placeText(customer.city, customer.country);
     return h('tr', { dataset: { customerId: customer.id, email: customer.email || '' } },
+      selection.rowCell(customer.id, name),
       h('td', { class: 'col-customer' },
         h('div', { class: 'person' },
           avatar(name),
           h('div', { class: 'person-text' },
             h('a', { class: 'person-name customer-link', href, text: name }),
-            customer.name && customer.email ? h('span', { class: 'person-email', text: customer.email }) : null))),
+            customer.name && customer.email ? h('span', { class: 'person-email', text: customer.email }) : null,
+            tagList(customer.tags)))),
       h('td', { class: 'col-location' }, place
         ? h('div', { class: 'place', title: place },
           h('span', { class: 'place-city', text: customer.city || countryName(customer.country) }),
@@ -545,6 +573,18 @@ export function render({ query }) {
   }
 
   syncControls();
-  load();
+  if (state.view && [...query.keys()].length === 1) {
+    // #/customers?view=ID (a tab): the view's filters and sort, written into the address.
+    openView(state.view).then((view) => {
+      if (!root.isConnected) return;
+      state = view ? { ...readState(viewQuery(view)), view: state.view } : { ...state, view: '' };
+      history.replaceState(history.state, '', listHash(state));
+      remember();
+      syncControls();
+      load();
+    }).catch(() => load());
+  } else {
+    load();
+  }
   return root;
 }
