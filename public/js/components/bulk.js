@@ -17,15 +17,18 @@ const VERBS = {
   add_tags: { title: 'Add a tag', button: 'Add tag', done: (n, tag) => `Tagged ${n} “${tag}”.` },
   remove_tags: { title: 'Remove a tag', button: 'Remove tag', done: (n, tag) => `Removed “${tag}” from ${n}.` },
   set_owner: { title: 'Set the owner', button: 'Set owner', done: (n) => `Set the owner of ${n}.` },
+  move_stage: { title: 'Move to a stage', button: 'Move', done: (n, stage) => `Moved ${n} to ${stage}.` },
   delete: { title: 'Delete', button: 'Delete', done: (n) => `Deleted ${n}.` },
 };
 
 /** Asks the action's question; resolves {action, label} or null. */
-async function ask(type) {
+async function ask(type, stages) {
   if (type === 'delete') return { action: { type }, label: '' };
   const verb = VERBS[type];
   let control;
-  if (type === 'set_owner') {
+  if (type === 'move_stage') {
+    control = h('select', { name: 'stage_id', autofocus: true }, stages.map((s) => h('option', { value: String(s.id), text: s.label })));
+  } else if (type === 'set_owner') {
     const people = await workspacePeople();
     control = h('select', { name: 'owner_id', autofocus: true },
       h('option', { value: '', text: 'No owner' }),
@@ -41,12 +44,15 @@ async function ask(type) {
     let answer = null;
     const error = h('p', { class: 'field-error', hidden: true });
     const form = h('form', { class: 'bulk-form', novalidate: true },
-      h('label', { class: 'field' }, h('span', { class: 'field-label', text: type === 'set_owner' ? 'Owner' : 'Tag' }), control, error));
+      h('label', { class: 'field' }, h('span', { class: 'field-label', text: { set_owner: 'Owner', move_stage: 'Stage' }[type] || 'Tag' }), control, error));
     const submit = h('button', { type: 'button', class: 'button button-primary', text: 'Continue', dataset: { action: 'continue' }, onClick: () => form.requestSubmit() });
     const handle = openDialog({ title: verb.title, body: [form], actions: [submit], size: 'small', onClose: () => resolve(answer) });
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      if (type === 'set_owner') {
+      if (type === 'move_stage') {
+        const select = form.elements.stage_id;
+        answer = { action: { type, stage_id: Number(select.value) }, label: select.selectedOptions[0]?.textContent || '' };
+      } else if (type === 'set_owner') {
         const value = form.elements.owner_id.value;
         const label = value ? form.elements.owner_id.selectedOptions[0].textContent : 'no owner';
         answer = { action: { type, owner_id: value ? Number(value) : null }, label };
@@ -72,13 +78,14 @@ function question(type, label, n) {
     case 'add_tags': return [`Add the tag “${label}” to ${n}?`, 'Each gets the tag once; those that have it stay as they are.'];
     case 'remove_tags': return [`Remove the tag “${label}” from ${n}?`, 'Those without it stay as they are.'];
     case 'set_owner': return [`Make ${label} the owner of ${n}?`, 'Each change is kept in the record’s history.'];
+    case 'move_stage': return [`Move ${n} to ${label}?`, 'Those of another pipeline stay where they are; each move is in the stage history.'];
     default: return [`Delete ${n}?`, 'They are deleted as one by one deletes would, with their notes and tasks. You can undo for 10 seconds.'];
   }
 }
 
 /** Runs one bulk action: see the file's comment. */
-export async function runBulk({ type, target, entityId, selection, plural, done }) {
-  const answer = await ask(type);
+export async function runBulk({ type, target, entityId, selection, plural, stages, done }) {
+  const answer = await ask(type, stages);
   if (!answer) return;
   const body = { target, ...(entityId ? { entity_id: Number(entityId) } : {}), ...selection, action: answer.action };
   let preview;

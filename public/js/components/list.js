@@ -153,6 +153,25 @@ export async function openView(id) {
 }
 
 /**
+ * Starts a list page: on #/…?view=ID alone, reads the view first and writes its filters and
+ * sort into the address (`readState` of the view's query, `hashFor` of the state), hands the
+ * state to `apply`, then calls `load()`; otherwise `load()` at once.
+ */
+export function loadWithView(query, state, { readState, hashFor, alive, apply, load }) {
+  if (!state.view || [...query.keys()].length !== 1) {
+    load();
+    return;
+  }
+  openView(state.view).then((view) => {
+    if (!alive()) return;
+    const next = view ? { ...readState(viewQuery(view)), view: state.view } : { ...state, view: '' };
+    history.replaceState(history.state, '', hashFor(next));
+    apply(next);
+    load();
+  }).catch(() => load());
+}
+
+/**
  * The views of `list` as tabs: "All", then each view the caller sees (links to `hrefFor(view)`,
  * `hrefFor(null)` for All), the active one `currentId`; then Save view (the list as it is now,
  * `current()` → {filters, sort, columns}), and for the active view Update, Rename and Delete
@@ -284,9 +303,10 @@ export function firstError(error) {
  * above the list the bar ("3 selected", "Select all 312 matching", the actions) that appears
  * with the first selection. `target`: customers, companies or entries (`entityId`); `filter()`:
  * the list's current filters (as the API takes them); `total()`: how many match; `noun`:
- * [singular, plural]; `onDone()`: reload the list after an action.
+ * [singular, plural]; `onDone()`: reload the list after an action; `stages` ({id, label}): where
+ * move_stage may move entries.
  */
-export function bulkSelection({ target, entityId = null, filter, total, noun, onDone, actions = ['add_tags', 'remove_tags', 'set_owner', 'delete'] }) {
+export function bulkSelection({ target, entityId = null, filter, total, noun, onDone, actions = ['add_tags', 'remove_tags', 'set_owner', 'delete'], stages = [] }) {
   const selected = new Set();
   let allMatching = false;
   let pageToggle = null;
@@ -313,7 +333,7 @@ export function bulkSelection({ target, entityId = null, filter, total, noun, on
       ? h('button', { type: 'button', class: 'button button-ghost button-small', dataset: { action: 'select-all-matching' },
         text: `Select all ${count(total())} matching`, onClick: () => { allMatching = true; drawBar(); } })
       : null;
-    const run = (type) => import('./bulk.js').then((m) => m.runBulk({ type, target, entityId, selection: selection(), size: n, plural, noun, done }));
+    const run = (type) => import('./bulk.js').then((m) => m.runBulk({ type, target, entityId, selection: selection(), plural, stages, done }));
     const button = (type, text, route, doing, danger = false) => {
       const control = h('button', { type: 'button', class: ['button', 'button-small', danger ? 'button-danger' : 'button-secondary'], text, dataset: { bulk: type }, onClick: () => run(type) });
       if (!session.can(route)) {

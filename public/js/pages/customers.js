@@ -8,7 +8,7 @@ import { avatar, h, icon, replace, uid } from '../dom.js';
 import { field } from '../components/form.js';
 import { count, countryName, dateOnly, money, placeText, relativeTime, RFM_SEGMENTS, segmentBadge } from '../components/format.js';
 import { emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
-import { bulkSelection, listFilters, tagList, openView, pagerNav, renderChips as listChips, sortHeader, viewParam, viewQuery, viewTabs } from '../components/list.js';
+import { bulkSelection, listFilters, tagList, loadWithView, pagerNav, renderChips as listChips, sortHeader, viewParam, viewTabs } from '../components/list.js';
 import { permit } from '../components/permit.js';
 
 /** sessionStorage: the list's last query, so that a profile's "Customers" link returns to it. */
@@ -573,18 +573,13 @@ export function render({ query }) {
   }
 
   syncControls();
-  if (state.view && [...query.keys()].length === 1) {
-    // #/customers?view=ID (a tab): the view's filters and sort, written into the address.
-    openView(state.view).then((view) => {
-      if (!root.isConnected) return;
-      state = view ? { ...readState(viewQuery(view)), view: state.view } : { ...state, view: '' };
-      history.replaceState(history.state, '', listHash(state));
-      remember();
-      syncControls();
-      load();
-    }).catch(() => load());
-  } else {
-    load();
-  }
+  // #/customers?view=ID (a tab): the view's filters and sort first, written into the address.
+  loadWithView(query, state, {
+    readState,
+    hashFor: listHash,
+    alive: () => root.isConnected,
+    apply: (next) => { state = next; remember(); syncControls(); },
+    load,
+  });
   return root;
 }
