@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 PHONE = (390, 844)
 WIDE = (1280, 900)
@@ -96,3 +97,45 @@ def test_bulk_tag_on_a_filter(api, account, console_factory, size) -> None:
     assert all(x["city"] == city for x in tagged["data"])
     c.wait().until(lambda d: label in (c.find("table.table-customers tbody").text))
     c.shot("bulk-done", full_page=False)
+
+
+@pytest.mark.parametrize("size", [WIDE, PHONE], ids=["1280", "390"])
+def test_deals_table_move_selected_to_a_stage_and_save_a_view(api, account, console_factory, size) -> None:
+    crm = lambda method, path, body=None: api.request(method, f"/api/brands/{account['tenant']['id']}/crm{path}", body)  # noqa: E731
+    crm("POST", "/entities", {"name": "Deals", "slug": "deals", "preset": "deals"})
+    entity = crm("GET", "/entities/deals")
+    pipeline = entity["pipelines"][0]
+    first, last = pipeline["stages"][0], pipeline["stages"][-1]
+    made = [crm("POST", "/entities/deals/entries", {"title": f"Deal {i}", "pipeline_id": pipeline["id"], "stage_id": first["id"], "tags": ["Q3"] if i < 2 else []})
+            for i in range(3)]
+    c = console_factory(size)
+    c.sign_in_with_token(account["token"], "/pipelines/deals/table")
+    c.wait().until(lambda d: len(c.find_all(".crm-table tbody tr")) == 3)
+    assert "Q3" in c.find(f".crm-table tbody tr[data-entry-id='{made[0]['id']}']").text
+    for entry in made[:2]:
+        c.clickable(f"input[data-select-row='{entry['id']}']").click()
+    assert "2 deals selected" in c.find(".bulk-count").text
+    c.clickable("[data-bulk='move_stage']").click()
+    dialog = c.dialog()
+
+    Select(dialog.find_element(By.NAME, "stage_id")).select_by_value(str(last["id"]))
+    dialog.find_element(By.CSS_SELECTOR, "[data-action='continue']").click()
+    c.wait().until(lambda d: f"Move 2 deals to {last['name']}?" in c.dialog().text)
+    c.shot("move-confirm", full_page=False)
+    c.dialog().find_element(By.CSS_SELECTOR, "[data-action='confirm']").click()
+    c.wait().until(lambda d: [crm("GET", f"/entries/{e['id']}")["stage_id"] for e in made] == [last["id"], last["id"], first["id"]])
+
+    # A view of the tagged deals: saved from the filtered address, reopened from its tab.
+    c.go("/pipelines/deals/table?tag=Q3")
+    c.wait().until(lambda d: len(c.find_all(".crm-table tbody tr")) == 2)
+    c.clickable("[data-action='save-view']").click()
+    c.dialog().find_element(By.NAME, "name").send_keys("Q3 deals")
+    c.dialog().find_element(By.CSS_SELECTOR, "[data-action='confirm']").click()
+    c.toast("Saved the view")
+    c.go("/pipelines/deals/table")
+    c.wait().until(lambda d: len(c.find_all(".crm-table tbody tr")) == 3)
+    c.find(".view-tab:not([data-view-id=''])").click()
+    c.wait().until(lambda d: len(c.find_all(".crm-table tbody tr")) == 2 and "tag=Q3" in d.current_url)
+    assert c.find(".view-tab.is-active").text == "Q3 deals"
+    c.assert_no_horizontal_overflow("the deals table with its views")
+    c.shot("deals-view", full_page=True)

@@ -162,8 +162,10 @@ export function loadWithView(query, state, { readState, hashFor, alive, apply, l
     load();
     return;
   }
+  const here = location.hash;
   openView(state.view).then((view) => {
-    if (!alive()) return;
+    // Gone elsewhere meanwhile (the router may draw the next page a moment later).
+    if (!alive() || location.hash !== here) return;
     const next = view ? { ...readState(viewQuery(view)), view: state.view } : { ...state, view: '' };
     history.replaceState(history.state, '', hashFor(next));
     apply(next);

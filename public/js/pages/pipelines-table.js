@@ -196,8 +196,10 @@ export function render({ entity, query, path }) {
 
   const viewID = viewParam(query);
   if (viewID && [...query.keys()].length === 1) {
-    // A tab: the view's filters and sort become the address (this page, drawn again).
-    openView(viewID).then((view) => { if (root.isConnected) navigate(`${path}?${(view ? viewQuery(view) : new URLSearchParams()).toString()}`, { replace: true }); })
+    // A tab: the view's filters and sort become the address (this page, drawn again), unless
+    // the console went elsewhere meanwhile.
+    const here = location.hash;
+    openView(viewID).then((view) => { if (location.hash === here) navigate(`${path}?${(view ? viewQuery(view) : new URLSearchParams()).toString()}`, { replace: true }); })
       .catch(() => load());
   } else {
     load();
