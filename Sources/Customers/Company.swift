@@ -16,9 +16,9 @@ package enum CompanyJSON {
     /// The same fields in the list and the profile: a company is small.
     static func json(_ row: Row, tags: [String]) -> JSON {
         var o = row.json(["id", "name", "domain", "industry", "size", "country", "city", "owner_id"]).objectValue!
-        o["tags"] = .array(tags.map(JSON.string))
         o["properties"] = (try? JSONParser.parse(row.optionalString("properties") ?? "{}")) ?? [:]
         for key in ["customers_count", "revenue_total", "open_entries_value", "created_at", "updated_at"] { o[key] = row.json(key) }
+        o["tags"] = .array(tags.map(JSON.string))
         return .object(o)
     }
 }
