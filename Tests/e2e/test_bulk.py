@@ -13,23 +13,13 @@ import uuid
 
 import pytest
 
-from .support import new_session
-from .test_companies import call, invalid, ok, register, unique
-from .test_roles import person
-from .test_tags import customers, entity
+from .test_companies import call, invalid, ok, unique
+from .test_tags import customers, entity, workspace
 
 
 @pytest.fixture(scope="module")
 def ws(stack, base: str) -> dict:
-    http = new_session("127.0.0.172")
-    w = register(http, base, "Bulk E2E")
-    w["http"], w["base"], w["stack"] = http, base, stack
-    for role in ("admin", "member", "viewer"):
-        w[role] = person(stack, w["tenant"], role)
-    other = register(http, base, "Bulk E2E elsewhere")
-    other["http"], other["base"] = http, base
-    w["other"] = other
-    return w
+    return workspace(stack, base, "127.0.0.172", "Bulk E2E")
 
 
 def bulk(w: dict, body: dict, who: str = "owner", preview: bool = False):

@@ -14,17 +14,23 @@ from .test_companies import call, invalid, ok, register, unique
 from .test_roles import person
 
 
-@pytest.fixture(scope="module")
-def ws(stack, base: str) -> dict:
-    http = new_session("127.0.0.171")
-    w = register(http, base, "Tags E2E")
-    w["http"], w["base"] = http, base
+def workspace(stack, base: str, address: str, name: str) -> dict:
+    """A new workspace from its own address (registration is rate limited per address), with an
+    admin, a member and a viewer, and another workspace (`other`) for isolation checks."""
+    http = new_session(address)
+    w = register(http, base, name)
+    w["http"], w["base"], w["stack"] = http, base, stack
     for role in ("admin", "member", "viewer"):
         w[role] = person(stack, w["tenant"], role)
-    other = register(http, base, "Tags E2E elsewhere")
+    other = register(http, base, f"{name} elsewhere")
     other["http"], other["base"] = http, base
     w["other"] = other
     return w
+
+
+@pytest.fixture(scope="module")
+def ws(stack, base: str) -> dict:
+    return workspace(stack, base, "127.0.0.171", "Tags E2E")
 
 
 def customers(w: dict, query: str, who: str = "owner") -> list[dict]:

@@ -7,23 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from .support import new_session
-from .test_companies import call, invalid, ok, register, unique
+from .test_companies import call, invalid, ok, unique
 from .test_roles import person
-from .test_tags import entity
+from .test_tags import entity, workspace
 
 
 @pytest.fixture(scope="module")
 def ws(stack, base: str) -> dict:
-    http = new_session("127.0.0.173")
-    w = register(http, base, "Views E2E")
-    w["http"], w["base"] = http, base
-    for role in ("admin", "member", "viewer"):
-        w[role] = person(stack, w["tenant"], role)
+    w = workspace(stack, base, "127.0.0.173", "Views E2E")
     w["member2"] = person(stack, w["tenant"], "member")
-    other = register(http, base, "Views E2E elsewhere")
-    other["http"], other["base"] = http, base
-    w["other"] = other
     return w
 
 

@@ -298,6 +298,48 @@ export function firstError(error) {
   return fields.length && fields[0].length ? fields[0][0] : error.message;
 }
 
+/**
+ * A list page's saved views and selection together: the tabs of `list` (links
+ * `#/${route}?view=ID`) and the selection of `target` (see `bulkSelection` for `noun`, `onDone`
+ * and the rest), both reading the page's current API filters `filters()` and sort `sort()`.
+ * `shown(ids, total)` tells them the page drawn.
+ */
+export function listTools({ list, route, currentId, filters, sort, ...selectionOptions }) {
+  let total = 0;
+  const views = viewTabs({
+    list,
+    currentId,
+    current: () => ({ filters: filters(), sort: sort() }),
+    hrefFor: (view) => (view ? `#/${route}?view=${view.id}` : `#/${route}`),
+  });
+  const selection = bulkSelection({ ...selectionOptions, filter: filters, total: () => total });
+  return {
+    views,
+    selection,
+    shown(ids, count) {
+      total = count;
+      selection.page(ids);
+    },
+  };
+}
+
+/**
+ * `listTools` of the customer and company pages, whose list, route and target are one `name`:
+ * `state()` the page's state ({view, sort, order, …}), `apiQuery(state)` its API query.
+ */
+export function pageListTools(name, noun, { state, apiQuery, load }) {
+  return listTools({
+    list: name,
+    route: name,
+    target: name,
+    noun,
+    currentId: state().view,
+    filters: () => listFilters(apiQuery(state())),
+    sort: () => ({ field: state().sort, order: state().order }),
+    onDone: () => load(),
+  });
+}
+
 // Selection and bulk actions -------------------------------------------------------------------
 
 /**

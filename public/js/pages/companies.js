@@ -8,7 +8,7 @@ import { h, icon, replace, uid } from '../dom.js';
 import { confirmDialog } from '../components/dialog.js';
 import { field } from '../components/form.js';
 import { count, countryName, money, placeText } from '../components/format.js';
-import { bulkSelection, listFilters, loadWithView, pagerNav, renderChips, sortHeader, tagList, viewParam, viewTabs } from '../components/list.js';
+import { loadWithView, pagerNav, renderChips, pageListTools, sortHeader, tagList, viewParam } from '../components/list.js';
 import { members, ownerName } from '../components/owners.js';
 import { emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { permit, permitQuiet } from '../components/permit.js';
@@ -282,20 +282,8 @@ export function render({ query }) {
     icon('plus'), h('span', { text: 'New company' }));
 
   // Saved views as tabs, and the selection's bulk actions.
-  const views = viewTabs({
-    list: 'companies',
-    currentId: state.view,
-    current: () => ({ filters: listFilters(apiQuery(state)), sort: { field: state.sort, order: state.order } }),
-    hrefFor: (view) => (view ? `#/companies?view=${view.id}` : '#/companies'),
-  });
-  let lastTotal = 0;
-  const selection = bulkSelection({
-    target: 'companies',
-    noun: ['company', 'companies'],
-    filter: () => listFilters(apiQuery(state)),
-    total: () => lastTotal,
-    onDone: () => load(),
-  });
+  const tools = pageListTools('companies', ['company', 'companies'], { state: () => state, apiQuery, load });
+  const { views, selection } = tools;
 
   const root = h('div', { class: 'page page-companies' },
     pageHeader({
@@ -401,8 +389,7 @@ export function render({ query }) {
       return;
     }
     const sortColumn = COLUMNS.find((column) => column.sort === state.sort) || SORT_LABELS[state.sort];
-    lastTotal = total;
-    selection.page(companies.map((company) => company.id));
+    tools.shown(companies.map((company) => company.id), total);
     const table = h('table', { class: 'table table-companies' },
       h('caption', { class: 'visually-hidden', text: `Companies, sorted by ${sortColumn ? sortColumn.sortLabel : state.sort.replace(/_/g, ' ')}, ${state.order === 'asc' ? 'ascending' : 'descending'}` }),
       h('thead', {}, h('tr', {}, selection.headerCell(), COLUMNS.map((column) => column.key === 'actions'
@@ -461,12 +448,7 @@ export function render({ query }) {
 
   syncControls();
   // #/companies?view=ID (a tab): the view's filters and sort first, written into the address.
-  loadWithView(query, state, {
-    readState,
-    hashFor: listHash,
-    alive: () => root.isConnected,
-    apply: (next) => { state = next; remember(); syncControls(); },
-    load,
-  });
+  const apply = (next) => { state = next; remember(); syncControls(); };
+  loadWithView(query, state, { readState, hashFor: listHash, alive: () => root.isConnected, apply, load });
   return root;
 }

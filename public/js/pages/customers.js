@@ -8,7 +8,7 @@ import { avatar, h, icon, replace, uid } from '../dom.js';
 import { field } from '../components/form.js';
 import { count, countryName, dateOnly, money, placeText, relativeTime, RFM_SEGMENTS, segmentBadge } from '../components/format.js';
 import { emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
-import { bulkSelection, listFilters, tagList, loadWithView, pagerNav, renderChips as listChips, sortHeader, viewParam, viewTabs } from '../components/list.js';
+import { loadWithView, pagerNav, renderChips as listChips, pageListTools, sortHeader, tagList, viewParam } from '../components/list.js';
 import { permit } from '../components/permit.js';
 
 /** sessionStorage: the list's last query, so that a profile's "Customers" link returns to it. */
@@ -366,20 +366,8 @@ export function render({ query }) {
       pager));
 
   // Saved views as tabs, and the selection's bulk actions.
-  const views = viewTabs({
-    list: 'customers',
-    currentId: state.view,
-    current: () => ({ filters: listFilters(apiQuery(state)), sort: { field: state.sort, order: state.order } }),
-    hrefFor: (view) => (view ? `#/customers?view=${view.id}` : '#/customers'),
-  });
-  let lastTotal = 0;
-  const selection = bulkSelection({
-    target: 'customers',
-    noun: ['customer', 'customers'],
-    filter: () => listFilters(apiQuery(state)),
-    total: () => lastTotal,
-    onDone: () => load(),
-  });
+  const tools = pageListTools('customers', ['customer', 'customers'], { state: () => state, apiQuery, load });
+  const { views, selection } = tools;
 
   const newButton = h('a', { class: 'button button-primary', href: '#/customers/new', dataset: { action: 'new-customer' } },
     icon('plus'), h('span', { text: 'New customer' }));
@@ -506,8 +494,7 @@ export function render({ query }) {
     }
 
     const sortColumn = COLUMNS.find((column) => column.sort === state.sort);
-    lastTotal = total;
-    selection.page(customers.map((customer) => customer.id));
+    tools.shown(customers.map((customer) => customer.id), total);
     const table = h('table', { class: 'table table-customers' },
       h('caption', { class: 'visually-hidden', text: `Customers, sorted by ${sortColumn ? sortColumn.sortLabel : state.sort.replace(/_/g, ' ')}, ${state.order === 'asc' ? 'ascending' : 'descending'}` }),
       h('thead', {}, h('tr', {}, selection.headerCell(), COLUMNS.map(headerCell))),
@@ -574,12 +561,7 @@ export function render({ query }) {
 
   syncControls();
   // #/customers?view=ID (a tab): the view's filters and sort first, written into the address.
-  loadWithView(query, state, {
-    readState,
-    hashFor: listHash,
-    alive: () => root.isConnected,
-    apply: (next) => { state = next; remember(); syncControls(); },
-    load,
-  });
+  const apply = (next) => { state = next; remember(); syncControls(); };
+  loadWithView(query, state, { readState, hashFor: listHash, alive: () => root.isConnected, apply, load });
   return root;
 }

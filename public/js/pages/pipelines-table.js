@@ -9,7 +9,7 @@ import { crm, workspacePeople } from './pipelines-api.js';
 import { openEntryForm } from './pipelines-entry.js';
 import { entityHeader, formatNumber, singular, stageBadge, stagesById, valueNode } from './pipelines-common.js';
 import { permit } from '../components/permit.js';
-import { bulkSelection, listFilters, openView, tagList, viewParam, viewQuery, viewTabs } from '../components/list.js';
+import { listFilters, listTools, openView, tagList, viewParam, viewQuery } from '../components/list.js';
 
 const PER_PAGE = 25;
 
@@ -94,23 +94,20 @@ export function render({ entity, query, path }) {
     for (const [key, value] of apiParams()) filters[key] = value;
     return listFilters(filters);
   };
-  const views = viewTabs({
+  const tools = listTools({
     list: `entries:${entity.id}`,
+    route: path.slice(1),
     currentId: viewParam(query),
-    current: () => ({ filters: currentFilters(), sort: { field: query.get('sort') || 'updated_at', order: query.get('order') || 'desc' } }),
-    hrefFor: (view) => `#${path}${view ? `?view=${view.id}` : ''}`,
-  });
-  let lastTotal = 0;
-  const selection = bulkSelection({
+    filters: currentFilters,
+    sort: () => ({ field: query.get('sort') || 'updated_at', order: query.get('order') || 'desc' }),
     target: 'entries',
     entityId: entity.id,
     noun: [singular(entity).toLowerCase(), (entity.plural_name || entity.name).toLowerCase()],
-    filter: currentFilters,
-    total: () => lastTotal,
     onDone: () => load(),
     actions: ['add_tags', 'remove_tags', 'set_owner', 'move_stage', 'delete'],
     stages: [...stages.values()].map((s) => ({ id: s.id, label: (entity.pipelines.length > 1 ? `${s.pipeline.name}: ` : '') + s.name })),
   });
+  const { views, selection } = tools;
 
   const body = h('div', { class: 'crm-table-body' }, loadingState('Loading…'));
   const root = h('div', { class: 'page page-crm page-crm-table' },
@@ -157,8 +154,7 @@ export function render({ entity, query, path }) {
         text: active ? 'Try other words or fewer filters.' : 'Create one, or send them from your site through the API.', iconName: 'pipelines' }));
       return;
     }
-    lastTotal = result.total ?? rows.length;
-    selection.page(rows.map((entry) => entry.id));
+    tools.shown(rows.map((entry) => entry.id), result.total ?? rows.length);
     const table = h('table', { class: 'table crm-table' },
       h('thead', {}, h('tr', {},
         selection.headerCell(),
