@@ -73,7 +73,7 @@ let package = Package(
         ]),
         // Saved views and bulk actions on the lists of customers, companies and entries.
         .target(name: "Lists", dependencies: [
-            "Core", "Jobs", "Accounts", "Tags", "Customers", "Pipelines", "Web", "MariaDB", "Platform",
+            "Core", "Jobs", "Accounts", "Tags", "Segments", "Customers", "Pipelines", "Campaigns", "Web", "MariaDB", "Platform",
         ]),
         // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [

@@ -6,6 +6,8 @@ import Accounts
 import Tags
 import Customers
 import Pipelines
+import Segments
+import Campaigns
 
 /// One bulk action (issue 25 part 5), checked, and how it changes one chunk of records.
 /// Every change is the single edit's write path: a customer's `CustomerRoutes.apply` and
@@ -17,9 +19,10 @@ import Pipelines
 ///     {"type": "add_tags", "tags": […]}          {"type": "remove_tags", "tags": […]}
 ///     {"type": "set_owner", "owner_id": 7|null}  {"type": "set_field", "field": "city", "value": "Lyon"}
 ///     {"type": "move_stage", "stage_id": 12}     (entries)
+///     {"type": "add_to_campaign", "campaign_id": 3} (customers: the tag the campaign's segment filters on)
 ///     {"type": "delete"}                         (admins and owners)
 struct BulkAction {
-    static let types = ["add_tags", "remove_tags", "set_owner", "set_field", "move_stage", "delete"]
+    static let types = ["add_tags", "remove_tags", "set_owner", "set_field", "move_stage", "add_to_campaign", "delete"]
 
     let type: String
     var tags: [String] = []
@@ -40,6 +43,12 @@ struct BulkAction {
     init(_ c: Context, _ json: JSON?, list: ListSpec) throws {
         guard let object = json?.objectValue, let type = object["type"]?.stringValue, Self.types.contains(type) else {
             throw HTTPError.invalid("action.type", "The action type must be one of: \(Self.types.joined(separator: ", ")).")
+        }
+        if type == "add_to_campaign" {
+            // Through a tag: the one the campaign's segment filters on, added as add_tags.
+            self.type = "add_tags"
+            tags = [try Self.campaignTag(c, object["campaign_id"], list: list)]
+            return
         }
         self.type = type
         switch type {
@@ -83,6 +92,28 @@ struct BulkAction {
         // The single edit's checks, once, for the whole run: 422 now rather than a failure
         // per record later.
         if !body.isEmpty { try check(c, list: list) }
+    }
+
+    /// The tag that puts a customer in the audience of campaign `id`: its segment must be a tag
+    /// condition (`{"tag": "…"}`, the first tag named); a campaign already sent, or whose segment
+    /// is something else, is a 422 on `action.campaign_id` that says so.
+    static func campaignTag(_ c: Context, _ id: JSON?, list: ListSpec) throws -> String {
+        let field = "action.campaign_id"
+        guard list.kind == .customer else { throw HTTPError.invalid("action.type", "Only customers join a campaign's audience.") }
+        guard let id = id?.intValue, id > 0, let campaign = try CampaignStore.find(c.db, c.tenant, id: id) else {
+            throw HTTPError.invalid(field, "The campaign must be a campaign of this workspace.")
+        }
+        guard ["draft", "scheduled"].contains(campaign.optionalString("status") ?? "") else {
+            throw HTTPError.invalid(field, "The campaign has been sent; its audience no longer changes.")
+        }
+        guard let segmentID = campaign.optionalInt("segment_id"), let segment = try SegmentStore.find(c.db, c.tenant, id: segmentID) else {
+            throw HTTPError.invalid(field, "The campaign has no segment yet: give it a segment that filters on a tag ({\"tag\": \"…\"}).")
+        }
+        guard case .tags(let names) = SegmentStore.filter(segment), let tag = names.first else {
+            let name = segment.optionalString("name") ?? "its segment"
+            throw HTTPError.invalid(field, "The campaign's audience is the segment “\(name)”, which does not filter on one tag ({\"tag\": \"…\"}).")
+        }
+        return tag
     }
 
     func check(_ c: Context, list: ListSpec) throws {

@@ -173,3 +173,24 @@ def test_over_a_thousand_runs_as_a_job_and_resumes_after_kill_9(ws: dict) -> Non
         f"WHERE c.tenant_id = {ws['tenant']} AND c.city = '{city}' AND x.field = 'properties.campaign'")).split()
     assert rows == ["2500", "2500"], rows
     assert ok(call(ws, "GET", f"/v1/customers?city={city}&per_page=1"))["meta"]["total"] == 2500
+
+
+def test_add_to_a_campaigns_audience_through_its_tag(ws: dict) -> None:
+    tag = unique("Spring audience ")
+    segment = ok(call(ws, "POST", "/v1/segments", {"name": unique("Audience "), "filters": {"tag": tag}}), 201)
+    campaign = ok(call(ws, "POST", "/v1/campaigns", {"name": unique("Spring "), "type": "email", "segment_id": segment["id"],
+                                                      "subject": "Hello", "body": "Hi {{name}}"}), 201)
+    people = [ok(call(ws, "POST", "/v1/customers", {"email": f"{unique('c')}@bulk.test"}), 201) for _ in range(3)]
+    done = ok(bulk(ws, {"target": "customers", "ids": [p["id"] for p in people[:2]], "action": {"type": "add_to_campaign", "campaign_id": campaign["id"]}}))
+    assert done["changed"] == 2 and done["action"] == {"type": "add_tags", "tags": [tag]}
+    deadline = time.monotonic() + 20
+    while {x["id"] for x in customers(ws, f"segment_id={segment['id']}")} != {p["id"] for p in people[:2]} and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert {x["id"] for x in customers(ws, f"segment_id={segment['id']}")} == {p["id"] for p in people[:2]}
+
+    # A campaign whose audience is not a tag, or of another workspace, or entries: 422 saying so.
+    other_segment = ok(call(ws, "POST", "/v1/segments", {"name": unique("Croatia "), "filters": {"country": "HR"}}), 201)
+    other = ok(call(ws, "POST", "/v1/campaigns", {"name": unique("HR "), "type": "email", "segment_id": other_segment["id"]}), 201)
+    invalid(bulk(ws, {"target": "customers", "ids": [people[2]["id"]], "action": {"type": "add_to_campaign", "campaign_id": other["id"]}}), "action.campaign_id")
+    invalid(bulk(ws, {"target": "customers", "ids": [people[2]["id"]], "action": {"type": "add_to_campaign", "campaign_id": 999999999}}), "action.campaign_id")
+    invalid(bulk(ws, {"target": "companies", "filter": {}, "action": {"type": "add_to_campaign", "campaign_id": campaign["id"]}}), "action.type")

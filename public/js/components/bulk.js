@@ -18,6 +18,7 @@ const VERBS = {
   remove_tags: { title: 'Remove a tag', button: 'Remove tag', done: (n, tag) => `Removed “${tag}” from ${n}.` },
   set_owner: { title: 'Set the owner', button: 'Set owner', done: (n) => `Set the owner of ${n}.` },
   move_stage: { title: 'Move to a stage', button: 'Move', done: (n, stage) => `Moved ${n} to ${stage}.` },
+  add_to_campaign: { title: 'Add to a campaign’s audience', button: 'Add', done: (n, campaign) => `Added ${n} to the audience of ${campaign}.` },
   delete: { title: 'Delete', button: 'Delete', done: (n) => `Deleted ${n}.` },
 };
 
@@ -28,6 +29,14 @@ async function ask(type, stages) {
   let control;
   if (type === 'move_stage') {
     control = h('select', { name: 'stage_id', autofocus: true }, stages.map((s) => h('option', { value: String(s.id), text: s.label })));
+  } else if (type === 'add_to_campaign') {
+    // Campaigns not sent yet; the server checks that the audience is a segment on one tag.
+    const campaigns = ((await api.get('/v1/campaigns', { query: { per_page: 100 } }).catch(() => null))?.data || [])
+      .filter((c) => c.status === 'draft' || c.status === 'scheduled');
+    control = [
+      h('select', { name: 'campaign_id', autofocus: true }, campaigns.map((c) => h('option', { value: String(c.id), text: c.name }))),
+      h('span', { class: 'field-hint', text: 'Customers join through the tag the campaign’s segment filters on.' }),
+    ];
   } else if (type === 'set_owner') {
     const people = await workspacePeople();
     control = h('select', { name: 'owner_id', autofocus: true },
@@ -44,12 +53,20 @@ async function ask(type, stages) {
     let answer = null;
     const error = h('p', { class: 'field-error', hidden: true });
     const form = h('form', { class: 'bulk-form', novalidate: true },
-      h('label', { class: 'field' }, h('span', { class: 'field-label', text: { set_owner: 'Owner', move_stage: 'Stage' }[type] || 'Tag' }), control, error));
+      h('label', { class: 'field' }, h('span', { class: 'field-label', text: { set_owner: 'Owner', move_stage: 'Stage', add_to_campaign: 'Campaign' }[type] || 'Tag' }), control, error));
     const submit = h('button', { type: 'button', class: 'button button-primary', text: 'Continue', dataset: { action: 'continue' }, onClick: () => form.requestSubmit() });
     const handle = openDialog({ title: verb.title, body: [form], actions: [submit], size: 'small', onClose: () => resolve(answer) });
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      if (type === 'move_stage') {
+      if (type === 'add_to_campaign') {
+        const select = form.elements.campaign_id;
+        if (!select.value) {
+          error.textContent = 'There is no campaign to add to: create a draft first.';
+          error.hidden = false;
+          return;
+        }
+        answer = { action: { type, campaign_id: Number(select.value) }, label: select.selectedOptions[0].textContent };
+      } else if (type === 'move_stage') {
         const select = form.elements.stage_id;
         answer = { action: { type, stage_id: Number(select.value) }, label: select.selectedOptions[0]?.textContent || '' };
       } else if (type === 'set_owner') {
@@ -78,6 +95,7 @@ function question(type, label, n) {
     case 'add_tags': return [`Add the tag “${label}” to ${n}?`, 'Each gets the tag once; those that have it stay as they are.'];
     case 'remove_tags': return [`Remove the tag “${label}” from ${n}?`, 'Those without it stay as they are.'];
     case 'set_owner': return [`Make ${label} the owner of ${n}?`, 'Each change is kept in the record’s history.'];
+    case 'add_to_campaign': return [`Add ${n} to the audience of ${label}?`, 'They get the tag the campaign’s segment filters on.'];
     case 'move_stage': return [`Move ${n} to ${label}?`, 'Those of another pipeline stay where they are; each move is in the stage history.'];
     default: return [`Delete ${n}?`, 'They are deleted as one by one deletes would, with their notes and tasks. You can undo for 10 seconds.'];
   }

@@ -327,8 +327,9 @@ export function listTools({ list, route, currentId, filters, sort, ...selectionO
  * `listTools` of the customer and company pages, whose list, route and target are one `name`:
  * `state()` the page's state ({view, sort, order, …}), `apiQuery(state)` its API query.
  */
-export function pageListTools(name, noun, { state, apiQuery, load }) {
+export function pageListTools(name, noun, { state, apiQuery, load, actions }) {
   return listTools({
+    actions,
     list: name,
     route: name,
     target: name,
@@ -350,7 +351,8 @@ export function pageListTools(name, noun, { state, apiQuery, load }) {
  * [singular, plural]; `onDone()`: reload the list after an action; `stages` ({id, label}): where
  * move_stage may move entries.
  */
-export function bulkSelection({ target, entityId = null, filter, total, noun, onDone, actions = ['add_tags', 'remove_tags', 'set_owner', 'delete'], stages = [] }) {
+export function bulkSelection({ target, entityId = null, filter, total, noun, onDone, actions, stages = [] }) {
+  actions ||= ['add_tags', 'remove_tags', 'set_owner', 'delete'];
   const selected = new Set();
   let allMatching = false;
   let pageToggle = null;
@@ -395,6 +397,7 @@ export function bulkSelection({ target, entityId = null, filter, total, noun, on
         actions.includes('remove_tags') ? button('remove_tags', 'Remove tag', 'POST /v1/bulk', 'change records in bulk') : null,
         actions.includes('set_owner') ? button('set_owner', 'Set owner', 'POST /v1/bulk', 'change records in bulk') : null,
         actions.includes('move_stage') ? button('move_stage', 'Move to stage', 'POST /v1/bulk', 'change records in bulk') : null,
+        actions.includes('add_to_campaign') ? button('add_to_campaign', 'Add to campaign', 'POST /v1/bulk', 'change records in bulk') : null,
         actions.includes('delete') ? button('delete', 'Delete', deleteRoute, `delete ${noun[1]}`, true) : null,
         h('button', { type: 'button', class: 'button button-ghost button-small', text: 'Clear', dataset: { action: 'clear-selection' }, onClick: () => clear() })));
   }

@@ -366,7 +366,9 @@ export function render({ query }) {
       pager));
 
   // Saved views as tabs, and the selection's bulk actions.
-  const tools = pageListTools('customers', ['customer', 'customers'], { state: () => state, apiQuery, load });
+  const tools = pageListTools('customers', ['customer', 'customers'], {
+    state: () => state, apiQuery, load, actions: ['add_tags', 'remove_tags', 'set_owner', 'add_to_campaign', 'delete'],
+  });
   const { views, selection } = tools;
 
   const newButton = h('a', { class: 'button button-primary', href: '#/customers/new', dataset: { action: 'new-customer' } },
