@@ -87,7 +87,7 @@ package enum CompanyRoutes {
                 VALUES (\(c.tenant), \(f.name), \(f.domain), \(f.industry), \(f.size), \(f.country), \(f.city), \(f.ownerID ?? nil),
                         \(JSONWriter.string(.object(f.properties ?? JSONObject()))), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
                 """).lastInsertID
-            if let tags = f.tags { try TagWrites.add(c.db, c.tenant, .company, ids: [id], names: tags, actor: CustomerChanges.Actor(c.principal)) }
+            if let tags = f.tags { try TagWrites.add(c.db, c.tenant, .company, ids: [id], names: tags, actor: nil) }
             return id
         }
         return .json(try json(c, [try CompanyStore.find(c.db, c.tenant, id: id)!])[0], status: 201)

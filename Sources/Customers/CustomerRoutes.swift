@@ -132,7 +132,8 @@ package enum CustomerRoutes {
                         UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
                 """).lastInsertID
             if let tags = f.tags, !tags.isEmpty {
-                try TagWrites.add(c.db, c.tenant, .customer, ids: [id], names: tags, actor: CustomerChanges.Actor(c.principal))
+                // A new customer: no history yet.
+                try TagWrites.add(c.db, c.tenant, .customer, ids: [id], names: tags, actor: nil)
             }
             try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
             return id

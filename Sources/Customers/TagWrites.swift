@@ -13,10 +13,11 @@ import Tags
 package enum TagWrites {
     /// Adds the tags `names` (normalized by `Tags.normalize`) to the records `ids` of `kind`,
     /// which the caller has checked are the workspace's (for entries, their numeric ids).
-    /// Returns the records that gained a tag. The function the CSV import calls.
+    /// `actor` nil: records made by the same write, which have no history yet. Returns the
+    /// records that gained a tag. The function the CSV import calls.
     @discardableResult
     package static func add(_ db: Connection, _ tenant: Tenant, _ kind: Tags.Kind, ids: [Int], names: [String],
-                            actor: CustomerChanges.Actor, field: String = "tags") throws -> Set<Int> {
+                            actor: CustomerChanges.Actor?, field: String = "tags") throws -> Set<Int> {
         try change(db, tenant, kind, ids: ids, actor: actor) {
             try Tags.link(db, tenant, kind, ids: ids, names: names, field: field)
         }
@@ -42,14 +43,16 @@ package enum TagWrites {
 
     /// Runs `write`; for customers, compares their tags before and after into the change
     /// history and marks the changed ones for the segments.
-    static func change(_ db: Connection, _ tenant: Tenant, _ kind: Tags.Kind, ids: [Int], actor: CustomerChanges.Actor,
+    static func change(_ db: Connection, _ tenant: Tenant, _ kind: Tags.Kind, ids: [Int], actor: CustomerChanges.Actor?,
                        _ write: () throws -> Set<Int>) throws -> Set<Int> {
         guard kind == .customer else { return try write() }
-        let before = try snapshot(db, tenant, ids: ids)
+        let before = actor == nil ? [:] : try snapshot(db, tenant, ids: ids)
         let changed = try write()
         guard !changed.isEmpty else { return changed }
-        let after = try snapshot(db, tenant, ids: Array(changed))
-        try CustomerChanges.record(db, tenant, before: before.filter { changed.contains($0.key) }, after: after, actor: actor)
+        if let actor {
+            let after = try snapshot(db, tenant, ids: Array(changed))
+            try CustomerChanges.record(db, tenant, before: before.filter { changed.contains($0.key) }, after: after, actor: actor)
+        }
         try SegmentStore.markDirty(db, tenant, customers: Array(changed))
         return changed
     }

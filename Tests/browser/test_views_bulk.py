@@ -139,3 +139,18 @@ def test_deals_table_move_selected_to_a_stage_and_save_a_view(api, account, cons
     assert c.find(".view-tab.is-active").text == "Q3 deals"
     c.assert_no_horizontal_overflow("the deals table with its views")
     c.shot("deals-view", full_page=True)
+
+
+def test_tags_in_the_customer_form_and_profile(api, account, desktop) -> None:
+    c = desktop
+    customer = api.request("POST", "/v1/customers", {"name": "Tina Tagged", "email": f"tina-{uuid.uuid4().hex[:6]}@views.test", "tags": ["VIP"]}, expect=201)
+    c.sign_in_with_token(account["token"], f"/customers/{customer['id']}/edit")
+    box = c.find("input[name='tags']")
+    c.wait().until(lambda d: box.get_attribute("value") == "VIP")
+    box.clear()
+    box.send_keys("VIP, Newsletter ,  newsletter")
+    c.click("Save changes")
+    c.wait_route(f"/customers/{customer['id']}")
+    c.wait().until(lambda d: "Newsletter" in c.find(".profile-tags").text)
+    c.shot("profile-tags")
+    assert api.request("GET", f"/v1/customers/{customer['id']}", expect=200)["tags"] == ["Newsletter", "VIP"]
