@@ -100,7 +100,7 @@ package struct CompanyQuery {
             conditions.append(Owners.condition(owner, column: "co.owner_id"))
         }
         if let names = Tags.filter(request.queryString, errors: &errors) {
-            conditions.append(Tags.condition(names, kind: .company, column: "co.id", tenant: tenant))
+            conditions.append(try Tags.condition(names, kind: .company, column: "co.id", tenant: tenant, db: db))
         }
         try errors.check()
     }

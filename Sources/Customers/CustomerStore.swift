@@ -190,7 +190,7 @@ package struct CustomerQuery {
             conditions.append(Owners.condition(owner, column: "c.owner_id"))
         }
         if let names = Tags.filter(request.queryString, errors: &errors) {
-            conditions.append(Tags.condition(names, kind: .customer, column: "c.id", tenant: tenant))
+            conditions.append(try Tags.condition(names, kind: .customer, column: "c.id", tenant: tenant, db: db))
         }
         if let raw = q["segment_id"], !raw.isEmpty {
             if let id = Int(raw), id > 0 {

@@ -91,7 +91,7 @@ package struct EntryQuery {
         if let owner = Owners.filter(first("owner_id"), principal: principal, errors: &errors) {
             otherConditions.append(Owners.condition(owner, column: "e.assigned_to_user_id"))
         }
-        if let tags = Tags.filter(request.queryString, errors: &errors) { otherConditions.append(Tags.condition(tags, kind: .entry, column: "e.id", tenant: tenant)) }
+        if let tags = Tags.filter(request.queryString, errors: &errors) { otherConditions.append(try Tags.condition(tags, kind: .entry, column: "e.id", tenant: tenant, db: db)) }
 
         // values[key]=v, values[key][]=v, values[key][min|max]=v
         var equal: [String: [String]] = [:]
