@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "EnterCRMTests", dependencies: [
             "EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Segments", "Customers", "Tracking", "Pipelines",
-            "Campaigns", "Automations", "Dashboard", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
+            "Campaigns", "Automations", "Dashboard", "Tags", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
         ]),
     ],
     swiftLanguageModes: [.v6]
