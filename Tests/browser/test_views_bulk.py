@@ -65,6 +65,20 @@ def test_save_and_reopen_a_view(api, account, console_factory, size) -> None:
     assert c.find(".view-tab.is-active").text == f"Viewtown {tag}"
     c.assert_no_horizontal_overflow("the customer list with its views")
 
+    # Rename it, then delete it: the list goes back to All.
+    c.clickable("[data-action='rename-view']").click()
+    name = c.dialog().find_element(By.NAME, "name")
+    name.clear()
+    name.send_keys(f"Renamed {tag}")
+    c.dialog().find_element(By.CSS_SELECTOR, "[data-action='confirm']").click()
+    c.wait().until(lambda d: c.find(".view-tab.is-active").text == f"Renamed {tag}")
+    assert api.request("GET", f"/v1/views/{view['id']}", expect=200)["name"] == f"Renamed {tag}"
+    c.clickable("[data-action='delete-view']").click()
+    c.dialog().find_element(By.CSS_SELECTOR, "[data-action='confirm']").click()
+    c.toast("Deleted the view")
+    c.wait().until(lambda d: len(rows(c)) == 5)
+    api.request("GET", f"/v1/views/{view['id']}", expect=404)
+
 
 @pytest.mark.parametrize("size", [WIDE, PHONE], ids=["1280", "390"])
 def test_bulk_tag_on_a_filter(api, account, console_factory, size) -> None:

@@ -1,14 +1,13 @@
 // The pieces of a list page that the customer, company and entry lists share: sortable column
 // headers, the active search and filters as removable chips, the pager, the saved views as
 // tabs above the list (the address names the view: #/customers?view=12), and the selection of
-// rows for bulk actions (the action bar's dialogs load with the first selection: bulk.js).
+// rows for bulk actions. What only a click needs loads with the first click: the bulk actions'
+// dialogs (bulk.js) and the views' (view-actions.js).
 
 import { api } from '../api.js';
 import { h, icon, replace } from '../dom.js';
 import { session } from '../session.js';
-import { confirmDialog, openDialog } from './dialog.js';
 import { count } from './format.js';
-import { field } from './form.js';
 import { toast } from './toast.js';
 
 /**
@@ -97,34 +96,6 @@ export function pagerNav({ currentPage, lastPage, hrefFor, onPage, label }) {
 export function tagList(tags) {
   if (!tags?.length) return null;
   return h('ul', { class: 'tag-list', 'aria-label': 'Tags' }, tags.map((tag) => h('li', { class: 'tag-chip', text: tag })));
-}
-
-/** A record's tags as a form's text field shows them: "VIP, Newsletter". */
-export function tagsText(tags) {
-  return (tags || []).join(', ');
-}
-
-/** The tags a form's text field names (commas between them), without blanks or repeats. */
-export function parseTags(text) {
-  const seen = new Set();
-  return String(text || '').split(',').map((t) => t.trim().replace(/\s+/g, ' ')).filter((t) => {
-    const key = t.toLowerCase();
-    if (!t || seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-/** Whether two lists name the same tags (case and order aside). */
-export function sameTags(a, b) {
-  const key = (list) => (list || []).map((t) => t.toLowerCase()).sort().join('\n');
-  return key(a) === key(b);
-}
-
-/** The form field of a record's tags. */
-export function tagsField(tags) {
-  return field({ label: 'Tags', name: 'tags', optional: true, maxlength: 1100, autocomplete: 'off', spellcheck: 'false',
-    hint: 'Separate tags with commas, e.g. VIP, Newsletter.', value: tagsText(tags) });
 }
 
 // Saved views ---------------------------------------------------------------------------------
@@ -231,12 +202,20 @@ export function viewTabs({ list, currentId, current, hrefFor, label = 'Saved vie
     replace(tabs, tab(null), views.map(tab));
     const active = views.find((v) => String(v.id) === String(currentId));
     const mine = active && (active.user_id === session.me?.user?.id || ['owner', 'admin'].includes(session.me?.role));
+    // The dialogs and calls load with the first click (view-actions.js).
+    const run = (name, ...args) => import('./view-actions.js').then((m) => m[name]({ list, current, hrefFor, redraw }, ...args));
     const button = (text, action, onClick) => h('button', { type: 'button', class: 'button button-ghost button-small', text, dataset: { action }, onClick });
     replace(actions,
-      canSave ? button('Save view', 'save-view', () => saveAs()) : null,
-      active && mine && canSave ? button('Update view', 'update-view', () => change(active, { ...current() }, 'Saved')) : null,
-      active && mine && canSave ? button('Rename', 'rename-view', () => rename(active)) : null,
-      active && mine && canSave ? button('Delete', 'delete-view', () => remove(active)) : null);
+      canSave ? button('Save view', 'save-view', () => run('saveAs')) : null,
+      active && mine && canSave ? button('Update view', 'update-view', () => run('change', active, { ...current() }, 'Saved')) : null,
+      active && mine && canSave ? button('Rename', 'rename-view', () => run('rename', active)) : null,
+      active && mine && canSave ? button('Delete', 'delete-view', () => run('remove', active)) : null);
+  }
+
+  /** After a change: the view as saved, in its tab. */
+  function redraw(saved) {
+    views = views.map((v) => (v.id === saved.id ? saved : v));
+    draw();
   }
 
   async function load() {
@@ -246,74 +225,6 @@ export function viewTabs({ list, currentId, current, hrefFor, label = 'Saved vie
       views = [];
     }
     draw();
-  }
-
-  /** Asks for a name (and whether to share); resolves {name, shared} or null. */
-  function nameDialog({ title, name = '', shared = null, submitLabel }) {
-    return new Promise((resolve) => {
-      let answer = null;
-      const input = h('input', { type: 'text', name: 'name', maxlength: 120, value: name, autocomplete: 'off', autofocus: true });
-      const error = h('p', { class: 'field-error', hidden: true });
-      const sharedBox = shared === null ? null : h('input', { type: 'checkbox', name: 'shared', checked: shared });
-      const form = h('form', { class: 'view-form', novalidate: true },
-        h('label', { class: 'field' }, h('span', { class: 'field-label', text: 'Name' }), input, error),
-        sharedBox ? h('label', { class: 'checkbox-field' }, sharedBox, h('span', { text: 'Share with the whole workspace' })) : null);
-      const submit = h('button', { type: 'button', class: 'button button-primary', text: submitLabel, dataset: { action: 'confirm' }, onClick: () => form.requestSubmit() });
-      const handle = openDialog({ title, body: [form], actions: [submit], size: 'small', onClose: () => resolve(answer) });
-      form.addEventListener('submit', (event) => {
-        event.preventDefault();
-        if (!input.value.trim()) {
-          error.textContent = 'Give the view a name.';
-          error.hidden = false;
-          input.setAttribute('aria-invalid', 'true');
-          input.focus();
-          return;
-        }
-        answer = { name: input.value.trim(), shared: sharedBox ? sharedBox.checked : undefined };
-        handle.close('confirm');
-      });
-    });
-  }
-
-  async function saveAs() {
-    const answer = await nameDialog({ title: 'Save as a view', shared: false, submitLabel: 'Save view' });
-    if (!answer) return;
-    try {
-      const view = await api.post('/v1/views', { list, name: answer.name, shared: answer.shared, ...current() });
-      toast(`Saved the view “${view.name}”.`);
-      location.hash = hrefFor(view);
-    } catch (error) {
-      if (!error.handled) toast(`Could not save the view: ${firstError(error)}`, 'error');
-    }
-  }
-
-  async function change(view, body, verb) {
-    try {
-      const saved = await api.put(`/v1/views/${view.id}`, body);
-      toast(`${verb} the view “${saved.name}”.`);
-      views = views.map((v) => (v.id === saved.id ? saved : v));
-      draw();
-    } catch (error) {
-      if (!error.handled) toast(`Could not change the view: ${firstError(error)}`, 'error');
-    }
-  }
-
-  async function rename(view) {
-    const answer = await nameDialog({ title: 'Rename the view', name: view.name, submitLabel: 'Rename' });
-    if (!answer) return;
-    await change(view, { name: answer.name }, 'Renamed');
-  }
-
-  async function remove(view) {
-    const ok = await confirmDialog({ title: `Delete the view “${view.name}”?`, message: 'The view goes for everyone who sees it; the records stay.', confirmLabel: 'Delete view', danger: true });
-    if (!ok) return;
-    try {
-      await api.del(`/v1/views/${view.id}`);
-      toast(`Deleted the view “${view.name}”.`);
-      location.hash = hrefFor(null);
-    } catch (error) {
-      if (!error.handled) toast(`Could not delete the view: ${firstError(error)}`, 'error');
-    }
   }
 
   draw();
@@ -378,7 +289,8 @@ export function pageListTools(name, noun, { state, apiQuery, load, actions }) {
  * with the first selection. `target`: customers, companies or entries (`entityId`); `filter()`:
  * the list's current filters (as the API takes them); `total()`: how many match; `noun`:
  * [singular, plural]; `onDone()`: reload the list after an action; `stages` ({id, label}): where
- * move_stage may move entries.
+ * move_stage may move entries. Long (about 100 lines): one closure holds the selection (ids,
+ * or "all matching") that the header box, the phone's page box, each row's box and the bar share.
  */
 export function bulkSelection({ target, entityId = null, filter, total, noun, onDone, actions, stages = [] }) {
   actions ||= ['add_tags', 'remove_tags', 'set_owner', 'delete'];

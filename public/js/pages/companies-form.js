@@ -3,7 +3,7 @@
 // is no member) show beside their fields.
 
 import { api } from '../api.js';
-import { parseTags, sameTags, tagsField } from '../components/list.js';
+import { parseTags, sameTags, tagsField } from '../components/tags.js';
 import { h, icon, replace } from '../dom.js';
 import { navigate } from '../router.js';
 import { session } from '../session.js';

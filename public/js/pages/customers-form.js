@@ -15,7 +15,7 @@ import { toast } from '../components/toast.js';
 import { trackUnsaved } from '../components/unsaved.js';
 import { customerName } from './customers.js';
 import { backLink, listRoute, showLoadError } from './customers-profile.js';
-import { parseTags, sameTags, tagsField, tagsText } from '../components/list.js';
+import { parseTags, sameTags, tagsField, tagsText } from '../components/tags.js';
 
 const CONTACT_FIELDS = ['name', 'email', 'phone', 'city', 'country'];
 const TYPES = [
