@@ -42,6 +42,9 @@ package enum BulkRoutes {
             guard ["customers", "companies", "entries"].contains(target ?? "") else {
                 throw HTTPError.invalid("target", "The target must be customers, companies or entries.")
             }
+            if let raw = body["entity_id"], (raw.intValue ?? 0) <= 0 {
+                throw HTTPError.invalid("entity_id", "The entity id must be a positive integer.")
+            }
             list = try ListSpec.resolve(c, target, entityID: body["entity_id"]?.intValue, field: "target")
             switch (body["filter"], body["ids"]) {
             case (let filter?, nil) where !filter.isNull:
@@ -90,10 +93,16 @@ package enum BulkRoutes {
     }
 
     @Sendable static func create(_ c: Context) throws -> Response {
+        let preview: Bool
+        switch c.request.query["preview"] {
+        case nil, "", "false": preview = false
+        case "true": preview = true
+        default: throw HTTPError.invalid("preview", "The preview must be true or false.")
+        }
         let s = try Selection(c)
         let maxID = try c.db.queryOne("SELECT COALESCE(MAX(\(s.list.idColumn)), 0) AS n FROM \(s.list.table) WHERE \(BulkRun.scope(c.tenant, s.list))")?.int("n") ?? 0
         let count = try c.db.queryOne("SELECT COUNT(*) AS n FROM \(s.list.table) WHERE \(s.condition) AND \(s.list.idColumn) <= \(maxID)")?.int("n") ?? 0
-        if ["true", "1", "yes"].contains(c.request.query["preview"]?.lowercased() ?? "") {
+        if preview {
             return .json(["preview": .bool(true), "target": .string(s.list.name), "count": .int(count),
                           "runs_as_job": .bool(count > syncLimit), "action": s.action.json])
         }

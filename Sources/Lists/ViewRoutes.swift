@@ -88,7 +88,8 @@ package enum ViewRoutes {
             var sortPair: (String, String)?
             if let value = input.object["sort"], !value.isNull {
                 if let field = value.objectValue?["field"]?.stringValue, list.sortable.contains(field) || list.kind == .entry {
-                    let order = value.objectValue?["order"]?.stringValue ?? "desc"
+                    let given = value.objectValue?["order"]
+                    let order = given == nil || given == .null ? "desc" : given?.stringValue ?? ""
                     if order == "asc" || order == "desc" {
                         sortPair = (field, order)
                         sort = ["field": .string(field), "order": .string(order)]
