@@ -36,8 +36,8 @@ package enum TagRoutes {
         return .json(Tags.json(row))
     }
 
-    /// `{"name": …}`. Another tag with that name (case aside) is a 422; a change of case
-    /// only is allowed.
+    /// `{"name": …}`. Another tag with that name (case aside) is a 409 naming `name`; a change
+    /// of case only is allowed.
     @Sendable static func rename(_ c: Context) throws -> Response {
         let id = try c.request.id()
         var input = try Input(c.request)
@@ -55,7 +55,9 @@ package enum TagRoutes {
         try c.db.transaction {
             guard let row = try Tags.find(c.db, c.tenant, id: id, lock: true) else { throw HTTPError.notFound("Tag not found.") }
             if try c.db.queryOne("SELECT id FROM tags WHERE tenant_id = \(c.tenant) AND name = \(name) AND id <> \(id)") != nil {
-                throw HTTPError.invalid("name", "Another tag is named \(name).")
+                var errors = ValidationErrors()
+                errors.add("name", "Another tag is named \(name).")
+                throw HTTPError(409, "Another tag is named \(name).", errors: errors)
             }
             try c.db.execute("UPDATE tags SET name = \(name) WHERE tenant_id = \(c.tenant) AND id = \(id)")
             try TagWrites.retagged(c.db, c.tenant, customers: try Tags.records(c.db, c.tenant, .customer, tag: id))

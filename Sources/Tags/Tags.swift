@@ -38,6 +38,11 @@ package enum Tags {
             errors.add(field, "The \(label(field)) must be a list of tags (strings).")
             return nil
         }
+        // At most `limit` given (repeats included), as the API description says.
+        if let limit, items.count > limit {
+            errors.add(field, "A record may have at most \(limit) tags.")
+            return nil
+        }
         var result: [String] = [], seen: Set<String> = [], failed = false
         for item in items {
             guard let raw = item.stringValue else {
@@ -52,10 +57,6 @@ package enum Tags {
                 errors.add(field, problem.message)
                 failed = true
             }
-        }
-        if let limit, result.count > limit {
-            errors.add(field, "A record may have at most \(limit) tags.")
-            failed = true
         }
         return failed ? nil : result
     }

@@ -157,9 +157,10 @@ def test_tags_list_rename_delete_everywhere(ws: dict) -> None:
     assert all(x["counts"]["companies"] > 0 for x in ok(call(ws, "GET", "/v1/tags?kind=company"))["data"])
     invalid(call(ws, "GET", "/v1/tags?kind=planet"), "kind")
 
-    # Rename: every record shows the new name; a clash with another tag is a 422; case only is fine.
+    # Rename: every record shows the new name; a clash with another tag is a 409 naming it; case only is fine.
     new = unique("Renamed-")
-    invalid(call(ws, "PUT", f"/v1/tags/{t['id']}", {"name": "keep"}), "name")
+    clash = call(ws, "PUT", f"/v1/tags/{t['id']}", {"name": "keep"})
+    assert clash.status_code == 409 and "name" in clash.json()["errors"], clash.text
     invalid(call(ws, "PUT", f"/v1/tags/{t['id']}", {"name": " "}), "name")
     invalid(call(ws, "PUT", f"/v1/tags/{t['id']}", {"name": "n" * 51}), "name")
     assert ok(call(ws, "PUT", f"/v1/tags/{t['id']}", {"name": new}))["name"] == new
