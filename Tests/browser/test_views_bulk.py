@@ -168,3 +168,23 @@ def test_tags_in_the_customer_form_and_profile(api, account, desktop) -> None:
     c.wait().until(lambda d: "Newsletter" in c.find(".profile-tags").text)
     c.shot("profile-tags")
     assert api.request("GET", f"/v1/customers/{customer['id']}", expect=200)["tags"] == ["Newsletter", "VIP"]
+
+
+def test_set_a_field_on_selected_customers(api, account, desktop) -> None:
+    tag = uuid.uuid4().hex[:6]
+    city = arrange(api, tag, n=3)
+    c = desktop
+    c.sign_in_with_token(account["token"], "/customers")
+    c.go(f"/customers?city={city.replace(' ', '%20')}")
+    c.wait().until(lambda d: len(rows(c)) == 3)
+    c.clickable("input[data-select-page]").click()
+    c.clickable("[data-bulk='set_field']").click()
+    dialog = c.dialog()
+    Select(dialog.find_element(By.NAME, "field")).select_by_value("country")
+    dialog.find_element(By.NAME, "value").send_keys("HR")
+    dialog.find_element(By.CSS_SELECTOR, "[data-action='continue']").click()
+    c.wait().until(lambda d: "Set Country to “HR” for 3 customers?" in c.dialog().text)
+    c.dialog().find_element(By.CSS_SELECTOR, "[data-action='confirm']").click()
+    c.toast("Set Country to “HR” for 3 customers")
+    got = api.request("GET", f"/v1/customers?city={city.replace(' ', '%20')}&country=HR", expect=200)
+    assert got["meta"]["total"] == 3

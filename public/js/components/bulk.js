@@ -18,17 +18,29 @@ const VERBS = {
   remove_tags: { title: 'Remove a tag', button: 'Remove tag', done: (n, tag) => `Removed “${tag}” from ${n}.` },
   set_owner: { title: 'Set the owner', button: 'Set owner', done: (n) => `Set the owner of ${n}.` },
   move_stage: { title: 'Move to a stage', button: 'Move', done: (n, stage) => `Moved ${n} to ${stage}.` },
+  set_field: { title: 'Set a field', button: 'Set', done: (n, what) => `Set ${what} for ${n}.` },
   add_to_campaign: { title: 'Add to a campaign’s audience', button: 'Add', done: (n, campaign) => `Added ${n} to the audience of ${campaign}.` },
   delete: { title: 'Delete', button: 'Delete', done: (n) => `Deleted ${n}.` },
 };
 
+/** The fields "Set a field" offers, per target (the API's settable fields). */
+const SETTABLE = {
+  customers: [['city', 'City'], ['country', 'Country'], ['phone', 'Phone']],
+  companies: [['industry', 'Industry'], ['country', 'Country'], ['city', 'City']],
+};
+
 /** Asks the action's question; resolves {action, label} or null. */
-async function ask(type, stages) {
+async function ask(type, stages, target) {
   if (type === 'delete') return { action: { type }, label: '' };
   const verb = VERBS[type];
   let control;
   if (type === 'move_stage') {
     control = h('select', { name: 'stage_id', autofocus: true }, stages.map((s) => h('option', { value: String(s.id), text: s.label })));
+  } else if (type === 'set_field') {
+    control = [
+      h('select', { name: 'field', autofocus: true, 'aria-label': 'Field' }, (SETTABLE[target] || []).map(([key, label]) => h('option', { value: key, text: label }))),
+      h('input', { type: 'text', name: 'value', maxlength: 120, autocomplete: 'off', 'aria-label': 'Value', placeholder: 'Empty clears it' }),
+    ];
   } else if (type === 'add_to_campaign') {
     // Campaigns not sent yet; the server checks that the audience is a segment on one tag.
     const campaigns = ((await api.get('/v1/campaigns', { query: { per_page: 100 } }).catch(() => null))?.data || [])
@@ -53,12 +65,17 @@ async function ask(type, stages) {
     let answer = null;
     const error = h('p', { class: 'field-error', hidden: true });
     const form = h('form', { class: 'bulk-form', novalidate: true },
-      h('label', { class: 'field' }, h('span', { class: 'field-label', text: { set_owner: 'Owner', move_stage: 'Stage', add_to_campaign: 'Campaign' }[type] || 'Tag' }), control, error));
+      h('label', { class: 'field' }, h('span', { class: 'field-label', text: { set_owner: 'Owner', move_stage: 'Stage', add_to_campaign: 'Campaign', set_field: 'Field and value' }[type] || 'Tag' }), control, error));
     const submit = h('button', { type: 'button', class: 'button button-primary', text: 'Continue', dataset: { action: 'continue' }, onClick: () => form.requestSubmit() });
     const handle = openDialog({ title: verb.title, body: [form], actions: [submit], size: 'small', onClose: () => resolve(answer) });
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      if (type === 'add_to_campaign') {
+      if (type === 'set_field') {
+        const select = form.elements.field;
+        const value = form.elements.value.value.trim();
+        const name = select.selectedOptions[0].textContent;
+        answer = { action: { type, field: select.value, value: value || null }, label: value ? `${name} to “${value}”` : `${name} to nothing` };
+      } else if (type === 'add_to_campaign') {
         const select = form.elements.campaign_id;
         if (!select.value) {
           error.textContent = 'There is no campaign to add to: create a draft first.';
@@ -95,6 +112,7 @@ function question(type, label, n) {
     case 'add_tags': return [`Add the tag “${label}” to ${n}?`, 'Each gets the tag once; those that have it stay as they are.'];
     case 'remove_tags': return [`Remove the tag “${label}” from ${n}?`, 'Those without it stay as they are.'];
     case 'set_owner': return [`Make ${label} the owner of ${n}?`, 'Each change is kept in the record’s history.'];
+    case 'set_field': return [`Set ${label} for ${n}?`, 'Each change is kept in the record’s history, as an edit’s is.'];
     case 'add_to_campaign': return [`Add ${n} to the audience of ${label}?`, 'They get the tag the campaign’s segment filters on.'];
     case 'move_stage': return [`Move ${n} to ${label}?`, 'Those of another pipeline stay where they are; each move is in the stage history.'];
     default: return [`Delete ${n}?`, 'They are deleted as one by one deletes would, with their notes and tasks. You can undo for 10 seconds.'];
@@ -103,7 +121,7 @@ function question(type, label, n) {
 
 /** Runs one bulk action: see the file's comment. */
 export async function runBulk({ type, target, entityId, selection, plural, stages, done }) {
-  const answer = await ask(type, stages);
+  const answer = await ask(type, stages, target);
   if (!answer) return;
   const body = { target, ...(entityId ? { entity_id: Number(entityId) } : {}), ...selection, action: answer.action };
   let preview;

@@ -293,7 +293,7 @@ export function pageListTools(name, noun, { state, apiQuery, load, actions }) {
  * or "all matching") that the header box, the phone's page box, each row's box and the bar share.
  */
 export function bulkSelection({ target, entityId = null, filter, total, noun, onDone, actions, stages = [] }) {
-  actions ||= ['add_tags', 'remove_tags', 'set_owner', 'delete'];
+  actions ||= ['add_tags', 'remove_tags', 'set_owner', 'set_field', 'delete'];
   const selected = new Set();
   let allMatching = false;
   let pageToggle = null;
@@ -337,6 +337,7 @@ export function bulkSelection({ target, entityId = null, filter, total, noun, on
         actions.includes('add_tags') ? button('add_tags', 'Add tag', 'POST /v1/bulk', 'change records in bulk') : null,
         actions.includes('remove_tags') ? button('remove_tags', 'Remove tag', 'POST /v1/bulk', 'change records in bulk') : null,
         actions.includes('set_owner') ? button('set_owner', 'Set owner', 'POST /v1/bulk', 'change records in bulk') : null,
+        actions.includes('set_field') ? button('set_field', 'Set field', 'POST /v1/bulk', 'change records in bulk') : null,
         actions.includes('move_stage') ? button('move_stage', 'Move to stage', 'POST /v1/bulk', 'change records in bulk') : null,
         actions.includes('add_to_campaign') ? button('add_to_campaign', 'Add to campaign', 'POST /v1/bulk', 'change records in bulk') : null,
         actions.includes('delete') ? button('delete', 'Delete', deleteRoute, `delete ${noun[1]}`, true) : null,

@@ -367,7 +367,7 @@ export function render({ query }) {
 
   // Saved views as tabs, and the selection's bulk actions.
   const tools = pageListTools('customers', ['customer', 'customers'], {
-    state: () => state, apiQuery, load, actions: ['add_tags', 'remove_tags', 'set_owner', 'add_to_campaign', 'delete'],
+    state: () => state, apiQuery, load, actions: ['add_tags', 'remove_tags', 'set_owner', 'set_field', 'add_to_campaign', 'delete'],
   });
   const { views, selection } = tools;
 
