@@ -49,14 +49,16 @@ let package = Package(
         .target(name: "System", dependencies: ["Core", "Web", "MariaDB", "Platform", .product(name: "Yams", package: "Yams")]),
         // Notes and tasks about customers and entries, and the tasks' morning digest.
         .target(name: "Activities", dependencies: ["Core", "Jobs", "Search", "Accounts", "Web", "MariaDB", "Platform"]),
+        // Tags on customers, companies and entries: what a tag is, links, filters.
+        .target(name: "Tags", dependencies: ["Core", "Web", "MariaDB"]),
         // Segments, and the analytics scores (RFM, CLV) that segments filter on and resync after.
-        .target(name: "Segments", dependencies: ["Core", "Jobs", "Accounts", "Web", "MariaDB", "Analytics", "Platform", "FastCGI"]),
-        // Customer profiles and their list totals.
-        .target(name: "Customers", dependencies: ["Core", "Search", "Accounts", "Activities", "Segments", "Web", "MariaDB", "Platform"]),
+        .target(name: "Segments", dependencies: ["Core", "Jobs", "Accounts", "Tags", "Web", "MariaDB", "Analytics", "Platform", "FastCGI"]),
+        // Customer profiles and their list totals, companies, the writes of tags.
+        .target(name: "Customers", dependencies: ["Core", "Search", "Accounts", "Activities", "Segments", "Tags", "Web", "MariaDB", "Platform"]),
         // Tracked events and identify (the pixel, the batch API).
         .target(name: "Tracking", dependencies: ["Core", "Accounts", "Segments", "Customers", "Web", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
         // The pipeline CRM: entities, pipelines, stages, fields, entries.
-        .target(name: "Pipelines", dependencies: ["Core", "Jobs", "Search", "Accounts", "Activities", "Web", "MariaDB", "Cryptography"]),
+        .target(name: "Pipelines", dependencies: ["Core", "Jobs", "Search", "Accounts", "Activities", "Tags", "Web", "MariaDB", "Cryptography"]),
         // Email and SMS campaigns, their delivery and engagement (opens, clicks, unsubscribes).
         .target(name: "Campaigns", dependencies: [
             "Core", "Jobs", "Messaging", "Accounts", "Tracking", "Web", "Outbound", "MariaDB", "Cryptography", "FastCGI",
@@ -72,10 +74,14 @@ let package = Package(
         ]),
         // CSV imports of customers, companies and entries, through their features' own checks and writes.
         .target(name: "Imports", dependencies: ["Core", "Jobs", "Accounts", "Customers", "Pipelines", "Web", "MariaDB"]),
+        // Saved views and bulk actions on the lists of customers, companies and entries.
+        .target(name: "Lists", dependencies: [
+            "Core", "Jobs", "Accounts", "Tags", "Segments", "Customers", "Pipelines", "Campaigns", "Web", "MariaDB", "Platform",
+        ]),
         // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [
             "Core", "Jobs", "Messaging", "Accounts", "System", "Activities", "Segments", "Customers", "Tracking", "Pipelines",
-            "Campaigns", "Automations", "Dashboard", "Imports", "Web", "MariaDB", "Cryptography", "FastCGI",
+            "Campaigns", "Automations", "Dashboard", "Imports", "Tags", "Lists", "Web", "MariaDB", "Cryptography", "FastCGI",
         ]),
         .executableTarget(name: "entercrm", dependencies: [
             "EnterCRM", "Core", "Jobs", "Segments", "Automations", "Web", "MariaDB", "Analytics", "FastCGI",
@@ -92,7 +98,7 @@ let package = Package(
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "EnterCRMTests", dependencies: [
             "EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Segments", "Customers", "Tracking", "Pipelines",
-            "Campaigns", "Automations", "Dashboard", "Imports", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
+            "Campaigns", "Automations", "Dashboard", "Imports", "Tags", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -58,7 +58,7 @@ package enum CampaignStore {
         total_recipients, interrupted, created_at, updated_at
         """
 
-    static func find(_ db: Connection, _ tenant: Tenant, id: Int, lock: Bool = false) throws -> Row? {
+    package static func find(_ db: Connection, _ tenant: Tenant, id: Int, lock: Bool = false) throws -> Row? {
         if lock {
             return try db.queryOne("SELECT \(columns) FROM campaigns WHERE tenant_id = \(tenant) AND id = \(id) FOR UPDATE")
         }

@@ -13,7 +13,7 @@ import Web
 /// reaches a route kept for user sessions (`.user`, `.manager`).
 ///
 /// Members work with customers, companies, tracking, CRM entries and drafts. Only admins and owners
-/// erase customers, export, delete companies, segments, campaigns, automations, entities, pipelines,
+/// erase customers, delete in bulk, delete tags, export, delete companies, segments, campaigns, automations, entities, pipelines,
 /// stages and fields, send or cancel campaigns, activate or deactivate automations, change
 /// the design or trigger of an active automation, and manage keys, members, teams, settings
 /// and the audit log. Only owners delete the workspace, change owners or change how long the
@@ -134,6 +134,21 @@ package enum Permissions {
         "DELETE /v1/companies/{id}": .role(.admin),
         "GET /v1/companies/{id}/entries": .role(.viewer),
         "GET /v1/companies/{id}/timeline": .role(.viewer),
+
+        // Tags, saved views, bulk actions (deleting in bulk asks an admin: BulkAction)
+        "GET /v1/tags": .role(.viewer),
+        "GET /v1/tags/{id}": .role(.viewer),
+        "PUT /v1/tags/{id}": .role(.member),
+        "PATCH /v1/tags/{id}": .role(.member),
+        "DELETE /v1/tags/{id}": .role(.admin),
+        "GET /v1/views": .role(.viewer),
+        "POST /v1/views": .role(.member),
+        "GET /v1/views/{id}": .role(.viewer),
+        "PUT /v1/views/{id}": .role(.member),
+        "PATCH /v1/views/{id}": .role(.member),
+        "DELETE /v1/views/{id}": .role(.member),
+        "POST /v1/bulk": .role(.member),
+        "GET /v1/bulk/{id}": .role(.viewer),
 
         // Tracking
         "POST /v1/track/event": .role(.member),

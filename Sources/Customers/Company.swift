@@ -4,6 +4,7 @@ import Web
 import Core
 import Accounts
 import Search
+import Tags
 
 /// How a company reads in JSON.
 package enum CompanyJSON {
@@ -13,10 +14,11 @@ package enum CompanyJSON {
         """
 
     /// The same fields in the list and the profile: a company is small.
-    static func json(_ row: Row) -> JSON {
+    static func json(_ row: Row, tags: [String]) -> JSON {
         var o = row.json(["id", "name", "domain", "industry", "size", "country", "city", "owner_id"]).objectValue!
         o["properties"] = (try? JSONParser.parse(row.optionalString("properties") ?? "{}")) ?? [:]
         for key in ["customers_count", "revenue_total", "open_entries_value", "created_at", "updated_at"] { o[key] = row.json(key) }
+        o["tags"] = .array(tags.map(JSON.string))
         return .object(o)
     }
 
@@ -63,13 +65,15 @@ package enum CompanyStore {
 /// The company list's filters, search, sort and page, read from the query string and checked:
 /// the conventions of the customer list (`Pagination`, the list totals' one rule, the search
 /// tokenizer's SQL home).
-struct CompanyQuery {
-    static let sortable = ["created_at", "updated_at", "name", "domain", "customers_count", "revenue_total", "open_entries_value"]
+package struct CompanyQuery {
+    /// The filters it reads (saved views and bulk actions accept these only).
+    package static let filterKeys = ["q", "domain", "country", "industry", "size", "owner_id", "tag"]
+    package static let sortable = ["created_at", "updated_at", "name", "domain", "customers_count", "revenue_total", "open_entries_value"]
 
     var conditions: [SQL] = []
     let page: Pagination
 
-    init(_ request: Request, tenant: Tenant, principal: Principal?, db: Connection) throws {
+    package init(_ request: Request, tenant: Tenant, principal: Principal?, db: Connection) throws {
         page = try Pagination(request, sortable: Self.sortable, defaultSort: "created_at")
         let q = request.query
         var errors = ValidationErrors()
@@ -102,6 +106,9 @@ struct CompanyQuery {
         if let owner = Owners.filter(q["owner_id"], principal: principal, errors: &errors) {
             conditions.append(Owners.condition(owner, column: "co.owner_id"))
         }
+        if let names = Tags.filter(request.queryString, errors: &errors) {
+            conditions.append(try Tags.condition(names, kind: .company, column: "co.id", tenant: tenant, db: db))
+        }
         try errors.check()
     }
 
@@ -122,7 +129,7 @@ struct CompanyQuery {
         }, separator: " AND ")
     }
 
-    var whereClause: SQL { SQL.join(conditions, separator: " AND ") }
+    package var whereClause: SQL { SQL.join(conditions, separator: " AND ") }
 
     var orderClause: SQL {
         page.order(["name": "co.name", "domain": "co.domain", "updated_at": "co.updated_at", "customers_count": "co.customers_count",

@@ -17,11 +17,12 @@ package enum CustomerJSON {
     }
 
     /// A row of the list.
-    static func summary(_ row: Row, segments: [String]) -> JSON {
+    static func summary(_ row: Row, segments: [String], tags: [String]) -> JSON {
         var o = row.json(["id", "name", "email", "phone", "rfm_score", "rfm_segment", "clv_total", "clv_predicted",
                           "last_seen_at", "created_at", "city", "country", "clv_average_order", "clv_order_count",
                           "events_count", "currency", "p_alive", "expected_purchases"]).objectValue!
         o["segments"] = .array(segments.map(JSON.string))
+        o["tags"] = .array(tags.map(JSON.string))
         o["company_id"] = row.json("company_id")
         o["owner_id"] = row.json("owner_id")
         o["external_id"] = row.json("external_id")
@@ -29,10 +30,11 @@ package enum CustomerJSON {
     }
 
     /// The full profile.
-    package static func profile(_ row: Row, segments: [String]) -> JSON {
+    package static func profile(_ row: Row, segments: [String], tags: [String] = []) -> JSON {
         var o = row.json(["id", "name", "email", "rfm_score", "rfm_segment", "clv_total", "clv_predicted",
                           "clv_average_order", "clv_order_count", "events_count"]).objectValue!
         o["segments"] = .array(segments.map(JSON.string))
+        o["tags"] = .array(tags.map(JSON.string))
         for key in ["rfm_r", "rfm_f", "rfm_m", "p_alive", "expected_purchases"] { o[key] = row.json(key) }
         for key in ["currency", "phone", "city", "country"] { o[key] = row.json(key) }
         o["properties"] = properties(row)

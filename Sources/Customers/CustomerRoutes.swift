@@ -5,6 +5,7 @@ import Core
 import Accounts
 import Segments
 import Activities
+import Tags
 
 /// `/v1/customers`: list, profile, create, update, erase, timeline and export.
 package enum CustomerRoutes {
@@ -23,14 +24,17 @@ package enum CustomerRoutes {
         let query = try CustomerQuery(c.request, tenant: c.tenant, principal: c.principal, db: c.db)
         let total = try CustomerTotals.customers(c.db, c.tenant, query)
         let rows = try CustomerStore.listPage(c.db, c.tenant, query, total: { total })
-        let segments = try CustomerStore.segmentNames(c.db, c.tenant, customers: rows.map { try $0.int("id") })
-        let data = try rows.map { CustomerJSON.summary($0, segments: segments[try $0.int("id")] ?? []) }
+        let ids = try rows.map { try $0.int("id") }
+        let segments = try CustomerStore.segmentNames(c.db, c.tenant, customers: ids)
+        let tags = try Tags.names(c.db, c.tenant, .customer, ids: ids)
+        let data = try rows.map { CustomerJSON.summary($0, segments: segments[try $0.int("id")] ?? [], tags: tags[try $0.int("id")] ?? []) }
         return .json(query.page.envelope(data, total: total))
     }
 
     static func profile(_ c: Context, id: Int) throws -> JSON {
         guard let found = try CustomerStore.findWithSegments(c.db, c.tenant, id: id) else { throw HTTPError.notFound("Customer not found.") }
-        return CustomerJSON.profile(found.row, segments: found.segments)
+        let tags = try Tags.names(c.db, c.tenant, .customer, ids: [id])[id] ?? []
+        return CustomerJSON.profile(found.row, segments: found.segments, tags: tags)
     }
 
     @Sendable static func show(_ c: Context) throws -> Response {
@@ -46,13 +50,15 @@ package enum CustomerRoutes {
         var properties: JSONObject?
         var companyID: Int??
         var ownerID: Int??
+        /// The record's tags (all of them: an update replaces them), normalized.
+        var tags: [String]?
         var present: Set<String> = []
 
         package init(_ c: Context, creating: Bool) throws {
             try self.init(try c.request.jsonObject(), db: c.db, tenant: c.tenant, creating: creating)
         }
 
-        /// The same checks for a body that did not come as a request (an imported row).
+        /// The same checks for a body that did not come as a request (an imported row, a bulk action's "set a field").
         package init(_ body: JSONObject, db: Connection, tenant: Tenant, creating: Bool) throws {
             var input = Input(body)
             present = Set(body.keys)
@@ -87,6 +93,7 @@ package enum CustomerRoutes {
                 }
             }
             ownerID = try Owners.read(&input, db, tenant)
+            tags = Tags.read(&input)
             try input.check()
         }
 
@@ -101,8 +108,10 @@ package enum CustomerRoutes {
     }
 
     /// The answer to a create or an update: the fields written, then the company and owner.
-    static func written(_ row: Row, _ keys: [String]) -> JSON {
+    static func written(_ c: Context, _ row: Row, _ keys: [String]) throws -> JSON {
         var o = row.json(keys).objectValue!
+        let id = try row.int("id")
+        o["tags"] = .array((try Tags.names(c.db, c.tenant, .customer, ids: [id])[id] ?? []).map(JSON.string))
         o["properties"] = CustomerJSON.properties(row)
         o["company_id"] = row.json("company_id")
         o["owner_id"] = row.json("owner_id")
@@ -115,7 +124,7 @@ package enum CustomerRoutes {
     @Sendable static func create(_ c: Context) throws -> Response {
         let id = try insert(c.db, c.tenant, try Fields(c, creating: true))
         let row = try CustomerStore.find(c.db, c.tenant, id: id)!
-        return .json(written(row, ["id", "name", "email", "phone", "city", "country", "created_at"]), status: 201)
+        return .json(try written(c, row, ["id", "name", "email", "phone", "city", "country", "created_at"]), status: 201)
     }
 
     /// Writes a new customer from checked fields (the API's create, imports): its id.
@@ -128,6 +137,10 @@ package enum CustomerRoutes {
                         \(JSONWriter.string(.object(f.properties ?? JSONObject()))), \(f.companyID ?? nil), \(f.ownerID ?? nil),
                         UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
                 """).lastInsertID
+            if let tags = f.tags, !tags.isEmpty {
+                // A new customer: no history yet.
+                try TagWrites.add(db, tenant, .customer, ids: [id], names: tags, actor: nil)
+            }
             try SegmentStore.markDirty(db, tenant, customers: [id])
             return id
         }
@@ -140,10 +153,10 @@ package enum CustomerRoutes {
         let id = try c.request.id()
         try apply(c.db, c.tenant, id: id, try Fields(c, creating: false), actor: CustomerChanges.Actor(c.principal))
         let row = try CustomerStore.find(c.db, c.tenant, id: id)!
-        return .json(written(row, ["id", "name", "email", "city", "phone", "updated_at", "country"]))
+        return .json(try written(c, row, ["id", "name", "email", "city", "phone", "updated_at", "country"]))
     }
 
-    /// Writes checked fields to customer `id` (the API's update, imports); 404 if there is
+    /// Writes checked fields to customer `id` (the API's update, imports, bulk actions); 404 if there is
     /// none. Answers whether any field changed (when none did, nothing was written).
     @discardableResult
     package static func apply(_ db: Connection, _ tenant: Tenant, id: Int, _ f: Fields, actor: CustomerChanges.Actor) throws -> Bool {
@@ -177,6 +190,7 @@ package enum CustomerRoutes {
                 """)
             let after = try CustomerChanges.snapshot(db, tenant, ids: [id])
             try CustomerChanges.record(db, tenant, before: before, after: after, actor: actor)
+            if let tags = f.tags { try TagWrites.replace(db, tenant, .customer, id: id, names: tags, actor: actor) }
             try SegmentStore.markDirty(db, tenant, customers: [id])
             return before != after
         }
@@ -186,8 +200,14 @@ package enum CustomerRoutes {
     /// their linked browsers), identities, memberships, and the notes and tasks about them go,
     /// in one transaction.
     @Sendable static func erase(_ c: Context) throws -> Response {
-        let id = try c.request.id()
-        let removed: Int = try c.db.transaction {
+        let removed = try erase(c, id: try c.request.id())
+        return .json(["message": "Customer erased.", "events_deleted": .int(removed)])
+    }
+
+    /// Erases customer `id` (404 when it is not the workspace's), audited: the one erasure,
+    /// which bulk deletes share. Returns how many events went.
+    package static func erase(_ c: Context, id: Int) throws -> Int {
+        try c.db.transaction {
             guard try c.db.queryOne("SELECT id FROM customers WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE") != nil else {
                 throw HTTPError.notFound("Customer not found.")
             }
@@ -203,7 +223,6 @@ package enum CustomerRoutes {
             try AuditLog.record(c, "customer.erased", target: ("customer", id), details: ["events_deleted": .int(Int64(removed))])
             return removed
         }
-        return .json(["message": "Customer erased.", "events_deleted": .int(removed)])
     }
 
     /// The customer's timeline: tracked events and their segment entries and exits (read from

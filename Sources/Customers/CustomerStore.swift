@@ -4,6 +4,7 @@ import Web
 import Core
 import Search
 import Accounts
+import Tags
 
 /// The SQL of customers. Every function takes the workspace.
 package enum CustomerStore {
@@ -107,7 +108,12 @@ package enum CustomerStore {
 }
 
 /// The list's filters and sort, read from the query string and checked.
-struct CustomerQuery {
+package struct CustomerQuery {
+    /// The filters it reads (saved views and bulk actions accept these only).
+    package static let filterKeys = ["q", "email", "country", "city", "rfm_segment", "company_id", "owner_id", "tag", "segment_id",
+                                     "created_after", "created_before"]
+        + ["rfm_score", "clv_predicted", "p_alive", "expected_purchases"].flatMap { [$0 + "_min", $0 + "_max"] }
+
     var conditions: [SQL] = []
     var order: SQL = "c.created_at"
     /// The index that reads the workspace's customers in the sort's order (tenant_id, column,
@@ -126,7 +132,7 @@ struct CustomerQuery {
     /// A word's matches (the index's estimate) that a walking search materializes at most.
     static let materializeLimit = 50_000
 
-    static let sortable = ["created_at", "last_seen_at", "name", "clv_total", "clv_predicted", "rfm_score", "events_count",
+    package static let sortable = ["created_at", "last_seen_at", "name", "clv_total", "clv_predicted", "rfm_score", "events_count",
                            "p_alive", "expected_purchases"]
 
     /// With `q` the only filter: its matches' ids (`SELECT … customer_id`), which count it
@@ -136,7 +142,7 @@ struct CustomerQuery {
     /// walking the sort's index (forced), the rarest word's matches materialized once.
     var searchWalks = false
 
-    init(_ request: Request, tenant: Tenant, principal: Principal? = nil, db: Connection? = nil) throws {
+    package init(_ request: Request, tenant: Tenant, principal: Principal? = nil, db: Connection? = nil) throws {
         page = try Pagination(request, sortable: Self.sortable, defaultSort: "created_at")
         descending = page.descending
         switch page.sort {
@@ -187,6 +193,9 @@ struct CustomerQuery {
         }
         if let owner = Owners.filter(q["owner_id"], principal: principal, errors: &errors) {
             conditions.append(Owners.condition(owner, column: "c.owner_id"))
+        }
+        if let names = Tags.filter(request.queryString, errors: &errors) {
+            conditions.append(try Tags.condition(names, kind: .customer, column: "c.id", tenant: tenant, db: db))
         }
         if let raw = q["segment_id"], !raw.isEmpty {
             if let id = Int(raw), id > 0 {
@@ -300,7 +309,7 @@ struct CustomerQuery {
         return ("c.id IN (\(matches))", matches, false)
     }
 
-    var whereClause: SQL { SQL.join(conditions, separator: " AND ") }
+    package var whereClause: SQL { SQL.join(conditions, separator: " AND ") }
     /// Only the workspace condition: the total is the workspace's customer count.
     var isUnfiltered: Bool { conditions.count == 1 }
     var orderClause: SQL { order + (descending ? " DESC, c.id DESC" : " ASC, c.id ASC") }

@@ -127,7 +127,7 @@ struct ImportWriter {
         }
         if let existing {
             guard updates else { return .skipped }
-            return try CompanyRoutes.apply(db, tenant, id: existing, checked) ? .updated : .unchanged
+            return try CompanyRoutes.apply(db, tenant, id: existing, checked, actor: CustomerChanges.Actor(principal)) ? .updated : .unchanged
         }
         guard creates else { return .skipped }
         _ = try CompanyRoutes.insert(db, tenant, try CompanyRoutes.Fields(body, db: db, tenant: tenant, creating: true))

@@ -118,7 +118,7 @@ enum StageStatus: String, CaseIterable, Sendable {
 
 /// A step of a pipeline.
 package struct Stage: Sendable {
-    let id: Int
+    package let id: Int
     package let pipelineID: Int
     package let entityID: Int
     package let name: String

@@ -4,6 +4,7 @@ import Web
 import Core
 import Search
 import Accounts
+import Tags
 
 /// The list of entries: its filters, full-text search, sort and page, read from the query
 /// string and turned into SQL whose every column comes from this file.
@@ -15,7 +16,7 @@ import Accounts
 ///     values[key][min]=…, values[key][max]=… (number and date fields),
 ///     sort=updated_at|created_at|title|<field key> (or values.<key>, or -name for descending),
 ///     order=asc|desc, page, per_page (at most 100), include_customer=true
-struct EntryQuery {
+package struct EntryQuery {
     /// Tenant and entity, then pipeline and stage: what `crm_stage_counts` can total.
     var conditions: [SQL]
     /// Reference, assignee, a title prefix.
@@ -49,13 +50,12 @@ struct EntryQuery {
 
     /// A query whose words are all shorter than this matches titles that start with it.
     static let minimumWordLength = 3
-
     /// `db` splits a search into words (SearchWords.split, by the tokenizer's SQL home).
     ///
     /// Long (about 130 lines): it reads every parameter of the list contract in turn (the
     /// filters, the `values[key]` forms, search, sort, page) and collects every problem into
     /// one 422; each parameter is a few lines, so it reads as the list it is.
-    init(_ request: Request, tenant: Tenant, principal: Principal? = nil, entity: Entity, fields: [Field], db: Connection) throws {
+    package init(_ request: Request, tenant: Tenant, principal: Principal? = nil, entity: Entity, fields: [Field], db: Connection) throws {
         var errors = ValidationErrors()
         var shortSearch = false
         self.tenant = tenant
@@ -87,10 +87,11 @@ struct EntryQuery {
             }
         }
 
-        // owner_id=<id>|me|none: the assignee by issue 24's name (Owners, as customers and companies).
+        // owner_id=<id>|me|none: the assignee by issue 24's name (Owners, as customers and companies); tag=: Tags.
         if let owner = Owners.filter(first("owner_id"), principal: principal, errors: &errors) {
             otherConditions.append(Owners.condition(owner, column: "e.assigned_to_user_id"))
         }
+        if let tags = Tags.filter(request.queryString, errors: &errors) { otherConditions.append(try Tags.condition(tags, kind: .entry, column: "e.id", tenant: tenant, db: db)) }
 
         // values[key]=v, values[key][]=v, values[key][min|max]=v
         var equal: [String: [String]] = [:]
@@ -126,7 +127,6 @@ struct EntryQuery {
                 errors.add("values.\(key)", error.message)
             }
         }
-
         var searching = false
         if let q = first("q")?.trimmingCharacters(in: .whitespaces), !q.isEmpty {
             if q.count > 200 {
@@ -142,7 +142,6 @@ struct EntryQuery {
                 }
             }
         }
-
         // Sorting: a whitelisted column, or a field's value through its typed row.
         var sort = first("sort") ?? ""
         var descending: Bool?
@@ -199,8 +198,7 @@ struct EntryQuery {
     struct Result {
         let ids: [Int]
         let total: Int
-        /// False when `total` is a lower bound. (Every total is exact now; the answer's
-        /// `total_relation` stays, always "eq".)
+        /// False when `total` is a lower bound (every total is exact now; `total_relation` stays "eq").
         let exact: Bool
     }
 

@@ -4,24 +4,27 @@ import MariaDB
 import Web
 import Core
 import Activities
+import Tags
 
 /// An entry as read from `crm_entries`, with its values keyed by field id.
 package struct Entry {
-    let id: Int
+    package let id: Int
     package let uid: String
     package let entityID: Int
-    let pipelineID: Int
-    let stageID: Int
+    package let pipelineID: Int
+    package let stageID: Int
     let title: String
     /// Field id → value, as stored in `data`.
     var data: [Int: JSON]
     let row: Row
     /// Its customers and companies (EntryStore reads them with the entry).
     var links = EntryLinks.Links()
+    /// Its tags (EntryStore reads them with the entry).
+    package var tags: [String] = []
 
     static let columns: SQL = """
         e.id, e.uid, e.entity_id, e.pipeline_id, e.stage_id, e.title, e.reference_type, e.reference_id,
-        e.assigned_to_user_id, e.assigned_to_team_id, e.data, e.created_at, e.updated_at
+        e.assigned_to_user_id, e.assigned_to_team_id, e.data, e.created_at, e.updated_at, e.tenant_id
         """
 
     package init(row: Row) throws {
@@ -76,6 +79,7 @@ package struct Entry {
             ("created_at", CRM.entryTimestamp(row, "created_at")), ("updated_at", CRM.entryTimestamp(row, "updated_at")),
         ])
         for (key, value) in links.json { object[key] = value }
+        object["tags"] = .array(tags.map(JSON.string))
         if let customer { object["customer"] = customer }
         return .object(object)
     }

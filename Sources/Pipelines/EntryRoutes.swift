@@ -3,6 +3,7 @@ import MariaDB
 import Web
 import Core
 import Accounts
+import Tags
 
 /// Entries, on both paths: `/entries/{entry}` and `/entities/{entity}/entries/{entry}`.
 package enum EntryRoutes {
@@ -112,11 +113,11 @@ package enum EntryRoutes {
     /// Reads the body of a create (`current == nil`) or an update into checked changes,
     /// collecting every problem (the fields named, values as `values.<key>`).
     /// Long (about 85 lines): one block per field of the body, in the contract's order.
-    static func changes(_ c: Context, _ input: inout Input, entityID: Int, fields: [Field], current: Entry?) throws -> EntryStore.Changes {
+    package static func changes(_ c: Context, _ input: inout Input, entityID: Int, fields: [Field], current: Entry?) throws -> EntryStore.Changes {
         try changes(c.db, c.tenant, &input, entityID: entityID, fields: fields, current: current)
     }
 
-    /// The same checks for a body that did not come as a request (an imported row).
+    /// The same checks for a body that did not come as a request (an imported row, a bulk action's change).
     package static func changes(_ db: Connection, _ tenant: Tenant, _ input: inout Input, entityID: Int, fields: [Field],
                                 current: Entry?) throws -> EntryStore.Changes {
         let creating = current == nil
@@ -133,6 +134,7 @@ package enum EntryRoutes {
             }
         }
         if input.has("assigned_to_user_id") { changes.userID = .some(input.int("assigned_to_user_id", required: false, min: 1)) }
+        changes.tags = Tags.read(&input)
         // `owner_id` (issue 24 part 3) is the entry's owner by its customers' and companies'
         // name: the same column as the contract's assigned_to_user_id.
         if input.has("owner_id") {

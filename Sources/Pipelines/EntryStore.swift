@@ -4,6 +4,7 @@ import MariaDB
 import Web
 import Core
 import Activities
+import Tags
 
 /// The SQL of entries: writes keep `data`, `search_text`, the typed values and the stage
 /// history in step, in one transaction.
@@ -19,6 +20,8 @@ package enum EntryStore {
         var teamID: Int??
         /// Field → checked value, or nil to remove the value.
         package var values: [(field: Field, value: FieldValue?)] = []
+        /// The entry's tags, all of them (normalized by `Tags.normalize`); nil leaves them.
+        package var tags: [String]?
 
         /// No changes (the implicit initializer is internal to this module).
         package init() {}
@@ -41,12 +44,18 @@ package enum EntryStore {
             """).map(Entry.init))
     }
 
-    /// The entries with their links to customers and companies (EntryLinks), in one read.
+    /// The entries with their links to customers and companies (EntryLinks) and their tags,
+    /// in one read each.
     static func withLinks(_ db: Connection, _ entries: [Entry]) throws -> [Entry] {
         let links = try EntryLinks.load(db, entryIDs: entries.map(\.id))
+        var tags: [Int: [String]] = [:]
+        if let first = entries.first, let tenant = first.row.optionalInt("tenant_id") {
+            tags = try Tags.names(db, Tenant(id: tenant), .entry, ids: entries.map(\.id))
+        }
         return entries.map { entry in
             var entry = entry
             entry.links = links[entry.id] ?? EntryLinks.Links()
+            entry.tags = tags[entry.id] ?? []
             return entry
         }
     }
@@ -199,6 +208,7 @@ package enum EntryStore {
                             COALESCE(\(createdAt), UTC_TIMESTAMP(6)), COALESCE(\(createdAt), UTC_TIMESTAMP(6)))
                     """).lastInsertID
                 try insertValues(db, tenant, entryID: id, values)
+                if let tags = changes.tags { _ = try Tags.link(db, tenant, .entry, ids: [id], names: tags) }
                 try recordStage(db, tenant, entryID: id, pipelineID: pipeline.id, from: nil, to: stage, actor: actor)
                 try reweigh(db, tenant, entityID: entityID, before: nil,
                             after: (stage.id, pipeline.id, numbers(data, fields: fields)))
@@ -256,6 +266,7 @@ package enum EntryStore {
                 try db.execute("DELETE FROM crm_entry_values WHERE entry_id = \(entry.id) AND field_id IN (\(list: changed))")
                 try insertValues(db, tenant, entryID: entry.id, inserted)
             }
+            if let tags = changes.tags { try Tags.replace(db, tenant, .entry, id: entry.id, names: tags) }
             if stageChanged, let to = changes.stage {
                 let from = try Stage.find(db, tenant, id: entry.stageID)
                 try recordStage(db, tenant, entryID: entry.id, pipelineID: to.pipelineID, from: from, to: to, actor: actor)
@@ -268,7 +279,7 @@ package enum EntryStore {
         return try entries(db, ids: [entryID])[0]
     }
 
-    static func delete(_ db: Connection, _ tenant: Tenant, uid: String, entityID: Int?) throws -> Bool {
+    package static func delete(_ db: Connection, _ tenant: Tenant, uid: String, entityID: Int?) throws -> Bool {
         try db.transaction {
             guard let entry = try find(db, tenant, uid: uid, entityID: entityID, lock: true) else { return false }
             let companies = try CompanyOpenValue.companies(linkedTo: [entry.id], db)

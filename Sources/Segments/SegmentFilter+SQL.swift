@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Tags
 
 /// A filter as SQL: the predicate over `customers c` that the evaluator, the rebuild and the
 /// list filters all run, with time conditions measured from the database's clock or a given time.
@@ -81,6 +82,8 @@ extension SegmentFilter {
             case .domain: column = "co.domain"
             }
             return "EXISTS (SELECT 1 FROM companies co WHERE co.tenant_id = c.tenant_id AND co.id = c.company_id AND \(column) IN (\(list: values)))"
+        case .tags(let names):
+            return Tags.anyCondition(names, kind: .customer, column: "c.id", tenant: "c.tenant_id")
         }
     }
 

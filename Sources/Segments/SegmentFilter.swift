@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import Web
+import Tags
 
 /// A segment's filter document, parsed and checked, and compiled to a parameterised SQL
 /// predicate over `customers c`.
@@ -28,6 +29,8 @@ package indirect enum SegmentFilter: Equatable, Sendable {
     case companyID([Int])
     /// `company.industry` and the like: the customer's company has one of these values.
     case company(CompanyField, [String])
+    /// Carries any of these tags (`{"tag": "vip"}` or `{"tag": ["vip", "gold"]}`).
+    case tags([String])
 
     package enum RangeField: String, CaseIterable {
         case rfmScore = "rfm_score", clvTotal = "clv_total", clvPredicted = "clv_predicted", pAlive = "p_alive"
@@ -66,7 +69,7 @@ package indirect enum SegmentFilter: Equatable, Sendable {
     static let flatKeys: [String] = ["all", "any", "not"]
         + RangeField.allCases.flatMap { [$0.rawValue + "_min", $0.rawValue + "_max"] }
         + ["rfm_segment", "last_seen_within_days", "inactive_days_min", "created_within_days"]
-        + TextField.allCases.map(\.rawValue) + ["in_segment", "owner_id", "company_id"]
+        + TextField.allCases.map(\.rawValue) + ["in_segment", "tag", "owner_id", "company_id"]
         + CompanyField.allCases.map(\.rawValue) + ["property", "event"]
 
     static let maxDepth = 8
@@ -131,6 +134,15 @@ package indirect enum SegmentFilter: Equatable, Sendable {
                     if key == "email_domain" { list = list.map { $0.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "@ ")) } }
                     if key == "country" { list = list.map { $0.count == 2 ? $0.uppercased() : $0 } }
                     parts.append(.text(TextField(rawValue: key)!, list))
+                case "tag", "tags":
+                    conditions += 1
+                    var problems = ValidationErrors()
+                    if let names = Tags.normalize(value, field: at, limit: 100, errors: &problems), !names.isEmpty {
+                        parts.append(.tags(names))
+                    } else if problems.isEmpty {
+                        errors.add(at, "The tag value must be a tag or a non-empty list of tags.")
+                    }
+                    for (field, messages) in problems.fields { for m in messages { errors.add(field, m) } }
                 case "in_segment":
                     conditions += 1
                     guard let id = value.intValue, id > 0 else {

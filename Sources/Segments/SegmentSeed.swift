@@ -14,6 +14,7 @@ package enum SegmentSeed {
         ("Slipping Away", "Bought twice or more but not seen for 30 days", "#fb7185",
          ["purchase_count_min": 2, "inactive_days_min": 30]),
         ("Newcomers", "Joined in the last 60 days", "#a3e635", ["created_within_days": 60]),
+        ("VIP or Expo", "Tagged VIP or met at the Zagreb Expo", "#fbbf24", ["tag": ["VIP", "Zagreb Expo 2026"]]),
     ]
 
     package static func run(_ db: Connection, _ tenant: Tenant, log: (String) -> Void) throws {

@@ -24,7 +24,7 @@ package enum SegmentStore {
     }
 
     /// A stored segment's filter, parsed (stored filters were checked when saved).
-    static func filter(_ row: Row) -> SegmentFilter {
+    package static func filter(_ row: Row) -> SegmentFilter {
         var errors = ValidationErrors()
         let json = (try? JSONParser.parse(row.optionalString("filters") ?? "{}")) ?? [:]
         return SegmentFilter.parse(json, errors: &errors) ?? .any([])

@@ -4,8 +4,10 @@ browser's own resource timing.
 
 Issue 23 asks for 20 requests or fewer. Measured on 2026-12-07: 31 (26 static files, of them 3
 of the favicon fetched in parallel, and 5 API calls; components/list.js, shared by the customer
-and company lists, is the 31st), down from every page module at start. Until the core modules
-are fewer, this guards the 31 against growing; the gap is in the issue's closing note."""
+and company lists, is the 31st), down from every page module at start. The saved views' tabs
+above the list (issue 25) read GET /v1/views: the 32nd (their code is in list.js, the bulk
+actions' dialogs load only when used). Until the core modules are fewer, this guards the 32
+against growing; the gap is in the issue's closing note."""
 
 from __future__ import annotations
 
@@ -40,5 +42,5 @@ def test_the_customers_page_cold_loads_small(console_factory, account):
         f"page modules other than the customers page were loaded: {[m for m in modules if '/pages/' in m]}"
     print(f"cold load of #/customers: {requests} requests, {wire / 1024:.1f} KB on the wire")
     print("  " + " ".join(e["name"].split("/", 3)[-1] for e in fetched))
-    assert requests <= 31, json.dumps(fetched, indent=1)
+    assert requests <= 32, json.dumps(fetched, indent=1)
     assert wire <= 100 * 1024, json.dumps(fetched, indent=1)

@@ -96,7 +96,7 @@ def test_create_read_update_delete(ws) -> None:
     created = company(w, "Acme Holdings", domain="https://www.Acme-Holdings.com/about?ref=x", industry="Software",
                       size="51-200", country="hr", city="Zagreb", properties={"tier": "gold", "seats": 12})
     assert list(created) == ["id", "name", "domain", "industry", "size", "country", "city", "owner_id", "properties",
-                             "customers_count", "revenue_total", "open_entries_value", "created_at", "updated_at"]
+                             "customers_count", "revenue_total", "open_entries_value", "created_at", "updated_at", "tags"]
     assert created["domain"] == "acme-holdings.com" and created["country"] == "HR"
     assert created["customers_count"] == 0 and created["revenue_total"] == 0 and created["owner_id"] is None
     assert created["created_at"].endswith("Z")

@@ -124,10 +124,10 @@ def test_sql_injection_in_every_filter_sort_and_search_parameter(base: str, host
     customer_params = ["q", "email", "country", "city", "rfm_segment", "segment_id", "rfm_score_min", "rfm_score_max",
                        "clv_predicted_min", "clv_predicted_max", "p_alive_min", "p_alive_max", "expected_purchases_min",
                        "expected_purchases_max", "created_after", "created_before", "sort", "order", "page", "per_page",
-                       "company_id", "owner_id"]
-    company_params = ["q", "domain", "country", "industry", "size", "owner_id", "sort", "order", "page", "per_page"]
+                       "company_id", "owner_id", "tag"]
+    company_params = ["q", "domain", "country", "industry", "size", "owner_id", "tag", "sort", "order", "page", "per_page"]
     entry_params = ["q", "sort", "order", "direction", "page", "per_page", "pipeline_id", "stage_id", "reference_type",
-                    "reference_id", "assigned_to_user_id", "assigned_to_team_id", "owner_id", "include_customer",
+                    "reference_id", "assigned_to_user_id", "assigned_to_team_id", "owner_id", "tag", "include_customer",
                     f"values[{me['fields'][0]}]", f"values[{me['fields'][0]}][min]", f"values[{me['fields'][0]}][max]",
                     "values[' OR 1=1 -- ]"]
     targets = [(f"{base}/v1/customers", p) for p in customer_params]
@@ -143,7 +143,7 @@ def test_sql_injection_in_every_filter_sort_and_search_parameter(base: str, host
             r = http.get(url, params={param: payload}, headers=headers, timeout=30)
             assert_clear(r, what=f"{url} {param}={payload!r}")
             if r.status_code == 200 and param in ("email", "country", "city", "rfm_segment", "reference_type", "reference_id",
-                                                  "domain", "industry"):
+                                                  "domain", "industry", "tag"):
                 body = r.json()
                 total = body["meta"]["total"] if "meta" in body else body["total"]
                 assert total == 0, f"{param}={payload!r} matched rows"

@@ -234,6 +234,25 @@ def consistent_fields(case, operation_id) -> None:
         for key in ("mapping", "key_field", "pipeline_id"):
             case.body.pop(key, None)
         case.body["mode"] = "create"
+    # A saved view's filters, sort and columns are its list's own (the list's parser decides):
+    # positive cases get ones the customer list takes; an update keeps the view's list.
+    if operation_id in ("createView", "updateView", "patchView") and isinstance(case.body, dict):
+        if operation_id == "createView":
+            case.body["list"] = "customers"
+        else:
+            case.body.pop("list", None)
+        if "filters" in case.body:
+            case.body["filters"] = {"country": "HR"}
+        if isinstance(case.body.get("sort"), dict):
+            case.body["sort"] = {"field": "name", "order": "asc"}
+        if isinstance(case.body.get("columns"), list):
+            case.body["columns"] = ["name", "email"]
+    if operation_id == "listViews" and isinstance(case.query, dict) and str(case.query.get("list", "")).startswith("entries:"):
+        case.query["list"] = f"entries:{CREDENTIALS['entity_id']}"
+    # Which actions and records a bulk action may take depends on its target and the records:
+    # a positive case tags one existing customer.
+    if operation_id == "bulkAction" and isinstance(case.body, dict):
+        case.body = {"target": "customers", "ids": [existing["customer"]], "action": {"type": "add_tags", "tags": ["fuzz"]}}
     if operation_id == "getDashboard" and isinstance(case.query, dict):
         start = case.query.get("from")
         if isinstance(start, str):
@@ -253,6 +272,10 @@ def map_case(ctx, case):
         consistent_fields(case, operation_id)
     if operation_id == "updateCampaignSettings":
         keep_delivery_local(case)
+    # The fuzzer's records are never deleted in bulk (a delete with an ignored bad field would run).
+    if operation_id == "bulkAction" and isinstance(case.body, dict) and isinstance(case.body.get("action"), dict) \
+            and case.body["action"].get("type") == "delete":
+        case.body["action"]["type"] = "remove_tags"
     # The fuzzer's own workspace is never deleted: a confirm that names it names another.
     if operation_id == "deleteWorkspace" and isinstance(case.body, dict) and case.body.get("confirm") == CREDENTIALS["slug"]:
         case.body["confirm"] = CREDENTIALS["slug"] + "-kept"

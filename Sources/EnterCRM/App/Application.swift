@@ -15,6 +15,7 @@ import Automations
 import Campaigns
 import Dashboard
 import Imports
+import Lists
 
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {
@@ -39,6 +40,9 @@ public struct Application: HTTPApplication {
         TaskRoutes.register(&routes)
         CompanyRoutes.register(&routes)
         ListExports.register(&routes)
+        TagRoutes.register(&routes)
+        ViewRoutes.register(&routes)
+        BulkRoutes.register(&routes)
         TrackingRoutes.register(&routes)
         SegmentIntakeRoutes.register(&routes)
         SourceRoutes.register(&routes)

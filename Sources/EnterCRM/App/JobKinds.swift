@@ -9,6 +9,7 @@ import Automations
 import Campaigns
 import Dashboard
 import Imports
+import Lists
 
 /// Every job kind the service knows, and the recurring schedules. Features add theirs here.
 public enum JobKinds {
@@ -31,6 +32,7 @@ public enum JobKinds {
         TaskDigest.register(&registry)
         DashboardStore.register(&registry)
         ImportJob.register(&registry)
+        BulkRun.register(&registry)
         return registry
     }
 }

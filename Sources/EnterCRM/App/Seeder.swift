@@ -12,6 +12,7 @@ import Customers
 import Automations
 import Campaigns
 import Imports
+import Lists
 
 /// Fills a database with the demo workspace, so that `make up` opens on a living product.
 /// Idempotent: what exists already is left as it is.
@@ -26,6 +27,7 @@ public enum Seeder {
         try CompanySeed.run(db, tenant, log: log)
         try SegmentIntakeSeed.run(db, tenant, configuration: configuration, log: log)
         try PipelineSeed.run(db, tenant, log: log)
+        try ListSeed.run(db, tenant, log: log)
         try SegmentSeed.run(db, tenant, log: log)
         try EmailTemplateSeed.run(db, tenant, log: log)
         try AutomationSeed.run(db, tenant, log: log)

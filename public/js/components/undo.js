@@ -18,11 +18,12 @@ export function isPendingDelete(path) {
 /**
  * Deletes `path` after the undo window. `label`: what is deleted, as the toast names it
  * ("the segment “VIP”"); `hide()`: takes it off the page now; `restore()`: puts it back (Undo,
- * or a failed DELETE); `done()`: after the DELETE succeeded.
+ * or a failed DELETE); `done()`: after the DELETE succeeded. `send(keepalive)`: what deletes,
+ * when it is not a DELETE of `path` (a bulk delete's POST; `path` then only names it).
  */
-export function deleteWithUndo({ label, path, hide, restore, done }) {
+export function deleteWithUndo({ label, path, hide, restore, done, send }) {
   if (pending.has(path)) return;
-  const entry = { label, path, restore, done, route: location.hash };
+  const entry = { label, path, restore, done, send, route: location.hash };
   pending.set(path, entry);
   if (hide) hide();
   entry.toast = toast(`Deleted ${label}.`, 'success', { action: { label: 'Undo', onClick: () => undo(entry) }, duration: UNDO_MS });
@@ -46,7 +47,7 @@ function undo(entry) {
 async function commit(entry, keepalive = false) {
   if (!settle(entry)) return;
   try {
-    await request('DELETE', entry.path, { keepalive });
+    await (entry.send ? entry.send(keepalive) : request('DELETE', entry.path, { keepalive }));
     if (entry.done) entry.done();
   } catch (error) {
     if (error?.name !== 'ApiError') throw error;

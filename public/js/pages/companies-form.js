@@ -3,6 +3,7 @@
 // is no member) show beside their fields.
 
 import { api } from '../api.js';
+import { parseTags, sameTags, tagsField } from '../components/tags.js';
 import { h, icon, replace } from '../dom.js';
 import { navigate } from '../router.js';
 import { session } from '../session.js';
@@ -66,11 +67,12 @@ export function render({ params }) {
           options: [{ value: '', label: 'Not set' }, ...COMPANY_SIZES.map((s) => ({ value: s, label: `${s} people` }))] }),
         field({ label: 'Country', name: 'country', optional: true, maxlength: 64, autocomplete: 'off', hint: 'A two-letter code such as HR is best.', value: company?.country ?? '' }),
         field({ label: 'City', name: 'city', optional: true, maxlength: 120, autocomplete: 'off', value: company?.city ?? '' }),
-        ownerField({ value: company?.owner_id ?? null })),
+        ownerField({ value: company?.owner_id ?? null }),
+        tagsField(company?.tags)),
       h('div', { class: 'form-actions' },
         h('a', { class: 'button button-secondary', href: profileHref || `#${companyListRoute()}`, text: 'Cancel' }),
         h('button', { type: 'submit', class: 'button button-primary', text: editing ? 'Save changes' : 'Create company', dataset: { busyLabel: 'Saving…' } })));
-    const unsaved = trackUnsaved(f, { read: () => JSON.stringify(FIELDS.map((name) => f.elements[name]?.value ?? '')) });
+    const unsaved = trackUnsaved(f, { read: () => JSON.stringify([...FIELDS, 'tags'].map((name) => f.elements[name]?.value ?? '')) });
     f.addEventListener('submit', async (event) => {
       event.preventDefault();
       clearErrors(f);
@@ -87,6 +89,7 @@ export function render({ params }) {
           const before = original[name] === null || original[name] === undefined ? '' : String(original[name]);
           if ((data[name] ?? '') !== before) changes[name] = normalised(name, data[name]);
         }
+        if (!sameTags(parseTags(data.tags), original.tags)) changes.tags = parseTags(data.tags);
         if (!Object.keys(changes).length) {
           toast('Nothing changed.', 'info');
           unsaved.markClean();
@@ -97,6 +100,7 @@ export function render({ params }) {
       } else {
         const created = {};
         for (const name of FIELDS) if (data[name]) created[name] = normalised(name, data[name]);
+        if (parseTags(data.tags).length) created.tags = parseTags(data.tags);
         request = () => api.post('/v1/companies', created);
       }
       await submitting(f, async () => {

@@ -8,7 +8,7 @@ import { avatar, h, icon, replace, time } from '../dom.js';
 import { navigate } from '../router.js';
 import { session } from '../session.js';
 import { count, countryName, money, placeText, relativeTime, segmentBadge, valueText } from '../components/format.js';
-import { pagerNav } from '../components/list.js';
+import { pagerNav, tagList } from '../components/list.js';
 import { members, ownerName } from '../components/owners.js';
 import { card, emptyState, errorState, loadingState, tableWrap } from '../components/page.js';
 import { permitAll } from '../components/permit.js';
@@ -67,7 +67,8 @@ export function render({ params }) {
     replace(meta,
       c.domain ? h('li', {}, icon('globe', 'icon icon-small'), domainLink(c.domain)) : null,
       c.industry ? h('li', {}, icon('building', 'icon icon-small'), h('span', { text: c.industry })) : null,
-      place ? h('li', {}, icon('pin', 'icon icon-small'), h('span', { text: place })) : null);
+      place ? h('li', {}, icon('pin', 'icon icon-small'), h('span', { text: place })) : null,
+      c.tags?.length ? h('li', { class: 'profile-tags' }, tagList(c.tags)) : null);
     replace(actions, ...permitAll([
       [h('a', { class: 'button button-secondary', href: `#/companies/${encodeURIComponent(c.id)}/edit`, dataset: { action: 'edit' } },
         icon('edit'), h('span', { text: 'Edit' })), 'PUT /v1/companies/{id}', 'edit companies'],

@@ -8,7 +8,7 @@ import { h, icon, replace, uid } from '../dom.js';
 import { confirmDialog } from '../components/dialog.js';
 import { field } from '../components/form.js';
 import { count, countryName, money, placeText } from '../components/format.js';
-import { exportButton, pagerNav, renderChips, sortHeader } from '../components/list.js';
+import { exportButton, loadWithView, pagerNav, renderChips, pageListTools, sortHeader, tagList, viewParam } from '../components/list.js';
 import { members, ownerName } from '../components/owners.js';
 import { emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
 import { permit, permitQuiet } from '../components/permit.js';
@@ -34,6 +34,7 @@ const FILTERS = [
   { name: 'country', label: 'Country' },
   { name: 'industry', label: 'Industry' },
   { name: 'size', label: 'Size' },
+  { name: 'tag', label: 'Tag' },
 ];
 const SORT_OPTIONS = [
   ['created_at', 'desc', 'Newest first'],
@@ -71,6 +72,7 @@ function readState(query) {
   }
   const perPage = positiveInt(query.get('per_page'), DEFAULTS.per_page);
   return {
+    view: viewParam(query),
     q: (query.get('q') || '').trim(),
     filters,
     mine: query.get('owner_id') === 'me',
@@ -83,6 +85,7 @@ function readState(query) {
 
 function stateQuery(state) {
   const params = new URLSearchParams();
+  if (state.view) params.set('view', state.view);
   if (state.q) params.set('q', state.q);
   for (const filter of FILTERS) if (state.filters[filter.name]) params.set(filter.name, state.filters[filter.name]);
   if (state.mine) params.set('owner_id', 'me');
@@ -192,7 +195,8 @@ export function render({ query }) {
     h('div', { class: 'filters-grid' },
       field({ label: 'Country', name: 'country', maxlength: 64, autocomplete: 'off', placeholder: 'e.g. HR', hint: 'Country code, as stored' }),
       field({ label: 'Industry', name: 'industry', maxlength: 120, autocomplete: 'off', placeholder: 'e.g. Software' }),
-      field({ label: 'Size', name: 'size', type: 'select', options: [{ value: '', label: 'Any size' }, ...COMPANY_SIZES.map((s) => ({ value: s, label: `${s} people` }))] })),
+      field({ label: 'Size', name: 'size', type: 'select', options: [{ value: '', label: 'Any size' }, ...COMPANY_SIZES.map((s) => ({ value: s, label: `${s} people` }))] }),
+      field({ label: 'Tag', name: 'tag', maxlength: 120, autocomplete: 'off', placeholder: 'e.g. Partner' })),
     h('div', { class: 'filters-actions' },
       h('button', { type: 'button', class: 'button button-ghost', text: 'Clear filters', onClick: () => clearFilters() }),
       h('button', { type: 'submit', class: 'button button-primary', text: 'Apply filters' })));
@@ -277,6 +281,10 @@ export function render({ query }) {
   const newButton = h('a', { class: 'button button-primary', href: '#/companies/new', dataset: { action: 'new-company' } },
     icon('plus'), h('span', { text: 'New company' }));
 
+  // Saved views as tabs, and the selection's bulk actions.
+  const tools = pageListTools('companies', ['company', 'companies'], { state: () => state, apiQuery, load });
+  const { views, selection } = tools;
+
   const root = h('div', { class: 'page page-companies' },
     pageHeader({
       title: 'Companies',
@@ -290,6 +298,7 @@ export function render({ query }) {
         permit(newButton, 'POST /v1/companies', 'add companies'),
       ],
     }),
+    views,
     h('section', { class: 'card card-customers card-companies', 'aria-label': 'Company list' },
       h('div', { class: 'customers-toolbar' },
         searchForm,
@@ -298,6 +307,8 @@ export function render({ query }) {
           mineButton, filtersButton)),
       filtersPanel,
       chips,
+      selection.pageToggle,
+      selection.bar,
       results,
       footer));
 
@@ -385,9 +396,10 @@ export function render({ query }) {
       return;
     }
     const sortColumn = COLUMNS.find((column) => column.sort === state.sort) || SORT_LABELS[state.sort];
+    tools.shown(companies.map((company) => company.id), total);
     const table = h('table', { class: 'table table-companies' },
       h('caption', { class: 'visually-hidden', text: `Companies, sorted by ${sortColumn ? sortColumn.sortLabel : state.sort.replace(/_/g, ' ')}, ${state.order === 'asc' ? 'ascending' : 'descending'}` }),
-      h('thead', {}, h('tr', {}, COLUMNS.map((column) => column.key === 'actions'
+      h('thead', {}, h('tr', {}, selection.headerCell(), COLUMNS.map((column) => column.key === 'actions'
         ? h('th', { scope: 'col', class: 'col-actions' }, h('span', { class: 'visually-hidden', text: column.label }))
         : sortHeader(column, state, (sort, order) => update({ sort, order, page: 1 }, { focus: `sort:${sort}` }))))),
       h('tbody', {}, companies.map(companyRow)));
@@ -421,12 +433,14 @@ export function render({ query }) {
       }),
     }, icon('trash')), 'DELETE /v1/companies/{id}', 'delete companies');
     row.append(
+      selection.rowCell(company.id, company.name),
       h('td', { class: 'col-company' },
         h('div', { class: 'person' },
           h('span', { class: 'company-mark', 'aria-hidden': 'true' }, icon('building', 'icon icon-small')),
           h('div', { class: 'person-text' },
             h('a', { class: 'person-name company-link', href, text: company.name }),
-            company.domain ? h('span', { class: 'person-email', text: company.domain }) : null))),
+            company.domain ? h('span', { class: 'person-email', text: company.domain }) : null,
+            tagList(company.tags)))),
       h('td', { class: ['col-industry', !company.industry && !place && 'is-empty'] },
         company.industry ? h('span', { class: 'company-industry', text: company.industry }) : null,
         place ? h('span', { class: 'cell-sub place', title: place, text: company.city ? `${company.city}${company.country ? `, ${countryName(company.country)}` : ''}` : countryName(company.country) }) : null,
@@ -440,6 +454,8 @@ export function render({ query }) {
   }
 
   syncControls();
-  load();
+  // #/companies?view=ID (a tab): the view's filters and sort first, written into the address.
+  const apply = (next) => { state = next; remember(); syncControls(); };
+  loadWithView(query, state, { readState, hashFor: listHash, alive: () => root.isConnected, apply, load });
   return root;
 }

@@ -15,6 +15,7 @@ import { toast } from '../components/toast.js';
 import { trackUnsaved } from '../components/unsaved.js';
 import { customerName } from './customers.js';
 import { backLink, listRoute, showLoadError } from './customers-profile.js';
+import { parseTags, sameTags, tagsField, tagsText } from '../components/tags.js';
 
 const CONTACT_FIELDS = ['name', 'email', 'phone', 'city', 'country'];
 const TYPES = [
@@ -196,7 +197,8 @@ export function render({ params }) {
       field({ label: 'City', name: 'city', optional: true, maxlength: 120, autocomplete: 'off' }),
       field({ label: 'Country', name: 'country', optional: true, maxlength: 64, autocomplete: 'off', hint: 'A two-letter code such as HR is best.' }),
       companyField(),
-      ownerField()),
+      ownerField(),
+      tagsField([])),
     propertiesField,
     h('div', { class: 'form-actions' },
       h('a', { class: 'button button-secondary', href: profileHref || `#${listRoute()}`, text: 'Cancel' }),
@@ -205,6 +207,7 @@ export function render({ params }) {
   // Unsaved: the contact fields and the properties that hold something (an empty row added is no change).
   const unsaved = trackUnsaved(form, { read: () => JSON.stringify([
     CONTACT_FIELDS.map((name) => form.elements[name]?.value ?? ''),
+    form.elements.tags?.value ?? '',
     [form.querySelector('[data-company-input]')?.value ?? '', form.elements.owner_id?.value ?? ''],
     [...rows.querySelectorAll('.property-row')]
       .map((row) => [row.querySelector('.property-key').value, row.querySelector('.property-type').value, row.querySelector('.property-value').value])
@@ -213,6 +216,7 @@ export function render({ params }) {
 
   function fill(customer, company) {
     for (const name of CONTACT_FIELDS) form.elements[name].value = customer[name] ?? '';
+    form.elements.tags.value = tagsText(customer.tags);
     // The pickers are made again with the customer's company and owner chosen.
     form.querySelector('.field[data-field="company_id"]').replaceWith(
       companyField({ company: company || (customer.company_id ? { id: customer.company_id, name: `Company #${customer.company_id}` } : null) }));
@@ -270,6 +274,7 @@ export function render({ params }) {
       if (Object.keys(patch).length) changes.properties = patch;
       if (picked.id !== (original.company_id ?? null)) changes.company_id = picked.id;
       if (owner !== (original.owner_id ?? null)) changes.owner_id = owner;
+      if (!sameTags(parseTags(data.tags), original.tags)) changes.tags = parseTags(data.tags);
       if (!Object.keys(changes).length) {
         toast('Nothing changed.', 'info');
         unsaved.markClean();
@@ -283,6 +288,7 @@ export function render({ params }) {
       if (Object.keys(properties).length) created.properties = properties;
       if (picked.id) created.company_id = picked.id;
       if (owner) created.owner_id = owner;
+      if (parseTags(data.tags).length) created.tags = parseTags(data.tags);
       request = () => api.post('/v1/customers', created);
     }
 

@@ -20,6 +20,7 @@ import { timelineCard } from '../components/timeline.js';
 import { linkedEntriesCard } from '../components/entry-links.js';
 import { toast } from '../components/toast.js';
 import { customerName, LIST_QUERY_KEY } from './customers.js';
+import { tagList } from '../components/list.js';
 
 /** The list's address with its last search, filters and page. */
 /** A customer that could not be loaded: "not found" for a 404 (erased, or another
@@ -121,7 +122,8 @@ export function render({ params }) {
       c.external_id ? h('li', { class: 'profile-external-id', title: 'External id (Segment userId)' }, icon('key', 'icon icon-small'),
         h('span', { class: 'mono', text: c.external_id })) : null,
       place ? h('li', {}, icon('pin', 'icon icon-small'), h('span', { text: place })) : null,
-      ownerItem);
+      ownerItem,
+      c.tags?.length ? h('li', { class: 'profile-tags' }, tagList(c.tags)) : null);
     if (companyItem) {
       api.get(`/v1/companies/${encodeURIComponent(c.company_id)}`).then((company) => {
         companyItem.querySelector('a').textContent = company.name;

@@ -8,7 +8,7 @@ import { avatar, h, icon, replace, uid } from '../dom.js';
 import { field } from '../components/form.js';
 import { count, countryName, dateOnly, money, placeText, relativeTime, RFM_SEGMENTS, segmentBadge } from '../components/format.js';
 import { emptyState, errorState, loadingState, pageHeader, tableWrap } from '../components/page.js';
-import { exportButton, pagerNav, renderChips as listChips, sortHeader } from '../components/list.js';
+import { exportButton, loadWithView, pagerNav, renderChips as listChips, pageListTools, sortHeader, tagList, viewParam } from '../components/list.js';
 import { permit } from '../components/permit.js';
 
 /** sessionStorage: the list's last query, so that a profile's "Customers" link returns to it. */
@@ -20,6 +20,7 @@ const FILTERS = [
   { name: 'country', label: 'Country' },
   { name: 'city', label: 'City' },
   { name: 'rfm_segment', label: 'RFM segment' },
+  { name: 'tag', label: 'Tag' },
   { name: 'created_after', label: 'Created from', date: true },
   { name: 'created_before', label: 'Created to', date: true },
 ];
@@ -71,6 +72,7 @@ function readState(query) {
   const perPage = positiveInt(query.get('per_page'), DEFAULTS.per_page);
   const company = (query.get('company_id') || '').trim();
   return {
+    view: viewParam(query),
     q: (query.get('q') || '').trim(),
     filters,
     // A company's customers (its profile links here) and "my customers" (owner_id=me).
@@ -86,6 +88,7 @@ function readState(query) {
 /** The hash's query for a state: only what differs from the defaults. */
 function stateQuery(state) {
   const params = new URLSearchParams();
+  if (state.view) params.set('view', state.view);
   if (state.q) params.set('q', state.q);
   for (const filter of FILTERS) {
     if (state.filters[filter.name]) params.set(filter.name, state.filters[filter.name]);
@@ -121,6 +124,7 @@ function apiQuery(state) {
   if (country) query.country = country;
   if (city) query.city = city;
   if (segment) query.rfm_segment = segment;
+  if (state.filters.tag) query.tag = state.filters.tag;
   if (after) query.created_after = dayStart(after);
   if (before) query.created_before = dayStart(before, 1);
   if (state.company) query.company_id = state.company;
@@ -207,6 +211,7 @@ export function render({ query }) {
       field({ label: 'Country', name: 'country', maxlength: 64, autocomplete: 'off', placeholder: 'e.g. HR', hint: 'Country code, as stored' }),
       field({ label: 'City', name: 'city', maxlength: 120, autocomplete: 'off', placeholder: 'e.g. Zagreb' }),
       field({ label: 'RFM segment', name: 'rfm_segment', maxlength: 64, autocomplete: 'off', list: segmentsListId, placeholder: 'e.g. Champions' }),
+      field({ label: 'Tag', name: 'tag', maxlength: 120, autocomplete: 'off', placeholder: 'e.g. VIP', hint: 'Several: VIP, Newsletter (all of them)' }),
       field({ label: 'Created from', name: 'created_after', type: 'date' }),
       field({ label: 'Created to', name: 'created_before', type: 'date' })),
     h('datalist', { id: segmentsListId }, RFM_SEGMENTS.map((name) => h('option', { value: name }))),
@@ -360,6 +365,12 @@ export function render({ query }) {
         perPageSelect),
       pager));
 
+  // Saved views as tabs, and the selection's bulk actions.
+  const tools = pageListTools('customers', ['customer', 'customers'], {
+    state: () => state, apiQuery, load, actions: ['add_tags', 'remove_tags', 'set_owner', 'set_field', 'add_to_campaign', 'delete'],
+  });
+  const { views, selection } = tools;
+
   const newButton = h('a', { class: 'button button-primary', href: '#/customers/new', dataset: { action: 'new-customer' } },
     icon('plus'), h('span', { text: 'New customer' }));
 
@@ -376,12 +387,15 @@ export function render({ query }) {
         permit(newButton, 'POST /v1/customers', 'add customers'),
       ],
     }),
+    views,
     h('section', { class: 'card card-customers', 'aria-label': 'Customer list' },
       h('div', { class: 'customers-toolbar' },
         searchForm,
         h('div', { class: 'toolbar-group' }, sortControl, mineButton, filtersButton)),
       filtersPanel,
       chips,
+      selection.pageToggle,
+      selection.bar,
       results,
       footer));
 
@@ -489,9 +503,10 @@ export function render({ query }) {
     }
 
     const sortColumn = COLUMNS.find((column) => column.sort === state.sort);
+    tools.shown(customers.map((customer) => customer.id), total);
     const table = h('table', { class: 'table table-customers' },
       h('caption', { class: 'visually-hidden', text: `Customers, sorted by ${sortColumn ? sortColumn.sortLabel : state.sort.replace(/_/g, ' ')}, ${state.order === 'asc' ? 'ascending' : 'descending'}` }),
-      h('thead', {}, h('tr', {}, COLUMNS.map(headerCell))),
+      h('thead', {}, h('tr', {}, selection.headerCell(), COLUMNS.map(headerCell))),
       h('tbody', {}, customers.map(customerRow)));
     replace(results, tableWrap(table, 'Customers'));
 
@@ -513,13 +528,15 @@ export function render({ query }) {
     const href = `#/customers/${encodeURIComponent(customer.id)}`;
     const place = placeText(customer.city, customer.country);
     return h('tr', { dataset: { customerId: customer.id, email: customer.email || '' } },
+      selection.rowCell(customer.id, name),
       h('td', { class: 'col-customer' },
         h('div', { class: 'person' },
           avatar(name),
           h('div', { class: 'person-text' },
             h('a', { class: 'person-name customer-link', href, text: name }),
             customer.name && customer.email ? h('span', { class: 'person-email', text: customer.email }) : null,
-            customer.external_id ? h('span', { class: 'person-email mono', title: 'External id (Segment userId)', text: customer.external_id }) : null))),
+            customer.external_id ? h('span', { class: 'person-email mono', title: 'External id (Segment userId)', text: customer.external_id }) : null,
+            tagList(customer.tags)))),
       h('td', { class: 'col-location' }, place
         ? h('div', { class: 'place', title: place },
           h('span', { class: 'place-city', text: customer.city || countryName(customer.country) }),
@@ -553,6 +570,8 @@ export function render({ query }) {
   }
 
   syncControls();
-  load();
+  // #/customers?view=ID (a tab): the view's filters and sort first, written into the address.
+  const apply = (next) => { state = next; remember(); syncControls(); };
+  loadWithView(query, state, { readState, hashFor: listHash, alive: () => root.isConnected, apply, load });
   return root;
 }

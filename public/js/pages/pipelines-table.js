@@ -9,7 +9,7 @@ import { crm, workspacePeople } from './pipelines-api.js';
 import { openEntryForm } from './pipelines-entry.js';
 import { entityHeader, formatNumber, singular, stageBadge, stagesById, valueNode } from './pipelines-common.js';
 import { permit } from '../components/permit.js';
-import { exportButton } from '../components/list.js';
+import { exportButton, listFilters, listTools, openView, tagList, viewParam, viewQuery } from '../components/list.js';
 import { session } from '../session.js';
 
 const PER_PAGE = 25;
@@ -22,9 +22,10 @@ export function render({ entity, query, path }) {
   const selects = fields.filter((f) => f.type === 'select' || f.type === 'multi_select').slice(0, 3);
   const numbers = fields.filter((f) => f.type === 'number').slice(0, 1);
 
-  // The address is the state; the API takes it as it is, but for the page.
+  // The address is the state; the API takes it as it is, but for the page (and the view's id).
   function apiParams(page = query.get('page') || '1') {
     const params = new URLSearchParams(query);
+    params.delete('view');
     params.set('per_page', String(PER_PAGE));
     params.set('page', page);
     return params;
@@ -88,18 +89,42 @@ export function render({ entity, query, path }) {
     if (entry) load();
   });
 
+  // Saved views as tabs (#/pipelines/deals/table?view=ID), and the selection's bulk actions.
+  const currentFilters = () => {
+    const filters = {};
+    for (const [key, value] of apiParams()) filters[key] = value;
+    return listFilters(filters);
+  };
+  const tools = listTools({
+    list: `entries:${entity.id}`,
+    route: path.slice(1),
+    currentId: viewParam(query),
+    filters: currentFilters,
+    sort: () => ({ field: query.get('sort') || 'updated_at', order: query.get('order') || 'desc' }),
+    target: 'entries',
+    entityId: entity.id,
+    noun: [singular(entity).toLowerCase(), (entity.plural_name || entity.name).toLowerCase()],
+    onDone: () => load(),
+    actions: ['add_tags', 'remove_tags', 'set_owner', 'move_stage', 'delete'],
+    stages: [...stages.values()].map((s) => ({ id: s.id, label: (entity.pipelines.length > 1 ? `${s.pipeline.name}: ` : '') + s.name })),
+  });
+  const { views, selection } = tools;
+
   const body = h('div', { class: 'crm-table-body' }, loadingState('Loading…'));
   const root = h('div', { class: 'page page-crm page-crm-table' },
     entityHeader(entity, 'table', [
       // The entries as filtered and sorted here, every page.
       exportButton({ path: `/api/brands/${encodeURIComponent(session.me.tenant.id)}/crm/entities/${slug}/entries/export.csv`,
         route: 'GET /api/brands/{brand}/crm/entities/{entity}/entries/export.csv', filename: `${entity.slug}.csv`, doing: 'export entries',
-        query: () => Object.fromEntries([...query].filter(([key]) => !['page', 'per_page'].includes(key))) }),
+        query: () => Object.fromEntries([...apiParams()].filter(([key]) => !['page', 'per_page'].includes(key))) }),
       permit(h('a', { class: 'button button-secondary', href: `#/imports/new?target=entity:${entity.id}`, dataset: { action: 'import' } },
         icon('upload'), h('span', { text: 'Import' })), 'POST /v1/imports', 'import entries'),
       newControl]),
+    views,
     h('section', { class: 'card crm-table-card', 'aria-label': 'Entries' },
       h('div', { class: 'table-toolbar' }, searchForm, filters, clear),
+      selection.pageToggle,
+      selection.bar,
       body));
 
   // The table ---------------------------------------------------------------------------
@@ -137,8 +162,10 @@ export function render({ entity, query, path }) {
         text: active ? 'Try other words or fewer filters.' : 'Create one, or send them from your site through the API.', iconName: 'pipelines' }));
       return;
     }
+    tools.shown(rows.map((entry) => entry.id), result.total ?? rows.length);
     const table = h('table', { class: 'table crm-table' },
       h('thead', {}, h('tr', {},
+        selection.headerCell(),
         sortHeader('Title', 'title'),
         h('th', { scope: 'col', text: 'Stage' }),
         shown.map((f) => sortHeader(f.name, f.key)),
@@ -147,7 +174,8 @@ export function render({ entity, query, path }) {
       h('tbody', {}, rows.map((entry) => {
         const user = users.get(entry.assigned_to_user_id);
         return h('tr', { dataset: { entryId: entry.id } },
-          h('td', {}, h('a', { class: 'entry-link', href: `#/pipelines/${slug}/entries/${encodeURIComponent(entry.id)}`, text: entry.title })),
+          selection.rowCell(entry.id, entry.title),
+          h('td', {}, h('a', { class: 'entry-link', href: `#/pipelines/${slug}/entries/${encodeURIComponent(entry.id)}`, text: entry.title }), tagList(entry.tags)),
           h('td', {}, stageBadge(stages.get(entry.stage_id))),
           shown.map((f) => h('td', {}, valueNode(f, entry.values_flat?.[f.key]))),
           h('td', {}, user ? h('span', { class: 'person' }, avatar(user.name, 'small'), h('span', { text: user.name })) : h('span', { class: 'muted', text: '—' })),
@@ -170,7 +198,16 @@ export function render({ entity, query, path }) {
         pager));
   }
 
-  load();
+  const viewID = viewParam(query);
+  if (viewID && [...query.keys()].length === 1) {
+    // A tab: the view's filters and sort become the address (this page, drawn again), unless
+    // the console went elsewhere meanwhile.
+    const here = location.hash;
+    openView(viewID).then((view) => { if (location.hash === here) navigate(`${path}?${(view ? viewQuery(view) : new URLSearchParams()).toString()}`, { replace: true }); })
+      .catch(() => load());
+  } else {
+    load();
+  }
   if (query.get('q')) queueMicrotask(() => { search.focus(); search.setSelectionRange(search.value.length, search.value.length); });
   return root;
 }
