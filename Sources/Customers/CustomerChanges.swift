@@ -64,17 +64,25 @@ package enum CustomerChanges {
     /// both (a customer made by the write has no history yet), in one statement.
     package static func record(_ db: Connection, _ tenant: Tenant, before: Snapshot, after: Snapshot, actor: Actor) throws {
         var rows: [SQL] = []
-        for (id, old) in before {
+        var updated: [WebhookOutbox.Item] = []
+        for (id, old) in before.sorted(by: { $0.key < $1.key }) {
             guard let new = after[id] else { continue }
+            var changes = JSONObject()
             for field in Set(old.keys).union(new.keys).sorted() {
                 let was = old[field] ?? .null, now = new[field] ?? .null
                 guard was != now else { continue }
                 let oldText: String? = was == .null ? nil : JSONWriter.string(was)
                 let newText: String? = now == .null ? nil : JSONWriter.string(now)
                 rows.append("(\(tenant), \(id), \(String(field.prefix(200))), \(oldText), \(newText), \(actor.type), \(actor.id), UTC_TIMESTAMP(6))")
+                changes[field] = ["old": was, "new": now]
+            }
+            if !changes.isEmpty {
+                updated.append(.init("customer.updated", subject: "customer:\(id)", data: ["id": .int(Int64(id)), "changes": .object(changes)]))
             }
         }
         guard !rows.isEmpty else { return }
+        // customer.updated: the same comparison, in the writer's transaction.
+        try WebhookOutbox.record(db, tenant: tenant.id, updated)
         try db.execute("""
             INSERT INTO customer_changes (tenant_id, customer_id, field, old_value, new_value, actor_type, actor_id, occurred_at)
             VALUES \(SQL.join(rows, separator: ", "))

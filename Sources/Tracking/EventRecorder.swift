@@ -62,7 +62,11 @@ package enum EventRecorder {
     /// does) in one round trip instead of five. Other
     /// events (by customer_id or anonymous_id) go through `record`.
     static func recordOne(_ db: Connection, _ tenant: Tenant, _ e: TrackedEvent) throws -> Result {
-        guard let email = e.email else { return try record(db, tenant, [e])[0] }
+        // With an event.tracked subscription the event takes the batch path, which writes the
+        // outbox in its transaction; without one (a cached answer) nothing changes here.
+        guard let email = e.email, !WebhookOutbox.mayWant(db, tenant: tenant.id, "event.tracked") else {
+            return try record(db, tenant, [e])[0]
+        }
         precondition(!db.inTransaction, "track_one_event commits its own transaction")
         let properties = e.propertiesText
         let amount = e.amount.flatMap { SQLDecimal("\($0)") }
@@ -205,6 +209,7 @@ package enum EventRecorder {
                 if !emailIDs.isSubset(of: present) { throw DuplicateRace() }
             }
         }
+        try webhooks(db, tenant, fresh.map { (events[$0], customerOf[$0]) })
         for i in fresh {
             results[i] = Result(eventID: events[i].publicID, customerID: customerOf[i], duplicate: false)
         }
@@ -213,6 +218,22 @@ package enum EventRecorder {
             results[i] = Result(eventID: events[first].publicID, customerID: customerOf[first], duplicate: true)
         }
         return results.map { $0! }
+    }
+
+    /// event.tracked for the batch's new events, in its transaction (one statement for the
+    /// batch); nothing at all when the workspace has no such subscription (a cached answer).
+    static func webhooks(_ db: Connection, _ tenant: Tenant, _ stored: [(TrackedEvent, Int?)]) throws {
+        guard !stored.isEmpty, WebhookOutbox.mayWant(db, tenant: tenant.id, "event.tracked") else { return }
+        try WebhookOutbox.record(db, tenant: tenant.id, stored.map { e, customer in
+            WebhookOutbox.Item("event.tracked", subject: customer.map { "customer:\($0)" } ?? "anonymous:\(e.anonymousID ?? e.publicID)",
+                               name: e.name, data: [
+                "id": .string(e.publicID), "customer_id": customer.map { .int(Int64($0)) } ?? .null,
+                "anonymous_id": e.anonymousID.map { .string($0) } ?? .null, "type": .string(e.kind.rawValue), "name": .string(e.name),
+                "properties": .object(e.properties), "amount": e.amount.map { .number("\($0)") } ?? .null,
+                "currency": e.currency.map { .string($0) } ?? .null, "url": e.url.map { .string($0) } ?? .null,
+                "occurred_at": .string(RFC3339.format(e.occurredAt)),
+            ])
+        })
     }
 
     /// Returns each email's customer id. Those that exist are found by the unique email (a

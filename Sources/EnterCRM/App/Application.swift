@@ -14,6 +14,7 @@ import Tracking
 import Automations
 import Campaigns
 import Dashboard
+import Webhooks
 
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {
@@ -47,6 +48,7 @@ public struct Application: HTTPApplication {
         TimelineRoutes.register(&routes)
         SearchRoutes.register(&routes)
         DashboardRoutes.register(&routes)
+        WebhookRoutes.register(&routes)
         routes.get("/metrics", .anyone, Metrics.endpoint)
         self.routes = routes
         if Metrics.current == nil {

@@ -8,6 +8,7 @@ import Segments
 import Automations
 import Campaigns
 import Dashboard
+import Webhooks
 
 /// Every job kind the service knows, and the recurring schedules. Features add theirs here.
 public enum JobKinds {
@@ -29,6 +30,7 @@ public enum JobKinds {
         AccountHousekeeping.register(&registry)
         TaskDigest.register(&registry)
         DashboardStore.register(&registry)
+        WebhookDelivery.register(&registry)
         return registry
     }
 }
