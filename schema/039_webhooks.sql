@@ -115,3 +115,17 @@ BEGIN
             'data', CONCAT('', JSON_OBJECT('id', OLD.id)))));
     END IF;
 END;
+
+-- segment.entered and segment.exited: every membership change is a row of segment_changes
+-- (the rebuild's set-based INSERTs and the incremental updates of SegmentStore), so this
+-- trigger is their one home. Subject: the customer, so a customer's events keep their order.
+CREATE TRIGGER segment_changes_webhook AFTER INSERT ON segment_changes FOR EACH ROW
+BEGIN
+    IF EXISTS (SELECT 1 FROM webhook_subscriptions WHERE tenant_id = NEW.tenant_id AND status = 'active') THEN
+        CALL webhook_enqueue(NEW.tenant_id, JSON_ARRAY(JSON_OBJECT(
+            'type', IF(NEW.event = 'segment_entered', 'segment.entered', 'segment.exited'),
+            'subject', CONCAT('customer:', NEW.customer_id),
+            'data', CONCAT('', JSON_OBJECT('segment_id', NEW.segment_id, 'customer_id', NEW.customer_id,
+                                           'occurred_at', DATE_FORMAT(NEW.occurred_at, '%Y-%m-%dT%H:%i:%sZ'))))));
+    END IF;
+END;

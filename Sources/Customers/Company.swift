@@ -49,7 +49,17 @@ package enum CompanyStore {
             WHERE tenant_id = \(tenant) AND company_id = \(id)
             """).affectedRows
         try db.execute("DELETE FROM companies WHERE tenant_id = \(tenant) AND id = \(id)")
+        try WebhookOutbox.record(db, tenant: tenant.id, [.init("company.deleted", subject: "company:\(id)", data: CompanyJSON.json(row))])
         return (row, unlinked)
+    }
+
+    /// Writes company.created or company.updated (the company as the API shows it) in the
+    /// caller's transaction; returns that JSON.
+    static func webhook(_ db: Connection, _ tenant: Tenant, _ type: String, id: Int) throws -> JSON {
+        guard let row = try find(db, tenant, id: id) else { throw HTTPError.notFound("Company not found.") }
+        let company = CompanyJSON.json(row)
+        try WebhookOutbox.record(db, tenant: tenant.id, [.init(type, subject: "company:\(id)", data: company)])
+        return company
     }
 }
 

@@ -67,12 +67,15 @@ package enum CompanyRoutes {
 
     @Sendable static func create(_ c: Context) throws -> Response {
         let f = try Fields(c, creating: true)
-        let id = try c.db.execute("""
-            INSERT INTO companies (tenant_id, name, domain, industry, size, country, city, owner_id, properties, created_at, updated_at)
-            VALUES (\(c.tenant), \(f.name), \(f.domain), \(f.industry), \(f.size), \(f.country), \(f.city), \(f.ownerID ?? nil),
-                    \(JSONWriter.string(.object(f.properties ?? JSONObject()))), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-            """).lastInsertID
-        return .json(CompanyJSON.json(try CompanyStore.find(c.db, c.tenant, id: id)!), status: 201)
+        let company: JSON = try c.db.transaction {
+            let id = try c.db.execute("""
+                INSERT INTO companies (tenant_id, name, domain, industry, size, country, city, owner_id, properties, created_at, updated_at)
+                VALUES (\(c.tenant), \(f.name), \(f.domain), \(f.industry), \(f.size), \(f.country), \(f.city), \(f.ownerID ?? nil),
+                        \(JSONWriter.string(.object(f.properties ?? JSONObject()))), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+                """).lastInsertID
+            return try CompanyStore.webhook(c.db, c.tenant, "company.created", id: id)
+        }
+        return .json(company, status: 201)
     }
 
     /// Only the fields given change; `properties` is merged (RFC 7396: null removes a key), as
@@ -103,6 +106,7 @@ package enum CompanyRoutes {
                     updated_at = UTC_TIMESTAMP(6)
                 WHERE tenant_id = \(c.tenant) AND id = \(id)
                 """)
+            _ = try CompanyStore.webhook(c.db, c.tenant, "company.updated", id: id)
         }
         return .json(CompanyJSON.json(try CompanyStore.find(c.db, c.tenant, id: id)!))
     }

@@ -339,3 +339,49 @@ def test_slow_receiver_does_not_hold_up_another_subscription(ws, base, stack):
     finally:
         slow.close()
         fast.close()
+
+
+def test_each_home_writes_its_event(ws, base, receiver):
+    """Companies, tasks, CRM entries, segments, unsubscribes-free homes and customer erasure:
+    each change arrives once, with its subject's order kept."""
+    types = ["company.created", "company.updated", "company.deleted", "task.created", "task.updated", "task.completed",
+             "task.deleted", "entry.created", "entry.updated", "entry.stage_changed", "entry.deleted", "segment.entered",
+             "customer.deleted"]
+    sub = subscribe(ws, base, receiver.url, types)
+    h, auth = ws["http"], ws["auth"]
+    company = h.post(f"{base}/v1/companies", json={"name": "Hook Ltd", "domain": f"{uuid.uuid4().hex[:8]}.example"}, headers=auth).json()
+    assert h.put(f"{base}/v1/companies/{company['id']}", json={"city": "Oslo"}, headers=auth).status_code == 200
+    assert h.delete(f"{base}/v1/companies/{company['id']}", headers=auth).status_code == 200
+    task = h.post(f"{base}/v1/tasks", json={"title": "Call back"}, headers=auth).json()
+    assert h.put(f"{base}/v1/tasks/{task['id']}", json={"status": "done"}, headers=auth).status_code == 200
+    assert h.delete(f"{base}/v1/tasks/{task['id']}", headers=auth).status_code == 200
+    crm = f"{base}/api/brands/{ws['tenant']}/crm"
+    slug = f"deals{uuid.uuid4().hex[:4]}"
+    assert h.post(f"{crm}/entities", headers=auth, json={"name": "Deals", "slug": slug, "preset": "deals"}).status_code == 201
+    pipeline = h.get(f"{crm}/entities/{slug}", headers=auth).json()["pipelines"][0]
+    entry = h.post(f"{crm}/entities/{slug}/entries", headers=auth, json={
+        "title": "Big deal", "pipeline_id": pipeline["id"], "stage_id": pipeline["stages"][0]["id"]}).json()
+    uid = entry.get("uid") or entry.get("id")
+    r = h.put(f"{crm}/entities/{slug}/entries/{uid}", headers=auth, json={"stage_id": pipeline["stages"][1]["id"]})
+    assert r.status_code == 200, r.text
+    assert h.delete(f"{crm}/entities/{slug}/entries/{uid}", headers=auth).status_code in (200, 204)
+    customer = new_customer(ws, base, city="Zagreb")
+    segment = h.post(f"{base}/v1/segments", headers=auth, json={"name": f"Zagreb {uuid.uuid4().hex[:4]}", "filters": {"city": "Zagreb"}})
+    assert segment.status_code == 201, segment.text
+    wait_for(lambda: receiver.bodies("segment.entered"), timeout=30, what="segment.entered")
+    assert h.delete(f"{base}/v1/customers/{customer['id']}", headers=auth).status_code in (200, 204)
+    wanted = {t for t in types}
+    wait_for(lambda: {b["type"] for b in receiver.bodies()} >= wanted, timeout=40, what="every type")
+    got = receiver.bodies()
+    by_subject: dict[str, list[str]] = {}
+    for b in got:
+        subject = {"company": f"company:{company['id']}", "task": f"task:{task['id']}", "entry": f"entry:{uid}"}.get(b["type"].split(".")[0])
+        if subject:
+            by_subject.setdefault(subject, []).append(b["type"])
+    assert by_subject[f"company:{company['id']}"] == ["company.created", "company.updated", "company.deleted"]
+    assert by_subject[f"task:{task['id']}"] == ["task.created", "task.updated", "task.completed", "task.deleted"]
+    assert by_subject[f"entry:{uid}"] == ["entry.created", "entry.updated", "entry.stage_changed", "entry.deleted"]
+    entered = [b for b in got if b["type"] == "segment.entered"]
+    assert [b["data"]["customer_id"] for b in entered] == [customer["id"]]
+    assert [b["data"]["id"] for b in got if b["type"] == "customer.deleted"] == [customer["id"]]
+    h.delete(f"{base}/v1/webhooks/{sub['id']}", headers=auth, timeout=30)
