@@ -2,6 +2,7 @@ import Cryptography
 import MariaDB
 import Web
 import Core
+import Webhooks
 import Accounts
 import Activities
 import Messaging
@@ -30,6 +31,7 @@ public enum Seeder {
         try CampaignSeed.run(db, tenant, log: log)
         try ActivitySeed.run(db, tenant, log: log)
         try EntryLinkSeed.run(db, tenant, log: log)
+        try WebhookSeed.run(db, tenant, log: log)
     }
 
     /// The demo login, "Demo Workspace" (slug `demo`), two colleagues and a sales team: accounts
