@@ -58,7 +58,7 @@ soak: deps build
 # table and appends it to docs/benchmarks.md (Tests/bench/summary.py).
 BENCH_RESULTS ?= $(abspath $(RUN_DIR))/bench-results.tsv
 export BENCH_RESULTS
-BENCHES := bench crm_bench segments_bench automations_bench campaign_bench webhook_bench cluster_bench
+BENCHES := bench crm_bench segments_bench automations_bench campaign_bench cluster_bench
 
 bench: deps build
 	@mkdir -p "$(dir $(BENCH_RESULTS))" && : >"$(BENCH_RESULTS)"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import pathlib
-import subprocess
 import sys
 import threading
 import time
@@ -24,26 +23,11 @@ import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from e2e.support import SINK_HOST  # noqa: E402
+from benchstack import env, sql  # noqa: E402
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-RUN_DIR = pathlib.Path(os.environ.get("RUN_DIR", ROOT / ".run"))
 N = int(os.environ.get("WEBHOOK_BENCH_CALLS", "20000"))
 SUBS = int(os.environ.get("WEBHOOK_BENCH_SUBSCRIPTIONS", "4"))
-STACK = str(ROOT / "scripts" / "stack.sh")
 
-
-def env() -> dict[str, str]:
-    values = {}
-    for line in (RUN_DIR / "entercrm.env").read_text().splitlines():
-        if "=" in line:
-            k, v = line.split("=", 1)
-            values[k] = v.strip("'")
-    return values
-
-
-def sql(statement: str) -> str:
-    return subprocess.run([STACK, "db-shell", "-N", "-e", statement], env=dict(os.environ, RUN_DIR=str(RUN_DIR)),
-                          capture_output=True, text=True, check=True, timeout=600).stdout
 
 
 class Receiver:
