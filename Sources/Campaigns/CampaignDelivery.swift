@@ -275,7 +275,8 @@ package enum CampaignDelivery {
                             WHERE id = \(f.id) AND status = 'sending'
                             """).affectedRows == 1,
                             let m = try db.queryOne("SELECT customer_id, address FROM campaign_messages WHERE id = \(f.id)") else { return }
-                        try WebhookOutbox.record(db, tenant: tenant.id, [.init("message.bounced", subject: "customer:\(try m.int("customer_id"))", data: [
+                        let subject = m.optionalInt("customer_id").map { "customer:\($0)" } ?? "campaign:\(id)"
+                        try WebhookOutbox.record(db, tenant: tenant.id, [.init("message.bounced", subject: subject, data: [
                             "campaign_id": .int(id), "message_id": .int(f.id), "customer_id": m.json("customer_id"),
                             "address": m.json("address"), "channel": .string(type), "error": .string(error),
                         ])])

@@ -385,3 +385,42 @@ def test_each_home_writes_its_event(ws, base, receiver):
     assert [b["data"]["customer_id"] for b in entered] == [customer["id"]]
     assert [b["data"]["id"] for b in got if b["type"] == "customer.deleted"] == [customer["id"]]
     h.delete(f"{base}/v1/webhooks/{sub['id']}", headers=auth, timeout=30)
+
+
+def test_campaign_sent_bounce_and_unsubscribe(ws, base, receiver, stack):
+    """campaign.sent, message.bounced (a recipient the SMTP sink refuses) and
+    message.unsubscribed (the one-click unsubscribe of the mail received)."""
+    import email
+    import email.policy
+
+    from aiosmtpd.controller import Controller
+
+    from .test_campaigns import Sink, free_port, make_segment, use_smtp, wait_status
+
+    sink = Sink(refuse={"nobody@bounce.example"})
+    controller = Controller(sink, hostname=SINK_HOST, port=free_port())
+    controller.start()
+    try:
+        sub = subscribe(ws, base, receiver.url, ["campaign.sent", "message.bounced", "message.unsubscribed"])
+        use_smtp(base, ws, controller.port)
+        tag = uuid.uuid4().hex[:6]
+        segment, ids = make_segment(stack, base, ws, [{"name": "Ana", "email": f"ana-{tag}@shop.example"},
+                                                      {"name": "Ivan", "email": "nobody@bounce.example"}])
+        cid = ws["http"].post(f"{base}/v1/campaigns", headers=ws["auth"], json={
+            "name": f"Hooked {tag}", "segment_id": segment, "subject": "Hello", "body": "<p>Hi</p>"}).json()["id"]
+        assert ws["http"].post(f"{base}/v1/campaigns/{cid}/send", headers=ws["auth"]).status_code == 200
+        wait_status(base, ws, cid, "sent")
+        mail = next(m for m in sink.received() if m[0] == f"ana-{tag}@shop.example")
+        unsubscribe = email.message_from_bytes(mail[1], policy=email.policy.default)["List-Unsubscribe"].strip("<>")
+        r = new_session().post(unsubscribe, data="List-Unsubscribe=One-Click",
+                               headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "Gmail"})
+        assert r.status_code == 200
+        wait_for(lambda: {b["type"] for b in receiver.bodies()} >= {"campaign.sent", "message.bounced", "message.unsubscribed"},
+                 what="the campaign's three events")
+        by_type = {b["type"]: b["data"] for b in receiver.bodies()}
+        assert by_type["campaign.sent"]["id"] == cid and by_type["campaign.sent"]["delivered"] == 1
+        assert by_type["message.bounced"]["address"] == "nobody@bounce.example" and by_type["message.bounced"]["campaign_id"] == cid
+        assert by_type["message.unsubscribed"]["customer_id"] == ids[0] and by_type["message.unsubscribed"]["channel"] == "email"
+        ws["http"].delete(f"{base}/v1/webhooks/{sub['id']}", headers=ws["auth"], timeout=30)
+    finally:
+        controller.stop()
