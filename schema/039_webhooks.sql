@@ -92,21 +92,10 @@ BEGIN
     END IF;
 END;
 
--- customer.created and customer.deleted: every path that makes or erases a customer is an
--- INSERT or DELETE on customers (the API, track_one_event, the batch import's
--- customers_add_by_email, identify, the seeds), so the trigger is the one home of both.
--- With no active subscription this costs one index probe per new customer (not per event).
-CREATE TRIGGER customers_webhook_insert AFTER INSERT ON customers FOR EACH ROW
-BEGIN
-    IF EXISTS (SELECT 1 FROM webhook_subscriptions WHERE tenant_id = NEW.tenant_id AND status = 'active') THEN
-        CALL webhook_enqueue(NEW.tenant_id, JSON_ARRAY(JSON_OBJECT(
-            'type', 'customer.created', 'subject', CONCAT('customer:', NEW.id),
-            'data', CONCAT('', JSON_OBJECT('id', NEW.id, 'email', NEW.email, 'name', NEW.name, 'phone', NEW.phone,
-                                           'city', NEW.city, 'country', NEW.country, 'company_id', NEW.company_id,
-                                           'created_at', DATE_FORMAT(NEW.created_at, '%Y-%m-%dT%H:%i:%sZ'))))));
-    END IF;
-END;
-
+-- customer.deleted: every erasure is a DELETE on customers (a workspace's deletion cascades,
+-- which fires no trigger, and announces nothing). customer.created is written by the creating
+-- paths in Swift (CustomerChanges.created), not by an AFTER INSERT trigger: a trigger call per
+-- inserted row slowed the bulk inserts of the batch import measurably.
 CREATE TRIGGER customers_webhook_delete AFTER DELETE ON customers FOR EACH ROW
 BEGIN
     IF EXISTS (SELECT 1 FROM webhook_subscriptions WHERE tenant_id = OLD.tenant_id AND status = 'active') THEN

@@ -89,6 +89,22 @@ package enum CustomerChanges {
             """)
     }
 
+    /// customer.created for `ids`, customers the caller's transaction made (the API, identify,
+    /// the batch import): one read and one outbox statement in that transaction, and nothing
+    /// at all when the workspace has no such subscription (`WebhookOutbox.mayWant`). Not a
+    /// trigger on customers: a trigger call per inserted row measurably slowed bulk inserts.
+    package static func created(_ db: Connection, _ tenant: Tenant, ids: [Int]) throws {
+        guard !ids.isEmpty, WebhookOutbox.mayWant(db, tenant: tenant.id, "customer.created") else { return }
+        let fields = ["id", "email", "name", "phone", "city", "country", "company_id", "created_at"]
+        let rows = try db.query("""
+            SELECT id, email, name, phone, city, country, company_id, created_at FROM customers
+            WHERE tenant_id = \(tenant) AND id IN (\(list: ids)) ORDER BY id
+            """)
+        try WebhookOutbox.record(db, tenant: tenant.id, try rows.map { row in
+            .init("customer.created", subject: "customer:\(try row.int("id"))", data: row.json(fields))
+        })
+    }
+
     /// A customer's changes, oldest first (the customer export).
     package static func all(_ db: Connection, _ tenant: Tenant, customer id: Int) throws -> [JSON] {
         try db.query("""

@@ -119,6 +119,7 @@ package enum CustomerRoutes {
                         UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
                 """).lastInsertID
             try SegmentStore.markDirty(c.db, c.tenant, customers: [id])
+            try CustomerChanges.created(c.db, c.tenant, ids: [id])
             return id
         }
         let row = try CustomerStore.find(c.db, c.tenant, id: id)!

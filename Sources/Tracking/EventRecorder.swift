@@ -62,9 +62,11 @@ package enum EventRecorder {
     /// does) in one round trip instead of five. Other
     /// events (by customer_id or anonymous_id) go through `record`.
     static func recordOne(_ db: Connection, _ tenant: Tenant, _ e: TrackedEvent) throws -> Result {
-        // With an event.tracked subscription the event takes the batch path, which writes the
-        // outbox in its transaction; without one (a cached answer) nothing changes here.
-        guard let email = e.email, !WebhookOutbox.mayWant(db, tenant: tenant.id, "event.tracked") else {
+        // With an event.tracked or customer.created subscription the event takes the batch
+        // path, which writes the outbox in its transaction; without (a cached answer) nothing
+        // changes here.
+        guard let email = e.email, !WebhookOutbox.mayWant(db, tenant: tenant.id, "event.tracked"),
+              !WebhookOutbox.mayWant(db, tenant: tenant.id, "customer.created") else {
             return try record(db, tenant, [e])[0]
         }
         precondition(!db.inTransaction, "track_one_event commits its own transaction")
@@ -220,22 +222,6 @@ package enum EventRecorder {
         return results.map { $0! }
     }
 
-    /// event.tracked for the batch's new events, in its transaction (one statement for the
-    /// batch); nothing at all when the workspace has no such subscription (a cached answer).
-    static func webhooks(_ db: Connection, _ tenant: Tenant, _ stored: [(TrackedEvent, Int?)]) throws {
-        guard !stored.isEmpty, WebhookOutbox.mayWant(db, tenant: tenant.id, "event.tracked") else { return }
-        try WebhookOutbox.record(db, tenant: tenant.id, stored.map { e, customer in
-            WebhookOutbox.Item("event.tracked", subject: customer.map { "customer:\($0)" } ?? "anonymous:\(e.anonymousID ?? e.publicID)",
-                               name: e.name, data: [
-                "id": .string(e.publicID), "customer_id": customer.map { .int(Int64($0)) } ?? .null,
-                "anonymous_id": e.anonymousID.map { .string($0) } ?? .null, "type": .string(e.kind.rawValue), "name": .string(e.name),
-                "properties": .object(e.properties), "amount": e.amount.map { .number("\($0)") } ?? .null,
-                "currency": e.currency.map { .string($0) } ?? .null, "url": e.url.map { .string($0) } ?? .null,
-                "occurred_at": .string(RFC3339.format(e.occurredAt)),
-            ])
-        })
-    }
-
     /// Returns each email's customer id. Those that exist are found by the unique email (a
     /// read, no lock); the others are created without aggregates by `addByEmail`, which also
     /// finds one created meanwhile, and answered by the same CALL. Creating costs more than a
@@ -271,6 +257,9 @@ package enum EventRecorder {
             """) {
             ids[try row.string("email")] = try row.int("id")
         }
+        // customer.created for the addresses that were missing. One that another import made
+        // meanwhile is announced by both (a repeat, never a loss).
+        try CustomerChanges.created(db, tenant, ids: ids.values.sorted())
         return ids
     }
 
@@ -389,6 +378,8 @@ package enum EventRecorder {
                 if merged > 0 { try recompute(db, tenant, customer: id) }
             }
             try CustomerChanges.record(db, tenant, before: before, after: try CustomerChanges.snapshot(db, tenant, ids: [id]), actor: actor)
+            // No profile before this upsert (read with a lock on the address): it made the customer.
+            if before.isEmpty { try CustomerChanges.created(db, tenant, ids: [id]) }
             // The profile changed (and, merging, the activity): every segment looks again.
             try SegmentStore.markDirty(db, tenant, customers: [id])
             return (id, merged)

@@ -258,15 +258,16 @@ def test_delivery_after_receiver_outage_then_replay(ws, base, receiver, stack):
 
 
 def test_no_delivery_for_a_rolled_back_change(ws, base, receiver, stack):
-    sub = subscribe(ws, base, receiver.url, ["customer.created"])
-    gone, kept = (f"c-{uuid.uuid4().hex[:10]}@example.com" for _ in range(2))
-    insert = ("INSERT INTO customers (tenant_id, email, name, created_at, updated_at) "
-              "VALUES ({t}, '{e}', 'Rolled Back', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6));")
-    sql(stack, "START TRANSACTION; " + insert.format(t=ws["tenant"], e=gone) + " ROLLBACK;")
-    sql(stack, "START TRANSACTION; " + insert.format(t=ws["tenant"], e=kept) + " COMMIT;")
-    wait_for(lambda: receiver.bodies("customer.created"), what="the committed customer")
+    """An erasure rolled back in the database sends nothing; the committed one is delivered.
+    (customer.deleted is written by a trigger, so a transaction of plain SQL shows it.)"""
+    gone, kept = new_customer(ws, base), new_customer(ws, base)
+    sub = subscribe(ws, base, receiver.url, ["customer.deleted"])
+    delete = "DELETE FROM customers WHERE tenant_id = {t} AND id = {i};"
+    sql(stack, "START TRANSACTION; " + delete.format(t=ws["tenant"], i=gone["id"]) + " ROLLBACK;")
+    sql(stack, "START TRANSACTION; " + delete.format(t=ws["tenant"], i=kept["id"]) + " COMMIT;")
+    wait_for(lambda: receiver.bodies("customer.deleted"), what="the committed erasure")
     time.sleep(1.5)
-    assert [b["data"]["email"] for b in receiver.bodies()] == [kept]
+    assert [b["data"]["id"] for b in receiver.bodies()] == [kept["id"]]
     assert sql(stack, f"SELECT COUNT(*) FROM webhook_deliveries WHERE subscription_id = {sub['id']}") == [["1"]]
     ws["http"].delete(f"{base}/v1/webhooks/{sub['id']}", headers=ws["auth"], timeout=30)
 
@@ -396,7 +397,7 @@ def test_campaign_sent_bounce_and_unsubscribe(ws, base, receiver, stack):
 
     from aiosmtpd.controller import Controller
 
-    from .test_campaigns import Sink, free_port, make_segment, use_smtp, wait_status
+    from .test_campaigns import Sink, free_port, use_smtp, wait_status
 
     sink = Sink(refuse={"nobody@bounce.example"})
     controller = Controller(sink, hostname=SINK_HOST, port=free_port())
@@ -405,8 +406,13 @@ def test_campaign_sent_bounce_and_unsubscribe(ws, base, receiver, stack):
         sub = subscribe(ws, base, receiver.url, ["campaign.sent", "message.bounced", "message.unsubscribed"])
         use_smtp(base, ws, controller.port)
         tag = uuid.uuid4().hex[:6]
-        segment, ids = make_segment(stack, base, ws, [{"name": "Ana", "email": f"ana-{tag}@shop.example"},
-                                                      {"name": "Ivan", "email": "nobody@bounce.example"}])
+        ids = [new_customer(ws, base, email=e)["id"] for e in (f"ana-{tag}@shop.example", "nobody@bounce.example")]
+        name = f"Hooked {tag}"
+        sql(stack, f"INSERT INTO segments (tenant_id, name, created_at, updated_at) VALUES ({ws['tenant']}, '{name}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))")
+        segment = int(sql(stack, f"SELECT id FROM segments WHERE tenant_id = {ws['tenant']} AND name = '{name}'")[0][0])
+        # INSERT IGNORE: the segment evaluator may have added them already (no filter: everyone).
+        sql(stack, f"INSERT IGNORE INTO segment_members (segment_id, customer_id, tenant_id, added_at) VALUES "
+                   + ", ".join(f"({segment}, {i}, {ws['tenant']}, UTC_TIMESTAMP(6))" for i in ids))
         cid = ws["http"].post(f"{base}/v1/campaigns", headers=ws["auth"], json={
             "name": f"Hooked {tag}", "segment_id": segment, "subject": "Hello", "body": "<p>Hi</p>"}).json()["id"]
         assert ws["http"].post(f"{base}/v1/campaigns/{cid}/send", headers=ws["auth"]).status_code == 200
