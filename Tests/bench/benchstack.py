@@ -7,6 +7,8 @@ import os
 import pathlib
 import subprocess
 
+import requests
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RUN_DIR = pathlib.Path(os.environ.get("RUN_DIR", ROOT / ".run"))
 STACK = str(ROOT / "scripts" / "stack.sh")
@@ -26,3 +28,13 @@ def sql(statement: str) -> str:
     """Runs SQL in the stack's database; its output without column names."""
     return subprocess.run([STACK, "db-shell", "-N", "-e", statement], env=dict(os.environ, RUN_DIR=str(RUN_DIR)),
                           capture_output=True, text=True, check=True, timeout=600).stdout
+
+
+def api() -> tuple[str, requests.Session]:
+    """The stack's HTTPS base and a session for it (its self-signed certificate, no proxy)."""
+    base = f"https://localhost:{env()['ENTERCRM_HTTPS_PORT']}"
+    http = requests.Session()
+    http.verify = False
+    http.trust_env = False
+    requests.packages.urllib3.disable_warnings()
+    return base, http

@@ -18,12 +18,11 @@ import threading
 import time
 import uuid
 
-import requests
 from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from e2e.support import SINK_HOST  # noqa: E402  (the sink's address, the one campaign_bench.sh allows outbound)
-from benchstack import RUN_DIR, env, sql  # noqa: E402
+from benchstack import RUN_DIR, api, env, sql  # noqa: E402
 
 N = int(os.environ.get("CAMPAIGN_BENCH_RECIPIENTS", "100000"))
 
@@ -49,11 +48,7 @@ def rss_kib(pid: int) -> int:
 
 def main() -> int:
     e = env()
-    base = f"https://localhost:{e['ENTERCRM_HTTPS_PORT']}"
-    http = requests.Session()
-    http.verify = False
-    http.trust_env = False
-    requests.packages.urllib3.disable_warnings()
+    base, http = api()
     sink = Sink()
     import socket
     with socket.socket() as probe:

@@ -19,11 +19,10 @@ import threading
 import time
 import uuid
 
-import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from e2e.support import SINK_HOST  # noqa: E402
-from benchstack import env, sql  # noqa: E402
+from benchstack import api, sql  # noqa: E402
 
 N = int(os.environ.get("WEBHOOK_BENCH_CALLS", "20000"))
 SUBS = int(os.environ.get("WEBHOOK_BENCH_SUBSCRIPTIONS", "4"))
@@ -65,12 +64,7 @@ class Receiver:
 
 
 def main() -> int:
-    e = env()
-    base = f"https://localhost:{e['ENTERCRM_HTTPS_PORT']}"
-    http = requests.Session()
-    http.verify = False
-    http.trust_env = False
-    requests.packages.urllib3.disable_warnings()
+    base, http = api()
     receiver = Receiver()
     r = http.post(f"{base}/v1/auth/register", json={"name": "Bench", "email": f"bench-{uuid.uuid4().hex[:8]}@bench.example",
                                                     "password": "secret123", "workspace_name": f"Webhook bench {uuid.uuid4().hex[:6]}"})
