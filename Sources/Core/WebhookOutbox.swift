@@ -6,8 +6,8 @@ import Web
 /// What webhook subscriptions hear about: a change written to the outbox in the same
 /// transaction as the change itself (`webhook_enqueue`, schema/039, the one writer of outbox
 /// rows), so nothing is lost and nothing is sent for a change that rolled back. Every feature
-/// calls `record` from the one place its change happens; customers' creation and erasure are
-/// written by triggers on `customers` (every path that makes one is an INSERT there).
+/// calls `record` from the one place its change happens; customers' erasure and segment
+/// membership changes are written by triggers (schema/039).
 /// The Webhooks feature delivers the rows.
 public enum WebhookOutbox {
     /// Every event type a subscription may ask for.
