@@ -45,6 +45,8 @@ let package = Package(
         .target(name: "Messaging", dependencies: ["Core", "Web", "Outbound", "MariaDB", "Cryptography", "Platform"]),
         // Sign-up, sessions, API keys, members, teams, workspaces, the audit log.
         .target(name: "Accounts", dependencies: ["Core", "Jobs", "Messaging", "Web", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
+        // Webhook subscriptions: their routes, the delivery of the outbox (WebhookOutbox, Core) and its log.
+        .target(name: "Webhooks", dependencies: ["Core", "Jobs", "Accounts", "Web", "Outbound", "MariaDB", "Cryptography", "Platform", "FastCGI"]),
         // Health, metrics, the OpenAPI document.
         .target(name: "System", dependencies: ["Core", "Web", "MariaDB", "Platform", .product(name: "Yams", package: "Yams")]),
         // Notes and tasks about customers and entries, and the tasks' morning digest.
@@ -65,7 +67,7 @@ let package = Package(
         ]),
         // Automation designs, triggers, the engine and its batches.
         .target(name: "Automations", dependencies: [
-            "Core", "Jobs", "Messaging", "Accounts", "Segments", "Customers", "Pipelines",
+            "Core", "Jobs", "Messaging", "Accounts", "Segments", "Customers", "Pipelines", "Webhooks",
             "Web", "Outbound", "MariaDB", "Cryptography", "Platform", "FastCGI",
         ]),
         // The home dashboard: every feature's figures of a period in one answer.
@@ -81,7 +83,7 @@ let package = Package(
         // The composition: the application (routes of every feature), the job kinds, the seeder.
         .target(name: "EnterCRM", dependencies: [
             "Core", "Jobs", "Messaging", "Accounts", "System", "Activities", "Segments", "Customers", "Tracking", "Pipelines",
-            "Campaigns", "Automations", "Dashboard", "Imports", "Tags", "Lists", "Web", "MariaDB", "Cryptography", "FastCGI",
+            "Campaigns", "Automations", "Dashboard", "Webhooks", "Imports", "Tags", "Lists", "Web", "MariaDB", "Cryptography", "FastCGI",
         ]),
         .executableTarget(name: "entercrm", dependencies: [
             "EnterCRM", "Core", "Jobs", "Segments", "Automations", "Web", "MariaDB", "Analytics", "FastCGI",
@@ -98,7 +100,7 @@ let package = Package(
         .testTarget(name: "OutboundTests", dependencies: ["Outbound"]),
         .testTarget(name: "EnterCRMTests", dependencies: [
             "EnterCRM", "Core", "Jobs", "Search", "Messaging", "Accounts", "System", "Segments", "Customers", "Tracking", "Pipelines",
-            "Campaigns", "Automations", "Dashboard", "Imports", "Tags", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
+            "Campaigns", "Automations", "Dashboard", "Webhooks", "Imports", "Tags", "TestSupport", "Web", "Outbound", "MariaDB", "Cryptography", "Analytics", "FastCGI",
         ]),
     ],
     swiftLanguageModes: [.v6]

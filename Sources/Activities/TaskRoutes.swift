@@ -147,14 +147,19 @@ package enum TaskRoutes {
     @Sendable static func create(_ c: Context) throws -> Response {
         let f = try Fields(c, creating: true)
         let status = f.status ?? "open"
-        let id = try c.db.execute("""
-            INSERT INTO tasks (tenant_id, title, description, due_at, assignee_id, status, priority, completed_at,
-                               subject_type, subject_id, created_by, created_at, updated_at)
-            VALUES (\(c.tenant), \(f.title!), \(f.description), \(f.dueAt), \(f.assigneeID), \(status), \(f.priority ?? "normal"),
-                    IF(\(status) = 'done', UTC_TIMESTAMP(6), NULL), \(f.subject?.type), \(f.subject?.id), \(c.principal?.userID),
-                    UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-            """).lastInsertID
-        return .json(try json(try find(c, id)), status: 201)
+        let task: JSON = try c.db.transaction {
+            let id = try c.db.execute("""
+                INSERT INTO tasks (tenant_id, title, description, due_at, assignee_id, status, priority, completed_at,
+                                   subject_type, subject_id, created_by, created_at, updated_at)
+                VALUES (\(c.tenant), \(f.title!), \(f.description), \(f.dueAt), \(f.assigneeID), \(status), \(f.priority ?? "normal"),
+                        IF(\(status) = 'done', UTC_TIMESTAMP(6), NULL), \(f.subject?.type), \(f.subject?.id), \(c.principal?.userID),
+                        UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+                """).lastInsertID
+            let task = try json(try find(c, id))
+            try webhooks(c, id, ["task.created"], task)
+            return task
+        }
+        return .json(task, status: 201)
     }
 
     /// Only the fields given change; null clears `description`, `due_at`, `assignee_id` and
@@ -164,29 +169,43 @@ package enum TaskRoutes {
         let f = try Fields(c, creating: false)
         func has(_ key: String) -> Bool { f.present.contains(key) }
         let subjectGiven = has("subject_type") || has("subject_id")
-        let changed = try c.db.execute("""
-            UPDATE tasks SET
-                title = COALESCE(\(f.title), title),
-                description = IF(\(has("description")), \(f.description), description),
-                due_at = IF(\(has("due_at")), \(f.dueAt), due_at),
-                assignee_id = IF(\(has("assignee_id")), \(f.assigneeID), assignee_id),
-                completed_at = CASE WHEN \(f.status) = 'done' AND status = 'open' THEN UTC_TIMESTAMP(6)
-                                    WHEN \(f.status) = 'open' THEN NULL ELSE completed_at END,
-                status = COALESCE(\(f.status), status),
-                priority = COALESCE(\(f.priority), priority),
-                subject_type = IF(\(subjectGiven), \(f.subject?.type), subject_type),
-                subject_id = IF(\(subjectGiven), \(f.subject?.id), subject_id),
-                updated_at = UTC_TIMESTAMP(6)
-            WHERE tenant_id = \(c.tenant) AND id = \(id)
-            """).affectedRows
-        guard changed > 0 else { throw HTTPError.notFound("Task not found.") }
-        return .json(try json(try find(c, id)))
+        return .json(try c.db.transaction {
+            let was = try c.db.queryOne("SELECT status FROM tasks WHERE tenant_id = \(c.tenant) AND id = \(id) FOR UPDATE")?.string("status")
+            let changed = try c.db.execute("""
+                UPDATE tasks SET
+                    title = COALESCE(\(f.title), title),
+                    description = IF(\(has("description")), \(f.description), description),
+                    due_at = IF(\(has("due_at")), \(f.dueAt), due_at),
+                    assignee_id = IF(\(has("assignee_id")), \(f.assigneeID), assignee_id),
+                    completed_at = CASE WHEN \(f.status) = 'done' AND status = 'open' THEN UTC_TIMESTAMP(6)
+                                        WHEN \(f.status) = 'open' THEN NULL ELSE completed_at END,
+                    status = COALESCE(\(f.status), status),
+                    priority = COALESCE(\(f.priority), priority),
+                    subject_type = IF(\(subjectGiven), \(f.subject?.type), subject_type),
+                    subject_id = IF(\(subjectGiven), \(f.subject?.id), subject_id),
+                    updated_at = UTC_TIMESTAMP(6)
+                WHERE tenant_id = \(c.tenant) AND id = \(id)
+                """).affectedRows
+            guard changed > 0 else { throw HTTPError.notFound("Task not found.") }
+            let task = try json(try find(c, id))
+            let completed = was == "open" && task["status"]?.stringValue == "done"
+            try webhooks(c, id, completed ? ["task.updated", "task.completed"] : ["task.updated"], task)
+            return task
+        })
+    }
+
+    /// The task's webhook events, in the caller's transaction.
+    static func webhooks(_ c: Context, _ id: Int, _ types: [String], _ task: JSON) throws {
+        try WebhookOutbox.record(c.db, tenant: c.tenant.id, types.map { .init($0, subject: "task:\(id)", data: task) })
     }
 
     @Sendable static func delete(_ c: Context) throws -> Response {
         let id = try c.request.id()
-        guard try c.db.execute("DELETE FROM tasks WHERE tenant_id = \(c.tenant) AND id = \(id)").affectedRows > 0 else {
-            throw HTTPError.notFound("Task not found.")
+        try c.db.transaction {
+            guard try c.db.execute("DELETE FROM tasks WHERE tenant_id = \(c.tenant) AND id = \(id)").affectedRows > 0 else {
+                throw HTTPError.notFound("Task not found.")
+            }
+            try webhooks(c, id, ["task.deleted"], ["id": .int(Int64(id))])
         }
         return .json(["message": "Task deleted."])
     }

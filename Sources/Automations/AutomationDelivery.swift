@@ -4,6 +4,7 @@ import MariaDB
 import Outbound
 import Web
 import Messaging
+import Webhooks
 
 enum AutomationError: Error, CustomStringConvertible {
     case action(String)
@@ -32,18 +33,14 @@ enum AutomationDelivery {
     static func postWebhook(url: String, body: [UInt8], secret: String, deliveryID: String, timeout: Double = 10,
                             policy: OutboundPolicy = .fromEnvironment()) throws {
         let timestamp = Int(Date().timeIntervalSince1970)
-        let answer: HTTPAnswer
-        do {
-            answer = try OutboundHTTP.post(url, headers: [
-                ("Content-Type", "application/json"),
-                ("User-Agent", "EnterCRM-Automations/1"),
-                ("X-EnterCRM-Timestamp", String(timestamp)),
-                ("X-EnterCRM-Delivery", deliveryID),
-                ("X-EnterCRM-Signature", signature(secret: secret, timestamp: timestamp, body: body)),
-            ], body: body, connectTimeout: min(5, timeout), timeout: timeout, policy: policy)
-        } catch {
-            throw AutomationError.action("webhook: \(error)")
+        let outcome = WebhookCall.post(url: url, headers: [
+            ("User-Agent", "EnterCRM-Automations/1"),
+            ("X-EnterCRM-Timestamp", String(timestamp)),
+            ("X-EnterCRM-Delivery", deliveryID),
+            ("X-EnterCRM-Signature", signature(secret: secret, timestamp: timestamp, body: body)),
+        ], body: body, timeout: timeout, policy: policy)
+        if let error = outcome.error {
+            throw AutomationError.action(outcome.status == nil ? "webhook: \(error)" : "webhook \(error)")
         }
-        guard (200..<300).contains(answer.status) else { throw AutomationError.action("webhook answered \(answer.status)") }
     }
 }

@@ -192,10 +192,18 @@ package enum CampaignDelivery {
                     FROM campaign_messages WHERE campaign_id = \(id)
                     """)
                 let final = (counts?.optionalInt("total") ?? 0) > 0 && (counts?.optionalInt("delivered") ?? 0) == 0 ? "failed" : "sent"
-                try db.execute("""
-                    UPDATE campaigns SET status = \(final), finished_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)
-                    WHERE tenant_id = \(tenant) AND id = \(id) AND status = 'sending'
-                    """)
+                try db.transaction {
+                    let finished = try db.execute("""
+                        UPDATE campaigns SET status = \(final), finished_at = UTC_TIMESTAMP(6), updated_at = UTC_TIMESTAMP(6)
+                        WHERE tenant_id = \(tenant) AND id = \(id) AND status = 'sending'
+                        """).affectedRows == 1
+                    guard finished, final == "sent" else { return }
+                    try WebhookOutbox.record(db, tenant: tenant.id, [.init("campaign.sent", subject: "campaign:\(id)", data: [
+                        "id": .int(id), "name": campaign.json("name"), "type": .string(type),
+                        "recipients": .int(Int64(counts?.optionalInt("total") ?? 0)),
+                        "delivered": .int(Int64(counts?.optionalInt("delivered") ?? 0)),
+                    ])])
+                }
                 Log.info("campaigns: campaign \(id) \(final)")
                 return
             }
@@ -263,10 +271,18 @@ package enum CampaignDelivery {
             for f in failures {
                 let error = String(f.error.prefix(500))
                 if f.status == "bounced" {
-                    try db.execute("""
-                        UPDATE campaign_messages SET status = 'bounced', bounced_at = UTC_TIMESTAMP(6), error = \(error)
-                        WHERE id = \(f.id) AND status = 'sending'
-                        """)
+                    try db.transaction {
+                        guard try db.execute("""
+                            UPDATE campaign_messages SET status = 'bounced', bounced_at = UTC_TIMESTAMP(6), error = \(error)
+                            WHERE id = \(f.id) AND status = 'sending'
+                            """).affectedRows == 1,
+                            let m = try db.queryOne("SELECT customer_id, address FROM campaign_messages WHERE id = \(f.id)") else { return }
+                        let subject = m.optionalInt("customer_id").map { "customer:\($0)" } ?? "campaign:\(id)"
+                        try WebhookOutbox.record(db, tenant: tenant.id, [.init("message.bounced", subject: subject, data: [
+                            "campaign_id": .int(id), "message_id": .int(f.id), "customer_id": m.json("customer_id"),
+                            "address": m.json("address"), "channel": .string(type), "error": .string(error),
+                        ])])
+                    }
                 } else {
                     try db.execute("""
                         UPDATE campaign_messages SET status = 'failed', failed_at = UTC_TIMESTAMP(6), error = \(error)

@@ -84,6 +84,19 @@ package enum Permissions {
         "DELETE /v1/api-keys/{id}": .role(.admin),
         "GET /v1/audit-log": .role(.admin),
 
+        // Webhook subscriptions (admins and secret keys)
+        "GET /v1/webhooks": .role(.admin),
+        "POST /v1/webhooks": .role(.admin),
+        "GET /v1/webhooks/{id}": .role(.admin),
+        "PUT /v1/webhooks/{id}": .role(.admin),
+        "DELETE /v1/webhooks/{id}": .role(.admin),
+        "POST /v1/webhooks/{id}/rotate-secret": .role(.admin),
+        "POST /v1/webhooks/{id}/test": .role(.admin),
+        "GET /v1/webhooks/{id}/deliveries": .role(.admin),
+        "GET /v1/webhooks/{id}/attempts": .role(.admin),
+        "POST /v1/webhooks/{id}/deliveries/{delivery}/replay": .role(.admin),
+        "POST /v1/webhooks/{id}/replay": .role(.admin),
+
         // Customers
         "GET /v1/customers": .role(.viewer),
         "POST /v1/customers": .role(.member),

@@ -23,11 +23,13 @@ extension CompanyStore {
             return id
         }
         guard create else { return nil }
-        return try db.execute("""
+        let id = try db.execute("""
             INSERT INTO companies (tenant_id, name, domain, external_id, industry, properties, created_at, updated_at)
             VALUES (\(tenant), \(String((name ?? groupID).prefix(190))), \(domain), \(groupID), \(industry.map { String($0.prefix(120)) }),
                     '{}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
             """).lastInsertID
+        _ = try webhook(db, tenant, "company.created", id: id)
+        return id
     }
 
     /// Puts a customer in a company (their count and revenue move with them:

@@ -53,12 +53,23 @@ package enum CompanyStore {
     /// (the API and the domain rule lock it before naming it).
     static func delete(_ db: Connection, _ tenant: Tenant, id: Int) throws -> (row: Row, unlinked: Int)? {
         guard let row = try find(db, tenant, id: id, lock: true) else { return nil }
+        let tags = try Tags.names(db, tenant, .company, ids: [id])[id] ?? []
         let unlinked = try db.execute("""
             UPDATE customers FORCE INDEX (idx_customers_company) SET company_id = NULL, updated_at = UTC_TIMESTAMP(6)
             WHERE tenant_id = \(tenant) AND company_id = \(id)
             """).affectedRows
         try db.execute("DELETE FROM companies WHERE tenant_id = \(tenant) AND id = \(id)")
+        try WebhookOutbox.record(db, tenant: tenant.id, [.init("company.deleted", subject: "company:\(id)", data: CompanyJSON.json(row, tags: tags))])
         return (row, unlinked)
+    }
+
+    /// Writes company.created or company.updated (the company as the API shows it) in the
+    /// caller's transaction; returns that JSON.
+    static func webhook(_ db: Connection, _ tenant: Tenant, _ type: String, id: Int) throws -> JSON {
+        guard let row = try find(db, tenant, id: id) else { throw HTTPError.notFound("Company not found.") }
+        let company = CompanyJSON.json(row, tags: try Tags.names(db, tenant, .company, ids: [id])[id] ?? [])
+        try WebhookOutbox.record(db, tenant: tenant.id, [.init(type, subject: "company:\(id)", data: company)])
+        return company
     }
 }
 

@@ -94,6 +94,7 @@ package enum CompanyRoutes {
                     \(JSONWriter.string(.object(f.properties ?? JSONObject()))), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
             """).lastInsertID
         if let tags = f.tags, !tags.isEmpty { try TagWrites.add(db, tenant, .company, ids: [id], names: tags, actor: nil) }
+        _ = try CompanyStore.webhook(db, tenant, "company.created", id: id)
         return id
     }
 
@@ -136,6 +137,7 @@ package enum CompanyRoutes {
                 try SegmentStore.companyChanged(db, tenant, company: id)
             }
             if let tags = f.tags { try TagWrites.replace(db, tenant, .company, id: id, names: tags, actor: actor) }
+            _ = try CompanyStore.webhook(db, tenant, "company.updated", id: id)
             let after = try CompanyStore.find(db, tenant, id: id)!
             return CompanyJSON.compared(current) != CompanyJSON.compared(after)
         }

@@ -64,21 +64,45 @@ package enum CustomerChanges {
     /// both (a customer made by the write has no history yet), in one statement.
     package static func record(_ db: Connection, _ tenant: Tenant, before: Snapshot, after: Snapshot, actor: Actor) throws {
         var rows: [SQL] = []
-        for (id, old) in before {
+        var updated: [WebhookOutbox.Item] = []
+        for (id, old) in before.sorted(by: { $0.key < $1.key }) {
             guard let new = after[id] else { continue }
+            var changes = JSONObject()
             for field in Set(old.keys).union(new.keys).sorted() {
                 let was = old[field] ?? .null, now = new[field] ?? .null
                 guard was != now else { continue }
                 let oldText: String? = was == .null ? nil : JSONWriter.string(was)
                 let newText: String? = now == .null ? nil : JSONWriter.string(now)
                 rows.append("(\(tenant), \(id), \(String(field.prefix(200))), \(oldText), \(newText), \(actor.type), \(actor.id), UTC_TIMESTAMP(6))")
+                changes[field] = ["old": was, "new": now]
+            }
+            if !changes.isEmpty {
+                updated.append(.init("customer.updated", subject: "customer:\(id)", data: ["id": .int(Int64(id)), "changes": .object(changes)]))
             }
         }
         guard !rows.isEmpty else { return }
+        // customer.updated: the same comparison, in the writer's transaction.
+        try WebhookOutbox.record(db, tenant: tenant.id, updated)
         try db.execute("""
             INSERT INTO customer_changes (tenant_id, customer_id, field, old_value, new_value, actor_type, actor_id, occurred_at)
             VALUES \(SQL.join(rows, separator: ", "))
             """)
+    }
+
+    /// customer.created for `ids`, customers the caller's transaction made (the API, identify,
+    /// the batch import): one read and one outbox statement in that transaction, and nothing
+    /// at all when the workspace has no such subscription (`WebhookOutbox.mayWant`). Not a
+    /// trigger on customers: a trigger call per inserted row measurably slowed bulk inserts.
+    package static func created(_ db: Connection, _ tenant: Tenant, ids: [Int]) throws {
+        guard !ids.isEmpty, WebhookOutbox.mayWant(db, tenant: tenant.id, "customer.created") else { return }
+        let fields = ["id", "email", "name", "phone", "city", "country", "company_id", "created_at"]
+        let rows = try db.query("""
+            SELECT id, email, name, phone, city, country, company_id, created_at FROM customers
+            WHERE tenant_id = \(tenant) AND id IN (\(list: ids)) ORDER BY id
+            """)
+        try WebhookOutbox.record(db, tenant: tenant.id, try rows.map { row in
+            .init("customer.created", subject: "customer:\(try row.int("id"))", data: row.json(fields))
+        })
     }
 
     /// A customer's changes, oldest first (the customer export).

@@ -142,6 +142,7 @@ package enum CustomerRoutes {
                 try TagWrites.add(db, tenant, .customer, ids: [id], names: tags, actor: nil)
             }
             try SegmentStore.markDirty(db, tenant, customers: [id])
+            try CustomerChanges.created(db, tenant, ids: [id])
             return id
         }
     }

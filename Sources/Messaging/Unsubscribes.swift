@@ -27,10 +27,17 @@ package enum Unsubscribes {
     /// automation email's: nil). True the first time, false when they had left already.
     @discardableResult
     package static func add(_ db: Connection, _ tenant: Tenant, customer: Int, channel: Channel, campaignID: Int?) throws -> Bool {
-        try db.execute("""
+        let first = try db.execute("""
             INSERT IGNORE INTO campaign_unsubscribes (tenant_id, customer_id, channel, campaign_id, created_at)
             VALUES (\(tenant), \(customer), \(channel.rawValue), \(campaignID), UTC_TIMESTAMP(6))
             """).affectedRows == 1
+        if first {
+            try WebhookOutbox.record(db, tenant: tenant.id, [.init("message.unsubscribed", subject: "customer:\(customer)", data: [
+                "customer_id": .int(Int64(customer)), "channel": .string(channel.rawValue),
+                "campaign_id": campaignID.map { .int(Int64($0)) } ?? .null,
+            ])])
+        }
+        return first
     }
 
     /// The automation email an unsubscribe token names (its signature checked by `links`),

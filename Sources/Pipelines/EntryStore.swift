@@ -171,6 +171,16 @@ package enum EntryStore {
         }
     }
 
+    /// An entry's webhook item (entry.created, entry.updated): its values by field id.
+    static func webhook(_ type: String, uid: String, entityID: Int, pipelineID: Int, stageID: Int, title: String,
+                        data: [Int: JSON]) -> WebhookOutbox.Item {
+        .init(type, subject: "entry:\(uid)", data: [
+            "id": .string(uid), "entity_id": .int(Int64(entityID)), "pipeline_id": .int(Int64(pipelineID)),
+            "stage_id": .int(Int64(stageID)), "title": .string(title),
+            "values": .object(JSONObject(data.sorted { $0.key < $1.key }.map { (String($0.key), $0.value) })),
+        ])
+    }
+
     static func recordStage(_ db: Connection, _ tenant: Tenant, entryID: Int, pipelineID: Int, from: Stage?, to: Stage, actor: Actor) throws {
         try db.execute("""
             INSERT INTO crm_stage_history (tenant_id, entry_id, pipeline_id, from_stage_id, from_stage_name, to_stage_id, to_stage_name,
@@ -212,6 +222,8 @@ package enum EntryStore {
                 try recordStage(db, tenant, entryID: id, pipelineID: pipeline.id, from: nil, to: stage, actor: actor)
                 try reweigh(db, tenant, entityID: entityID, before: nil,
                             after: (stage.id, pipeline.id, numbers(data, fields: fields)))
+                try WebhookOutbox.record(db, tenant: tenant.id, [webhook("entry.created", uid: uid, entityID: entityID, pipelineID: pipeline.id,
+                                                                        stageID: stage.id, title: title, data: data)])
             }
         } catch let error as MariaDBError where error.duplicateKeyName == "uq_reference" {
             // The same webhook, retried while the first was being written.
@@ -273,6 +285,15 @@ package enum EntryStore {
             }
             let after = (changes.stage?.id ?? entry.stageID, changes.stage?.pipelineID ?? entry.pipelineID, numbers(entry.data, fields: fields))
             try reweigh(db, tenant, entityID: entry.entityID, before: before, after: after)
+            var items = [webhook("entry.updated", uid: entry.uid, entityID: entry.entityID, pipelineID: after.1, stageID: after.0,
+                                 title: title, data: entry.data)]
+            if stageChanged, let to = changes.stage {
+                items.append(.init("entry.stage_changed", subject: "entry:\(entry.uid)", data: [
+                    "id": .string(entry.uid), "entity_id": .int(Int64(entry.entityID)), "pipeline_id": .int(Int64(to.pipelineID)),
+                    "from_stage_id": .int(Int64(entry.stageID)), "to_stage_id": .int(Int64(to.id)), "to_stage_name": .string(to.name),
+                ]))
+            }
+            try WebhookOutbox.record(db, tenant: tenant.id, items)
             if !changed.isEmpty || changes.stage != nil { try CompanyOpenValue.refresh(db, tenant, entryIDs: [entry.id]) }
             return entry.id
         }
@@ -287,6 +308,9 @@ package enum EntryStore {
                 return false
             }
             try Subject.forget(db, tenant, Subject(type: "entry", id: entry.uid))
+            try WebhookOutbox.record(db, tenant: tenant.id, [.init("entry.deleted", subject: "entry:\(entry.uid)", data: [
+                "id": .string(entry.uid), "entity_id": .int(Int64(entry.entityID)), "title": .string(entry.title),
+            ])])
             let fields = try Field.all(db, tenant, entityID: entry.entityID)
             try reweigh(db, tenant, entityID: entry.entityID,
                         before: (entry.stageID, entry.pipelineID, numbers(entry.data, fields: fields)), after: nil)

@@ -48,6 +48,8 @@ extension EventRecorder {
             var merged = 0
             if let anonymousID { merged = try link(db, tenant, anonymousID: anonymousID, to: id) }
             try CustomerChanges.record(db, tenant, before: before, after: try CustomerChanges.snapshot(db, tenant, ids: [id]), actor: actor)
+            // No profile before this upsert (read with a lock on the address): it made the customer.
+            if before.isEmpty { try CustomerChanges.created(db, tenant, ids: [id]) }
             // The profile changed (and, merging, the activity): every segment looks again.
             try SegmentStore.markDirty(db, tenant, customers: [id])
             return (id, merged)
@@ -180,6 +182,7 @@ extension EventRecorder {
             }
             let created = try read(missing)
             try SegmentStore.markDirty(db, tenant, customers: Array(created.values))
+            try CustomerChanges.created(db, tenant, ids: Array(created.values))
             ids.merge(created) { $1 }
         }
         return ids

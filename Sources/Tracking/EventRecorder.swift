@@ -62,7 +62,13 @@ package enum EventRecorder {
     /// does) in one round trip instead of five. Other
     /// events (by customer_id or anonymous_id) go through `record`.
     static func recordOne(_ db: Connection, _ tenant: Tenant, _ e: TrackedEvent) throws -> Result {
-        guard let email = e.email, e.sourceKeyID == nil else { return try record(db, tenant, [e])[0] }
+        // A Segment source's event, or one with an event.tracked or customer.created
+        // subscription, takes the batch path (which writes the outbox in its transaction);
+        // otherwise (a cached answer) nothing changes here.
+        guard let email = e.email, e.sourceKeyID == nil, !WebhookOutbox.mayWant(db, tenant: tenant.id, "event.tracked"),
+              !WebhookOutbox.mayWant(db, tenant: tenant.id, "customer.created") else {
+            return try record(db, tenant, [e])[0]
+        }
         precondition(!db.inTransaction, "track_one_event commits its own transaction")
         let properties = e.propertiesText
         let amount = e.amount.flatMap { SQLDecimal("\($0)") }
@@ -206,6 +212,7 @@ package enum EventRecorder {
                 if !emailIDs.isSubset(of: present) { throw DuplicateRace() }
             }
         }
+        try webhooks(db, tenant, fresh.map { (events[$0], customerOf[$0]) })
         for i in fresh {
             results[i] = Result(eventID: events[i].publicID, customerID: customerOf[i], duplicate: false)
         }
@@ -251,6 +258,9 @@ package enum EventRecorder {
             """) {
             ids[try row.string("email")] = try row.int("id")
         }
+        // customer.created for the addresses that were missing. One that another import made
+        // meanwhile is announced by both (a repeat, never a loss).
+        try CustomerChanges.created(db, tenant, ids: ids.values.sorted())
         return ids
     }
 

@@ -18,30 +18,14 @@ import threading
 import time
 import uuid
 
-import requests
 from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from e2e.support import SINK_HOST  # noqa: E402  (the sink's address, the one campaign_bench.sh allows outbound)
+from benchstack import RUN_DIR, api, env, sql  # noqa: E402
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-RUN_DIR = pathlib.Path(os.environ.get("RUN_DIR", ROOT / ".run"))
 N = int(os.environ.get("CAMPAIGN_BENCH_RECIPIENTS", "100000"))
-STACK = str(ROOT / "scripts" / "stack.sh")
 
-
-def env() -> dict[str, str]:
-    values = {}
-    for line in (RUN_DIR / "entercrm.env").read_text().splitlines():
-        if "=" in line:
-            k, v = line.split("=", 1)
-            values[k] = v.strip("'")
-    return values
-
-
-def sql(statement: str) -> str:
-    return subprocess.run([STACK, "db-shell", "-N", "-e", statement], env=dict(os.environ, RUN_DIR=str(RUN_DIR)),
-                          capture_output=True, text=True, check=True, timeout=600).stdout
 
 
 class Sink:
@@ -64,11 +48,7 @@ def rss_kib(pid: int) -> int:
 
 def main() -> int:
     e = env()
-    base = f"https://localhost:{e['ENTERCRM_HTTPS_PORT']}"
-    http = requests.Session()
-    http.verify = False
-    http.trust_env = False
-    requests.packages.urllib3.disable_warnings()
+    base, http = api()
     sink = Sink()
     import socket
     with socket.socket() as probe:

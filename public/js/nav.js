@@ -56,6 +56,7 @@ export const NAV_SECTIONS = [
       { path: '/settings/api-keys', label: 'API keys', icon: 'key' },
       // Shown to the roles the server's table lets read it (session.can).
       { path: '/settings/audit-log', label: 'Audit log', icon: 'activity', permission: 'GET /v1/audit-log' },
+      { path: '/settings/webhooks', label: 'Webhooks', icon: 'send', permission: 'GET /v1/webhooks' },
       { path: '/settings/sessions', label: 'Sessions & password', icon: 'shield' },
       { path: '/settings/workspace', label: 'Workspace', icon: 'building' },
     ],

@@ -16,6 +16,7 @@ import Campaigns
 import Dashboard
 import Imports
 import Lists
+import Webhooks
 
 /// The EnterCRM HTTP application: its routes, and how a request reaches one.
 public struct Application: HTTPApplication {
@@ -56,6 +57,7 @@ public struct Application: HTTPApplication {
         TimelineRoutes.register(&routes)
         SearchRoutes.register(&routes)
         DashboardRoutes.register(&routes)
+        WebhookRoutes.register(&routes)
         routes.get("/metrics", .anyone, Metrics.endpoint)
         self.routes = routes
         if Metrics.current == nil {

@@ -10,6 +10,7 @@ import Campaigns
 import Dashboard
 import Imports
 import Lists
+import Webhooks
 
 /// Every job kind the service knows, and the recurring schedules. Features add theirs here.
 public enum JobKinds {
@@ -33,6 +34,7 @@ public enum JobKinds {
         DashboardStore.register(&registry)
         ImportJob.register(&registry)
         BulkRun.register(&registry)
+        WebhookDelivery.register(&registry)
         return registry
     }
 }

@@ -2,6 +2,7 @@ import Cryptography
 import MariaDB
 import Web
 import Core
+import Webhooks
 import Accounts
 import Activities
 import Messaging
@@ -36,6 +37,7 @@ public enum Seeder {
         try EntryLinkSeed.run(db, tenant, log: log)
         try CompanyOpenValue.refreshAll(db, tenant)
         try ImportSeed.run(db, tenant, directory: configuration.importDirectory, log: log)
+        try WebhookSeed.run(db, tenant, log: log)
     }
 
     /// The demo login, "Demo Workspace" (slug `demo`), two colleagues and a sales team: accounts
