@@ -9,6 +9,7 @@ Exports: the lists' filters, sort and columns, formula neutralisation, the audit
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import os
 import re
@@ -203,6 +204,10 @@ def test_a_chunk_written_together_keeps_every_effect(ws) -> None:
     assert [c["email"] for c in customers(w, q="kovacic")] == ["ana@initech.test"]
     assert [c["email"] for c in customers(w, q="quimby")] == ["ben@chunk.test"]
     assert call(w, "GET", "/v1/customers", params={"per_page": 1}).json()["meta"]["total"] == 3
+    # The dashboard's new customers (customers_count_add: a chunk's rows at once).
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    period = {"from": str(today - datetime.timedelta(days=1)), "to": str(today + datetime.timedelta(days=2))}
+    assert call(w, "GET", "/v1/dashboard", params=period).json()["kpis"]["new_customers"]["value"] == 3
     # The profile history: the update of an existing customer, and the city of a customer
     # the chunk made and then changed; who made them (the importing member).
     changes = call(w, "GET", f"/v1/customers/{old}/export").json()["profile_changes"]
