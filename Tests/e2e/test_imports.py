@@ -73,6 +73,17 @@ def run(w: dict, import_id: int, **settings) -> dict:
     return done
 
 
+def lines(*rows: str) -> bytes:
+    return "".join(f"{row}\n" for row in rows).encode()
+
+
+def imported(w: dict, data: bytes, **settings) -> dict:
+    """A file uploaded and run to its end."""
+    r = upload(w, data)
+    assert r.status_code == 201, r.text
+    return run(w, r.json()["id"], **settings)
+
+
 def counts(i: dict) -> dict:
     return {k: i[k] for k in ("rows_total", "rows_done", "created", "updated", "unchanged", "skipped", "failed")}
 
@@ -181,14 +192,10 @@ def test_a_chunk_written_together_keeps_every_effect(ws) -> None:
     r = call(w, "POST", "/v1/customers", json={"email": "old@chunk.test", "name": "Old Name", "city": "Zagreb"})
     assert r.status_code == 201, r.text
     old = r.json()["id"]
-    text = ("email,name,city,company\n"
-            "old@chunk.test,New Name,Zagreb,\n"
-            "ana@initech.test,Ana Kovačić,Split,\n"
-            "not-an-email,Bad,Split,\n"
-            "ben@chunk.test,Ben Quimby,Rijeka,initech\n"
-            "ana@initech.test,Ana Kovačić,Pula,\n"
-            "OLD@chunk.test,New Name,Zagreb,\n")
-    done = run(w, upload(w, text.encode()).json()["id"])
+    data = lines("email,name,city,company", "old@chunk.test,New Name,Zagreb,", "ana@initech.test,Ana Kovačić,Split,",
+                 "not-an-email,Bad,Split,", "ben@chunk.test,Ben Quimby,Rijeka,initech", "ana@initech.test,Ana Kovačić,Pula,",
+                 "OLD@chunk.test,New Name,Zagreb,")
+    done = imported(w, data)
     assert counts(done) == {"rows_total": 6, "rows_done": 6, "created": 2, "updated": 2, "unchanged": 1, "skipped": 0, "failed": 1}
     assert "line 4: email: " in call(w, "GET", f"/v1/imports/{done['id']}/errors.csv").text
     people = {c["email"]: c for c in customers(w)}
@@ -215,7 +222,7 @@ def test_a_chunk_written_together_keeps_every_effect(ws) -> None:
     changes = call(w, "GET", f"/v1/customers/{ana['id']}/export").json()["profile_changes"]
     assert [(c["field"], c["old"], c["new"]) for c in changes] == [("city", "Split", "Pula")]
     # The same file again: unchanged but for Ana's city, back and forth, and the bad row.
-    again = run(w, upload(w, text.encode()).json()["id"])
+    again = imported(w, data)
     assert (again["created"], again["updated"], again["unchanged"], again["failed"]) == (0, 2, 3, 1)
     changes = call(w, "GET", f"/v1/customers/{ana['id']}/export").json()["profile_changes"]
     assert [(c["old"], c["new"]) for c in changes] == [("Split", "Pula"), ("Pula", "Split"), ("Split", "Pula")]
@@ -227,13 +234,8 @@ def test_one_address_under_two_spellings_in_a_chunk(ws) -> None:
     the chunk's insert meets the duplicate and the chunk is written row by row instead, so
     the second updates the customer the first made, and the other rows are as ever."""
     w = fresh(ws, "Imports two spellings")
-    text = ("email,name,city\n"
-            "first@spell.test,First,Split\n"
-            "josé@spell.test,José,Osijek\n"
-            "bad@,Bad,Split\n"
-            "jose@spell.test,José,Zadar\n"
-            "last@spell.test,Last,Split\n")
-    done = run(w, upload(w, text.encode()).json()["id"])
+    done = imported(w, lines("email,name,city", "first@spell.test,First,Split", "josé@spell.test,José,Osijek", "bad@,Bad,Split",
+                             "jose@spell.test,José,Zadar", "last@spell.test,Last,Split"))
     assert counts(done) == {"rows_total": 5, "rows_done": 5, "created": 3, "updated": 1, "unchanged": 0, "skipped": 0, "failed": 1}
     people = {c["email"]: c for c in customers(w)}
     # The second spelling updated the customer, its email too (as the API's update writes it).
@@ -245,11 +247,11 @@ def test_one_address_under_two_spellings_in_a_chunk(ws) -> None:
 def test_modes_create_and_update_in_one_chunk(ws) -> None:
     w = fresh(ws, "Imports modes")
     assert call(w, "POST", "/v1/customers", json={"email": "known@mode.test", "name": "Known"}).status_code == 201
-    text = "email,name\nknown@mode.test,Changed\nnew@mode.test,New\nnew@mode.test,Again\n,No Email\n"
-    created = run(w, upload(w, text.encode()).json()["id"], mode="create")
+    data = lines("email,name", "known@mode.test,Changed", "new@mode.test,New", "new@mode.test,Again", ",No Email")
+    created = imported(w, data, mode="create")
     assert (created["created"], created["skipped"], created["updated"], created["failed"]) == (2, 2, 0, 0)
     assert {c["name"] for c in customers(w)} == {"Known", "New", "No Email"}
-    updated = run(w, upload(w, text.encode()).json()["id"], mode="update")
+    updated = imported(w, data, mode="update")
     # new@ is New already (unchanged), then Again; a row without an email cannot be found.
     assert (updated["created"], updated["updated"], updated["unchanged"], updated["skipped"], updated["failed"]) == (0, 2, 1, 0, 1)
     assert {c["name"] for c in customers(w)} == {"Changed", "Again", "No Email"}
