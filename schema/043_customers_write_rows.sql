@@ -8,46 +8,23 @@
 -- [name, email, phone, city, country, properties (JSON text), company_id, owner_id].
 -- - A plain INSERT ... SELECT: no IGNORE and no ON DUPLICATE KEY, so a duplicate (an address
 --   another connection created meanwhile) fails the whole statement, which InnoDB undoes,
---   and no row of it gets an id that is not its own (schema/037, issue 22). The caller has
---   locked the addresses first (a locking read of uq_email, which holds their gaps), so
---   that only happens when the caller's own rows repeat an address under the index's
---   collation (accents folded); it then writes them one at a time.
+--   and no row of it gets an id that is not its own (schema/037, issue 22). The caller looked
+--   the addresses up just before, so that happens when another connection created one of
+--   them meanwhile (READ COMMITTED holds no gap) or when the caller's own rows repeat an
+--   address under the index's collation (accents folded); the import then writes that
+--   chunk one row at a time (ImportJob.takeChunk), where each such row finds its customer.
 -- - The triggers run per row as for any insert: the company by email domain
 --   (customers_link_company), the company's totals, customer_counts, the dashboard. The
 --   search words go in with one customer_words_add for all of them (@entercrm_words_by_batch,
---   schema/029), and the workspace's count and the dashboard's new customers with one
---   customers_count_add (@entercrm_counts_by_batch, below); both switches are reset on
---   success and on error, as customers_add_by_email does.
+--   schema/029, reset on success and on error as customers_add_by_email does). (Counting a
+--   chunk's rows at once as well, rather than through customers_count_insert and
+--   customers_dashboard_insert, saved about 20 ms of a 1,000-row chunk's 125, but the trigger
+--   then had to call a procedure, the rule's one home, and every other insert, tracking's
+--   included, paid about 20 microseconds a row more: not done.)
 -- - The answer: one row (n, id) per new customer, n its position in p_rows from 1. With one
 --   row that is LAST_INSERT_ID() (a customer without an email has only that); with more,
 --   every row must have an email, and the ids are read back by it (the ids of one
 --   multi-row INSERT need not be consecutive with innodb_autoinc_lock_mode=2).
--- customers_count_add: the one home of what a new customer adds to customer_counts (its
--- session's shard, schema/029) and to the dashboard's new customers of its day (033). The
--- insert trigger adds each customer (two statements a row: about 35 microseconds); while
--- @entercrm_counts_by_batch is 1 it leaves that to the caller, and customers_insert_rows
--- adds all its rows at once. Only that procedure sets it, and resets it before it returns.
-CREATE PROCEDURE customers_count_add(IN p_tenant BIGINT UNSIGNED, IN p_day DATE, IN p_n INT)
-MODIFIES SQL DATA
-BEGIN
-    INSERT INTO customer_counts (tenant_id, shard, n) VALUES (p_tenant, CONNECTION_ID() % 16, p_n)
-    ON DUPLICATE KEY UPDATE n = n + VALUES(n);
-    INSERT INTO dashboard_days (tenant_id, day, shard, new_customers)
-    VALUES (p_tenant, p_day, CONNECTION_ID() % 32, p_n)
-    ON DUPLICATE KEY UPDATE new_customers = new_customers + VALUES(new_customers);
-END;
-
-DROP TRIGGER IF EXISTS customers_count_insert;
-
-DROP TRIGGER IF EXISTS customers_dashboard_insert;
-
-CREATE TRIGGER customers_count_insert AFTER INSERT ON customers FOR EACH ROW
-BEGIN
-    IF @entercrm_counts_by_batch IS NULL THEN
-        CALL customers_count_add(NEW.tenant_id, DATE(NEW.created_at), 1);
-    END IF;
-END;
-
 CREATE PROCEDURE customers_insert_rows(IN p_tenant BIGINT UNSIGNED, IN p_rows LONGTEXT)
 MODIFIES SQL DATA
 BEGIN
@@ -56,11 +33,8 @@ BEGIN
     DECLARE v_n INT DEFAULT 0;
     DECLARE v_ids LONGTEXT DEFAULT NULL;
     DECLARE v_answer LONGTEXT DEFAULT NULL;
-    DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN
-        SET @entercrm_words_by_batch = NULL, @entercrm_counts_by_batch = NULL;
-        RESIGNAL;
-    END;
-    SET @entercrm_words_by_batch = 1, @entercrm_counts_by_batch = 1;
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SET @entercrm_words_by_batch = NULL; RESIGNAL; END;
+    SET @entercrm_words_by_batch = 1;
     INSERT INTO customers (tenant_id, name, email, phone, city, country, properties, company_id, owner_id, created_at, updated_at)
     SELECT p_tenant, j.name, j.email, j.phone, j.city, j.country, COALESCE(j.properties, '{}'), j.company_id, j.owner_id, v_now, v_now
     FROM JSON_TABLE(p_rows, '$[*]' COLUMNS (
@@ -75,8 +49,7 @@ BEGIN
              owner_id BIGINT UNSIGNED PATH '$[7]')) j
     ORDER BY j.n;
     SET v_n = ROW_COUNT(), v_first = LAST_INSERT_ID();
-    SET @entercrm_words_by_batch = NULL, @entercrm_counts_by_batch = NULL;
-    CALL customers_count_add(p_tenant, DATE(v_now), v_n);
+    SET @entercrm_words_by_batch = NULL;
     IF v_n = 1 THEN
         SET v_ids = JSON_ARRAY(v_first), v_answer = JSON_ARRAY(JSON_ARRAY(1, v_first));
     ELSE

@@ -43,8 +43,9 @@ package enum CustomerWrites {
 
     /// Writes `items` in the caller's transaction (or one of its own). Errors that are not an
     /// item's (the database's) are thrown; a duplicate address among the new customers (another
-    /// spelling of the same address under the index's collation) fails the insert whole with
-    /// 1062, and the caller can write the items one at a time to find it.
+    /// spelling of the same address under the index's collation, or one another connection
+    /// created since the caller looked) fails the insert whole with 1062, and the caller can
+    /// write the items one at a time, each then finding its customer.
     /// Long (about 70 lines): the steps (lock, apply in order, insert, update, record) share
     /// the batch's state and read best in order.
     package static func write(_ db: Connection, _ tenant: Tenant, _ items: [Item], actor: CustomerChanges.Actor) throws -> [Outcome] {
@@ -143,8 +144,9 @@ package enum CustomerWrites {
     }
 
     /// The ids of the customers with `emails` (each answered as given: the unique index folds
-    /// case and accents), locked until the commit; an address that is no customer has its
-    /// place in the index locked too, so that no one else creates it meanwhile.
+    /// case and accents), locked until the commit. An address that is no customer is not
+    /// locked (READ COMMITTED holds no gap): should another connection create it before this
+    /// transaction's insert, that insert fails whole with 1062 (see `write`).
     package static func lockByEmail(_ db: Connection, _ tenant: Tenant, _ emails: [String]) throws -> [String: Int] {
         guard !emails.isEmpty else { return [:] }
         var ids: [String: Int] = [:]

@@ -211,7 +211,7 @@ def test_a_chunk_written_together_keeps_every_effect(ws) -> None:
     assert [c["email"] for c in customers(w, q="kovacic")] == ["ana@initech.test"]
     assert [c["email"] for c in customers(w, q="quimby")] == ["ben@chunk.test"]
     assert call(w, "GET", "/v1/customers", params={"per_page": 1}).json()["meta"]["total"] == 3
-    # The dashboard's new customers (customers_count_add: a chunk's rows at once).
+    # The dashboard's new customers (its insert trigger, per row).
     today = datetime.datetime.now(datetime.timezone.utc).date()
     period = {"from": str(today - datetime.timedelta(days=1)), "to": str(today + datetime.timedelta(days=2))}
     assert call(w, "GET", "/v1/dashboard", params=period).json()["kpis"]["new_customers"]["value"] == 3
