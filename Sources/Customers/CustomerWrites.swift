@@ -68,25 +68,25 @@ package enum CustomerWrites {
             var newOnes: [Int] = []
             var transitions: [(slot: Slot, before: [String: JSON], after: [String: JSON])] = []
             for (index, item) in items.enumerated() {
-                if case .some(.some(let company)) = item.fields.companyID, !companies.contains(company) {
-                    pending.append(.failed(.invalid("company_id", "The company must be a company of this workspace.")))
-                    continue
-                }
                 var slot: Slot?
                 switch item.target {
                 case .new: slot = nil
                 case .existing(let id): slot = .customer(id)
                 case .sameAs(let earlier): slot = slots[earlier]
                 }
-                guard let slot else {
+                if let slot, state[slot] == nil {
+                    pending.append(.failed(.notFound("Customer not found.")))
+                    continue
+                }
+                if case .some(.some(let company)) = item.fields.companyID, !companies.contains(company) {
+                    pending.append(.failed(.invalid("company_id", "The company must be a company of this workspace.")))
+                    continue
+                }
+                guard let slot, var profile = state[slot] else {
                     state[.new(index)] = CustomerProfile(new: item.fields)
                     slots[index] = .new(index)
                     newOnes.append(index)
                     pending.append(.created(.new(index)))
-                    continue
-                }
-                guard var profile = state[slot] else {
-                    pending.append(.failed(.notFound("Customer not found.")))
                     continue
                 }
                 let before = profile.snapshot
