@@ -40,10 +40,13 @@ package enum CompanyStore {
         return try db.queryOne("SELECT \(CompanyJSON.columns) FROM companies co WHERE co.tenant_id = \(tenant) AND co.id = \(id)\(forUpdate)")
     }
 
-    /// Whether `id` is a company of the workspace; locked (FOR UPDATE) until the commit, so
-    /// that it is not deleted before the customer that now names it is written.
-    static func lockExisting(_ db: Connection, _ tenant: Tenant, id: Int) throws -> Bool {
-        try db.queryOne("SELECT id FROM companies WHERE tenant_id = \(tenant) AND id = \(id) FOR UPDATE") != nil
+    /// Those of `ids` that are companies of the workspace; locked (FOR UPDATE) until the
+    /// commit, so that none is deleted before the customers that now name it are written.
+    static func lockExisting(_ db: Connection, _ tenant: Tenant, ids: Set<Int>) throws -> Set<Int> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try db.query("""
+            SELECT id FROM companies WHERE tenant_id = \(tenant) AND id IN (\(list: ids.sorted())) ORDER BY id FOR UPDATE
+            """).map { try $0.int("id") })
     }
 
     /// Deletes a company: its customers' company_id becomes null first (each customer's

@@ -34,39 +34,38 @@ package enum CustomerChanges {
     /// and each property as `properties.<key>`.
     package typealias Snapshot = [Int: [String: JSON]]
 
-    static let fields = ["name", "email", "phone", "city", "country", "company_id", "owner_id"]
-
     /// The profiles of `ids` (call it inside the writer's transaction, after locking them).
     package static func snapshot(_ db: Connection, _ tenant: Tenant, ids: [Int]) throws -> Snapshot {
         guard !ids.isEmpty else { return [:] }
-        return try read(db, "SELECT id, name, email, phone, city, country, company_id, owner_id, properties FROM customers WHERE tenant_id = \(tenant) AND id IN (\(list: ids))")
+        return try read(db, "SELECT \(CustomerProfile.columns) FROM customers WHERE tenant_id = \(tenant) AND id IN (\(list: ids))")
     }
 
     /// The profile of the customer with `email`, if there is one (identify's upsert is by email).
     package static func snapshot(_ db: Connection, _ tenant: Tenant, email: String) throws -> Snapshot {
-        try read(db, "SELECT id, name, email, phone, city, country, company_id, owner_id, properties FROM customers WHERE tenant_id = \(tenant) AND email = \(email) FOR UPDATE")
+        try read(db, "SELECT \(CustomerProfile.columns) FROM customers WHERE tenant_id = \(tenant) AND email = \(email) FOR UPDATE")
     }
 
     static func read(_ db: Connection, _ sql: SQL) throws -> Snapshot {
         var snapshot: Snapshot = [:]
-        for row in try db.query(sql) {
-            var values: [String: JSON] = [:]
-            for field in fields { values[field] = row.json(field) }
-            if let properties = (try? JSONParser.parse(row.optionalString("properties") ?? "{}"))?.objectValue {
-                for (key, value) in properties { values["properties.\(key)"] = value }
-            }
-            snapshot[try row.int("id")] = values
-        }
+        for row in try db.query(sql) { snapshot[try row.int("id")] = CustomerProfile(row: row).snapshot }
         return snapshot
     }
 
     /// Writes a row per field that differs between `before` and `after`, for the customers in
     /// both (a customer made by the write has no history yet), in one statement.
     package static func record(_ db: Connection, _ tenant: Tenant, before: Snapshot, after: Snapshot, actor: Actor) throws {
+        try record(db, tenant, transitions: before.sorted { $0.key < $1.key }.compactMap { id, old in
+            after[id].map { (id, old, $0) }
+        }, actor: actor)
+    }
+
+    /// The same for a batch of writes (an import's chunk), in order: one customer may change
+    /// more than once (a file naming the same email twice), each change its own rows.
+    static func record(_ db: Connection, _ tenant: Tenant, transitions: [(id: Int, before: [String: JSON], after: [String: JSON])],
+                       actor: Actor) throws {
         var rows: [SQL] = []
         var updated: [WebhookOutbox.Item] = []
-        for (id, old) in before.sorted(by: { $0.key < $1.key }) {
-            guard let new = after[id] else { continue }
+        for (id, old, new) in transitions {
             var changes = JSONObject()
             for field in Set(old.keys).union(new.keys).sorted() {
                 let was = old[field] ?? .null, now = new[field] ?? .null
@@ -80,13 +79,15 @@ package enum CustomerChanges {
                 updated.append(.init("customer.updated", subject: "customer:\(id)", data: ["id": .int(Int64(id)), "changes": .object(changes)]))
             }
         }
-        guard !rows.isEmpty else { return }
         // customer.updated: the same comparison, in the writer's transaction.
         try WebhookOutbox.record(db, tenant: tenant.id, updated)
-        try db.execute("""
-            INSERT INTO customer_changes (tenant_id, customer_id, field, old_value, new_value, actor_type, actor_id, occurred_at)
-            VALUES \(SQL.join(rows, separator: ", "))
-            """)
+        // At most 1,000 rows a statement (8 values each: well within a statement's 65,535).
+        for start in stride(from: 0, to: rows.count, by: 1_000) {
+            try db.execute("""
+                INSERT INTO customer_changes (tenant_id, customer_id, field, old_value, new_value, actor_type, actor_id, occurred_at)
+                VALUES \(SQL.join(Array(rows[start..<min(start + 1_000, rows.count)]), separator: ", "))
+                """)
+        }
     }
 
     /// customer.created for `ids`, customers the caller's transaction made (the API, identify,

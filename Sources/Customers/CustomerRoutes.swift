@@ -96,15 +96,6 @@ package enum CustomerRoutes {
             tags = Tags.read(&input)
             try input.check()
         }
-
-        /// Locks the company the body names (the first check had no lock), so that it is not
-        /// deleted before this customer, naming it, is written: 422 if it went meanwhile.
-        func lockCompany(_ db: Connection, _ tenant: Tenant) throws {
-            guard case .some(.some(let id)) = companyID else { return }
-            guard try CompanyStore.lockExisting(db, tenant, id: id) else {
-                throw HTTPError.invalid("company_id", "The company must be a company of this workspace.")
-            }
-        }
     }
 
     /// The answer to a create or an update: the fields written, then the company and owner.
@@ -127,23 +118,12 @@ package enum CustomerRoutes {
         return .json(try written(c, row, ["id", "name", "email", "phone", "city", "country", "created_at"]), status: 201)
     }
 
-    /// Writes a new customer from checked fields (the API's create, imports): its id.
+    /// Writes a new customer from checked fields (the API's create): its id. The write is
+    /// CustomerWrites's, as an import's rows are.
     package static func insert(_ db: Connection, _ tenant: Tenant, _ f: Fields) throws -> Int {
-        try db.transaction {
-            try f.lockCompany(db, tenant)
-            let id = try db.execute("""
-                INSERT INTO customers (tenant_id, name, email, phone, city, country, properties, company_id, owner_id, created_at, updated_at)
-                VALUES (\(tenant), \(f.name), \(f.email), \(f.phone), \(f.city), \(f.country),
-                        \(JSONWriter.string(.object(f.properties ?? JSONObject()))), \(f.companyID ?? nil), \(f.ownerID ?? nil),
-                        UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
-                """).lastInsertID
-            if let tags = f.tags, !tags.isEmpty {
-                // A new customer: no history yet.
-                try TagWrites.add(db, tenant, .customer, ids: [id], names: tags, actor: nil)
-            }
-            try SegmentStore.markDirty(db, tenant, customers: [id])
-            try CustomerChanges.created(db, tenant, ids: [id])
-            return id
+        switch try CustomerWrites.write(db, tenant, [.init(.new, f)], actor: .system)[0] {
+        case .created(let id), .updated(let id), .unchanged(let id): return id
+        case .failed(let error): throw error
         }
     }
 
@@ -157,43 +137,15 @@ package enum CustomerRoutes {
         return .json(try written(c, row, ["id", "name", "email", "city", "phone", "updated_at", "country"]))
     }
 
-    /// Writes checked fields to customer `id` (the API's update, imports, bulk actions); 404 if there is
-    /// none. Answers whether any field changed (when none did, nothing was written).
+    /// Writes checked fields to customer `id` (the API's update) through CustomerWrites, as
+    /// an import's rows are; 404 if there is none. Answers whether any field changed (when
+    /// none did, nothing was written).
     @discardableResult
     package static func apply(_ db: Connection, _ tenant: Tenant, id: Int, _ f: Fields, actor: CustomerChanges.Actor) throws -> Bool {
-        func has(_ key: String) -> Bool { f.present.contains(key) }
-        return try db.transaction {
-            guard let current = try db.queryOne("""
-                SELECT properties FROM customers WHERE tenant_id = \(tenant) AND id = \(id) FOR UPDATE
-                """) else { throw HTTPError.notFound("Customer not found.") }
-            try f.lockCompany(db, tenant)
-            let before = try CustomerChanges.snapshot(db, tenant, ids: [id])
-            var properties: String?
-            if let patch = f.properties {
-                let existing = (try? JSONParser.parse(current.optionalString("properties") ?? "{}")) ?? [:]
-                let merged = existing.mergePatched(with: .object(patch))
-                // Each value was checked in the request; the whole is checked as it will be stored.
-                try Input.propertiesProblems(merged.objectValue ?? JSONObject()).check()
-                properties = JSONWriter.string(merged)
-            }
-            try db.execute("""
-                UPDATE customers SET
-                    name = IF(\(has("name")), \(f.name), name),
-                    email = IF(\(has("email")), \(f.email), email),
-                    phone = IF(\(has("phone")), \(f.phone), phone),
-                    city = IF(\(has("city")), \(f.city), city),
-                    country = IF(\(has("country")), \(f.country), country),
-                    properties = COALESCE(\(properties), properties),
-                    company_id = IF(\(f.companyID != nil), \(f.companyID ?? nil), company_id),
-                    owner_id = IF(\(f.ownerID != nil), \(f.ownerID ?? nil), owner_id),
-                    updated_at = UTC_TIMESTAMP(6)
-                WHERE tenant_id = \(tenant) AND id = \(id)
-                """)
-            let after = try CustomerChanges.snapshot(db, tenant, ids: [id])
-            try CustomerChanges.record(db, tenant, before: before, after: after, actor: actor)
-            if let tags = f.tags { try TagWrites.replace(db, tenant, .customer, id: id, names: tags, actor: actor) }
-            try SegmentStore.markDirty(db, tenant, customers: [id])
-            return before != after
+        switch try CustomerWrites.write(db, tenant, [.init(.existing(id), f)], actor: actor)[0] {
+        case .created, .updated: return true
+        case .unchanged: return false
+        case .failed(let error): throw error
         }
     }
 

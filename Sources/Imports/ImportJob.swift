@@ -12,7 +12,7 @@ import Jobs
 package enum ImportJob {
     static let kind = "imports.run"
     static let prune = "imports.prune"
-    static let chunkSize = 200
+    static let chunkSize = 1_000
     /// Imports finished this long ago are removed with their files.
     static let keepDays = 30
 
@@ -84,9 +84,7 @@ package enum ImportJob {
                     return "done"
                 }
                 try db.execute("SAVEPOINT import_chunk")
-                var counts = ImportCounts()
-                var errors: [ImportRowError] = []
-                for row in chunk { try take(row, record: record, writer: writer, db: db, counts: &counts, errors: &errors) }
+                let (counts, errors) = try takeChunk(chunk, record: record, writer: writer, db: db)
                 if record.dryRun { try db.execute("ROLLBACK TO SAVEPOINT import_chunk") }
                 try ImportStore.advance(db, id: id, rows: chunk.count, counts: counts, errors: errors)
                 return nil
@@ -97,43 +95,82 @@ package enum ImportJob {
         }
     }
 
+    /// A chunk's rows: customers written together (ImportWriter.customers); should that fail
+    /// on a row's value in the database (a duplicate address under the index's collation, a
+    /// value out of range), the chunk is undone and its rows are written one at a time, so
+    /// that only that row fails. Other targets' rows go one at a time.
+    static func takeChunk(_ chunk: [CSVRecord], record: ImportRecord, writer: ImportWriter,
+                          db: Connection) throws -> (ImportCounts, [ImportRowError]) {
+        var counts = ImportCounts()
+        var errors: [ImportRowError] = []
+        if case .customers = record.target {
+            do {
+                let rows = chunk.compactMap { row in body(row, record: record, writer: writer, counts: &counts, errors: &errors).map { (row, $0) } }
+                for ((row, _), result) in zip(rows, try writer.customers(rows.map(\.1))) {
+                    switch result {
+                    case .success(let outcome): counts.add(outcome)
+                    case .failure(let error): fail(row, error, counts: &counts, errors: &errors)
+                    }
+                }
+                return (counts, errors)
+            } catch let error as MariaDBError where error.isDuplicateKey || error.isDataError {
+                try db.execute("ROLLBACK TO SAVEPOINT import_chunk")
+                (counts, errors) = (ImportCounts(), [])
+            }
+        }
+        for row in chunk { try take(row, record: record, writer: writer, db: db, counts: &counts, errors: &errors) }
+        return (counts, errors)
+    }
+
+    /// The row as the API body it becomes; nil (and counted) when it fails before that (the
+    /// CSV's own problems) or has nothing to write.
+    static func body(_ row: CSVRecord, record: ImportRecord, writer: ImportWriter,
+                     counts: inout ImportCounts, errors: inout [ImportRowError]) -> JSONObject? {
+        func fail(_ message: String) -> JSONObject? {
+            counts.failed += 1
+            errors.append(ImportRowError(line: row.line, field: nil, message: message, raw: row.raw))
+            return nil
+        }
+        if let error = row.error { return fail(error) }
+        if row.fields.count > record.header.count {
+            return fail("The row has \(row.fields.count) fields; the header has \(record.header.count).")
+        }
+        let body = writer.body(row.fields)
+        if body.isEmpty {
+            counts.skipped += 1
+            return nil
+        }
+        return body
+    }
+
+    /// A row the API refused: its line, the first field named and its message.
+    static func fail(_ row: CSVRecord, _ error: HTTPError, counts: inout ImportCounts, errors: inout [ImportRowError]) {
+        counts.failed += 1
+        let first = error.errors?.fields.first
+        errors.append(ImportRowError(line: row.line, field: first?.field, message: first?.messages.first ?? error.message, raw: row.raw))
+    }
+
     /// One row: checked and written (or failed, with its line, field and message, and then
     /// undone to the row's savepoint). An error that is not the row's (the database lost, a
     /// deadlock) is thrown: the chunk is rolled back whole and tried again.
     static func take(_ row: CSVRecord, record: ImportRecord, writer: ImportWriter, db: Connection,
                      counts: inout ImportCounts, errors: inout [ImportRowError]) throws {
-        func fail(_ field: String?, _ message: String) {
-            counts.failed += 1
-            errors.append(ImportRowError(line: row.line, field: field, message: message, raw: row.raw))
-        }
-        if let error = row.error { return fail(nil, error) }
-        if row.fields.count > record.header.count {
-            return fail(nil, "The row has \(row.fields.count) fields; the header has \(record.header.count).")
-        }
-        let body = writer.body(row.fields)
-        if body.isEmpty {
-            counts.skipped += 1
-            return
-        }
+        guard let body = body(row, record: record, writer: writer, counts: &counts, errors: &errors) else { return }
         try db.execute("SAVEPOINT import_row")
         do {
-            switch try writer.write(body) {
-            case .created: counts.created += 1
-            case .updated: counts.updated += 1
-            case .skipped: counts.skipped += 1
-            case .unchanged:
-                // Nothing changed: not even the update time is kept.
-                try db.execute("ROLLBACK TO SAVEPOINT import_row")
-                counts.unchanged += 1
-            }
+            let outcome = try writer.write(body)
+            // Nothing changed: not even the update time is kept.
+            if outcome == .unchanged { try db.execute("ROLLBACK TO SAVEPOINT import_row") }
+            counts.add(outcome)
         } catch let error as HTTPError where error.status < 500 {
             try db.execute("ROLLBACK TO SAVEPOINT import_row")
-            let first = error.errors?.fields.first
-            fail(first?.field, first?.messages.first ?? error.message)
+            fail(row, error, counts: &counts, errors: &errors)
         } catch let error as MariaDBError where error.isDuplicateKey || error.isDataError {
             try db.execute("ROLLBACK TO SAVEPOINT import_row")
-            fail(error.duplicateKeyName.map { $0.hasPrefix("uq_") ? String($0.dropFirst(3)) : $0 },
-                 error.isDuplicateKey ? "The value is already taken." : "A value is too long or out of range.")
+            counts.failed += 1
+            errors.append(ImportRowError(line: row.line, field: error.duplicateKeyName.map { $0.hasPrefix("uq_") ? String($0.dropFirst(3)) : $0 },
+                                         message: error.isDuplicateKey ? "The value is already taken." : "A value is too long or out of range.",
+                                         raw: row.raw))
         }
     }
 }

@@ -177,6 +177,15 @@ package enum ImportStore {
 /// What became of a chunk's rows.
 struct ImportCounts {
     var created = 0, updated = 0, unchanged = 0, skipped = 0, failed = 0
+
+    mutating func add(_ outcome: ImportOutcome) {
+        switch outcome {
+        case .created: created += 1
+        case .updated: updated += 1
+        case .unchanged: unchanged += 1
+        case .skipped: skipped += 1
+        }
+    }
 }
 
 /// A row the import could not take: its first line, the field and why, the row as read.

@@ -9,7 +9,7 @@ import Pipelines
 enum ImportOutcome { case created, updated, unchanged, skipped }
 
 /// Turns rows into the API's bodies and writes them through the API's own checks and
-/// writes: `CustomerRoutes.Fields` + `insert`/`apply` for customers, `CompanyRoutes`'s for
+/// writes: `CustomerRoutes.Fields` + `CustomerWrites` for customers (a chunk at a time), `CompanyRoutes`'s for
 /// companies, `EntryRoutes.changes` + `EntryStore.create`/`update` for entries. So aggregates,
 /// segments' dirty marks, search words, profile changes and the stage history follow as they
 /// do for the API. A row the API would refuse throws the API's 422.
@@ -75,43 +75,12 @@ struct ImportWriter {
         }
     }
 
-    private var creates: Bool { record.mode != "update" }
-    private var updates: Bool { record.mode != "create" }
+    var creates: Bool { record.mode != "update" }
+    var updates: Bool { record.mode != "create" }
 
-    /// Keyed on the email (the API's `uq_email`): a row whose email is a customer updates it.
-    private func customer(_ given: JSONObject) throws -> ImportOutcome {
-        var body = given
-        // "Company": a company of the workspace by name or domain; otherwise kept as a property.
-        if let company = body["company"]?.stringValue {
-            body["company"] = JSON?.none
-            if let id = try db.queryOne("""
-                SELECT id FROM companies WHERE tenant_id = \(tenant) AND (name = \(company) OR domain = \(company.lowercased()))
-                ORDER BY id LIMIT 1
-                """)?.int("id") {
-                body["company_id"] = .int(Int64(id))
-            } else {
-                var properties = body["properties"]?.objectValue ?? JSONObject()
-                properties["company"] = .string(company)
-                body["properties"] = .object(properties)
-            }
-        }
-        let checked = try CustomerRoutes.Fields(body, db: db, tenant: tenant, creating: false)
-        var existing: Int?
-        if let email = checked.email {
-            existing = try db.queryOne("""
-                SELECT id FROM customers WHERE tenant_id = \(tenant) AND email = \(CustomerStore.normalizeEmail(email)) ORDER BY id LIMIT 1 FOR UPDATE
-                """)?.int("id")
-        } else if updates {
-            throw HTTPError.invalid("email", "An email is needed to find the customer (mode \(record.mode)).")
-        }
-        if let existing {
-            guard updates else { return .skipped }
-            let changed = try CustomerRoutes.apply(db, tenant, id: existing, checked, actor: CustomerChanges.Actor(principal))
-            return changed ? .updated : .unchanged
-        }
-        guard creates else { return .skipped }
-        _ = try CustomerRoutes.insert(db, tenant, try CustomerRoutes.Fields(body, db: db, tenant: tenant, creating: true))
-        return .created
+    /// Keyed on the email: one row is a chunk of one (ImportWriter+Customers).
+    private func customer(_ body: JSONObject) throws -> ImportOutcome {
+        try customers([body])[0].get()
     }
 
     /// Keyed on the domain (as `CompanyDomain.normalize` writes it).

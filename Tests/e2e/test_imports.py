@@ -234,11 +234,11 @@ def test_entries_of_an_entity_keyed_on_reference(ws) -> None:
 def test_a_killed_job_runner_resumes_after_its_last_chunk(ws) -> None:
     w = fresh(ws, "Imports resume")
     stack = w["stack"]
-    rows = 3000
+    rows = 12000
     data = ("email,name\n" + "".join(f"r{i}@resume.test,Resumed {i}\n" for i in range(rows))).encode()
     up = upload(w, data).json()
     assert call(w, "POST", f"/v1/imports/{up['id']}/start").status_code == 202
-    midway = wait(w, up["id"], until=lambda i: i["rows_done"] >= 200 or i["status"] == "done", timeout=60)
+    midway = wait(w, up["id"], until=lambda i: i["rows_done"] >= 1000 or i["status"] == "done", timeout=60)
     assert midway["status"] == "running", "the import ended before the runner could be killed; make the file longer"
     for pid in stack.jobs_runner_pids():
         os.kill(pid, signal.SIGKILL)
@@ -252,7 +252,7 @@ def test_a_killed_job_runner_resumes_after_its_last_chunk(ws) -> None:
 
 def test_cancel_stops_at_a_row_boundary(ws) -> None:
     w = fresh(ws, "Imports cancel")
-    data = ("email\n" + "".join(f"c{i}@cancel.test\n" for i in range(4000))).encode()
+    data = ("email\n" + "".join(f"c{i}@cancel.test\n" for i in range(12000))).encode()
     up = upload(w, data).json()
     assert call(w, "POST", f"/v1/imports/{up['id']}/start").status_code == 202
     wait(w, up["id"], until=lambda i: i["rows_done"] > 0 or i["status"] != "queued" and i["status"] != "running", timeout=60)
@@ -260,7 +260,7 @@ def test_cancel_stops_at_a_row_boundary(ws) -> None:
     assert r.status_code == 202, r.text
     done = wait(w, up["id"])
     assert done["status"] == "cancelled"
-    assert 0 < done["rows_done"] < 4000
+    assert 0 < done["rows_done"] < 12000
     total = call(w, "GET", "/v1/customers", params={"per_page": 1}).json()["meta"]["total"]
     assert total == done["created"] == done["rows_done"]
     assert call(w, "POST", f"/v1/imports/{up['id']}/cancel").status_code == 409
