@@ -75,7 +75,7 @@ let package = Package(
             "Core", "Jobs", "Customers", "Tracking", "Segments", "Pipelines", "Campaigns", "Web", "MariaDB", "Analytics", "Platform",
         ]),
         // CSV imports of customers, companies and entries, through their features' own checks and writes.
-        .target(name: "Imports", dependencies: ["Core", "Jobs", "Accounts", "Customers", "Pipelines", "Web", "MariaDB"]),
+        .target(name: "Imports", dependencies: ["Core", "Jobs", "Accounts", "Customers", "Pipelines", "Tags", "Web", "MariaDB"]),
         // Saved views and bulk actions on the lists of customers, companies and entries.
         .target(name: "Lists", dependencies: [
             "Core", "Jobs", "Accounts", "Tags", "Segments", "Customers", "Pipelines", "Campaigns", "Web", "MariaDB", "Platform",

@@ -85,6 +85,7 @@ package enum ImportJob {
                 }
                 try db.execute("SAVEPOINT import_chunk")
                 let (counts, errors) = try takeChunk(chunk, record: record, writer: writer, db: db)
+                try writer.tag(counts.records)
                 if record.dryRun { try db.execute("ROLLBACK TO SAVEPOINT import_chunk") }
                 try ImportStore.advance(db, id: id, rows: chunk.count, counts: counts, errors: errors)
                 return nil
@@ -160,7 +161,7 @@ package enum ImportJob {
         do {
             let outcome = try writer.write(body)
             // Nothing changed: not even the update time is kept.
-            if outcome == .unchanged { try db.execute("ROLLBACK TO SAVEPOINT import_row") }
+            if case .unchanged = outcome { try db.execute("ROLLBACK TO SAVEPOINT import_row") }
             counts.add(outcome)
         } catch let error as HTTPError where error.status < 500 {
             try db.execute("ROLLBACK TO SAVEPOINT import_row")

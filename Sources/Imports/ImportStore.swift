@@ -177,12 +177,14 @@ package enum ImportStore {
 /// What became of a chunk's rows.
 struct ImportCounts {
     var created = 0, updated = 0, unchanged = 0, skipped = 0, failed = 0
+    /// The records the rows wrote or found (the import's tags go on them).
+    var records: [Int] = []
 
     mutating func add(_ outcome: ImportOutcome) {
         switch outcome {
-        case .created: created += 1
-        case .updated: updated += 1
-        case .unchanged: unchanged += 1
+        case .created(let id): created += 1; records.append(id)
+        case .updated(let id): updated += 1; records.append(id)
+        case .unchanged(let id): unchanged += 1; records.append(id)
         case .skipped: skipped += 1
         }
     }

@@ -73,9 +73,9 @@ extension ImportWriter {
         }
         for (n, outcome) in try CustomerWrites.write(db, tenant, items, actor: CustomerChanges.Actor(principal)).enumerated() {
             results[rowOfItem[n]] = switch outcome {
-            case .created: .success(.created)
-            case .updated: .success(.updated)
-            case .unchanged: .success(.unchanged)
+            case .created(let id): .success(.created(id))
+            case .updated(let id): .success(.updated(id))
+            case .unchanged(let id): .success(.unchanged(id))
             case .failed(let error): .failure(error)
             }
         }

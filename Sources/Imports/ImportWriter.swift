@@ -2,11 +2,13 @@ import Foundation
 import MariaDB
 import Web
 import Core
+import Tags
 import Customers
 import Pipelines
 
 /// What became of one row.
-enum ImportOutcome { case created, updated, unchanged, skipped }
+/// What a row did, with the record it wrote or found (the import's tags go on those).
+enum ImportOutcome: Equatable { case created(Int), updated(Int), unchanged(Int), skipped }
 
 /// Turns rows into the API's bodies and writes them through the API's own checks and
 /// writes: `CustomerRoutes.Fields` + `CustomerWrites` for customers (a chunk at a time), `CompanyRoutes`'s for
@@ -96,11 +98,10 @@ struct ImportWriter {
         }
         if let existing {
             guard updates else { return .skipped }
-            return try CompanyRoutes.apply(db, tenant, id: existing, checked, actor: CustomerChanges.Actor(principal)) ? .updated : .unchanged
+            return try CompanyRoutes.apply(db, tenant, id: existing, checked, actor: CustomerChanges.Actor(principal)) ? .updated(existing) : .unchanged(existing)
         }
         guard creates else { return .skipped }
-        _ = try CompanyRoutes.insert(db, tenant, try CompanyRoutes.Fields(body, db: db, tenant: tenant, creating: true))
-        return .created
+        return .created(try CompanyRoutes.insert(db, tenant, try CompanyRoutes.Fields(body, db: db, tenant: tenant, creating: true)))
     }
 
     /// Keyed on `reference_id` (with reference type `csv`) or on a field (`values.<key>`).
@@ -135,7 +136,7 @@ struct ImportWriter {
             try input.check()
             let before = current.json(tenant, fields: fields)
             let after = try EntryStore.update(db, tenant, uid: current.uid, entityID: entityID, fields: fields, changes, actor: Actor(principal))
-            return Self.comparable(before) == Self.comparable(after.json(tenant, fields: fields)) ? .unchanged : .updated
+            return Self.comparable(before) == Self.comparable(after.json(tenant, fields: fields)) ? .unchanged(current.id) : .updated(current.id)
         }
         guard creates else { return .skipped }
         body["pipeline_id"] = .int(Int64(pipelineID))
@@ -143,8 +144,7 @@ struct ImportWriter {
         var input = Input(body)
         let changes = try EntryRoutes.changes(db, tenant, &input, entityID: entityID, fields: fields, current: nil)
         try input.check()
-        _ = try EntryStore.create(db, tenant, entityID: entityID, fields: fields, changes, actor: Actor(principal))
-        return .created
+        return .created(try EntryStore.create(db, tenant, entityID: entityID, fields: fields, changes, actor: Actor(principal)).entry.id)
     }
 
     /// An entry's answer without its timestamps, to tell whether an update changed it.
@@ -152,5 +152,21 @@ struct ImportWriter {
         guard var o = json.objectValue else { return json }
         o["updated_at"] = JSON?.none
         return .object(o)
+    }
+}
+
+extension ImportWriter {
+    /// Adds the import's tags to the records a chunk wrote or found (`TagWrites.add`: a
+    /// customer's history and segment marks), in the chunk's transaction; a re-import adds none.
+    func tag(_ ids: [Int]) throws {
+        let names = record.tags.compactMap { try? Tags.normalize($0).get() }
+        guard !names.isEmpty, !ids.isEmpty else { return }
+        let kind: Tags.Kind
+        switch record.target {
+        case .customers: kind = .customer
+        case .companies: kind = .company
+        case .entity: kind = .entry
+        }
+        try TagWrites.add(db, tenant, kind, ids: Array(Set(ids)).sorted(), names: names, actor: CustomerChanges.Actor(principal))
     }
 }

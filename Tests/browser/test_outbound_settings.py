@@ -59,7 +59,7 @@ def test_designer_shows_a_refused_webhook_on_its_node(desktop, account, api) -> 
         "edges": [{"id": "e1-2", "source": "1", "target": "2"}]}, expect=200)
     c.allow_log(r"/design - Failed to load resource: the server responded with a status of 422")
     c.sign_in_with_token(account["token"], f"/automations/{made['id']}")
-    c.find("g.flow-node[data-node='2'] text.flow-node-title")
+    c.find("g.flow-node[data-node='2'] .flow-node-title")
     ActionChains(c.driver).move_to_element(c.find("g.flow-node[data-node='2'] rect.flow-node-box")).click().perform()
     control = c.find(".flow-panel [name='url']")
     control.clear()

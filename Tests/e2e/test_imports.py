@@ -334,3 +334,29 @@ def test_exports_follow_the_list_and_neutralise_formulas(ws) -> None:
     companies = call(w, "GET", "/v1/companies/export.csv", params={"domain": "calc.test"})
     assert companies.status_code == 200
     assert list(csv.reader(io.StringIO(companies.text)))[1][1] == "'=cmd|' /C calc'!A0"
+
+
+def test_the_imports_tags_go_on_every_record_it_wrote_or_found(ws) -> None:
+    """`tags` of an import are added (not replaced) on the customers, companies and entries its
+    rows created, updated or found unchanged; a dry run adds none; importing again adds none."""
+    w = fresh(ws, "Imports tags")
+    assert call(w, "POST", "/v1/customers", json={"name": "Kept Tag", "email": "kt@imp.test", "tags": ["vip"]}).status_code == 201
+    text = b"Name,Email\r\nKept Tag,kt@imp.test\r\nNew Person,np@imp.test\r\n"
+    dry = upload(w, text).json()
+    run(w, dry["id"], tags=["Fair 2026"], dry_run=True)
+    assert customers(w, tag="Fair 2026") == []
+    up = upload(w, text).json()
+    done = run(w, up["id"], tags=["  Fair   2026 ", "imported"])
+    assert (done["created"], done["unchanged"]) == (1, 1), done
+    tagged = {c["email"]: c["tags"] for c in customers(w, tag="Fair 2026")}
+    assert set(tagged) == {"kt@imp.test", "np@imp.test"}
+    assert sorted(tagged["kt@imp.test"]) == ["Fair 2026", "imported", "vip"], tagged
+    again = run(w, upload(w, text).json()["id"], tags=["Fair 2026", "imported"])
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2), again
+    listed = {t["name"]: t["counts"]["customers"] for t in call(w, "GET", "/v1/tags").json()["data"]}
+    assert listed["Fair 2026"] == 2 and listed["imported"] == 2
+    # Companies too.
+    co = upload(w, b"Name,Domain\r\nTagged Co,tagged-co.test\r\n", target="companies").json()
+    run(w, co["id"], tags=["partner"])
+    found = call(w, "GET", "/v1/companies", params={"tag": "partner"}).json()["data"]
+    assert [c["name"] for c in found] == ["Tagged Co"]
