@@ -11,11 +11,17 @@ enum CampaignExport {
     static let columns = ["id", "customer_id", "customer_name", "address", "status", "sent_at", "opened_at", "clicked_at",
                           "bounced_at", "unsubscribed_at", "failed_at", "error"]
 
+    /// A message's statuses (campaign_messages.status, schema/009 and 014).
+    static let messageStatuses = ["queued", "sending", "sent", "opened", "clicked", "bounced", "unsubscribed", "failed", "cancelled"]
+
     @Sendable static func recipients(_ c: Context) throws -> Response {
         let id = try c.request.id()
         guard let campaign = try CampaignStore.find(c.db, c.tenant, id: id) else { throw HTTPError.notFound("Campaign not found.") }
         let chosen = try CSVWriter.columns(c.request.query["columns"], allowed: columns, defaults: columns)
         let status = c.request.query["status"].flatMap { $0.isEmpty ? nil : $0 }
+        if let status, !messageStatuses.contains(status) {
+            throw HTTPError.invalid("status", "The status must be one of \(messageStatuses.joined(separator: ", ")).")
+        }
         try AuditLog.record(c, "campaign.recipients_exported", target: ("campaign", id), details: [
             "name": campaign.json("name"), "status": status.map(JSON.string) ?? .null,
         ])

@@ -46,6 +46,10 @@ package enum WebhookDelivery {
             SELECT d.subscription_id FROM webhook_deliveries d FORCE INDEX (idx_webhook_deliveries_due)
             JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.status = 'active'
             WHERE d.status = 'pending' AND d.next_attempt_at <= UTC_TIMESTAMP(6)\(skip)
+              -- The head of its subject only: a due row behind a head that waits (back-off) is
+              -- not claimable, and picking its subscription every round starved every other one.
+              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.subscription_id = d.subscription_id
+                              AND p.subject = d.subject AND p.status = 'pending' AND p.id < d.id)
             ORDER BY d.next_attempt_at LIMIT 1
             """)?.int("subscription_id") else { return false }
         let admitted = busy.withLock { counts -> Bool in
