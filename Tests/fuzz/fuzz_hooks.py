@@ -232,8 +232,15 @@ def consistent_fields(case, operation_id) -> None:
             for key in ("timestamp", "originalTimestamp"):
                 if key in message:
                     message[key] = "2026-03-20T09:00:00.000Z"
-            if operation_id == "segmentAlias" or message.get("type") == "alias":
+            kind = message.get("type") if operation_id == "segmentBatch" else operation_id[len("segment"):].lower()
+            if kind == "alias":
                 message["previousId"] = "fuzz-previous"
+            if kind in ("alias", "identify") or not (message.get("userId") or message.get("anonymousId")):
+                message["userId"] = "fuzz-user"
+            if kind == "group":
+                message["groupId"] = "fuzz-group"
+            if kind == "track":
+                message["event"] = "Fuzz Event"
         if "sentAt" in case.body:
             case.body["sentAt"] = "2026-03-20T09:00:01.000Z"
     # A preview for a customer names one of the workspace's.
