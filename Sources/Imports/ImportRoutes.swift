@@ -5,6 +5,7 @@ import Core
 import Jobs
 import Accounts
 import Pipelines
+import Tags
 
 /// `/v1/imports` (issue 25 part 1): upload a CSV file, see its format, first rows and the
 /// proposed mapping, set the mapping and mode, start, follow, cancel, and get the failed rows.
@@ -130,13 +131,10 @@ package enum ImportRoutes {
             let dryRun = input.has("dry_run") ? input.bool("dry_run") ?? false : record.dryRun
             var tags = record.tags
             if let raw = input.object["tags"], !raw.isNull {
-                if let items = raw.arrayValue, items.count <= 20,
-                   let strings = Optional(items.compactMap(\.stringValue)), strings.count == items.count,
-                   strings.allSatisfy({ !$0.trimmingCharacters(in: .whitespaces).isEmpty && $0.count <= 50 && Input.controlCharacterProblem($0) == nil }) {
-                    tags = strings.map { $0.trimmingCharacters(in: .whitespaces) }
-                } else {
-                    input.fail("tags", "The tags must be a list of at most 20 names of 1 to 50 characters.")
-                }
+                // What a tag is has one home (Tags.normalize), as for a record's own tags.
+                var problems = ValidationErrors()
+                if let names = Tags.normalize(raw, errors: &problems) { tags = names }
+                for (_, messages) in problems.fields { for message in messages { input.fail("tags", message) } }
             }
             try input.check()
             try c.db.execute("""

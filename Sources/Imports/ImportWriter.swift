@@ -159,7 +159,7 @@ extension ImportWriter {
     /// Adds the import's tags to the records a chunk wrote or found (`TagWrites.add`: a
     /// customer's history and segment marks), in the chunk's transaction; a re-import adds none.
     func tag(_ ids: [Int]) throws {
-        let names = record.tags.compactMap { try? Tags.normalize($0).get() }
+        let names = record.tags   // normalized when set (ImportRoutes, Tags.normalize)
         guard !names.isEmpty, !ids.isEmpty else { return }
         let kind: Tags.Kind
         switch record.target {
