@@ -374,10 +374,10 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
         ], edges: [edge("1", "2"), edge("2", "3", "a"), edge("2", "4", "b")])
         let c = w.customer(TestDatabase.unique("seg") + "@example.com")
         // The entries segments record (segment_changes) are what the trigger reads.
-        try SegmentStore.apply(w.db, w.tenant, entered: [[eight, c]], exited: [])
+        try applyMembership(w, entered: [[eight, c]], exited: [])
         #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, settle: 0) == 0, "another segment")
-        try SegmentStore.apply(w.db, w.tenant, entered: [], exited: [[eight, c]])
-        try SegmentStore.apply(w.db, w.tenant, entered: [[seven, c]], exited: [])
+        try applyMembership(w, entered: [], exited: [[eight, c]])
+        try applyMembership(w, entered: [[seven, c]], exited: [])
         #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, settle: 0) == 1)
         #expect(try AutomationTriggers.intake(w.db, tenant: w.tenant, settle: 0) == 0, "read once, past the cursor")
         try w.engine(Date()).runDue(w.db, tenant: w.tenant)
@@ -396,12 +396,12 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
         // every workspace) then finds them members already and records no exit of its own.
         let early = w.customer(TestDatabase.unique("early") + "@example.com", country: "HR")
         let late = w.customer(TestDatabase.unique("late") + "@example.com", country: "HR")
-        try SegmentStore.apply(w.db, w.tenant, entered: [[segment, early], [segment, late]], exited: [])
-        try SegmentStore.apply(w.db, w.tenant, entered: [], exited: [[segment, early]])
+        try applyMembership(w, entered: [[segment, early], [segment, late]], exited: [])
+        try applyMembership(w, entered: [], exited: [[segment, early]])
         let id = w.automation("Left", trigger: "segment_exited", config: ["segment_id": .int(segment)], nodes: [
             node("1", "trigger"), node("2", "action", ["action": "add_tag", "tag": "left"]),
         ], edges: [edge("1", "2")])
-        try SegmentStore.apply(w.db, w.tenant, entered: [], exited: [[segment, late]])
+        try applyMembership(w, entered: [], exited: [[segment, late]])
         // The intake skips an automation whose row another transaction holds (SKIP LOCKED; the
         // next pass takes it): under parallel tests, try a few passes.
         var enrolled = 0
@@ -433,7 +433,7 @@ func edge(_ source: String, _ target: String, _ handle: String? = nil) -> JSON {
         #expect(try !matches(["event": "purchase"]))
         let segment = try #require(w.send("POST", "/v1/segments", ["name": "Croatia", "filters": ["country": "HR"]])["id"]?.intValue)
         #expect(try !matches(["in_segment": .int(segment)]), "not built yet")
-        try SegmentStore.apply(w.db, w.tenant, entered: [[segment, c]], exited: [])
+        try applyMembership(w, entered: [[segment, c]], exited: [])
         #expect(try matches(["in_segment": .int(segment)]))
         // Another workspace's customer never matches.
         let other = try AutomationWorkspace()
@@ -950,3 +950,10 @@ final class OneShotServer: @unchecked Sendable {
 /// guard lets the server reach in make test (`ENTERCRM_OUTBOUND_ALLOW=127.77.0.1/32`, set by
 /// scripts/test.sh and written to the test stack's entercrm.env).
 let sinkHost = "127.77.0.1"
+
+/// A segment pass's membership changes, in a transaction that reruns on a deadlock as the
+/// evaluator's callers run them: a concurrent segment pass of another test (it takes dirty
+/// customers of every workspace) may hold the same membership rows.
+func applyMembership(_ w: AutomationWorkspace, entered: [[Int]], exited: [[Int]]) throws {
+    try w.db.transaction(retries: 5) { try SegmentStore.apply(w.db, w.tenant, entered: entered, exited: exited) }
+}
